@@ -1,0 +1,85 @@
+# sovd: one entry point. `make` builds everything into $(BUILD)/.
+#   make            build sovd, sovctl, BPF objects, tests
+#   make test       install missing deps, build, run the whole suite (TAP, prove)
+#   make demo       run the agent on the built-in example policy
+#   make vmtest     the scenario suite on Debian kernels under QEMU
+#   make bench      benchmarks (ratios against the no-agent baseline)
+#   make fuzz       build the libFuzzer targets
+#   make install    install sovd and sovctl under $(PREFIX)
+# V=1 shows the commands.
+
+BUILD		?= build
+PREFIX		?= /usr/local
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS		:= libbpf yaml-0.1 libcrypto zlib json-c libloc
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lyaml -lcrypto -lz -ljson-c -lloc)
+
+CFLAGS		?= -O2 -g
+override CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		   -Iinclude -I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+LDLIBS		+= $(PKG_LIBS) -lelf -lpthread
+
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
+		   -Wall -Werror -Iinclude -Ibpf -I$(BUILD) -MMD -MP
+
+# Filled by the fragments in mk/.
+ALL_TARGETS	:=
+TEST_PROGS	:=	# TAP-producing unit test binaries (no root needed)
+TEST_SCRIPTS	:=	# TAP-producing scripts run by prove (may need root)
+CLEAN_EXTRA	:=
+
+.PHONY: all
+all: build-all
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: build-all
+build-all: $(ALL_TARGETS)
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+# vmlinux.h is generated from the running kernel's BTF (or VMLINUX_BTF=) and
+# rewritten only when its content changed, so BPF objects rebuild only then.
+$(BUILD)/vmlinux.h: FORCE | $(BUILD)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
+
+$(BUILD)/%.o: %.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Dependencies: tools/install-deps is idempotent; it is run when a tool or
+# library the build needs is missing.
+.PHONY: deps
+deps:
+	$(Q)tools/install-deps --check >/dev/null 2>&1 || tools/install-deps
+
+.PHONY: test
+test: deps
+	$(Q)$(MAKE) --no-print-directory build-all
+	$(Q)tools/run-tests $(BUILD) $(TEST_PROGS) -- $(TEST_SCRIPTS)
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD) $(CLEAN_EXTRA)
+
+.PHONY: FORCE
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

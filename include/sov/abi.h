@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ABI shared by the kernel programs (bpf/) and user space (agent/, tools/).
+ * Fixed-width types only, explicit padding, sizes pinned with
+ * _Static_assert so a change on one side cannot silently skew the other.
+ */
+#ifndef SOV_ABI_H
+#define SOV_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u8..__u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define SOV_MAX_CLASSES		64
+#define SOV_ZONE_UNKNOWN	0	/* zone id of an address in no zone */
+#define SOV_MAX_ZONES		4096	/* zone ids are < this */
+#define SOV_NAME_MAX		64	/* names are at most 63 chars + NUL */
+#define SOV_PATH_MAX		256	/* path bytes carried in an event */
+#define SOV_COMM_LEN		16
+
+/* sov_config.mode */
+#define SOV_MODE_ENFORCE	0
+#define SOV_MODE_AUDIT		1
+
+/* sov_label.flags */
+#define SOV_LABEL_DIR		(1u << 0)  /* a directory: labels what lies below */
+#define SOV_LABEL_DERIVED	(1u << 1)  /* set by the kernel (derivation/inheritance) */
+
+/* LPM trie keys: prefix length first, address in network byte order. */
+struct sov_lpm4_key {
+	__u32 prefixlen;
+	__u8  addr[4];
+};
+
+struct sov_lpm6_key {
+	__u32 prefixlen;
+	__u8  addr[16];
+};
+
+/* Value of both LPM tries. */
+struct sov_zone_val {
+	__u32 zone;
+	__u32 _pad;
+};
+
+/*
+ * zone_rules is an ARRAY indexed by zone id. For the zone of a destination,
+ * 'allowed' has bit c set iff class c allows that zone. The decision for a
+ * tainted process is then one array lookup:  violated = taint & ~allowed.
+ */
+struct sov_zone_rule {
+	__u64 allowed;
+};
+
+/* config is an ARRAY of one entry, rewritten whole on a policy change. */
+struct sov_config {
+	__u64 block_classes;	/* classes whose action is block */
+	__u64 derive_classes;	/* classes with derive: true */
+	__u32 mode;		/* SOV_MODE_* */
+	__u32 generation;	/* policy generation, bumped on every apply */
+	__u64 policy_hash;	/* first 8 bytes of the policy SHA-256 */
+	__u32 scope_all;	/* 1: every cgroup is in scope */
+	__u32 _pad;
+};
+
+struct sov_inode_key {
+	__u64 dev;		/* kernel dev_t (MAJOR<<20|MINOR), as s_dev */
+	__u64 ino;
+};
+
+struct sov_label {
+	__u64 classes;
+	__u32 flags;		/* SOV_LABEL_* */
+	__u32 _pad;
+};
+
+/* taint: HASH keyed by tgid. Never shrinks for the life of the process. */
+struct sov_taint {
+	__u64 classes;
+	__u64 dev;		/* inode that first tainted the process */
+	__u64 ino;
+	__u64 since_ns;		/* bpf_ktime_get_boot_ns() of first taint */
+};
+
+/* Socket ownership (SK_STORAGE): who connected or first sent on it. */
+struct sov_sock_owner {
+	__u32 tgid;
+	__u32 denied;		/* set once egress was refused (late taint) */
+};
+
+/* Per-CPU counters: ARRAY_PERCPU indexed by enum-like SOV_CNT_*. */
+#define SOV_CNT_EVENTS		0	/* events submitted to the ring buffer */
+#define SOV_CNT_LOST		1	/* events dropped: ring buffer full */
+#define SOV_CNT_ALLOW		2
+#define SOV_CNT_DENY		3
+#define SOV_CNT_AUDIT		4
+#define SOV_CNT_TAINT		5
+#define SOV_CNT_DERIVE		6
+#define SOV_CNT_PKT_DROP	7	/* late-taint packets dropped */
+#define SOV_CNT_MAX		8
+
+/* sov_event.type */
+#define SOV_EV_TAINT		1
+#define SOV_EV_DERIVE		2
+#define SOV_EV_EGRESS		3
+
+/* sov_event.verdict */
+#define SOV_VERDICT_ALLOW	0
+#define SOV_VERDICT_DENY	1
+#define SOV_VERDICT_AUDIT	2
+
+/* sov_event.hook: where the decision was made */
+#define SOV_HOOK_CONNECT	1
+#define SOV_HOOK_SENDMSG	2
+#define SOV_HOOK_SKB		3	/* late taint on the tracing path */
+#define SOV_HOOK_OPEN		4
+
+struct sov_event {
+	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u64 classes;		/* taint of the process (after the event) */
+	__u64 violated;		/* egress: classes that do not allow the zone */
+	__u64 dev;		/* taint/derive: the file */
+	__u64 ino;
+	__u32 type;		/* SOV_EV_* */
+	__u32 pid;		/* thread id */
+	__u32 tgid;
+	__u32 uid;
+	__u32 verdict;		/* SOV_VERDICT_* */
+	__u32 zone;
+	__u16 family;		/* AF_INET / AF_INET6 */
+	__u16 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 dport;		/* host byte order */
+	__u16 hook;		/* SOV_HOOK_* */
+	__u32 fd;		/* taint/derive: fd in the process, or -1 */
+	__u32 _pad;
+	__u8  daddr[16];	/* IPv4 in the first 4 bytes */
+	char  comm[SOV_COMM_LEN];
+	char  path[SOV_PATH_MAX];	/* as seen at the hook; may be relative */
+};
+
+_Static_assert(sizeof(struct sov_lpm4_key) == 8, "lpm4 key");
+_Static_assert(sizeof(struct sov_lpm6_key) == 20, "lpm6 key");
+_Static_assert(sizeof(struct sov_config) == 40, "config");
+_Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
+_Static_assert(sizeof(struct sov_label) == 16, "label");
+_Static_assert(sizeof(struct sov_taint) == 32, "taint");
+_Static_assert(sizeof(struct sov_event) == 376, "event");
+_Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");
+_Static_assert(__builtin_offsetof(struct sov_event, path) == 120, "event path");
+
+#endif /* SOV_ABI_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libsovpolicy: parse, validate and compile a sovd policy (YAML, v1) into
+ * the in-memory image that sovd writes into the kernel maps, unchanged.
+ *
+ * Conventions: functions returning int give 0 or a negative errno;
+ * diagnostics (errors and warnings) are collected in a struct sov_diags,
+ * each naming FILE:LINE:COLUMN (1-based).
+ */
+#ifndef SOV_POLICY_H
+#define SOV_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SOV_POLICY_MAX_CLASSES	64
+#define SOV_POLICY_NAME_MAX	64
+
+enum sov_diag_level { SOV_DIAG_ERROR = 0, SOV_DIAG_WARNING = 1 };
+
+struct sov_diag {
+	enum sov_diag_level level;
+	char *file;		/* policy file, or a zone/range file it names */
+	int line;		/* 1-based; 0 when not applicable */
+	int column;		/* 1-based; 0 when not applicable */
+	char *msg;
+};
+
+struct sov_diags {
+	struct sov_diag *v;
+	size_t n, cap;
+	size_t n_errors;
+};
+
+void sov_diags_init(struct sov_diags *d);
+void sov_diags_free(struct sov_diags *d);
+/* printf-style; file may be NULL (then printed without position). */
+void sov_diags_add(struct sov_diags *d, enum sov_diag_level lvl,
+		   const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* Prints "FILE:LINE:COLUMN: error: msg" / "...: warning: msg", one per line. */
+void sov_diags_print(const struct sov_diags *d, FILE *out);
+
+enum sov_action { SOV_ACTION_BLOCK = 0, SOV_ACTION_AUDIT = 1 };
+enum sov_mode { SOV_POLICY_ENFORCE = 0, SOV_POLICY_AUDIT = 1 };
+
+/* Zone id 0 is always "unknown"; defined zones are 1..n_zones-1 in policy order. */
+struct sov_img_zone {
+	char name[SOV_POLICY_NAME_MAX];
+	uint32_t id;
+};
+
+struct sov_img_class {
+	char name[SOV_POLICY_NAME_MAX];
+	uint32_t bit;			/* class id: bit in the 64-bit class masks */
+	enum sov_action action;		/* resolved (default follows mode) */
+	int derive;			/* 1 or 0 */
+	int allow_any;			/* 'any' in allow */
+	uint32_t *allow_zones;		/* zone ids, policy order */
+	size_t n_allow;
+	char **paths;			/* absolute, as written */
+	size_t n_paths;
+};
+
+/* One LPM entry; address in network byte order. */
+struct sov_img_prefix4 {
+	uint8_t addr[4];
+	uint8_t plen;
+	uint32_t zone;
+};
+
+struct sov_img_prefix6 {
+	uint8_t addr[16];
+	uint8_t plen;
+	uint32_t zone;
+};
+
+/* Versions of the jurisdiction data that fed the zones (evidence). */
+struct sov_img_source {
+	char *kind;		/* "locdb", "aws", "gcp", "azure", "oracle" */
+	char *file;
+	char *version;		/* e.g. creation time + vendor, syncToken, date */
+};
+
+struct sov_policy_image {
+	char *path;			/* the policy file */
+	uint8_t sha256[32];		/* of the policy file's bytes */
+	char sha256_hex[65];
+	enum sov_mode mode;
+
+	char **scope_cgroups;		/* as written, e.g. "/" or "/gpu.slice" */
+	size_t n_scope;
+
+	struct sov_img_zone *zones;	/* zones[0] is "unknown" */
+	size_t n_zones;
+
+	struct sov_img_class *classes;	/* classes[i].bit == i */
+	size_t n_classes;
+
+	/* Kernel tables, ready to be written into the maps as they are. */
+	struct sov_img_prefix4 *v4;	/* sorted by (addr, plen) */
+	size_t n_v4;
+	struct sov_img_prefix6 *v6;
+	size_t n_v6;
+	uint64_t *zone_allowed;		/* [n_zones]: classes allowing zone z */
+	uint64_t block_classes;		/* classes whose resolved action is block */
+	uint64_t derive_classes;	/* classes with derive: true */
+
+	struct sov_img_source *sources;	/* jurisdiction data versions */
+	size_t n_sources;
+	char *locdb_path;		/* location database used, or NULL */
+};
+
+/*
+ * Parse, validate and compile the policy at path. On success returns 0 and
+ * *out (free with sov_policy_free). On failure returns a negative errno
+ * (-EINVAL for an invalid policy, with every error found in d) and sets *out
+ * to NULL: a policy is never half compiled. Warnings are added to d in both
+ * cases. opts may be NULL.
+ */
+struct sov_policy_opts {
+	const char *locdb_path;		/* override of the location database */
+};
+
+int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts,
+			    struct sov_policy_image **out, struct sov_diags *d);
+void sov_policy_free(struct sov_policy_image *img);
+
+/* The compiled tables as one JSON document (sovctl policy compile -o json). */
+int sov_policy_write_json(const struct sov_policy_image *img, FILE *out);
+/* Human-readable summary of the same tables. */
+int sov_policy_write_text(const struct sov_policy_image *img, FILE *out);
+
+/*
+ * Zone of an address by longest-prefix match over img->v4 / img->v6, exactly
+ * as the kernel's LPM tries answer. family is AF_INET or AF_INET6; addr is in
+ * network byte order. IPv4-mapped IPv6 addresses are looked up as IPv4.
+ * Returns the zone id (SOV_ZONE_UNKNOWN = 0 when none).
+ */
+uint32_t sov_policy_zone_of(const struct sov_policy_image *img, int family,
+			    const void *addr);
+const char *sov_policy_zone_name(const struct sov_policy_image *img, uint32_t id);
+/* Class names of a mask, comma-separated into buf; returns buf. */
+const char *sov_policy_class_names(const struct sov_policy_image *img,
+				   uint64_t mask, char *buf, size_t len);
+
+#endif /* SOV_POLICY_H */
