@@ -19,6 +19,7 @@
 #define SOV_NAME_MAX		64	/* names are at most 63 chars + NUL */
 #define SOV_PATH_MAX		256	/* path bytes carried in an event */
 #define SOV_COMM_LEN		16
+#define SOV_MAX_SCOPE		16	/* scope cgroups */
 
 /* sov_config.mode */
 #define SOV_MODE_ENFORCE	0
@@ -61,7 +62,7 @@ struct sov_config {
 	__u32 mode;		/* SOV_MODE_* */
 	__u32 generation;	/* policy generation, bumped on every apply */
 	__u64 policy_hash;	/* first 8 bytes of the policy SHA-256 */
-	__u32 scope_all;	/* 1: every cgroup is in scope */
+	__u32 n_scope;		/* LSM path: scope cgroups in scope_cgroups; 0 = whole host */
 	__u32 _pad;
 };
 
@@ -90,7 +91,8 @@ struct sov_sock_owner {
 	__u32 denied;		/* set once egress was refused (late taint) */
 };
 
-/* Per-CPU counters: ARRAY_PERCPU indexed by enum-like SOV_CNT_*. */
+/* Per-CPU counters: one PERCPU_ARRAY entry of struct sov_counters, so a
+ * hook pays one lookup whatever it counts. */
 #define SOV_CNT_EVENTS		0	/* events submitted to the ring buffer */
 #define SOV_CNT_LOST		1	/* events dropped: ring buffer full */
 #define SOV_CNT_ALLOW		2
@@ -100,6 +102,10 @@ struct sov_sock_owner {
 #define SOV_CNT_DERIVE		6
 #define SOV_CNT_PKT_DROP	7	/* late-taint packets dropped */
 #define SOV_CNT_MAX		8
+
+struct sov_counters {
+	__u64 c[SOV_CNT_MAX];
+};
 
 /* sov_event.type */
 #define SOV_EV_TAINT		1

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * The LSM path, for kernels where BPF LSM programs load (bpf in lsm=).
+ * Decisions are made in the LSM hooks, in the context of the task that
+ * asks: file_open sees every open (io_uring included), socket_connect and
+ * socket_sendmsg every connect and send, so a socket connected before a
+ * late taint is refused at its next send with EPERM.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "sov.bpf.h"
+
+SEC("lsm/file_open")
+int BPF_PROG(sov_file_open, struct file *file)
+{
+	struct sov_event *e;
+
+	e = on_open(file, -1);
+	if (e) {
+		bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
+		event_submit(e);
+	}
+	return 0;
+}
+
+/* The tracing path gets scope from where its cgroup programs are attached;
+ * LSM hooks are global, so they check the scope cgroups themselves. */
+static __always_inline int in_scope(const struct sov_config *cfg)
+{
+	for (int i = 0; i < SOV_MAX_SCOPE; i++) {
+		if (i >= cfg->n_scope)
+			break;
+		if (bpf_current_task_under_cgroup(&sov_scope, i) == 1)
+			return 1;
+	}
+	return cfg->n_scope == 0;
+}
+
+/* Reads an AF_INET/AF_INET6 sockaddr into dst; -1 for other families. */
+static __always_inline int dst_from_sockaddr(struct sockaddr *sa, struct sov_dst *dst)
+{
+	__u16 family = BPF_CORE_READ(sa, sa_family);
+
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (void *)sa;
+
+		dst->family = AF_INET;
+		dst->addr[0] = BPF_CORE_READ(sin, sin_addr.s_addr);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(sin, sin_port));
+		return 0;
+	}
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)sa;
+
+		dst->family = AF_INET6;
+		BPF_CORE_READ_INTO(&dst->addr, sin6, sin6_addr.in6_u.u6_addr32);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(sin6, sin6_port));
+		return 0;
+	}
+	return -1;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
+	     int addrlen, int ret)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_CONNECT };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	if (ret)
+		return ret;
+	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	if (!t)
+		return 0;
+	cfg = sov_cfg();
+	if (!cfg || !in_scope(cfg))
+		return 0;
+	if (dst_from_sockaddr(address, &dst))
+		return 0;
+	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	if (egress_decide(t, cfg, &dst, tgid) == SOV_VERDICT_DENY)
+		return -EPERM;
+	return 0;
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
+	     int size, int ret)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SENDMSG };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_sock_owner *o;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+	struct sock *sk;
+	__u64 violated = 0;
+	__u32 zone = 0;
+	void *name;
+	__u16 family;
+	int verdict;
+
+	if (ret)
+		return ret;
+	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	if (!t)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	cfg = sov_cfg();
+	if (!cfg || !in_scope(cfg))
+		return 0;
+	dst.proto = BPF_CORE_READ(sk, sk_protocol);
+
+	name = BPF_CORE_READ(msg, msg_name);
+	if (name) {
+		/* An explicit destination (sendto): decided and reported
+		 * like the cgroup sendmsg hooks do. */
+		if (dst_from_sockaddr(name, &dst))
+			return 0;
+		return egress_decide(t, cfg, &dst, tgid) == SOV_VERDICT_DENY ? -EPERM : 0;
+	}
+
+	/* A connected socket: its peer was judged at connect time, maybe
+	 * before this process was tainted. Judge it again now. */
+	dst.family = family;
+	dst.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		dst.addr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (!dst.addr[0])
+			return 0;
+	} else {
+		BPF_CORE_READ_INTO(&dst.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+	}
+	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	if (verdict == SOV_VERDICT_ALLOW)
+		return 0;
+	/* Report once per socket; refuse every send. */
+	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && !o->denied) {
+		o->denied = 1;
+		o->tgid = tgid;
+		egress_emit(t, &dst, tgid, verdict, zone, violated);
+	}
+	return verdict == SOV_VERDICT_DENY ? -EPERM : 0;
+}

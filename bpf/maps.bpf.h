@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Maps shared by both kernel paths. Every map is pinned by name under the
+ * pin directory (LIBBPF_PIN_BY_NAME + pin_root_path), so a restarted sovd
+ * re-adopts labels, taint and policy instead of starting blind.
+ * max_entries below are placeholders: sovd sizes each map from the compiled
+ * policy and its options before load.
+ */
+#ifndef SOV_MAPS_BPF_H
+#define SOV_MAPS_BPF_H
+
+#include "sov/abi.h"
+
+/* prefix -> zone id, longest prefix wins */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sov_lpm4_key);
+	__type(value, struct sov_zone_val);
+	__uint(max_entries, 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_zone4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sov_lpm6_key);
+	__type(value, struct sov_zone_val);
+	__uint(max_entries, 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_zone6 SEC(".maps");
+
+/* zone id -> classes allowing it */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_zone_rule);
+	__uint(max_entries, SOV_MAX_ZONES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_zone_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_config SEC(".maps");
+
+/* (dev, ino) -> classes: labels belong to the inode, not the path */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sov_inode_key);
+	__type(value, struct sov_label);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_labels SEC(".maps");
+
+/*
+ * Devices that hold a labelled directory. Only opens on these pay the
+ * ancestor walk that finds files created below a labelled directory.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(max_entries, 64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_label_devs SEC(".maps");
+
+/* tgid -> taint */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct sov_taint);
+	__uint(max_entries, 32768);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_taint SEC(".maps");
+
+/* socket -> owning tgid, for sockets connected before their owner's taint */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sov_sock_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_sock_owner SEC(".maps");
+
+/* LSM path: the scope cgroups (tracing path attaches at them instead) */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, SOV_MAX_SCOPE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_scope SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_counters);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_counters SEC(".maps");
+
+#endif

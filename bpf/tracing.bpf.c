@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * The tracing + cgroup path, for kernels where BPF LSM programs do not load
+ * (see docs/architecture.md). Opens are observed at syscall exit, when the
+ * new fd is installed; egress is refused by cgroup sock_addr programs at the
+ * scope cgroups; sockets connected before their owner's taint are cut off
+ * by cgroup_skb/egress.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "sov.bpf.h"
+
+/* x86-64 syscall numbers of the calls that return a new file descriptor
+ * for a path. io_uring opens do not pass here: documented limit. */
+#define NR_open			2
+#define NR_creat		85
+#define NR_openat		257
+#define NR_open_by_handle_at	304
+#define NR_openat2		437
+
+#define ETH_P_IP		0x0800
+#define ETH_P_IPV6		0x86DD
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct file **fds, *file;
+	struct sov_event *e;
+	const char *upath;
+	struct fdtable *fdt;
+	long nr;
+
+	if (ret < 0)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 &&
+	    nr != NR_creat && nr != NR_open_by_handle_at)
+		return 0;
+
+	task = bpf_get_current_task_btf();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || ret >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[ret]) || !file)
+		return 0;
+
+	e = on_open(file, ret);
+	if (!e)
+		return 0;
+	if (nr == NR_open || nr == NR_creat)
+		upath = (const char *)BPF_CORE_READ(regs, di);
+	else if (nr == NR_open_by_handle_at)
+		upath = NULL;
+	else
+		upath = (const char *)BPF_CORE_READ(regs, si);
+	if (upath)
+		bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
+	event_submit(e);
+	return 0;
+}
+
+/* Remember who owns the socket, for cgroup_skb/egress after a late taint. */
+static __always_inline void sock_owner_set(struct bpf_sock *sk, __u32 tgid)
+{
+	struct sov_sock_owner *o;
+
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && o->tgid != tgid)
+		o->tgid = tgid;
+}
+
+static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
+					    struct sov_dst *dst, int own)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	if (own)
+		sock_owner_set(ctx->sk, tgid);
+	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	if (!t)
+		return 1;
+	cfg = sov_cfg();
+	if (!cfg)
+		return 1;
+	dst->proto = ctx->protocol;
+	dst->dport = bpf_ntohs((__u16)ctx->user_port);
+	return egress_decide(t, cfg, dst, tgid) == SOV_VERDICT_DENY ? 0 : 1;
+}
+
+SEC("cgroup/connect4")
+int sov_connect4(struct bpf_sock_addr *ctx)
+{
+	struct sov_dst dst = { .family = AF_INET, .hook = SOV_HOOK_CONNECT };
+
+	dst.addr[0] = ctx->user_ip4;
+	return sock_addr_decide(ctx, &dst, 1);
+}
+
+SEC("cgroup/connect6")
+int sov_connect6(struct bpf_sock_addr *ctx)
+{
+	struct sov_dst dst = { .family = AF_INET6, .hook = SOV_HOOK_CONNECT };
+
+	dst.addr[0] = ctx->user_ip6[0];
+	dst.addr[1] = ctx->user_ip6[1];
+	dst.addr[2] = ctx->user_ip6[2];
+	dst.addr[3] = ctx->user_ip6[3];
+	return sock_addr_decide(ctx, &dst, 1);
+}
+
+SEC("cgroup/sendmsg4")
+int sov_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct sov_dst dst = { .family = AF_INET, .hook = SOV_HOOK_SENDMSG };
+
+	dst.addr[0] = ctx->user_ip4;
+	return sock_addr_decide(ctx, &dst, 0);
+}
+
+SEC("cgroup/sendmsg6")
+int sov_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct sov_dst dst = { .family = AF_INET6, .hook = SOV_HOOK_SENDMSG };
+
+	dst.addr[0] = ctx->user_ip6[0];
+	dst.addr[1] = ctx->user_ip6[1];
+	dst.addr[2] = ctx->user_ip6[2];
+	dst.addr[3] = ctx->user_ip6[3];
+	return sock_addr_decide(ctx, &dst, 0);
+}
+
+/*
+ * Late taint: a socket connected (and allowed) while its owner was
+ * untainted. Once the owner is tainted, its packets to a zone the taint
+ * does not allow are dropped here. The destination is read from the packet
+ * so unconnected sockets are judged per datagram too.
+ */
+SEC("cgroup_skb/egress")
+int sov_skb_egress(struct __sk_buff *skb)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SKB };
+	struct sov_sock_owner *o;
+	struct sov_config *cfg;
+	struct bpf_sock *sk;
+	struct sov_taint *t;
+	__u64 violated = 0;
+	__u32 zone = 0;
+	int verdict;
+
+	sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
+	if (!o)
+		return 1;
+	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
+	if (!t)
+		return 1;
+	cfg = sov_cfg();
+	if (!cfg)
+		return 1;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		dst.family = AF_INET;
+		if (bpf_skb_load_bytes(skb, 16, &dst.addr[0], 4))
+			return 1;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		dst.family = AF_INET6;
+		if (bpf_skb_load_bytes(skb, 24, dst.addr, 16))
+			return 1;
+	} else {
+		return 1;
+	}
+	dst.proto = sk->protocol;
+	dst.dport = bpf_ntohs(sk->dst_port);
+
+	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	if (verdict == SOV_VERDICT_ALLOW)
+		return 1;
+	/* Report once per socket; drop every packet. */
+	if (!o->denied) {
+		o->denied = 1;
+		egress_emit(t, &dst, o->tgid, verdict, zone, violated);
+	}
+	if (verdict != SOV_VERDICT_DENY)
+		return 1;
+	count(SOV_CNT_PKT_DROP);
+	return 0;
+}
