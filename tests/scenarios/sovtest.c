@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sovtest: the actor of the enforcement scenarios (tests/scenarios/run.sh).
+ *
+ * It performs real system calls, one action per argument, in order, and
+ * prints one line per action: the action, its target and the result ("ok"
+ * or the errno name), so the script can assert what the kernel answered.
+ * A refused system call is a result, not a failure: the exit status is 0
+ * unless an action is malformed or hits an internal error (status 2).
+ *
+ *   sovtest ACTION...
+ *   sovtest serve-tcp ADDR PORT OUTFILE [SECONDS]
+ *   sovtest serve-udp ADDR PORT OUTFILE [SECONDS]
+ *
+ * Actions (IPv6 addresses in brackets: [fd00:20::2]:8080):
+ *   pid                      print "pid N"
+ *   read:PATH                open O_RDONLY, read to EOF, close
+ *   open-rw:PATH             open O_RDWR, close
+ *   write:PATH[:TEXT]        open O_WRONLY|O_CREAT|O_TRUNC, write TEXT, close
+ *   stat:PATH                print "stat PATH ino=N"
+ *   connect:ADDR:PORT        TCP connect (AF_INET6 socket for IPv6 and
+ *                            IPv4-mapped addresses); becomes the current socket
+ *   send:TEXT                send TEXT on the current socket
+ *   close                    close the current socket
+ *   udp:ADDR:PORT[:TEXT]     sendto on a fresh unconnected UDP socket
+ *   udp-flood:ADDR:PORT:N    N sendto calls on one socket, errors counted
+ *   fork                     the remaining actions run in a child; the parent
+ *                            waits and exits with the child's status
+ *   exec:PROG                exec PROG with the remaining actions as its
+ *                            arguments ("self" re-executes sovtest)
+ *   sleep:MS                 sleep
+ *   wait-file:PATH[:MS]      wait until PATH exists (default 10000 ms)
+ *   touch:PATH               create PATH (O_WRONLY|O_CREAT)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS	3000
+#define SERVE_DEFAULT_S		600
+#define MAX_CLIENTS		64
+
+struct dst {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[80];		/* as printed: a.b.c.d:port or [v6]:port */
+};
+
+static int cur_sock = -1;
+
+static const char *errname(int err)
+{
+	const char *n = strerrorname_np(err);
+
+	return n ? n : "EUNKNOWN";
+}
+
+static void result(const char *action, const char *target, int err)
+{
+	printf("%s %s %s\n", action, target, err ? errname(err) : "ok");
+	fflush(stdout);
+}
+
+static int die_usage(const char *what)
+{
+	fprintf(stderr, "sovtest: bad action '%s'\n", what);
+	return 2;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Parses "ADDR:PORT[:REST]" where ADDR is IPv4 or a bracketed IPv6 address.
+ * Without brackets and without REST, an address with several colons is
+ * taken as IPv6 up to the last colon, so "connect:fd00:20::2:8080" works.
+ * *rest points after the port's ':' or is NULL.
+ */
+static int parse_dst(const char *spec, int want_rest, struct dst *d, const char **rest)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *p, *port_s, *end;
+	unsigned long port;
+	char *ep;
+	size_t n;
+
+	*rest = NULL;
+	if (spec[0] == '[') {
+		end = strchr(spec, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		p = spec + 1;
+		n = end - p;
+		port_s = end + 2;
+	} else {
+		end = want_rest ? strchr(spec, ':') : strrchr(spec, ':');
+		if (!end)
+			return -EINVAL;
+		p = spec;
+		n = end - p;
+		port_s = end + 1;
+	}
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, p, n);
+	addr[n] = '\0';
+	errno = 0;
+	port = strtoul(port_s, &ep, 10);
+	if (errno || ep == port_s || port > 65535 || (*ep && *ep != ':'))
+		return -EINVAL;
+	if (*ep == ':') {
+		if (!want_rest)
+			return -EINVAL;
+		*rest = ep + 1;
+	}
+
+	memset(d, 0, sizeof(*d));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&d->ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		d->len = sizeof(*s6);
+		snprintf(d->text, sizeof(d->text), "[%s]:%lu", addr, port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&d->ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			return -EINVAL;
+		d->len = sizeof(*s4);
+		snprintf(d->text, sizeof(d->text), "%s:%lu", addr, port);
+	}
+	return 0;
+}
+
+static void do_read(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		result("read", path, errno);
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = errno;
+	close(fd);
+	result("read", path, err);
+}
+
+static void do_open_rw(const char *path)
+{
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0) {
+		result("open-rw", path, errno);
+		return;
+	}
+	close(fd);
+	result("open-rw", path, 0);
+}
+
+static void do_write(const char *spec, const char *action, int flags)
+{
+	char path[4096];
+	const char *text = "", *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	int fd, err = 0;
+
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, spec, n);
+	path[n] = '\0';
+	if (colon)
+		text = colon + 1;
+	fd = open(path, flags, 0644);
+	if (fd < 0) {
+		result(action, path, errno);
+		return;
+	}
+	if (*text && write(fd, text, strlen(text)) < 0)
+		err = errno;
+	close(fd);
+	result(action, path, err);
+}
+
+static void do_stat(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		result("stat", path, errno);
+		return;
+	}
+	printf("stat %s ino=%llu\n", path, (unsigned long long)st.st_ino);
+	fflush(stdout);
+}
+
+/* An IPv4-mapped destination must leave through an AF_INET6 socket: that is
+ * the case the kernel side has to unwrap. */
+static int sock_family(const struct dst *d)
+{
+	return d->ss.ss_family;
+}
+
+/*
+ * Non-blocking connect bounded by CONNECT_TIMEOUT_MS: a destination whose
+ * packets are dropped must show up as ETIMEDOUT, not hang the scenario.
+ */
+static int connect_bounded(int fd, const struct dst *d)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int fl, soerr = 0, r;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)&d->ss, d->len) == 0)
+		goto done;
+	if (errno != EINPROGRESS)
+		return errno;
+	r = poll(&pfd, 1, CONNECT_TIMEOUT_MS);
+	if (r < 0)
+		return errno;
+	if (r == 0)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return errno;
+	if (soerr)
+		return soerr;
+done:
+	if (fcntl(fd, F_SETFL, fl) < 0)
+		return errno;
+	return 0;
+}
+
+static int do_connect(const char *spec)
+{
+	const char *rest;
+	struct dst d;
+	int fd, err;
+
+	if (parse_dst(spec, 0, &d, &rest))
+		return die_usage(spec);
+	if (cur_sock >= 0) {
+		close(cur_sock);
+		cur_sock = -1;
+	}
+	fd = socket(sock_family(&d), SOCK_STREAM, 0);
+	if (fd < 0) {
+		result("connect", d.text, errno);
+		return 0;
+	}
+	err = connect_bounded(fd, &d);
+	result("connect", d.text, err);
+	if (err)
+		close(fd);
+	else
+		cur_sock = fd;
+	return 0;
+}
+
+static void do_send(const char *text)
+{
+	ssize_t n;
+
+	if (cur_sock < 0) {
+		result("send", text, ENOTCONN);
+		return;
+	}
+	n = send(cur_sock, text, strlen(text), MSG_NOSIGNAL);
+	result("send", text, n < 0 ? errno : 0);
+}
+
+static int do_udp(const char *spec)
+{
+	const char *text;
+	struct dst d;
+	ssize_t n;
+	int fd;
+
+	if (parse_dst(spec, 1, &d, &text))
+		return die_usage(spec);
+	if (!text || !*text)
+		text = "sovtest";
+	fd = socket(sock_family(&d), SOCK_DGRAM, 0);
+	if (fd < 0) {
+		result("udp", d.text, errno);
+		return 0;
+	}
+	n = sendto(fd, text, strlen(text), 0, (const struct sockaddr *)&d.ss, d.len);
+	result("udp", d.text, n < 0 ? errno : 0);
+	close(fd);
+	return 0;
+}
+
+static int do_udp_flood(const char *spec)
+{
+	const char *count_s;
+	unsigned long i, count, errors = 0;
+	int fd, first_err = 0;
+	struct dst d;
+	char *ep;
+
+	if (parse_dst(spec, 1, &d, &count_s) || !count_s)
+		return die_usage(spec);
+	count = strtoul(count_s, &ep, 10);
+	if (*ep || ep == count_s)
+		return die_usage(spec);
+	fd = socket(sock_family(&d), SOCK_DGRAM, 0);
+	if (fd < 0) {
+		result("udp-flood", d.text, errno);
+		return 0;
+	}
+	for (i = 0; i < count; i++) {
+		if (sendto(fd, "flood", 5, 0, (const struct sockaddr *)&d.ss, d.len) < 0) {
+			if (!errors++)
+				first_err = errno;
+		}
+	}
+	close(fd);
+	printf("udp-flood %s %s sent=%lu errors=%lu\n", d.text,
+	       errors ? errname(first_err) : "ok", count, errors);
+	fflush(stdout);
+	return 0;
+}
+
+static void do_wait_file(const char *spec)
+{
+	char path[4096];
+	const char *colon = strrchr(spec, ':');
+	long timeout = 10000, deadline;
+	size_t n = strlen(spec);
+
+	if (colon && colon[1] >= '0' && colon[1] <= '9') {
+		timeout = atol(colon + 1);
+		n = colon - spec;
+	}
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, spec, n);
+	path[n] = '\0';
+	deadline = now_ms() + timeout;
+	while (access(path, F_OK)) {
+		if (now_ms() >= deadline) {
+			result("wait-file", path, ETIMEDOUT);
+			return;
+		}
+		sleep_ms(20);
+	}
+	result("wait-file", path, 0);
+}
+
+static int do_fork(void)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "sovtest: failed to fork: %s\n", strerror(errno));
+		return 2;
+	}
+	if (pid == 0)
+		return -1;	/* the child runs the remaining actions */
+	printf("fork child=%d\n", (int)pid);
+	fflush(stdout);
+	if (cur_sock >= 0)
+		close(cur_sock);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "sovtest: failed to wait for child: %s\n",
+				strerror(errno));
+			return 2;
+		}
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+static int do_exec(const char *prog, int argc, char **argv)
+{
+	char **nargv = calloc(argc + 2, sizeof(*nargv));
+	const char *path = prog;
+
+	if (!nargv)
+		return 2;
+	if (!strcmp(prog, "self"))
+		path = "/proc/self/exe";
+	nargv[0] = (char *)prog;
+	memcpy(nargv + 1, argv, argc * sizeof(*argv));
+	fflush(stdout);
+	execv(path, nargv);
+	result("exec", prog, errno);
+	free(nargv);
+	return 2;
+}
+
+static int run_actions(int argc, char **argv)
+{
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i], *arg = strchr(a, ':');
+
+		if (arg)
+			arg++;
+		if (!strcmp(a, "pid")) {
+			printf("pid %d\n", (int)getpid());
+			fflush(stdout);
+		} else if (!strncmp(a, "read:", 5)) {
+			do_read(arg);
+		} else if (!strncmp(a, "open-rw:", 8)) {
+			do_open_rw(arg);
+		} else if (!strncmp(a, "write:", 6)) {
+			do_write(arg, "write", O_WRONLY | O_CREAT | O_TRUNC);
+		} else if (!strncmp(a, "touch:", 6)) {
+			do_write(arg, "touch", O_WRONLY | O_CREAT);
+		} else if (!strncmp(a, "stat:", 5)) {
+			do_stat(arg);
+		} else if (!strncmp(a, "connect:", 8)) {
+			if ((r = do_connect(arg)))
+				return r;
+		} else if (!strncmp(a, "send:", 5)) {
+			do_send(arg);
+		} else if (!strcmp(a, "close")) {
+			if (cur_sock >= 0)
+				close(cur_sock);
+			cur_sock = -1;
+			result("close", "socket", 0);
+		} else if (!strncmp(a, "udp:", 4)) {
+			if ((r = do_udp(arg)))
+				return r;
+		} else if (!strncmp(a, "udp-flood:", 10)) {
+			if ((r = do_udp_flood(arg)))
+				return r;
+		} else if (!strcmp(a, "fork")) {
+			r = do_fork();
+			if (r >= 0)
+				return r;
+		} else if (!strncmp(a, "exec:", 5)) {
+			return do_exec(arg, argc - i - 1, argv + i + 1);
+		} else if (!strncmp(a, "sleep:", 6)) {
+			sleep_ms(atol(arg));
+		} else if (!strncmp(a, "wait-file:", 10)) {
+			do_wait_file(arg);
+		} else {
+			return die_usage(a);
+		}
+	}
+	return 0;
+}
+
+static int append_chunk(const char *out, const char *buf, ssize_t n)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "sovtest: failed to open %s: %s\n", out, strerror(errno));
+		return -errno;
+	}
+	/* Newline-terminated so that chunks stay greppable one per line. */
+	if (write(fd, buf, n) < 0 || write(fd, "\n", 1) < 0) {
+		fprintf(stderr, "sovtest: failed to write %s: %s\n", out, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int listen_on(const char *addr, const char *port, int type)
+{
+	char spec[INET6_ADDRSTRLEN + 16];
+	const char *rest;
+	struct dst d;
+	int fd, one = 1, zero = 0;
+
+	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr, port);
+	if (parse_dst(spec, 0, &d, &rest)) {
+		fprintf(stderr, "sovtest: bad listen address %s\n", spec);
+		return -EINVAL;
+	}
+	fd = socket(d.ss.ss_family, type, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "::" serves IPv4 and IPv6 peers with one socket. */
+	if (d.ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&d.ss, d.len) < 0)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 128) < 0)
+		goto fail;
+	return fd;
+fail:
+	one = errno;
+	fprintf(stderr, "sovtest: failed to listen on %s: %s\n", spec, strerror(one));
+	if (fd >= 0)
+		close(fd);
+	return -one;
+}
+
+static int serve(int argc, char **argv, int type)
+{
+	struct pollfd pfd[MAX_CLIENTS + 1];
+	long seconds = SERVE_DEFAULT_S, deadline;
+	int lfd, nfd = 1, i, r;
+	char buf[65536];
+	ssize_t n;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: sovtest %s ADDR PORT OUTFILE [SECONDS]\n", argv[0]);
+		return 2;
+	}
+	if (argc > 4)
+		seconds = atol(argv[4]);
+	lfd = listen_on(argv[1], argv[2], type);
+	if (lfd < 0)
+		return 2;
+	printf("%s %s %s ready pid=%d\n", argv[0], argv[1], argv[2], (int)getpid());
+	fflush(stdout);
+	pfd[0].fd = lfd;
+	pfd[0].events = POLLIN;
+	deadline = now_ms() + seconds * 1000;
+	while (now_ms() < deadline) {
+		r = poll(pfd, nfd, 500);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			if (type == SOCK_DGRAM) {
+				n = recv(lfd, buf, sizeof(buf), 0);
+				if (n > 0 && append_chunk(argv[3], buf, n))
+					return 2;
+			} else {
+				int c = accept(lfd, NULL, NULL);
+
+				if (c >= 0 && nfd <= MAX_CLIENTS) {
+					pfd[nfd].fd = c;
+					pfd[nfd].events = POLLIN;
+					pfd[nfd].revents = 0;
+					nfd++;
+				} else if (c >= 0) {
+					close(c);
+				}
+			}
+		}
+		for (i = 1; i < nfd; i++) {
+			if (!pfd[i].revents)
+				continue;
+			n = recv(pfd[i].fd, buf, sizeof(buf), 0);
+			if (n > 0) {
+				if (append_chunk(argv[3], buf, n))
+					return 2;
+				continue;
+			}
+			close(pfd[i].fd);
+			pfd[i] = pfd[--nfd];
+			i--;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr,
+			"usage: sovtest ACTION...   (see tests/scenarios/sovtest.c)\n"
+			"       sovtest serve-tcp|serve-udp ADDR PORT OUTFILE [SECONDS]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(argv[1], "serve-tcp"))
+		return serve(argc - 1, argv + 1, SOCK_STREAM);
+	if (!strcmp(argv[1], "serve-udp"))
+		return serve(argc - 1, argv + 1, SOCK_DGRAM);
+	return run_actions(argc - 1, argv + 1);
+}

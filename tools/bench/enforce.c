@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * enforce: micro-benchmarks of the system calls sovd hooks, run by
+ * tools/bench/enforce.sh once without and once with sovd attached.
+ *
+ *   enforce serve ADDR PORT SECONDS        accept-and-close loop
+ *   enforce connect ADDR PORT N [TAINT]    ns per connect()
+ *   enforce open PATH N [TAINT]            ns per open()+close()
+ *   enforce getppid N                      ns per getppid()
+ *
+ * TAINT is a file read once before measuring, so the process measures as a
+ * tainted one (with a labelled file, once sovd runs). Each command prints
+ * "<what> <ns/op>".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int taint_with(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return 0;
+}
+
+static int make_addr(const char *addr, const char *port, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(atoi(port));
+	if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1) {
+		fprintf(stderr, "enforce: bad IPv4 address %s\n", addr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int serve(const char *addr, const char *port, long seconds)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1;
+	double end;
+
+	if (make_addr(addr, port, &sa))
+		return 2;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4096)) {
+		fprintf(stderr, "enforce: failed to listen on %s:%s: %s\n", addr, port,
+			strerror(errno));
+		return 2;
+	}
+	end = now_ns() + seconds * 1e9;
+	while (now_ns() < end) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+	close(fd);
+	return 0;
+}
+
+static int bench_connect(const char *addr, const char *port, long n)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sa;
+	double total = 0, t0;
+	long i;
+
+	if (make_addr(addr, port, &sa))
+		return 2;
+	for (i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0) {
+			fprintf(stderr, "enforce: failed to create socket: %s\n", strerror(errno));
+			return 2;
+		}
+		t0 = now_ns();
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			fprintf(stderr, "enforce: failed to connect to %s:%s: %s\n", addr, port,
+				strerror(errno));
+			close(fd);
+			return 2;
+		}
+		total += now_ns() - t0;
+		/* RST instead of FIN: no TIME_WAIT pile-up over thousands of runs. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+		close(fd);
+	}
+	printf("connect %.0f\n", total / n);
+	return 0;
+}
+
+static int bench_open(const char *path, long n)
+{
+	double t0;
+	long i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0) {
+			fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
+			return 2;
+		}
+		close(fd);
+	}
+	printf("open %.0f\n", (now_ns() - t0) / n);
+	return 0;
+}
+
+static int bench_getppid(long n)
+{
+	double t0;
+	long i;
+
+	t0 = now_ns();
+	/* syscall() rather than getppid(): no libc may answer from a cache. */
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	printf("getppid %.1f\n", (now_ns() - t0) / n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 5 && !strcmp(argv[1], "serve"))
+		return serve(argv[2], argv[3], atol(argv[4]));
+	if (argc >= 5 && !strcmp(argv[1], "connect")) {
+		if (argc > 5 && taint_with(argv[5]))
+			return 2;
+		return bench_connect(argv[2], argv[3], atol(argv[4]));
+	}
+	if (argc >= 4 && !strcmp(argv[1], "open")) {
+		if (argc > 4 && taint_with(argv[4]))
+			return 2;
+		return bench_open(argv[2], atol(argv[3]));
+	}
+	if (argc >= 3 && !strcmp(argv[1], "getppid"))
+		return bench_getppid(atol(argv[2]));
+	fprintf(stderr,
+		"usage: enforce serve ADDR PORT SECONDS\n"
+		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
+		"       enforce open PATH N [TAINT_FILE]\n"
+		"       enforce getppid N\n");
+	return 2;
+}
