@@ -16,6 +16,8 @@
 
 #define SOV_POLICY_MAX_CLASSES	64
 #define SOV_POLICY_NAME_MAX	64
+#define SOV_POLICY_MAX_ZONES	4096	/* zone ids are < this (SOV_MAX_ZONES) */
+#define SOV_POLICY_ZONE_UNKNOWN	0	/* zone id of an address in no zone */
 
 enum sov_diag_level { SOV_DIAG_ERROR = 0, SOV_DIAG_WARNING = 1 };
 
@@ -110,6 +112,9 @@ struct sov_policy_image {
 	struct sov_img_source *sources;	/* jurisdiction data versions */
 	size_t n_sources;
 	char *locdb_path;		/* location database used, or NULL */
+
+	/* Private: lookup index behind sov_policy_zone_of(). */
+	struct sov_policy_lpm *lpm;
 };
 
 /*
@@ -121,10 +126,24 @@ struct sov_policy_image {
  */
 struct sov_policy_opts {
 	const char *locdb_path;		/* override of the location database */
+	unsigned int flags;		/* SOV_POLICY_F_* */
 };
+
+/*
+ * Touch no file other than the policy itself: zone files are reported as
+ * not read and class paths are not checked for existence (fuzzing).
+ */
+#define SOV_POLICY_F_NO_FS	(1u << 0)
 
 int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts,
 			    struct sov_policy_image **out, struct sov_diags *d);
+/*
+ * The same, for a policy already in memory; name is used in diagnostics
+ * and as the image's path. Zone files are still read from disk.
+ */
+int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
+			      const struct sov_policy_opts *opts,
+			      struct sov_policy_image **out, struct sov_diags *d);
 void sov_policy_free(struct sov_policy_image *img);
 
 /* The compiled tables as one JSON document (sovctl policy compile -o json). */

@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Validation of the policy tree against the v1 language and compilation
+ * into struct sov_policy_image. Every check reports and carries on, so one
+ * run lists every error; the image is only handed out when there were none.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "policy/policy.h"
+#include "policy/tables.h"
+#include "policy/ynode.h"
+
+/* Policy files larger than this are refused. */
+#define POLICY_FILE_MAX	(64u << 20)
+#define SHOW_MAX	64
+
+struct pctx {
+	const char *file;
+	struct sov_diags *d;
+	unsigned int flags;
+	struct sov_policy_image *img;
+	struct zone_builder zb;
+	uint32_t policy_src;
+	int err;			/* first fatal error (-ENOMEM) */
+	int too_many_zones, too_many_classes;
+	char show[4][SHOW_MAX * 4 + 8];	/* escaped scalars for messages */
+	int show_i;
+};
+
+/*
+ * A scalar as it may appear inside a one-line message: control bytes are
+ * escaped and long values cut, so a hostile value cannot forge lines.
+ */
+static const char *show(struct pctx *c, const struct ynode *n)
+{
+	char *b = c->show[c->show_i++ & 3], *o = b;
+	size_t i;
+
+	if (n->kind != YN_SCALAR)
+		return ynode_what(n);
+	for (i = 0; i < n->len && i < SHOW_MAX; i++) {
+		unsigned char ch = (unsigned char)n->str[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\'')
+			o += sprintf(o, "\\x%02x", ch);
+		else
+			*o++ = (char)ch;
+	}
+	if (i < n->len)
+		o += sprintf(o, "...");
+	*o = '\0';
+	return b;
+}
+
+static void verr(struct pctx *c, enum sov_diag_level lvl, const struct ynode *n,
+		 const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		c->err = -ENOMEM;
+		if (lvl == SOV_DIAG_ERROR)
+			c->d->n_errors++;
+		return;
+	}
+	sov_diags_add(c->d, lvl, c->file, n ? n->line : 1, n ? n->col : 1, "%s", msg);
+	free(msg);
+}
+
+static __attribute__((format(printf, 3, 4)))
+void error(struct pctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, SOV_DIAG_ERROR, n, fmt, ap);
+	va_end(ap);
+}
+
+static __attribute__((format(printf, 3, 4)))
+void warning(struct pctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, SOV_DIAG_WARNING, n, fmt, ap);
+	va_end(ap);
+}
+
+/* Edit distance, for "did you mean" on short keys and names. */
+static size_t distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), i, j, row[SOV_POLICY_NAME_MAX + 1];
+
+	if (la > SOV_POLICY_NAME_MAX || lb > SOV_POLICY_NAME_MAX)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest candidate within 2 edits (and closer than a rewrite), or NULL. */
+static const char *closest(const struct ynode *n, const char *const *cands, size_t nc)
+{
+	const char *best = NULL;
+	size_t bd = 3, i;
+
+	for (i = 0; i < nc; i++) {
+		size_t dd = distance(n->str, n->len, cands[i]);
+
+		if (dd < bd && dd < strlen(cands[i])) {
+			bd = dd;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+struct keyspec {
+	const char *name;
+	struct ynode *key, *val;
+};
+
+/*
+ * Assigns the values of mapping m to the known keys in ks; any other key
+ * is an error naming it (and the close match, if there is one).
+ */
+static void map_fields(struct pctx *c, const struct ynode *m, const char *where,
+		       struct keyspec *ks, size_t nks)
+{
+	const char *names[16];
+	size_t i, j;
+
+	for (j = 0; j < nks && j < 16; j++)
+		names[j] = ks[j].name;
+	for (i = 0; i + 1 < m->n; i += 2) {
+		struct ynode *k = m->kids[i];
+		const char *hint;
+
+		if (k->dup)
+			continue;
+		for (j = 0; j < nks; j++) {
+			if (ynode_eq(k, ks[j].name)) {
+				ks[j].key = k;
+				ks[j].val = m->kids[i + 1];
+				break;
+			}
+		}
+		if (j < nks)
+			continue;
+		hint = closest(k, names, nks < 16 ? nks : 16);
+		if (hint)
+			error(c, k, "unknown key '%s' %s (did you mean '%s'?)",
+			      show(c, k), where, hint);
+		else
+			error(c, k, "unknown key '%s' %s", show(c, k), where);
+	}
+}
+
+static int name_ok(const struct ynode *n)
+{
+	size_t i;
+
+	if (n->kind != YN_SCALAR || n->len < 1 || n->len >= SOV_POLICY_NAME_MAX)
+		return 0;
+	for (i = 0; i < n->len; i++) {
+		char ch = n->str[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			continue;
+		if (i > 0 && (ch == '.' || ch == '_' || ch == '-'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* Returns 1 when the name may be used (valid and not reserved). */
+static int check_name(struct pctx *c, const struct ynode *k, const char *what)
+{
+	if (ynode_eq(k, "unknown") || ynode_eq(k, "any")) {
+		error(c, k, "%s name '%s' is reserved", what, k->str);
+		return 0;
+	}
+	if (!name_ok(k)) {
+		error(c, k, "invalid %s name '%s': names match [a-z0-9][a-z0-9._-]{0,62}",
+		      what, show(c, k));
+		return 0;
+	}
+	return 1;
+}
+
+static int want(struct pctx *c, const struct ynode *v, enum ynode_kind kind,
+		const char *what)
+{
+	static const char *const kinds[] = { "a scalar", "a list", "a mapping" };
+
+	if (v->kind == kind && !(kind == YN_SCALAR && ynode_is_null(v)))
+		return 1;
+	error(c, v, "%s must be %s, not %s", what, kinds[kind], ynode_what(v));
+	return 0;
+}
+
+static int is_abs_path(const struct ynode *n)
+{
+	return n->kind == YN_SCALAR && n->len > 0 && n->str[0] == '/' &&
+	       strlen(n->str) == n->len && n->len < PATH_MAX;
+}
+
+static void parse_version(struct pctx *c, const struct ynode *root,
+			  const struct keyspec *k)
+{
+	if (!k->val) {
+		error(c, root, "missing required key 'version' (this build reads version 1)");
+		return;
+	}
+	if (!want(c, k->val, YN_SCALAR, "'version'"))
+		return;
+	if (!ynode_eq(k->val, "1"))
+		error(c, k->val, "unsupported policy version '%s' (this build reads version 1)",
+		      show(c, k->val));
+}
+
+static void parse_mode(struct pctx *c, const struct keyspec *k)
+{
+	c->img->mode = SOV_POLICY_ENFORCE;
+	if (!k->val || !want(c, k->val, YN_SCALAR, "'mode'"))
+		return;
+	if (ynode_eq(k->val, "audit"))
+		c->img->mode = SOV_POLICY_AUDIT;
+	else if (!ynode_eq(k->val, "enforce"))
+		error(c, k->val, "mode must be 'enforce' or 'audit', not '%s'",
+		      show(c, k->val));
+}
+
+static int add_string(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void parse_scope(struct pctx *c, const struct keyspec *k)
+{
+	struct keyspec ks[] = { { .name = "cgroups" } };
+	struct ynode *l;
+	size_t i;
+
+	if (k->val) {
+		if (!want(c, k->val, YN_MAP, "'scope'"))
+			return;
+		map_fields(c, k->val, "in scope", ks, 1);
+	}
+	l = ks[0].val;
+	if (!l) {
+		if (add_string(&c->img->scope_cgroups, &c->img->n_scope, "/"))
+			c->err = -ENOMEM;
+		return;
+	}
+	if (!want(c, l, YN_SEQ, "'scope.cgroups'"))
+		return;
+	if (l->n == 0)
+		error(c, l, "'scope.cgroups' is empty; leave it out to cover the whole host");
+	for (i = 0; i < l->n; i++) {
+		struct ynode *p = l->kids[i];
+
+		if (!want(c, p, YN_SCALAR, "a cgroup"))
+			continue;
+		if (!is_abs_path(p)) {
+			error(c, p, "cgroup '%s' is not an absolute path (e.g. / or /gpu.slice)",
+			      show(c, p));
+			continue;
+		}
+		if (add_string(&c->img->scope_cgroups, &c->img->n_scope, p->str))
+			c->err = -ENOMEM;
+	}
+}
+
+/*
+ * Zone sources that this build cannot resolve; they are part of the
+ * language, so they are recognised and refused at their position.
+ */
+static void unsupported_source(struct pctx *c, const struct keyspec *k)
+{
+	if (k->key)
+		error(c, k->key, "zone source '%s' is not supported by this build",
+		      k->name);
+}
+
+static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
+		       const struct ynode *l)
+{
+	size_t i;
+
+	if (!want(c, l, YN_SEQ, "'cidrs'"))
+		return;
+	for (i = 0; i < l->n; i++) {
+		const struct ynode *p = l->kids[i];
+		struct sov_prefix pfx;
+		char why[160];
+
+		if (!want(c, p, YN_SCALAR, "a prefix"))
+			continue;
+		if (prefix_parse(p->str, p->len, &pfx, why, sizeof(why))) {
+			error(c, p, "invalid prefix '%s': %s", show(c, p), why);
+			continue;
+		}
+		if (registered && zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
+					 c->policy_src, p->line, p->col))
+			c->err = -ENOMEM;
+	}
+}
+
+static void zone_files(struct pctx *c, uint32_t id, int registered,
+		       const struct ynode *l)
+{
+	size_t i;
+	int err;
+
+	if (!want(c, l, YN_SEQ, "'files'"))
+		return;
+	for (i = 0; i < l->n; i++) {
+		const struct ynode *p = l->kids[i];
+
+		if (!want(c, p, YN_SCALAR, "a zone file"))
+			continue;
+		if (!is_abs_path(p)) {
+			error(c, p, "zone file '%s' is not an absolute path", show(c, p));
+			continue;
+		}
+		if (c->flags & SOV_POLICY_F_NO_FS) {
+			error(c, p, "zone file '%s' not read (no file access)", show(c, p));
+			continue;
+		}
+		if (!registered)
+			continue;
+		err = zb_read_zone_file(&c->zb, p->str, id, ZB_PRIO_EXPLICIT, c->d,
+					c->file, p->line, p->col);
+		if (err)
+			c->err = err;
+	}
+}
+
+static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode *v,
+		       uint32_t id, int registered)
+{
+	struct keyspec ks[] = {
+		{ .name = "cidrs" }, { .name = "files" },
+		{ .name = "countries" }, { .name = "asns" }, { .name = "ranges" },
+	};
+	size_t before = c->zb.n4 + c->zb.n6, errors = c->d->n_errors;
+	char where[SOV_POLICY_NAME_MAX + 16];
+
+	if (v->kind != YN_MAP) {
+		if (ynode_is_null(v))
+			error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files'",
+			      show(c, k));
+		else
+			error(c, v, "zone '%s' must be a mapping, not %s", show(c, k),
+			      ynode_what(v));
+		return;
+	}
+	snprintf(where, sizeof(where), "in zone '%s'", show(c, k));
+	map_fields(c, v, where, ks, sizeof(ks) / sizeof(ks[0]));
+	unsupported_source(c, &ks[2]);
+	unsupported_source(c, &ks[3]);
+	unsupported_source(c, &ks[4]);
+	if (!ks[0].key && !ks[1].key && !ks[2].key && !ks[3].key && !ks[4].key) {
+		error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files'",
+		      show(c, k));
+		return;
+	}
+	if (ks[0].val)
+		zone_cidrs(c, id, registered, ks[0].val);
+	if (ks[1].val)
+		zone_files(c, id, registered, ks[1].val);
+	if (registered && errors == c->d->n_errors && before == c->zb.n4 + c->zb.n6)
+		warning(c, k, "zone '%s' has no prefixes", show(c, k));
+}
+
+static void parse_zones(struct pctx *c, const struct keyspec *k)
+{
+	struct sov_policy_image *img = c->img;
+	const struct ynode *m = k->val;
+	size_t i;
+
+	img->zones = calloc(1 + (m && m->kind == YN_MAP ? m->n / 2 : 0),
+			    sizeof(*img->zones));
+	if (!img->zones) {
+		c->err = -ENOMEM;
+		return;
+	}
+	strcpy(img->zones[0].name, "unknown");
+	img->zones[0].id = SOV_POLICY_ZONE_UNKNOWN;
+	img->n_zones = 1;
+	if (!m || !want(c, m, YN_MAP, "'zones'"))
+		return;
+	for (i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *zk = m->kids[i], *zv = m->kids[i + 1];
+		int registered = 0;
+		uint32_t id = 0;
+
+		if (zk->dup)
+			continue;
+		if (check_name(c, zk, "zone")) {
+			if (img->n_zones < SOV_POLICY_MAX_ZONES) {
+				id = (uint32_t)img->n_zones++;
+				img->zones[id].id = id;
+				memcpy(img->zones[id].name, zk->str, zk->len);
+				registered = 1;
+			} else if (!c->too_many_zones++) {
+				error(c, zk, "too many zones (at most %d)",
+				      SOV_POLICY_MAX_ZONES - 1);
+			}
+		}
+		parse_zone(c, zk, zv, id, registered);
+	}
+}
+
+static int find_zone(const struct sov_policy_image *img, const struct ynode *n)
+{
+	size_t i;
+
+	for (i = 0; i < img->n_zones; i++)
+		if (ynode_eq(n, img->zones[i].name))
+			return (int)i;
+	return -1;
+}
+
+static const char *closest_zone(const struct sov_policy_image *img, const struct ynode *n)
+{
+	const char *best = NULL;
+	size_t bd = 3, i;
+
+	for (i = 1; i < img->n_zones; i++) {
+		size_t dd = distance(n->str, n->len, img->zones[i].name);
+
+		if (dd < bd && dd < strlen(img->zones[i].name)) {
+			bd = dd;
+			best = img->zones[i].name;
+		}
+	}
+	return best;
+}
+
+static void class_paths(struct pctx *c, struct sov_img_class *cl,
+			const struct ynode *ck, const struct ynode *l)
+{
+	struct stat st;
+	size_t i;
+
+	if (!l) {
+		error(c, ck, "class '%s' needs 'paths' (the files or directories it labels)",
+		      show(c, ck));
+		return;
+	}
+	if (!want(c, l, YN_SEQ, "'paths'"))
+		return;
+	if (l->n == 0)
+		error(c, l, "'paths' of class '%s' is empty", show(c, ck));
+	for (i = 0; i < l->n; i++) {
+		const struct ynode *p = l->kids[i];
+
+		if (!want(c, p, YN_SCALAR, "a path"))
+			continue;
+		if (!is_abs_path(p)) {
+			error(c, p, "path '%s' is not absolute", show(c, p));
+			continue;
+		}
+		if (!(c->flags & SOV_POLICY_F_NO_FS) && stat(p->str, &st)) {
+			if (errno == ENOENT)
+				warning(c, p, "path '%s' does not exist (yet)", show(c, p));
+			else
+				warning(c, p, "failed to check path '%s': %s", show(c, p),
+					strerror(errno));
+		}
+		if (add_string(&cl->paths, &cl->n_paths, p->str))
+			c->err = -ENOMEM;
+	}
+}
+
+static void class_allow(struct pctx *c, struct sov_img_class *cl,
+			const struct ynode *ck, const struct ynode *l)
+{
+	uint8_t *seen = NULL;
+	size_t i;
+
+	if (!l) {
+		error(c, ck, "class '%s' needs 'allow' (the zones it may reach; [any] for all, [] for none)",
+		      show(c, ck));
+		return;
+	}
+	if (!want(c, l, YN_SEQ, "'allow'"))
+		return;
+	seen = calloc(c->img->n_zones, 1);
+	cl->allow_zones = calloc(l->n ? l->n : 1, sizeof(*cl->allow_zones));
+	if (!seen || !cl->allow_zones) {
+		c->err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < l->n; i++) {
+		const struct ynode *z = l->kids[i];
+		const char *hint;
+		int id;
+
+		if (!want(c, z, YN_SCALAR, "a zone name"))
+			continue;
+		if (ynode_eq(z, "any")) {
+			if (cl->allow_any)
+				warning(c, z, "'any' is listed twice");
+			cl->allow_any = 1;
+			continue;
+		}
+		id = find_zone(c->img, z);
+		if (id < 0) {
+			hint = closest_zone(c->img, z);
+			if (hint)
+				error(c, z, "unknown zone '%s' in 'allow' of class '%s' (did you mean '%s'?)",
+				      show(c, z), show(c, ck), hint);
+			else
+				error(c, z, "unknown zone '%s' in 'allow' of class '%s'",
+				      show(c, z), show(c, ck));
+			continue;
+		}
+		if (seen[id]) {
+			warning(c, z, "zone '%s' is listed twice", show(c, z));
+			continue;
+		}
+		seen[id] = 1;
+		cl->allow_zones[cl->n_allow++] = (uint32_t)id;
+	}
+	if (cl->allow_any && cl->n_allow)
+		warning(c, l, "'any' already allows every zone; the other names are redundant");
+cleanup:
+	free(seen);
+}
+
+static void parse_class(struct pctx *c, struct sov_img_class *cl,
+			const struct ynode *ck, const struct ynode *v)
+{
+	struct keyspec ks[] = {
+		{ .name = "paths" }, { .name = "allow" },
+		{ .name = "action" }, { .name = "derive" },
+	};
+	char where[SOV_POLICY_NAME_MAX + 16];
+
+	cl->action = c->img->mode == SOV_POLICY_AUDIT ? SOV_ACTION_AUDIT : SOV_ACTION_BLOCK;
+	cl->derive = 1;
+	if (v->kind != YN_MAP) {
+		if (ynode_is_null(v))
+			error(c, ck, "class '%s' needs 'paths' and 'allow'", show(c, ck));
+		else
+			error(c, v, "class '%s' must be a mapping, not %s", show(c, ck),
+			      ynode_what(v));
+		return;
+	}
+	snprintf(where, sizeof(where), "in class '%s'", show(c, ck));
+	map_fields(c, v, where, ks, sizeof(ks) / sizeof(ks[0]));
+	class_paths(c, cl, ck, ks[0].val);
+	class_allow(c, cl, ck, ks[1].val);
+	if (ks[2].val && want(c, ks[2].val, YN_SCALAR, "'action'")) {
+		if (ynode_eq(ks[2].val, "block"))
+			cl->action = SOV_ACTION_BLOCK;
+		else if (ynode_eq(ks[2].val, "audit"))
+			cl->action = SOV_ACTION_AUDIT;
+		else
+			error(c, ks[2].val, "action must be 'block' or 'audit', not '%s'",
+			      show(c, ks[2].val));
+	}
+	if (ks[3].val && want(c, ks[3].val, YN_SCALAR, "'derive'")) {
+		if (ynode_eq(ks[3].val, "true"))
+			cl->derive = 1;
+		else if (ynode_eq(ks[3].val, "false"))
+			cl->derive = 0;
+		else
+			error(c, ks[3].val, "derive must be true or false, not '%s'",
+			      show(c, ks[3].val));
+	}
+}
+
+static void parse_classes(struct pctx *c, const struct keyspec *k)
+{
+	struct sov_policy_image *img = c->img;
+	const struct ynode *m = k->val;
+	size_t i;
+
+	if (!m || !want(c, m, YN_MAP, "'classes'"))
+		return;
+	img->classes = calloc(SOV_POLICY_MAX_CLASSES, sizeof(*img->classes));
+	if (!img->classes) {
+		c->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *ck = m->kids[i], *cv = m->kids[i + 1];
+		struct sov_img_class *cl;
+
+		if (ck->dup)
+			continue;
+		if (img->n_classes == SOV_POLICY_MAX_CLASSES) {
+			if (!c->too_many_classes++)
+				error(c, ck, "too many classes (at most %d)",
+				      SOV_POLICY_MAX_CLASSES);
+			continue;
+		}
+		cl = &img->classes[img->n_classes];
+		cl->bit = (uint32_t)img->n_classes++;
+		if (check_name(c, ck, "class"))
+			memcpy(cl->name, ck->str, ck->len);
+		parse_class(c, cl, ck, cv);
+	}
+}
+
+/* Per-zone allowed masks and the class masks the kernel reads. */
+static int build_masks(struct sov_policy_image *img)
+{
+	size_t i, j;
+
+	img->zone_allowed = calloc(img->n_zones, sizeof(*img->zone_allowed));
+	if (!img->zone_allowed)
+		return -ENOMEM;
+	for (i = 0; i < img->n_classes; i++) {
+		const struct sov_img_class *cl = &img->classes[i];
+		uint64_t bit = 1ull << cl->bit;
+
+		if (cl->action == SOV_ACTION_BLOCK)
+			img->block_classes |= bit;
+		if (cl->derive)
+			img->derive_classes |= bit;
+		if (cl->allow_any) {
+			for (j = 0; j < img->n_zones; j++)
+				img->zone_allowed[j] |= bit;
+			continue;
+		}
+		for (j = 0; j < cl->n_allow; j++)
+			img->zone_allowed[cl->allow_zones[j]] |= bit;
+	}
+	return 0;
+}
+
+static int compile_tree(struct pctx *c, const struct ynode *root)
+{
+	struct keyspec ks[] = {
+		{ .name = "version" }, { .name = "mode" }, { .name = "scope" },
+		{ .name = "zones" }, { .name = "classes" }, { .name = "locdb" },
+	};
+
+	if (!root) {
+		error(c, NULL, "policy is empty (expected a mapping starting with 'version: 1')");
+		return 0;
+	}
+	if (root->kind != YN_MAP) {
+		error(c, root, "policy must be a mapping, not %s", ynode_what(root));
+		return 0;
+	}
+	map_fields(c, root, "at top level", ks, sizeof(ks) / sizeof(ks[0]));
+	parse_version(c, root, &ks[0]);
+	parse_mode(c, &ks[1]);
+	parse_scope(c, &ks[2]);
+	if (ks[5].key)
+		error(c, ks[5].key, "'locdb' is not supported by this build");
+	parse_zones(c, &ks[3]);
+	parse_classes(c, &ks[4]);
+	return c->err;
+}
+
+void sov_policy_free(struct sov_policy_image *img)
+{
+	size_t i, j;
+
+	if (!img)
+		return;
+	free(img->path);
+	for (i = 0; i < img->n_scope; i++)
+		free(img->scope_cgroups[i]);
+	free(img->scope_cgroups);
+	free(img->zones);
+	if (img->classes) {
+		for (i = 0; i < SOV_POLICY_MAX_CLASSES; i++) {
+			struct sov_img_class *cl = &img->classes[i];
+
+			for (j = 0; j < cl->n_paths; j++)
+				free(cl->paths[j]);
+			free(cl->paths);
+			free(cl->allow_zones);
+		}
+	}
+	free(img->classes);
+	free(img->v4);
+	free(img->v6);
+	free(img->zone_allowed);
+	for (i = 0; i < img->n_sources; i++) {
+		free(img->sources[i].kind);
+		free(img->sources[i].file);
+		free(img->sources[i].version);
+	}
+	free(img->sources);
+	free(img->locdb_path);
+	lpm_free(img->lpm);
+	free(img);
+}
+
+static int hash_policy(struct sov_policy_image *img, const void *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int mdlen = 0;
+	int i;
+
+	if (!EVP_Digest(buf, len, img->sha256, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != sizeof(img->sha256))
+		return -EIO;
+	for (i = 0; i < 32; i++) {
+		img->sha256_hex[2 * i] = hex[img->sha256[i] >> 4];
+		img->sha256_hex[2 * i + 1] = hex[img->sha256[i] & 15];
+	}
+	img->sha256_hex[64] = '\0';
+	return 0;
+}
+
+int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
+			      const struct sov_policy_opts *opts,
+			      struct sov_policy_image **out, struct sov_diags *d)
+{
+	struct pctx c = { .file = name, .d = d };
+	struct ynode *root = NULL;
+	size_t errors = d->n_errors;
+	int err, src;
+
+	*out = NULL;
+	c.flags = opts ? opts->flags : 0;
+	zb_init(&c.zb);
+	c.img = calloc(1, sizeof(*c.img));
+	if (!c.img) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	c.img->path = strdup(name);
+	if (!c.img->path) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = hash_policy(c.img, buf, len);
+	if (err)
+		goto cleanup;
+	src = zb_source(&c.zb, name);
+	if (src < 0) {
+		err = src;
+		goto cleanup;
+	}
+	c.policy_src = (uint32_t)src;
+	err = ynode_parse(name, buf, len, &root, d);
+	if (err)
+		goto cleanup;
+	err = compile_tree(&c, root);
+	if (err)
+		goto cleanup;
+	if (d->n_errors != errors) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	err = zb_finish(&c.zb, c.img, d);
+	if (err)
+		goto cleanup;
+	if (d->n_errors != errors) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	err = build_masks(c.img);
+	if (err)
+		goto cleanup;
+	*out = c.img;
+	c.img = NULL;
+cleanup:
+	ynode_free(root);
+	zb_free(&c.zb);
+	sov_policy_free(c.img);
+	return err;
+}
+
+int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts,
+			    struct sov_policy_image **out, struct sov_diags *d)
+{
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd, err;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = -errno;
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
+			      "failed to open policy: %s", strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
+			      "failed to stat policy: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
+			      "failed to read policy: not a regular file");
+		goto cleanup;
+	}
+	if ((unsigned long long)st.st_size > POLICY_FILE_MAX) {
+		err = -EFBIG;
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
+			      "failed to read policy: larger than %u bytes",
+			      POLICY_FILE_MAX);
+		goto cleanup;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
+				      "failed to read policy: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	err = sov_policy_compile_buffer(path, buf, got, opts, out, d);
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}

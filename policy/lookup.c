@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Zone of an address, and names of zones and classes. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policy/policy.h"
+#include "policy/tables.h"
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static int covers(const uint8_t *pfx, int plen, const uint8_t *a)
+{
+	int full = plen / 8, rest = plen % 8;
+
+	if (memcmp(pfx, a, (size_t)full))
+		return 0;
+	if (!rest)
+		return 1;
+	return ((pfx[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* Without an index (an image not made by the compiler): scan every prefix. */
+static uint32_t scan(const struct sov_policy_image *img, int v4, const uint8_t *a)
+{
+	uint32_t zone = SOV_POLICY_ZONE_UNKNOWN;
+	int best = -1;
+	size_t i;
+
+	if (v4) {
+		for (i = 0; i < img->n_v4; i++)
+			if (img->v4[i].plen > best && covers(img->v4[i].addr, img->v4[i].plen, a)) {
+				best = img->v4[i].plen;
+				zone = img->v4[i].zone;
+			}
+	} else {
+		for (i = 0; i < img->n_v6; i++)
+			if (img->v6[i].plen > best && covers(img->v6[i].addr, img->v6[i].plen, a)) {
+				best = img->v6[i].plen;
+				zone = img->v6[i].zone;
+			}
+	}
+	return zone;
+}
+
+uint32_t sov_policy_zone_of(const struct sov_policy_image *img, int family,
+			    const void *addr)
+{
+	const struct sov_policy_lpm *l = img->lpm;
+	const uint8_t *a = addr;
+	size_t lo, hi;
+
+	if (family == AF_INET6 && !memcmp(a, v4mapped, sizeof(v4mapped))) {
+		family = AF_INET;
+		a += 12;
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return SOV_POLICY_ZONE_UNKNOWN;
+	if (!l)
+		return scan(img, family == AF_INET, a);
+	/* The last range starting at or below the address holds it. */
+	if (family == AF_INET) {
+		uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+			     (uint32_t)a[2] << 8 | a[3];
+
+		if (!l->n4)
+			return SOV_POLICY_ZONE_UNKNOWN;
+		lo = 0;
+		hi = l->n4;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (l->start4[mid] <= v)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return l->zone4[lo];
+	} else {
+		unsigned __int128 v = 0;
+		int i;
+
+		if (!l->n6)
+			return SOV_POLICY_ZONE_UNKNOWN;
+		for (i = 0; i < 16; i++)
+			v = v << 8 | a[i];
+		lo = 0;
+		hi = l->n6;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (l->start6[mid] <= v)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return l->zone6[lo];
+	}
+}
+
+const char *sov_policy_zone_name(const struct sov_policy_image *img, uint32_t id)
+{
+	if (id < img->n_zones)
+		return img->zones[id].name;
+	return id == SOV_POLICY_ZONE_UNKNOWN ? "unknown" : "?";
+}
+
+const char *sov_policy_class_names(const struct sov_policy_image *img,
+				   uint64_t mask, char *buf, size_t len)
+{
+	size_t off = 0;
+	int bit, n;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (bit = 0; bit < 64; bit++) {
+		if (!(mask & (1ull << bit)))
+			continue;
+		if ((size_t)bit < img->n_classes)
+			n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+				     img->classes[bit].name);
+		else
+			n = snprintf(buf + off, len - off, "%sbit%d", off ? "," : "", bit);
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	return buf;
+}

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/tables.h"
+
+/* Zone files larger than this are refused rather than read into memory. */
+#define ZONE_FILE_MAX	(1ull << 30)
+/* Conflicts between zones stop being reported after this many. */
+#define ZB_MAX_CONFLICTS	100
+
+void zb_init(struct zone_builder *zb)
+{
+	memset(zb, 0, sizeof(*zb));
+}
+
+void zb_free(struct zone_builder *zb)
+{
+	size_t i;
+
+	for (i = 0; i < zb->n_srcs; i++)
+		free(zb->srcs[i]);
+	free(zb->srcs);
+	free(zb->v4);
+	free(zb->v6);
+	memset(zb, 0, sizeof(*zb));
+}
+
+int zb_source(struct zone_builder *zb, const char *file)
+{
+	char **v, *s;
+
+	if (zb->n_srcs && !strcmp(zb->srcs[zb->n_srcs - 1], file))
+		return (int)zb->n_srcs - 1;
+	s = strdup(file);
+	if (!s)
+		return -ENOMEM;
+	v = realloc(zb->srcs, (zb->n_srcs + 1) * sizeof(*v));
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	zb->srcs = v;
+	zb->srcs[zb->n_srcs] = s;
+	return (int)zb->n_srcs++;
+}
+
+int zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
+	   int prio, uint32_t src, int line, int col)
+{
+	struct zb_entry **v = p->family == 4 ? &zb->v4 : &zb->v6;
+	size_t *n = p->family == 4 ? &zb->n4 : &zb->n6;
+	size_t *cap = p->family == 4 ? &zb->cap4 : &zb->cap6;
+	struct zb_entry *e;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct zb_entry *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	e = &(*v)[(*n)++];
+	memcpy(e->addr, p->addr, sizeof(e->addr));
+	e->plen = p->plen;
+	e->prio = (uint8_t)prio;
+	e->col = col > 0xffff ? 0xffff : (uint16_t)col;
+	e->zone = zone;
+	e->src = src;
+	e->line = (uint32_t)line;
+	e->seq = zb->seq++;
+	return 0;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+int zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
+		       size_t len, uint32_t zone, int prio, struct sov_diags *d)
+{
+	const char *file = zb->srcs[src];
+	const char *p = buf, *end = buf + len;
+	int line = 0, errors = 0, err;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q, *tok;
+		struct sov_prefix pfx;
+		char why[160];
+
+		if (!eol)
+			eol = end;
+		line++;
+		q = p;
+		while (q < eol && is_space(*q))
+			q++;
+		if (q == eol || *q == '#')
+			goto next;
+		tok = q;
+		while (q < eol && !is_space(*q) && *q != '#')
+			q++;
+		if (prefix_parse(tok, (size_t)(q - tok), &pfx, why, sizeof(why))) {
+			sov_diags_add(d, SOV_DIAG_ERROR, file, line, (int)(tok - p) + 1,
+				      "invalid prefix '%.*s': %s",
+				      (int)(q - tok > 64 ? 64 : q - tok), tok, why);
+			errors++;
+		} else {
+			while (q < eol && is_space(*q))
+				q++;
+			if (q < eol && *q != '#') {
+				sov_diags_add(d, SOV_DIAG_ERROR, file, line,
+					      (int)(q - p) + 1,
+					      "unexpected text after the prefix (one prefix per line)");
+				errors++;
+			} else {
+				err = zb_add(zb, &pfx, zone, prio, src, line,
+					     (int)(tok - p) + 1);
+				if (err)
+					return err;
+			}
+		}
+		if (errors >= ZB_MAX_ERRORS_PER_SOURCE) {
+			sov_diags_add(d, SOV_DIAG_ERROR, file, line, 1,
+				      "too many errors; the rest of this file is not checked");
+			return 0;
+		}
+next:
+		p = eol + 1;
+	}
+	return 0;
+}
+
+int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
+		      int prio, struct sov_diags *d, const char *file,
+		      int line, int col)
+{
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd, src, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "failed to open zone file '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st)) {
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "failed to stat zone file '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	/* Devices and FIFOs could block or never end. */
+	if (!S_ISREG(st.st_mode)) {
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "zone file '%s' is not a regular file", path);
+		goto cleanup;
+	}
+	if ((unsigned long long)st.st_size > ZONE_FILE_MAX) {
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "zone file '%s' is larger than %llu bytes", path,
+			      ZONE_FILE_MAX);
+		goto cleanup;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+				      "failed to read zone file '%s': %s", path,
+				      strerror(errno));
+			goto cleanup;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	src = zb_source(zb, path);
+	if (src < 0) {
+		err = src;
+		goto cleanup;
+	}
+	err = zb_parse_zone_text(zb, (uint32_t)src, buf, got, zone, prio, d);
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+static int cmp4(const void *a, const void *b)
+{
+	const struct zb_entry *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 4);
+
+	if (c)
+		return c;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp6(const void *a, const void *b)
+{
+	const struct zb_entry *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	if (c)
+		return c;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static const char *zname(const struct sov_policy_image *img, uint32_t z)
+{
+	return z < img->n_zones ? img->zones[z].name : "?";
+}
+
+/*
+ * Keeps the winner of each run of identical prefixes (entries are sorted
+ * so that it comes first) in place at the front of v; returns the count.
+ */
+static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
+		      int family, const struct sov_policy_image *img,
+		      int *conflicts, struct sov_diags *d)
+{
+	size_t alen = family == 4 ? 4 : 16, i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		struct zb_entry *w;
+
+		if (out == 0 || v[out - 1].plen != v[i].plen ||
+		    memcmp(v[out - 1].addr, v[i].addr, alen)) {
+			v[out++] = v[i];
+			continue;
+		}
+		w = &v[out - 1];
+		if (v[i].prio != w->prio || v[i].zone == w->zone)
+			continue;
+		if (++*conflicts > ZB_MAX_CONFLICTS)
+			continue;
+		if (*conflicts == ZB_MAX_CONFLICTS) {
+			sov_diags_add(d, SOV_DIAG_ERROR, zb->srcs[v[i].src],
+				      (int)v[i].line, v[i].col,
+				      "too many prefixes in two zones; the rest are not reported");
+			continue;
+		}
+		{
+			struct sov_prefix p = { .family = (uint8_t)family, .plen = v[i].plen };
+			char buf[PREFIX_STR_MAX];
+
+			memcpy(p.addr, v[i].addr, sizeof(p.addr));
+			sov_diags_add(d, SOV_DIAG_ERROR, zb->srcs[v[i].src],
+				      (int)v[i].line, v[i].col,
+				      "prefix %s of zone '%s' is already in zone '%s' (%s:%u:%u); a prefix belongs to one zone",
+				      prefix_format(&p, buf, sizeof(buf)),
+				      zname(img, v[i].zone), zname(img, w->zone),
+				      zb->srcs[w->src], w->line, w->col);
+		}
+	}
+	return out;
+}
+
+int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
+	      struct sov_diags *d)
+{
+	int conflicts = 0;
+	size_t i, n4, n6;
+
+	qsort(zb->v4, zb->n4, sizeof(*zb->v4), cmp4);
+	qsort(zb->v6, zb->n6, sizeof(*zb->v6), cmp6);
+	n4 = resolve(zb, zb->v4, zb->n4, 4, img, &conflicts, d);
+	n6 = resolve(zb, zb->v6, zb->n6, 6, img, &conflicts, d);
+	if (conflicts)
+		return 0;
+
+	img->v4 = calloc(n4 ? n4 : 1, sizeof(*img->v4));
+	img->v6 = calloc(n6 ? n6 : 1, sizeof(*img->v6));
+	if (!img->v4 || !img->v6)
+		return -ENOMEM;
+	for (i = 0; i < n4; i++) {
+		memcpy(img->v4[i].addr, zb->v4[i].addr, 4);
+		img->v4[i].plen = zb->v4[i].plen;
+		img->v4[i].zone = zb->v4[i].zone;
+	}
+	for (i = 0; i < n6; i++) {
+		memcpy(img->v6[i].addr, zb->v6[i].addr, 16);
+		img->v6[i].plen = zb->v6[i].plen;
+		img->v6[i].zone = zb->v6[i].zone;
+	}
+	img->n_v4 = n4;
+	img->n_v6 = n6;
+	return lpm_build(img);
+}
+
+void lpm_free(struct sov_policy_lpm *l)
+{
+	if (!l)
+		return;
+	free(l->start4);
+	free(l->zone4);
+	free(l->start6);
+	free(l->zone6);
+	free(l);
+}
+
+typedef unsigned __int128 u128;
+
+static u128 be128(const uint8_t *a)
+{
+	u128 v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static uint32_t be32(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/*
+ * Both families are swept the same way, in 128-bit arithmetic: prefixes
+ * sorted by (address, length) arrive outermost first, so a stack of open
+ * prefixes gives, at every point, the most specific one covering it.
+ * Ranges with the same zone as the one before are merged.
+ */
+struct sweep {
+	u128 *start;
+	uint32_t *zone;
+	size_t n;
+	u128 cur;
+	int full;		/* cur went past the top of the address space */
+};
+
+static void sweep_emit(struct sweep *s, u128 from, uint32_t zone)
+{
+	if (s->n && s->zone[s->n - 1] == zone)
+		return;
+	s->start[s->n] = from;
+	s->zone[s->n++] = zone;
+}
+
+struct open_pfx {
+	u128 end;
+	uint32_t zone;
+};
+
+static void sweep_close(struct sweep *s, const struct open_pfx *top, u128 max)
+{
+	if (s->full || s->cur > top->end)
+		return;
+	sweep_emit(s, s->cur, top->zone);
+	if (top->end == max)
+		s->full = 1;
+	else
+		s->cur = top->end + 1;
+}
+
+static int sweep(size_t n, int bits, const uint8_t *(*addr)(const void *, size_t),
+		 uint8_t (*plen)(const void *, size_t), uint32_t (*zone)(const void *, size_t),
+		 const void *tab, struct sweep *s)
+{
+	struct open_pfx stack[129];
+	u128 max = bits == 32 ? (u128)0xffffffffu : ~(u128)0;
+	size_t i, sp = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->start = malloc((2 * n + 1) * sizeof(*s->start));
+	s->zone = malloc((2 * n + 1) * sizeof(*s->zone));
+	if (!s->start || !s->zone)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const uint8_t *a = addr(tab, i);
+		int pl = plen(tab, i);
+		u128 ps = bits == 32 ? (u128)be32(a) : be128(a);
+		u128 host = pl == 0 ? max : (((u128)1 << (bits - pl)) - 1);
+
+		while (sp && stack[sp - 1].end < ps)
+			sweep_close(s, &stack[--sp], max);
+		if (s->cur < ps)
+			sweep_emit(s, s->cur, sp ? stack[sp - 1].zone : SOV_POLICY_ZONE_UNKNOWN);
+		s->cur = ps;
+		if (sp == sizeof(stack) / sizeof(stack[0]))
+			return -EINVAL;
+		stack[sp].end = ps | host;
+		stack[sp++].zone = zone(tab, i);
+	}
+	while (sp)
+		sweep_close(s, &stack[--sp], max);
+	if (!s->full)
+		sweep_emit(s, s->cur, SOV_POLICY_ZONE_UNKNOWN);
+	return 0;
+}
+
+static const uint8_t *addr4(const void *t, size_t i) { return ((const struct sov_img_prefix4 *)t)[i].addr; }
+static uint8_t plen4(const void *t, size_t i) { return ((const struct sov_img_prefix4 *)t)[i].plen; }
+static uint32_t zone4(const void *t, size_t i) { return ((const struct sov_img_prefix4 *)t)[i].zone; }
+static const uint8_t *addr6(const void *t, size_t i) { return ((const struct sov_img_prefix6 *)t)[i].addr; }
+static uint8_t plen6(const void *t, size_t i) { return ((const struct sov_img_prefix6 *)t)[i].plen; }
+static uint32_t zone6(const void *t, size_t i) { return ((const struct sov_img_prefix6 *)t)[i].zone; }
+
+int lpm_build(struct sov_policy_image *img)
+{
+	struct sov_policy_lpm *l;
+	struct sweep s4 = { 0 }, s6 = { 0 };
+	size_t i;
+	int err;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	err = sweep(img->n_v4, 32, addr4, plen4, zone4, img->v4, &s4);
+	if (err)
+		goto cleanup;
+	err = sweep(img->n_v6, 128, addr6, plen6, zone6, img->v6, &s6);
+	if (err)
+		goto cleanup;
+	/* IPv4 starts fit in 32 bits; store them compactly. */
+	l->start4 = malloc(s4.n * sizeof(*l->start4));
+	if (!l->start4) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < s4.n; i++)
+		l->start4[i] = (uint32_t)s4.start[i];
+	l->zone4 = s4.zone;
+	l->n4 = s4.n;
+	s4.zone = NULL;
+	l->start6 = s6.start;
+	l->zone6 = s6.zone;
+	l->n6 = s6.n;
+	s6.start = NULL;
+	s6.zone = NULL;
+	lpm_free(img->lpm);
+	img->lpm = l;
+	l = NULL;
+cleanup:
+	free(s6.zone);
+	free(s6.start);
+	free(s4.zone);
+	free(s4.start);
+	lpm_free(l);
+	return err;
+}

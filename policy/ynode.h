@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A YAML document as a small tree that keeps the 1-based line and column of
+ * every node, built from libyaml's event API. Aliases are refused (they make
+ * the tree a graph and allow exponential expansion); duplicate and
+ * non-scalar mapping keys are reported while the tree is built.
+ */
+#ifndef SOV_POLICY_YNODE_H
+#define SOV_POLICY_YNODE_H
+
+#include <stddef.h>
+#include "policy/policy.h"
+
+#define YNODE_MAX_DEPTH	64
+
+enum ynode_kind { YN_SCALAR, YN_SEQ, YN_MAP };
+
+struct ynode {
+	enum ynode_kind kind;
+	int line, col;
+	int quoted;		/* scalar was quoted or tagged: never null */
+	int dup;		/* a mapping key seen before in the same mapping */
+	char *str;		/* scalar value, NUL-terminated */
+	size_t len;		/* its length (it may hold NUL bytes) */
+	struct ynode **kids;	/* sequence items; mapping: key, value, ... */
+	size_t n, cap;
+};
+
+/*
+ * Parses buf (named file in diagnostics). Returns 0 and *root (NULL for an
+ * empty stream), -EINVAL after reporting a syntax error in d, or -ENOMEM.
+ */
+int ynode_parse(const char *file, const void *buf, size_t len,
+		struct ynode **root, struct sov_diags *d);
+void ynode_free(struct ynode *n);
+
+/* "a mapping", "a list", "a scalar" or "empty" (null) for messages. */
+const char *ynode_what(const struct ynode *n);
+int ynode_is_null(const struct ynode *n);
+/* A scalar whose bytes are exactly s. */
+int ynode_eq(const struct ynode *n, const char *s);
+
+#endif
