@@ -748,13 +748,68 @@ static int hash_policy(struct sov_policy_image *img, const void *buf, size_t len
 	return 0;
 }
 
+struct diag_key {
+	struct sov_diag g;
+	size_t file_rank, idx;
+};
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag_key *x = a, *y = b;
+
+	if (x->file_rank != y->file_rank)
+		return x->file_rank < y->file_rank ? -1 : 1;
+	if (x->g.line != y->g.line)
+		return x->g.line < y->g.line ? -1 : 1;
+	if (x->g.column != y->g.column)
+		return x->g.column < y->g.column ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Diagnostics are found section by section; they are shown in file order
+ * (the policy first, then other files in the order they were named).
+ */
+static void sort_diags(struct sov_diags *d, size_t from, const char *policy)
+{
+	size_t n = d->n - from, i, j;
+	struct diag_key *k;
+
+	if (n < 2)
+		return;
+	k = calloc(n, sizeof(*k));
+	if (!k)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *f = d->v[from + i].file;
+
+		k[i].g = d->v[from + i];
+		k[i].idx = i;
+		if (!f || !strcmp(f, policy)) {
+			k[i].file_rank = 0;
+			continue;
+		}
+		k[i].file_rank = i + 1;
+		for (j = 0; j < i; j++) {
+			if (k[j].g.file && !strcmp(k[j].g.file, f)) {
+				k[i].file_rank = k[j].file_rank;
+				break;
+			}
+		}
+	}
+	qsort(k, n, sizeof(*k), diag_cmp);
+	for (i = 0; i < n; i++)
+		d->v[from + i] = k[i].g;
+	free(k);
+}
+
 int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 			      const struct sov_policy_opts *opts,
 			      struct sov_policy_image **out, struct sov_diags *d)
 {
 	struct pctx c = { .file = name, .d = d };
 	struct ynode *root = NULL;
-	size_t errors = d->n_errors;
+	size_t errors = d->n_errors, first_diag = d->n;
 	int err, src;
 
 	*out = NULL;
@@ -802,6 +857,7 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	*out = c.img;
 	c.img = NULL;
 cleanup:
+	sort_diags(d, first_diag, name);
 	ynode_free(root);
 	zb_free(&c.zb);
 	sov_policy_free(c.img);

@@ -286,8 +286,10 @@ int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
 	int conflicts = 0;
 	size_t i, n4, n6;
 
-	qsort(zb->v4, zb->n4, sizeof(*zb->v4), cmp4);
-	qsort(zb->v6, zb->n6, sizeof(*zb->v6), cmp6);
+	if (zb->n4 > 1)
+		qsort(zb->v4, zb->n4, sizeof(*zb->v4), cmp4);
+	if (zb->n6 > 1)
+		qsort(zb->v6, zb->n6, sizeof(*zb->v6), cmp6);
 	n4 = resolve(zb, zb->v4, zb->n4, 4, img, &conflicts, d);
 	n6 = resolve(zb, zb->v6, zb->n6, 6, img, &conflicts, d);
 	if (conflicts)
