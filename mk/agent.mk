@@ -23,3 +23,6 @@ $(BUILD)/sovd: $(SOVD_OBJS) $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 ALL_TARGETS += $(BPF_SKELS) $(BUILD)/sovd
+
+# Keep the BPF objects: make would delete them as intermediates.
+.SECONDARY: $(BPF_OBJS)

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent/jbuf.h"
+
+void jb_init(struct jbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->first = 1;
+}
+
+void jb_free(struct jbuf *b)
+{
+	free(b->s);
+	jb_init(b);
+}
+
+void jb_reset(struct jbuf *b)
+{
+	b->len = 0;
+	b->first = 1;
+	b->oom = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+void jb_raw(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256;
+		char *ns;
+
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->oom = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void raw(struct jbuf *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+void jb_open(struct jbuf *b)
+{
+	raw(b, "{");
+	b->first = 1;
+}
+
+void jb_close(struct jbuf *b)
+{
+	raw(b, "}");
+	b->first = 0;
+}
+
+void jb_key(struct jbuf *b, const char *key)
+{
+	if (!b->first)
+		raw(b, ",");
+	b->first = 0;
+	raw(b, "\"");
+	raw(b, key);
+	raw(b, "\":");
+}
+
+/* Escapes per RFC 8259; bytes that are not valid text become \u00XX. */
+void jb_strn(struct jbuf *b, const char *val, size_t n)
+{
+	char esc[8];
+
+	raw(b, "\"");
+	for (size_t i = 0; i < n && val[i]; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		switch (c) {
+		case '"': raw(b, "\\\""); break;
+		case '\\': raw(b, "\\\\"); break;
+		case '\n': raw(b, "\\n"); break;
+		case '\r': raw(b, "\\r"); break;
+		case '\t': raw(b, "\\t"); break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				raw(b, esc);
+			} else {
+				jb_raw(b, (const char *)&c, 1);
+			}
+		}
+	}
+	raw(b, "\"");
+}
+
+void jb_str(struct jbuf *b, const char *key, const char *val)
+{
+	jb_key(b, key);
+	jb_strn(b, val ? val : "", (size_t)-1);
+}
+
+void jb_u64(struct jbuf *b, const char *key, uint64_t v)
+{
+	char num[24];
+
+	jb_key(b, key);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	raw(b, num);
+}
+
+void jb_i64(struct jbuf *b, const char *key, int64_t v)
+{
+	char num[24];
+
+	jb_key(b, key);
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	raw(b, num);
+}
+
+void jb_array_begin(struct jbuf *b, const char *key)
+{
+	jb_key(b, key);
+	raw(b, "[");
+}
+
+void jb_array_str(struct jbuf *b, const char *val, int first)
+{
+	if (!first)
+		raw(b, ",");
+	jb_strn(b, val, (size_t)-1);
+}
+
+void jb_array_end(struct jbuf *b)
+{
+	raw(b, "]");
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the journal writer, reader, verifier and exporter.
+ * Byte layouts are specified in docs/journal-format.md; keep the two in step.
+ */
+#ifndef SOV_JOURNAL_INTERNAL_H
+#define SOV_JOURNAL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <openssl/evp.h>
+
+#define SOV_HASH_LEN		32
+#define SOV_SIG_LEN		64
+#define SOV_KEYNAME_MAX		128
+
+/* Frame: u32le payload length, u8 kind, 3 zero bytes, payload, u32le CRC32C
+ * of everything before it. */
+#define FRAME_HDR		8
+#define FRAME_TRL		4
+#define FRAME_OVERHEAD		(FRAME_HDR + FRAME_TRL)
+#define FRAME_MAX_PAYLOAD	(1u << 20)
+
+#define FRAME_SEGHDR		'H'	/* segment header (first frame of a segment) */
+#define FRAME_RECORD		'R'	/* one record: a Merkle leaf */
+#define FRAME_CHECKPOINT	'C'	/* a signed checkpoint note */
+#define FRAME_MANIFEST		'M'	/* export: manifest */
+#define FRAME_CONSISTENCY	'P'	/* export: consistency proof */
+#define FRAME_INCLUSION		'I'	/* export: inclusion proof */
+
+#define SEG_PREFIX		"seg-"
+#define SEG_LOG_SUFFIX		".log"
+#define SEG_Z_SUFFIX		".log.z"
+#define CHECKPOINT_FILE		"checkpoint"
+#define PUBKEY_FILE		"pubkey"
+#define EXPORT_MAGIC		"sovd-journal-export/1"
+#define SEGHDR_MAGIC		"sovd-journal-segment/1"
+
+/* crc32c.c */
+uint32_t sov_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* frame.c */
+size_t frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len);
+enum frame_status { FRAME_OK, FRAME_END, FRAME_TORN, FRAME_BADCRC, FRAME_BADHDR };
+struct frame {
+	int kind;
+	const uint8_t *payload;
+	uint32_t len;
+	size_t next;	/* offset of the following frame */
+};
+enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f);
+const char *frame_status_str(enum frame_status s);
+
+/* merkle.c: RFC 6962 hashing. A hasher owns a reusable digest context. */
+struct sov_hasher {
+	EVP_MD_CTX *ctx;
+	EVP_MD *md;
+};
+int hasher_init(struct sov_hasher *h);
+void hasher_free(struct sov_hasher *h);
+void hash_leaf(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+void hash_node(struct sov_hasher *h, const uint8_t l[SOV_HASH_LEN],
+	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
+void hash_plain(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+
+/* Compact range over [0, size): the roots of the perfect subtrees of the
+ * binary decomposition of size, largest (leftmost) first. */
+#define COMPACT_MAX	64
+struct compact {
+	uint64_t size;
+	int n;
+	uint8_t h[COMPACT_MAX][SOV_HASH_LEN];
+};
+void compact_reset(struct compact *c);
+void compact_append(struct sov_hasher *h, struct compact *c, const uint8_t leaf[SOV_HASH_LEN]);
+void compact_root(struct sov_hasher *h, const struct compact *c, uint8_t out[SOV_HASH_LEN]);
+
+/* Full tree over an array of leaf hashes, for proofs (export, tests). */
+struct mtree {
+	uint64_t n;
+	int nlevels;
+	uint8_t **lvl;		/* lvl[k] holds n >> k perfect subtree hashes */
+};
+int mtree_build(struct sov_hasher *h, struct mtree *t, const uint8_t *leaves, uint64_t n);
+void mtree_free(struct mtree *t);
+/* Root of the first size leaves (size <= t->n). */
+void mtree_root(struct sov_hasher *h, const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
+/* Proofs: write at most 64 hashes to out, return the count or -errno. */
+int mtree_inclusion(struct sov_hasher *h, const struct mtree *t, uint64_t index,
+		    uint64_t size, uint8_t out[][SOV_HASH_LEN]);
+int mtree_consistency(struct sov_hasher *h, const struct mtree *t, uint64_t size1,
+		      uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
+/* 0 when the proof holds, -EINVAL otherwise. */
+int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
+			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+			    int nproof, const uint8_t root[SOV_HASH_LEN]);
+int merkle_verify_consistency(struct sov_hasher *h, uint64_t size1, uint64_t size2,
+			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+			      const uint8_t proof[][SOV_HASH_LEN], int nproof);
+
+/* note.c: Ed25519 keys in the signed-note key formats and checkpoints. */
+struct sov_pubkey {
+	char name[SOV_KEYNAME_MAX];
+	uint8_t pub[32];
+	uint8_t hash[4];	/* C2SP key id */
+	EVP_PKEY *pkey;
+};
+struct sov_signer {
+	struct sov_pubkey pub;
+	EVP_PKEY *pkey;
+};
+int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
+int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen);
+int key_name_valid(const char *name);
+void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4]);
+/* "<name>+<hash hex>+<base64(0x01 || pub)>" */
+int pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen);
+int pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, size_t errlen);
+int pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen);
+void pubkey_free(struct sov_pubkey *k);
+int signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen);
+int signer_generate(struct sov_signer *s, const char *name);
+/* "PRIVATE+KEY+<name>+<hash hex>+<base64(0x01 || seed)>" */
+int signer_format(const struct sov_signer *s, char *out, size_t outlen);
+void signer_free(struct sov_signer *s);
+
+struct checkpoint {
+	char origin[256];
+	uint64_t size;
+	uint8_t root[SOV_HASH_LEN];
+};
+/* Writes the signed note to out; returns its length or -errno. */
+int checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen);
+/* Parses a note and checks the signature by key k. err says what is wrong. */
+int checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
+		    struct checkpoint *c, char *err, size_t errlen);
+#define CHECKPOINT_MAX	1024
+
+/* record.c */
+struct sov_record;
+struct rec_ctx {
+	const char *host;
+	const char *boot;
+	int64_t cached_sec;
+	char cached_prefix[32];	/* "YYYY-MM-DDTHH:MM:SS" of cached_sec */
+};
+/* Encodes r as canonical JSON into buf; returns length, or -ENOSPC. */
+int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
+		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
+/* Pulls fields out of a canonical record without a full parse. */
+int record_seq(const uint8_t *rec, size_t len, uint64_t *seq);
+int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns);
+int parse_rfc3339(const char *s, size_t len, int64_t *ns);
+int format_rfc3339(int64_t ns, char *out, size_t outlen);
+
+/* segment.c: reading a journal directory. */
+struct seg_file {
+	char name[64];
+	uint32_t no;
+	int compressed;
+};
+/* Lists the segments of dir in order; unexpected names are an error. */
+int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen);
+/* Reads a whole segment (decompressing if needed). */
+int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
+	     char *err, size_t errlen);
+int read_file(const char *path, uint8_t **buf, size_t *len);
+
+struct seghdr {
+	uint32_t no;
+	uint64_t first;		/* index of its first record */
+	struct compact frontier; /* tree over [0, first) */
+};
+int seghdr_encode(const struct seghdr *s, char *out, size_t outlen);
+
+int write_all(int fd, const void *buf, size_t len);
+/* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
+int publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
+
+void hex_encode(const uint8_t *in, size_t len, char *out);
+
+#endif

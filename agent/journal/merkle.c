@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+/* RFC 6962 Merkle tree hashing, compact ranges and proofs. The proof
+ * algorithms follow RFC 6962 section 2.1.1/2.1.2 (generation) and RFC 9162
+ * section 2.1.3.2/2.1.4.2 (verification). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent/journal/jinternal.h"
+
+int hasher_init(struct sov_hasher *h)
+{
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->md || !h->ctx) {
+		hasher_free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void hasher_free(struct sov_hasher *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	h->ctx = NULL;
+	h->md = NULL;
+}
+
+/* The digest cannot fail for SHA-256 on memory buffers short of an OpenSSL
+ * internal error, which we treat as fatal: a wrong hash would be silent. */
+static void hash2(struct sov_hasher *h, const void *a, size_t alen, const void *b,
+		  size_t blen, const void *c, size_t clen, uint8_t *out)
+{
+	if (!EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+	    !EVP_DigestUpdate(h->ctx, a, alen) ||
+	    (blen && !EVP_DigestUpdate(h->ctx, b, blen)) ||
+	    (clen && !EVP_DigestUpdate(h->ctx, c, clen)) ||
+	    !EVP_DigestFinal_ex(h->ctx, out, NULL))
+		abort();
+}
+
+void hash_plain(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+{
+	hash2(h, data, len, NULL, 0, NULL, 0, out);
+}
+
+void hash_leaf(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+{
+	static const uint8_t zero = 0x00;
+
+	hash2(h, &zero, 1, data, len, NULL, 0, out);
+}
+
+void hash_node(struct sov_hasher *h, const uint8_t l[SOV_HASH_LEN],
+	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
+{
+	uint8_t buf[1 + 2 * SOV_HASH_LEN];
+
+	buf[0] = 0x01;
+	memcpy(buf + 1, l, SOV_HASH_LEN);
+	memcpy(buf + 1 + SOV_HASH_LEN, r, SOV_HASH_LEN);
+	hash2(h, buf, sizeof(buf), NULL, 0, NULL, 0, out);
+}
+
+void compact_reset(struct compact *c)
+{
+	c->size = 0;
+	c->n = 0;
+}
+
+/* The entries are the perfect subtrees for the set bits of size, largest
+ * first; adding a leaf merges equal-sized trailing subtrees, as many as
+ * there are trailing one bits in the old size. */
+void compact_append(struct sov_hasher *h, struct compact *c, const uint8_t leaf[SOV_HASH_LEN])
+{
+	uint64_t s = c->size;
+
+	memcpy(c->h[c->n++], leaf, SOV_HASH_LEN);
+	while (s & 1) {
+		hash_node(h, c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
+		c->n--;
+		s >>= 1;
+	}
+	c->size++;
+}
+
+void compact_root(struct sov_hasher *h, const struct compact *c, uint8_t out[SOV_HASH_LEN])
+{
+	uint8_t acc[SOV_HASH_LEN];
+
+	if (c->n == 0) {
+		hash_plain(h, "", 0, out);
+		return;
+	}
+	memcpy(acc, c->h[c->n - 1], SOV_HASH_LEN);
+	for (int i = c->n - 2; i >= 0; i--)
+		hash_node(h, c->h[i], acc, acc);
+	memcpy(out, acc, SOV_HASH_LEN);
+}
+
+int mtree_build(struct sov_hasher *h, struct mtree *t, const uint8_t *leaves, uint64_t n)
+{
+	int k;
+
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	for (k = 0; (n >> k) > 0; k++)
+		;
+	t->nlevels = k;
+	t->lvl = calloc(k ? k : 1, sizeof(*t->lvl));
+	if (!t->lvl)
+		return -ENOMEM;
+	for (int l = 0; l < k; l++) {
+		uint64_t cnt = n >> l;
+
+		t->lvl[l] = malloc(cnt * SOV_HASH_LEN);
+		if (!t->lvl[l]) {
+			mtree_free(t);
+			return -ENOMEM;
+		}
+		if (l == 0) {
+			memcpy(t->lvl[0], leaves, cnt * SOV_HASH_LEN);
+			continue;
+		}
+		for (uint64_t i = 0; i < cnt; i++)
+			hash_node(h, t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
+				  t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
+				  t->lvl[l] + i * SOV_HASH_LEN);
+	}
+	return 0;
+}
+
+void mtree_free(struct mtree *t)
+{
+	for (int l = 0; t->lvl && l < t->nlevels; l++)
+		free(t->lvl[l]);
+	free(t->lvl);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Largest power of two strictly smaller than n (n >= 2). */
+static uint64_t split_point(uint64_t n)
+{
+	uint64_t k = 1;
+
+	while (k << 1 < n)
+		k <<= 1;
+	return k;
+}
+
+/* MTH(D[lo:hi]). In RFC 6962 recursion every left part is a perfect subtree
+ * aligned on its size, so only the right edge needs recursion. */
+static void mth(struct sov_hasher *h, const struct mtree *t, uint64_t lo, uint64_t hi,
+		uint8_t out[SOV_HASH_LEN])
+{
+	uint64_t n = hi - lo, k;
+	uint8_t l[SOV_HASH_LEN], r[SOV_HASH_LEN];
+
+	if (n == 0) {
+		hash_plain(h, "", 0, out);
+		return;
+	}
+	if ((n & (n - 1)) == 0 && (lo & (n - 1)) == 0) {
+		int lv = __builtin_ctzll(n);
+
+		memcpy(out, t->lvl[lv] + (lo >> lv) * SOV_HASH_LEN, SOV_HASH_LEN);
+		return;
+	}
+	k = split_point(n);
+	mth(h, t, lo, lo + k, l);
+	mth(h, t, lo + k, hi, r);
+	hash_node(h, l, r, out);
+}
+
+void mtree_root(struct sov_hasher *h, const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
+{
+	mth(h, t, 0, size, out);
+}
+
+/* PATH(m, D[lo:hi]) of RFC 6962 2.1.1, appending bottom-up. */
+static int path(struct sov_hasher *h, const struct mtree *t, uint64_t m, uint64_t lo,
+		uint64_t hi, uint8_t out[][SOV_HASH_LEN], int n)
+{
+	uint64_t k;
+
+	if (hi - lo <= 1)
+		return n;
+	k = split_point(hi - lo);
+	if (m < k) {
+		n = path(h, t, m, lo, lo + k, out, n);
+		mth(h, t, lo + k, hi, out[n]);
+	} else {
+		n = path(h, t, m - k, lo + k, hi, out, n);
+		mth(h, t, lo, lo + k, out[n]);
+	}
+	return n + 1;
+}
+
+int mtree_inclusion(struct sov_hasher *h, const struct mtree *t, uint64_t index,
+		    uint64_t size, uint8_t out[][SOV_HASH_LEN])
+{
+	if (size > t->n || index >= size)
+		return -EINVAL;
+	return path(h, t, index, 0, size, out, 0);
+}
+
+/* SUBPROOF(m, D[lo:hi], b) of RFC 6962 2.1.2. */
+static int subproof(struct sov_hasher *h, const struct mtree *t, uint64_t m, uint64_t lo,
+		    uint64_t hi, int b, uint8_t out[][SOV_HASH_LEN], int n)
+{
+	uint64_t k;
+
+	if (m == hi - lo) {
+		if (b)
+			return n;
+		mth(h, t, lo, hi, out[n]);
+		return n + 1;
+	}
+	k = split_point(hi - lo);
+	if (m <= k) {
+		n = subproof(h, t, m, lo, lo + k, b, out, n);
+		mth(h, t, lo + k, hi, out[n]);
+	} else {
+		n = subproof(h, t, m - k, lo + k, hi, 0, out, n);
+		mth(h, t, lo, lo + k, out[n]);
+	}
+	return n + 1;
+}
+
+int mtree_consistency(struct sov_hasher *h, const struct mtree *t, uint64_t size1,
+		      uint64_t size2, uint8_t out[][SOV_HASH_LEN])
+{
+	if (size2 > t->n || size1 > size2)
+		return -EINVAL;
+	if (size1 == 0 || size1 == size2)
+		return 0;
+	return subproof(h, t, size1, 0, size2, 1, out, 0);
+}
+
+int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
+			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+			    int nproof, const uint8_t root[SOV_HASH_LEN])
+{
+	uint64_t fn = index, sn;
+	uint8_t r[SOV_HASH_LEN];
+
+	if (index >= size)
+		return -EINVAL;
+	sn = size - 1;
+	memcpy(r, leaf, SOV_HASH_LEN);
+	for (int i = 0; i < nproof; i++) {
+		if (sn == 0)
+			return -EINVAL;
+		if ((fn & 1) || fn == sn) {
+			hash_node(h, proof[i], r, r);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			hash_node(h, r, proof[i], r);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0 || memcmp(r, root, SOV_HASH_LEN))
+		return -EINVAL;
+	return 0;
+}
+
+int merkle_verify_consistency(struct sov_hasher *h, uint64_t size1, uint64_t size2,
+			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+			      const uint8_t proof[][SOV_HASH_LEN], int nproof)
+{
+	uint8_t fr[SOV_HASH_LEN], sr[SOV_HASH_LEN];
+	uint64_t fn, sn;
+	int i = 0;
+
+	if (size1 > size2)
+		return -EINVAL;
+	if (size1 == size2)
+		return nproof == 0 && !memcmp(root1, root2, SOV_HASH_LEN) ? 0 : -EINVAL;
+	if (size1 == 0)
+		return nproof == 0 ? 0 : -EINVAL;
+	if (nproof == 0)
+		return -EINVAL;
+	fn = size1 - 1;
+	sn = size2 - 1;
+	while (fn & 1) {
+		fn >>= 1;
+		sn >>= 1;
+	}
+	/* When the old tree is a perfect left subtree of the new one, the proof
+	 * omits its root: start from root1 itself. */
+	if ((size1 & (size1 - 1)) == 0) {
+		memcpy(fr, root1, SOV_HASH_LEN);
+	} else {
+		memcpy(fr, proof[0], SOV_HASH_LEN);
+		i = 1;
+	}
+	memcpy(sr, fr, SOV_HASH_LEN);
+	for (; i < nproof; i++) {
+		if (sn == 0)
+			return -EINVAL;
+		if ((fn & 1) || fn == sn) {
+			hash_node(h, proof[i], fr, fr);
+			hash_node(h, proof[i], sr, sr);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			hash_node(h, sr, proof[i], sr);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0 || memcmp(fr, root1, SOV_HASH_LEN) || memcmp(sr, root2, SOV_HASH_LEN))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Canonical JSON encoding of records: fixed key order, no whitespace, every
+ * number in plain decimal, strings as UTF-8 with only '"', '\\' and control
+ * bytes escaped. Bytes that are not valid UTF-8 (paths may hold anything)
+ * are written as \u00XX with XX >= 80, a form that valid input never
+ * produces, so the original bytes can be recovered. The exact rules are in
+ * docs/journal-format.md; the hashed bytes are these bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "agent/journal/jinternal.h"
+#include "agent/journal/journal.h"
+
+struct out {
+	char *p, *end;
+};
+
+static inline void put(struct out *o, const char *s, size_t n)
+{
+	if ((size_t)(o->end - o->p) < n) {
+		o->p = o->end + 1;	/* mark overflow */
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+#define PUTS(o, lit) put(o, lit, sizeof(lit) - 1)
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[20];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put(o, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		PUTS(o, "-");
+		put_u64(o, -(uint64_t)v);
+	} else {
+		put_u64(o, v);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if invalid. */
+static int utf8_seq(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	int len;
+	uint32_t cp, min;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; cp = c & 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; cp = c & 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; cp = c & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < (size_t)len)
+		return 0;
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static void put_str(struct out *o, const char *str)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *s = (const uint8_t *)str;
+	size_t n = strlen(str), i = 0, run = 0;
+	char esc[6] = { '\\', 'u', '0', '0' };
+
+	PUTS(o, "\"");
+	while (i < n) {
+		uint8_t c = s[i];
+		int l;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		if (c >= 0x80 && (l = utf8_seq(s + i, n - i)) > 0) {
+			i += l;
+			run += l;
+			continue;
+		}
+		put(o, (const char *)s + i - run, run);
+		run = 0;
+		if (c == '"') {
+			PUTS(o, "\\\"");
+		} else if (c == '\\') {
+			PUTS(o, "\\\\");
+		} else {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			put(o, esc, 6);
+		}
+		i++;
+	}
+	put(o, (const char *)s + i - run, run);
+	PUTS(o, "\"");
+}
+
+static void put_key_str(struct out *o, const char *key, size_t keylen, const char *v)
+{
+	if (!v)
+		return;
+	put(o, key, keylen);
+	put_str(o, v);
+}
+
+#define KEY_STR(o, lit, v) put_key_str(o, lit, sizeof(lit) - 1, v)
+
+static void put_list(struct out *o, const char *key, size_t keylen,
+		     const char *const *v, uint32_t n)
+{
+	if (!n)
+		return;
+	put(o, key, keylen);
+	PUTS(o, "[");
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			PUTS(o, ",");
+		put_str(o, v[i] ? v[i] : "");
+	}
+	PUTS(o, "]");
+}
+
+static const char *const rec_types[] = {
+	SOV_REC_AGENT, SOV_REC_POLICY, SOV_REC_TAINT, SOV_REC_DERIVE, SOV_REC_EGRESS,
+	SOV_REC_LOSS, SOV_REC_HEARTBEAT, SOV_REC_RECOVERY,
+};
+
+static int type_valid(const char *t)
+{
+	for (size_t i = 0; t && i < sizeof(rec_types) / sizeof(rec_types[0]); i++)
+		if (!strcmp(t, rec_types[i]))
+			return 1;
+	return 0;
+}
+
+/* gmtime_r is costly next to everything else a record needs; the date and
+ * time of day change once a second, so keep the last one. */
+static void put_time(struct out *o, struct rec_ctx *x, uint64_t ns)
+{
+	int64_t sec = ns / 1000000000ull;
+	uint32_t frac = ns % 1000000000ull;
+	char f[11];
+
+	if (sec != x->cached_sec) {
+		struct tm tm;
+		time_t t = sec;
+
+		gmtime_r(&t, &tm);
+		strftime(x->cached_prefix, sizeof(x->cached_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		x->cached_sec = sec;
+	}
+	PUTS(o, "\"");
+	put(o, x->cached_prefix, strlen(x->cached_prefix));
+	f[0] = '.';
+	for (int i = 9; i >= 1; i--) {
+		f[i] = '0' + frac % 10;
+		frac /= 10;
+	}
+	f[10] = 'Z';
+	put(o, f, 11);
+	PUTS(o, "\"");
+}
+
+int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
+		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
+{
+	struct out o = { buf, buf + buflen };
+
+	if (!type_valid(r->type))
+		return -EINVAL;
+	PUTS(&o, "{\"seq\":");
+	put_u64(&o, seq);
+	PUTS(&o, ",\"type\":\"");
+	put(&o, r->type, strlen(r->type));
+	PUTS(&o, "\",\"time\":");
+	put_time(&o, x, wall_ns);
+	PUTS(&o, ",\"boot_ns\":");
+	put_u64(&o, boot_ns);
+	KEY_STR(&o, ",\"host\":", x->host);
+	KEY_STR(&o, ",\"boot\":", x->boot);
+	if (r->has & SOV_HAS_ACTOR) {
+		PUTS(&o, ",\"pid\":");
+		put_i64(&o, r->pid);
+		PUTS(&o, ",\"uid\":");
+		put_u64(&o, r->uid);
+		KEY_STR(&o, ",\"comm\":", r->comm);
+		KEY_STR(&o, ",\"exe\":", r->exe);
+		KEY_STR(&o, ",\"cgroup\":", r->cgroup);
+	}
+	if (r->has & SOV_HAS_OBJECT) {
+		PUTS(&o, ",\"dev\":");
+		put_u64(&o, r->dev);
+		PUTS(&o, ",\"ino\":");
+		put_u64(&o, r->ino);
+		KEY_STR(&o, ",\"path\":", r->path);
+	}
+	put_list(&o, ",\"classes\":", 11, r->classes, r->nclasses);
+	if (r->has & SOV_HAS_DEST) {
+		KEY_STR(&o, ",\"dst\":", r->dst ? r->dst : "");
+		PUTS(&o, ",\"dport\":");
+		put_u64(&o, r->dport);
+		KEY_STR(&o, ",\"proto\":", r->proto);
+		KEY_STR(&o, ",\"zone\":", r->zone);
+	}
+	KEY_STR(&o, ",\"verdict\":", r->verdict);
+	put_list(&o, ",\"violated\":", 12, r->violated, r->nviolated);
+	KEY_STR(&o, ",\"policy_sha256\":", r->policy_sha256);
+	KEY_STR(&o, ",\"jdata\":", r->jdata);
+	KEY_STR(&o, ",\"detail\":", r->detail);
+	PUTS(&o, "}");
+	if (o.p > o.end)
+		return -ENOSPC;
+	return o.p - buf;
+}
+
+int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
+{
+	static const char pfx[] = "{\"seq\":";
+	uint64_t v = 0;
+	size_t i = sizeof(pfx) - 1;
+
+	if (len < i + 2 || memcmp(rec, pfx, i))
+		return -EINVAL;
+	if (rec[i] == '0' && rec[i + 1] != ',')
+		return -EINVAL;
+	for (; i < len && rec[i] >= '0' && rec[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (rec[i] - '0');
+	}
+	if (i == sizeof(pfx) - 1 || i >= len || rec[i] != ',')
+		return -EINVAL;
+	*seq = v;
+	return 0;
+}
+
+int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns)
+{
+	static const char key[] = ",\"time\":\"";
+	const uint8_t *p = memmem(rec, len, key, sizeof(key) - 1), *q;
+
+	if (!p)
+		return -EINVAL;
+	p += sizeof(key) - 1;
+	q = memchr(p, '"', rec + len - p);
+	if (!q)
+		return -EINVAL;
+	return parse_rfc3339((const char *)p, q - p, wall_ns);
+}
+
+static int digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int parse_rfc3339(const char *s, size_t len, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h = 0, mi = 0, se = 0, oh, om;
+	int64_t frac = 0, secs;
+	size_t i;
+
+	if (len < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d))
+		return -EINVAL;
+	i = 10;
+	if (len > 10) {
+		if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || len < 19 ||
+		    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
+		    s[16] != ':' || digits(s + 17, 2, &se))
+			return -EINVAL;
+		i = 19;
+		if (i < len && s[i] == '.') {
+			int nd = 0;
+
+			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+				if (nd < 9)
+					frac = frac * 10 + (s[i] - '0');
+			if (nd == 0)
+				return -EINVAL;
+			for (; nd < 9; nd++)
+				frac *= 10;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	secs = timegm(&tm);
+	if (i < len) {
+		if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
+			/* UTC */
+		} else if ((s[i] == '+' || s[i] == '-') && len - i == 6 &&
+			   !digits(s + i + 1, 2, &oh) && s[i + 3] == ':' &&
+			   !digits(s + i + 4, 2, &om)) {
+			int off = (oh * 60 + om) * 60;
+
+			secs -= s[i] == '+' ? off : -off;
+		} else {
+			return -EINVAL;
+		}
+	} else if (len > 10) {
+		return -EINVAL;		/* a time of day needs its offset */
+	}
+	*ns = secs * 1000000000ll + frac;
+	return 0;
+}
+
+int sov_journal_parse_time(const char *s, int64_t *ns)
+{
+	return parse_rfc3339(s, strlen(s), ns);
+}
+
+int format_rfc3339(int64_t ns, char *out, size_t outlen)
+{
+	struct rec_ctx x = { .cached_sec = -1 };
+	struct out o = { out, out + outlen - 1 };
+
+	if (ns < 0)
+		return -EINVAL;
+	put_time(&o, &x, ns);
+	if (o.p > o.end)
+		return -ENOSPC;
+	/* drop the quotes put_time adds for JSON */
+	memmove(out, out + 1, o.p - out - 2);
+	out[o.p - out - 2] = 0;
+	return 0;
+}

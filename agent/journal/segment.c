@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Journal directory layout: naming, listing, reading (with zlib for sealed
+ * segments) and the crash-safe file publication the writer relies on. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "agent/journal/jinternal.h"
+
+static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Accepts exactly the names the writer produces: "seg-%06u.log[.z]". */
+static int parse_seg_name(const char *name, uint32_t *no, int *z)
+{
+	char canon[64];
+	unsigned long v;
+	char *end;
+
+	if (strncmp(name, SEG_PREFIX, 4) || name[4] < '0' || name[4] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(name + 4, &end, 10);
+	if (errno || v > UINT32_MAX)
+		return -EINVAL;
+	if (!strcmp(end, SEG_LOG_SUFFIX))
+		*z = 0;
+	else if (!strcmp(end, SEG_Z_SUFFIX))
+		*z = 1;
+	else
+		return -EINVAL;
+	snprintf(canon, sizeof(canon), SEG_PREFIX "%06lu%s", v, *z ? SEG_Z_SUFFIX : SEG_LOG_SUFFIX);
+	if (strcmp(canon, name))
+		return -EINVAL;
+	*no = v;
+	return 0;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg_file *x = a, *y = b;
+
+	if (x->no != y->no)
+		return x->no < y->no ? -1 : 1;
+	return x->compressed - y->compressed;
+}
+
+int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen)
+{
+	struct seg_file *v = NULL, *nv;
+	struct dirent *de;
+	int n = 0, cap = 0, ret = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errf(err, errlen, -errno, "failed to open journal directory %s: %s", dir,
+			    strerror(errno));
+	while ((errno = 0, de = readdir(d))) {
+		struct seg_file s = { 0 };
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, CHECKPOINT_FILE) || !strcmp(de->d_name, PUBKEY_FILE))
+			continue;
+		if (parse_seg_name(de->d_name, &s.no, &s.compressed)) {
+			ret = errf(err, errlen, -EBADMSG,
+				   "unexpected file \"%s\" in journal directory (not part of a journal)",
+				   de->d_name);
+			goto cleanup;
+		}
+		/* parse_seg_name accepted it, so it fits */
+		memcpy(s.name, de->d_name, strnlen(de->d_name, sizeof(s.name) - 1));
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			v = nv;
+		}
+		v[n++] = s;
+	}
+	if (errno) {
+		ret = errf(err, errlen, -errno, "failed to read journal directory %s: %s", dir,
+			   strerror(errno));
+		goto cleanup;
+	}
+	qsort(v, n, sizeof(*v), seg_cmp);
+	*segs = v;
+	*nseg = n;
+	v = NULL;
+cleanup:
+	free(v);
+	closedir(d);
+	return ret;
+}
+
+static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
+{
+	z_stream zs = { 0 };
+	size_t cap = inlen * 4 + 4096, len = 0;
+	uint8_t *b = malloc(cap), *nb;
+	int zr, ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	if (inflateInit(&zs) != Z_OK) {
+		free(b);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = inlen;
+	do {
+		if (len == cap) {
+			cap *= 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			b = nb;
+		}
+		zs.next_out = b + len;
+		zs.avail_out = cap - len;
+		zr = inflate(&zs, Z_NO_FLUSH);
+		len = cap - zs.avail_out;
+		if (zr != Z_OK && zr != Z_STREAM_END && !(zr == Z_BUF_ERROR && len == cap)) {
+			ret = -EBADMSG;
+			goto cleanup;
+		}
+	} while (zr != Z_STREAM_END);
+	/* Trailing bytes after the zlib stream would be unauthenticated. */
+	if (zs.avail_in) {
+		ret = -EBADMSG;
+		goto cleanup;
+	}
+	*out = b;
+	*outlen = len;
+	b = NULL;
+cleanup:
+	inflateEnd(&zs);
+	free(b);
+	return ret;
+}
+
+int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
+	     char *err, size_t errlen)
+{
+	char path[4096];
+	uint8_t *raw;
+	size_t rawlen;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+	ret = read_file(path, &raw, &rawlen);
+	if (ret)
+		return errf(err, errlen, ret, "failed to read %s: %s", s->name, strerror(-ret));
+	if (!s->compressed) {
+		*buf = raw;
+		*len = rawlen;
+		return 0;
+	}
+	ret = inflate_all(raw, rawlen, buf, len);
+	free(raw);
+	if (ret == -EBADMSG)
+		return errf(err, errlen, ret, "%s: zlib stream is damaged", s->name);
+	if (ret)
+		return errf(err, errlen, ret, "failed to decompress %s: %s", s->name, strerror(-ret));
+	return 0;
+}
+
+int seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, SEGHDR_MAGIC "\nsegment %u\nfirst %llu\nfrontier",
+			 s->no, (unsigned long long)s->first);
+
+	for (int i = 0; i < s->frontier.n; i++) {
+		if (n + 2 + 2 * SOV_HASH_LEN >= (int)outlen)
+			return -ENOSPC;
+		out[n++] = ' ';
+		hex_encode(s->frontier.h[i], SOV_HASH_LEN, out + n);
+		n += 2 * SOV_HASH_LEN;
+	}
+	if (n + 2 >= (int)outlen)
+		return -ENOSPC;
+	out[n++] = '\n';
+	out[n] = 0;
+	return n;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Readers see either the old or the new complete file, never a partial one,
+ * and the new one survives a crash once this returns. */
+int publish_file(int dirfd, const char *name, const void *data, size_t len, int mode)
+{
+	char tmp[256];
+	int fd, ret;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	ret = write_all(fd, data, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && renameat(dirfd, tmp, dirfd, name))
+		ret = -errno;
+	if (ret) {
+		unlinkat(dirfd, tmp, 0);
+		return ret;
+	}
+	if (fsync(dirfd))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * From the compiled policy into the kernel: the zone tables, the per-zone
+ * rules and the configuration; the labels of the policy's paths; the taint
+ * of processes that already hold a labelled file open when sovd starts.
+ */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "agent/log.h"
+#include "agent/sovd.h"
+
+/* stat() reports new_encode_dev(s_dev); the kernel programs see s_dev. */
+uint64_t kdev_from_user(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 20) | minor(dev);
+}
+
+static uint64_t hash_key(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = dev * 0x9E3779B97F4A7C15ull ^ ino;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static struct ulabel *ulabel_find(struct sovd *d, uint64_t dev, uint64_t ino, int create)
+{
+	size_t i;
+
+	if (create && (d->n_ulabels + 1) * 2 > d->ulabels_cap) {
+		size_t ncap = d->ulabels_cap ? d->ulabels_cap * 2 : 1024;
+		struct ulabel *nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		for (size_t j = 0; j < d->ulabels_cap; j++) {
+			struct ulabel *o = &d->ulabels[j];
+
+			if (!o->used)
+				continue;
+			i = hash_key(o->dev, o->ino) & (ncap - 1);
+			while (nt[i].used)
+				i = (i + 1) & (ncap - 1);
+			nt[i] = *o;
+		}
+		free(d->ulabels);
+		d->ulabels = nt;
+		d->ulabels_cap = ncap;
+	}
+	if (!d->ulabels_cap)
+		return NULL;
+	i = hash_key(dev, ino) & (d->ulabels_cap - 1);
+	while (d->ulabels[i].used) {
+		if (d->ulabels[i].dev == dev && d->ulabels[i].ino == ino)
+			return &d->ulabels[i];
+		i = (i + 1) & (d->ulabels_cap - 1);
+	}
+	if (!create)
+		return NULL;
+	d->ulabels[i].used = 1;
+	d->ulabels[i].dev = dev;
+	d->ulabels[i].ino = ino;
+	d->n_ulabels++;
+	return &d->ulabels[i];
+}
+
+static int ulabel_add(struct sovd *d, const struct stat *st, uint64_t classes)
+{
+	struct ulabel *l = ulabel_find(d, kdev_from_user(st->st_dev), st->st_ino, 1);
+
+	if (!l)
+		return -ENOMEM;
+	l->classes |= classes;
+	if (S_ISDIR(st->st_mode))
+		l->flags |= SOV_LABEL_DIR;
+	return 0;
+}
+
+/* nftw() has no user pointer: the walk in progress. */
+static struct sovd *walk_d;
+static uint64_t walk_classes;
+static int walk_err;
+
+static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_NS || type == FTW_DNR) {
+		pr_warn("cannot read %s below a labelled directory; it stays unlabelled until opened", path);
+		return 0;
+	}
+	walk_err = ulabel_add(walk_d, st, walk_classes);
+	return walk_err ? FTW_STOP : FTW_CONTINUE;
+}
+
+int sync_collect_labels(struct sovd *d, const struct sov_policy_image *img)
+{
+	for (size_t c = 0; c < img->n_classes; c++) {
+		const struct sov_img_class *cl = &img->classes[c];
+
+		for (size_t p = 0; p < cl->n_paths; p++) {
+			struct stat st;
+
+			if (lstat(cl->paths[p], &st)) {
+				pr_warn("class %s: path %s does not exist (yet); it is not labelled",
+					cl->name, cl->paths[p]);
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				if (ulabel_add(d, &st, 1ull << cl->bit))
+					return -ENOMEM;
+				continue;
+			}
+			walk_d = d;
+			walk_classes = 1ull << cl->bit;
+			walk_err = 0;
+			/* FTW_PHYS: a symlink inside a data set labels the link, not
+			 * whatever it points to. */
+			if (nftw(cl->paths[p], walk_cb, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 || walk_err) {
+				pr_err("failed to walk %s: %s", cl->paths[p],
+				       strerror(walk_err ? -walk_err : errno));
+				return walk_err ? walk_err : -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+int sync_write_labels(struct sovd *d)
+{
+	size_t written = 0;
+	__u32 one = 1;
+
+	d->label_dirs = 0;
+	for (size_t i = 0; i < d->ulabels_cap; i++) {
+		struct ulabel *l = &d->ulabels[i];
+		struct sov_inode_key k = { .dev = l->dev, .ino = l->ino };
+		struct sov_label v = {};
+
+		if (!l->used)
+			continue;
+		/* Merge with what the kernel already knows (derived labels,
+		 * an earlier run): labels only grow. */
+		if (bpf_map_lookup_elem(d->map_labels, &k, &v))
+			memset(&v, 0, sizeof(v));
+		v.classes |= l->classes;
+		v.flags |= l->flags;
+		if (bpf_map_update_elem(d->map_labels, &k, &v, BPF_ANY)) {
+			int err = -errno;
+
+			pr_err("failed to label inode %llu on dev %llu: %s (raise --max-labels)",
+			       (unsigned long long)l->ino, (unsigned long long)l->dev, strerror(-err));
+			return err;
+		}
+		if (l->flags & SOV_LABEL_DIR) {
+			d->label_dirs++;
+			if (bpf_map_update_elem(d->map_label_devs, &l->dev, &one, BPF_ANY)) {
+				int err = -errno;
+
+				pr_err("failed to record labelled device %llu: %s",
+				       (unsigned long long)l->dev, strerror(-err));
+				return err;
+			}
+		}
+		written++;
+	}
+	pr_info("labelled %zu inodes (%llu directories)", written,
+		(unsigned long long)d->label_dirs);
+	return 0;
+}
+
+static int cmp_v4(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sov_lpm4_key));
+}
+
+static int cmp_v6(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sov_lpm6_key));
+}
+
+/*
+ * Makes an LPM map hold exactly 'keys' (all with value zones[i]): updates
+ * first, then deletes what the new policy no longer has.
+ */
+static int lpm_replace(int fd, void *keys, const uint32_t *zones, size_t n,
+		       size_t ksz, int (*cmp)(const void *, const void *))
+{
+	unsigned char cur[sizeof(struct sov_lpm6_key)], next[sizeof(struct sov_lpm6_key)];
+	unsigned char *sorted = NULL;
+	void *prev = NULL;
+	size_t ndel = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sov_zone_val v = { .zone = zones[i] };
+
+		if (bpf_map_update_elem(fd, (char *)keys + i * ksz, &v, BPF_ANY)) {
+			err = -errno;
+			pr_err("failed to write zone prefix %zu of %zu: %s%s", i, n, strerror(-err),
+			       err == -E2BIG || err == -ENOSPC ? " (restart sovd to grow the tables)" : "");
+			return err;
+		}
+	}
+	sorted = malloc(n * ksz + 1);
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, keys, n * ksz);
+	qsort(sorted, n, ksz, cmp);
+	/* Collect stale keys first: deleting while iterating skips keys. */
+	unsigned char *stale = NULL;
+	size_t cap = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(cur, next, ksz);
+		prev = cur;
+		if (bsearch(cur, sorted, n, ksz, cmp))
+			continue;
+		if (ndel == cap) {
+			cap = cap ? cap * 2 : 64;
+			unsigned char *ns = realloc(stale, cap * ksz);
+
+			if (!ns) {
+				err = -ENOMEM;
+				goto out;
+			}
+			stale = ns;
+		}
+		memcpy(stale + ndel * ksz, cur, ksz);
+		ndel++;
+	}
+	for (size_t i = 0; i < ndel; i++)
+		bpf_map_delete_elem(fd, stale + i * ksz);
+out:
+	free(stale);
+	free(sorted);
+	return err;
+}
+
+int sync_policy(struct sovd *d, const struct sov_policy_image *img, uint32_t generation)
+{
+	struct sov_config cfg = {};
+	struct sov_lpm4_key *k4 = NULL;
+	struct sov_lpm6_key *k6 = NULL;
+	uint32_t *z4 = NULL, *z6 = NULL;
+	__u32 key0 = 0;
+	int err = 0;
+
+	if (img->n_zones > SOV_MAX_ZONES) {
+		pr_err("policy has %zu zones; at most %d are supported", img->n_zones, SOV_MAX_ZONES);
+		return -E2BIG;
+	}
+	k4 = calloc(img->n_v4 + 1, sizeof(*k4));
+	z4 = calloc(img->n_v4 + 1, sizeof(*z4));
+	k6 = calloc(img->n_v6 + 1, sizeof(*k6));
+	z6 = calloc(img->n_v6 + 1, sizeof(*z6));
+	if (!k4 || !z4 || !k6 || !z6) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < img->n_v4; i++) {
+		k4[i].prefixlen = img->v4[i].plen;
+		memcpy(k4[i].addr, img->v4[i].addr, 4);
+		z4[i] = img->v4[i].zone;
+	}
+	for (size_t i = 0; i < img->n_v6; i++) {
+		k6[i].prefixlen = img->v6[i].plen;
+		memcpy(k6[i].addr, img->v6[i].addr, 16);
+		z6[i] = img->v6[i].zone;
+	}
+
+	/* Rules first: a zone id that appears in the tries already has its
+	 * rule. Ids beyond the new policy's zones allow nothing. */
+	for (uint32_t z = 0; z < SOV_MAX_ZONES; z++) {
+		struct sov_zone_rule r = { .allowed = z < img->n_zones ? img->zone_allowed[z] : 0 };
+
+		if (z >= img->n_zones && z > d->img_zones_written)
+			break;
+		if (bpf_map_update_elem(d->map_zone_rules, &z, &r, BPF_ANY)) {
+			err = -errno;
+			pr_err("failed to write zone rule %u: %s", z, strerror(-err));
+			goto out;
+		}
+	}
+	d->img_zones_written = img->n_zones;
+
+	err = lpm_replace(d->map_zone4, k4, z4, img->n_v4, sizeof(*k4), cmp_v4);
+	if (err)
+		goto out;
+	err = lpm_replace(d->map_zone6, k6, z6, img->n_v6, sizeof(*k6), cmp_v6);
+	if (err)
+		goto out;
+
+	/* LSM path: the scope cgroups, checked by the hooks themselves. */
+	if (d->mode == SOVD_MODE_LSM) {
+		const char *root = cgroup2_mount();
+		int all = 0;
+
+		for (size_t i = 0; i < img->n_scope; i++)
+			all |= !strcmp(img->scope_cgroups[i], "/");
+		if (!all) {
+			if (img->n_scope > SOV_MAX_SCOPE) {
+				pr_err("at most %d scope cgroups are supported", SOV_MAX_SCOPE);
+				err = -E2BIG;
+				goto out;
+			}
+			for (__u32 i = 0; i < img->n_scope; i++) {
+				char path[512];
+				int cg;
+
+				snprintf(path, sizeof(path), "%s%s", root ? root : "", img->scope_cgroups[i]);
+				cg = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (cg < 0 || bpf_map_update_elem(d->map_scope, &i, &cg, BPF_ANY)) {
+					err = -errno;
+					pr_err("failed to add scope cgroup %s: %s", path, strerror(-err));
+					if (cg >= 0)
+						close(cg);
+					goto out;
+				}
+				close(cg);
+			}
+			cfg.n_scope = img->n_scope;
+		}
+	}
+
+	cfg.block_classes = img->block_classes;
+	cfg.derive_classes = img->derive_classes;
+	cfg.mode = img->mode == SOV_POLICY_AUDIT ? SOV_MODE_AUDIT : SOV_MODE_ENFORCE;
+	cfg.generation = generation;
+	memcpy(&cfg.policy_hash, img->sha256, sizeof(cfg.policy_hash));
+	if (bpf_map_update_elem(d->map_config, &key0, &cfg, BPF_ANY)) {
+		err = -errno;
+		pr_err("failed to write config: %s", strerror(-err));
+	}
+out:
+	free(k4);
+	free(z4);
+	free(k6);
+	free(z6);
+	return err;
+}
+
+size_t sync_map_count(int fd)
+{
+	unsigned char cur[64], next[64];
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(cur, next, sizeof(cur));
+		prev = cur;
+		n++;
+	}
+	return n;
+}
+
+/* O_WRONLY opens do not taint; /proc/PID/fdinfo/N has the flags in octal. */
+static int fd_readable(const char *pid, const char *fd)
+{
+	char path[600], line[128];
+	int readable = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+
+		if (sscanf(line, "flags: %lo", &flags) == 1) {
+			readable = (flags & O_ACCMODE) != O_WRONLY;
+			break;
+		}
+	}
+	fclose(f);
+	return readable;
+}
+
+/* Taints processes that already hold a labelled file open for reading. */
+int sync_scan_proc(struct sovd *d)
+{
+	struct dirent *pe, *fe;
+	size_t tainted = 0;
+	DIR *proc, *fds;
+	char path[300];
+	pid_t self = getpid();
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			char fpath[300], target[PATH_MAX];
+			struct ulabel *l;
+			struct stat st;
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(fpath, sizeof(fpath), "/proc/%ld/fd/%s", pid, fe->d_name);
+			if (stat(fpath, &st) || S_ISDIR(st.st_mode))
+				continue;
+			l = ulabel_find(d, kdev_from_user(st.st_dev), st.st_ino, 0);
+			if (!l || !fd_readable(pe->d_name, fe->d_name))
+				continue;
+
+			__u32 tgid = pid;
+			struct sov_taint t = {};
+
+			if (bpf_map_lookup_elem(d->map_taint, &tgid, &t)) {
+				memset(&t, 0, sizeof(t));
+				t.dev = l->dev;
+				t.ino = l->ino;
+			}
+			if ((t.classes | l->classes) == t.classes)
+				continue;
+			t.classes |= l->classes;
+			if (bpf_map_update_elem(d->map_taint, &tgid, &t, BPF_ANY)) {
+				pr_warn("failed to taint pid %ld: %s", pid, strerror(errno));
+				continue;
+			}
+			n = readlink(fpath, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+			events_emit_taint_user(d, pid, t.classes, target, l->dev, l->ino);
+			tainted++;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	if (tainted)
+		pr_info("tainted %zu running processes holding labelled files", tainted);
+	return 0;
+}
