@@ -197,14 +197,18 @@ int zsrc_region_is_global(const char *region);
  */
 int zsrc_region_match(const char *glob, const char *region);
 
+/* How many of rf's regions glob selects (0: probably a typo). */
+size_t zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glob);
+
 /*
  * Adds the prefixes of rf whose region matches one of the globs to the ranges
- * tier for zone. Returns the number added (>= 0) or a negative errno;
- * -EEXIST when a prefix already belongs to another zone in this tier
- * (reported through err).
+ * tier for zone. zone_names (indexed by zone id, may be NULL) is for the
+ * messages. Returns the number of prefixes selected (>= 0) or a negative
+ * errno; -EEXIST when a prefix already belongs to another zone in this tier
+ * (each one reported through err).
  */
 long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
-		    size_t n_globs, uint32_t zone, struct zsrc_lpm *v4,
-		    struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
+		    size_t n_globs, uint32_t zone, const char *const *zone_names,
+		    struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
 
 #endif /* SOV_POLICY_ZSRC_H */
