@@ -1,7 +1,265 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-/* Scaffolding: replaced by the local API client. */
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sovctl status | watch | policy apply: clients of sovd's local socket
+ * (one request line per connection; see agent/api.c).
+ */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <json-c/json.h>
 #include "tools/sovctl/sovctl.h"
-int cmd_status(const char *s, int c, char **v) { (void)s; (void)c; (void)v; fprintf(stderr, "sovctl: status not built yet\n"); return SOVCTL_USAGE; }
-int cmd_watch(const char *s, int c, char **v) { (void)s; (void)c; (void)v; fprintf(stderr, "sovctl: watch not built yet\n"); return SOVCTL_USAGE; }
-int cmd_apply(const char *s, int c, char **v) { (void)s; (void)c; (void)v; fprintf(stderr, "sovctl: apply not built yet\n"); return SOVCTL_USAGE; }
+
+static int dial(const char *path, const char *req)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(req);
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "sovctl: socket path %s is too long\n", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "sovctl: cannot reach sovd at %s: %s (is sovd running? --socket PATH)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (write(fd, req, n) != (ssize_t)n) {
+		fprintf(stderr, "sovctl: failed to send request to %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads everything the daemon sends until it closes. */
+static char *slurp(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	if (!buf)
+		return NULL;
+	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += r;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+int cmd_status(const char *sock, int argc, char **argv)
+{
+	const char *out = "text";
+	json_object *st, *v;
+	char *reply;
+	int fd, ret = SOVCTL_USAGE;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else {
+			fprintf(stderr, "usage: sovctl [--socket PATH] status [-o text|json]\n");
+			return SOVCTL_USAGE;
+		}
+	}
+	if (strcmp(out, "text") && strcmp(out, "json")) {
+		fprintf(stderr, "sovctl: -o must be text or json\n");
+		return SOVCTL_USAGE;
+	}
+	fd = dial(sock, "status\n");
+	if (fd < 0)
+		return SOVCTL_USAGE;
+	reply = slurp(fd);
+	close(fd);
+	st = reply ? json_tokener_parse(reply) : NULL;
+	if (!st) {
+		fprintf(stderr, "sovctl: sovd at %s sent no status\n", sock);
+		goto out;
+	}
+	if (!strcmp(out, "json")) {
+		fputs(reply, stdout);
+	} else {
+		json_object *pol = NULL, *cnt = NULL, *feat = NULL;
+
+		json_object_object_get_ex(st, "policy", &pol);
+		json_object_object_get_ex(st, "counters", &cnt);
+		json_object_object_get_ex(st, "features", &feat);
+		printf("state:      %s\n", jstr(st, "state"));
+		printf("mode:       %s\n", jstr(st, "mode"));
+		printf("policy:     %s (generation %s)\n", pol ? jstr(pol, "path") : "",
+		       pol ? jstr(pol, "generation") : "");
+		printf("sha256:     %s\n", pol ? jstr(pol, "sha256") : "");
+		printf("journal:    %s\n", jstr(st, "journal"));
+		printf("tainted:    %s processes\n", jstr(st, "tainted_processes"));
+		printf("labels:     %s inodes\n", jstr(st, "labels"));
+		if (feat)
+			printf("features:   btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s\n",
+			       jstr(feat, "btf"), jstr(feat, "bpf_lsm"), jstr(feat, "tp_btf"),
+			       jstr(feat, "trampolines"), jstr(feat, "cgroup2"));
+		if (cnt) {
+			printf("counters:  ");
+			json_object_object_foreach(cnt, k, val)
+				printf(" %s=%s", k, json_object_get_string(val));
+			printf("\n");
+		}
+	}
+	/* Succeeds only once sovd is enforcing its policy. */
+	ret = json_object_object_get_ex(st, "state", &v) &&
+	      !strncmp(json_object_get_string(v), "enforcing", 9) ? SOVCTL_OK : SOVCTL_BAD;
+	json_object_put(st);
+out:
+	free(reply);
+	return ret;
+}
+
+static int has_class(json_object *ev, const char *cls)
+{
+	json_object *arr;
+
+	if (!json_object_object_get_ex(ev, "classes", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), cls))
+			return 1;
+	return 0;
+}
+
+static void print_compact(json_object *ev)
+{
+	const char *type = jstr(ev, "type");
+	json_object *cls;
+	const char *time = jstr(ev, "time");
+
+	printf("%.23s %-6s %s[%s]", time, type, jstr(ev, "comm"), jstr(ev, "pid"));
+	if (json_object_object_get_ex(ev, "classes", &cls) && json_object_array_length(cls))
+		printf(" classes=%s", json_object_to_json_string_ext(cls, JSON_C_TO_STRING_PLAIN));
+	if (!strcmp(type, "egress"))
+		printf(" %s %s %s:%s zone=%s", jstr(ev, "verdict"), jstr(ev, "proto"),
+		       jstr(ev, "dst"), jstr(ev, "dport"), jstr(ev, "zone"));
+	else if (!strcmp(type, "taint") || !strcmp(type, "derive"))
+		printf(" %s", jstr(ev, "path"));
+	else if (!strcmp(type, "agent"))
+		printf(" %s mode=%s", jstr(ev, "action"), jstr(ev, "mode"));
+	else if (!strcmp(type, "policy"))
+		printf(" generation=%s sha256=%.16s", jstr(ev, "generation"), jstr(ev, "sha256"));
+	else if (!strcmp(type, "loss"))
+		printf(" lost=%s total=%s", jstr(ev, "lost"), jstr(ev, "total"));
+	printf("\n");
+}
+
+int cmd_watch(const char *sock, int argc, char **argv)
+{
+	const char *out = "compact", *type = NULL, *verdict = NULL, *cls = NULL;
+	char line[65536];
+	FILE *f;
+	int fd;
+
+	for (int i = 1; i < argc; i++) {
+		const char **dst = !strcmp(argv[i], "-o") ? &out :
+				    !strcmp(argv[i], "--type") ? &type :
+				    !strcmp(argv[i], "--verdict") ? &verdict :
+				    !strcmp(argv[i], "--class") ? &cls : NULL;
+
+		if (!dst || i + 1 >= argc) {
+			fprintf(stderr, "usage: sovctl [--socket PATH] watch [-o compact|json] [--type T] [--verdict V] [--class C]\n");
+			return SOVCTL_USAGE;
+		}
+		*dst = argv[++i];
+	}
+	if (strcmp(out, "compact") && strcmp(out, "json")) {
+		fprintf(stderr, "sovctl: -o must be compact or json\n");
+		return SOVCTL_USAGE;
+	}
+	fd = dial(sock, "watch\n");
+	if (fd < 0)
+		return SOVCTL_USAGE;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return SOVCTL_USAGE;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), f)) {
+		json_object *ev = json_tokener_parse(line);
+
+		if (!ev)
+			continue;
+		if ((!type || !strcmp(jstr(ev, "type"), type)) &&
+		    (!verdict || !strcmp(jstr(ev, "verdict"), verdict)) &&
+		    (!cls || has_class(ev, cls))) {
+			if (!strcmp(out, "json"))
+				fputs(line, stdout);
+			else
+				print_compact(ev);
+		}
+		json_object_put(ev);
+	}
+	fclose(f);
+	fprintf(stderr, "sovctl: sovd closed the event stream\n");
+	return SOVCTL_OK;
+}
+
+int cmd_apply(const char *sock, int argc, char **argv)
+{
+	char path[PATH_MAX], req[PATH_MAX + 16], *reply;
+	int fd, ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: sovctl [--socket PATH] policy apply FILE\n");
+		return SOVCTL_USAGE;
+	}
+	/* sovd reads the file itself: give it an absolute path. */
+	if (!realpath(argv[1], path)) {
+		fprintf(stderr, "sovctl: cannot read %s: %s\n", argv[1], strerror(errno));
+		return SOVCTL_BAD;
+	}
+	snprintf(req, sizeof(req), "apply %s\n", path);
+	fd = dial(sock, req);
+	if (fd < 0)
+		return SOVCTL_USAGE;
+	reply = slurp(fd);
+	close(fd);
+	if (!reply || !reply[0]) {
+		fprintf(stderr, "sovctl: sovd sent no answer\n");
+		free(reply);
+		return SOVCTL_USAGE;
+	}
+	if (!strncmp(reply, "ok ", 3)) {
+		printf("applied %s: %s", argv[1], reply + 3);
+		ret = SOVCTL_OK;
+	} else {
+		fprintf(stderr, "sovctl: policy %s rejected; the current policy stays in force:\n%s",
+			argv[1], strncmp(reply, "error\n", 6) ? reply : reply + 6);
+		ret = SOVCTL_BAD;
+	}
+	free(reply);
+	return ret;
+}
