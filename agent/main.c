@@ -225,7 +225,11 @@ static int event_loop(struct sovd *d, int sfd)
 				api_accept(d);
 			}
 		}
-		if (mono_ms() - last_tick >= 200) {
+		if (d->journal_failed) {
+			err = -EIO;
+			break;
+		}
+		if (mono_ms() - last_tick >= 100) {
 			last_tick = mono_ms();
 			events_check_loss(d);
 			journal_glue_tick(d);
@@ -344,8 +348,10 @@ int main(int argc, char **argv)
 	events_check_loss(&d);
 	snprintf(body, sizeof(body), "\"action\":\"stop\",\"mode\":\"%s\"", mode_name(d.mode));
 	events_emit_user(&d, "agent", body);
-	/* A clean stop detaches: without pins, closing the links does. */
-	loader_unpin_all(&d);
+	/* A clean stop detaches: without pins, closing the links does. A
+	 * failed journal is no clean stop: enforcement stays pinned. */
+	if (!d.journal_failed)
+		loader_unpin_all(&d);
 	ret = err ? 2 : 0;
 cleanup:
 	if (ret == 2 && err && !d.o.probe_only)

@@ -149,6 +149,8 @@ struct rec_ctx {
 int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
 		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
 /* Pulls fields out of a canonical record without a full parse. */
+/* s as a JSON string literal with the record escaping rules. */
+int json_string(const char *s, char *out, size_t outlen);
 int record_seq(const uint8_t *rec, size_t len, uint64_t *seq);
 int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns);
 int parse_rfc3339(const char *s, size_t len, int64_t *ns);

@@ -240,6 +240,17 @@ int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
 	return o.p - buf;
 }
 
+int json_string(const char *s, char *out, size_t outlen)
+{
+	struct out o = { out, out + outlen - 1 };
+
+	put_str(&o, s);
+	if (o.p > o.end)
+		return -ENOSPC;
+	*o.p = 0;
+	return o.p - out;
+}
+
 int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 {
 	static const char pfx[] = "{\"seq\":";

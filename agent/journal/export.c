@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Export: one self-contained file an auditor verifies offline. It holds a
+ * manifest, the journal's latest checkpoint, the earlier checkpoints that
+ * fall in the exported range with consistency proofs to the latest, and the
+ * records in range, each with an RFC 6962 inclusion proof to the latest.
+ * Also the plain record reader used by "sovctl journal show".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "agent/journal/jinternal.h"
+#include "agent/journal/journal.h"
+#include "agent/journal/export.h"
+
+static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+int export_manifest_format(const struct export_manifest *m, const char *origin,
+			   const char *key, char *out, size_t outlen)
+{
+	char jo[600], jk[600];
+	int n;
+
+	if (json_string(origin, jo, sizeof(jo)) < 0 || json_string(key, jk, sizeof(jk)) < 0)
+		return -ENOSPC;
+	n = snprintf(out, outlen,
+		     "{\"format\":\"" EXPORT_MAGIC "\",\"origin\":%s,\"key\":%s,\"tree_size\":%llu,"
+		     "\"first\":%llu,\"count\":%llu,\"checkpoints\":%llu}",
+		     jo, jk, (unsigned long long)m->tree_size, (unsigned long long)m->first,
+		     (unsigned long long)m->count, (unsigned long long)m->checkpoints);
+	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
+}
+
+static int get_u64(struct json_object *o, const char *k, uint64_t *v)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_int))
+		return -EINVAL;
+	errno = 0;
+	*v = json_object_get_uint64(x);
+	return errno ? -EINVAL : 0;
+}
+
+static int get_str(struct json_object *o, const char *k, char *out, size_t outlen)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_string) ||
+	    (size_t)json_object_get_string_len(x) >= outlen)
+		return -EINVAL;
+	memcpy(out, json_object_get_string(x), json_object_get_string_len(x) + 1);
+	return 0;
+}
+
+/* Lenient parse; the verifier compares the bytes against the canonical
+ * form once it knows the content, so any deviation is still caught. */
+int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
+			  char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = NULL;
+	char fmt[64];
+	int ret = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, (const char *)p, len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object)) {
+		ret = errf(err, errlen, -EINVAL, "not a JSON object");
+		goto cleanup;
+	}
+	if (get_str(o, "format", fmt, sizeof(fmt)) || strcmp(fmt, EXPORT_MAGIC)) {
+		ret = errf(err, errlen, -EINVAL, "format is not \"" EXPORT_MAGIC "\"");
+		goto cleanup;
+	}
+	if (get_str(o, "origin", m->origin, sizeof(m->origin)) ||
+	    get_str(o, "key", m->key, sizeof(m->key)) ||
+	    get_u64(o, "tree_size", &m->tree_size) || get_u64(o, "first", &m->first) ||
+	    get_u64(o, "count", &m->count) || get_u64(o, "checkpoints", &m->checkpoints))
+		ret = errf(err, errlen, -EINVAL, "missing or mistyped field");
+cleanup:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ret;
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+size_t export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
+			const uint8_t proof[][SOV_HASH_LEN], int n)
+{
+	le64(out, a);
+	le64(out + 8, b);
+	memcpy(out + 16, proof, (size_t)n * SOV_HASH_LEN);
+	return 16 + (size_t)n * SOV_HASH_LEN;
+}
+
+int export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
+		       uint8_t proof[][SOV_HASH_LEN], int max)
+{
+	size_t n;
+
+	if (len < 16 || (len - 16) % SOV_HASH_LEN)
+		return -EINVAL;
+	n = (len - 16) / SOV_HASH_LEN;
+	if (n > (size_t)max)
+		return -EINVAL;
+	*a = get_le64(p);
+	*b = get_le64(p + 8);
+	memcpy(proof, p + 16, n * SOV_HASH_LEN);
+	return n;
+}
+
+/* ---- walking a journal directory's frames in order ---- */
+
+struct walker {
+	const char *dir;
+	struct seg_file *segs;
+	int nseg, cur;
+	uint8_t *buf;
+	size_t len, off;
+};
+
+static void walk_end(struct walker *w)
+{
+	free(w->buf);
+	free(w->segs);
+	memset(w, 0, sizeof(*w));
+}
+
+static int walk_begin(struct walker *w, const char *dir, char *err, size_t errlen)
+{
+	memset(w, 0, sizeof(*w));
+	w->dir = dir;
+	w->cur = -1;
+	return dir_list(dir, &w->segs, &w->nseg, err, errlen);
+}
+
+/* 1: a frame (segment headers skipped), 0: end, <0: error. */
+static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen)
+{
+	enum frame_status fs;
+	int ret;
+
+	for (;;) {
+		if (w->buf) {
+			fs = frame_get(w->buf, w->len, w->off, f);
+			if (fs == FRAME_OK) {
+				size_t at = w->off;
+
+				w->off = f->next;
+				if (at == 0)
+					continue;
+				return 1;
+			}
+			if (fs != FRAME_END)
+				return errf(err, errlen, -EBADMSG, "%s offset %zu: %s",
+					    w->segs[w->cur].name, w->off, frame_status_str(fs));
+			free(w->buf);
+			w->buf = NULL;
+		}
+		if (++w->cur >= w->nseg)
+			return 0;
+		ret = seg_read(w->dir, &w->segs[w->cur], &w->buf, &w->len, err, errlen);
+		if (ret)
+			return ret;
+		w->off = 0;
+	}
+}
+
+static int read_export(const char *path, sov_journal_entry_fn fn, void *ctx, char *err,
+		       size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	uint8_t *buf;
+	size_t len, off = 0;
+	int ret;
+
+	ret = read_file(path, &buf, &len);
+	if (ret)
+		return errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+	for (;;) {
+		struct frame f;
+		enum frame_status fs = frame_get(buf, len, off, &f);
+		uint64_t seq;
+
+		if (fs == FRAME_END)
+			break;
+		if (fs != FRAME_OK) {
+			ret = errf(err, errlen, -EBADMSG, "%s offset %zu: %s", path, off,
+				   frame_status_str(fs));
+			break;
+		}
+		if (off == 0 && f.kind != FRAME_MANIFEST) {
+			ret = errf(err, errlen, -EBADMSG, "%s is neither a journal directory nor an export",
+				   path);
+			break;
+		}
+		if (f.kind == FRAME_RECORD) {
+			struct sov_journal_entry e = {
+				.file = base ? base + 1 : path, .offset = off,
+				.data = f.payload, .len = f.len,
+			};
+
+			if (record_seq(f.payload, f.len, &seq)) {
+				ret = errf(err, errlen, -EBADMSG, "%s offset %zu: malformed record", path, off);
+				break;
+			}
+			e.index = seq;
+			ret = fn(&e, ctx);
+			if (ret)
+				break;
+		}
+		off = f.next;
+	}
+	free(buf);
+	return ret;
+}
+
+int sov_journal_read(const char *path, sov_journal_entry_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct walker w;
+	struct frame f;
+	struct stat st;
+	uint64_t index = 0;
+	int ret;
+
+	if (stat(path, &st))
+		return errf(err, errlen, -errno, "failed to open %s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return read_export(path, fn, ctx, err, errlen);
+	ret = walk_begin(&w, path, err, errlen);
+	if (ret)
+		return ret;
+	while ((ret = walk_next(&w, &f, err, errlen)) == 1) {
+		struct sov_journal_entry e = {
+			.index = index, .file = w.segs[w.cur].name,
+			.offset = (uint8_t *)f.payload - FRAME_HDR - w.buf,
+			.data = f.payload, .len = f.len,
+		};
+
+		if (f.kind != FRAME_RECORD)
+			continue;
+		ret = fn(&e, ctx);
+		if (ret)
+			break;
+		index++;
+	}
+	walk_end(&w);
+	return ret;
+}
+
+/* ---- export ---- */
+
+struct ckpt_note {
+	uint64_t size;
+	uint32_t len;
+	char *note;
+};
+
+static int out_frame(int fd, int kind, const void *p, uint32_t len)
+{
+	uint8_t *b = malloc(FRAME_OVERHEAD + len);
+	size_t n;
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	n = frame_put(b, kind, p, len);
+	ret = write_all(fd, b, n);
+	free(b);
+	return ret;
+}
+
+int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report *rep,
+		       char *err, size_t errlen)
+{
+	struct sov_verify_report vr;
+	struct sov_hasher h = { 0 };
+	struct walker w = { 0 };
+	struct mtree t = { 0 };
+	struct ckpt_note *ck = NULL, *nck;
+	size_t nckpt = 0, capckpt = 0;
+	uint8_t *leaves = NULL, *nl, proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
+	uint64_t nleaves = 0, capleaves = 0, n, a = UINT64_MAX, b = 0, idx;
+	char tmp[4200], man[2048];
+	struct export_manifest m = { 0 };
+	struct frame f;
+	int ret, fd = -1, ml;
+	ssize_t fin = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	if (err && errlen)
+		err[0] = 0;
+	ret = sov_journal_verify(o->dir, NULL, &vr);
+	if (ret)
+		return errf(err, errlen, ret, "%s", vr.error);
+	if (!vr.valid)
+		return errf(err, errlen, -EBADMSG,
+			    "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
+			    o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
+	n = vr.checkpointed;
+	rep->tree_size = n;
+	rep->skipped_unauthenticated = vr.unauthenticated;
+	ret = hasher_init(&h);
+	if (ret)
+		goto cleanup;
+
+	/* Pass 1: leaf hashes, checkpoints, and the range by time. */
+	ret = walk_begin(&w, o->dir, err, errlen);
+	while (!ret && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+		ret = 0;
+		if (f.kind == FRAME_CHECKPOINT) {
+			struct checkpoint c;
+
+			if (nckpt == capckpt) {
+				capckpt = capckpt ? 2 * capckpt : 64;
+				nck = realloc(ck, capckpt * sizeof(*ck));
+				if (!nck) {
+					ret = -ENOMEM;
+					break;
+				}
+				ck = nck;
+			}
+			/* Already verified: only the size is needed here. */
+			memset(&c, 0, sizeof(c));
+			{
+				const char *p = memchr(f.payload, '\n', f.len);
+
+				c.size = p ? strtoull(p + 1, NULL, 10) : 0;
+			}
+			ck[nckpt].size = c.size;
+			ck[nckpt].len = f.len;
+			ck[nckpt].note = malloc(f.len);
+			if (!ck[nckpt].note) {
+				ret = -ENOMEM;
+				break;
+			}
+			memcpy(ck[nckpt++].note, f.payload, f.len);
+			continue;
+		}
+		if (f.kind != FRAME_RECORD || nleaves >= n)
+			continue;
+		if (nleaves == capleaves) {
+			capleaves = capleaves ? 2 * capleaves : 4096;
+			nl = realloc(leaves, capleaves * SOV_HASH_LEN);
+			if (!nl) {
+				ret = -ENOMEM;
+				break;
+			}
+			leaves = nl;
+		}
+		hash_leaf(&h, f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
+		{
+			int64_t ts;
+
+			if (record_time(f.payload, f.len, &ts) == 0 && ts >= o->since_ns &&
+			    ts < o->until_ns) {
+				if (a == UINT64_MAX)
+					a = nleaves;
+				b = nleaves + 1;
+			}
+		}
+		nleaves++;
+	}
+	walk_end(&w);
+	if (ret < 0)
+		goto cleanup;
+	ret = 0;
+	if (nleaves != n) {
+		ret = errf(err, errlen, -EIO, "journal changed while exporting");
+		goto cleanup;
+	}
+	if (a == UINT64_MAX)
+		a = b = 0;
+	for (size_t i = 0; i < nckpt; i++)
+		if (ck[i].size == n)
+			fin = i;
+	if (fin < 0) {
+		ret = errf(err, errlen, -EIO, "journal changed while exporting");
+		goto cleanup;
+	}
+	ret = mtree_build(&h, &t, leaves, n);
+	if (ret)
+		goto cleanup;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->out);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = errf(err, errlen, -errno, "failed to create %s: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	m.first = a;
+	m.count = b - a;
+	m.tree_size = n;
+	m.checkpoints = 1;
+	{
+		uint64_t last = 0;
+
+		for (size_t i = 0; i < nckpt; i++)
+			if (ck[i].size > a && ck[i].size < n && ck[i].size > last) {
+				m.checkpoints++;
+				last = ck[i].size;
+			}
+	}
+	ml = export_manifest_format(&m, vr.origin, vr.key, man, sizeof(man));
+	if (ml < 0) {
+		ret = errf(err, errlen, ml, "manifest too large");
+		goto cleanup;
+	}
+	ret = out_frame(fd, FRAME_MANIFEST, man, ml);
+	if (!ret)
+		ret = out_frame(fd, FRAME_CHECKPOINT, ck[fin].note, ck[fin].len);
+	{
+		uint64_t last = 0;
+
+		for (size_t i = 0; !ret && i < nckpt; i++) {
+			int np;
+
+			if (!(ck[i].size > a && ck[i].size < n && ck[i].size > last))
+				continue;
+			last = ck[i].size;
+			np = mtree_consistency(&h, &t, ck[i].size, n, proof);
+			ret = np < 0 ? np : out_frame(fd, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
+			if (!ret)
+				ret = out_frame(fd, FRAME_CONSISTENCY, pbuf,
+						export_proof_put(pbuf, ck[i].size, n, proof, np));
+		}
+	}
+	if (ret)
+		goto write_err;
+
+	/* Pass 2: the records in range with their inclusion proofs. */
+	idx = 0;
+	ret = walk_begin(&w, o->dir, err, errlen);
+	while (!ret && idx < b && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+		int np;
+
+		ret = 0;
+		if (f.kind != FRAME_RECORD)
+			continue;
+		if (idx >= a) {
+			np = mtree_inclusion(&h, &t, idx, n, proof);
+			ret = np < 0 ? np : out_frame(fd, FRAME_RECORD, f.payload, f.len);
+			if (!ret)
+				ret = out_frame(fd, FRAME_INCLUSION, pbuf,
+						export_proof_put(pbuf, idx, n, proof, np));
+		}
+		idx++;
+	}
+	walk_end(&w);
+	if (ret < 0)
+		goto write_err;
+	ret = 0;
+	if (fsync(fd)) {
+		ret = -errno;
+		goto write_err;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, o->out)) {
+		ret = -errno;
+		goto write_err;
+	}
+	rep->first = a;
+	rep->count = b - a;
+	rep->checkpoints = m.checkpoints;
+	goto cleanup;
+write_err:
+	if (ret != -EBADMSG)
+		errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
+	unlink(tmp);
+cleanup:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	mtree_free(&t);
+	for (size_t i = 0; i < nckpt; i++)
+		free(ck[i].note);
+	free(ck);
+	free(leaves);
+	hasher_free(&h);
+	return ret;
+}

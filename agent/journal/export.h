@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Export file pieces shared by the exporter and the verifier. */
+#ifndef SOV_JOURNAL_EXPORT_H
+#define SOV_JOURNAL_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agent/journal/jinternal.h"
+
+struct export_manifest {
+	char origin[256];
+	char key[256];
+	uint64_t tree_size, first, count, checkpoints;
+};
+
+/* Canonical manifest JSON; returns its length or -ENOSPC. */
+int export_manifest_format(const struct export_manifest *m, const char *origin,
+			   const char *key, char *out, size_t outlen);
+int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
+			  char *err, size_t errlen);
+/* Proof payload: u64le a, u64le b, then 32-byte hashes. */
+size_t export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
+			const uint8_t proof[][SOV_HASH_LEN], int n);
+int export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
+		       uint8_t proof[][SOV_HASH_LEN], int max);
+
+#endif
