@@ -68,8 +68,9 @@ static int zone_lookup(int argc, char **argv)
 		goto cleanup;
 	}
 	sov_policy_compile_file(policy, NULL, &img, &d);
-	sov_diags_print(&d, stderr);
+	/* Warnings (paths not there yet) do not concern a lookup. */
 	if (!img) {
+		sov_diags_print(&d, stderr);
 		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", policy, d.n_errors,
 			d.n_errors == 1 ? "" : "s");
 		ret = SOVCTL_BAD;
