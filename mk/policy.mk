@@ -71,7 +71,7 @@ $(BUILD)/policy-compile-bench: $(BUILD)/tools/bench/policy-compile.o $(BUILD)/li
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 .PHONY: bench-policy
-bench-policy: $(BUILD)/policy-compile-bench $(BUILD)/sovctl
-	$(Q)tools/bench/policy-compile.sh $(BUILD)
+bench-policy: $(BUILD)/policy-compile-bench
+	$(Q)$(BUILD)/policy-compile-bench
 
 BENCH_TARGETS	+= bench-policy

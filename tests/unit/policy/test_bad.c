@@ -21,6 +21,17 @@ static int diag_matches(const struct sov_diag *g, enum sov_diag_level lvl,
 	       g->line == line && g->column == col && strstr(g->msg, frag);
 }
 
+static char *subst2(const char *s, const char *data, const char *fixture)
+{
+	char *a = subst(s, "@DATA@", data), *b;
+
+	if (!a)
+		return NULL;
+	b = subst(a, "@FILE@", fixture);
+	free(a);
+	return b;
+}
+
 static void check_fixture(const char *dir, const char *name)
 {
 	char ypath[PATH_MAX + 512], epath[PATH_MAX + 512], data[PATH_MAX], what[PATH_MAX + 1024];
@@ -79,8 +90,8 @@ static void check_fixture(const char *dir, const char *name)
 				file = "@FILE@";
 			}
 		}
-		filex = subst(subst(file, "@DATA@", data) ?: "", "@FILE@", ypath);
-		fragx = subst(subst(frag, "@DATA@", data) ?: "", "@FILE@", ypath);
+		filex = subst2(file, data, ypath);
+		fragx = subst2(frag, data, ypath);
 		for (i = 0; filex && fragx && i < d.n; i++)
 			if (diag_matches(&d.v[i], level, filex, l, c, fragx))
 				found = 1;
