@@ -1,0 +1,31 @@
+# Enforcement scenarios (issue 3's tests): the sovtest actor, the scenario
+# suite run on the host (tracing path) and inside the VM guests, and the
+# enforcement benchmarks.
+
+# sovtest has no dependencies; the static variant runs in the VM guests,
+# which carry no shared libraries for it.
+SOVTEST_OBJ	:= $(BUILD)/tests/scenarios/sovtest.o
+
+$(BUILD)/tests/sovtest: $(SOVTEST_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/sovtest.static: $(SOVTEST_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^
+
+ENFORCE_BENCH_OBJ := $(BUILD)/tools/bench/enforce.o
+
+$(BUILD)/tools/bench/enforce: $(ENFORCE_BENCH_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+ALL_TARGETS	+= $(BUILD)/tests/sovtest $(BUILD)/tests/sovtest.static \
+		   $(BUILD)/tools/bench/enforce
+TEST_SCRIPTS	+= tests/scenarios/host.t
+
+# make bench-enforce: connect/open/syscall cost with and without sovd.
+.PHONY: bench-enforce
+bench-enforce: $(BUILD)/sovd $(BUILD)/sovctl $(BUILD)/tests/sovtest $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/enforce.sh
+BENCH_TARGETS	+= bench-enforce

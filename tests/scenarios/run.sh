@@ -1,0 +1,479 @@
+#!/bin/sh
+# In-kernel enforcement scenarios (issue 3), printed as TAP.
+#
+# The same suite runs on the host (tracing + cgroup path, `make test` via
+# host.t) and inside the QEMU guests of `make vmtest` (LSM and tracing
+# paths), so it is POSIX sh for busybox ash, dash and bash alike, and uses
+# only busybox applets, iproute2's ip and the sovd/sovctl/sovtest binaries.
+#
+# Every scenario has real processes (sovtest) make real system calls and
+# asserts both what the kernel answered and the event sovd reported for that
+# process id.
+#
+# Env: SOVD SOVCTL SOVTEST (default $SOV_BUILD/...), SOV_MODE (sovd --mode,
+# default auto), SOV_EXPECT_MODE (assert the mode sovd chose), SOV_TMP
+# (scratch dir, default mktemp -d), SOV_KEEP=1 (keep SOV_TMP),
+# SOV_FLOOD_N (datagrams for the ring buffer flood, default 20000).
+# Needs root and BPF: without them it fails, it does not skip.
+
+here=$(dirname "$0")
+. "$here/lib.sh"
+
+T=0
+NFAIL=0
+pass() { T=$((T + 1)); echo "ok $T - $1"; }
+fail() { T=$((T + 1)); NFAIL=$((NFAIL + 1)); echo "not ok $T - $1"; }
+skip() { T=$((T + 1)); echo "ok $T - $1 # SKIP $2"; }
+
+# A failure before the scenarios can run is one failed test and the plan.
+bail() {
+	fail "$1"
+	shift
+	for l in "$@"; do diag "$l"; done
+	echo "1..$T"
+	exit 1
+}
+
+finish() {
+	sovt_cleanup
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- actors
+
+ACT_WRAP=	# "in_cgroup DIR" while scenarios run inside a cgroup
+
+# Runs "$@" as the first process of cgroup $1 (sh's pid, kept by exec).
+in_cgroup() {
+	local cg=$1
+	shift
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"
+}
+
+# act NAME ACTION...: runs sovtest (printing its pid first); A_OUT is its
+# output, A_PID its pid.
+act() {
+	local name=$1
+	shift
+	A_OUT=$SOV_TMP/act/$name.out
+	$ACT_WRAP "$SOVTEST" pid "$@" > "$A_OUT" 2>&1
+	A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+	[ -n "$A_PID" ] || A_PID=none
+}
+
+act_diag() {
+	diag "sovtest output:"
+	diag_file "$A_OUT"
+	diag "events of pid $A_PID:"
+	grep -F "\"pid\":$A_PID," "$EVENTS" 2>/dev/null | sed 's/^/#   /'
+}
+
+# expect_out DESC LINE: sovtest printed exactly this line.
+expect_out() {
+	if grep -Fqx -- "$2" "$A_OUT"; then
+		pass "$1"
+	else
+		fail "$1"
+		diag "expected the line: $2"
+		act_diag
+	fi
+}
+
+# expect_ev DESC TYPE PID STRING...: an event of that type and pid holds
+# every string.
+expect_ev() {
+	local desc=$1
+	shift
+	if ev_wait "$@" > /dev/null; then
+		pass "$desc"
+	else
+		fail "$desc"
+		diag "expected a '$1' event of pid $2 containing:"
+		shift 2
+		for s in "$@"; do diag "    $s"; done
+		act_diag
+	fi
+}
+
+# A sentinel that taints itself: once its taint event is in the file, every
+# event of processes that exited before it is too (one ring buffer, read in
+# order), so an absent event is really absent.
+barrier() {
+	local out=$SOV_TMP/act/barrier.out bpid
+	$ACT_WRAP "$SOVTEST" pid "read:$PII/barrier.csv" > "$out" 2>&1
+	bpid=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$out")
+	ev_wait taint "${bpid:-none}" > /dev/null && return 0
+	diag "barrier: no taint event for the sentinel (pid ${bpid:-none}) within 5 s"
+	return 1
+}
+
+# expect_no_ev DESC TYPE PID [STRING...]
+expect_no_ev() {
+	local desc=$1
+	shift
+	if ! barrier; then
+		fail "$desc (no barrier)"
+		act_diag
+	elif ev_match "$@" > /dev/null; then
+		fail "$desc"
+		diag "unexpected '$1' event(s) of pid $2:"
+		ev_match "$@" | sed 's/^/#   /'
+		act_diag
+	else
+		pass "$desc"
+	fi
+}
+
+# expect_file_has DESC FILE TEXT / expect_file_lacks DESC FILE TEXT
+expect_file_has() {
+	if grep -Fq -- "$3" "$2" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1"
+		diag "expected '$3' in $2, which holds:"
+		diag_file "$2"
+		act_diag
+	fi
+}
+expect_file_lacks() {
+	if grep -Fq -- "$3" "$2" 2>/dev/null; then
+		fail "$1"
+		diag "'$3' reached $2:"
+		diag_file "$2"
+		act_diag
+	else
+		pass "$1"
+	fi
+}
+
+pins_gone() {
+	[ ! -d "$1" ] || [ -z "$(ls -A "$1" 2>/dev/null)" ]
+}
+
+# Starts sovd or ends the run: scenarios without the daemon prove nothing.
+start_or_bail() {
+	local what=$1
+	shift
+	sovd_start "$@" && return 0
+	bail "$what: sovd started and reported its agent start event" \
+		"command: $SOVD --policy $2 --pin-dir $3 --mode $SOV_MODE ..."
+}
+
+# ---------------------------------------------------------------- preconditions
+
+[ "$(id -u)" = 0 ] || bail "prerequisites: the scenarios must run as root (BPF, namespaces, cgroups)"
+for b in "$SOVD" "$SOVCTL" "$SOVTEST"; do
+	[ -x "$b" ] || bail "prerequisites: $b is not built (run make)"
+done
+
+sovt_lock || bail "prerequisites: take the scenario lock $LOCKDIR"
+sovt_tmp_init || bail "prerequisites: create the scratch directory SOV_TMP"
+sovt_mounts || bail "prerequisites: mount bpffs and cgroup2"
+
+probe=$("$SOVD" --probe 2>&1)
+rc=$?
+echo "$probe" | sed 's/^/# sovd --probe: /'
+[ $rc -eq 0 ] || bail "prerequisites: sovd --probe finds a usable BPF mode (exit $rc)" \
+	"CI runs as root with BPF; this host cannot load sovd's programs"
+
+sovt_netns || bail "setup: network namespaces $NS_EU and $NS_US"
+sovt_servers || bail "setup: servers in the namespaces and on loopback"
+sovt_dataset || bail "setup: labelled data set under $SOV_TMP/data"
+
+D=$SOV_TMP/data
+PII=$D/pii
+POLICY=$SOV_TMP/policy.yaml
+sovt_policy "$POLICY"
+US4=10.20.0.2:$TCP_PORT
+EU4=10.10.0.2:$TCP_PORT
+COMM=$(basename "$SOVTEST" | cut -c1-15)
+
+# Journal: only where sovctl can make keys.
+JOURNAL_ARGS="--journal none"
+JOURNAL_SKIP=
+if "$SOVCTL" keygen --out "$SOV_TMP/jkey" > "$SOV_TMP/keygen.log" 2>&1; then
+	JOURNAL_ARGS="--journal $SOV_TMP/journal --key $SOV_TMP/jkey.key"
+elif grep -q "not built yet" "$SOV_TMP/keygen.log"; then
+	JOURNAL_SKIP="sovctl keygen is not built yet"
+else
+	diag "sovctl keygen failed:"
+	diag_file "$SOV_TMP/keygen.log"
+	JOURNAL_SKIP="sovctl keygen failed (see above)"
+fi
+
+# ================================================================ sovd #1
+PIN1=$BPFFS/sovt-$$-main
+# shellcheck disable=SC2086 # JOURNAL_ARGS is a word list without spaces in words
+start_or_bail "main policy" main "$POLICY" "$PIN1" $JOURNAL_ARGS
+pass "sovd started with the test policy and reported its agent start event"
+
+MODE=$(grep '"type":"agent"' "$EVENTS" | grep '"action":"start"' | head -n1 |
+	sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')
+diag "sovd chose mode '$MODE'"
+if [ -n "${SOV_EXPECT_MODE:-}" ]; then
+	if [ "$MODE" = "$SOV_EXPECT_MODE" ]; then
+		pass "agent start event reports mode $SOV_EXPECT_MODE"
+	else
+		fail "agent start event reports mode $SOV_EXPECT_MODE"
+		diag "got mode '$MODE' in: $(grep '"type":"agent"' "$EVENTS" | head -n1)"
+	fi
+fi
+
+if "$SOVCTL" --socket "$SOV_TMP/sovd.sock" status > "$SOV_TMP/status.out" 2>&1; then
+	pass "sovctl status succeeds once sovd is enforcing"
+elif grep -q "not built yet" "$SOV_TMP/status.out"; then
+	skip "sovctl status succeeds once sovd is enforcing" "sovctl status is not built yet"
+else
+	fail "sovctl status succeeds once sovd is enforcing"
+	diag_file "$SOV_TMP/status.out"
+fi
+
+# ---- untainted and tainted processes, TCP over IPv4
+act untainted connect:$US4
+expect_out "untainted: connect to US is allowed" "connect $US4 ok"
+expect_no_ev "untainted: no egress event (untainted traffic is not governed)" egress "$A_PID"
+
+F=$PII/customers.csv
+act tainted "read:$F" connect:$EU4 connect:127.0.0.1:$LO_PORT connect:$US4
+expect_out "tainted: reading the pii-eu file succeeds" "read $F ok"
+expect_ev "tainted: taint event names the file and class pii-eu" taint "$A_PID" \
+	"\"comm\":\"$COMM\"" '"classes":["pii-eu"]' "\"path\":\"$F\""
+expect_out "tainted: connect to EU is allowed" "connect $EU4 ok"
+expect_ev "tainted: allow event for EU (zone eu)" egress "$A_PID" \
+	'"verdict":"allow","proto":"tcp","dst":"10.10.0.2","dport":8080,"zone":"eu","violated":[],"hook":"connect"'
+expect_out "tainted: connect to loopback is allowed (local)" "connect 127.0.0.1:$LO_PORT ok"
+expect_ev "tainted: allow event for loopback (zone local)" egress "$A_PID" \
+	'"verdict":"allow","proto":"tcp","dst":"127.0.0.1"' "\"dport\":$LO_PORT," '"zone":"local"'
+expect_out "tainted: connect to US is refused with EPERM" "connect $US4 EPERM"
+expect_ev "tainted: deny event for US names zone us and violated pii-eu" egress "$A_PID" \
+	'"classes":["pii-eu"]' \
+	'"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["pii-eu"],"hook":"connect"'
+
+# ---- derivation
+OUTF=$D/out/embedding.bin
+act derive-writer "read:$F" "write:$OUTF:vector-0.1-0.2"
+expect_out "derive: a tainted process writes a new file" "write $OUTF ok"
+expect_ev "derive: derive event labels the new file pii-eu" derive "$A_PID" \
+	'"classes":["pii-eu"]' "\"path\":\"$OUTF\""
+act derive-reader "read:$OUTF" connect:$US4
+expect_out "derive: a fresh process reads the derivative" "read $OUTF ok"
+expect_ev "derive: reading the derivative taints with pii-eu" taint "$A_PID" \
+	'"classes":["pii-eu"]' "\"path\":\"$OUTF\""
+expect_out "derive: the derivative's reader is refused US" "connect $US4 EPERM"
+expect_ev "derive: deny event for the derivative's reader" egress "$A_PID" \
+	'"verdict":"deny"' '"zone":"us"' '"violated":["pii-eu"]'
+
+# ---- inheritance: fork and exec
+act fork "read:$F" fork pid connect:$US4
+CHILD=$(sed -n 's/^fork child=\([0-9][0-9]*\)$/\1/p' "$A_OUT")
+expect_out "fork: the forked child of a tainted process is refused US" "connect $US4 EPERM"
+if [ -n "$CHILD" ] && grep -Fqx "pid $CHILD" "$A_OUT"; then
+	expect_ev "fork: deny event carries the child's pid" egress "$CHILD" \
+		'"classes":["pii-eu"]' '"verdict":"deny"' '"zone":"us"'
+else
+	fail "fork: deny event carries the child's pid"
+	act_diag
+fi
+act exec "read:$F" exec:self pid connect:$US4
+expect_out "exec: a tainted process that execs is still refused US" "connect $US4 EPERM"
+expect_ev "exec: deny event after exec" egress "$A_PID" '"verdict":"deny"' '"zone":"us"'
+
+# ---- IPv6 and IPv4-mapped IPv6
+act mapped "read:$F" "connect:[::ffff:10.10.0.2]:8080" "connect:[::ffff:10.20.0.2]:8080"
+expect_out "v4-mapped: tainted connect to ::ffff:EU is allowed" "connect [::ffff:10.10.0.2]:8080 ok"
+expect_out "v4-mapped: tainted connect to ::ffff:US is refused with EPERM" \
+	"connect [::ffff:10.20.0.2]:8080 EPERM"
+expect_ev "v4-mapped: deny event shows the IPv4 address and zone us" egress "$A_PID" \
+	'"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["pii-eu"]'
+
+act ipv6 "read:$F" "connect:[fd00:10::2]:8080" "connect:[fd00:20::2]:8080"
+expect_out "ipv6: tainted connect to EU (fd00:10::2) is allowed" "connect [fd00:10::2]:8080 ok"
+expect_out "ipv6: tainted connect to US (fd00:20::2) is refused with EPERM" \
+	"connect [fd00:20::2]:8080 EPERM"
+expect_ev "ipv6: deny event for fd00:20::2 in zone us" egress "$A_PID" \
+	'"verdict":"deny","proto":"tcp","dst":"fd00:20::2","dport":8080,"zone":"us","violated":["pii-eu"]'
+
+# ---- UDP sendto on unconnected sockets
+act udp "read:$F" "udp:10.10.0.2:$UDP_PORT:udp-eu-$$" "udp:10.20.0.2:$UDP_PORT:udp-us-$$" \
+	"udp:[fd00:20::2]:$UDP_PORT:udp6-us-$$"
+expect_out "udp: tainted sendto EU is allowed" "udp 10.10.0.2:$UDP_PORT ok"
+expect_out "udp: tainted sendto US is refused with EPERM" "udp 10.20.0.2:$UDP_PORT EPERM"
+expect_out "udp: tainted sendto US over IPv6 is refused with EPERM" "udp [fd00:20::2]:$UDP_PORT EPERM"
+expect_ev "udp: deny event with proto udp and hook sendmsg" egress "$A_PID" \
+	"\"verdict\":\"deny\",\"proto\":\"udp\",\"dst\":\"10.20.0.2\",\"dport\":$UDP_PORT,\"zone\":\"us\",\"violated\":[\"pii-eu\"],\"hook\":\"sendmsg\""
+sleep 0.3
+expect_file_has "udp: the EU peer received the allowed datagram" "$SOV_TMP/srv/eu-udp.out" "udp-eu-$$"
+expect_file_lacks "udp: the US peer received no refused datagram" "$SOV_TMP/srv/us-udp.out" "us-$$"
+
+# ---- a socket connected before the taint
+act preconn connect:$US4 "send:pre-taint-$$" sleep:300 "read:$F" "send:post-taint-$$" sleep:1500
+expect_out "pre-connected: connect before the taint succeeds" "connect $US4 ok"
+expect_out "pre-connected: data sent before the taint is accepted" "send pre-taint-$$ ok"
+expect_file_has "pre-connected: the US peer received the bytes sent before the taint" \
+	"$SOV_TMP/srv/us-tcp.out" "pre-taint-$$"
+if [ "$MODE" = lsm ]; then
+	expect_out "pre-connected: send after the taint fails with EPERM (LSM path)" "send post-taint-$$ EPERM"
+	HOOK=sendmsg
+else
+	HOOK=skb
+fi
+expect_file_lacks "pre-connected: the US peer never receives the bytes sent after the taint" \
+	"$SOV_TMP/srv/us-tcp.out" "post-taint-$$"
+expect_ev "pre-connected: deny event (hook $HOOK) for the old socket" egress "$A_PID" \
+	'"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["pii-eu"]' \
+	"\"hook\":\"$HOOK\""
+
+# ---- labels belong to inodes, and labelled directories label new files
+ln "$PII/link-src.csv" "$D/plain/hardlink.csv"
+mv "$PII/rename-src.csv" "$D/plain/renamed.csv"
+echo "created after start" > "$PII/late.csv"
+mkdir "$PII/late-dir"
+echo "created after start, one level down" > "$PII/late-dir/late.csv"
+for c in "hardlink:$D/plain/hardlink.csv:a hard link made after start" \
+	"renamed:$D/plain/renamed.csv:a file renamed out of the labelled directory" \
+	"late:$PII/late.csv:a file created in the labelled directory after start" \
+	"late-dir:$PII/late-dir/late.csv:a file in a directory created after start" \
+	"deep:$PII/sub/deep.csv:a file in a labelled subdirectory"; do
+	name=${c%%:*}
+	rest=${c#*:}
+	file=${rest%%:*}
+	what=${rest#*:}
+	act "$name" "stat:$file" "read:$file" connect:$US4
+	ino=$(sed -n 's/^stat .* ino=\([0-9][0-9]*\)$/\1/p' "$A_OUT")
+	expect_out "inode labels: $what is refused US after reading it" "connect $US4 EPERM"
+	expect_ev "inode labels: $what taints its reader (taint event, same inode)" taint "$A_PID" \
+		'"classes":["pii-eu"]' "\"ino\":${ino:-none}"
+done
+
+# ---- unlabelled files and audit classes
+act plain "read:$D/plain/readme.txt" read:/etc/passwd connect:$US4
+expect_out "unlabelled: reading unlabelled files, connect to US is allowed" "connect $US4 ok"
+expect_no_ev "unlabelled: reading unlabelled files emits no taint event" taint "$A_PID"
+expect_no_ev "unlabelled: and no egress event" egress "$A_PID"
+
+act audit "read:$D/aud/model.bin" connect:$US4
+expect_out "audit class: connect to US is allowed" "connect $US4 ok"
+expect_ev "audit class: taint event with class audited" taint "$A_PID" '"classes":["audited"]'
+expect_ev "audit class: egress recorded with verdict audit" egress "$A_PID" \
+	'"verdict":"audit","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["audited"]'
+
+# ---- clean stop and the journal
+sovd_stop TERM
+if [ "$SOVD_STATUS" = 0 ]; then pass "SIGTERM: sovd exits 0"; else
+	fail "SIGTERM: sovd exits 0"; diag "exit status $SOVD_STATUS"; diag_file "$SOVD_LOG"; fi
+if pins_gone "$PIN1"; then pass "SIGTERM: sovd removed its pins"; else
+	fail "SIGTERM: sovd removed its pins"; ls -la "$PIN1" | sed 's/^/#   /'; fi
+
+if [ -n "$JOURNAL_SKIP" ]; then
+	skip "journal verify accepts the journal" "$JOURNAL_SKIP"
+	skip "journal show lists a deny record" "$JOURNAL_SKIP"
+else
+	"$SOVCTL" journal verify "$SOV_TMP/journal" --pubkey "$SOV_TMP/jkey.pub" \
+		> "$SOV_TMP/verify.out" 2>&1
+	rc=$?
+	if grep -q "not built yet" "$SOV_TMP/verify.out"; then
+		skip "journal verify accepts the journal" "sovctl journal is not built yet"
+	elif [ $rc -eq 0 ]; then
+		pass "journal verify accepts the journal"
+	else
+		fail "journal verify accepts the journal"
+		diag "exit $rc"
+		diag_file "$SOV_TMP/verify.out"
+	fi
+	"$SOVCTL" journal show "$SOV_TMP/journal" > "$SOV_TMP/show.out" 2>&1
+	rc=$?
+	if grep -q "not built yet" "$SOV_TMP/show.out"; then
+		skip "journal show lists a deny record" "sovctl journal is not built yet"
+	elif [ $rc -eq 0 ] && grep -q deny "$SOV_TMP/show.out"; then
+		pass "journal show lists a deny record"
+	else
+		fail "journal show lists a deny record"
+		diag "exit $rc; output (first 20 lines):"
+		head -n 20 "$SOV_TMP/show.out" | sed 's/^/#   /'
+	fi
+fi
+
+# ================================================================ sovd #2: scope
+SCOPE=sovt-scope-$$
+CGDIR=$CG2/$SCOPE
+if mkdir "$CGDIR"; then
+	SOVT_CGROUPS="$CGDIR $SOVT_CGROUPS"
+	sovt_policy "$SOV_TMP/policy-scope.yaml" "/$SCOPE"
+	start_or_bail "scoped policy" scope "$SOV_TMP/policy-scope.yaml" "$BPFFS/sovt-$$-scope" --journal none
+	ACT_WRAP="in_cgroup $CGDIR"
+	act scope-in "read:$F" connect:$US4
+	expect_out "scope: a tainted process inside the scope cgroup is refused US" "connect $US4 EPERM"
+	expect_ev "scope: deny event for the process inside the scope" egress "$A_PID" \
+		'"verdict":"deny"' '"zone":"us"' "\"cgroup\":\"/$SCOPE\""
+	ACT_WRAP=
+	act scope-out "read:$F" connect:$US4
+	expect_out "scope: a tainted process outside the scope cgroups is allowed US" "connect $US4 ok"
+	ACT_WRAP="in_cgroup $CGDIR"
+	expect_no_ev "scope: no egress event for the process outside the scope" egress "$A_PID"
+	ACT_WRAP=
+	sovd_stop TERM
+	rmdir "$CGDIR" && SOVT_CGROUPS=$(echo "$SOVT_CGROUPS" | sed "s|$CGDIR||")
+else
+	fail "scope: create the test cgroup $CGDIR"
+fi
+
+# ================================================================ sovd #3: ring buffer flood
+N=${SOV_FLOOD_N:-20000}
+start_or_bail "ring buffer of 4096 bytes" flood "$POLICY" "$BPFFS/sovt-$$-flood" \
+	--ringbuf-size 4096 --journal none
+act flood "read:$F" "udp-flood:10.10.0.2:$UDP_PORT:$N"
+expect_out "flood: $N allowed datagrams to EU all sent" "udp-flood 10.10.0.2:$UDP_PORT ok sent=$N errors=0"
+i=0
+while ! grep -q '"type":"loss"' "$EVENTS" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+lost=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"lost":\([0-9][0-9]*\).*/\1/p' |
+	awk '{ s += $1 } END { print s + 0 }')
+total=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"total":\([0-9][0-9]*\).*/\1/p' |
+	awk '$1 > m { m = $1 } END { print m + 0 }')
+allows=$(grep -cF "\"type\":\"egress\",\"pid\":$A_PID," "$EVENTS")
+if [ "$lost" -gt 0 ]; then
+	pass "flood: a loss event reports lost > 0"
+else
+	fail "flood: a loss event reports lost > 0"
+	diag "loss events: $(grep -c '"type":"loss"' "$EVENTS"); egress events of pid $A_PID: $allows"
+	tail -n 3 "$EVENTS" | sed 's/^/#   /'
+fi
+if [ $((allows + total)) -ge "$N" ]; then
+	pass "flood: delivered + lost events account for every datagram"
+else
+	fail "flood: delivered + lost events account for every datagram"
+	diag "egress events of pid $A_PID: $allows, loss total: $total, datagrams: $N"
+fi
+act after-flood "read:$F" connect:$US4
+expect_out "flood: enforcement continues after the flood" "connect $US4 EPERM"
+expect_ev "flood: events flow again after the flood" egress "$A_PID" '"verdict":"deny"'
+sovd_stop TERM
+
+# ================================================================ sovd #4/#5: crash and re-adopt
+PINK=$BPFFS/sovt-$$-kill
+start_or_bail "crash test" kill "$POLICY" "$PINK" --journal none
+sovd_stop KILL
+if ! pins_gone "$PINK"; then pass "SIGKILL: pins stay"; else fail "SIGKILL: pins stay"; fi
+act killed "read:$F" connect:$US4
+expect_out "SIGKILL: with no daemon running, tainted -> US is still EPERM" "connect $US4 EPERM"
+
+start_or_bail "restart on the same pin dir" readopt "$POLICY" "$PINK" --journal none
+pass "restart: sovd re-adopted the pinned state and reported its start event"
+act readopt "read:$F" connect:$US4
+expect_out "restart: tainted -> US still EPERM" "connect $US4 EPERM"
+expect_ev "restart: deny event from the re-adopted programs" egress "$A_PID" \
+	'"verdict":"deny"' '"zone":"us"'
+sovd_stop TERM
+if [ "$SOVD_STATUS" = 0 ]; then pass "restart: SIGTERM exits 0"; else
+	fail "restart: SIGTERM exits 0"; diag "exit status $SOVD_STATUS"; diag_file "$SOVD_LOG"; fi
+if pins_gone "$PINK"; then pass "restart: SIGTERM removed the pins"; else
+	fail "restart: SIGTERM removed the pins"; ls -la "$PINK" | sed 's/^/#   /'; fi
+act stopped "read:$F" connect:$US4
+expect_out "stopped: once sovd stopped cleanly, tainted -> US is allowed" "connect $US4 ok"
+
+echo "1..$T"
+[ $NFAIL -eq 0 ]
