@@ -40,6 +40,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
 ALL_TARGETS	:=
 TEST_PROGS	:=	# TAP-producing unit test binaries (no root needed)
 TEST_SCRIPTS	:=	# TAP-producing scripts run by prove (may need root)
+BENCH_TARGETS	:=	# benchmark targets run by `make bench`
 CLEAN_EXTRA	:=
 
 .PHONY: all
@@ -74,6 +75,23 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)tools/run-tests $(BUILD) $(TEST_PROGS) -- $(TEST_SCRIPTS)
+
+.PHONY: demo
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build-all
+	$(Q)SOV_BUILD=$(BUILD) tools/demo
+
+.PHONY: bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory build-all
+	$(Q)for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
+
+.PHONY: install
+install: build-all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/sovd
+	install -m 0755 $(BUILD)/sovd $(DESTDIR)$(PREFIX)/sbin/sovd
+	install -m 0755 $(BUILD)/sovctl $(DESTDIR)$(PREFIX)/bin/sovctl
+	install -m 0644 policy/examples/minimal.yaml $(DESTDIR)/etc/sovd/policy.yaml.example
 
 .PHONY: clean
 clean:

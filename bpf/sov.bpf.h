@@ -160,7 +160,9 @@ static __always_inline struct sov_event *on_open(struct file *file, int fd)
 	lab = file_label(file, &key);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (lab && (fmode & FMODE_READ)) {
+	/* Listing a labelled directory reveals names, not the data: only
+	 * non-directories taint (sovd's own walks of the tree open them). */
+	if (lab && (fmode & FMODE_READ) && !(lab->flags & SOV_LABEL_DIR)) {
 		__u64 classes = lab->classes;
 
 		t = bpf_map_lookup_elem(&sov_taint, &tgid);
