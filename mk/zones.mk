@@ -10,7 +10,7 @@ $(BUILD)/zones-bench: $(BUILD)/tools/bench/zones_bench.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-ALL_TARGETS	+= $(ZONES_TESTS)
+ALL_TARGETS	+= $(ZONES_TESTS) $(BUILD)/zones-bench
 TEST_PROGS	+= $(ZONES_TESTS)
 
 # Compile time, entries and map memory for the EU member states and for

@@ -142,10 +142,11 @@ struct zsrc_locdb_stats {
  * (ASN) is listed, with its zone, and every network nested inside one whose
  * country (ASN) is not, as a hole: the builder then answers for each address
  * what the database says for that address. A country or ASN listed by two
- * zones is -EINVAL (reported through err). v4/v6 may be NULL to skip a family.
+ * zones is -EINVAL (reported through err; zone_names, indexed by zone id,
+ * may be NULL). v4/v6 may be NULL to skip a family.
  */
 int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
-		   struct zsrc_lpm *v4, struct zsrc_lpm *v6,
+		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
 		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx);
 
 /* ---- cloud provider range files (zsrc_ranges.c) ---- */
