@@ -193,6 +193,10 @@ static int event_loop(struct sovd *d, int sfd)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = d->api_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->api_fd, &ev);
+	if (d->metrics_fd >= 0) {
+		ev.data.fd = d->metrics_fd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, d->metrics_fd, &ev);
+	}
 
 	while (!stop) {
 		int n = epoll_wait(ep, evs, 16, 200);
@@ -223,6 +227,8 @@ static int event_loop(struct sovd *d, int sfd)
 				}
 			} else if (fd == d->api_fd) {
 				api_accept(d);
+			} else if (fd == d->metrics_fd) {
+				metrics_serve(d);
 			}
 		}
 		if (d->journal_failed) {
@@ -242,7 +248,7 @@ static int event_loop(struct sovd *d, int sfd)
 
 int main(int argc, char **argv)
 {
-	struct sovd d = { .api_fd = -1 };
+	struct sovd d = { .api_fd = -1, .metrics_fd = -1 };
 	struct sov_policy_opts po = {};
 	struct sov_diags diags;
 	struct sov_counters cnt;
@@ -331,6 +337,9 @@ int main(int argc, char **argv)
 	err = api_listen(&d);
 	if (err)
 		goto cleanup;
+	err = metrics_listen(&d);
+	if (err)
+		goto cleanup;
 
 	snprintf(body, sizeof(body), "\"sha256\":\"%s\",\"generation\":%u",
 		 d.img->sha256_hex, d.generation);
@@ -357,6 +366,8 @@ cleanup:
 	if (ret == 2 && err && !d.o.probe_only)
 		pr_err("sovd stopped: %s", strerror(-err));
 	api_close(&d);
+	if (d.metrics_fd >= 0)
+		close(d.metrics_fd);
 	if (d.rb)
 		ring_buffer__free(d.rb);
 	loader_destroy(&d);

@@ -86,6 +86,7 @@ struct sovd {
 	size_t img_zones_written;
 
 	int api_fd;
+	int metrics_fd;
 	int *watchers;
 	size_t n_watchers;
 
@@ -127,6 +128,10 @@ void events_emit_taint_user(struct sovd *d, pid_t pid, uint64_t classes,
 void events_check_loss(struct sovd *d);
 void events_close(struct sovd *d);
 const char *mode_name(enum sovd_mode m);
+
+/* metrics.c */
+int metrics_listen(struct sovd *d);
+void metrics_serve(struct sovd *d);
 
 /* api.c */
 int api_listen(struct sovd *d);

@@ -175,12 +175,13 @@ int pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, 
 	return 0;
 }
 
+/* Reads to EOF rather than trusting st_size, which is 0 for /proc files. */
 int read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	struct stat st;
-	uint8_t *b = NULL;
-	size_t got = 0;
+	uint8_t *b = NULL, *nb;
+	size_t got = 0, cap;
 
 	if (fd < 0)
 		return -errno;
@@ -188,20 +189,37 @@ int read_file(const char *path, uint8_t **buf, size_t *len)
 		err = -errno;
 		goto cleanup;
 	}
-	b = malloc(st.st_size + 1);
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto cleanup;
+	}
+	cap = st.st_size + 1 > 4096 ? st.st_size + 1 : 4096;
+	b = malloc(cap);
 	if (!b) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, st.st_size - got);
+	for (;;) {
+		ssize_t n;
 
+		if (got + 1 >= cap) {
+			cap *= 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			b = nb;
+		}
+		n = read(fd, b + got, cap - got - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
+		if (n < 0) {
+			err = -errno;
 			goto cleanup;
 		}
+		if (n == 0)
+			break;
 		got += n;
 	}
 	b[got] = 0;
