@@ -676,8 +676,8 @@ static int compile_tree(struct pctx *c, const struct ynode *root)
 		{ .name = "zones" }, { .name = "classes" }, { .name = "locdb" },
 	};
 
-	if (!root) {
-		error(c, NULL, "policy is empty (expected a mapping starting with 'version: 1')");
+	if (!root || ynode_is_null(root)) {
+		error(c, root, "policy is empty (expected a mapping starting with 'version: 1')");
 		return 0;
 	}
 	if (root->kind != YN_MAP) {
