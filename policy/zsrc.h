@@ -73,8 +73,12 @@ int zsrc_lpm_family(const struct zsrc_lpm *t);
 int zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
 		 enum zsrc_tier tier, uint32_t zone, uint32_t *other);
 
-/* The answer of the precedence rules for addr, straight from the sources. */
-uint32_t zsrc_lpm_resolve(const struct zsrc_lpm *t, const uint8_t *addr);
+/*
+ * The answer of the precedence rules for addr, straight from the sources
+ * (builds the builder's trie first if prefixes were added since; 0 when
+ * memory for it runs out).
+ */
+uint32_t zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr);
 
 /*
  * Computes the smallest LPM table (ORTC, Draves et al. 1999) whose answers

@@ -27,25 +27,36 @@
 struct node {
 	uint64_t k[2];		/* prefix, bit 0 = MSB of k[0]; host bits zero */
 	uint32_t child[2];	/* node index; 0 = none (the root is never a child) */
-	uint32_t vidx;		/* 1 + index into vals; 0 = no value */
+	uint32_t ent;		/* 1 + index into ents; 0 = a branch node */
 	uint32_t eff;		/* precedence answer at this node (compile) */
 	uint8_t plen;
 	uint8_t nset;
 };
 
-struct vals {
+/* One distinct prefix with its value in each tier that has one. */
+struct ent {
+	uint64_t k[2];
 	uint32_t v[ZSRC_TIERS];
+	uint8_t plen;
 	uint8_t mask;		/* tiers that have a value here */
 };
 
 struct zsrc_lpm {
 	int family;
 	unsigned int width;
+	/* Prefixes as added: an open-addressing hash finds a prefix again
+	 * (duplicates, conflicts) in O(1), and nothing is ordered until the
+	 * trie is built from the sorted entries in one linear pass. */
+	struct ent *ents;
+	size_t n_ents, cap_ents;
+	uint32_t *slots;	/* 1 + index into ents; 0 = empty */
+	size_t n_slots;		/* power of two */
+	int slots_stale;	/* ents were reordered: rebuild before use */
+	size_t n_input;
+	/* The trie, built on demand (trie_dirty after an add). */
 	struct node *nodes;
 	size_t n_nodes, cap_nodes;
-	struct vals *vals;
-	size_t n_vals, cap_vals;
-	size_t n_input;
+	int trie_dirty;
 	/* compile scratch */
 	uint32_t (*sets)[SET_MAX];
 	struct zsrc_entry *out;
@@ -143,7 +154,6 @@ static long node_new(struct zsrc_lpm *t, const uint64_t k[2], unsigned int plen)
 
 struct zsrc_lpm *zsrc_lpm_new(int family)
 {
-	static const uint64_t zero[2];
 	struct zsrc_lpm *t;
 
 	if (family != AF_INET && family != AF_INET6) {
@@ -155,11 +165,7 @@ struct zsrc_lpm *zsrc_lpm_new(int family)
 		return NULL;
 	t->family = family;
 	t->width = family == AF_INET ? 32 : 128;
-	if (node_new(t, zero, 0) < 0) {
-		free(t);
-		errno = ENOMEM;
-		return NULL;
-	}
+	t->trie_dirty = 1;
 	return t;
 }
 
@@ -169,8 +175,9 @@ void zsrc_lpm_free(struct zsrc_lpm *t)
 		return;
 	free(t->out);
 	free(t->sets);
-	free(t->vals);
 	free(t->nodes);
+	free(t->slots);
+	free(t->ents);
 	free(t);
 }
 
@@ -179,115 +186,190 @@ int zsrc_lpm_family(const struct zsrc_lpm *t)
 	return t->family;
 }
 
-/* Index of the node for k/plen, created (with a branch node if needed). */
-static long node_find_or_insert(struct zsrc_lpm *t, const uint64_t k[2],
-				unsigned int plen)
+static size_t ent_hash(const uint64_t k[2], unsigned int plen, size_t n_slots)
 {
-	uint32_t x = 0;
+	/* MurmurHash3's 64-bit finalizer: masked prefixes have long runs of
+	 * zero bits, and every input bit must reach the low bits used here. */
+	uint64_t h = k[0] ^ (k[1] * 0x9e3779b97f4a7c15ULL) ^ plen;
 
-	for (;;) {
-		struct node *xn = &t->nodes[x];
-		unsigned int b, cl;
-		uint32_t c;
-		long n, br;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h & (n_slots - 1);
+}
 
-		if (xn->plen == plen)
-			return x;
-		b = key_bit(k, xn->plen);
-		c = xn->child[b];
-		if (!c) {
-			n = node_new(t, k, plen);
-			if (n >= 0)
-				t->nodes[x].child[b] = n;
-			return n;
-		}
-		cl = key_common(k, t->nodes[c].k);
-		if (cl > plen)
-			cl = plen;
-		if (cl >= t->nodes[c].plen) {
-			x = c;
-			continue;
-		}
-		if (cl == plen) {
-			/* The new prefix sits between x and c. */
-			n = node_new(t, k, plen);
-			if (n < 0)
-				return n;
-			t->nodes[n].child[key_bit(t->nodes[c].k, plen)] = c;
-			t->nodes[x].child[b] = n;
-			return n;
-		}
-		/* k and c diverge at bit cl: a branch node holds both. */
-		{
-			uint64_t bk[2] = { k[0], k[1] };
+static int slots_rebuild(struct zsrc_lpm *t, size_t n_slots)
+{
+	uint32_t *s = calloc(n_slots, sizeof(*s));
 
-			key_mask(bk, cl);
-			br = node_new(t, bk, cl);
-			if (br < 0)
-				return br;
-			n = node_new(t, k, plen);
-			if (n < 0)
-				return n;
-			t->nodes[br].child[key_bit(k, cl)] = n;
-			t->nodes[br].child[key_bit(t->nodes[c].k, cl)] = c;
-			t->nodes[x].child[b] = br;
-			return n;
-		}
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_ents; i++) {
+		size_t h = ent_hash(t->ents[i].k, t->ents[i].plen, n_slots);
+
+		while (s[h])
+			h = (h + 1) & (n_slots - 1);
+		s[h] = i + 1;
 	}
+	free(t->slots);
+	t->slots = s;
+	t->n_slots = n_slots;
+	t->slots_stale = 0;
+	return 0;
+}
+
+/* The entry of k/plen, created empty when new; NULL when out of memory. */
+static struct ent *ent_get(struct zsrc_lpm *t, const uint64_t k[2], unsigned int plen)
+{
+	struct ent *e;
+	size_t h;
+
+	if (t->slots_stale || t->n_ents + 1 > t->n_slots / 2) {
+		size_t n = t->n_slots ? t->n_slots : 1024;
+
+		while (t->n_ents + 1 > n / 2)
+			n *= 2;
+		if (t->n_ents + 1 > UINT32_MAX || slots_rebuild(t, n))
+			return NULL;
+	}
+	h = ent_hash(k, plen, t->n_slots);
+	while (t->slots[h]) {
+		e = &t->ents[t->slots[h] - 1];
+		if (e->plen == plen && e->k[0] == k[0] && e->k[1] == k[1])
+			return e;
+		h = (h + 1) & (t->n_slots - 1);
+	}
+	if (t->n_ents == t->cap_ents) {
+		size_t cap = t->cap_ents ? t->cap_ents * 2 : 1024;
+		struct ent *ne = realloc(t->ents, cap * sizeof(*ne));
+
+		if (!ne)
+			return NULL;
+		t->ents = ne;
+		t->cap_ents = cap;
+	}
+	e = &t->ents[t->n_ents];
+	memset(e, 0, sizeof(*e));
+	e->k[0] = k[0];
+	e->k[1] = k[1];
+	e->plen = plen;
+	t->slots[h] = ++t->n_ents;
+	return e;
 }
 
 int zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
 		 enum zsrc_tier tier, uint32_t zone, uint32_t *other)
 {
-	struct vals *v;
+	struct ent *e;
 	uint64_t k[2];
-	long n;
 
 	if (plen > t->width || (unsigned int)tier >= ZSRC_TIERS)
 		return -EINVAL;
 	key_load(t, addr, k);
 	key_mask(k, plen);
-	n = node_find_or_insert(t, k, plen);
-	if (n < 0)
-		return n;
-	if (!t->nodes[n].vidx) {
-		if (t->n_vals == t->cap_vals) {
-			size_t cap = t->cap_vals ? t->cap_vals * 2 : 1024;
-			struct vals *nv = realloc(t->vals, cap * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			t->vals = nv;
-			t->cap_vals = cap;
-		}
-		memset(&t->vals[t->n_vals], 0, sizeof(t->vals[0]));
-		t->nodes[n].vidx = ++t->n_vals;
-	}
-	v = &t->vals[t->nodes[n].vidx - 1];
-	if (v->mask & (1u << tier)) {
-		if (v->v[tier] == zone)
+	e = ent_get(t, k, plen);
+	if (!e)
+		return -ENOMEM;
+	if (e->mask & (1u << tier)) {
+		if (e->v[tier] == zone)
 			return 0;
 		if (other)
-			*other = v->v[tier];
+			*other = e->v[tier];
 		return -EEXIST;
 	}
-	v->mask |= 1u << tier;
-	v->v[tier] = zone;
+	e->mask |= 1u << tier;
+	e->v[tier] = zone;
 	t->n_input++;
+	t->trie_dirty = 1;
+	return 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+	int c = key_cmp(x->k, y->k);
+
+	return c ? c : (int)x->plen - (int)y->plen;
+}
+
+static int node_has(const struct node *n, const uint64_t k[2], unsigned int plen)
+{
+	return n->plen <= plen && key_common(n->k, k) >= n->plen;
+}
+
+/*
+ * Builds the path-compressed trie from the entries sorted by (addr, plen),
+ * keeping the path from the root to the last node on a stack: that path is
+ * the only place the next prefix can hang from. Nodes come out in pre-order,
+ * which is also the order the ORTC passes walk them in.
+ */
+static int trie_build(struct zsrc_lpm *t)
+{
+	static const uint64_t zero[2];
+	uint32_t stack[130];
+	size_t depth = 0;
+	long r;
+
+	qsort(t->ents, t->n_ents, sizeof(*t->ents), ent_cmp);
+	t->slots_stale = 1;
+	t->n_nodes = 0;
+	r = node_new(t, zero, 0);
+	if (r < 0)
+		return r;
+	stack[depth++] = 0;
+	for (size_t i = 0; i < t->n_ents; i++) {
+		const struct ent *e = &t->ents[i];
+		uint32_t last = 0, top;
+		unsigned int cl;
+		long n;
+
+		if (e->plen == 0) {
+			t->nodes[0].ent = i + 1;
+			continue;
+		}
+		while (!node_has(&t->nodes[stack[depth - 1]], e->k, e->plen))
+			last = stack[--depth];
+		top = stack[depth - 1];
+		if (last) {
+			/* last is top's upper child; where e leaves its path,
+			 * a branch node takes both unless that is top itself. */
+			cl = key_common(t->nodes[last].k, e->k);
+			if (cl > t->nodes[top].plen) {
+				uint64_t bk[2] = { e->k[0], e->k[1] };
+
+				key_mask(bk, cl);
+				n = node_new(t, bk, cl);
+				if (n < 0)
+					return n;
+				t->nodes[n].child[key_bit(t->nodes[last].k, cl)] = last;
+				t->nodes[top].child[key_bit(bk, t->nodes[top].plen)] = n;
+				stack[depth++] = top = n;
+			}
+		}
+		n = node_new(t, e->k, e->plen);
+		if (n < 0)
+			return n;
+		t->nodes[n].ent = i + 1;
+		t->nodes[top].child[key_bit(e->k, t->nodes[top].plen)] = n;
+		stack[depth++] = n;
+	}
+	t->trie_dirty = 0;
 	return 0;
 }
 
 static void vals_apply(const struct zsrc_lpm *t, const struct node *n,
 		       uint32_t inh[ZSRC_TIERS])
 {
-	const struct vals *v;
+	const struct ent *e;
 
-	if (!n->vidx)
+	if (!n->ent)
 		return;
-	v = &t->vals[n->vidx - 1];
+	e = &t->ents[n->ent - 1];
 	for (int i = 0; i < ZSRC_TIERS; i++)
-		if (v->mask & (1u << i))
-			inh[i] = v->v[i];
+		if (e->mask & (1u << i))
+			inh[i] = e->v[i];
 }
 
 static uint32_t vals_answer(const uint32_t inh[ZSRC_TIERS])
@@ -298,12 +380,16 @@ static uint32_t vals_answer(const uint32_t inh[ZSRC_TIERS])
 	return 0;
 }
 
-uint32_t zsrc_lpm_resolve(const struct zsrc_lpm *t, const uint8_t *addr)
+uint32_t zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr)
 {
 	uint32_t inh[ZSRC_TIERS] = { 0 };
 	uint64_t k[2];
 	uint32_t x = 0;
 
+	/* Out of memory building the trie: no answer is better than a
+	 * wrong one, and compile reports the error. */
+	if (t->trie_dirty && trie_build(t))
+		return 0;
 	key_load(t, addr, k);
 	for (;;) {
 		const struct node *xn = &t->nodes[x];
@@ -607,6 +693,11 @@ int zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
+	if (t->trie_dirty) {
+		err = trie_build(t);
+		if (err)
+			return err;
+	}
 	free(t->sets);
 	t->sets = malloc(t->n_nodes * sizeof(*t->sets));
 	if (!t->sets)
