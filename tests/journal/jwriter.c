@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Test writer: appends records through libsovjournal the way sovd does, so
+ * the tamper, crash and full-disk tests exercise the real writer.
+ *   jwriter --dir D --key K [--count N | --forever] [--host-id H] [--boot-id B]
+ *           [--origin O] [--segment-max BYTES] [--compress] [--ckpt-records N]
+ *           [--ckpt-ms MS] [--heartbeat-ms MS] [--time-base NS] [--step-ns NS]
+ *           [--tick-every N] [--sleep-us US]
+ * Exit: 0 done, 1 the journal failed (fail closed), 2 usage or open error.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "agent/journal/journal.h"
+
+static void logcb(int level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "jwriter: %s: %s\n",
+		level == SOV_JLOG_ERR ? "error" : level == SOV_JLOG_WARN ? "warning" : "info", msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct sov_journal_opts o = { .log = logcb };
+	uint64_t count = 100, time_base = 0, step = 1000, tick_every = 1000, sleep_us = 0;
+	int forever = 0, ret;
+	struct sov_journal *j;
+	const char *classes[] = { "pii-eu", "health-de" };
+	const char *violated[] = { "pii-eu" };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--forever")) { forever = 1; continue; }
+		if (!strcmp(a, "--compress")) { o.compress_sealed = 1; continue; }
+		if (!v) {
+			fprintf(stderr, "jwriter: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--dir")) o.dir = v;
+		else if (!strcmp(a, "--key")) o.key_path = v;
+		else if (!strcmp(a, "--count")) count = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--host-id")) o.host_id = v;
+		else if (!strcmp(a, "--boot-id")) o.boot_id = v;
+		else if (!strcmp(a, "--origin")) o.origin = v;
+		else if (!strcmp(a, "--segment-max")) o.segment_max_bytes = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--ckpt-records")) o.checkpoint_every_records = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--ckpt-ms")) o.checkpoint_interval_ms = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--heartbeat-ms")) o.heartbeat_interval_ms = strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--time-base")) time_base = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--step-ns")) step = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--tick-every")) tick_every = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--sleep-us")) sleep_us = strtoull(v, NULL, 0);
+		else {
+			fprintf(stderr, "jwriter: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (!o.dir || !o.key_path || !tick_every) {
+		fprintf(stderr, "jwriter: --dir and --key are required\n");
+		return 2;
+	}
+	ret = sov_journal_open(&j, &o);
+	if (ret) {
+		fprintf(stderr, "jwriter: failed to open journal: %s\n", strerror(-ret));
+		return 2;
+	}
+	for (uint64_t i = 0; forever || i < count; i++) {
+		char path[64], dst[32];
+		struct sov_record r = {
+			.type = i % 3 ? SOV_REC_EGRESS : SOV_REC_TAINT,
+			.has = SOV_HAS_ACTOR | (i % 3 ? SOV_HAS_DEST : SOV_HAS_OBJECT),
+			.pid = 1000 + i % 50, .uid = 1000, .comm = "trainer",
+			.exe = "/usr/bin/python3", .cgroup = "/system.slice/job.service",
+			.dev = 2049, .ino = 100000 + i, .path = path,
+			.classes = classes, .nclasses = 1 + i % 2,
+			.dst = dst, .dport = 443, .proto = "tcp", .zone = i % 2 ? "us" : "eu",
+			.verdict = i % 3 ? (i % 2 ? "deny" : "allow") : NULL,
+			.violated = i % 2 ? violated : NULL, .nviolated = i % 2 && i % 3,
+			.policy_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			.jdata = "libloc-2026-11-20",
+		};
+
+		if (time_base) {
+			r.wall_ns = time_base + i * step;
+			r.boot_ns = 1000000000ull + i * step;
+		}
+		snprintf(path, sizeof(path), "/srv/data/customers/part-%05llu.parquet",
+			 (unsigned long long)(i % 100000));
+		snprintf(dst, sizeof(dst), "10.%u.%u.%u", i % 2 ? 20 : 10,
+			 (unsigned)(i >> 8) & 255, (unsigned)i & 255);
+		ret = sov_journal_append(j, &r);
+		if (!ret && (i + 1) % tick_every == 0)
+			ret = sov_journal_tick(j);
+		if (ret) {
+			struct sov_journal_stats st;
+
+			sov_journal_stats(j, &st);
+			fprintf(stderr, "jwriter: append failed after %llu records: %s (write_errors=%llu)\n",
+				(unsigned long long)i, strerror(-ret), (unsigned long long)st.write_errors);
+			sov_journal_close(j);
+			return 1;
+		}
+		if (sleep_us)
+			usleep(sleep_us);
+	}
+	ret = sov_journal_close(j);
+	if (ret) {
+		fprintf(stderr, "jwriter: failed to close journal: %s\n", strerror(-ret));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+#!/bin/bash
+# make bench-journal: append and verification throughput of the journal on
+# one core (taskset -c 0), checkpoints every second.
+#   tools/bench/journal-bench.sh BUILD [RECORDS]
+set -euo pipefail
+build=$1
+records=${2:-${JOURNAL_BENCH_RECORDS:-5000000}}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$build/sovctl" keygen --out "$tmp/key" --name bench >/dev/null
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+"${pin[@]}" "$build/journal-bench" "$tmp/journal" "$tmp/key.key" "$records"
+start=$(date +%s.%N)
+"$build/sovctl" journal verify "$tmp/journal" --pubkey "$tmp/key.pub" >/dev/null
+end=$(date +%s.%N)
+echo "sovctl journal verify: $(echo "$records / ($end - $start)" | bc) records/s (wall, includes process start)"
