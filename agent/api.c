@@ -270,6 +270,8 @@ int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
 	d->img = img;
 	img = NULL;
 	d->generation++;
+	if (sync_remap_classes(d, d->img))
+		pr_warn("failed to record the class names of generation %u", d->generation);
 	err = sync_collect_labels(d, d->img);
 	if (!err)
 		err = sync_write_labels(d);

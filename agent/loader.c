@@ -189,6 +189,7 @@ int loader_open_load(struct sovd *d)
 	d->map_zone_rules = map_fd(d, "sov_zone_rules");
 	d->map_counters = map_fd(d, "sov_counters");
 	d->map_scope = map_fd(d, "sov_scope");
+	d->map_classes = map_fd(d, "sov_classes");
 	return 0;
 }
 
@@ -359,10 +360,36 @@ static void rm_pins(const char *dir)
 	rmdir(dir);
 }
 
-/* A clean stop: without pins, closing our fds detaches everything. */
+/*
+ * A clean stop: without link pins, closing our fds detaches everything.
+ * Labels stay pinned (with the class names that give their bits meaning):
+ * a file derived from labelled data keeps its label across a restart.
+ * Taint does not: with no exit hook attached, a dead process's entry could
+ * be inherited through pid reuse. `rm -r PIN_DIR` forgets labels too.
+ */
 int loader_unpin_all(struct sovd *d)
 {
-	rm_pins(d->o.pin_dir);
+	static const char *const keep[] = { "sov_labels", "sov_label_devs", "sov_classes" };
+	char path[768];
+	struct dirent *de;
+	DIR *dh;
+
+	snprintf(path, sizeof(path), "%s/links", d->o.pin_dir);
+	rm_pins(path);
+	dh = opendir(d->o.pin_dir);
+	if (!dh)
+		return -errno;
+	while ((de = readdir(dh))) {
+		int k = de->d_name[0] == '.';
+
+		for (size_t i = 0; !k && i < sizeof(keep) / sizeof(keep[0]); i++)
+			k = !strcmp(de->d_name, keep[i]);
+		if (k)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->o.pin_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dh);
 	return 0;
 }
 

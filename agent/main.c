@@ -311,6 +311,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.generation = 1;
+	err = sync_remap_classes(&d, d.img);
+	if (err) {
+		pr_err("failed to record class names: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = sync_policy(&d, d.img, d.generation);
 	if (err)
 		goto cleanup;

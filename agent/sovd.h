@@ -70,7 +70,7 @@ struct sovd {
 	time_t policy_loaded;
 
 	int map_labels, map_label_devs, map_taint, map_config, map_zone4,
-	    map_zone6, map_zone_rules, map_counters, map_scope;
+	    map_zone6, map_zone_rules, map_counters, map_scope, map_classes;
 
 	/* boot-clock to wall-clock offset, for event times */
 	int64_t boot_to_real_ns;
@@ -103,6 +103,7 @@ int probe_print(const struct sovd_features *f, enum sovd_mode chosen, FILE *out)
 /* loader.c */
 int loader_open_load(struct sovd *d);
 int loader_attach(struct sovd *d);
+/* Clean stop: unpins links (detach) and state, keeping labels pinned. */
 int loader_unpin_all(struct sovd *d);
 void loader_destroy(struct sovd *d);
 int loader_read_counters(struct sovd *d, struct sov_counters *sum);
@@ -115,6 +116,7 @@ int sync_collect_labels(struct sovd *d, const struct sov_policy_image *img);
 /* Writes d->ulabels into the label maps, merging with labels already there. */
 int sync_write_labels(struct sovd *d);
 int sync_scan_proc(struct sovd *d);
+int sync_remap_classes(struct sovd *d, const struct sov_policy_image *img);
 size_t sync_map_count(int map_fd);
 
 /* events.c */

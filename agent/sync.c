@@ -454,3 +454,78 @@ int sync_scan_proc(struct sovd *d)
 		pr_info("tainted %zu running processes holding labelled files", tainted);
 	return 0;
 }
+
+static uint64_t remap_mask(uint64_t m, const int *to)
+{
+	uint64_t out = 0;
+
+	for (int b = 0; b < SOV_MAX_CLASSES; b++)
+		if ((m & (1ull << b)) && to[b] >= 0)
+			out |= 1ull << to[b];
+	return out;
+}
+
+/*
+ * Labels outlive sovd (derived labels are pinned across a clean restart),
+ * but class bits are policy order. sov_classes says what each pinned bit
+ * meant; bits are renumbered by name, and classes the new policy no longer
+ * has are dropped (with a warning: nothing enforces them any more).
+ */
+int sync_remap_classes(struct sovd *d, const struct sov_policy_image *img)
+{
+	int to[SOV_MAX_CLASSES], identity = 1, fd;
+	unsigned char cur[sizeof(struct sov_inode_key)], next[sizeof(struct sov_inode_key)];
+	void *prev = NULL;
+	size_t n = 0;
+
+	fd = d->map_classes;
+	for (__u32 b = 0; b < SOV_MAX_CLASSES; b++) {
+		struct sov_class_name old = {};
+
+		to[b] = -1;
+		if (bpf_map_lookup_elem(fd, &b, &old) || !old.name[0])
+			continue;
+		for (size_t c = 0; c < img->n_classes; c++)
+			if (!strncmp(old.name, img->classes[c].name, sizeof(old.name)))
+				to[b] = img->classes[c].bit;
+		if (to[b] != (int)b)
+			identity = 0;
+		if (to[b] < 0)
+			pr_warn("class %.63s is no longer in the policy: its labels are dropped", old.name);
+	}
+	if (!identity) {
+		pr_info("policy renumbers classes: rewriting pinned labels and taint");
+		while (bpf_map_get_next_key(d->map_labels, prev, next) == 0) {
+			struct sov_label v;
+
+			memcpy(cur, next, sizeof(cur));
+			prev = cur;
+			if (bpf_map_lookup_elem(d->map_labels, cur, &v))
+				continue;
+			v.classes = remap_mask(v.classes, to);
+			bpf_map_update_elem(d->map_labels, cur, &v, BPF_EXIST);
+			n++;
+		}
+		prev = NULL;
+		while (bpf_map_get_next_key(d->map_taint, prev, next) == 0) {
+			struct sov_taint t;
+
+			memcpy(cur, next, sizeof(__u32));
+			prev = cur;
+			if (bpf_map_lookup_elem(d->map_taint, cur, &t))
+				continue;
+			t.classes = remap_mask(t.classes, to);
+			bpf_map_update_elem(d->map_taint, cur, &t, BPF_EXIST);
+		}
+		pr_info("rewrote %zu labels", n);
+	}
+	for (__u32 b = 0; b < SOV_MAX_CLASSES; b++) {
+		struct sov_class_name nm = {};
+
+		if (b < img->n_classes)
+			snprintf(nm.name, sizeof(nm.name), "%s", img->classes[b].name);
+		if (bpf_map_update_elem(fd, &b, &nm, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}

@@ -11,18 +11,13 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#define SOV_LSM_PATH 1
 #include "sov.bpf.h"
 
 SEC("lsm/file_open")
 int BPF_PROG(sov_file_open, struct file *file)
 {
-	struct sov_event *e;
-
-	e = on_open(file, -1);
-	if (e) {
-		bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
-		event_submit(e);
-	}
+	on_open(file, -1, NULL);
 	return 0;
 }
 

@@ -68,6 +68,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_label_devs SEC(".maps");
 
+/* class bit -> class name: what the bits in sov_labels mean (user space only) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_class_name);
+	__uint(max_entries, SOV_MAX_CLASSES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_classes SEC(".maps");
+
 /* tgid -> taint */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

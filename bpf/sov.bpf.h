@@ -131,28 +131,116 @@ static __always_inline struct sov_label *file_label(struct file *file,
 	return NULL;
 }
 
-/* Fills the file part of an event; path is filled by the caller's hook. */
-static __always_inline void event_file(struct sov_event *e,
-				       const struct sov_inode_key *key, int fd)
+/*
+ * The path of an event's file. The LSM path has the struct file at a hook
+ * where bpf_d_path() is allowed; the tracing path only has the path string
+ * the process passed (possibly relative; sovd resolves it).
+ */
+static __always_inline void event_path(struct sov_event *e, struct file *file,
+				       const char *upath)
 {
+#ifdef SOV_LSM_PATH
+	bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
+#else
+	if (upath)
+		bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
+#endif
+}
+
+static __always_inline void file_event(__u32 type, __u64 classes, struct file *file,
+				       const struct sov_inode_key *key, int fd,
+				       const char *upath)
+{
+	struct sov_event *e = event_new(type);
+
+	if (!e)
+		return;
+	e->classes = classes;
 	e->dev = key->dev;
 	e->ino = key->ino;
 	e->fd = (__u32)fd;
+	e->hook = SOV_HOOK_OPEN;
+	event_path(e, file, upath);
+	event_submit(e);
+}
+
+/* Reading a labelled file: the thread group's taint grows. */
+static __always_inline void taint_grow(__u32 tgid, __u64 classes, struct file *file,
+				       const struct sov_inode_key *key, int fd,
+				       const char *upath)
+{
+	struct sov_taint *t = bpf_map_lookup_elem(&sov_taint, &tgid);
+
+	if (t && (t->classes | classes) == t->classes)
+		return;
+	if (t) {
+		/* Taint only grows; a racing thread may add bits too. */
+		__sync_fetch_and_or(&t->classes, classes);
+	} else {
+		struct sov_taint nt = {
+			.classes = classes,
+			.dev = key->dev,
+			.ino = key->ino,
+			.since_ns = bpf_ktime_get_boot_ns(),
+		};
+		if (bpf_map_update_elem(&sov_taint, &tgid, &nt, BPF_NOEXIST)) {
+			t = bpf_map_lookup_elem(&sov_taint, &tgid);
+			if (!t)
+				return;
+			__sync_fetch_and_or(&t->classes, classes);
+		}
+	}
+	if (t)
+		classes = t->classes;
+	count(SOV_CNT_TAINT);
+	file_event(SOV_EV_TAINT, classes, file, key, fd, upath);
+}
+
+/* Writing while tainted: the file gets the taint's derivable classes. */
+static __always_inline void derive(__u32 tgid, struct sov_label *lab, struct file *file,
+				   const struct sov_inode_key *key, int fd,
+				   const char *upath)
+{
+	struct sov_taint *t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	struct sov_config *cfg;
+	__u64 add;
+
+	if (!t)
+		return;
+	cfg = sov_cfg();
+	if (!cfg)
+		return;
+	add = t->classes & cfg->derive_classes;
+	if (!add)
+		return;
+	if (lab) {
+		if ((lab->classes | add) == lab->classes)
+			return;
+		__sync_fetch_and_or(&lab->classes, add);
+		lab->flags |= SOV_LABEL_DERIVED;
+		add = lab->classes;
+	} else {
+		struct sov_label nl = { .classes = add, .flags = SOV_LABEL_DERIVED };
+
+		if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFDIR)
+			nl.flags |= SOV_LABEL_DIR;
+		bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY);
+	}
+	count(SOV_CNT_DERIVE);
+	file_event(SOV_EV_DERIVE, add, file, key, fd, upath);
 }
 
 /*
  * An open that succeeded (tracing: at syscall exit with the new fd; LSM: at
  * file_open, fd = -1). Reading a labelled file taints the thread group;
- * writing while tainted labels the file (derivation).
- * Returns a pending event (taint or derive) for the caller to add the path
- * to and submit, or NULL.
+ * writing while tainted labels the file (derivation). O_RDWR does both,
+ * taint first, so a file opened read-write by a process that just became
+ * tainted by it carries the process's other classes too.
  */
-static __always_inline struct sov_event *on_open(struct file *file, int fd)
+static __always_inline void on_open(struct file *file, int fd, const char *upath)
 {
 	struct sov_inode_key key = {};
 	struct sov_label *lab;
-	struct sov_taint *t;
-	struct sov_event *e;
 	unsigned int fmode;
 	__u32 tgid;
 
@@ -162,76 +250,10 @@ static __always_inline struct sov_event *on_open(struct file *file, int fd)
 
 	/* Listing a labelled directory reveals names, not the data: only
 	 * non-directories taint (sovd's own walks of the tree open them). */
-	if (lab && (fmode & FMODE_READ) && !(lab->flags & SOV_LABEL_DIR)) {
-		__u64 classes = lab->classes;
-
-		t = bpf_map_lookup_elem(&sov_taint, &tgid);
-		if (t && (t->classes | classes) == t->classes)
-			return NULL;
-		if (t) {
-			/* Taint only grows; a racing thread may add bits too. */
-			__sync_fetch_and_or(&t->classes, classes);
-			classes = t->classes;
-		} else {
-			struct sov_taint nt = {
-				.classes = classes,
-				.dev = key.dev,
-				.ino = key.ino,
-				.since_ns = bpf_ktime_get_boot_ns(),
-			};
-			if (bpf_map_update_elem(&sov_taint, &tgid, &nt, BPF_NOEXIST)) {
-				t = bpf_map_lookup_elem(&sov_taint, &tgid);
-				if (!t)
-					return NULL;
-				__sync_fetch_and_or(&t->classes, classes);
-				classes = t->classes;
-			}
-		}
-		count(SOV_CNT_TAINT);
-		e = event_new(SOV_EV_TAINT);
-		if (!e)
-			return NULL;
-		e->classes = classes;
-		event_file(e, &key, fd);
-		e->hook = SOV_HOOK_OPEN;
-		return e;
-	}
-
-	if (fmode & FMODE_WRITE) {
-		struct sov_config *cfg;
-		__u64 add;
-
-		t = bpf_map_lookup_elem(&sov_taint, &tgid);
-		if (!t)
-			return NULL;
-		cfg = sov_cfg();
-		if (!cfg)
-			return NULL;
-		add = t->classes & cfg->derive_classes;
-		if (!add)
-			return NULL;
-		if (lab) {
-			if ((lab->classes | add) == lab->classes)
-				return NULL;
-			__sync_fetch_and_or(&lab->classes, add);
-			add = lab->classes;
-		} else {
-			struct sov_label nl = { .classes = add, .flags = SOV_LABEL_DERIVED };
-
-			if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFDIR)
-				nl.flags |= SOV_LABEL_DIR;
-			bpf_map_update_elem(&sov_labels, &key, &nl, BPF_ANY);
-		}
-		count(SOV_CNT_DERIVE);
-		e = event_new(SOV_EV_DERIVE);
-		if (!e)
-			return NULL;
-		e->classes = add;
-		event_file(e, &key, fd);
-		e->hook = SOV_HOOK_OPEN;
-		return e;
-	}
-	return NULL;
+	if (lab && (fmode & FMODE_READ) && !(lab->flags & SOV_LABEL_DIR))
+		taint_grow(tgid, lab->classes, file, &key, fd, upath);
+	if (fmode & FMODE_WRITE)
+		derive(tgid, lab, file, &key, fd, upath);
 }
 
 static __always_inline __u32 zone_of4(__u32 addr_be)

@@ -29,7 +29,6 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task;
 	struct file **fds, *file;
-	struct sov_event *e;
 	const char *upath;
 	struct fdtable *fdt;
 	long nr;
@@ -49,18 +48,13 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	if (bpf_core_read(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
 
-	e = on_open(file, ret);
-	if (!e)
-		return 0;
 	if (nr == NR_open || nr == NR_creat)
 		upath = (const char *)BPF_CORE_READ(regs, di);
 	else if (nr == NR_open_by_handle_at)
 		upath = NULL;
 	else
 		upath = (const char *)BPF_CORE_READ(regs, si);
-	if (upath)
-		bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
-	event_submit(e);
+	on_open(file, ret, upath);
 	return 0;
 }
 

@@ -91,6 +91,12 @@ struct sov_sock_owner {
 	__u32 denied;		/* set once egress was refused (late taint) */
 };
 
+/* sov_classes: ARRAY[SOV_MAX_CLASSES], the name of each class bit. Pinned
+ * with the labels so a later sovd can renumber bits by name. */
+struct sov_class_name {
+	char name[SOV_NAME_MAX];
+};
+
 /* Per-CPU counters: one PERCPU_ARRAY entry of struct sov_counters, so a
  * hook pays one lookup whatever it counts. */
 #define SOV_CNT_EVENTS		0	/* events submitted to the ring buffer */
