@@ -312,8 +312,10 @@ static int trie_build(struct zsrc_lpm *t)
 	size_t depth = 0;
 	long r;
 
-	qsort(t->ents, t->n_ents, sizeof(*t->ents), ent_cmp);
-	t->slots_stale = 1;
+	if (t->n_ents > 1) {
+		qsort(t->ents, t->n_ents, sizeof(*t->ents), ent_cmp);
+		t->slots_stale = 1;
+	}
 	t->n_nodes = 0;
 	r = node_new(t, zero, 0);
 	if (r < 0)
