@@ -100,7 +100,8 @@ int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size
 			   strerror(errno));
 		goto cleanup;
 	}
-	qsort(v, n, sizeof(*v), seg_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), seg_cmp);
 	*segs = v;
 	*nseg = n;
 	v = NULL;

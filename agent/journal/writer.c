@@ -752,7 +752,7 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 	if (o->origin)
 		snprintf(j->origin, sizeof(j->origin), "%s", o->origin);
 	else
-		snprintf(j->origin, sizeof(j->origin), "sovd.%s/%s", hostname, j->host);
+		snprintf(j->origin, sizeof(j->origin), "sovd.%.100s/%.100s", hostname, j->host);
 	if (!j->origin[0] || strpbrk(j->origin, "\n")) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: origin must be one non-empty line");
 		err = -EINVAL;
