@@ -1,0 +1,2 @@
+# sovd's own command-line and bad-input tests (need root and BPF).
+TEST_SCRIPTS	+= tests/agent/cli.t
