@@ -31,6 +31,20 @@ BPFFS=
 CG2=
 
 diag() { printf '# %s\n' "$*"; }
+
+# iproute2's ip, never busybox's applet (which has no netns and no veth):
+# busybox ash runs its own applets first, so the suite calls ip by path.
+find_ip() {
+	local d
+	for d in $(echo "$PATH" | tr : ' ') /sbin /usr/sbin /bin /usr/bin; do
+		if [ -x "$d/ip" ] && "$d/ip" -V 2>/dev/null | grep -q iproute2; then
+			echo "$d/ip"
+			return 0
+		fi
+	done
+	return 1
+}
+IP=${IP:-$(find_ip)}
 # Indents a file as TAP diagnostics.
 diag_file() { [ -f "$1" ] && sed 's/^/#   /' "$1"; }
 
@@ -100,19 +114,19 @@ sovt_mounts() {
 # host 10.x.0.1 / fd00:x::1  <->  namespace 10.x.0.2 / fd00:x::2.
 sovt_netns_one() {
 	local ns=$1 n=$2
-	ip netns del "$ns" 2>/dev/null
-	ip link del "$ns-h" 2>/dev/null
-	ip netns add "$ns" || return 1
+	"$IP" netns del "$ns" 2>/dev/null
+	"$IP" link del "$ns-h" 2>/dev/null
+	"$IP" netns add "$ns" || return 1
 	SOVT_NETNS="$SOVT_NETNS $ns"
-	ip link add "$ns-h" type veth peer name "$ns-p" || return 1
-	ip link set "$ns-p" netns "$ns" || return 1
-	ip addr add "10.$n.0.1/24" dev "$ns-h" || return 1
-	ip -6 addr add "fd00:$n::1/64" dev "$ns-h" nodad || return 1
-	ip link set "$ns-h" up || return 1
-	ip -n "$ns" link set lo up || return 1
-	ip -n "$ns" addr add "10.$n.0.2/24" dev "$ns-p" || return 1
-	ip -n "$ns" -6 addr add "fd00:$n::2/64" dev "$ns-p" nodad || return 1
-	ip -n "$ns" link set "$ns-p" up || return 1
+	"$IP" link add "$ns-h" type veth peer name "$ns-p" || return 1
+	"$IP" link set "$ns-p" netns "$ns" || return 1
+	"$IP" addr add "10.$n.0.1/24" dev "$ns-h" || return 1
+	"$IP" -6 addr add "fd00:$n::1/64" dev "$ns-h" nodad || return 1
+	"$IP" link set "$ns-h" up || return 1
+	"$IP" -n "$ns" link set lo up || return 1
+	"$IP" -n "$ns" addr add "10.$n.0.2/24" dev "$ns-p" || return 1
+	"$IP" -n "$ns" -6 addr add "fd00:$n::2/64" dev "$ns-p" nodad || return 1
+	"$IP" -n "$ns" link set "$ns-p" up || return 1
 }
 
 sovt_netns() {
@@ -142,10 +156,10 @@ sovt_bg_ready() {
 # TCP listener on the host's loopback.
 sovt_servers() {
 	local s=$SOV_TMP/srv
-	sovt_bg_ready "$s/eu-tcp.log" ip netns exec "$NS_EU" "$SOVTEST" serve-tcp :: $TCP_PORT "$s/eu-tcp.out" 900 &&
-	sovt_bg_ready "$s/eu-udp.log" ip netns exec "$NS_EU" "$SOVTEST" serve-udp :: $UDP_PORT "$s/eu-udp.out" 900 &&
-	sovt_bg_ready "$s/us-tcp.log" ip netns exec "$NS_US" "$SOVTEST" serve-tcp :: $TCP_PORT "$s/us-tcp.out" 900 &&
-	sovt_bg_ready "$s/us-udp.log" ip netns exec "$NS_US" "$SOVTEST" serve-udp :: $UDP_PORT "$s/us-udp.out" 900 &&
+	sovt_bg_ready "$s/eu-tcp.log" "$IP" netns exec "$NS_EU" "$SOVTEST" serve-tcp :: $TCP_PORT "$s/eu-tcp.out" 900 &&
+	sovt_bg_ready "$s/eu-udp.log" "$IP" netns exec "$NS_EU" "$SOVTEST" serve-udp :: $UDP_PORT "$s/eu-udp.out" 900 &&
+	sovt_bg_ready "$s/us-tcp.log" "$IP" netns exec "$NS_US" "$SOVTEST" serve-tcp :: $TCP_PORT "$s/us-tcp.out" 900 &&
+	sovt_bg_ready "$s/us-udp.log" "$IP" netns exec "$NS_US" "$SOVTEST" serve-udp :: $UDP_PORT "$s/us-udp.out" 900 &&
 	sovt_bg_ready "$s/lo-tcp.log" "$SOVTEST" serve-tcp 127.0.0.1 $LO_PORT "$s/lo-tcp.out" 900
 }
 
@@ -239,7 +253,7 @@ sovd_stop() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	wait "$SOVD_PID"
+	wait "$SOVD_PID" 2>/dev/null
 	SOVD_STATUS=$?
 	SOVD_PID=
 }
@@ -262,8 +276,8 @@ sovt_cleanup() {
 		done
 	fi
 	for p in $SOVT_NETNS; do
-		ip netns del "$p" 2>/dev/null
-		ip link del "$p-h" 2>/dev/null
+		"$IP" netns del "$p" 2>/dev/null
+		"$IP" link del "$p-h" 2>/dev/null
 	done
 	SOVT_NETNS=
 	for cg in $SOVT_CGROUPS; do

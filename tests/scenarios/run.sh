@@ -148,8 +148,19 @@ expect_file_lacks() {
 	fi
 }
 
+# A clean stop unpins every link (the programs detach) and all state except
+# the label maps, which docs/architecture.md keeps on purpose so a derived
+# file stays labelled across a restart.
+KEPT_PINS="sov_classes sov_label_devs sov_labels"
 pins_gone() {
-	[ ! -d "$1" ] || [ -z "$(ls -A "$1" 2>/dev/null)" ]
+	local p
+	[ -d "$1" ] || return 0
+	for p in $(ls -A "$1"); do
+		case " $KEPT_PINS " in
+		*" $p "*) ;;
+		*) return 1 ;;
+		esac
+	done
 }
 
 # Starts sovd or ends the run: scenarios without the daemon prove nothing.
@@ -168,6 +179,7 @@ for b in "$SOVD" "$SOVCTL" "$SOVTEST"; do
 	[ -x "$b" ] || bail "prerequisites: $b is not built (run make)"
 done
 
+[ -n "$IP" ] || bail "prerequisites: iproute2's ip is not installed (busybox's applet has no netns)"
 sovt_lock || bail "prerequisites: take the scenario lock $LOCKDIR"
 sovt_tmp_init || bail "prerequisites: create the scratch directory SOV_TMP"
 sovt_mounts || bail "prerequisites: mount bpffs and cgroup2"
@@ -308,7 +320,20 @@ expect_file_has "udp: the EU peer received the allowed datagram" "$SOV_TMP/srv/e
 expect_file_lacks "udp: the US peer received no refused datagram" "$SOV_TMP/srv/us-udp.out" "us-$$"
 
 # ---- a socket connected before the taint
-act preconn connect:$US4 "send:pre-taint-$$" sleep:300 "read:$F" "send:post-taint-$$" sleep:1500
+# The actor lives on for 2.5 s after its last send, so the peer is checked
+# both while the owner of the socket lives and after it exited (its unsent
+# bytes stay queued and TCP keeps retransmitting them).
+A_OUT=$SOV_TMP/act/preconn.out
+"$SOVTEST" pid connect:$US4 "send:pre-taint-$$" sleep:300 "read:$F" "send:post-taint-$$" \
+	sleep:2500 > "$A_OUT" 2>&1 &
+apid=$!
+SOVT_BG="$SOVT_BG $apid"
+i=0
+while ! grep -q "^send post-taint" "$A_OUT" && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$A_OUT")
 expect_out "pre-connected: connect before the taint succeeds" "connect $US4 ok"
 expect_out "pre-connected: data sent before the taint is accepted" "send pre-taint-$$ ok"
 expect_file_has "pre-connected: the US peer received the bytes sent before the taint" \
@@ -319,11 +344,16 @@ if [ "$MODE" = lsm ]; then
 else
 	HOOK=skb
 fi
-expect_file_lacks "pre-connected: the US peer never receives the bytes sent after the taint" \
-	"$SOV_TMP/srv/us-tcp.out" "post-taint-$$"
-expect_ev "pre-connected: deny event (hook $HOOK) for the old socket" egress "$A_PID" \
+expect_ev "pre-connected: deny event (hook $HOOK) for the old socket" egress "${A_PID:-none}" \
 	'"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["pii-eu"]' \
 	"\"hook\":\"$HOOK\""
+sleep 1.5
+expect_file_lacks "pre-connected: the US peer does not receive the bytes sent after the taint" \
+	"$SOV_TMP/srv/us-tcp.out" "post-taint-$$"
+wait $apid
+sleep 3
+expect_file_lacks "pre-connected: nor does it once their sender has exited (3 s later)" \
+	"$SOV_TMP/srv/us-tcp.out" "post-taint-$$"
 
 # ---- labels belong to inodes, and labelled directories label new files
 ln "$PII/link-src.csv" "$D/plain/hardlink.csv"
@@ -363,8 +393,8 @@ expect_ev "audit class: egress recorded with verdict audit" egress "$A_PID" \
 sovd_stop TERM
 if [ "$SOVD_STATUS" = 0 ]; then pass "SIGTERM: sovd exits 0"; else
 	fail "SIGTERM: sovd exits 0"; diag "exit status $SOVD_STATUS"; diag_file "$SOVD_LOG"; fi
-if pins_gone "$PIN1"; then pass "SIGTERM: sovd removed its pins"; else
-	fail "SIGTERM: sovd removed its pins"; ls -la "$PIN1" | sed 's/^/#   /'; fi
+if pins_gone "$PIN1"; then pass "SIGTERM: sovd removed its pins (label maps excepted)"; else
+	fail "SIGTERM: sovd removed its pins (label maps excepted)"; ls -la "$PIN1" | sed 's/^/#   /'; fi
 
 if [ -n "$JOURNAL_SKIP" ]; then
 	skip "journal verify accepts the journal" "$JOURNAL_SKIP"
@@ -425,16 +455,20 @@ start_or_bail "ring buffer of 4096 bytes" flood "$POLICY" "$BPFFS/sovt-$$-flood"
 	--ringbuf-size 4096 --journal none
 act flood "read:$F" "udp-flood:10.10.0.2:$UDP_PORT:$N"
 expect_out "flood: $N allowed datagrams to EU all sent" "udp-flood 10.10.0.2:$UDP_PORT ok sent=$N errors=0"
+# Losses are reported as sovd notices them: wait (10 s) until delivered and
+# lost events add up, then judge.
 i=0
-while ! grep -q '"type":"loss"' "$EVENTS" && [ $i -lt 100 ]; do
+while :; do
+	lost=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"lost":\([0-9][0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }')
+	total=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"total":\([0-9][0-9]*\).*/\1/p' |
+		awk '$1 > m { m = $1 } END { print m + 0 }')
+	allows=$(grep -cF "\"type\":\"egress\",\"pid\":$A_PID," "$EVENTS")
+	[ $((allows + total)) -ge "$N" ] && break
+	[ $i -ge 100 ] && break
 	sleep 0.1
 	i=$((i + 1))
 done
-lost=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"lost":\([0-9][0-9]*\).*/\1/p' |
-	awk '{ s += $1 } END { print s + 0 }')
-total=$(grep '"type":"loss"' "$EVENTS" | sed -n 's/.*"total":\([0-9][0-9]*\).*/\1/p' |
-	awk '$1 > m { m = $1 } END { print m + 0 }')
-allows=$(grep -cF "\"type\":\"egress\",\"pid\":$A_PID," "$EVENTS")
 if [ "$lost" -gt 0 ]; then
 	pass "flood: a loss event reports lost > 0"
 else
@@ -470,8 +504,8 @@ expect_ev "restart: deny event from the re-adopted programs" egress "$A_PID" \
 sovd_stop TERM
 if [ "$SOVD_STATUS" = 0 ]; then pass "restart: SIGTERM exits 0"; else
 	fail "restart: SIGTERM exits 0"; diag "exit status $SOVD_STATUS"; diag_file "$SOVD_LOG"; fi
-if pins_gone "$PINK"; then pass "restart: SIGTERM removed the pins"; else
-	fail "restart: SIGTERM removed the pins"; ls -la "$PINK" | sed 's/^/#   /'; fi
+if pins_gone "$PINK"; then pass "restart: SIGTERM removed the pins (label maps excepted)"; else
+	fail "restart: SIGTERM removed the pins (label maps excepted)"; ls -la "$PINK" | sed 's/^/#   /'; fi
 act stopped "read:$F" connect:$US4
 expect_out "stopped: once sovd stopped cleanly, tainted -> US is allowed" "connect $US4 ok"
 

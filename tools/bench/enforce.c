@@ -74,6 +74,8 @@ static int serve(const char *addr, const char *port, long seconds)
 			strerror(errno));
 		return 2;
 	}
+	printf("serve %s:%s ready\n", addr, port);
+	fflush(stdout);
 	end = now_ns() + seconds * 1e9;
 	while (now_ns() < end) {
 		int c = accept(fd, NULL, NULL);
