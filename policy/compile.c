@@ -18,6 +18,7 @@
 #include "policy/policy.h"
 #include "policy/tables.h"
 #include "policy/ynode.h"
+#include "policy/zsrc_policy.h"
 
 /* Policy files larger than this are refused. */
 #define POLICY_FILE_MAX	(64u << 20)
@@ -29,6 +30,7 @@ struct pctx {
 	unsigned int flags;
 	struct sov_policy_image *img;
 	struct zone_builder zb;
+	struct zsrc_plan *zp;		/* countries, asns, ranges, locdb */
 	uint32_t policy_src;
 	int err;			/* first fatal error (-ENOMEM) */
 	int too_many_zones, too_many_classes;
@@ -307,17 +309,6 @@ static void parse_scope(struct pctx *c, const struct keyspec *k)
 	}
 }
 
-/*
- * Zone sources that this build cannot resolve; they are part of the
- * language, so they are recognised and refused at their position.
- */
-static void unsupported_source(struct pctx *c, const struct keyspec *k)
-{
-	if (k->key)
-		error(c, k->key, "zone source '%s' is not supported by this build",
-		      k->name);
-}
-
 static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 		       const struct ynode *l)
 {
@@ -379,12 +370,13 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 		{ .name = "cidrs" }, { .name = "files" },
 		{ .name = "countries" }, { .name = "asns" }, { .name = "ranges" },
 	};
-	size_t before = c->zb.n4 + c->zb.n6, errors = c->d->n_errors;
+	size_t before = c->zb.n4 + c->zb.n6 + zsrc_plan_n_items(c->zp);
+	size_t errors = c->d->n_errors;
 	char where[SOV_POLICY_NAME_MAX + 16];
 
 	if (v->kind != YN_MAP) {
 		if (ynode_is_null(v))
-			error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files'",
+			error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files' (or 'countries', 'asns', 'ranges')",
 			      show(c, k));
 		else
 			error(c, v, "zone '%s' must be a mapping, not %s", show(c, k),
@@ -393,11 +385,8 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 	}
 	snprintf(where, sizeof(where), "in zone '%s'", show(c, k));
 	map_fields(c, v, where, ks, sizeof(ks) / sizeof(ks[0]));
-	unsupported_source(c, &ks[2]);
-	unsupported_source(c, &ks[3]);
-	unsupported_source(c, &ks[4]);
 	if (!ks[0].key && !ks[1].key && !ks[2].key && !ks[3].key && !ks[4].key) {
-		error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files'",
+		error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files' (or 'countries', 'asns', 'ranges')",
 		      show(c, k));
 		return;
 	}
@@ -405,7 +394,16 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 		zone_cidrs(c, id, registered, ks[0].val);
 	if (ks[1].val)
 		zone_files(c, id, registered, ks[1].val);
-	if (registered && errors == c->d->n_errors && before == c->zb.n4 + c->zb.n6)
+	/* Zone 0: checked, not recorded (the zone did not register). */
+	if (ks[2].val && zsrc_plan_countries(c->zp, registered ? id : 0, ks[2].val))
+		c->err = -ENOMEM;
+	if (ks[3].val && zsrc_plan_asns(c->zp, registered ? id : 0, ks[3].val))
+		c->err = -ENOMEM;
+	if (ks[4].val && zsrc_plan_ranges(c->zp, registered ? id : 0, ks[4].val,
+					  !!(c->flags & SOV_POLICY_F_NO_FS)))
+		c->err = -ENOMEM;
+	if (registered && errors == c->d->n_errors &&
+	    before == c->zb.n4 + c->zb.n6 + zsrc_plan_n_items(c->zp))
 		warning(c, k, "zone '%s' has no prefixes", show(c, k));
 }
 
@@ -688,8 +686,8 @@ static int compile_tree(struct pctx *c, const struct ynode *root)
 	parse_version(c, root, &ks[0]);
 	parse_mode(c, &ks[1]);
 	parse_scope(c, &ks[2]);
-	if (ks[5].key)
-		error(c, ks[5].key, "'locdb' is not supported by this build");
+	if (ks[5].val && zsrc_plan_locdb(c->zp, ks[5].val))
+		c->err = -ENOMEM;
 	parse_zones(c, &ks[3]);
 	parse_classes(c, &ks[4]);
 	return c->err;
@@ -816,7 +814,9 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	c.flags = opts ? opts->flags : 0;
 	zb_init(&c.zb);
 	c.img = calloc(1, sizeof(*c.img));
-	if (!c.img) {
+	c.zp = zsrc_plan_new(name, d);
+	c.zb.plan = c.zp;
+	if (!c.img || !c.zp) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -840,6 +840,11 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	err = compile_tree(&c, root);
 	if (err)
 		goto cleanup;
+	/* The data behind countries, asns and ranges: read even when the
+	 * policy has errors already, so one run reports them all. */
+	err = zsrc_plan_resolve(c.zp, opts, c.img);
+	if (err)
+		goto cleanup;
 	if (d->n_errors != errors) {
 		err = -EINVAL;
 		goto cleanup;
@@ -860,6 +865,7 @@ cleanup:
 	sort_diags(d, first_diag, name);
 	ynode_free(root);
 	zb_free(&c.zb);
+	zsrc_plan_free(c.zp);
 	sov_policy_free(c.img);
 	return err;
 }

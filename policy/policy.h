@@ -113,6 +113,16 @@ struct sov_policy_image {
 	size_t n_sources;
 	char *locdb_path;		/* location database used, or NULL */
 
+	/*
+	 * How the tables came out, [0] IPv4 and [1] IPv6 (docs/zones.md):
+	 * distinct prefixes of all sources that went in, LPM entries after
+	 * precedence and merging (== n_v4 / n_v6), nodes of the kernel's
+	 * LPM trie for them, and an estimate of its memory in bytes.
+	 */
+	struct sov_img_table_stats {
+		size_t n_input, n_output, n_kernel_nodes, map_bytes;
+	} table_stats[2];
+
 	/* Private: lookup index behind sov_policy_zone_of(). */
 	struct sov_policy_lpm *lpm;
 };

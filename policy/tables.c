@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "policy/tables.h"
+#include "policy/zsrc_policy.h"
 
 /* Zone files larger than this are refused rather than read into memory. */
 #define ZONE_FILE_MAX	(1ull << 30)
@@ -283,8 +284,8 @@ static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
 int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
 	      struct sov_diags *d)
 {
-	int conflicts = 0;
-	size_t i, n4, n6;
+	int conflicts = 0, err;
+	size_t n4, n6;
 
 	if (zb->n4 > 1)
 		qsort(zb->v4, zb->n4, sizeof(*zb->v4), cmp4);
@@ -295,22 +296,10 @@ int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
 	if (conflicts)
 		return 0;
 
-	img->v4 = calloc(n4 ? n4 : 1, sizeof(*img->v4));
-	img->v6 = calloc(n6 ? n6 : 1, sizeof(*img->v6));
-	if (!img->v4 || !img->v6)
-		return -ENOMEM;
-	for (i = 0; i < n4; i++) {
-		memcpy(img->v4[i].addr, zb->v4[i].addr, 4);
-		img->v4[i].plen = zb->v4[i].plen;
-		img->v4[i].zone = zb->v4[i].zone;
-	}
-	for (i = 0; i < n6; i++) {
-		memcpy(img->v6[i].addr, zb->v6[i].addr, 16);
-		img->v6[i].plen = zb->v6[i].plen;
-		img->v6[i].zone = zb->v6[i].zone;
-	}
-	img->n_v4 = n4;
-	img->n_v6 = n6;
+	/* The explicit winners and the derived sources, by precedence. */
+	err = zsrc_plan_tables(zb->plan, zb->v4, n4, zb->v6, n6, img);
+	if (err)
+		return err;
 	return lpm_build(img);
 }
 

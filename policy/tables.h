@@ -42,6 +42,8 @@ struct zone_builder {
 	char **srcs;		/* file names, for positions in messages */
 	size_t n_srcs;
 	uint32_t seq;
+	/* Countries, ASNs and ranges (policy/zsrc_policy.h); NULL: none. */
+	struct zsrc_plan *plan;
 };
 
 void zb_init(struct zone_builder *zb);
@@ -67,7 +69,8 @@ int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
 		      int line, int col);
 
 /*
- * Sorts, resolves identical prefixes and fills img->v4/v6 and the lookup
+ * Sorts, resolves identical prefixes and fills img->v4/v6 (explicit
+ * prefixes and zb->plan's sources by precedence, merged) and the lookup
  * index. zone_names[id] names zone ids for messages. Returns 0 (conflicts
  * are reported in d) or -ENOMEM.
  */

@@ -35,6 +35,20 @@ static size_t lpm_bytes(size_t n, size_t addr_bytes)
 	return (2 * n - 1) * slab(LPM_NODE_HDR + addr_bytes + LPM_VALUE);
 }
 
+/*
+ * Memory of one LPM map: the compiler's count of the kernel trie's nodes
+ * (docs/zones.md) when the image has it, else the upper bound above.
+ */
+static size_t map_bytes(const struct sov_policy_image *img, int v6)
+{
+	const struct sov_img_table_stats *s = &img->table_stats[v6];
+	size_t n = v6 ? img->n_v6 : img->n_v4;
+
+	if (s->n_output == n && (s->map_bytes || !n))
+		return s->map_bytes;
+	return lpm_bytes(n, v6 ? 16 : 4);
+}
+
 static void json_str(FILE *o, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -90,7 +104,7 @@ static void count_prefixes(const struct sov_policy_image *img, uint32_t z,
 
 int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 {
-	size_t i, j, m4 = lpm_bytes(img->n_v4, 4), m6 = lpm_bytes(img->n_v6, 16);
+	size_t i, j, m4 = map_bytes(img, 0), m6 = map_bytes(img, 1);
 	size_t rules = img->n_zones * 8;
 	char buf[PREFIX_STR_MAX];
 
@@ -181,8 +195,12 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 		json_str(o, img->locdb_path);
 	else
 		fputs("null", o);
-	fprintf(o, ",\n  \"counts\": {\"classes\": %zu, \"zones\": %zu, \"v4\": %zu, \"v6\": %zu},\n",
-		img->n_classes, img->n_zones, img->n_v4, img->n_v6);
+	fprintf(o, ",\n  \"counts\": {\"classes\": %zu, \"zones\": %zu, \"v4\": %zu, \"v6\": %zu, "
+		"\"v4_before_merging\": %zu, \"v6_before_merging\": %zu, "
+		"\"v4_kernel_nodes\": %zu, \"v6_kernel_nodes\": %zu},\n",
+		img->n_classes, img->n_zones, img->n_v4, img->n_v6,
+		img->table_stats[0].n_input, img->table_stats[1].n_input,
+		img->table_stats[0].n_kernel_nodes, img->table_stats[1].n_kernel_nodes);
 	fprintf(o, "  \"kernel_memory_bytes\": {\"lpm_v4\": %zu, \"lpm_v6\": %zu, \"zone_rules\": %zu, \"total\": %zu}\n}\n",
 		m4, m6, rules, m4 + m6 + rules);
 	return ferror(o) ? -EIO : 0;
@@ -191,8 +209,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 {
 	char names[SOV_POLICY_MAX_CLASSES * SOV_POLICY_NAME_MAX], buf[PREFIX_STR_MAX];
-	size_t i, j, total = lpm_bytes(img->n_v4, 4) + lpm_bytes(img->n_v6, 16) +
-			     img->n_zones * 8;
+	size_t i, j, total = map_bytes(img, 0) + map_bytes(img, 1) + img->n_zones * 8;
 
 	fprintf(o, "policy   %s\nsha256   %s\nmode     %s\nscope   ",
 		img->path ? img->path : "", img->sha256_hex,
@@ -251,6 +268,12 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 		fprintf(o, "source   %s %s %s\n", img->sources[i].kind ? img->sources[i].kind : "",
 			img->sources[i].file ? img->sources[i].file : "",
 			img->sources[i].version ? img->sources[i].version : "");
+	fprintf(o, "\ntables   IPv4 %zu entries (%zu before merging), %zu trie nodes, ~%zu bytes\n",
+		img->n_v4, img->table_stats[0].n_input, img->table_stats[0].n_kernel_nodes,
+		map_bytes(img, 0));
+	fprintf(o, "         IPv6 %zu entries (%zu before merging), %zu trie nodes, ~%zu bytes\n",
+		img->n_v6, img->table_stats[1].n_input, img->table_stats[1].n_kernel_nodes,
+		map_bytes(img, 1));
 	fprintf(o, "\nkernel maps ~%zu bytes\n", total);
 	return ferror(o) ? -EIO : 0;
 }
