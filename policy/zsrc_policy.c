@@ -455,6 +455,13 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 
 	if (!p->n_countries && !p->n_asns)
 		return 0;
+	if (opts && (opts->flags & SOV_POLICY_F_NO_FS)) {
+		diag(p, SOV_DIAG_ERROR, p->file,
+		     p->n_countries ? p->countries[0].line : p->asns[0].line,
+		     p->n_countries ? p->countries[0].col : p->asns[0].col,
+		     "countries and ASNs not resolved (no file access)");
+		return 0;
+	}
 	if (!path)
 		path = ZSRC_LOCDB_DEFAULT;
 	/* Positions: the policy's 'locdb' if that named it, else the first use. */
