@@ -5,7 +5,8 @@
 #              (tainted-allowed: the destination zone is allowed)
 #   open()     of an unlabelled and of a labelled file (open+close per op)
 #   getppid()  an unrelated syscall: the tp_btf/sys_exit hook's price
-# Each figure is the median of SOV_BENCH_REPS runs (default 5).
+# Each figure is the median of SOV_BENCH_REPS rounds (default 5); a round
+# runs everything once without sovd, then starts sovd and runs it again.
 # Env: as tests/scenarios/run.sh (SOVD, SOV_MODE, SOV_TMP, SOV_KEEP), plus
 # SOV_BENCH_CONNECTS, SOV_BENCH_OPENS, SOV_BENCH_SYSCALLS, SOV_BENCH_REPS.
 
@@ -45,27 +46,29 @@ median() {
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# measure TAG: runs every benchmark REPS times; results in $SOV_TMP/TAG.*
+# measure TAG: one run of every benchmark, appended to $SOV_TMP/TAG.*
 measure() {
-	local tag=$1 r=0
-	: > "$SOV_TMP/$tag.cu"; : > "$SOV_TMP/$tag.ct"; : > "$SOV_TMP/$tag.ou"
-	: > "$SOV_TMP/$tag.ol"; : > "$SOV_TMP/$tag.g"
-	while [ $r -lt "$REPS" ]; do
-		"$ENFORCE" connect 10.10.0.2 $PORT "$NC" | cut -d' ' -f2 >> "$SOV_TMP/$tag.cu" &&
-		"$ENFORCE" connect 10.10.0.2 $PORT "$NC" "$LABELLED" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ct" &&
-		"$ENFORCE" open "$PLAIN" "$NO" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ou" &&
-		"$ENFORCE" open "$LABELLED" "$NO" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ol" &&
-		"$ENFORCE" getppid "$NG" | cut -d' ' -f2 >> "$SOV_TMP/$tag.g" || return 1
-		r=$((r + 1))
-	done
+	local tag=$1
+	"$ENFORCE" connect 10.10.0.2 $PORT 200 > /dev/null &&	# warm-up: neighbours, caches
+	"$ENFORCE" connect 10.10.0.2 $PORT "$NC" | cut -d' ' -f2 >> "$SOV_TMP/$tag.cu" &&
+	"$ENFORCE" connect 10.10.0.2 $PORT "$NC" "$LABELLED" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ct" &&
+	"$ENFORCE" open "$PLAIN" "$NO" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ou" &&
+	"$ENFORCE" open "$LABELLED" "$NO" | cut -d' ' -f2 >> "$SOV_TMP/$tag.ol" &&
+	"$ENFORCE" getppid "$NG" | cut -d' ' -f2 >> "$SOV_TMP/$tag.g"
 }
 
-measure without || die "a benchmark failed without sovd"
-sovd_start bench "$SOV_TMP/policy.yaml" "$BPFFS/sovt-$$-bench" --journal none ||
-	die "sovd did not start"
-MODE=$(grep '"type":"agent"' "$EVENTS" | head -n1 | sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')
-measure with || die "a benchmark failed with sovd"
-sovd_stop TERM
+# Rounds alternate without/with sovd, so that load from other work on the
+# machine drifts into both columns alike.
+r=0
+while [ $r -lt "$REPS" ]; do
+	measure without || die "a benchmark failed without sovd"
+	sovd_start "bench$r" "$SOV_TMP/policy.yaml" "$BPFFS/sovt-$$-bench" --journal none ||
+		die "sovd did not start"
+	MODE=$(grep '"type":"agent"' "$EVENTS" | head -n1 | sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')
+	measure with || die "a benchmark failed with sovd"
+	sovd_stop TERM
+	r=$((r + 1))
+done
 
 echo "bench-enforce: sovd mode $MODE, $(nproc) CPUs, kernel $(uname -r), median of $REPS runs"
 printf '%-34s %12s %12s %8s %10s\n' "operation" "without ns" "with ns" "ratio" "added ns"
