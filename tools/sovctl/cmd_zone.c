@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sovctl zone lookup --policy FILE ADDR...
+ * sovctl zone lookup --policy FILE [--locdb PATH] ADDR...
  * Prints "ADDR ZONE" per address, answered from the compiled tables exactly
  * as the kernel's LPM tries answer (IPv4-mapped IPv6 looks up as IPv4).
+ * --locdb overrides the location database, as sovd --locdb does.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -20,12 +21,13 @@ struct addr {
 
 static void zone_usage(FILE *o)
 {
-	fprintf(o, "usage: sovctl zone lookup --policy FILE ADDR...\n");
+	fprintf(o, "usage: sovctl zone lookup --policy FILE [--locdb PATH] ADDR...\n");
 }
 
 static int zone_lookup(int argc, char **argv)
 {
 	struct sov_policy_image *img = NULL;
+	struct sov_policy_opts opts = { 0 };
 	const char *policy = NULL;
 	struct addr *addrs = NULL;
 	char **names = NULL;
@@ -45,6 +47,10 @@ static int zone_lookup(int argc, char **argv)
 			policy = argv[++i];
 		} else if (!strncmp(argv[i], "--policy=", 9)) {
 			policy = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--locdb") && i + 1 < argc) {
+			opts.locdb_path = argv[++i];
+		} else if (!strncmp(argv[i], "--locdb=", 8)) {
+			opts.locdb_path = argv[i] + 8;
 		} else if (argv[i][0] == '-' && strchr(argv[i], ':') == NULL) {
 			fprintf(stderr, "sovctl: unknown option %s\n", argv[i]);
 			zone_usage(stderr);
@@ -67,7 +73,7 @@ static int zone_lookup(int argc, char **argv)
 		ret = SOVCTL_USAGE;
 		goto cleanup;
 	}
-	sov_policy_compile_file(policy, NULL, &img, &d);
+	sov_policy_compile_file(policy, &opts, &img, &d);
 	/* Warnings (paths not there yet) do not concern a lookup. */
 	if (!img) {
 		sov_diags_print(&d, stderr);
