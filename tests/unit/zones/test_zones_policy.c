@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,6 +337,72 @@ static void test_locdb_key(void)
 	sov_policy_free(img);
 }
 
+/* Output of a command, whole; NULL when it cannot run. */
+static char *run(const char *cmd, int *status)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *p = popen(cmd, "r");
+	int c;
+
+	if (!p)
+		return NULL;
+	while ((c = fgetc(p)) != EOF) {
+		if (len + 2 > cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		buf[len++] = (char)c;
+		buf[len] = 0;
+	}
+	*status = pclose(p);
+	return buf;
+}
+
+/* sovctl answers from the same tables: zone lookup and policy compile. */
+static void test_sovctl(void)
+{
+	const char *build = getenv("SOV_BUILD") ? getenv("SOV_BUILD") : "build";
+	char text[1024], cmd[2048], *out;
+	int status = -1;
+
+	snprintf(text, sizeof(text),
+		 "version: 1\n"
+		 "zones:\n"
+		 "  eu: {countries: [EU]}\n"
+		 "  clouds:\n"
+		 "    ranges: [{file: %s/tests/data/zones/aws-ip-ranges.json, format: aws, regions: [\"eu-*\"]}]\n"
+		 "  office: {cidrs: [\"2001:db8::/32\"]}\n", top);
+	if (!ASSERT_OK(write_policy(text), "sovctl: policy written"))
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/sovctl' zone lookup --policy '%s' 3.5.137.1 2a05:d050:8000::1 2001:db8::7 "
+		 "::ffff:3.5.137.1 10.1.2.3 2>&1", build, policy_path);
+	out = run(cmd, &status);
+	ASSERT_EQ(status, 0, "sovctl: zone lookup exits 0");
+	ASSERT_STREQ(out, "3.5.137.1 clouds\n2a05:d050:8000::1 clouds\n2001:db8::7 office\n"
+			  "::ffff:3.5.137.1 clouds\n10.1.2.3 unknown\n",
+		     "sovctl: zone lookup answers IPv4 and IPv6 from the compiled tables");
+	free(out);
+	snprintf(cmd, sizeof(cmd), "'%s/sovctl' zone lookup --policy '%s' --locdb /nonexistent/db 1.1.1.1 2>&1",
+		 build, policy_path);
+	out = run(cmd, &status);
+	ASSERT_EQ(WEXITSTATUS(status), 1, "sovctl: zone lookup with a missing --locdb exits 1");
+	ASSERT_STRSTR(out, ":3:20: error: /nonexistent/db: failed to open location database",
+		      "sovctl: at the first country");
+	free(out);
+	snprintf(cmd, sizeof(cmd), "'%s/sovctl' policy compile '%s' 2>&1", build, policy_path);
+	out = run(cmd, &status);
+	ASSERT_EQ(status, 0, "sovctl: policy compile exits 0");
+	ASSERT_STRSTR(out, "before merging), ", "sovctl: policy compile reports entries before merging");
+	ASSERT_STRSTR(out, "source   locdb " ZSRC_LOCDB_DEFAULT, "sovctl: policy compile names the database");
+	ASSERT_STRSTR(out, "syncToken=1700000001", "sovctl: policy compile names the range file version");
+	free(out);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -351,6 +418,7 @@ int main(void)
 		test_eu_policy();
 		test_errors();
 		test_locdb_key();
+		test_sovctl();
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
