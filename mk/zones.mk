@@ -18,3 +18,5 @@ TEST_PROGS	+= $(ZONES_TESTS)
 .PHONY: bench-zones
 bench-zones: $(BUILD)/zones-bench
 	$(Q)$(BUILD)/zones-bench
+
+BENCH_TARGETS	+= bench-zones

@@ -4,6 +4,7 @@
  *   1. the EU member states from the IP location database, IPv4 and IPv6:
  *      database walk, precedence, merging (the issue's bound: under 1 s);
  *   2. N random explicit prefixes (default 1,000,000) of up to 8 zones.
+ * Exits 1 when the best of 3 EU compiles is not under 1 s.
  * Prints entries before and after merging and the kernel map memory.
  *
  *   zones-bench [--locdb PATH] [--countries CC,CC,...|EU] [-n N] [--seed S]
@@ -39,7 +40,7 @@ static void print_stats(const char *what, const struct zsrc_lpm_stats *st)
 	       st->map_bytes / (1024.0 * 1024.0));
 }
 
-static int bench_countries(const char *locdb, const char *list)
+static int bench_countries(const char *locdb, const char *list, int verbose, double *secs)
 {
 	char (*codes)[3] = NULL;
 	uint32_t *zones = NULL;
@@ -95,11 +96,14 @@ static int bench_countries(const char *locdb, const char *list)
 		err = zsrc_lpm_compile(v6, &o6, &n6, &s6);
 	if (err)
 		goto cleanup;
+	*secs = now() - t0;
+	if (!verbose)
+		goto cleanup;
 	zsrc_locdb_get_info(db, &info);
 	printf("countries %s (%zu codes), location database %s (%s):\n", list, n,
 	       zsrc_locdb_path(db), info.version);
 	printf("  compile %.3f s (database walk of %zu networks %.3f s, precedence and merging %.3f s)\n",
-	       now() - t0, ls.n_networks, t1 - t0, now() - t1);
+	       *secs, ls.n_networks, t1 - t0, now() - t1);
 	print_stats("IPv4", &s4);
 	print_stats("IPv6", &s6);
 cleanup:
@@ -168,7 +172,8 @@ int main(int argc, char **argv)
 	const char *locdb = NULL, *countries = "EU";
 	unsigned int seed = 1;
 	long count = 1000000;
-	int c, err;
+	double best = 1e9, secs = 0;
+	int c, err = 0;
 
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -181,11 +186,19 @@ int main(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	err = bench_countries(locdb, countries);
+	/* Best of 3, as the machine may be shared; the first run also pays
+	 * for reading the database from disk. */
+	for (int run = 0; run < 3 && !err; run++) {
+		err = bench_countries(locdb, countries, run == 2, &secs);
+		if (secs < best)
+			best = secs;
+	}
 	if (err) {
 		fprintf(stderr, "zones-bench: failed to compile countries: %s\n", strerror(-err));
 		return 1;
 	}
+	printf("  best of 3: %.3f s (goal < 1 s, IPv4 and IPv6): %s\n", best,
+	       best < 1.0 ? "PASS" : "FAIL");
 	if (count > 0) {
 		err = bench_explicit(count, seed);
 		if (err) {
@@ -194,5 +207,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	return 0;
+	return best < 1.0 ? 0 : 1;
 }
