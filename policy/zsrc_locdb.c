@@ -251,6 +251,16 @@ static int tier_add(struct zsrc_lpm *t, const struct in6_addr *a, unsigned int p
 	return r;
 }
 
+/* A database whose walk is not depth-first in order is refused, not misread. */
+static int order_error(struct zsrc_locdb *db, struct loc_network *n, zsrc_err_fn err,
+		       void *ctx)
+{
+	report(err, ctx, db->path, 0,
+	       "failed to read location database: network %s out of tree order",
+	       loc_network_str(n));
+	return -EINVAL;
+}
+
 int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
 		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
 		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx)
@@ -355,8 +365,10 @@ int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
 		if (s.n_networks > 1) {
 			int c = memcmp(&prev.addr, a, 16);
 
-			if (c > 0 || (c == 0 && prev.plen >= plen6))
-				goto unordered;
+			if (c > 0 || (c == 0 && prev.plen >= plen6)) {
+				r = order_error(db, n, err, ctx);
+				goto cleanup;
+			}
 		}
 		prev.addr = *a;
 		prev.plen = plen6;
@@ -376,18 +388,14 @@ int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
 			if (r)
 				goto cleanup;
 		}
-		if (depth == sizeof(stack) / sizeof(stack[0]))
-			goto unordered;
+		if (depth == sizeof(stack) / sizeof(stack[0])) {
+			r = order_error(db, n, err, ctx);
+			goto cleanup;
+		}
 		stack[depth++] = (struct frame){ .addr = *a, .plen = plen6, .cz = cz, .az = az };
 		loc_network_unref(n);
 		n = NULL;
 	}
-	goto cleanup;
-unordered:
-	report(err, ctx, db->path, 0,
-	       "failed to read location database: network %s out of tree order",
-	       loc_network_str(n));
-	r = -EINVAL;
 cleanup:
 	if (n)
 		loc_network_unref(n);
