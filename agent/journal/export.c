@@ -192,7 +192,7 @@ static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen
 		}
 		if (++w->cur >= w->nseg)
 			return 0;
-		ret = seg_read(w->dir, &w->segs[w->cur], &w->buf, &w->len, err, errlen);
+		ret = seg_read(w->dir, &w->segs[w->cur], &w->buf, &w->len, NULL, err, errlen);
 		if (ret)
 			return ret;
 		w->off = 0;

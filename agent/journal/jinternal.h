@@ -164,9 +164,21 @@ struct seg_file {
 };
 /* Lists the segments of dir in order; unexpected names are an error. */
 int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen);
-/* Reads a whole segment (decompressing if needed). */
+/* A sealed (compressed) segment is the zlib stream followed by a signed
+ * note binding the stream's exact bytes: deflate has bits a decoder
+ * ignores, so without it some changes would decompress to the same data. */
+struct seg_seal {
+	uint8_t zhash[SOV_HASH_LEN];	/* SHA-256 of the zlib stream */
+	const uint8_t *note;		/* points into the buffer seg_read frees */
+	size_t notelen;
+	uint8_t *raw;			/* owned: free() */
+};
+#define SEAL_SUFFIX	" sealed "
+/* Reads a whole segment (decompressing if needed). seal (optional) gets
+ * the trailer of a compressed segment; callers that do not check it pass
+ * NULL. */
 int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     char *err, size_t errlen);
+	     struct seg_seal *seal, char *err, size_t errlen);
 int read_file(const char *path, uint8_t **buf, size_t *len);
 
 struct seghdr {

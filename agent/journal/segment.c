@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <openssl/sha.h>
 #include "agent/journal/jinternal.h"
 
 static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -111,7 +112,8 @@ cleanup:
 	return ret;
 }
 
-static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
+static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
+		       size_t *consumed)
 {
 	z_stream zs = { 0 };
 	size_t cap = inlen * 4 + 4096, len = 0;
@@ -145,11 +147,7 @@ static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *o
 			goto cleanup;
 		}
 	} while (zr != Z_STREAM_END);
-	/* Trailing bytes after the zlib stream would be unauthenticated. */
-	if (zs.avail_in) {
-		ret = -EBADMSG;
-		goto cleanup;
-	}
+	*consumed = inlen - zs.avail_in;
 	*out = b;
 	*outlen = len;
 	b = NULL;
@@ -160,11 +158,11 @@ cleanup:
 }
 
 int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     char *err, size_t errlen)
+	     struct seg_seal *seal, char *err, size_t errlen)
 {
 	char path[4096];
 	uint8_t *raw;
-	size_t rawlen;
+	size_t rawlen, used;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, s->name);
@@ -176,12 +174,23 @@ int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *l
 		*len = rawlen;
 		return 0;
 	}
-	ret = inflate_all(raw, rawlen, buf, len);
-	free(raw);
-	if (ret == -EBADMSG)
+	ret = inflate_all(raw, rawlen, buf, len, &used);
+	if (ret == -EBADMSG) {
+		free(raw);
 		return errf(err, errlen, ret, "%s: zlib stream is damaged", s->name);
-	if (ret)
+	}
+	if (ret) {
+		free(raw);
 		return errf(err, errlen, ret, "failed to decompress %s: %s", s->name, strerror(-ret));
+	}
+	if (!seal) {
+		free(raw);
+		return 0;
+	}
+	SHA256(raw, used, seal->zhash);
+	seal->note = raw + used;
+	seal->notelen = rawlen - used;
+	seal->raw = raw;
 	return 0;
 }
 

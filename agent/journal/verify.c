@@ -198,6 +198,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 			free(b);
 			if (!err)
 				pubkey_free(&k);
+			err = 0;
 			stop = bad(v, PUBKEY_FILE, 0, -1, "public key file is damaged%s%s",
 				   err ? ": " : " (not in canonical form)", err ? why : "");
 			goto cleanup;
@@ -287,9 +288,11 @@ static int verify_dir(struct vctx *v, const char *dir)
 		size_t off;
 		int hl;
 
+		struct seg_seal seal = { 0 };
+
 		free(buf);
 		buf = NULL;
-		err = seg_read(dir, &segs[i], &buf, &len, why, sizeof(why));
+		err = seg_read(dir, &segs[i], &buf, &len, &seal, why, sizeof(why));
 		if (err == -EBADMSG) {
 			err = 0;
 			stop = bad(v, fn, -1, tree.size, "%s", why);
@@ -298,6 +301,23 @@ static int verify_dir(struct vctx *v, const char *dir)
 		if (err) {
 			err = env_err(v, err, "%s", why);
 			break;
+		}
+		if (segs[i].compressed) {
+			struct checkpoint c;
+			char want[300];
+
+			snprintf(want, sizeof(want), "%.180s" SEAL_SUFFIX "%s", r->origin, fn);
+			if (checkpoint_open(&v->key, (const char *)seal.note, seal.notelen, &c, why,
+					    sizeof(why)))
+				stop = bad(v, fn, -1, tree.size,
+					   "seal after the zlib stream is not valid: %s", why);
+			else if (strcmp(c.origin, want) || c.size != len ||
+				 memcmp(c.root, seal.zhash, SOV_HASH_LEN))
+				stop = bad(v, fn, -1, tree.size,
+					   "compressed bytes differ from what the seal signed (zlib stream modified, or the file renamed)");
+			free(seal.raw);
+			if (stop)
+				break;
 		}
 		hl = seghdr_encode(&sh, hdr, sizeof(hdr));
 		fs = frame_get(buf, len, 0, &f);
@@ -522,6 +542,9 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 			break;
 		if (fs != FRAME_OK)
 			return bad(v, fn, off, m.first + nrec, "%s", frame_status_str(fs));
+		if (f.kind == FRAME_INCLUSION)
+			return bad(v, fn, off, m.first + nrec,
+				   "inclusion proof without its record: a record was deleted");
 		if (f.kind != FRAME_RECORD)
 			return bad(v, fn, off, m.first + nrec, "unexpected frame kind 0x%02x", f.kind);
 		if (record_seq(f.payload, f.len, &seq))

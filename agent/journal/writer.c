@@ -216,7 +216,7 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 	seg_name(name, sizeof(name), no, 0);
 	seg_name(zname, sizeof(zname), no, 1);
 	snprintf(sf.name, sizeof(sf.name), "%s", name);
-	err = seg_read(j->dir, &sf, &raw, &rawlen, NULL, 0);
+	err = seg_read(j->dir, &sf, &raw, &rawlen, NULL, NULL, 0);
 	if (err)
 		goto cleanup;
 	zlen = compressBound(rawlen);
@@ -228,6 +228,26 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 	if (compress2(z, &zlen, raw, rawlen, Z_BEST_SPEED) != Z_OK) {
 		err = -EIO;
 		goto cleanup;
+	}
+	{
+		struct checkpoint seal = { .size = rawlen };
+		uint8_t *nz;
+		int n;
+
+		snprintf(seal.origin, sizeof(seal.origin), "%.180s" SEAL_SUFFIX "%s", j->origin, zname);
+		hash_plain(&j->h, z, zlen, seal.root);
+		nz = realloc(z, zlen + CHECKPOINT_MAX);
+		if (!nz) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		z = nz;
+		n = checkpoint_sign(&j->key, &seal, (char *)z + zlen, CHECKPOINT_MAX);
+		if (n < 0) {
+			err = n;
+			goto cleanup;
+		}
+		zlen += n;
 	}
 	err = publish_file(j->dirfd, zname, z, zlen, 0644);
 	if (err)
@@ -537,7 +557,7 @@ again:
 	last = &segs[nseg - 1];
 	free(buf);
 	buf = NULL;
-	err = seg_read(j->dir, last, &buf, &len, why, sizeof(why));
+	err = seg_read(j->dir, last, &buf, &len, NULL, why, sizeof(why));
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: %s", why);
 		goto cleanup;
@@ -753,8 +773,8 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 		snprintf(j->origin, sizeof(j->origin), "%s", o->origin);
 	else
 		snprintf(j->origin, sizeof(j->origin), "sovd.%.100s/%.100s", hostname, j->host);
-	if (!j->origin[0] || strpbrk(j->origin, "\n")) {
-		jlog(j, SOV_JLOG_ERR, "failed to open journal: origin must be one non-empty line");
+	if (!j->origin[0] || strpbrk(j->origin, "\n") || strlen(j->origin) > 180) {
+		jlog(j, SOV_JLOG_ERR, "failed to open journal: origin must be one non-empty line of at most 180 bytes");
 		err = -EINVAL;
 		goto cleanup;
 	}

@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Tamper suite: a journal written through libsovjournal (tests/journal/jwriter)
+# is changed in every way an attacker or a broken disk could; each change must
+# make `sovctl journal verify` exit 1 and name what is wrong.
+set -uo pipefail
+top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${SOV_BUILD:-$top/build}
+sovctl=$build/sovctl
+jwriter=$build/tests/journal/jwriter
+jframes="python3 $top/tests/journal/jframes.py"
+tmp=$(mktemp -d /tmp/sov-tamper-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# writer options: several segments, a checkpoint every 100 records
+wopts=(--segment-max 32768 --ckpt-records 100 --time-base 1767225600000000000 --step-ns 1000000)
+"$sovctl" keygen --out "$tmp/a" --name sovd.test >/dev/null
+"$sovctl" keygen --out "$tmp/b" --name sovd.test >/dev/null
+"$jwriter" --dir "$tmp/host-a" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a \
+	"${wopts[@]}" --count 1000 || { echo "Bail out! jwriter failed"; exit 1; }
+# The same journal at an earlier point, as kept off the host.
+cp "$tmp/host-a/checkpoint" "$tmp/ext-final"
+"$jwriter" --dir "$tmp/host-b" --key "$tmp/a.key" --host-id host-b --origin sovd.test/host-a \
+	"${wopts[@]}" --count 1000 >/dev/null
+"$jwriter" --dir "$tmp/host-z" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a \
+	"${wopts[@]}" --count 1000 --compress >/dev/null
+"$jwriter" --dir "$tmp/other-key" --key "$tmp/b.key" --host-id host-a --origin sovd.test/host-a \
+	"${wopts[@]}" --count 1000 >/dev/null
+
+# expect_valid NAME PATH [ARGS]; expect_invalid NAME PATH PATTERN [ARGS]
+expect_valid() {
+	local name=$1 path=$2 out rc
+	shift 2
+	out=$("$sovctl" journal verify "$path" --pubkey "$tmp/a.pub" "$@" 2>&1); rc=$?
+	if [ $rc -eq 0 ]; then ok "$name"; else notok "$name" "expected exit 0, got $rc" "$out"; fi
+}
+expect_invalid() {
+	local name=$1 path=$2 pat=$3 out rc
+	shift 3
+	out=$("$sovctl" journal verify "$path" --pubkey "$tmp/a.pub" "$@" 2>&1); rc=$?
+	if [ $rc -ne 1 ]; then
+		notok "$name" "expected exit 1, got $rc" "$out"
+	elif ! grep -qiE -- "$pat" <<<"$out"; then
+		notok "$name" "exit 1 but the reason does not match /$pat/" "$out"
+	else
+		ok "$name: $(grep 'first problem' <<<"$out" | sed 's/^ *first problem: //')"
+	fi
+}
+fresh() { rm -rf "$tmp/w"; cp -a "$tmp/${1:-host-a}" "$tmp/w"; }
+
+expect_valid "pristine journal verifies" "$tmp/host-a"
+expect_valid "pristine journal verifies against the checkpoint kept elsewhere" "$tmp/host-a" --checkpoint "$tmp/ext-final"
+expect_valid "pristine compressed journal verifies" "$tmp/host-z"
+segs=$(ls "$tmp/host-a" | grep -c '^seg-')
+[ "$segs" -ge 4 ] && ok "journal has $segs segments" || notok "journal has several segments" "got $segs"
+
+# Bit flips at many offsets of every file, plain and compressed (one bit at a
+# time, restored after each verification).
+flips() {	# flips NAME FILE VERIFY-PATH
+	local r tried bad ex
+	r=$($jframes flipall "$2" "${FLIPS:-24}" "$sovctl" journal verify "$3" --pubkey "$tmp/a.pub")
+	read -r tried bad ex <<<"$r"
+	if [ "$bad" = 0 ]; then ok "$1: $tried bit flips all detected"
+	else notok "$1: bit flips detected" "$bad of $tried passed" "$ex"; fi
+}
+for src in host-a host-z; do
+	fresh $src
+	for f in $(ls "$tmp/w"); do
+		flips "$src/$f" "$tmp/w/$f" "$tmp/w"
+	done
+done
+
+fresh; $jframes delete "$tmp/w/seg-000001.log" 3
+expect_invalid "deleted record" "$tmp/w" "seq .* belongs|deleted"
+fresh; $jframes dup "$tmp/w/seg-000001.log" 3
+expect_invalid "duplicated record" "$tmp/w" "duplicated"
+fresh; $jframes swap "$tmp/w/seg-000002.log" 4
+expect_invalid "reordered records" "$tmp/w" "reordered"
+fresh; $jframes modify "$tmp/w/seg-000002.log" 4
+expect_invalid "modified record with recomputed CRC" "$tmp/w" "modified"
+fresh; last=$(ls "$tmp/w" | grep '^seg-' | tail -1); $jframes cut "$tmp/w/$last" 2
+expect_invalid "truncated at a record boundary" "$tmp/w" "truncated|stands after"
+fresh; truncate -s -7 "$tmp/w/$last"
+expect_invalid "truncated mid-frame" "$tmp/w" "torn tail"
+fresh; truncate -s 0 "$tmp/w/$last"
+expect_invalid "last segment emptied" "$tmp/w" "segment header"
+fresh; rm "$tmp/w/seg-000001.log"
+expect_invalid "a segment deleted" "$tmp/w" "segment 1 is missing"
+fresh; rm "$tmp/w/$last"
+expect_invalid "the last segment deleted" "$tmp/w" "truncated"
+fresh; mv "$tmp/w/seg-000002.log" "$tmp/w/x"; mv "$tmp/w/seg-000001.log" "$tmp/w/seg-000002.log"; mv "$tmp/w/x" "$tmp/w/seg-000001.log"
+expect_invalid "two segments swapped" "$tmp/w" "segment header"
+fresh; cp "$tmp/host-b/seg-000002.log" "$tmp/w/seg-000002.log"
+expect_invalid "segment of another host swapped in" "$tmp/w" "segment header|another journal"
+fresh; rm -rf "$tmp/w"; mkdir "$tmp/w"; cp "$tmp/host-a/"{pubkey,checkpoint} "$tmp/w/"; cp "$tmp/host-b/"seg-* "$tmp/w/"
+expect_invalid "all segments of another host" "$tmp/w" "not one of the journal|do not hash|origin"
+fresh; rm "$tmp/w/checkpoint"
+expect_invalid "published checkpoint deleted" "$tmp/w" "missing"
+fresh; touch "$tmp/w/notes.txt"
+expect_invalid "an extra file" "$tmp/w" "unexpected file"
+fresh; cp "$tmp/other-key/checkpoint" "$tmp/w/checkpoint"
+expect_invalid "checkpoint signed by another key" "$tmp/w" "another key|signature"
+expect_invalid "journal signed by another key" "$tmp/other-key" "not the key given"
+fresh; cp "$tmp/b.pub" "$tmp/w/pubkey"
+expect_invalid "public key file replaced" "$tmp/w" "not the key given"
+
+# Tail truncated and re-signed with the current key: consistent on its own,
+# caught by a checkpoint kept elsewhere.
+fresh; last=$(ls "$tmp/w" | grep '^seg-' | tail -1); $jframes cut "$tmp/w/$last" 5
+rm "$tmp/w/checkpoint"
+"$jwriter" --dir "$tmp/w" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a --count 0 2>/dev/null
+expect_valid "truncated and re-signed journal is self-consistent" "$tmp/w"
+expect_invalid "truncated and re-signed journal vs an earlier checkpoint" "$tmp/w" "truncated" --checkpoint "$tmp/ext-final"
+"$jwriter" --dir "$tmp/w" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a "${wopts[@]}" --count 300 2>/dev/null
+expect_invalid "rolled back and rewritten (fork) vs an earlier checkpoint" "$tmp/w" "contradicts|fork" --checkpoint "$tmp/ext-final"
+expect_invalid "a checkpoint held elsewhere signed by another key" "$tmp/host-a" "not valid" --checkpoint "$tmp/other-key/checkpoint"
+
+# Exports.
+"$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/e.sovj" --since 2026-01-01T00:00:00.2Z \
+	--until 2026-01-01T00:00:00.5Z >/dev/null
+expect_valid "export verifies" "$tmp/e.sovj"
+expect_valid "export verifies against the checkpoint kept elsewhere" "$tmp/e.sovj" --checkpoint "$tmp/ext-final"
+cp "$tmp/e.sovj" "$tmp/e2"
+FLIPS=150 flips "export" "$tmp/e2" "$tmp/e2"
+cp "$tmp/e.sovj" "$tmp/e2"; $jframes delete "$tmp/e2" 3
+expect_invalid "export: record deleted" "$tmp/e2" "deleted"
+cp "$tmp/e.sovj" "$tmp/e2"; $jframes modify "$tmp/e2" 3
+expect_invalid "export: record modified" "$tmp/e2" "modified"
+cp "$tmp/e.sovj" "$tmp/e2"; truncate -s -100 "$tmp/e2"
+expect_invalid "export: truncated" "$tmp/e2" "past the end|lacks|torn"
+cp "$tmp/e.sovj" "$tmp/e2"; $jframes cutkind "$tmp/e2" R
+expect_invalid "export: last record and proof cut" "$tmp/e2" "manifest|lacks"
+expect_invalid "export vs a checkpoint of another journal" "$tmp/e.sovj" "contradicts|not valid|no proof" --checkpoint "$tmp/host-b/checkpoint"
+"$sovctl" journal verify "$tmp/e.sovj" --pubkey "$tmp/b.pub" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] && ok "export verified with another key fails" || notok "export verified with another key fails" "exit $rc"
+"$sovctl" journal verify "$tmp/nonexistent" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && ok "missing path is a usage error (exit 2)" || notok "missing path exit 2" "exit $rc"
+
+echo "1..$n"
+[ $failed -eq 0 ]
