@@ -115,7 +115,8 @@ void zsrc_locdb_get_info(const struct zsrc_locdb *db, struct zsrc_locdb_info *in
 
 /*
  * Country codes of a group name, NULL-terminated, or NULL when name is not a
- * group. "EU": the 27 member states of the European Union.
+ * group. "EU": the 27 member states of the European Union; "EEA": those and
+ * Iceland, Liechtenstein and Norway.
  */
 const char *const *zsrc_country_group(const char *name);
 /* 0 if code is an ISO 3166-1 alpha-2 code the database knows; -ENOENT, -EINVAL. */

@@ -136,10 +136,19 @@ static const char *const group_eu[] = {
 	"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", NULL,
 };
 
+/* The European Economic Area: the EU and Iceland, Liechtenstein, Norway. */
+static const char *const group_eea[] = {
+	"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+	"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+	"IS", "LI", "NO", NULL,
+};
+
 const char *const *zsrc_country_group(const char *name)
 {
 	if (!strcmp(name, "EU"))
 		return group_eu;
+	if (!strcmp(name, "EEA"))
+		return group_eea;
 	return NULL;
 }
 

@@ -217,7 +217,7 @@ int zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *
 			perr(p, n, "invalid country code '%s': codes are upper case (%c%c)",
 			     show(p, n), s[0] - 'a' + 'A', s[1] - 'a' + 'A');
 		else
-			perr(p, n, "invalid country code '%s': expected an ISO 3166-1 alpha-2 code such as DE, or the group EU",
+			perr(p, n, "invalid country code '%s': expected an ISO 3166-1 alpha-2 code such as DE, or a group (EU, EEA)",
 			     show(p, n));
 	}
 	return 0;

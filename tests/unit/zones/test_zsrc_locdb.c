@@ -104,6 +104,10 @@ static void test_checks(struct zsrc_locdb *db)
 		n++;
 	}
 	ASSERT_EQ(n, 27, "group EU: 27 member states, all known");
+	for (eu = zsrc_country_group("EEA"), n = 0; eu && eu[n]; n++)
+		if (zsrc_locdb_check_country(db, eu[n]))
+			break;
+	ASSERT_EQ(n, 30, "group EEA: EU + IS, LI, NO, all known");
 	ASSERT_TRUE(zsrc_country_group("DE") == NULL, "group: DE is not a group");
 
 	ASSERT_OK(zsrc_parse_asn("AS16509", &asn), "asn: AS16509");
