@@ -286,6 +286,7 @@ int sov_journal_read(const char *path, sov_journal_entry_fn fn, void *ctx, char 
 struct ckpt_note {
 	uint64_t size;
 	uint32_t len;
+	int external;
 	char *note;
 };
 
@@ -300,6 +301,62 @@ static int out_frame(int fd, int kind, const void *p, uint32_t len)
 	n = frame_put(b, kind, p, len);
 	ret = write_all(fd, b, n);
 	free(b);
+	return ret;
+}
+
+static int ckpt_cmp(const void *x, const void *y)
+{
+	const struct ckpt_note *a = x, *b = y;
+
+	return a->size < b->size ? -1 : a->size > b->size;
+}
+
+/* The --checkpoint notes join the journal's own; verification already
+ * showed them consistent with it. */
+static int add_external(const struct sov_export_opts *o, const char *keytext,
+			struct ckpt_note **ck, size_t *n, size_t *cap, char *err, size_t errlen)
+{
+	struct sov_pubkey k;
+	int ret;
+
+	if (!o->ncheckpoints)
+		return 0;
+	ret = pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
+	if (ret)
+		return ret;
+	for (int i = 0; i < o->ncheckpoints && !ret; i++) {
+		struct checkpoint c;
+		struct ckpt_note *nck;
+		uint8_t *b;
+		size_t len;
+
+		ret = read_file(o->checkpoint_paths[i], &b, &len);
+		if (ret) {
+			errf(err, errlen, ret, "failed to read %s: %s", o->checkpoint_paths[i],
+			     strerror(-ret));
+			break;
+		}
+		ret = checkpoint_open(&k, (char *)b, len, &c, err, errlen);
+		if (ret || c.size == 0) {
+			free(b);
+			continue;
+		}
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			nck = realloc(*ck, *cap * sizeof(**ck));
+			if (!nck) {
+				free(b);
+				ret = -ENOMEM;
+				break;
+			}
+			*ck = nck;
+		}
+		(*ck)[*n].size = c.size;
+		(*ck)[*n].len = len;
+		(*ck)[(*n)++].note = (char *)b;
+		(*ck)[*n - 1].external = 1;
+	}
+	pubkey_free(&k);
 	return ret;
 }
 
@@ -323,7 +380,8 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
 		err[0] = 0;
-	ret = sov_journal_verify(o->dir, NULL, &vr);
+	ret = sov_journal_verify(o->dir, &(struct sov_verify_opts){
+		.checkpoint_paths = o->checkpoint_paths, .ncheckpoints = o->ncheckpoints }, &vr);
 	if (ret)
 		return errf(err, errlen, ret, "%s", vr.error);
 	if (!vr.valid)
@@ -361,6 +419,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				c.size = p ? strtoull(p + 1, NULL, 10) : 0;
 			}
 			ck[nckpt].size = c.size;
+			ck[nckpt].external = 0;
 			ck[nckpt].len = f.len;
 			ck[nckpt].note = malloc(f.len);
 			if (!ck[nckpt].note) {
@@ -404,6 +463,10 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	}
 	if (a == UINT64_MAX)
 		a = b = 0;
+	ret = add_external(o, vr.key, &ck, &nckpt, &capckpt, err, errlen);
+	if (ret)
+		goto cleanup;
+	qsort(ck, nckpt, sizeof(*ck), ckpt_cmp);
 	for (size_t i = 0; i < nckpt; i++)
 		if (ck[i].size == n)
 			fin = i;
@@ -429,7 +492,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		uint64_t last = 0;
 
 		for (size_t i = 0; i < nckpt; i++)
-			if (ck[i].size > a && ck[i].size < n && ck[i].size > last) {
+			if ((ck[i].size > a || ck[i].external) && ck[i].size < n && ck[i].size > last) {
 				m.checkpoints++;
 				last = ck[i].size;
 			}
@@ -448,7 +511,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		for (size_t i = 0; !ret && i < nckpt; i++) {
 			int np;
 
-			if (!(ck[i].size > a && ck[i].size < n && ck[i].size > last))
+			if (!((ck[i].size > a || ck[i].external) && ck[i].size < n && ck[i].size > last))
 				continue;
 			last = ck[i].size;
 			np = mtree_consistency(&h, &t, ck[i].size, n, proof);

@@ -189,6 +189,11 @@ struct sov_export_opts {
 	const char *out;
 	int64_t since_ns;		/* INT64_MIN: from the start */
 	int64_t until_ns;		/* INT64_MAX: to the end */
+	/* Checkpoints an auditor already holds (an earlier export's): each
+	 * must be consistent with the journal, and the export carries a
+	 * consistency proof from it. */
+	const char *const *checkpoint_paths;
+	int ncheckpoints;
 };
 struct sov_export_report {
 	uint64_t first, count;		/* records exported: [first, first+count) */

@@ -22,7 +22,10 @@ wopts=(--segment-max 32768 --ckpt-records 100 --time-base 1767225600000000000 --
 "$sovctl" keygen --out "$tmp/a" --name sovd.test >/dev/null
 "$sovctl" keygen --out "$tmp/b" --name sovd.test >/dev/null
 "$jwriter" --dir "$tmp/host-a" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a \
-	"${wopts[@]}" --count 1000 || { echo "Bail out! jwriter failed"; exit 1; }
+	"${wopts[@]}" --count 600 || { echo "Bail out! jwriter failed"; exit 1; }
+cp "$tmp/host-a/checkpoint" "$tmp/ext-early"
+"$jwriter" --dir "$tmp/host-a" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a \
+	"${wopts[@]}" --time-base 1767225600600000000 --count 400 || { echo "Bail out! jwriter failed"; exit 1; }
 # The same journal at an earlier point, as kept off the host.
 cp "$tmp/host-a/checkpoint" "$tmp/ext-final"
 "$jwriter" --dir "$tmp/host-b" --key "$tmp/a.key" --host-id host-b --origin sovd.test/host-a \
@@ -125,6 +128,11 @@ expect_invalid "a checkpoint held elsewhere signed by another key" "$tmp/host-a"
 	--until 2026-01-01T00:00:00.5Z >/dev/null
 expect_valid "export verifies" "$tmp/e.sovj"
 expect_valid "export verifies against the checkpoint kept elsewhere" "$tmp/e.sovj" --checkpoint "$tmp/ext-final"
+"$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/late.sovj" --since 2026-01-01T00:00:00.8Z >/dev/null
+expect_invalid "export of a later range cannot prove an older checkpoint" "$tmp/late.sovj" "export again with --checkpoint" --checkpoint "$tmp/ext-early"
+"$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/late.sovj" --since 2026-01-01T00:00:00.8Z \
+	--checkpoint "$tmp/ext-early" >/dev/null
+expect_valid "export made with --checkpoint proves it consistent" "$tmp/late.sovj" --checkpoint "$tmp/ext-early"
 cp "$tmp/e.sovj" "$tmp/e2"
 FLIPS=150 flips "export" "$tmp/e2" "$tmp/e2"
 cp "$tmp/e.sovj" "$tmp/e2"; $jframes delete "$tmp/e2" 3

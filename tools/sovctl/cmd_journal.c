@@ -14,6 +14,7 @@ static void usage(FILE *o)
 	fprintf(o,
 "usage: sovctl journal verify PATH [--pubkey FILE] [--checkpoint FILE...] [-o text|json]\n"
 "       sovctl journal export --journal DIR --out FILE [--since TIME] [--until TIME]\n"
+"                             [--checkpoint FILE...]\n"
 "       sovctl journal show PATH [-o text|json]\n"
 "  PATH is a journal directory or an export file. TIME is RFC 3339\n"
 "  (2026-01-31T12:00:00Z) or a date (2026-01-31, midnight UTC).\n"
@@ -131,12 +132,19 @@ static int do_verify(int argc, char **argv)
 static int do_export(int argc, char **argv)
 {
 	struct sov_export_opts o = { .since_ns = INT64_MIN, .until_ns = INT64_MAX };
+	const char **ck = calloc(argc, sizeof(*ck));
 	struct sov_export_report r;
 	char err[1024];
-	int ret;
+	int ret, nck = 0;
 
+	if (!ck)
+		return SOVCTL_USAGE;
+	o.checkpoint_paths = ck;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--journal") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) {
+			ck[nck++] = argv[++i];
+			o.ncheckpoints = nck;
+		} else if (!strcmp(argv[i], "--journal") && i + 1 < argc) {
 			o.dir = argv[++i];
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			o.out = argv[++i];
@@ -146,20 +154,24 @@ static int do_export(int argc, char **argv)
 			if (sov_journal_parse_time(argv[i + 1], t)) {
 				fprintf(stderr, "sovctl journal export: bad time %s (want RFC 3339 or YYYY-MM-DD)\n",
 					argv[i + 1]);
+				free(ck);
 				return SOVCTL_USAGE;
 			}
 			i++;
 		} else {
 			fprintf(stderr, "sovctl journal export: unexpected argument %s\n", argv[i]);
 			usage(stderr);
+			free(ck);
 			return SOVCTL_USAGE;
 		}
 	}
 	if (!o.dir || !o.out) {
 		usage(stderr);
+		free(ck);
 		return SOVCTL_USAGE;
 	}
 	ret = sov_journal_export(&o, &r, err, sizeof(err));
+	free(ck);
 	if (ret) {
 		fprintf(stderr, "sovctl journal export: %s\n", err);
 		return ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
