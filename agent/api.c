@@ -241,7 +241,6 @@ int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
 	struct sov_policy_opts po = { .locdb_path = d->o.locdb };
 	struct sov_policy_image *img = NULL, *old = d->img;
 	struct sov_diags diags;
-	char body[256];
 	FILE *mf;
 	int err;
 
@@ -279,9 +278,7 @@ int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
 		pr_warn("labels of the new policy were not all written: %s", strerror(-err));
 	sov_policy_free(old);
 	snprintf(msg, len, "generation=%u sha256=%s\n", d->generation, d->img->sha256_hex);
-	snprintf(body, sizeof(body), "\"sha256\":\"%s\",\"generation\":%u",
-		 d->img->sha256_hex, d->generation);
-	events_emit_user(d, "policy", body);
+	events_emit_policy(d);
 	pr_info("policy %s applied, generation %u", path, d->generation);
 	err = 0;
 out:

@@ -20,6 +20,35 @@
 #include "agent/sovd.h"
 #include "agent/record.h"
 
+/* The versions of the jurisdiction data behind the zones: evidence. */
+void policy_jdata(const struct sov_policy_image *img, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; img && i < img->n_sources && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s:%s", i ? ";" : "",
+				img->sources[i].kind, img->sources[i].version);
+	if (!buf[0])
+		snprintf(buf, len, "explicit");
+}
+
+void events_emit_policy(struct sovd *d)
+{
+	struct jbuf b;
+	char jd[1024];
+
+	policy_jdata(d->img, jd, sizeof(jd));
+	jb_init(&b);
+	jb_str(&b, "sha256", d->img->sha256_hex);
+	jb_u64(&b, "generation", d->generation);
+	jb_str(&b, "path", d->img->path);
+	jb_str(&b, "jdata", jd);
+	if (!b.oom)
+		events_emit_user(d, "policy", b.s);
+	jb_free(&b);
+}
+
 const char *mode_name(enum sovd_mode m)
 {
 	return m == SOVD_MODE_LSM ? "lsm" : m == SOVD_MODE_TRACING ? "tracing" : "auto";

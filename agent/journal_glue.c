@@ -29,19 +29,6 @@ static void jlog(int level, const char *msg, void *ctx)
 		"journal: %s", msg);
 }
 
-/* The versions of the jurisdiction data behind the zones: evidence. */
-static void jdata_version(const struct sov_policy_image *img, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; img && i < img->n_sources && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s:%s", i ? ";" : "",
-				img->sources[i].kind, img->sources[i].version);
-	if (!buf[0])
-		snprintf(buf, len, "explicit");
-}
-
 int journal_glue_open(struct sovd *d)
 {
 	struct sov_journal_opts o = { .log = jlog };
@@ -137,7 +124,7 @@ void record_journal(struct sovd *d, const struct sov_rec *r)
 	snprintf(link, sizeof(link), "/proc/%u/exe", r->pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	jdata_version(d->img, jdata, sizeof(jdata));
+	policy_jdata(d->img, jdata, sizeof(jdata));
 
 	jr.type = r->type;
 	jr.wall_ns = r->wall_ns;

@@ -346,9 +346,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 
-	snprintf(body, sizeof(body), "\"sha256\":\"%s\",\"generation\":%u",
-		 d.img->sha256_hex, d.generation);
-	events_emit_user(&d, "policy", body);
+	events_emit_policy(&d);
 	snprintf(body, sizeof(body),
 		 "\"action\":\"start\",\"mode\":\"%s\",\"features\":{\"btf\":%s,\"bpf_lsm\":%s,\"tp_btf\":%s,\"trampolines\":%s,\"ringbuf\":%s,\"cgroup2\":\"%s\"}",
 		 mode_name(d.mode), d.feat.btf ? "true" : "false", d.feat.bpf_lsm ? "true" : "false",

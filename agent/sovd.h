@@ -128,6 +128,8 @@ void events_emit_user(struct sovd *d, const char *type, const char *body);
 void events_emit_taint_user(struct sovd *d, pid_t pid, uint64_t classes,
 			    const char *path, uint64_t dev, uint64_t ino);
 void events_check_loss(struct sovd *d);
+void events_emit_policy(struct sovd *d);
+void policy_jdata(const struct sov_policy_image *img, char *buf, size_t len);
 void events_close(struct sovd *d);
 const char *mode_name(enum sovd_mode m);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sovctl policy check FILE...
- * sovctl policy compile FILE [-o text|json]
+ * sovctl policy compile FILE [-o text|json] [--locdb PATH]
  * (policy apply talks to sovd and lives with the other socket commands.)
  */
 #include <stdio.h>
@@ -13,7 +13,7 @@
 static void policy_usage(FILE *o)
 {
 	fprintf(o, "usage: sovctl policy check FILE...\n"
-		   "       sovctl policy compile FILE [-o text|json]\n");
+		   "       sovctl policy compile FILE [-o text|json] [--locdb PATH]\n");
 }
 
 static int policy_check(int argc, char **argv)
@@ -50,6 +50,7 @@ static int policy_compile(int argc, char **argv)
 {
 	struct sov_policy_image *img = NULL;
 	const char *file = NULL, *fmt = "text";
+	struct sov_policy_opts po = {};
 	struct sov_diags d;
 	int i, err, ret;
 
@@ -58,6 +59,8 @@ static int policy_compile(int argc, char **argv)
 			fmt = argv[++i];
 		} else if (!strncmp(argv[i], "--output=", 9)) {
 			fmt = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--locdb") && i + 1 < argc) {
+			po.locdb_path = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "sovctl: unknown option %s\n", argv[i]);
 			policy_usage(stderr);
@@ -77,7 +80,7 @@ static int policy_compile(int argc, char **argv)
 		return SOVCTL_USAGE;
 	}
 	sov_diags_init(&d);
-	sov_policy_compile_file(file, NULL, &img, &d);
+	sov_policy_compile_file(file, &po, &img, &d);
 	sov_diags_print(&d, stderr);
 	if (!img) {
 		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", file, d.n_errors,
