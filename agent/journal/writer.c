@@ -878,14 +878,21 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "failed to create %s: %s", path, strerror(errno));
-		goto cleanup;
+	} else {
+		ret = write_all(fd, text, n);
+		if (!ret && fsync(fd))
+			ret = -errno;
+		close(fd);
+		if (ret) {
+			snprintf(err, errlen, "failed to write %s: %s", path, strerror(-ret));
+			unlink(path);
+		}
 	}
-	ret = write_all(fd, text, n);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	close(fd);
-	if (ret)
-		snprintf(err, errlen, "failed to write %s: %s", path, strerror(-ret));
+	/* Half a key pair is of no use and would block the next attempt. */
+	if (ret) {
+		snprintf(path, sizeof(path), "%s.key", prefix);
+		unlink(path);
+	}
 cleanup:
 	signer_free(&s);
 	return ret;

@@ -5,7 +5,9 @@
  *   jwriter --dir D --key K [--count N | --forever] [--host-id H] [--boot-id B]
  *           [--origin O] [--segment-max BYTES] [--compress] [--ckpt-records N]
  *           [--ckpt-ms MS] [--heartbeat-ms MS] [--time-base NS] [--step-ns NS]
- *           [--tick-every N] [--sleep-us US]
+ *           [--tick-every N] [--sleep-us US] [--detail TEXT]
+ * --detail writes minimal "agent" records carrying TEXT (the worked example
+ * in docs/journal-format.md); otherwise records look like taint/egress events.
  * Exit: 0 done, 1 the journal failed (fail closed), 2 usage or open error.
  */
 #include <errno.h>
@@ -26,6 +28,7 @@ static void logcb(int level, const char *msg, void *ctx)
 int main(int argc, char **argv)
 {
 	struct sov_journal_opts o = { .log = logcb };
+	const char *detail = NULL;
 	uint64_t count = 100, time_base = 0, step = 1000, tick_every = 1000, sleep_us = 0;
 	int forever = 0, ret;
 	struct sov_journal *j;
@@ -56,6 +59,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--step-ns")) step = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--tick-every")) tick_every = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--sleep-us")) sleep_us = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--detail")) detail = v;
 		else {
 			fprintf(stderr, "jwriter: unknown option %s\n", a);
 			return 2;
@@ -86,6 +90,8 @@ int main(int argc, char **argv)
 			.jdata = "libloc-2026-11-20",
 		};
 
+		if (detail)
+			r = (struct sov_record){ .type = SOV_REC_AGENT, .detail = detail };
 		if (time_base) {
 			r.wall_ns = time_base + i * step;
 			r.boot_ns = 1000000000ull + i * step;
