@@ -16,12 +16,35 @@ $(JOURNAL_TESTS): $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsovjournal.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same tests, with the library, under AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report fails the test).
+JOURNAL_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+		     -fno-sanitize-recover=undefined
+JOURNAL_ASAN_OBJS := $(JOURNAL_SRCS:%.c=$(BUILD)/asan/%.o)
+JOURNAL_ASAN_TESTS := $(patsubst %.c,$(BUILD)/asan/%,$(JOURNAL_TEST_SRCS))
+
+$(JOURNAL_ASAN_OBJS) $(JOURNAL_ASAN_TESTS:%=%.o): $(BUILD)/asan/%.o: %.c
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(JOURNAL_SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/libsovjournal.a: $(JOURNAL_ASAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@; ar rcs $@ $^
+
+$(JOURNAL_ASAN_TESTS): $(BUILD)/asan/%: $(BUILD)/asan/%.o $(BUILD)/asan/libsovjournal.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(JOURNAL_SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_TARGETS	+= $(JOURNAL_ASAN_TESTS)
+TEST_PROGS	+= $(JOURNAL_ASAN_TESTS)
+
 # The writer the tamper, crash and full-disk scripts drive.
 $(BUILD)/tests/journal/jwriter: $(BUILD)/tests/journal/jwriter.o $(BUILD)/libsovjournal.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-ALL_TARGETS	+= $(JOURNAL_TESTS) $(BUILD)/tests/journal/jwriter
+ALL_TARGETS	+= $(JOURNAL_TESTS) $(BUILD)/tests/journal/jwriter $(BUILD)/journal-bench
 TEST_PROGS	+= $(JOURNAL_TESTS)
 TEST_SCRIPTS	+= $(sort $(wildcard tests/journal/*.sh))
 
