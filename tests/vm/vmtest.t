@@ -21,7 +21,7 @@ if [ ! -s "$results" ]; then
 	# The matrix never got to boot (kernel fetch or image build failed).
 	echo "1..1"
 	echo "not ok 1 - vmtest matrix ran (exit $rc)"
-	sed 's/^/# /' "$out"
+	sed 's/^/# /' "$out" >&2
 	exit 1
 fi
 
@@ -34,9 +34,17 @@ while IFS=$'\t' read -r name verdict secs log why summary; do
 		echo "ok $i - $name: $summary (${secs}s)"
 	else
 		echo "not ok $i - $name: $summary (${secs}s)"
-		echo "# $name: $why"
-		echo "# last lines of $log:"
-		tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n 40 | sed 's/^/#   /'
+		# On stderr, so that prove shows it without -v.
+		{
+			echo "# $name: $why"
+			echo "# from $log (failed tests with their first diagnostics, then the end):"
+			tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | awk '
+				/^not ok / { n = 16 }
+				n > 0 && (/^not ok / || /^#/) { print; n--; next }
+				{ n = 0 }' | head -n 120 | sed 's/^/#   /'
+			echo "#   ..."
+			tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n 8 | sed 's/^/#   /'
+		} >&2
 	fi
 done < "$results"
 [ "$rc" -eq 0 ]
