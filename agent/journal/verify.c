@@ -575,7 +575,8 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	/* The manifest says nothing the content does not: rebuild and compare. */
 	m.tree_size = fin.size;
 	cl = export_manifest_format(&(struct export_manifest){
-		.first = m.first, .count = nrec, .tree_size = fin.size, .checkpoints = nck },
+		.first = nrec ? m.first : 0, .count = nrec, .tree_size = fin.size,
+		.checkpoints = nck },
 		fin.origin, v->rep->key, canon, sizeof(canon));
 	fs = frame_get(buf, len, 0, &f);
 	if (cl < 0 || (int)f.len != cl || memcmp(f.payload, canon, cl))

@@ -566,8 +566,9 @@ again:
 	if (fs != FRAME_OK || parse_seghdr(&f, &sh) || sh.no != last->no) {
 		/* A crash while creating the segment leaves it without a
 		 * complete header and so without records: drop it and go on
-		 * writing the previous one, which ends with a checkpoint. */
-		if (fs == FRAME_OK || last->compressed || nseg == 1 || len > 4096) {
+		 * writing the previous one, which ends with a checkpoint (or,
+		 * for the very first segment, start afresh). */
+		if (fs == FRAME_OK || last->compressed || len > 4096 || (nseg == 1 && have_pub)) {
 			jlog(j, SOV_JLOG_ERR, "failed to open journal: %s has a damaged segment header",
 			     last->name);
 			err = -EUCLEAN;

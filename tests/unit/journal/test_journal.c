@@ -205,7 +205,7 @@ static void test_heartbeat(void)
 
 	snprintf(dir, sizeof(dir), "%s/hb", tmpdir);
 	o.dir = dir;
-	o.heartbeat_interval_ms = 50;
+	o.heartbeat_interval_ms = 400;
 	o.checkpoint_interval_ms = 20;
 	if (!ASSERT_OK(sov_journal_open(&j, &o), "open"))
 		return;
@@ -215,7 +215,7 @@ static void test_heartbeat(void)
 	ASSERT_OK(sov_journal_tick(j), "tick after the checkpoint interval");
 	sov_journal_stats(j, &st);
 	ASSERT_EQ(st.checkpointed, 3, "time-driven checkpoint covers the 3 records");
-	usleep(60000);
+	usleep(420000);
 	ASSERT_OK(sov_journal_tick(j), "tick after the heartbeat interval");
 	sov_journal_stats(j, &st);
 	ASSERT_EQ(st.records, 4, "idle: a heartbeat record was added");
