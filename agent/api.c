@@ -73,12 +73,14 @@ static void write_all(int fd, const char *s, size_t n)
 
 static void status_json(struct sovd *d, struct jbuf *b)
 {
-	static const char *const cnames[SOV_CNT_MAX] = {
+	static const char *const cnames[] = {
 		"events", "lost", "allow", "deny", "audit", "taint", "derive", "packets_dropped",
+		"map_full",
 	};
 	struct sov_counters c = {};
 	char num[32];
 
+	_Static_assert(sizeof(cnames) / sizeof(cnames[0]) == SOV_CNT_MAX, "a name per counter");
 	loader_read_counters(d, &c);
 	jb_open(b);
 	jb_str(b, "state", d->journal_failed ? "enforcing-journal-failed" : "enforcing");
@@ -259,11 +261,25 @@ int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
 	err = compatible(old, img, msg, len);
 	if (err)
 		goto out;
-	err = sync_policy(d, img, d->generation + 1);
+	/* Collect and stage everything before anything is in force. */
+	err = sync_collect_labels(d, img);
+	if (err) {
+		snprintf(msg, len, "failed to label the new policy's paths: %s\n", strerror(-err));
+		goto out;
+	}
+	err = sync_policy_stage(d, img);
 	if (err) {
 		snprintf(msg, len, "failed to write the policy into the kernel: %s\n", strerror(-err));
-		/* Put the old tables back: never leave a half policy. */
-		sync_policy(d, old, d->generation);
+		goto out;
+	}
+	err = sync_write_labels(d);
+	if (err) {
+		snprintf(msg, len, "failed to write the new policy's labels: %s\n", strerror(-err));
+		goto out;
+	}
+	err = sync_policy_commit(d, img, d->generation + 1);
+	if (err) {
+		snprintf(msg, len, "failed to switch to the new policy: %s\n", strerror(-err));
 		goto out;
 	}
 	d->img = img;
@@ -271,11 +287,6 @@ int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
 	d->generation++;
 	if (sync_remap_classes(d, d->img))
 		pr_warn("failed to record the class names of generation %u", d->generation);
-	err = sync_collect_labels(d, d->img);
-	if (!err)
-		err = sync_write_labels(d);
-	if (err)
-		pr_warn("labels of the new policy were not all written: %s", strerror(-err));
 	sov_policy_free(old);
 	snprintf(msg, len, "generation=%u sha256=%s\n", d->generation, d->img->sha256_hex);
 	events_emit_policy(d);

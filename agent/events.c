@@ -33,6 +33,32 @@ void policy_jdata(const struct sov_policy_image *img, char *buf, size_t len)
 		snprintf(buf, len, "explicit");
 }
 
+void events_emit_agent_start(struct sovd *d)
+{
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_str(&b, "action", "start");
+	jb_str(&b, "mode", mode_name(d->mode));
+	jb_raw(&b, ",\"features\":", 12);
+	jb_open(&b);
+	jb_raw(&b, d->feat.btf ? "\"btf\":true" : "\"btf\":false", d->feat.btf ? 10 : 11);
+	jb_raw(&b, d->feat.bpf_lsm ? ",\"bpf_lsm\":true" : ",\"bpf_lsm\":false",
+	       d->feat.bpf_lsm ? 15 : 16);
+	jb_raw(&b, d->feat.tp_btf ? ",\"tp_btf\":true" : ",\"tp_btf\":false",
+	       d->feat.tp_btf ? 14 : 15);
+	jb_raw(&b, d->feat.trampolines ? ",\"trampolines\":true" : ",\"trampolines\":false",
+	       d->feat.trampolines ? 19 : 20);
+	jb_raw(&b, d->feat.ringbuf ? ",\"ringbuf\":true" : ",\"ringbuf\":false",
+	       d->feat.ringbuf ? 15 : 16);
+	b.first = 0;
+	jb_str(&b, "cgroup2", d->feat.cgroup2);
+	jb_close(&b);
+	if (!b.oom)
+		events_emit_user(d, "agent", b.s);
+	jb_free(&b);
+}
+
 void events_emit_policy(struct sovd *d)
 {
 	struct jbuf b;
@@ -125,7 +151,7 @@ static const char *cgroup_path(uint64_t id)
 	size_t i;
 
 	for (i = 0; i < CG_CACHE; i++)
-		if (cg_cache[i].id == id && cg_cache[i].path[0])
+		if (cg_cache[i].id == id)
 			return cg_cache[i].path;
 	if (!root)
 		return "";
@@ -133,8 +159,8 @@ static const char *cgroup_path(uint64_t id)
 	cg_root_len = strlen(root);
 	cg_found[0] = '\0';
 	nftw(root, cg_walk, 32, FTW_PHYS | FTW_ACTIONRETVAL);
-	if (!cg_found[0])
-		return "";
+	/* Misses are cached too (as ""): a dead container's id must not
+	 * cost a walk of the whole tree on every event. */
 	i = cg_next++ % CG_CACHE;
 	cg_cache[i].id = id;
 	snprintf(cg_cache[i].path, sizeof(cg_cache[i].path), "%s", cg_found);
@@ -208,9 +234,13 @@ static void file_path(const struct sov_event *e, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
 		return;
 	}
-	snprintf(link, sizeof(link), "/proc/%u/cwd", e->tgid);
-	n = readlink(link, cwd, sizeof(cwd) - 1);
-	if (n <= 0) {
+	/* A relative path: relative to openat's dirfd, or to the cwd. */
+	if (e->dirfd == -100)
+		snprintf(link, sizeof(link), "/proc/%u/cwd", e->tgid);
+	else
+		snprintf(link, sizeof(link), "/proc/%u/fd/%d", e->tgid, e->dirfd);
+	n = e->dirfd == -1 ? -1 : readlink(link, cwd, sizeof(cwd) - 1);
+	if (n <= 0 || cwd[0] != '/') {
 		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
 		return;
 	}

@@ -121,9 +121,9 @@ static int size_maps(struct sovd *d)
 			want = d->o.max_labels;
 		else if (!strcmp(name, "sov_taint"))
 			want = d->o.max_procs;
-		else if (!strcmp(name, "sov_zone4"))
+		else if (!strncmp(name, "sov_zone4_", 10))
 			want = max_u32(4096, 2 * (uint32_t)d->img->n_v4);
-		else if (!strcmp(name, "sov_zone6"))
+		else if (!strncmp(name, "sov_zone6_", 10))
 			want = max_u32(4096, 2 * (uint32_t)d->img->n_v6);
 		else if (!strcmp(name, "sov_events"))
 			want = (uint32_t)d->o.ringbuf_size;
@@ -184,8 +184,10 @@ int loader_open_load(struct sovd *d)
 	d->map_label_devs = map_fd(d, "sov_label_devs");
 	d->map_taint = map_fd(d, "sov_taint");
 	d->map_config = map_fd(d, "sov_config");
-	d->map_zone4 = map_fd(d, "sov_zone4");
-	d->map_zone6 = map_fd(d, "sov_zone6");
+	d->map_zone4[0] = map_fd(d, "sov_zone4_0");
+	d->map_zone4[1] = map_fd(d, "sov_zone4_1");
+	d->map_zone6[0] = map_fd(d, "sov_zone6_0");
+	d->map_zone6[1] = map_fd(d, "sov_zone6_1");
 	d->map_zone_rules = map_fd(d, "sov_zone_rules");
 	d->map_counters = map_fd(d, "sov_counters");
 	d->map_scope = map_fd(d, "sov_scope");

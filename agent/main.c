@@ -96,8 +96,20 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			o->ringbuf_size = v;
 			break;
 		}
-		case OPT_MAXPROCS: o->max_procs = strtoul(optarg, NULL, 0); break;
-		case OPT_MAXLABELS: o->max_labels = strtoul(optarg, NULL, 0); break;
+		case OPT_MAXPROCS:
+		case OPT_MAXLABELS: {
+			unsigned long v = strtoul(optarg, NULL, 0);
+
+			if (!v || v > (1ul << 26)) {
+				fprintf(stderr, "sovd: --max-procs and --max-labels take 1..%lu\n", 1ul << 26);
+				return -EINVAL;
+			}
+			if (c == OPT_MAXPROCS)
+				o->max_procs = v;
+			else
+				o->max_labels = v;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -305,6 +317,16 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	err = loader_open_load(&d);
+	if (err && d.o.mode == SOVD_MODE_AUTO && d.mode == SOVD_MODE_LSM) {
+		/* The probe ran a tiny LSM program, but the real ones can still
+		 * be refused (verifier differences between kernels): the
+		 * tracing path enforces the same policy. */
+		pr_warn("the LSM programs did not load (%s); falling back to the tracing path",
+			strerror(-err));
+		loader_destroy(&d);
+		d.mode = SOVD_MODE_TRACING;
+		err = loader_open_load(&d);
+	}
 	if (err) {
 		if (err == -EPERM)
 			pr_err("the kernel refused the BPF programs: run sovd as root with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_ADMIN");
@@ -316,10 +338,13 @@ int main(int argc, char **argv)
 		pr_err("failed to record class names: %s", strerror(-err));
 		goto cleanup;
 	}
-	err = sync_policy(&d, d.img, d.generation);
+	err = sync_policy_stage(&d, d.img);
 	if (err)
 		goto cleanup;
 	err = sync_write_labels(&d);
+	if (err)
+		goto cleanup;
+	err = sync_policy_commit(&d, d.img, d.generation);
 	if (err)
 		goto cleanup;
 	/* Losses counted before this run were reported by the run that saw them. */
@@ -333,26 +358,23 @@ int main(int argc, char **argv)
 		pr_err("failed to open the event ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
-	err = loader_attach(&d);
-	if (err)
-		goto cleanup;
-	err = sync_scan_proc(&d);
-	if (err)
-		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
+	/* Everything that can fail for usage reasons before attach: a failed
+	 * start must not leave programs pinned with nobody reading events. */
 	err = api_listen(&d);
 	if (err)
 		goto cleanup;
 	err = metrics_listen(&d);
 	if (err)
 		goto cleanup;
+	err = loader_attach(&d);
+	if (err)
+		goto cleanup;
+	err = sync_scan_proc(&d);
+	if (err)
+		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
 
 	events_emit_policy(&d);
-	snprintf(body, sizeof(body),
-		 "\"action\":\"start\",\"mode\":\"%s\",\"features\":{\"btf\":%s,\"bpf_lsm\":%s,\"tp_btf\":%s,\"trampolines\":%s,\"ringbuf\":%s,\"cgroup2\":\"%s\"}",
-		 mode_name(d.mode), d.feat.btf ? "true" : "false", d.feat.bpf_lsm ? "true" : "false",
-		 d.feat.tp_btf ? "true" : "false", d.feat.trampolines ? "true" : "false",
-		 d.feat.ringbuf ? "true" : "false", d.feat.cgroup2);
-	events_emit_user(&d, "agent", body);
+	events_emit_agent_start(&d);
 	pr_info("enforcing %s (sha256 %s) on the %s path", d.o.policy, d.img->sha256_hex,
 		mode_name(d.mode));
 

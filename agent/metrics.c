@@ -88,6 +88,7 @@ void metrics_serve(struct sovd *d)
 		"# TYPE sovd_taints_total counter\nsovd_taints_total %llu\n"
 		"# TYPE sovd_derivations_total counter\nsovd_derivations_total %llu\n"
 		"# TYPE sovd_packets_dropped_total counter\nsovd_packets_dropped_total %llu\n"
+		"# TYPE sovd_map_full_total counter\nsovd_map_full_total %llu\n"
 		"# TYPE sovd_policy_generation gauge\nsovd_policy_generation %u\n"
 		"# TYPE sovd_journal_failed gauge\nsovd_journal_failed %d\n"
 		"# TYPE sovd_journal_errors_total counter\nsovd_journal_errors_total %llu\n"
@@ -96,6 +97,7 @@ void metrics_serve(struct sovd *d)
 		(unsigned long long)c.c[SOV_CNT_ALLOW], (unsigned long long)c.c[SOV_CNT_DENY],
 		(unsigned long long)c.c[SOV_CNT_AUDIT], (unsigned long long)c.c[SOV_CNT_TAINT],
 		(unsigned long long)c.c[SOV_CNT_DERIVE], (unsigned long long)c.c[SOV_CNT_PKT_DROP],
+		(unsigned long long)c.c[SOV_CNT_MAP_FULL],
 		d->generation, d->journal_failed, (unsigned long long)d->journal_errors,
 		mode_name(d->mode));
 	snprintf(head, sizeof(head),

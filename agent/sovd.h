@@ -69,8 +69,8 @@ struct sovd {
 	uint32_t generation;
 	time_t policy_loaded;
 
-	int map_labels, map_label_devs, map_taint, map_config, map_zone4,
-	    map_zone6, map_zone_rules, map_counters, map_scope, map_classes;
+	int map_labels, map_label_devs, map_taint, map_config, map_zone4[2],
+	    map_zone6[2], map_zone_rules, map_counters, map_scope, map_classes;
 
 	/* boot-clock to wall-clock offset, for event times */
 	int64_t boot_to_real_ns;
@@ -83,7 +83,8 @@ struct sovd {
 	struct ulabel *ulabels;
 	size_t ulabels_cap, n_ulabels;
 	uint64_t label_dirs;
-	size_t img_zones_written;
+	uint32_t rules_written[2];	/* rule slots written per half; 0 = unknown */
+	uint32_t staged;		/* the half sync_policy_stage filled */
 
 	int api_fd;
 	int metrics_fd;
@@ -110,7 +111,13 @@ int loader_read_counters(struct sovd *d, struct sov_counters *sum);
 
 /* sync.c */
 uint64_t kdev_from_user(dev_t dev);
-int sync_policy(struct sovd *d, const struct sov_policy_image *img, uint32_t generation);
+/*
+ * A policy reaches the kernel in two steps: stage fills the zone tables'
+ * inactive half (nothing in force changes; a failure leaves the old policy
+ * whole), commit flips sov_config to it in one map write.
+ */
+int sync_policy_stage(struct sovd *d, const struct sov_policy_image *img);
+int sync_policy_commit(struct sovd *d, const struct sov_policy_image *img, uint32_t generation);
 /* Walks the policy's paths into d->ulabels (no kernel access). */
 int sync_collect_labels(struct sovd *d, const struct sov_policy_image *img);
 /* Writes d->ulabels into the label maps, merging with labels already there. */
@@ -129,6 +136,7 @@ void events_emit_taint_user(struct sovd *d, pid_t pid, uint64_t classes,
 			    const char *path, uint64_t dev, uint64_t ino);
 void events_check_loss(struct sovd *d);
 void events_emit_policy(struct sovd *d);
+void events_emit_agent_start(struct sovd *d);
 void policy_jdata(const struct sov_policy_image *img, char *buf, size_t len);
 void events_close(struct sovd *d);
 const char *mode_name(enum sovd_mode m);

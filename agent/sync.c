@@ -114,7 +114,9 @@ int sync_collect_labels(struct sovd *d, const struct sov_policy_image *img)
 		for (size_t p = 0; p < cl->n_paths; p++) {
 			struct stat st;
 
-			if (lstat(cl->paths[p], &st)) {
+			/* stat, not lstat: a policy path that is a symlink
+			 * means the data it points to. Below it, FTW_PHYS. */
+			if (stat(cl->paths[p], &st)) {
 				pr_warn("class %s: path %s does not exist (yet); it is not labelled",
 					cl->name, cl->paths[p]);
 				continue;
@@ -182,85 +184,73 @@ int sync_write_labels(struct sovd *d)
 	return 0;
 }
 
-static int cmp_v4(const void *a, const void *b)
+static uint32_t map_capacity(int fd)
 {
-	return memcmp(a, b, sizeof(struct sov_lpm4_key));
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 }
 
-static int cmp_v6(const void *a, const void *b)
+/* Empties an LPM trie (the inactive half, before it is filled). */
+static int lpm_clear(int fd, size_t ksz)
 {
-	return memcmp(a, b, sizeof(struct sov_lpm6_key));
+	unsigned char key[sizeof(struct sov_lpm6_key)];
+
+	/* Deleting the first key each time avoids iterating a changing map. */
+	while (bpf_map_get_next_key(fd, NULL, key) == 0) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+	}
+	(void)ksz;
+	return 0;
 }
 
-/*
- * Makes an LPM map hold exactly 'keys' (all with value zones[i]): updates
- * first, then deletes what the new policy no longer has.
- */
-static int lpm_replace(int fd, void *keys, const uint32_t *zones, size_t n,
-		       size_t ksz, int (*cmp)(const void *, const void *))
+static int lpm_fill(int fd, const void *keys, const uint32_t *zones, size_t n, size_t ksz)
 {
-	unsigned char cur[sizeof(struct sov_lpm6_key)], next[sizeof(struct sov_lpm6_key)];
-	unsigned char *sorted = NULL;
-	void *prev = NULL;
-	size_t ndel = 0;
-	int err = 0;
-
 	for (size_t i = 0; i < n; i++) {
 		struct sov_zone_val v = { .zone = zones[i] };
 
-		if (bpf_map_update_elem(fd, (char *)keys + i * ksz, &v, BPF_ANY)) {
-			err = -errno;
-			pr_err("failed to write zone prefix %zu of %zu: %s%s", i, n, strerror(-err),
-			       err == -E2BIG || err == -ENOSPC ? " (restart sovd to grow the tables)" : "");
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz, &v, BPF_ANY)) {
+			int err = -errno;
+
+			pr_err("failed to write zone prefix %zu of %zu: %s", i, n, strerror(-err));
 			return err;
 		}
 	}
-	sorted = malloc(n * ksz + 1);
-	if (!sorted)
-		return -ENOMEM;
-	memcpy(sorted, keys, n * ksz);
-	qsort(sorted, n, ksz, cmp);
-	/* Collect stale keys first: deleting while iterating skips keys. */
-	unsigned char *stale = NULL;
-	size_t cap = 0;
-
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(cur, next, ksz);
-		prev = cur;
-		if (bsearch(cur, sorted, n, ksz, cmp))
-			continue;
-		if (ndel == cap) {
-			cap = cap ? cap * 2 : 64;
-			unsigned char *ns = realloc(stale, cap * ksz);
-
-			if (!ns) {
-				err = -ENOMEM;
-				goto out;
-			}
-			stale = ns;
-		}
-		memcpy(stale + ndel * ksz, cur, ksz);
-		ndel++;
-	}
-	for (size_t i = 0; i < ndel; i++)
-		bpf_map_delete_elem(fd, stale + i * ksz);
-out:
-	free(stale);
-	free(sorted);
-	return err;
+	return 0;
 }
 
-int sync_policy(struct sovd *d, const struct sov_policy_image *img, uint32_t generation)
+static int read_config(struct sovd *d, struct sov_config *cfg)
 {
-	struct sov_config cfg = {};
+	__u32 key0 = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	return bpf_map_lookup_elem(d->map_config, &key0, cfg) ? -errno : 0;
+}
+
+int sync_policy_stage(struct sovd *d, const struct sov_policy_image *img)
+{
 	struct sov_lpm4_key *k4 = NULL;
 	struct sov_lpm6_key *k6 = NULL;
-	uint32_t *z4 = NULL, *z6 = NULL;
-	__u32 key0 = 0;
+	uint32_t *z4 = NULL, *z6 = NULL, half, nrules;
+	struct sov_config cur;
 	int err = 0;
 
 	if (img->n_zones > SOV_MAX_ZONES) {
 		pr_err("policy has %zu zones; at most %d are supported", img->n_zones, SOV_MAX_ZONES);
+		return -E2BIG;
+	}
+	err = read_config(d, &cur);
+	if (err)
+		return err;
+	half = !cur.active;
+	/* Check capacity before writing anything. */
+	if (img->n_v4 > map_capacity(d->map_zone4[half]) ||
+	    img->n_v6 > map_capacity(d->map_zone6[half])) {
+		pr_err("the policy has %zu IPv4 and %zu IPv6 zone entries; the kernel tables hold %u and %u: restart sovd to grow them",
+		       img->n_v4, img->n_v6, map_capacity(d->map_zone4[half]),
+		       map_capacity(d->map_zone6[half]));
 		return -E2BIG;
 	}
 	k4 = calloc(img->n_v4 + 1, sizeof(*k4));
@@ -282,26 +272,27 @@ int sync_policy(struct sovd *d, const struct sov_policy_image *img, uint32_t gen
 		z6[i] = img->v6[i].zone;
 	}
 
-	/* Rules first: a zone id that appears in the tries already has its
-	 * rule. Ids beyond the new policy's zones allow nothing. */
-	for (uint32_t z = 0; z < SOV_MAX_ZONES; z++) {
+	/* Rules of the inactive half; slots past the policy's zones allow
+	 * nothing. Every slot once per half and run, then only the used ones. */
+	nrules = d->rules_written[half] ? d->rules_written[half] : SOV_MAX_ZONES;
+	if (nrules < img->n_zones)
+		nrules = img->n_zones;
+	for (uint32_t z = 0; z < nrules; z++) {
 		struct sov_zone_rule r = { .allowed = z < img->n_zones ? img->zone_allowed[z] : 0 };
+		__u32 idx = half * SOV_MAX_ZONES + z;
 
-		if (z >= img->n_zones && z > d->img_zones_written)
-			break;
-		if (bpf_map_update_elem(d->map_zone_rules, &z, &r, BPF_ANY)) {
+		if (bpf_map_update_elem(d->map_zone_rules, &idx, &r, BPF_ANY)) {
 			err = -errno;
 			pr_err("failed to write zone rule %u: %s", z, strerror(-err));
 			goto out;
 		}
 	}
-	d->img_zones_written = img->n_zones;
+	d->rules_written[half] = img->n_zones;
 
-	err = lpm_replace(d->map_zone4, k4, z4, img->n_v4, sizeof(*k4), cmp_v4);
-	if (err)
-		goto out;
-	err = lpm_replace(d->map_zone6, k6, z6, img->n_v6, sizeof(*k6), cmp_v6);
-	if (err)
+	if ((err = lpm_clear(d->map_zone4[half], sizeof(*k4))) ||
+	    (err = lpm_clear(d->map_zone6[half], sizeof(*k6))) ||
+	    (err = lpm_fill(d->map_zone4[half], k4, z4, img->n_v4, sizeof(*k4))) ||
+	    (err = lpm_fill(d->map_zone6[half], k6, z6, img->n_v6, sizeof(*k6))))
 		goto out;
 
 	/* LSM path: the scope cgroups, checked by the hooks themselves. */
@@ -311,46 +302,59 @@ int sync_policy(struct sovd *d, const struct sov_policy_image *img, uint32_t gen
 
 		for (size_t i = 0; i < img->n_scope; i++)
 			all |= !strcmp(img->scope_cgroups[i], "/");
-		if (!all) {
-			if (img->n_scope > SOV_MAX_SCOPE) {
-				pr_err("at most %d scope cgroups are supported", SOV_MAX_SCOPE);
-				err = -E2BIG;
+		if (!all && img->n_scope > SOV_MAX_SCOPE) {
+			pr_err("at most %d scope cgroups are supported", SOV_MAX_SCOPE);
+			err = -E2BIG;
+			goto out;
+		}
+		for (__u32 i = 0; !all && i < img->n_scope; i++) {
+			char path[512];
+			int cg;
+
+			snprintf(path, sizeof(path), "%s%s", root ? root : "", img->scope_cgroups[i]);
+			cg = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cg < 0 || bpf_map_update_elem(d->map_scope, &i, &cg, BPF_ANY)) {
+				err = -errno;
+				pr_err("failed to add scope cgroup %s: %s", path, strerror(-err));
+				if (cg >= 0)
+					close(cg);
 				goto out;
 			}
-			for (__u32 i = 0; i < img->n_scope; i++) {
-				char path[512];
-				int cg;
-
-				snprintf(path, sizeof(path), "%s%s", root ? root : "", img->scope_cgroups[i]);
-				cg = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (cg < 0 || bpf_map_update_elem(d->map_scope, &i, &cg, BPF_ANY)) {
-					err = -errno;
-					pr_err("failed to add scope cgroup %s: %s", path, strerror(-err));
-					if (cg >= 0)
-						close(cg);
-					goto out;
-				}
-				close(cg);
-			}
-			cfg.n_scope = img->n_scope;
+			close(cg);
 		}
 	}
-
-	cfg.block_classes = img->block_classes;
-	cfg.derive_classes = img->derive_classes;
-	cfg.mode = img->mode == SOV_POLICY_AUDIT ? SOV_MODE_AUDIT : SOV_MODE_ENFORCE;
-	cfg.generation = generation;
-	memcpy(&cfg.policy_hash, img->sha256, sizeof(cfg.policy_hash));
-	if (bpf_map_update_elem(d->map_config, &key0, &cfg, BPF_ANY)) {
-		err = -errno;
-		pr_err("failed to write config: %s", strerror(-err));
-	}
+	d->staged = half;
 out:
 	free(k4);
 	free(z4);
 	free(k6);
 	free(z6);
 	return err;
+}
+
+int sync_policy_commit(struct sovd *d, const struct sov_policy_image *img, uint32_t generation)
+{
+	struct sov_config cfg = {};
+	__u32 key0 = 0;
+	int all = 0;
+
+	for (size_t i = 0; i < img->n_scope; i++)
+		all |= !strcmp(img->scope_cgroups[i], "/");
+	cfg.n_scope = d->mode == SOVD_MODE_LSM && !all ? img->n_scope : 0;
+	cfg.block_classes = img->block_classes;
+	cfg.derive_classes = img->derive_classes;
+	cfg.mode = img->mode == SOV_POLICY_AUDIT ? SOV_MODE_AUDIT : SOV_MODE_ENFORCE;
+	cfg.generation = generation;
+	cfg.active = d->staged;
+	memcpy(&cfg.policy_hash, img->sha256, sizeof(cfg.policy_hash));
+	/* One write: the hooks see the old policy or the new one, whole. */
+	if (bpf_map_update_elem(d->map_config, &key0, &cfg, BPF_ANY)) {
+		int err = -errno;
+
+		pr_err("failed to write config: %s", strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 size_t sync_map_count(int fd)
@@ -423,8 +427,20 @@ int sync_scan_proc(struct sovd *d)
 			snprintf(fpath, sizeof(fpath), "/proc/%ld/fd/%s", pid, fe->d_name);
 			if (stat(fpath, &st) || S_ISDIR(st.st_mode))
 				continue;
-			l = ulabel_find(d, kdev_from_user(st.st_dev), st.st_ino, 0);
-			if (!l || !fd_readable(pe->d_name, fe->d_name))
+			/* The kernel's labels, derived ones included (they
+			 * outlive a clean restart), and sovd's own. */
+			struct sov_inode_key k = {
+				.dev = kdev_from_user(st.st_dev), .ino = st.st_ino,
+			};
+			struct sov_label kl = {};
+			uint64_t classes = 0;
+
+			l = ulabel_find(d, k.dev, k.ino, 0);
+			if (l)
+				classes |= l->classes;
+			if (!bpf_map_lookup_elem(d->map_labels, &k, &kl))
+				classes |= kl.classes;
+			if (!classes || !fd_readable(pe->d_name, fe->d_name))
 				continue;
 
 			__u32 tgid = pid;
@@ -432,19 +448,19 @@ int sync_scan_proc(struct sovd *d)
 
 			if (bpf_map_lookup_elem(d->map_taint, &tgid, &t)) {
 				memset(&t, 0, sizeof(t));
-				t.dev = l->dev;
-				t.ino = l->ino;
+				t.dev = k.dev;
+				t.ino = k.ino;
 			}
-			if ((t.classes | l->classes) == t.classes)
+			if ((t.classes | classes) == t.classes)
 				continue;
-			t.classes |= l->classes;
+			t.classes |= classes;
 			if (bpf_map_update_elem(d->map_taint, &tgid, &t, BPF_ANY)) {
 				pr_warn("failed to taint pid %ld: %s", pid, strerror(errno));
 				continue;
 			}
 			n = readlink(fpath, target, sizeof(target) - 1);
 			target[n > 0 ? n : 0] = '\0';
-			events_emit_taint_user(d, pid, t.classes, target, l->dev, l->ino);
+			events_emit_taint_user(d, pid, t.classes, target, k.dev, k.ino);
 			tainted++;
 		}
 		closedir(fds);

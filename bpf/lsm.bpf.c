@@ -12,12 +12,13 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #define SOV_LSM_PATH 1
+#define SOCK_STREAM 1
 #include "sov.bpf.h"
 
 SEC("lsm/file_open")
 int BPF_PROG(sov_file_open, struct file *file)
 {
-	on_open(file, -1, NULL);
+	on_open(file, -1, NULL, -1);
 	return 0;
 }
 
@@ -78,7 +79,7 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	if (dst_from_sockaddr(address, &dst))
 		return 0;
 	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
-	if (egress_decide(t, cfg, &dst, tgid) == SOV_VERDICT_DENY)
+	if (egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY)
 		return -EPERM;
 	return 0;
 }
@@ -104,7 +105,9 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	t = bpf_map_lookup_elem(&sov_taint, &tgid);
 	if (!t)
 		return 0;
-	sk = BPF_CORE_READ(sock, sk);
+	/* A direct (BTF) dereference: bpf_sk_storage_get() below needs the
+	 * typed socket pointer, not a probe-read value. */
+	sk = sock->sk;
 	if (!sk)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -115,13 +118,21 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		return 0;
 	dst.proto = BPF_CORE_READ(sk, sk_protocol);
 
+	/* TCP ignores msg_name on a connected socket: a stream socket is
+	 * judged by its own peer, whatever address sendto() names (except
+	 * an unconnected TCP Fast Open send, which has no peer yet). */
 	name = BPF_CORE_READ(msg, msg_name);
+	if (name && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM &&
+	    (family == AF_INET ? BPF_CORE_READ(sk, __sk_common.skc_daddr) != 0 :
+	     BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]) != 0 ||
+	     BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[2]) != 0))
+		name = NULL;
 	if (name) {
 		/* An explicit destination (sendto): decided and reported
 		 * like the cgroup sendmsg hooks do. */
 		if (dst_from_sockaddr(name, &dst))
 			return 0;
-		return egress_decide(t, cfg, &dst, tgid) == SOV_VERDICT_DENY ? -EPERM : 0;
+		return egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY ? -EPERM : 0;
 	}
 
 	/* A connected socket: its peer was judged at connect time, maybe
@@ -143,7 +154,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	if (o && !o->denied) {
 		o->denied = 1;
 		o->tgid = tgid;
-		egress_emit(t, &dst, tgid, verdict, zone, violated);
+		egress_emit(t, &dst, verdict, zone, violated);
 	}
 	return verdict == SOV_VERDICT_DENY ? -EPERM : 0;
 }

@@ -11,31 +11,28 @@
 
 #include "sov/abi.h"
 
-/* prefix -> zone id, longest prefix wins */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sov_lpm4_key);
-	__type(value, struct sov_zone_val);
-	__uint(max_entries, 1024);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sov_zone4 SEC(".maps");
+/* prefix -> zone id, longest prefix wins; two of each (see abi.h) */
+#define SOV_LPM_MAP(name, keytype)					\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);				\
+	__uint(map_flags, BPF_F_NO_PREALLOC);				\
+	__type(key, keytype);						\
+	__type(value, struct sov_zone_val);				\
+	__uint(max_entries, 1024);					\
+	__uint(pinning, LIBBPF_PIN_BY_NAME);				\
+} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sov_lpm6_key);
-	__type(value, struct sov_zone_val);
-	__uint(max_entries, 1024);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sov_zone6 SEC(".maps");
+SOV_LPM_MAP(sov_zone4_0, struct sov_lpm4_key);
+SOV_LPM_MAP(sov_zone4_1, struct sov_lpm4_key);
+SOV_LPM_MAP(sov_zone6_0, struct sov_lpm6_key);
+SOV_LPM_MAP(sov_zone6_1, struct sov_lpm6_key);
 
 /* zone id -> classes allowing it */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct sov_zone_rule);
-	__uint(max_entries, SOV_MAX_ZONES);
+	__uint(max_entries, 2 * SOV_MAX_ZONES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_zone_rules SEC(".maps");
 

@@ -14,51 +14,76 @@
 #include "sov.bpf.h"
 
 /* x86-64 syscall numbers of the calls that return a new file descriptor
- * for a path. io_uring opens do not pass here: documented limit. */
+ * for a path (x32 uses the same numbers with __X32_SYSCALL_BIT). io_uring
+ * opens do not pass here: documented limit. */
 #define NR_open			2
 #define NR_creat		85
 #define NR_openat		257
 #define NR_open_by_handle_at	304
 #define NR_openat2		437
+#define X32_SYSCALL_BIT		0x40000000
 
+/* The same calls through the ia32 entry (int $0x80, sysenter): a 64-bit
+ * process may use it too, so the table is chosen by TS_COMPAT, not by the
+ * binary. */
+#define NR32_open		5
+#define NR32_creat		8
+#define NR32_openat		295
+#define NR32_open_by_handle_at	342
+#define NR32_openat2		437
+#define TS_COMPAT		0x0002	/* arch/x86: set for the syscall in flight */
+
+#define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
+	const char *upath = NULL;
 	struct task_struct *task;
 	struct file **fds, *file;
-	const char *upath;
 	struct fdtable *fdt;
+	int dirfd = AT_FDCWD;
 	long nr;
 
 	if (ret < 0)
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 &&
-	    nr != NR_creat && nr != NR_open_by_handle_at)
-		return 0;
-
 	task = bpf_get_current_task_btf();
+	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
+		if (nr == NR32_open || nr == NR32_creat) {
+			upath = (const char *)(unsigned long)(__u32)BPF_CORE_READ(regs, bx);
+		} else if (nr == NR32_openat || nr == NR32_openat2) {
+			dirfd = (int)BPF_CORE_READ(regs, bx);
+			upath = (const char *)(unsigned long)(__u32)BPF_CORE_READ(regs, cx);
+		} else if (nr != NR32_open_by_handle_at) {
+			return 0;
+		}
+	} else {
+		nr &= ~X32_SYSCALL_BIT;
+		if (nr == NR_open || nr == NR_creat) {
+			upath = (const char *)BPF_CORE_READ(regs, di);
+		} else if (nr == NR_openat || nr == NR_openat2) {
+			dirfd = (int)BPF_CORE_READ(regs, di);
+			upath = (const char *)BPF_CORE_READ(regs, si);
+		} else if (nr != NR_open_by_handle_at) {
+			return 0;
+		}
+	}
+
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || ret >= BPF_CORE_READ(fdt, max_fds))
 		return 0;
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[ret]) || !file)
 		return 0;
-
-	if (nr == NR_open || nr == NR_creat)
-		upath = (const char *)BPF_CORE_READ(regs, di);
-	else if (nr == NR_open_by_handle_at)
-		upath = NULL;
-	else
-		upath = (const char *)BPF_CORE_READ(regs, si);
-	on_open(file, ret, upath);
+	on_open(file, ret, upath, dirfd);
 	return 0;
 }
 
-/* Remember who owns the socket, for cgroup_skb/egress after a late taint. */
+/* Remember who owns the socket, for cgroup_skb/egress after a late taint:
+ * the packet may leave in softirq context, where "current" is anyone. */
 static __always_inline void sock_owner_set(struct bpf_sock *sk, __u32 tgid)
 {
 	struct sov_sock_owner *o;
@@ -66,8 +91,12 @@ static __always_inline void sock_owner_set(struct bpf_sock *sk, __u32 tgid)
 	if (!sk)
 		return;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && o->tgid != tgid)
-		o->tgid = tgid;
+	if (!o || o->tgid == tgid)
+		return;
+	o->tgid = tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
 static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
@@ -87,7 +116,7 @@ static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
 		return 1;
 	dst->proto = ctx->protocol;
 	dst->dport = bpf_ntohs((__u16)ctx->user_port);
-	return egress_decide(t, cfg, dst, tgid) == SOV_VERDICT_DENY ? 0 : 1;
+	return egress_decide(t, cfg, dst) == SOV_VERDICT_DENY ? 0 : 1;
 }
 
 SEC("cgroup/connect4")
@@ -117,7 +146,7 @@ int sov_sendmsg4(struct bpf_sock_addr *ctx)
 	struct sov_dst dst = { .family = AF_INET, .hook = SOV_HOOK_SENDMSG };
 
 	dst.addr[0] = ctx->user_ip4;
-	return sock_addr_decide(ctx, &dst, 0);
+	return sock_addr_decide(ctx, &dst, 1);
 }
 
 SEC("cgroup/sendmsg6")
@@ -129,14 +158,17 @@ int sov_sendmsg6(struct bpf_sock_addr *ctx)
 	dst.addr[1] = ctx->user_ip6[1];
 	dst.addr[2] = ctx->user_ip6[2];
 	dst.addr[3] = ctx->user_ip6[3];
-	return sock_addr_decide(ctx, &dst, 0);
+	return sock_addr_decide(ctx, &dst, 1);
 }
 
 /*
  * Late taint: a socket connected (and allowed) while its owner was
  * untainted. Once the owner is tainted, its packets to a zone the taint
  * does not allow are dropped here. The destination is read from the packet
- * so unconnected sockets are judged per datagram too.
+ * so unconnected sockets are judged per datagram too. No helper about the
+ * current task is used: this runs in whatever context sends the packet
+ * (and 6.1 offers none of them to cgroup_skb); the owner recorded at
+ * connect time speaks for the socket.
  */
 SEC("cgroup_skb/egress")
 int sov_skb_egress(struct __sk_buff *skb)
@@ -144,6 +176,7 @@ int sov_skb_egress(struct __sk_buff *skb)
 	struct sov_dst dst = { .hook = SOV_HOOK_SKB };
 	struct sov_sock_owner *o;
 	struct sov_config *cfg;
+	struct sov_event *e;
 	struct bpf_sock *sk;
 	struct sov_taint *t;
 	__u64 violated = 0;
@@ -186,7 +219,17 @@ int sov_skb_egress(struct __sk_buff *skb)
 	/* Report once per socket; drop every packet. */
 	if (!o->denied) {
 		o->denied = 1;
-		egress_emit(t, &dst, o->tgid, verdict, zone, violated);
+		count_verdict(verdict);
+		e = event_reserve(SOV_EV_EGRESS);
+		if (e) {
+			e->tgid = o->tgid;
+			e->pid = o->tgid;
+			e->uid = o->uid;
+			e->cgroup_id = o->cgroup_id;
+			__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+			egress_fill(e, t, &dst, verdict, zone, violated);
+			event_submit(e);
+		}
 	}
 	if (verdict != SOV_VERDICT_DENY)
 		return 1;

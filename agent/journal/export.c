@@ -364,7 +364,6 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		       char *err, size_t errlen)
 {
 	struct sov_verify_report vr;
-	struct sov_hasher h = { 0 };
 	struct walker w = { 0 };
 	struct mtree t = { 0 };
 	struct ckpt_note *ck = NULL, *nck;
@@ -391,9 +390,6 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	n = vr.checkpointed;
 	rep->tree_size = n;
 	rep->skipped_unauthenticated = vr.unauthenticated;
-	ret = hasher_init(&h);
-	if (ret)
-		goto cleanup;
 
 	/* Pass 1: leaf hashes, checkpoints, and the range by time. */
 	ret = walk_begin(&w, o->dir, err, errlen);
@@ -440,7 +436,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			}
 			leaves = nl;
 		}
-		hash_leaf(&h, f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
+		hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
 		{
 			int64_t ts;
 
@@ -474,7 +470,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		ret = errf(err, errlen, -EIO, "journal changed while exporting");
 		goto cleanup;
 	}
-	ret = mtree_build(&h, &t, leaves, n);
+	ret = mtree_build(&t, leaves, n);
 	if (ret)
 		goto cleanup;
 
@@ -514,7 +510,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			if (!((ck[i].size > a || ck[i].external) && ck[i].size < n && ck[i].size > last))
 				continue;
 			last = ck[i].size;
-			np = mtree_consistency(&h, &t, ck[i].size, n, proof);
+			np = mtree_consistency(&t, ck[i].size, n, proof);
 			ret = np < 0 ? np : out_frame(fd, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
 			if (!ret)
 				ret = out_frame(fd, FRAME_CONSISTENCY, pbuf,
@@ -534,7 +530,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		if (f.kind != FRAME_RECORD)
 			continue;
 		if (idx >= a) {
-			np = mtree_inclusion(&h, &t, idx, n, proof);
+			np = mtree_inclusion(&t, idx, n, proof);
 			ret = np < 0 ? np : out_frame(fd, FRAME_RECORD, f.payload, f.len);
 			if (!ret)
 				ret = out_frame(fd, FRAME_INCLUSION, pbuf,
@@ -574,6 +570,5 @@ cleanup:
 		free(ck[i].note);
 	free(ck);
 	free(leaves);
-	hasher_free(&h);
 	return ret;
 }

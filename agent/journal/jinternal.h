@@ -52,17 +52,11 @@ struct frame {
 enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f);
 const char *frame_status_str(enum frame_status s);
 
-/* merkle.c: RFC 6962 hashing. A hasher owns a reusable digest context. */
-struct sov_hasher {
-	EVP_MD_CTX *ctx;
-	EVP_MD *md;
-};
-int hasher_init(struct sov_hasher *h);
-void hasher_free(struct sov_hasher *h);
-void hash_leaf(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
-void hash_node(struct sov_hasher *h, const uint8_t l[SOV_HASH_LEN],
+/* merkle.c: RFC 6962 hashing. */
+void hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+void hash_node(const uint8_t l[SOV_HASH_LEN],
 	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
-void hash_plain(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+void hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
 
 /* Compact range over [0, size): the roots of the perfect subtrees of the
  * binary decomposition of size, largest (leftmost) first. */
@@ -73,8 +67,8 @@ struct compact {
 	uint8_t h[COMPACT_MAX][SOV_HASH_LEN];
 };
 void compact_reset(struct compact *c);
-void compact_append(struct sov_hasher *h, struct compact *c, const uint8_t leaf[SOV_HASH_LEN]);
-void compact_root(struct sov_hasher *h, const struct compact *c, uint8_t out[SOV_HASH_LEN]);
+void compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN]);
+void compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN]);
 
 /* Full tree over an array of leaf hashes, for proofs (export, tests). */
 struct mtree {
@@ -82,20 +76,20 @@ struct mtree {
 	int nlevels;
 	uint8_t **lvl;		/* lvl[k] holds n >> k perfect subtree hashes */
 };
-int mtree_build(struct sov_hasher *h, struct mtree *t, const uint8_t *leaves, uint64_t n);
+int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n);
 void mtree_free(struct mtree *t);
 /* Root of the first size leaves (size <= t->n). */
-void mtree_root(struct sov_hasher *h, const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
+void mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
 /* Proofs: write at most 64 hashes to out, return the count or -errno. */
-int mtree_inclusion(struct sov_hasher *h, const struct mtree *t, uint64_t index,
+int mtree_inclusion(const struct mtree *t, uint64_t index,
 		    uint64_t size, uint8_t out[][SOV_HASH_LEN]);
-int mtree_consistency(struct sov_hasher *h, const struct mtree *t, uint64_t size1,
+int mtree_consistency(const struct mtree *t, uint64_t size1,
 		      uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
 /* 0 when the proof holds, -EINVAL otherwise. */
-int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
+int merkle_verify_inclusion(uint64_t index, uint64_t size,
 			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
 			    int nproof, const uint8_t root[SOV_HASH_LEN]);
-int merkle_verify_consistency(struct sov_hasher *h, uint64_t size1, uint64_t size2,
+int merkle_verify_consistency(uint64_t size1, uint64_t size2,
 			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
 			      const uint8_t proof[][SOV_HASH_LEN], int nproof);
 

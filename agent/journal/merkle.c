@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* RFC 6962 Merkle tree hashing, compact ranges and proofs. The proof
  * algorithms follow RFC 6962 section 2.1.1/2.1.2 (generation) and RFC 9162
- * section 2.1.3.2/2.1.4.2 (verification). */
-/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP,
+ * section 2.1.3.2/2.1.4.2 (verification).
+ *
+ * SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP,
  * but EVP's per-digest provider dispatch costs ~60 ns, two thirds of a
  * 65-byte node hash with SHA-NI, on a path taken twice per record. Both run
  * the same SHA-256 code. */
@@ -12,25 +13,6 @@
 #include <string.h>
 #include <openssl/sha.h>
 #include "agent/journal/jinternal.h"
-
-int hasher_init(struct sov_hasher *h)
-{
-	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	h->ctx = EVP_MD_CTX_new();
-	if (!h->md || !h->ctx) {
-		hasher_free(h);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void hasher_free(struct sov_hasher *h)
-{
-	EVP_MD_CTX_free(h->ctx);
-	EVP_MD_free(h->md);
-	h->ctx = NULL;
-	h->md = NULL;
-}
 
 static void hash3(const void *a, size_t alen, const void *b, size_t blen, uint8_t *out)
 {
@@ -43,26 +25,23 @@ static void hash3(const void *a, size_t alen, const void *b, size_t blen, uint8_
 	SHA256_Final(out, &c);
 }
 
-void hash_plain(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+void hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
 {
-	(void)h;
 	hash3(data, len, NULL, 0, out);
 }
 
-void hash_leaf(struct sov_hasher *h, const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+void hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
 {
 	static const uint8_t zero = 0x00;
 
-	(void)h;
 	hash3(&zero, 1, data, len, out);
 }
 
-void hash_node(struct sov_hasher *h, const uint8_t l[SOV_HASH_LEN],
+void hash_node(const uint8_t l[SOV_HASH_LEN],
 	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
 {
 	uint8_t buf[1 + 2 * SOV_HASH_LEN];
 
-	(void)h;
 	buf[0] = 0x01;
 	memcpy(buf + 1, l, SOV_HASH_LEN);
 	memcpy(buf + 1 + SOV_HASH_LEN, r, SOV_HASH_LEN);
@@ -78,34 +57,34 @@ void compact_reset(struct compact *c)
 /* The entries are the perfect subtrees for the set bits of size, largest
  * first; adding a leaf merges equal-sized trailing subtrees, as many as
  * there are trailing one bits in the old size. */
-void compact_append(struct sov_hasher *h, struct compact *c, const uint8_t leaf[SOV_HASH_LEN])
+void compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN])
 {
 	uint64_t s = c->size;
 
 	memcpy(c->h[c->n++], leaf, SOV_HASH_LEN);
 	while (s & 1) {
-		hash_node(h, c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
+		hash_node(c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
 		c->n--;
 		s >>= 1;
 	}
 	c->size++;
 }
 
-void compact_root(struct sov_hasher *h, const struct compact *c, uint8_t out[SOV_HASH_LEN])
+void compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN])
 {
 	uint8_t acc[SOV_HASH_LEN];
 
 	if (c->n == 0) {
-		hash_plain(h, "", 0, out);
+		hash_plain("", 0, out);
 		return;
 	}
 	memcpy(acc, c->h[c->n - 1], SOV_HASH_LEN);
 	for (int i = c->n - 2; i >= 0; i--)
-		hash_node(h, c->h[i], acc, acc);
+		hash_node(c->h[i], acc, acc);
 	memcpy(out, acc, SOV_HASH_LEN);
 }
 
-int mtree_build(struct sov_hasher *h, struct mtree *t, const uint8_t *leaves, uint64_t n)
+int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 {
 	int k;
 
@@ -130,7 +109,7 @@ int mtree_build(struct sov_hasher *h, struct mtree *t, const uint8_t *leaves, ui
 			continue;
 		}
 		for (uint64_t i = 0; i < cnt; i++)
-			hash_node(h, t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
+			hash_node(t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
 				  t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
 				  t->lvl[l] + i * SOV_HASH_LEN);
 	}
@@ -157,14 +136,14 @@ static uint64_t split_point(uint64_t n)
 
 /* MTH(D[lo:hi]). In RFC 6962 recursion every left part is a perfect subtree
  * aligned on its size, so only the right edge needs recursion. */
-static void mth(struct sov_hasher *h, const struct mtree *t, uint64_t lo, uint64_t hi,
+static void mth(const struct mtree *t, uint64_t lo, uint64_t hi,
 		uint8_t out[SOV_HASH_LEN])
 {
 	uint64_t n = hi - lo, k;
 	uint8_t l[SOV_HASH_LEN], r[SOV_HASH_LEN];
 
 	if (n == 0) {
-		hash_plain(h, "", 0, out);
+		hash_plain("", 0, out);
 		return;
 	}
 	if ((n & (n - 1)) == 0 && (lo & (n - 1)) == 0) {
@@ -174,18 +153,18 @@ static void mth(struct sov_hasher *h, const struct mtree *t, uint64_t lo, uint64
 		return;
 	}
 	k = split_point(n);
-	mth(h, t, lo, lo + k, l);
-	mth(h, t, lo + k, hi, r);
-	hash_node(h, l, r, out);
+	mth(t, lo, lo + k, l);
+	mth(t, lo + k, hi, r);
+	hash_node(l, r, out);
 }
 
-void mtree_root(struct sov_hasher *h, const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
+void mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
 {
-	mth(h, t, 0, size, out);
+	mth(t, 0, size, out);
 }
 
 /* PATH(m, D[lo:hi]) of RFC 6962 2.1.1, appending bottom-up. */
-static int path(struct sov_hasher *h, const struct mtree *t, uint64_t m, uint64_t lo,
+static int path(const struct mtree *t, uint64_t m, uint64_t lo,
 		uint64_t hi, uint8_t out[][SOV_HASH_LEN], int n)
 {
 	uint64_t k;
@@ -194,25 +173,25 @@ static int path(struct sov_hasher *h, const struct mtree *t, uint64_t m, uint64_
 		return n;
 	k = split_point(hi - lo);
 	if (m < k) {
-		n = path(h, t, m, lo, lo + k, out, n);
-		mth(h, t, lo + k, hi, out[n]);
+		n = path(t, m, lo, lo + k, out, n);
+		mth(t, lo + k, hi, out[n]);
 	} else {
-		n = path(h, t, m - k, lo + k, hi, out, n);
-		mth(h, t, lo, lo + k, out[n]);
+		n = path(t, m - k, lo + k, hi, out, n);
+		mth(t, lo, lo + k, out[n]);
 	}
 	return n + 1;
 }
 
-int mtree_inclusion(struct sov_hasher *h, const struct mtree *t, uint64_t index,
+int mtree_inclusion(const struct mtree *t, uint64_t index,
 		    uint64_t size, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size > t->n || index >= size)
 		return -EINVAL;
-	return path(h, t, index, 0, size, out, 0);
+	return path(t, index, 0, size, out, 0);
 }
 
 /* SUBPROOF(m, D[lo:hi], b) of RFC 6962 2.1.2. */
-static int subproof(struct sov_hasher *h, const struct mtree *t, uint64_t m, uint64_t lo,
+static int subproof(const struct mtree *t, uint64_t m, uint64_t lo,
 		    uint64_t hi, int b, uint8_t out[][SOV_HASH_LEN], int n)
 {
 	uint64_t k;
@@ -220,31 +199,31 @@ static int subproof(struct sov_hasher *h, const struct mtree *t, uint64_t m, uin
 	if (m == hi - lo) {
 		if (b)
 			return n;
-		mth(h, t, lo, hi, out[n]);
+		mth(t, lo, hi, out[n]);
 		return n + 1;
 	}
 	k = split_point(hi - lo);
 	if (m <= k) {
-		n = subproof(h, t, m, lo, lo + k, b, out, n);
-		mth(h, t, lo + k, hi, out[n]);
+		n = subproof(t, m, lo, lo + k, b, out, n);
+		mth(t, lo + k, hi, out[n]);
 	} else {
-		n = subproof(h, t, m - k, lo + k, hi, 0, out, n);
-		mth(h, t, lo, lo + k, out[n]);
+		n = subproof(t, m - k, lo + k, hi, 0, out, n);
+		mth(t, lo, lo + k, out[n]);
 	}
 	return n + 1;
 }
 
-int mtree_consistency(struct sov_hasher *h, const struct mtree *t, uint64_t size1,
+int mtree_consistency(const struct mtree *t, uint64_t size1,
 		      uint64_t size2, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size2 > t->n || size1 > size2)
 		return -EINVAL;
 	if (size1 == 0 || size1 == size2)
 		return 0;
-	return subproof(h, t, size1, 0, size2, 1, out, 0);
+	return subproof(t, size1, 0, size2, 1, out, 0);
 }
 
-int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
+int merkle_verify_inclusion(uint64_t index, uint64_t size,
 			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
 			    int nproof, const uint8_t root[SOV_HASH_LEN])
 {
@@ -259,13 +238,13 @@ int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
 		if (sn == 0)
 			return -EINVAL;
 		if ((fn & 1) || fn == sn) {
-			hash_node(h, proof[i], r, r);
+			hash_node(proof[i], r, r);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
 		} else {
-			hash_node(h, r, proof[i], r);
+			hash_node(r, proof[i], r);
 		}
 		fn >>= 1;
 		sn >>= 1;
@@ -275,7 +254,7 @@ int merkle_verify_inclusion(struct sov_hasher *h, uint64_t index, uint64_t size,
 	return 0;
 }
 
-int merkle_verify_consistency(struct sov_hasher *h, uint64_t size1, uint64_t size2,
+int merkle_verify_consistency(uint64_t size1, uint64_t size2,
 			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
 			      const uint8_t proof[][SOV_HASH_LEN], int nproof)
 {
@@ -310,14 +289,14 @@ int merkle_verify_consistency(struct sov_hasher *h, uint64_t size1, uint64_t siz
 		if (sn == 0)
 			return -EINVAL;
 		if ((fn & 1) || fn == sn) {
-			hash_node(h, proof[i], fr, fr);
-			hash_node(h, proof[i], sr, sr);
+			hash_node(proof[i], fr, fr);
+			hash_node(proof[i], sr, sr);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
 		} else {
-			hash_node(h, sr, proof[i], sr);
+			hash_node(sr, proof[i], sr);
 		}
 		fn >>= 1;
 		sn >>= 1;

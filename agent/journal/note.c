@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include "agent/journal/jinternal.h"
 
 #define ALG_ED25519	0x01
@@ -88,16 +89,14 @@ int key_name_valid(const char *name)
 
 void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
 {
-	uint8_t md[SOV_HASH_LEN];
-	unsigned int mdlen;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	static const uint8_t sep[2] = { '\n', ALG_ED25519 };
+	uint8_t buf[SOV_KEYNAME_MAX + 2 + 32], md[SOV_HASH_LEN];
+	size_t n = strnlen(name, SOV_KEYNAME_MAX - 1);
 
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(c, name, strlen(name)) || !EVP_DigestUpdate(c, sep, 2) ||
-	    !EVP_DigestUpdate(c, pub, 32) || !EVP_DigestFinal_ex(c, md, &mdlen))
-		abort();
-	EVP_MD_CTX_free(c);
+	memcpy(buf, name, n);
+	buf[n] = '\n';
+	buf[n + 1] = ALG_ED25519;
+	memcpy(buf + n + 2, pub, 32);
+	SHA256(buf, n + 2 + 32, md);
 	memcpy(out, md, 4);
 }
 

@@ -25,7 +25,6 @@ struct ext_ckpt {
 
 struct vctx {
 	struct sov_verify_report *rep;
-	struct sov_hasher h;
 	struct sov_pubkey key;
 	int have_key;
 	struct ext_ckpt *ext;
@@ -276,7 +275,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 	{
 		uint8_t empty[SOV_HASH_LEN];
 
-		compact_root(&v->h, &tree, empty);
+		compact_root(&tree, empty);
 		stop = check_ext_at(v, 0, empty, "", -1);
 	}
 	for (int i = 0; i < nseg && !stop; i++) {
@@ -358,11 +357,11 @@ static int verify_dir(struct vctx *v, const char *dir)
 						   (unsigned long long)seq, (unsigned long long)tree.size);
 					break;
 				}
-				hash_leaf(&v->h, f.payload, f.len, leaf);
-				compact_append(&v->h, &tree, leaf);
+				hash_leaf(f.payload, f.len, leaf);
+				compact_append(&tree, leaf);
 				r->records++;
 				if (v->next) {
-					compact_root(&v->h, &tree, root);
+					compact_root(&tree, root);
 					stop = check_ext_at(v, tree.size, root, fn, off);
 					if (stop)
 						break;
@@ -387,7 +386,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 						   (unsigned long long)c.size, (unsigned long long)tree.size);
 					break;
 				}
-				compact_root(&v->h, &tree, root);
+				compact_root(&tree, root);
 				if (memcmp(root, c.root, SOV_HASH_LEN)) {
 					stop = bad(v, fn, off, last_ckpt,
 						   "records seq %llu..%llu do not hash to the root this checkpoint signed: one of them was modified",
@@ -519,7 +518,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		np = export_proof_parse(f.payload, f.len, &s1, &s2, proof, 64);
 		if (np < 0 || s1 != c.size || s2 != fin.size)
 			return bad(v, fn, off, -1, "consistency proof is malformed or for other sizes");
-		if (merkle_verify_consistency(&v->h, c.size, fin.size, c.root, fin.root, proof, np))
+		if (merkle_verify_consistency(c.size, fin.size, c.root, fin.root, proof, np))
 			return bad(v, fn, coff, -1,
 				   "checkpoint of tree size %llu is not consistent with the export's checkpoint (size %llu): the log forked or was rewritten",
 				   (unsigned long long)c.size, (unsigned long long)fin.size);
@@ -553,7 +552,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 			return bad(v, fn, off, seq,
 				   "record has seq %llu where seq %llu belongs: records were deleted, inserted, duplicated or reordered",
 				   (unsigned long long)seq, (unsigned long long)(m.first + nrec));
-		hash_leaf(&v->h, f.payload, f.len, leaf);
+		hash_leaf(f.payload, f.len, leaf);
 		off = f.next;
 		fs = frame_get(buf, len, off, &f);
 		if (fs != FRAME_OK || f.kind != FRAME_INCLUSION)
@@ -561,7 +560,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		np = export_proof_parse(f.payload, f.len, &idx, &sz, proof, 64);
 		if (np < 0 || idx != seq || sz != fin.size)
 			return bad(v, fn, off, seq, "inclusion proof is malformed or for another record");
-		if (merkle_verify_inclusion(&v->h, seq, fin.size, leaf, proof, np, fin.root))
+		if (merkle_verify_inclusion(seq, fin.size, leaf, proof, np, fin.root))
 			return bad(v, fn, roff, seq,
 				   "record seq %llu is not in the tree the checkpoint signed: it was modified",
 				   (unsigned long long)seq);
@@ -601,9 +600,6 @@ int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
 	memset(report, 0, sizeof(*report));
 	report->offset = -1;
 	report->seq = -1;
-	err = hasher_init(&v.h);
-	if (err)
-		return env_err(&v, err, "out of memory");
 	err = load_inputs(&v, o);
 	if (err)
 		goto cleanup;
@@ -622,8 +618,6 @@ int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
 			goto cleanup;
 		}
 		err = verify_export(&v, buf, len, base ? base + 1 : path);
-		if (err > 0)
-			err = 0;
 	}
 	if (err > 0)
 		err = 0;
@@ -632,6 +626,5 @@ cleanup:
 	if (v.have_key)
 		pubkey_free(&v.key);
 	free(v.ext);
-	hasher_free(&v.h);
 	return err;
 }

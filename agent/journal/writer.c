@@ -38,7 +38,6 @@ struct sov_journal {
 	void *log_ctx;
 
 	struct sov_signer key;
-	struct sov_hasher h;
 	struct compact tree;
 	struct rec_ctx rx;
 	char origin[256], host[128], boot[128];
@@ -146,7 +145,7 @@ static int do_checkpoint(struct sov_journal *j)
 		return -EIO;
 	snprintf(c.origin, sizeof(c.origin), "%s", j->origin);
 	c.size = j->tree.size;
-	compact_root(&j->h, &j->tree, c.root);
+	compact_root(&j->tree, c.root);
 	n = checkpoint_sign(&j->key, &c, note, sizeof(note));
 	if (n < 0)
 		return fail(j, "sign checkpoint", n);
@@ -235,7 +234,7 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 		int n;
 
 		snprintf(seal.origin, sizeof(seal.origin), "%.180s" SEAL_SUFFIX "%s", j->origin, zname);
-		hash_plain(&j->h, z, zlen, seal.root);
+		hash_plain(z, zlen, seal.root);
 		nz = realloc(z, zlen + CHECKPOINT_MAX);
 		if (!nz) {
 			err = -ENOMEM;
@@ -305,8 +304,8 @@ static int append_locked(struct sov_journal *j, const struct sov_record *r)
 		t[0] = crc; t[1] = crc >> 8; t[2] = crc >> 16; t[3] = crc >> 24;
 	}
 	j->buflen += FRAME_OVERHEAD + n;
-	hash_leaf(&j->h, f + FRAME_HDR, n, leaf);
-	compact_append(&j->h, &j->tree, leaf);
+	hash_leaf(f + FRAME_HDR, n, leaf);
+	compact_append(&j->tree, leaf);
 	j->st.appended++;
 	return 0;
 }
@@ -363,7 +362,6 @@ static void journal_free(struct sov_journal *j)
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 	signer_free(&j->key);
-	hasher_free(&j->h);
 	if (j->buf)
 		OPENSSL_cleanse(j->buf, j->buflen);
 	free(j->buf);
@@ -601,13 +599,13 @@ again:
 				err = -EUCLEAN;
 				goto cleanup;
 			}
-			hash_leaf(&j->h, f.payload, f.len, leaf);
-			compact_append(&j->h, &j->tree, leaf);
+			hash_leaf(f.payload, f.len, leaf);
+			compact_append(&j->tree, leaf);
 		} else if (f.kind == FRAME_CHECKPOINT) {
 			struct checkpoint c;
 			uint8_t root[SOV_HASH_LEN];
 
-			compact_root(&j->h, &j->tree, root);
+			compact_root(&j->tree, root);
 			if (checkpoint_open(&j->key.pub, (const char *)f.payload, f.len, &c, why, sizeof(why)) ||
 			    c.size != j->tree.size || memcmp(c.root, root, SOV_HASH_LEN)) {
 				jlog(j, SOV_JLOG_ERR, "failed to open journal: %s offset %zu: checkpoint does not match the records",
@@ -625,7 +623,7 @@ again:
 		if (have_pub && pub.size == j->tree.size) {
 			uint8_t root[SOV_HASH_LEN];
 
-			compact_root(&j->h, &j->tree, root);
+			compact_root(&j->tree, root);
 			if (memcmp(root, pub.root, SOV_HASH_LEN)) {
 				jlog(j, SOV_JLOG_ERR, "failed to open journal: records do not match the published checkpoint at size %llu",
 				     (unsigned long long)pub.size);
@@ -756,9 +754,6 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = hasher_init(&j->h);
-	if (err)
-		goto cleanup;
 
 	err = signer_load(&j->key, o->key_path, why, sizeof(why));
 	if (err) {

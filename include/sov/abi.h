@@ -47,6 +47,11 @@ struct sov_zone_val {
 };
 
 /*
+ * The zone tables are double-buffered so that a policy change is one write:
+ * sov_zone4_0/1, sov_zone6_0/1 and the two halves of zone_rules
+ * (index active * SOV_MAX_ZONES + zone) are filled while the other half is
+ * in force, then sov_config.active flips.
+ *
  * zone_rules is an ARRAY indexed by zone id. For the zone of a destination,
  * 'allowed' has bit c set iff class c allows that zone. The decision for a
  * tainted process is then one array lookup:  violated = taint & ~allowed.
@@ -63,7 +68,7 @@ struct sov_config {
 	__u32 generation;	/* policy generation, bumped on every apply */
 	__u64 policy_hash;	/* first 8 bytes of the policy SHA-256 */
 	__u32 n_scope;		/* LSM path: scope cgroups in scope_cgroups; 0 = whole host */
-	__u32 _pad;
+	__u32 active;		/* which half of the zone tables is in force (0/1) */
 };
 
 struct sov_inode_key {
@@ -89,6 +94,10 @@ struct sov_taint {
 struct sov_sock_owner {
 	__u32 tgid;
 	__u32 denied;		/* set once egress was refused (late taint) */
+	__u32 uid;		/* of the owner, for events from softirq context */
+	__u32 _pad;
+	__u64 cgroup_id;
+	char  comm[16];
 };
 
 /* sov_classes: ARRAY[SOV_MAX_CLASSES], the name of each class bit. Pinned
@@ -107,7 +116,8 @@ struct sov_class_name {
 #define SOV_CNT_TAINT		5
 #define SOV_CNT_DERIVE		6
 #define SOV_CNT_PKT_DROP	7	/* late-taint packets dropped */
-#define SOV_CNT_MAX		8
+#define SOV_CNT_MAP_FULL	8	/* a label or taint could not be stored */
+#define SOV_CNT_MAX		9
 
 struct sov_counters {
 	__u64 c[SOV_CNT_MAX];
@@ -147,7 +157,7 @@ struct sov_event {
 	__u16 dport;		/* host byte order */
 	__u16 hook;		/* SOV_HOOK_* */
 	__u32 fd;		/* taint/derive: fd in the process, or -1 */
-	__u32 _pad;
+	__s32 dirfd;		/* tracing: openat's dirfd for a relative path (-100 cwd) */
 	__u8  daddr[16];	/* IPv4 in the first 4 bytes */
 	char  comm[SOV_COMM_LEN];
 	char  path[SOV_PATH_MAX];	/* as seen at the hook; may be relative */
@@ -159,6 +169,8 @@ _Static_assert(sizeof(struct sov_config) == 40, "config");
 _Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
 _Static_assert(sizeof(struct sov_label) == 16, "label");
 _Static_assert(sizeof(struct sov_taint) == 32, "taint");
+_Static_assert(sizeof(struct sov_sock_owner) == 40, "sock owner");
+_Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
 _Static_assert(sizeof(struct sov_event) == 376, "event");
 _Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");
 _Static_assert(__builtin_offsetof(struct sov_event, path) == 120, "event path");

@@ -130,9 +130,10 @@ int cmd_status(const char *sock, int argc, char **argv)
 			printf("\n");
 		}
 	}
-	/* Succeeds only once sovd is enforcing its policy. */
+	/* Succeeds only once sovd is enforcing its policy, with a working
+	 * journal: "enforcing-journal-failed" is a state to act on. */
 	ret = json_object_object_get_ex(st, "state", &v) &&
-	      !strncmp(json_object_get_string(v), "enforcing", 9) ? SOVCTL_OK : SOVCTL_BAD;
+	      !strcmp(json_object_get_string(v), "enforcing") ? SOVCTL_OK : SOVCTL_BAD;
 	json_object_put(st);
 out:
 	free(reply);
