@@ -373,7 +373,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	char tmp[4200], man[2048];
 	struct export_manifest m = { 0 };
 	struct frame f;
-	int ret, fd = -1, ml;
+	int ret, fd = -1, ml, writing = 0, msg = 0;
 	ssize_t fin = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -474,12 +474,24 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 
+	/* Written beside the target and renamed over it: that would replace
+	 * a device node or a link, so only regular files are overwritten. */
+	{
+		struct stat sb;
+
+		if (!lstat(o->out, &sb) && !S_ISREG(sb.st_mode)) {
+			ret = errf(err, errlen, -EINVAL, "refusing to replace %s: not a regular file",
+				   o->out);
+			goto cleanup;
+		}
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", o->out);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		ret = errf(err, errlen, -errno, "failed to create %s: %s", tmp, strerror(errno));
 		goto cleanup;
 	}
+	writing = 1;
 	m.first = a;
 	m.count = b - a;
 	m.tree_size = n;
@@ -496,6 +508,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ml = export_manifest_format(&m, vr.origin, vr.key, man, sizeof(man));
 	if (ml < 0) {
 		ret = errf(err, errlen, ml, "manifest too large");
+		msg = 1;
 		goto cleanup;
 	}
 	ret = out_frame(fd, FRAME_MANIFEST, man, ml);
@@ -518,14 +531,20 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		}
 	}
 	if (ret)
-		goto write_err;
+		goto cleanup;
 
 	/* Pass 2: the records in range with their inclusion proofs. */
 	idx = 0;
 	ret = walk_begin(&w, o->dir, err, errlen);
-	while (!ret && idx < b && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+	msg = ret != 0;
+	while (!ret && idx < b) {
 		int np;
 
+		ret = walk_next(&w, &f, err, errlen);
+		if (ret <= 0) {
+			msg = ret < 0;
+			break;
+		}
 		ret = 0;
 		if (f.kind != FRAME_RECORD)
 			continue;
@@ -539,30 +558,29 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		idx++;
 	}
 	walk_end(&w);
-	if (ret < 0)
-		goto write_err;
-	ret = 0;
+	if (ret)
+		goto cleanup;
 	if (fsync(fd)) {
 		ret = -errno;
-		goto write_err;
+		goto cleanup;
 	}
-	close(fd);
+	ret = close(fd) ? -errno : 0;
 	fd = -1;
-	if (rename(tmp, o->out)) {
+	if (!ret && rename(tmp, o->out))
 		ret = -errno;
-		goto write_err;
-	}
+	if (ret)
+		goto cleanup;
+	writing = 0;
 	rep->first = a;
 	rep->count = b - a;
 	rep->checkpoints = m.checkpoints;
-	goto cleanup;
-write_err:
-	if (ret != -EBADMSG)
-		errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
-	unlink(tmp);
 cleanup:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
+	/* A partial export must not be mistaken for one. */
+	if (writing) {
+		if (!msg)
+			errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
 		unlink(tmp);
 	}
 	mtree_free(&t);
