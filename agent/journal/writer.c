@@ -48,7 +48,9 @@ struct sov_journal {
 	size_t buflen;
 
 	uint64_t ckpt_size;	/* tree size at the last checkpoint */
-	uint64_t ckpt_ms_at, append_ms_at;
+	uint64_t ckpt_ms_at, append_ms_at, pub_ms_at;
+	char note[CHECKPOINT_MAX];	/* the last checkpoint written */
+	int notelen, unpublished;
 	int failed;
 	struct sov_journal_stats st;
 };
@@ -135,7 +137,29 @@ static int put_frame(struct sov_journal *j, int kind, const void *p, uint32_t le
 	return 0;
 }
 
-static int do_checkpoint(struct sov_journal *j)
+/* Publishing costs an fdatasync of the segment, then an fsync, a rename and
+ * a directory fsync for the "checkpoint" file. Checkpoints due to record
+ * count (up to 100 a second at full rate) are therefore only signed and
+ * appended; the next publication, at most one checkpoint interval later,
+ * makes them durable with everything before them. Only durable checkpoints
+ * are published, so the file never names a tree the disk may not hold. */
+static int publish(struct sov_journal *j)
+{
+	int err = flush(j);
+
+	if (err)
+		return err;
+	if (fdatasync(j->segfd))
+		return fail(j, "fsync segment", -errno);
+	err = publish_file(j->dirfd, CHECKPOINT_FILE, j->note, j->notelen, 0644);
+	if (err)
+		return fail(j, "publish checkpoint", err);
+	j->pub_ms_at = now_ms();
+	j->unpublished = 0;
+	return 0;
+}
+
+static int do_checkpoint(struct sov_journal *j, int must_publish)
 {
 	struct checkpoint c = { 0 };
 	char note[CHECKPOINT_MAX];
@@ -150,25 +174,23 @@ static int do_checkpoint(struct sov_journal *j)
 	if (n < 0)
 		return fail(j, "sign checkpoint", n);
 	err = put_frame(j, FRAME_CHECKPOINT, note, n);
-	if (!err)
-		err = flush(j);
 	if (err)
 		return err;
-	if (fdatasync(j->segfd))
-		return fail(j, "fsync segment", -errno);
-	err = publish_file(j->dirfd, CHECKPOINT_FILE, note, n, 0644);
-	if (err)
-		return fail(j, "publish checkpoint", err);
+	memcpy(j->note, note, n);
+	j->notelen = n;
+	j->unpublished = 1;
 	j->ckpt_size = c.size;
 	j->ckpt_ms_at = now_ms();
 	j->st.checkpoints++;
 	j->st.checkpointed = c.size;
+	if (must_publish || j->ckpt_ms_at - j->pub_ms_at >= j->ckpt_ms)
+		return publish(j);
 	return 0;
 }
 
 int sov_journal_checkpoint(struct sov_journal *j)
 {
-	return do_checkpoint(j);
+	return do_checkpoint(j, 1);
 }
 
 static int seg_create(struct sov_journal *j, uint32_t no)
@@ -266,7 +288,7 @@ static int rotate(struct sov_journal *j)
 	uint32_t old = j->segno;
 	int err;
 
-	err = do_checkpoint(j);
+	err = do_checkpoint(j, 1);
 	if (!err)
 		err = seg_create(j, old + 1);
 	if (!err && j->compress)
@@ -320,7 +342,7 @@ int sov_journal_append(struct sov_journal *j, const struct sov_record *r)
 	if (j->seg_bytes + j->buflen >= j->seg_max)
 		return rotate(j);
 	if (j->tree.size - j->ckpt_size >= j->ckpt_records)
-		return do_checkpoint(j);
+		return do_checkpoint(j, 0);
 	return 0;
 }
 
@@ -340,10 +362,12 @@ int sov_journal_tick(struct sov_journal *j)
 		if (err)
 			return err;
 		j->append_ms_at = now;
-		return do_checkpoint(j);
+		return do_checkpoint(j, 1);
 	}
 	if (j->tree.size > j->ckpt_size && now - j->ckpt_ms_at >= j->ckpt_ms)
-		return do_checkpoint(j);
+		return do_checkpoint(j, 1);
+	if (j->unpublished && now - j->pub_ms_at >= j->ckpt_ms)
+		return publish(j);
 	return 0;
 }
 
@@ -377,7 +401,7 @@ int sov_journal_close(struct sov_journal *j)
 	if (j->failed) {
 		err = -EIO;
 	} else {
-		err = do_checkpoint(j);
+		err = do_checkpoint(j, 1);
 		if (!err && fsync(j->segfd))
 			err = fail(j, "fsync segment", -errno);
 	}
@@ -818,7 +842,7 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 			goto cleanup;
 	}
 	if (rc.fresh || rc.torn_bytes || rc.unsigned_records) {
-		err = do_checkpoint(j);
+		err = do_checkpoint(j, 1);
 		if (err)
 			goto cleanup;
 	}

@@ -3,7 +3,7 @@
  * Journal throughput on one core: append (records framed, hashed into the
  * Merkle tree, written in batches, checkpoints signed and fsynced every
  * second) and verification of the result.
- *   journal-bench DIR KEY [RECORDS]
+ *   journal-bench DIR KEY [RECORDS [CHECKPOINT_EVERY_RECORDS]]
  */
 #include <errno.h>
 #include <stdint.h>
@@ -53,6 +53,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: journal-bench DIR KEY [RECORDS]\n");
 		return 2;
 	}
+	if (argc > 4)
+		o.checkpoint_every_records = strtoul(argv[4], NULL, 0);
 	o.dir = argv[1];
 	o.key_path = argv[2];
 	err = sov_journal_open(&j, &o);

@@ -247,8 +247,11 @@ static void test_fail_closed(void)
 	lim.rlim_cur = 65536;
 	setrlimit(RLIMIT_FSIZE, &lim);
 	nerr = 0;
-	for (i = 0; i < 100000 && !err; i++)
+	for (i = 0; i < 100000 && !err; i++) {
 		err = append_n(j, 1, 0);
+		if (!err && i % 100 == 99)
+			err = sov_journal_checkpoint(j);
+	}
 	setrlimit(RLIMIT_FSIZE, &old);
 	ASSERT_EQ(err, -EIO, "append fails with -EIO once a write fails");
 	ASSERT_STRSTR(lastlog, "JOURNAL FAILED", "says so loudly");
