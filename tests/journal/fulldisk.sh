@@ -24,7 +24,7 @@ if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=512k tmpfs "$mnt" 2>/dev/nul
 	exit 0
 fi
 "$sovctl" keygen --out "$tmp/k" --name sovd.full >/dev/null
-opts=(--dir "$mnt/j" --key "$tmp/k.key" --host-id host-f --origin sovd.full/host-f --ckpt-records 500)
+opts=(--dir "$mnt/j" --key "$tmp/k.key" --host-id host-f --origin sovd.full/host-f --ckpt-ms 2 --tick-every 20 --sleep-us 20)
 "$jwriter" "${opts[@]}" --count 100000000 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] && ok "writer fails closed on a full disk (exit 1)" || notok "writer fails closed" "exit $rc" "$(cat "$tmp/err")"
 grep -q "JOURNAL FAILED" "$tmp/err" && ok "it says so loudly" || notok "it says so" "$(cat "$tmp/err")"
