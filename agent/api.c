@@ -110,7 +110,7 @@ static void status_json(struct sovd *d, struct jbuf *b)
 	for (int i = 0; i < SOV_CNT_MAX; i++)
 		jb_u64(b, cnames[i], c.c[i]);
 	jb_close(b);
-	jb_u64(b, "tainted_processes", sync_map_count(d->map_taint));
+	jb_u64(b, "tainted_processes", sync_gc_taint(d));
 	jb_u64(b, "labels", sync_map_count(d->map_labels));
 	jb_u64(b, "watchers", d->n_watchers);
 	jb_str(b, "journal", d->journal ? (d->journal_failed ? "failed" : "ok") : "off");

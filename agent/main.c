@@ -192,7 +192,7 @@ static int event_loop(struct sovd *d, int sfd)
 {
 	struct epoll_event ev, evs[16];
 	int ep, rb_fd, err = 0;
-	int64_t last_tick = 0;
+	int64_t last_tick = 0, last_gc = 0;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
@@ -251,6 +251,10 @@ static int event_loop(struct sovd *d, int sfd)
 			last_tick = mono_ms();
 			events_check_loss(d);
 			journal_glue_tick(d);
+		}
+		if (mono_ms() - last_gc >= 10000) {
+			last_gc = mono_ms();
+			sync_gc_taint(d);
 		}
 	}
 	ring_buffer__consume(d->rb);

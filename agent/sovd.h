@@ -125,6 +125,7 @@ int sync_write_labels(struct sovd *d);
 int sync_scan_proc(struct sovd *d);
 int sync_remap_classes(struct sovd *d, const struct sov_policy_image *img);
 size_t sync_map_count(int map_fd);
+size_t sync_gc_taint(struct sovd *d);
 
 /* events.c */
 int events_init(struct sovd *d);

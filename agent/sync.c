@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -544,4 +545,38 @@ int sync_remap_classes(struct sovd *d, const struct sov_policy_image *img)
 			return -errno;
 	}
 	return 0;
+}
+
+/*
+ * Exited processes keep their taint entry for SOV_TAINT_LINGER_S (their
+ * sockets may still send queued data); afterwards it is removed here.
+ * Returns the number of live tainted processes.
+ */
+size_t sync_gc_taint(struct sovd *d)
+{
+	struct timespec ts;
+	__u32 cur, next, *prev = NULL;
+	__u32 stale[256];
+	size_t live = 0, nstale = 0;
+	uint64_t now;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	while (bpf_map_get_next_key(d->map_taint, prev, &next) == 0) {
+		struct sov_taint t;
+
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(d->map_taint, &cur, &t))
+			continue;
+		if (!t.exited_ns)
+			live++;
+		else if (now > t.exited_ns &&
+			 now - t.exited_ns > SOV_TAINT_LINGER_S * 1000000000ull &&
+			 nstale < sizeof(stale) / sizeof(stale[0]))
+			stale[nstale++] = cur;
+	}
+	for (size_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(d->map_taint, &stale[i]);
+	return live;
 }

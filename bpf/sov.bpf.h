@@ -493,28 +493,37 @@ int BPF_PROG(sov_fork, struct task_struct *parent, struct task_struct *child)
 	if (BPF_CORE_READ(child, pid) != ctgid)
 		return 0;
 	t = bpf_map_lookup_elem(&sov_taint, &ptgid);
-	if (!t)
+	if (!t) {
+		/* The tgid may be reused: an exited process's lingering
+		 * entry must not taint the new one. */
+		bpf_map_delete_elem(&sov_taint, &ctgid);
 		return 0;
+	}
 	nt = *t;
+	nt.exited_ns = 0;
 	if (bpf_map_update_elem(&sov_taint, &ctgid, &nt, BPF_ANY))
 		count(SOV_CNT_MAP_FULL);
 	return 0;
 }
 
 /*
- * exit: the taint goes with the last thread of the group. do_exit()
- * decrements signal->live before it fires this tracepoint, so live == 0
- * here exactly once per thread group.
+ * exit of the last thread of the group (do_exit() decrements signal->live
+ * before it fires this tracepoint, so live == 0 here exactly once per
+ * thread group). The entry is marked, not deleted: the process's sockets
+ * may still send queued data (see struct sov_taint).
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sov_exit, struct task_struct *p)
 {
+	struct sov_taint *t;
 	__u32 tgid;
 
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
-	bpf_map_delete_elem(&sov_taint, &tgid);
+	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	if (t)
+		t->exited_ns = bpf_ktime_get_boot_ns();
 	return 0;
 }
 

@@ -193,8 +193,14 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (!o)
 		return 1;
 	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
-	if (!t)
+	if (!t) {
+		/* A refused socket stays refused, whatever became of its owner. */
+		if (o->denied == SOV_SOCK_DENIED) {
+			count(SOV_CNT_PKT_DROP);
+			return 0;
+		}
 		return 1;
+	}
 	cfg = sov_cfg();
 	if (!cfg)
 		return 1;
@@ -218,7 +224,7 @@ int sov_skb_egress(struct __sk_buff *skb)
 		return 1;
 	/* Report once per socket; drop every packet. */
 	if (!o->denied) {
-		o->denied = 1;
+		o->denied = verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
 		count_verdict(verdict);
 		e = event_reserve(SOV_EV_EGRESS);
 		if (e) {

@@ -82,18 +82,27 @@ struct sov_label {
 	__u32 _pad;
 };
 
-/* taint: HASH keyed by tgid. Never shrinks for the life of the process. */
+/*
+ * taint: HASH keyed by tgid. Never shrinks for the life of the process.
+ * When the process exits the entry stays, marked with exited_ns, so that
+ * data its sockets still hold (TCP retransmissions after exit) is judged by
+ * the taint it had; the fork hook drops a stale entry when its tgid is
+ * reused, and sovd removes exited entries after SOV_TAINT_LINGER_S.
+ */
 struct sov_taint {
 	__u64 classes;
 	__u64 dev;		/* inode that first tainted the process */
 	__u64 ino;
 	__u64 since_ns;		/* bpf_ktime_get_boot_ns() of first taint */
+	__u64 exited_ns;	/* 0 while the process lives */
 };
+
+#define SOV_TAINT_LINGER_S	1200	/* > TCP's retransmission give-up time */
 
 /* Socket ownership (SK_STORAGE): who connected or first sent on it. */
 struct sov_sock_owner {
 	__u32 tgid;
-	__u32 denied;		/* set once egress was refused (late taint) */
+	__u32 denied;		/* SOV_SOCK_*: reported once; DENIED sticks */
 	__u32 uid;		/* of the owner, for events from softirq context */
 	__u32 _pad;
 	__u64 cgroup_id;
@@ -105,6 +114,9 @@ struct sov_sock_owner {
 struct sov_class_name {
 	char name[SOV_NAME_MAX];
 };
+
+#define SOV_SOCK_REPORTED	1	/* an audit verdict was reported */
+#define SOV_SOCK_DENIED		2	/* refused: every later packet is dropped */
 
 /* Per-CPU counters: one PERCPU_ARRAY entry of struct sov_counters, so a
  * hook pays one lookup whatever it counts. */
@@ -168,7 +180,7 @@ _Static_assert(sizeof(struct sov_lpm6_key) == 20, "lpm6 key");
 _Static_assert(sizeof(struct sov_config) == 40, "config");
 _Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
 _Static_assert(sizeof(struct sov_label) == 16, "label");
-_Static_assert(sizeof(struct sov_taint) == 32, "taint");
+_Static_assert(sizeof(struct sov_taint) == 40, "taint");
 _Static_assert(sizeof(struct sov_sock_owner) == 40, "sock owner");
 _Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
 _Static_assert(sizeof(struct sov_event) == 376, "event");
