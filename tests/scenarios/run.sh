@@ -215,6 +215,16 @@ else
 	JOURNAL_SKIP="sovctl keygen failed (see above)"
 fi
 
+# A process that holds a labelled file open before sovd starts: sovd's
+# /proc scan must taint it at start. It waits for a go file, then execs
+# sovtest (same pid) to connect to the US.
+HOLDER_OUT=$SOV_TMP/act/holder.out
+mkdir -p "$SOV_TMP/act"
+# shellcheck disable=SC2016
+$ACT_WRAP sh -c 'exec 3< "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; exec "$3" pid "connect:$4"' \
+	holder "$PII/customers.csv" "$SOV_TMP/go-holder" "$SOVTEST" "$US4" > "$HOLDER_OUT" 2>&1 &
+HOLDER=$!
+
 # ================================================================ sovd #1
 PIN1=$BPFFS/sovt-$$-main
 # shellcheck disable=SC2086 # JOURNAL_ARGS is a word list without spaces in words
@@ -241,6 +251,15 @@ else
 	fail "sovctl status succeeds once sovd is enforcing"
 	diag_file "$SOV_TMP/status.out"
 fi
+
+# ---- a process that held a labelled file before sovd started
+: > "$SOV_TMP/go-holder"
+wait "$HOLDER"
+A_OUT=$HOLDER_OUT
+A_PID=$HOLDER
+expect_ev "start-up scan: a process holding a labelled file open is tainted" taint "$HOLDER" \
+	'"classes":["pii-eu"]' "\"path\":\"$PII/customers.csv\""
+expect_out "start-up scan: that process is refused US" "connect $US4 EPERM"
 
 # ---- untainted and tainted processes, TCP over IPv4
 act untainted connect:$US4
