@@ -49,24 +49,29 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 
 	if (ret < 0)
 		return 0;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	/* Every syscall of the host passes here: a direct (BTF) load and a
+	 * few compares decide for all but the open calls. */
+	nr = regs->orig_ax & ~X32_SYSCALL_BIT;
+	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
+	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
+	    nr != NR32_openat && nr != NR32_open_by_handle_at)
+		return 0;
 	task = bpf_get_current_task_btf();
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
+	if (task->thread_info.status & TS_COMPAT) {
 		if (nr == NR32_open || nr == NR32_creat) {
-			upath = (const char *)(unsigned long)(__u32)BPF_CORE_READ(regs, bx);
+			upath = (const char *)(unsigned long)(__u32)regs->bx;
 		} else if (nr == NR32_openat || nr == NR32_openat2) {
-			dirfd = (int)BPF_CORE_READ(regs, bx);
-			upath = (const char *)(unsigned long)(__u32)BPF_CORE_READ(regs, cx);
+			dirfd = (int)regs->bx;
+			upath = (const char *)(unsigned long)(__u32)regs->cx;
 		} else if (nr != NR32_open_by_handle_at) {
 			return 0;
 		}
 	} else {
-		nr &= ~X32_SYSCALL_BIT;
 		if (nr == NR_open || nr == NR_creat) {
-			upath = (const char *)BPF_CORE_READ(regs, di);
+			upath = (const char *)regs->di;
 		} else if (nr == NR_openat || nr == NR_openat2) {
-			dirfd = (int)BPF_CORE_READ(regs, di);
-			upath = (const char *)BPF_CORE_READ(regs, si);
+			dirfd = (int)regs->di;
+			upath = (const char *)regs->si;
 		} else if (nr != NR_open_by_handle_at) {
 			return 0;
 		}

@@ -311,6 +311,15 @@ act exec "read:$F" exec:self pid connect:$US4
 expect_out "exec: a tainted process that execs is still refused US" "connect $US4 EPERM"
 expect_ev "exec: deny event after exec" egress "$A_PID" '"verdict":"deny"' '"zone":"us"'
 
+# ---- an open through the ia32 entry (int $0x80) taints too
+SOVTEST_SAVED=$SOVTEST
+[ -x "$SOVTEST.static" ] && SOVTEST=$SOVTEST.static
+act ia32 "read-ia32:$F" connect:$US4
+SOVTEST=$SOVTEST_SAVED
+expect_out "ia32: an int \$0x80 open of the pii file succeeds" "read-ia32 $F ok"
+expect_ev "ia32: it taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
+expect_out "ia32: and the process is refused US" "connect $US4 EPERM"
+
 # ---- IPv6 and IPv4-mapped IPv6
 act mapped "read:$F" "connect:[::ffff:10.10.0.2]:8080" "connect:[::ffff:10.20.0.2]:8080"
 expect_out "v4-mapped: tainted connect to ::ffff:EU is allowed" "connect [::ffff:10.10.0.2]:8080 ok"

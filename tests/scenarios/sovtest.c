@@ -15,6 +15,9 @@
  * Actions (IPv6 addresses in brackets: [fd00:20::2]:8080):
  *   pid                      print "pid N"
  *   read:PATH                open O_RDONLY, read to EOF, close
+ *   read-ia32:PATH           the same open through the ia32 entry (int $0x80,
+ *                            x86-64 only; needs a non-PIE binary such as
+ *                            sovtest.static, else ENOTSUP)
  *   open-rw:PATH             open O_RDWR, close
  *   write:PATH[:TEXT]        open O_WRONLY|O_CREAT|O_TRUNC, write TEXT, close
  *   stat:PATH                print "stat PATH ino=N"
@@ -70,6 +73,39 @@ static void result(const char *action, const char *target, int err)
 {
 	printf("%s %s %s\n", action, target, err ? errname(err) : "ok");
 	fflush(stdout);
+}
+
+/*
+ * open(2) through the 32-bit entry: the tracing path must recognise the
+ * ia32 syscall table (a 64-bit process may use int $0x80 too). The path
+ * must sit below 4 GiB, hence a static buffer in a non-PIE binary.
+ */
+static char ia32_path[4096];
+
+static void do_read_ia32(const char *path)
+{
+#if defined(__x86_64__)
+	char buf[4096];
+	long fd;
+
+	snprintf(ia32_path, sizeof(ia32_path), "%s", path);
+	if ((unsigned long)ia32_path > 0xffffffffUL) {
+		result("read-ia32", path, ENOTSUP);
+		return;
+	}
+	__asm__ volatile("int $0x80" : "=a"(fd) : "a"(5L), "b"(ia32_path), "c"(0L), "d"(0L)
+			 : "memory");
+	if (fd < 0) {
+		result("read-ia32", path, (int)-fd);
+		return;
+	}
+	while (read((int)fd, buf, sizeof(buf)) > 0)
+		;
+	close((int)fd);
+	result("read-ia32", path, 0);
+#else
+	result("read-ia32", path, ENOTSUP);
+#endif
 }
 
 static int die_usage(const char *what)
@@ -443,6 +479,8 @@ static int run_actions(int argc, char **argv)
 			fflush(stdout);
 		} else if (!strncmp(a, "read:", 5)) {
 			do_read(arg);
+		} else if (!strncmp(a, "read-ia32:", 10)) {
+			do_read_ia32(arg);
 		} else if (!strncmp(a, "open-rw:", 8)) {
 			do_open_rw(arg);
 		} else if (!strncmp(a, "write:", 6)) {
