@@ -48,6 +48,7 @@ struct sov_journal {
 	size_t buflen;
 
 	uint64_t ckpt_size;	/* tree size at the last checkpoint */
+	uint64_t pub_size;	/* tree size at the last published checkpoint */
 	uint64_t ckpt_ms_at, append_ms_at, pub_ms_at;
 	char note[CHECKPOINT_MAX];	/* the last checkpoint written */
 	int notelen, unpublished;
@@ -100,8 +101,8 @@ static int fail(struct sov_journal *j, const char *what, int err)
 	j->st.failed = 1;
 	jlog(j, SOV_JLOG_ERR,
 	     "JOURNAL FAILED: failed to %s in %s: %s; no further events are accepted "
-	     "(fail closed); records up to tree size %llu remain verifiable",
-	     what, j->dir, strerror(-err), (unsigned long long)j->ckpt_size);
+	     "(fail closed); the last published checkpoint covers %llu records",
+	     what, j->dir, strerror(-err), (unsigned long long)j->pub_size);
 	return -EIO;
 }
 
@@ -155,6 +156,7 @@ static int publish(struct sov_journal *j)
 	if (err)
 		return fail(j, "publish checkpoint", err);
 	j->pub_ms_at = now_ms();
+	j->pub_size = j->ckpt_size;
 	j->unpublished = 0;
 	return 0;
 }
@@ -278,8 +280,11 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 cleanup:
 	free(z);
 	free(raw);
+	/* The uncompressed segment stays valid, so this costs disk space, not
+	 * evidence: keep journaling. */
 	if (err)
-		return fail(j, "compress sealed segment", err);
+		jlog(j, SOV_JLOG_WARN, "failed to compress sealed segment %s: %s; keeping it uncompressed",
+		     name, strerror(-err));
 	return 0;
 }
 
@@ -558,6 +563,7 @@ static int recover(struct sov_journal *j, struct recovery *rc)
 	have_pub = load_published(j, &pub);
 	if (have_pub < 0)
 		return have_pub;
+	j->pub_size = pub.size;
 	err = dir_list(j->dir, &segs, &nseg, why, sizeof(why));
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: %s", why);
