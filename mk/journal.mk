@@ -58,3 +58,32 @@ bench-journal: $(BUILD)/journal-bench $(BUILD)/sovctl
 	$(Q)tools/bench/journal-bench.sh $(BUILD)
 
 BENCH_TARGETS	+= bench-journal
+
+# libFuzzer target for the export verifier (untrusted input).
+#   make fuzz-journal FUZZ_TIME=600
+JOURNAL_FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+		      -fno-sanitize-recover=undefined
+JOURNAL_FUZZ_OBJS := $(JOURNAL_SRCS:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/tests/journal/fuzz_verify.o
+
+$(JOURNAL_FUZZ_OBJS): $(BUILD)/fuzz/%.o: %.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(JOURNAL_FUZZ_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/journal_fuzz: $(JOURNAL_FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(JOURNAL_FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz-journal
+fuzz: $(BUILD)/fuzz/journal_fuzz
+
+fuzz-journal: $(BUILD)/fuzz/journal_fuzz $(BUILD)/tests/journal/jwriter $(BUILD)/sovctl
+	$(Q)rm -rf $(BUILD)/fuzz/seed-journal && mkdir -p $(BUILD)/fuzz/corpus-journal $(BUILD)/fuzz/seed-journal
+	$(Q)$(BUILD)/sovctl keygen --out $(BUILD)/fuzz/seed-journal/k --name fuzz >/dev/null
+	$(Q)$(BUILD)/tests/journal/jwriter --dir $(BUILD)/fuzz/seed-journal/j \
+		--key $(BUILD)/fuzz/seed-journal/k.key --count 5 --ckpt-records 2 --detail x
+	$(Q)$(BUILD)/sovctl journal export --journal $(BUILD)/fuzz/seed-journal/j \
+		--out $(BUILD)/fuzz/seed-journal/export.sovj >/dev/null
+	$(Q)rm -rf $(BUILD)/fuzz/seed-journal/j $(BUILD)/fuzz/seed-journal/k.*
+	$(Q)$(BUILD)/fuzz/journal_fuzz -jobs=1 -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+		$(BUILD)/fuzz/corpus-journal $(BUILD)/fuzz/seed-journal
