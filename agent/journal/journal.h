@@ -139,7 +139,8 @@ void sov_journal_stats(const struct sov_journal *j, struct sov_journal_stats *st
 /* ---- keys ---- */
 
 /* Writes PREFIX.key (0600, PRIVATE+KEY+name+hash+base64) and PREFIX.pub
- * (name+hash+base64). Refuses to overwrite existing files (-EEXIST). */
+ * (name+hash+base64). name NULL: "sovd.<hostname>". Refuses to overwrite
+ * existing files (-EEXIST). */
 int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t errlen);
 
 /* ---- reading, verification, export (sovctl, auditors) ---- */

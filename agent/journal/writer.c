@@ -861,10 +861,19 @@ cleanup:
 
 int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t errlen)
 {
-	char path[4096], text[512];
+	char path[4096], text[512], host[64] = "localhost", defname[80];
 	struct sov_signer s;
 	int fd, n, ret;
 
+	if (!name) {
+		/* Key names may not hold spaces or '+'; hostnames rarely do. */
+		gethostname(host, sizeof(host) - 1);
+		for (char *p = host; *p; p++)
+			if (*p <= ' ' || *p == '+' || *p == 0x7f)
+				*p = '-';
+		snprintf(defname, sizeof(defname), "sovd.%s", host);
+		name = defname;
+	}
 	ret = signer_generate(&s, name);
 	if (ret) {
 		snprintf(err, errlen, "failed to generate key: %s", ret == -EINVAL ?

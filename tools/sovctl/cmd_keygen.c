@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sovctl keygen --out PREFIX [--name NAME]: the journal's Ed25519 key pair. */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include "agent/journal/journal.h"
 #include "tools/sovctl/sovctl.h"
 
@@ -19,7 +16,7 @@ static void usage(FILE *o)
 int cmd_keygen(int argc, char **argv)
 {
 	const char *prefix = NULL, *name = NULL;
-	char host[128] = "localhost", defname[160], err[512];
+	char err[512];
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
@@ -40,19 +37,11 @@ int cmd_keygen(int argc, char **argv)
 		usage(stderr);
 		return SOVCTL_USAGE;
 	}
-	if (!name) {
-		gethostname(host, sizeof(host) - 1);
-		for (char *p = host; *p; p++)
-			if (*p <= ' ' || *p == '+' || *p == 0x7f)
-				*p = '-';
-		snprintf(defname, sizeof(defname), "sovd.%s", host);
-		name = defname;
-	}
 	ret = sov_journal_keygen(prefix, name, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "sovctl keygen: %s\n", err);
 		return SOVCTL_USAGE;
 	}
-	printf("wrote %s.key (private, 0600) and %s.pub (key name %s)\n", prefix, prefix, name);
+	printf("wrote %s.key (private, 0600) and %s.pub\n", prefix, prefix);
 	return SOVCTL_OK;
 }

@@ -40,6 +40,14 @@ static void test_keys(void)
 		  "keygen refuses to overwrite");
 	ASSERT_EQ(sov_journal_keygen("/nonexistent/dir/k", "bad name", err, sizeof(err)), -EINVAL,
 		  "keygen refuses a key name with a space");
+	snprintf(path, sizeof(path), "%s/default", tmpdir);
+	if (ASSERT_OK(sov_journal_keygen(path, NULL, err, sizeof(err)), "keygen with the default name")) {
+		strcat(path, ".pub");
+		if (ASSERT_OK(pubkey_load(&k, path, err, sizeof(err)), "load it")) {
+			ASSERT_TRUE(!strncmp(k.name, "sovd.", 5), "default name is sovd.<hostname>");
+			pubkey_free(&k);
+		}
+	}
 	snprintf(path, sizeof(path), "%s.key", prefix);
 	{
 		struct stat st;
