@@ -754,6 +754,22 @@ static int setup_pubkey(struct sov_journal *j)
 	return 0;
 }
 
+/* The default directory, /var/lib/sovd/journal, may be the first thing
+ * under /var/lib/sovd on a new host. */
+static int mkdir_parents(const char *dir)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return 0;
+}
+
 int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 {
 	struct sov_journal *j;
@@ -805,7 +821,7 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 		goto cleanup;
 	}
 
-	if (mkdir(j->dir, 0700) && errno != EEXIST) {
+	if (mkdir_parents(j->dir) || (mkdir(j->dir, 0700) && errno != EEXIST)) {
 		err = -errno;
 		jlog(j, SOV_JLOG_ERR, "failed to create journal directory %s: %s", j->dir, strerror(errno));
 		goto cleanup;
