@@ -111,6 +111,29 @@ expect_invalid "checkpoint signed by another key" "$tmp/w" "another key|signatur
 expect_invalid "journal signed by another key" "$tmp/other-key" "not the key given"
 fresh; cp "$tmp/b.pub" "$tmp/w/pubkey"
 expect_invalid "public key file replaced" "$tmp/w" "not the key given"
+out=$("$sovctl" journal verify "$tmp/w" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "another key" <<<"$out"; then
+	ok "public key file replaced, no --pubkey: checkpoints in the segments fail under it"
+else
+	notok "public key file replaced, no --pubkey" "exit $rc" "$out"
+fi
+# A record appended after the final checkpoint is not authenticated; it is
+# reported as such (what an attacker can append without the key).
+fresh; last=$(ls "$tmp/w" | grep '^seg-' | tail -1)
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[2])
+from jframes import frame
+p = sys.argv[1]
+rec = b"{\"seq\":1000,\"type\":\"agent\",\"time\":\"2026-01-01T00:00:01.000000000Z\",\"boot_ns\":1,\"host\":\"host-a\",\"boot\":\"x\",\"detail\":\"forged\"}"
+open(p, "ab").write(frame("R", rec))
+' "$tmp/w/$last" "$top/tests/journal"
+out=$("$sovctl" journal verify "$tmp/w" --pubkey "$tmp/a.pub" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "NOT AUTHENTICATED: 1 record(s) after the last checkpoint (seq 1000..1000)" <<<"$out"; then
+	ok "a record appended after the last checkpoint is reported as not authenticated"
+else
+	notok "appended record reported" "exit $rc" "$out"
+fi
 
 # Tail truncated and re-signed with the current key: consistent on its own,
 # caught by a checkpoint kept elsewhere.
