@@ -11,9 +11,9 @@ static void usage(FILE *o)
 "       sovctl [--socket PATH] policy apply FILE\n"
 "       sovctl policy check FILE...\n"
 "       sovctl policy compile FILE [-o text|json]\n"
-"       sovctl keygen --out PREFIX\n"
+"       sovctl keygen --out PREFIX [--name NAME]\n"
 "       sovctl journal verify PATH [--pubkey FILE] [--checkpoint FILE...]\n"
-"       sovctl journal export --journal DIR --out FILE [--since TIME] [--until TIME]\n"
+"       sovctl journal export --journal DIR --out FILE [--since TIME] [--until TIME] [--checkpoint FILE...]\n"
 "       sovctl journal show PATH [-o text|json]\n"
 "       sovctl zone lookup --policy FILE ADDR...\n");
 }
