@@ -151,7 +151,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		return 0;
 	/* Report once per socket; refuse every send. */
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && !o->denied) {
+	if (o && o->denied < (verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED)) {
 		o->denied = verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
 		o->tgid = tgid;
 		egress_emit(t, &dst, verdict, zone, violated);

@@ -89,30 +89,33 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 
 /* Remember who owns the socket, for cgroup_skb/egress after a late taint:
  * the packet may leave in softirq context, where "current" is anyone. */
-static __always_inline void sock_owner_set(struct bpf_sock *sk, __u32 tgid)
+static __always_inline struct sov_sock_owner *sock_owner_set(struct bpf_sock *sk, __u32 tgid)
 {
 	struct sov_sock_owner *o;
 
 	if (!sk)
-		return;
+		return NULL;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o || o->tgid == tgid)
-		return;
+		return o;
 	o->tgid = tgid;
 	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	return o;
 }
 
 static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
 					    struct sov_dst *dst, int own)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_sock_owner *o = NULL;
 	struct sov_config *cfg;
 	struct sov_taint *t;
+	int verdict;
 
 	if (own)
-		sock_owner_set(ctx->sk, tgid);
+		o = sock_owner_set(ctx->sk, tgid);
 	t = bpf_map_lookup_elem(&sov_taint, &tgid);
 	if (!t)
 		return 1;
@@ -121,7 +124,11 @@ static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
 		return 1;
 	dst->proto = ctx->protocol;
 	dst->dport = bpf_ntohs((__u16)ctx->user_port);
-	return egress_decide(t, cfg, dst) == SOV_VERDICT_DENY ? 0 : 1;
+	verdict = egress_decide(t, cfg, dst);
+	/* An audit was just reported: cgroup_skb need not report it again. */
+	if (o && verdict == SOV_VERDICT_AUDIT && !o->denied)
+		o->denied = SOV_SOCK_REPORTED;
+	return verdict == SOV_VERDICT_DENY ? 0 : 1;
 }
 
 SEC("cgroup/connect4")
@@ -228,7 +235,8 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
 	/* Report once per socket; drop every packet. */
-	if (!o->denied) {
+	/* An audit is reported once; a later deny (the taint grew) again. */
+	if (o->denied < (verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED)) {
 		o->denied = verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
 		count_verdict(verdict);
 		e = event_reserve(SOV_EV_EGRESS);
