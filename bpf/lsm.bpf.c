@@ -22,6 +22,34 @@ int BPF_PROG(sov_file_open, struct file *file)
 	return 0;
 }
 
+/*
+ * An earlier BPF LSM program's refusal stands. It is returned as -EPERM, a
+ * constant: 6.12's verifier wants every return provably in [-4095, 0], and
+ * clang's 32-bit moves of the incoming value lose the range it knows.
+ */
+static __always_inline int prev_verdict(int ret)
+{
+	(void)ret;
+	return -EPERM;
+}
+
+/*
+ * -EPERM or 0, built so the verifier sees a constant on each path: clang
+ * turns "deny ? -EPERM : 0" into a negation, whose range 6.12's verifier
+ * does not track, and LSM returns must be provably in [-4095, 0].
+ */
+static __always_inline int lsm_ret(long deny)
+{
+	long r;
+
+	asm volatile("%[r] = 0\n\t"
+		     "if %[d] == 0 goto +1\n\t"
+		     "%[r] = -1"
+		     : [r] "=&r"(r)
+		     : [d] "r"(deny));
+	return (int)r;
+}
+
 /* The tracing path gets scope from where its cgroup programs are attached;
  * LSM hooks are global, so they check the scope cgroups themselves. */
 static __always_inline int in_scope(const struct sov_config *cfg)
@@ -69,7 +97,7 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	struct sov_taint *t;
 
 	if (ret)
-		return ret;
+		return prev_verdict(ret);
 	t = bpf_map_lookup_elem(&sov_taint, &tgid);
 	if (!t)
 		return 0;
@@ -79,9 +107,7 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	if (dst_from_sockaddr(address, &dst))
 		return 0;
 	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
-	if (egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY)
-		return -EPERM;
-	return 0;
+	return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
 }
 
 SEC("lsm/socket_sendmsg")
@@ -101,7 +127,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	int verdict;
 
 	if (ret)
-		return ret;
+		return prev_verdict(ret);
 	t = bpf_map_lookup_elem(&sov_taint, &tgid);
 	if (!t)
 		return 0;
@@ -132,7 +158,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		 * like the cgroup sendmsg hooks do. */
 		if (dst_from_sockaddr(name, &dst))
 			return 0;
-		return egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY ? -EPERM : 0;
+		return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
 	}
 
 	/* A connected socket: its peer was judged at connect time, maybe
@@ -156,5 +182,5 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		o->tgid = tgid;
 		egress_emit(t, &dst, verdict, zone, violated);
 	}
-	return verdict == SOV_VERDICT_DENY ? -EPERM : 0;
+	return lsm_ret(verdict == SOV_VERDICT_DENY);
 }

@@ -240,6 +240,8 @@ if [ -n "${SOV_EXPECT_MODE:-}" ]; then
 	else
 		fail "agent start event reports mode $SOV_EXPECT_MODE"
 		diag "got mode '$MODE' in: $(grep '"type":"agent"' "$EVENTS" | head -n1)"
+		diag "sovd's log (why it chose this mode):"
+		grep -v "^sovd: libbpf: [0-9]*: (" "$SOVD_LOG" | tail -n 60 | sed 's/^/#   /'
 	fi
 fi
 
