@@ -15,6 +15,8 @@
  * Actions (IPv6 addresses in brackets: [fd00:20::2]:8080):
  *   pid                      print "pid N"
  *   read:PATH                open O_RDONLY, read to EOF, close
+ *   read-uring:PATH          open through io_uring (IORING_OP_OPENAT), then
+ *                            read to EOF and close
  *   read-ia32:PATH           the same open through the ia32 entry (int $0x80,
  *                            x86-64 only; needs a non-PIE binary such as
  *                            sovtest.static, else ENOTSUP)
@@ -48,6 +50,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS	3000
@@ -73,6 +78,77 @@ static void result(const char *action, const char *target, int err)
 {
 	printf("%s %s %s\n", action, target, err ? errname(err) : "ok");
 	fflush(stdout);
+}
+
+/*
+ * An open submitted through io_uring: it never passes the open syscalls'
+ * exit, only the LSM file_open hook. Raw syscalls, no liburing.
+ */
+static void do_read_uring(const char *path)
+{
+	struct io_uring_params p;
+	struct io_uring_sqe *sqes, *sqe;
+	struct io_uring_cqe *cqe;
+	size_t sq_sz, cq_sz, sqe_sz;
+	unsigned tail, idx, head;
+	char *sq, *cq, buf[4096];
+	int ring, fd, err = 0;
+
+	memset(&p, 0, sizeof(p));
+	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0) {
+		result("read-uring", path, errno);
+		return;
+	}
+	sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sq_sz = cq_sz = sq_sz > cq_sz ? sq_sz : cq_sz;
+	sqe_sz = p.sq_entries * sizeof(struct io_uring_sqe);
+	sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		  IORING_OFF_SQ_RING);
+	cq = (p.features & IORING_FEAT_SINGLE_MMAP) ? sq :
+	     mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		  IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, sqe_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		    IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+		result("read-uring", path, errno);
+		close(ring);
+		return;
+	}
+	tail = *(unsigned *)(sq + p.sq_off.tail);
+	idx = tail & *(unsigned *)(sq + p.sq_off.ring_mask);
+	sqe = &sqes[idx];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_OPENAT;
+	sqe->fd = AT_FDCWD;
+	sqe->addr = (unsigned long)path;
+	sqe->open_flags = O_RDONLY;
+	((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+	__atomic_store_n((unsigned *)(sq + p.sq_off.tail), tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+		err = errno;
+		goto out;
+	}
+	head = __atomic_load_n((unsigned *)(cq + p.cq_off.head), __ATOMIC_ACQUIRE);
+	cqe = &((struct io_uring_cqe *)(cq + p.cq_off.cqes))[head & *(unsigned *)(cq + p.cq_off.ring_mask)];
+	fd = cqe->res;
+	__atomic_store_n((unsigned *)(cq + p.cq_off.head), head + 1, __ATOMIC_RELEASE);
+	if (fd < 0) {
+		err = -fd;
+		goto out;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+out:
+	munmap(sqes, sqe_sz);
+	if (cq != sq)
+		munmap(cq, cq_sz);
+	munmap(sq, sq_sz);
+	close(ring);
+	result("read-uring", path, err);
 }
 
 /*
@@ -479,6 +555,8 @@ static int run_actions(int argc, char **argv)
 			fflush(stdout);
 		} else if (!strncmp(a, "read:", 5)) {
 			do_read(arg);
+		} else if (!strncmp(a, "read-uring:", 11)) {
+			do_read_uring(arg);
 		} else if (!strncmp(a, "read-ia32:", 10)) {
 			do_read_ia32(arg);
 		} else if (!strncmp(a, "open-rw:", 8)) {
