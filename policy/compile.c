@@ -22,7 +22,6 @@
 
 /* Policy files larger than this are refused. */
 #define POLICY_FILE_MAX	(64u << 20)
-#define SHOW_MAX	64
 
 struct pctx {
 	const char *file;
@@ -34,33 +33,15 @@ struct pctx {
 	uint32_t policy_src;
 	int err;			/* first fatal error (-ENOMEM) */
 	int too_many_zones, too_many_classes;
-	char show[4][SHOW_MAX * 4 + 8];	/* escaped scalars for messages */
+	char show[4][YNODE_SHOW_BUF];	/* escaped scalars for messages */
 	int show_i;
 };
 
-/*
- * A scalar as it may appear inside a one-line message: control bytes are
- * escaped and long values cut, so a hostile value cannot forge lines.
- */
+/* A scalar fit for a one-line message (ynode_show), in a ring of buffers
+ * so one message can show several. */
 static const char *show(struct pctx *c, const struct ynode *n)
 {
-	char *b = c->show[c->show_i++ & 3], *o = b;
-	size_t i;
-
-	if (n->kind != YN_SCALAR)
-		return ynode_what(n);
-	for (i = 0; i < n->len && i < SHOW_MAX; i++) {
-		unsigned char ch = (unsigned char)n->str[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '\'')
-			o += sprintf(o, "\\x%02x", ch);
-		else
-			*o++ = (char)ch;
-	}
-	if (i < n->len)
-		o += sprintf(o, "...");
-	*o = '\0';
-	return b;
+	return ynode_show(n, c->show[c->show_i++ & 3]);
 }
 
 static void verr(struct pctx *c, enum sov_diag_level lvl, const struct ynode *n,

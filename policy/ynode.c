@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,4 +314,25 @@ cleanup:
 	ynode_free(top);
 	yaml_parser_delete(&p);
 	return err;
+}
+
+const char *ynode_show(const struct ynode *n, char *buf)
+{
+	char *o = buf;
+	size_t i;
+
+	if (n->kind != YN_SCALAR)
+		return ynode_what(n);
+	for (i = 0; i < n->len && i < YNODE_SHOW_MAX; i++) {
+		unsigned char ch = (unsigned char)n->str[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\'')
+			o += sprintf(o, "\\x%02x", ch);
+		else
+			*o++ = (char)ch;
+	}
+	if (i < n->len)
+		o += sprintf(o, "...");
+	*o = '\0';
+	return buf;
 }

@@ -36,6 +36,17 @@ void ynode_free(struct ynode *n);
 
 /* "a mapping", "a list", "a scalar" or "empty" (null) for messages. */
 const char *ynode_what(const struct ynode *n);
+
+/* Longest scalar prefix shown in a message, and the buffer it needs. */
+#define YNODE_SHOW_MAX	64
+#define YNODE_SHOW_BUF	(YNODE_SHOW_MAX * 4 + 8)
+/*
+ * A scalar as it may appear inside a one-line message, written into buf
+ * (YNODE_SHOW_BUF bytes): control bytes and quotes are escaped and long
+ * values cut, so a hostile value cannot forge lines. Non-scalars are named
+ * by their kind.
+ */
+const char *ynode_show(const struct ynode *n, char *buf);
 int ynode_is_null(const struct ynode *n);
 /* A scalar whose bytes are exactly s. */
 int ynode_eq(const struct ynode *n, const char *s);

@@ -15,7 +15,6 @@
 #include "policy/tables.h"
 #include "policy/zsrc_policy.h"
 
-#define SHOW_MAX 64
 
 struct pcountry {
 	char cc[3];
@@ -57,30 +56,15 @@ struct zsrc_plan {
 	int locdb_line, locdb_col;
 	size_t n_items;		/* sources named, for "zone has no prefixes" */
 	struct zsrc_lpm *v4, *v6;
-	char show[4][SHOW_MAX * 4 + 8];
+	char show[4][YNODE_SHOW_BUF];
 	int show_i;
 };
 
-/* A scalar fit for a one-line message: control bytes escaped, long values cut. */
+/* A scalar fit for a one-line message (ynode_show), in a ring of buffers
+ * so one message can show several. */
 static const char *show(struct zsrc_plan *p, const struct ynode *n)
 {
-	char *b = p->show[p->show_i++ & 3], *o = b;
-	size_t i;
-
-	if (n->kind != YN_SCALAR)
-		return ynode_what(n);
-	for (i = 0; i < n->len && i < SHOW_MAX; i++) {
-		unsigned char ch = (unsigned char)n->str[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '\'')
-			o += sprintf(o, "\\x%02x", ch);
-		else
-			*o++ = (char)ch;
-	}
-	if (i < n->len)
-		o += sprintf(o, "...");
-	*o = '\0';
-	return b;
+	return ynode_show(n, p->show[p->show_i++ & 3]);
 }
 
 __attribute__((format(printf, 6, 7)))
