@@ -10,12 +10,12 @@ static void usage(FILE *o)
 "       sovctl [--socket PATH] watch [-o compact|json] [--type T] [--verdict V] [--class C]\n"
 "       sovctl [--socket PATH] policy apply FILE\n"
 "       sovctl policy check FILE...\n"
-"       sovctl policy compile FILE [-o text|json]\n"
+"       sovctl policy compile FILE [-o text|json] [--locdb PATH]\n"
 "       sovctl keygen --out PREFIX [--name NAME]\n"
 "       sovctl journal verify PATH [--pubkey FILE] [--checkpoint FILE...]\n"
 "       sovctl journal export --journal DIR --out FILE [--since TIME] [--until TIME] [--checkpoint FILE...]\n"
 "       sovctl journal show PATH [-o text|json]\n"
-"       sovctl zone lookup --policy FILE ADDR...\n");
+"       sovctl zone lookup --policy FILE [--locdb PATH] ADDR...\n");
 }
 
 int main(int argc, char **argv)
