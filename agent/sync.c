@@ -164,8 +164,9 @@ int sync_write_labels(struct sovd *d)
 		if (bpf_map_update_elem(d->map_labels, &k, &v, BPF_ANY)) {
 			int err = -errno;
 
-			pr_err("failed to label inode %llu on dev %llu: %s (raise --max-labels)",
-			       (unsigned long long)l->ino, (unsigned long long)l->dev, strerror(-err));
+			pr_err("failed to label inode %llu on dev %llu: %s (the label map is full: raise --max-labels; a map pinned by an earlier run keeps its size until it is removed from %s after a stop)",
+			       (unsigned long long)l->ino, (unsigned long long)l->dev, strerror(-err),
+			       d->o.pin_dir);
 			return err;
 		}
 		if (l->flags & SOV_LABEL_DIR) {
