@@ -136,7 +136,7 @@ static void add_watcher(struct sovd *d, int fd)
 
 int api_accept(struct sovd *d)
 {
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = { .tv_usec = 500000 };
 	char req[4200], msg[65536];
 	struct jbuf b;
 	ssize_t n = 0, r;
@@ -146,7 +146,7 @@ int api_accept(struct sovd *d)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* Requests are one short line; a client that says nothing in 2 s
+	/* Requests are one short line; a client that says nothing in 0.5 s
 	 * is dropped. */
 	while (n < (ssize_t)sizeof(req) - 1) {
 		r = recv(fd, req + n, sizeof(req) - 1 - n, 0);
