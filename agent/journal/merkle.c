@@ -266,8 +266,13 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2,
 		return -EINVAL;
 	if (size1 == size2)
 		return nproof == 0 && !memcmp(root1, root2, SOV_HASH_LEN) ? 0 : -EINVAL;
-	if (size1 == 0)
-		return nproof == 0 ? 0 : -EINVAL;
+	if (size1 == 0) {
+		/* The empty tree's root is SHA-256 of nothing (RFC 6962 2.1). */
+		uint8_t empty[SOV_HASH_LEN];
+
+		SHA256(NULL, 0, empty);
+		return nproof == 0 && !memcmp(root1, empty, SOV_HASH_LEN) ? 0 : -EINVAL;
+	}
 	if (nproof == 0)
 		return -EINVAL;
 	fn = size1 - 1;

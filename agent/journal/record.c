@@ -20,7 +20,8 @@ struct out {
 
 static inline void put(struct out *o, const char *s, size_t n)
 {
-	if ((size_t)(o->end - o->p) < n) {
+	/* Overflow is sticky: once past the end, nothing more is written. */
+	if (o->p > o->end || (size_t)(o->end - o->p) < n) {
 		o->p = o->end + 1;	/* mark overflow */
 		return;
 	}

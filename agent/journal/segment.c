@@ -112,6 +112,8 @@ cleanup:
 	return ret;
 }
 
+#define INFLATE_MAX	((size_t)1 << 31)
+
 static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
 		       size_t *consumed)
 {
@@ -130,6 +132,12 @@ static int inflate_all(const uint8_t *in, size_t inlen, uint8_t **out, size_t *o
 	zs.avail_in = inlen;
 	do {
 		if (len == cap) {
+			/* A sealed segment is at most a few segment sizes: a
+			 * "zip bomb" is refused before its seal is checked. */
+			if (cap >= INFLATE_MAX) {
+				ret = -EFBIG;
+				goto cleanup;
+			}
 			cap *= 2;
 			nb = realloc(b, cap);
 			if (!nb) {

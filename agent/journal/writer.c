@@ -547,6 +547,20 @@ static int load_published(struct sov_journal *j, struct checkpoint *pub)
  * A crash leaves at most a torn tail, which is cut. Damage that would
  * remove records a published checkpoint covers is refused: continuing
  * would sign a tree that contradicts that checkpoint. */
+
+/* A complete, CRC-valid record or checkpoint frame somewhere after off. */
+static int valid_frame_after(const uint8_t *buf, size_t len, size_t off)
+{
+	for (size_t p = off + 1; p + FRAME_OVERHEAD <= len; p++) {
+		struct frame g;
+
+		if (frame_get(buf, len, p, &g) == FRAME_OK &&
+		    (g.kind == FRAME_RECORD || g.kind == FRAME_CHECKPOINT))
+			return 1;
+	}
+	return 0;
+}
+
 static int recover(struct sov_journal *j, struct recovery *rc)
 {
 	struct seg_file *segs = NULL;
@@ -677,6 +691,15 @@ again:
 		err = seg_create(j, last->no + 1);
 		goto cleanup;
 	}
+	/* Only a torn write may be cut. Damage followed by complete frames is
+	 * not one: cutting would discard records and signed checkpoints. */
+	if (off < len && fs != FRAME_TORN && valid_frame_after(buf, len, off)) {
+		jlog(j, SOV_JLOG_ERR,
+		     "failed to open journal: %s offset %zu: %s, and complete frames follow it: this is damage, not a torn write; refusing to cut signed data (run sovctl journal verify)",
+		     last->name, off, frame_status_str(fs));
+		err = -EUCLEAN;
+		goto cleanup;
+	}
 	if (off < len) {
 		size_t p = off;
 
@@ -684,7 +707,8 @@ again:
 		/* How many frames the cut bytes began, as far as their length
 		 * fields can be trusted; at least the one that was torn. */
 		do {
-			uint32_t l = buf[p] | buf[p + 1] << 8 | (p + 3 < len ? buf[p + 2] << 16 | (uint32_t)buf[p + 3] << 24 : 0);
+			uint32_t l = p + 3 < len ? buf[p] | buf[p + 1] << 8 | buf[p + 2] << 16 |
+						   (uint32_t)buf[p + 3] << 24 : 0;
 
 			rc->torn_frames++;
 			if (l > FRAME_MAX_PAYLOAD)
