@@ -826,11 +826,7 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	err = zsrc_plan_resolve(c.zp, opts, c.img);
 	if (err)
 		goto cleanup;
-	if (d->n_errors != errors) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	err = zb_finish(&c.zb, c.img, d);
+	err = zb_finish(&c.zb, c.img, d, d->n_errors == errors);
 	if (err)
 		goto cleanup;
 	if (d->n_errors != errors) {

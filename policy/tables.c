@@ -282,7 +282,7 @@ static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
 }
 
 int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d)
+	      struct sov_diags *d, int build)
 {
 	int conflicts = 0, err;
 	size_t n4, n6;
@@ -293,7 +293,9 @@ int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
 		qsort(zb->v6, zb->n6, sizeof(*zb->v6), cmp6);
 	n4 = resolve(zb, zb->v4, zb->n4, 4, img, &conflicts, d);
 	n6 = resolve(zb, zb->v6, zb->n6, 6, img, &conflicts, d);
-	if (conflicts)
+	/* Conflicts are reported even when the policy has other errors (one
+	 * run reports every error); the tables are built only for a valid one. */
+	if (conflicts || !build)
 		return 0;
 
 	/* The explicit winners and the derived sources, by precedence. */

@@ -72,10 +72,11 @@ int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
  * Sorts, resolves identical prefixes and fills img->v4/v6 (explicit
  * prefixes and zb->plan's sources by precedence, merged) and the lookup
  * index. zone_names[id] names zone ids for messages. Returns 0 (conflicts
- * are reported in d) or -ENOMEM.
+ * are reported in d) or -ENOMEM. With build == 0 (the policy has other
+ * errors) only the conflicts are reported: one run reports every error.
  */
 int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d);
+	      struct sov_diags *d, int build);
 
 /*
  * Lookup index: the address space cut into ranges with one zone each,
