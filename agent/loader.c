@@ -323,6 +323,8 @@ int loader_attach(struct sovd *d)
 			{ s->progs.sov_sendmsg4, "sendmsg4" },
 			{ s->progs.sov_sendmsg6, "sendmsg6" },
 			{ s->progs.sov_skb_egress, "skb_egress" },
+			{ s->progs.sov_bind4, "bind4" },
+			{ s->progs.sov_bind6, "bind6" },
 		};
 		int cg = open_scope_cgroup(d->img->scope_cgroups[i]);
 

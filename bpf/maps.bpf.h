@@ -83,10 +83,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_taint SEC(".maps");
 
-/* socket -> owning tgid, for sockets connected before their owner's taint */
+/*
+ * socket -> owning tgid, for sockets connected before their owner's taint.
+ * BPF_F_CLONE: a socket accepted from a listener inherits the listener's
+ * owner (set at bind), so a tainted server's replies are judged too.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct sov_sock_owner);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

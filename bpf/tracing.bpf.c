@@ -173,6 +173,21 @@ int sov_sendmsg6(struct bpf_sock_addr *ctx)
 	return sock_addr_decide(ctx, &dst, 1);
 }
 
+/* bind: only records the owner (listeners pass it on to accepted sockets). */
+SEC("cgroup/bind4")
+int sov_bind4(struct bpf_sock_addr *ctx)
+{
+	sock_owner_set(ctx->sk, bpf_get_current_pid_tgid() >> 32);
+	return 1;
+}
+
+SEC("cgroup/bind6")
+int sov_bind6(struct bpf_sock_addr *ctx)
+{
+	sock_owner_set(ctx->sk, bpf_get_current_pid_tgid() >> 32);
+	return 1;
+}
+
 /*
  * Late taint: a socket connected (and allowed) while its owner was
  * untainted. Once the owner is tainted, its packets to a zone the taint
@@ -199,7 +214,9 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk)
+	/* A listener only answers handshakes (SYN-ACK, RST), no data: the
+	 * accepted socket carries the data and is judged. */
+	if (!sk || sk->state == BPF_TCP_LISTEN)
 		return 1;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
 	if (!o)

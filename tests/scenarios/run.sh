@@ -387,6 +387,33 @@ sleep 3
 expect_file_lacks "pre-connected: nor does it once their sender has exited (3 s later)" \
 	"$SOV_TMP/srv/us-tcp.out" "post-taint-$$"
 
+# ---- a tainted server: its replies on an accepted socket to a US client
+# are refused too (LSM: send EPERM; tracing: the accepted socket inherits
+# the listener's owner, recorded at bind, and its packets are dropped)
+SRV_OUT=$SOV_TMP/act/server.out
+CLI_OUT=$SOV_TMP/act/client.out
+rm -f "$SOV_TMP/srv-ready"
+"$SOVTEST" pid "read:$F" listen:10.20.0.1:9099 "touch:$SOV_TMP/srv-ready" accept \
+	"send:reply-$$" sleep:1500 > "$SRV_OUT" 2>&1 &
+spid=$!
+SOVT_BG="$SOVT_BG $spid"
+i=0
+while [ ! -e "$SOV_TMP/srv-ready" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+"$IP" netns exec "$NS_US" "$SOVTEST" connect:10.20.0.1:9099 recv > "$CLI_OUT" 2>&1
+wait $spid
+A_OUT=$SRV_OUT
+A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$SRV_OUT")
+expect_out "server: the tainted server accepts the US client" "accept - ok"
+if [ "$MODE" = lsm ]; then
+	expect_out "server: its reply fails with EPERM (LSM path)" "send reply-$$ EPERM"
+	HOOK=sendmsg
+else
+	HOOK=skb
+fi
+expect_ev "server: deny event (hook $HOOK) for the reply to the US client" egress "${A_PID:-none}" \
+	'"verdict":"deny","proto":"tcp","dst":"10.20.0.2"' '"zone":"us"' "\"hook\":\"$HOOK\""
+expect_file_lacks "server: the US client never receives the reply" "$CLI_OUT" "reply-$$"
+
 # ---- labels belong to inodes, and labelled directories label new files
 ln "$PII/link-src.csv" "$D/plain/hardlink.csv"
 mv "$PII/rename-src.csv" "$D/plain/renamed.csv"

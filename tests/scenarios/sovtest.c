@@ -26,6 +26,11 @@
  *   connect:ADDR:PORT        TCP connect (AF_INET6 socket for IPv6 and
  *                            IPv4-mapped addresses); becomes the current socket
  *   send:TEXT                send TEXT on the current socket
+ *   recv                     read the current socket until EOF or 2 s of
+ *                            silence; print "recv TEXT" (or "recv -" if none)
+ *   listen:ADDR:PORT         a TCP listener (bind + listen)
+ *   accept                   accept one connection on the listener; it
+ *                            becomes the current socket
  *   close                    close the current socket
  *   udp:ADDR:PORT[:TEXT]     sendto on a fresh unconnected UDP socket
  *   udp-flood:ADDR:PORT:N    N sendto calls on one socket, errors counted
@@ -417,6 +422,78 @@ static void do_send(const char *text)
 	result("send", text, n < 0 ? errno : 0);
 }
 
+static int listen_sock = -1;
+
+static int do_listen(const char *spec)
+{
+	const char *rest;
+	struct dst d;
+	int fd, one = 1;
+
+	if (parse_dst(spec, 0, &d, &rest))
+		return die_usage(spec);
+	fd = socket(sock_family(&d), SOCK_STREAM, 0);
+	if (fd < 0) {
+		result("listen", d.text, errno);
+		return 0;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&d.ss, d.len) || listen(fd, 4)) {
+		result("listen", d.text, errno);
+		close(fd);
+		return 0;
+	}
+	listen_sock = fd;
+	result("listen", d.text, 0);
+	return 0;
+}
+
+static void do_accept(void)
+{
+	struct pollfd pfd = { .fd = listen_sock, .events = POLLIN };
+	int fd;
+
+	if (listen_sock < 0) {
+		result("accept", "-", EBADF);
+		return;
+	}
+	if (poll(&pfd, 1, CONNECT_TIMEOUT_MS * 2) != 1) {
+		result("accept", "-", ETIMEDOUT);
+		return;
+	}
+	fd = accept(listen_sock, NULL, NULL);
+	if (fd < 0) {
+		result("accept", "-", errno);
+		return;
+	}
+	if (cur_sock >= 0)
+		close(cur_sock);
+	cur_sock = fd;
+	result("accept", "-", 0);
+}
+
+static void do_recv(void)
+{
+	struct pollfd pfd = { .fd = cur_sock, .events = POLLIN };
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	if (cur_sock < 0) {
+		result("recv", "-", ENOTCONN);
+		return;
+	}
+	while (got < sizeof(buf) - 1 && poll(&pfd, 1, 2000) == 1) {
+		n = recv(cur_sock, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	printf("recv %s\n", got ? buf : "-");
+	fflush(stdout);
+}
+
 static int do_udp(const char *spec)
 {
 	const char *text;
@@ -555,6 +632,12 @@ static int run_actions(int argc, char **argv)
 			fflush(stdout);
 		} else if (!strncmp(a, "read:", 5)) {
 			do_read(arg);
+		} else if (!strcmp(a, "recv")) {
+			do_recv();
+		} else if (!strcmp(a, "accept")) {
+			do_accept();
+		} else if (!strncmp(a, "listen:", 7)) {
+			do_listen(arg);
 		} else if (!strncmp(a, "read-uring:", 11)) {
 			do_read_uring(arg);
 		} else if (!strncmp(a, "read-ia32:", 10)) {
