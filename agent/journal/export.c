@@ -30,18 +30,28 @@ static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
+static void end_json(int has, int64_t ns, char *out, size_t outlen)
+{
+	if (has)
+		snprintf(out, outlen, "%lld", (long long)ns);
+	else
+		snprintf(out, outlen, "null");
+}
+
 int export_manifest_format(const struct export_manifest *m, const char *origin,
 			   const char *key, char *out, size_t outlen)
 {
-	char jo[600], jk[600];
+	char jo[600], jk[600], js[24], ju[24];
 	int n;
 
 	if (json_string(origin, jo, sizeof(jo)) < 0 || json_string(key, jk, sizeof(jk)) < 0)
 		return -ENOSPC;
+	end_json(m->has_since, m->since_ns, js, sizeof(js));
+	end_json(m->has_until, m->until_ns, ju, sizeof(ju));
 	n = snprintf(out, outlen,
 		     "{\"format\":\"" EXPORT_MAGIC "\",\"origin\":%s,\"key\":%s,\"tree_size\":%llu,"
-		     "\"first\":%llu,\"count\":%llu,\"checkpoints\":%llu}",
-		     jo, jk, (unsigned long long)m->tree_size, (unsigned long long)m->first,
+		     "\"since\":%s,\"until\":%s,\"first\":%llu,\"count\":%llu,\"checkpoints\":%llu}",
+		     jo, jk, (unsigned long long)m->tree_size, js, ju, (unsigned long long)m->first,
 		     (unsigned long long)m->count, (unsigned long long)m->checkpoints);
 	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
 }
@@ -54,6 +64,23 @@ static int get_u64(struct json_object *o, const char *k, uint64_t *v)
 		return -EINVAL;
 	errno = 0;
 	*v = json_object_get_uint64(x);
+	return errno ? -EINVAL : 0;
+}
+
+/* An end of the window: an integer (ns since the epoch) or null (open). */
+static int get_end(struct json_object *o, const char *k, int *has, int64_t *v)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, k, &x))
+		return -EINVAL;
+	*has = x != NULL;
+	if (!x)
+		return 0;
+	if (!json_object_is_type(x, json_type_int))
+		return -EINVAL;
+	errno = 0;
+	*v = json_object_get_int64(x);
 	return errno ? -EINVAL : 0;
 }
 
@@ -94,11 +121,31 @@ int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *
 	if (get_str(o, "origin", m->origin, sizeof(m->origin)) ||
 	    get_str(o, "key", m->key, sizeof(m->key)) ||
 	    get_u64(o, "tree_size", &m->tree_size) || get_u64(o, "first", &m->first) ||
-	    get_u64(o, "count", &m->count) || get_u64(o, "checkpoints", &m->checkpoints))
+	    get_u64(o, "count", &m->count) || get_u64(o, "checkpoints", &m->checkpoints) ||
+	    get_end(o, "since", &m->has_since, &m->since_ns) ||
+	    get_end(o, "until", &m->has_until, &m->until_ns))
 		ret = errf(err, errlen, -EINVAL, "missing or mistyped field");
 cleanup:
 	json_object_put(o);
 	json_tokener_free(tok);
+	return ret;
+}
+
+int export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen)
+{
+	struct frame f;
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	ret = read_file(path, &buf, &len);
+	if (ret)
+		return errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+	if (frame_get(buf, len, 0, &f) != FRAME_OK || f.kind != FRAME_MANIFEST)
+		ret = errf(err, errlen, -EBADMSG, "%s does not start with a manifest", path);
+	else
+		ret = export_manifest_parse(f.payload, f.len, m, err, errlen);
+	free(buf);
 	return ret;
 }
 
@@ -360,6 +407,64 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 	return ret;
 }
 
+/* Reads and checks the published checkpoint: what the export is proven
+ * against. A count-triggered checkpoint in the segment that sovd has not
+ * published yet is not used, so the export never claims more than what an
+ * auditor holding the published checkpoints can compare it with. */
+static int published_checkpoint(const char *dir, const char *keytext, struct checkpoint *c,
+				char **note, uint32_t *notelen, char *err, size_t errlen)
+{
+	struct sov_pubkey k;
+	char path[4200], why[256];
+	uint8_t *b = NULL;
+	size_t len;
+	int ret;
+
+	ret = pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/" CHECKPOINT_FILE, dir);
+	ret = read_file(path, &b, &len);
+	if (ret) {
+		errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+		goto cleanup;
+	}
+	if (checkpoint_open(&k, (char *)b, len, c, why, sizeof(why))) {
+		ret = errf(err, errlen, -EBADMSG, "published checkpoint %s is not valid: %s", path, why);
+		goto cleanup;
+	}
+	*note = (char *)b;
+	*notelen = len;
+	b = NULL;
+cleanup:
+	free(b);
+	pubkey_free(&k);
+	return ret;
+}
+
+/* Which earlier checkpoints go into the export: those signed while the
+ * range was written (size > first) and those the auditor brought, below
+ * the final size, each size once. */
+static int ckpt_wanted(const struct ckpt_note *c, uint64_t first, uint64_t n, uint64_t last)
+{
+	return (c->size > first || c->external) && c->size < n && c->size > last;
+}
+
+static int out_proven(int fd, int kind, const struct frame *f, const struct mtree *t,
+		      uint64_t idx, uint64_t n)
+{
+	uint8_t proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
+	int np, ret;
+
+	np = mtree_inclusion(t, idx, n, proof);
+	if (np < 0)
+		return np;
+	ret = out_frame(fd, kind, f->payload, f->len);
+	if (!ret)
+		ret = out_frame(fd, FRAME_INCLUSION, pbuf, export_proof_put(pbuf, idx, n, proof, np));
+	return ret;
+}
+
 int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report *rep,
 		       char *err, size_t errlen)
 {
@@ -367,19 +472,22 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	struct walker w = { 0 };
 	struct mtree t = { 0 };
 	struct ckpt_note *ck = NULL, *nck;
+	struct checkpoint pubc;
 	size_t nckpt = 0, capckpt = 0;
 	uint8_t *leaves = NULL, *nl, proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
-	uint64_t nleaves = 0, capleaves = 0, n, a = UINT64_MAX, b = 0, idx;
-	char tmp[4200], man[2048];
+	uint8_t root[SOV_HASH_LEN] = { 0 };
+	uint64_t nleaves = 0, capleaves = 0, n, first, end, idx;
+	char tmp[4200], man[2048], *pubnote = NULL;
+	uint32_t pubnote_len = 0;
 	struct export_manifest m = { 0 };
 	struct frame f;
 	int ret, fd = -1, ml, writing = 0, msg = 0;
-	ssize_t fin = -1;
+	int open_since = o->since_ns == INT64_MIN, open_until = o->until_ns == INT64_MAX;
 
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
 		err[0] = 0;
-	ret = sov_journal_verify(o->dir, &(struct sov_verify_opts){
+	ret = journal_verify_live(o->dir, &(struct sov_verify_opts){
 		.checkpoint_paths = o->checkpoint_paths, .ncheckpoints = o->ncheckpoints }, &vr);
 	if (ret)
 		return errf(err, errlen, ret, "%s", vr.error);
@@ -387,16 +495,28 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		return errf(err, errlen, -EBADMSG,
 			    "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
 			    o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
-	n = vr.checkpointed;
+	ret = published_checkpoint(o->dir, vr.key, &pubc, &pubnote, &pubnote_len, err, errlen);
+	if (ret)
+		return ret;
+	n = pubc.size;
 	rep->tree_size = n;
-	rep->skipped_unauthenticated = vr.unauthenticated;
+	rep->skipped_unauthenticated = vr.records > n ? vr.records - n : 0;
 
-	/* Pass 1: leaf hashes, checkpoints, and the range by time. */
+	/* Pass 1, up to the published size only (a live journal grows, and
+	 * may end in a frame being written): leaf hashes, the earlier
+	 * checkpoints, and the range by time. The range starts at the first
+	 * record at or after since and ends after the last one before until,
+	 * so the record before it is older than since and the one after it
+	 * is not before until: the verifier checks exactly that. */
+	first = open_since ? 0 : UINT64_MAX;
+	end = open_until ? n : 0;
 	ret = walk_begin(&w, o->dir, err, errlen);
-	while (!ret && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+	while (!ret && nleaves < n && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+		int64_t ts;
+
 		ret = 0;
 		if (f.kind == FRAME_CHECKPOINT) {
-			struct checkpoint c;
+			const char *p = memchr(f.payload, '\n', f.len);
 
 			if (nckpt == capckpt) {
 				capckpt = capckpt ? 2 * capckpt : 64;
@@ -408,13 +528,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				ck = nck;
 			}
 			/* Already verified: only the size is needed here. */
-			memset(&c, 0, sizeof(c));
-			{
-				const char *p = memchr(f.payload, '\n', f.len);
-
-				c.size = p ? strtoull(p + 1, NULL, 10) : 0;
-			}
-			ck[nckpt].size = c.size;
+			ck[nckpt].size = p ? strtoull(p + 1, NULL, 10) : 0;
 			ck[nckpt].external = 0;
 			ck[nckpt].len = f.len;
 			ck[nckpt].note = malloc(f.len);
@@ -425,7 +539,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			memcpy(ck[nckpt++].note, f.payload, f.len);
 			continue;
 		}
-		if (f.kind != FRAME_RECORD || nleaves >= n)
+		if (f.kind != FRAME_RECORD)
 			continue;
 		if (nleaves == capleaves) {
 			capleaves = capleaves ? 2 * capleaves : 4096;
@@ -437,15 +551,11 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			leaves = nl;
 		}
 		hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
-		{
-			int64_t ts;
-
-			if (record_time(f.payload, f.len, &ts) == 0 && ts >= o->since_ns &&
-			    ts < o->until_ns) {
-				if (a == UINT64_MAX)
-					a = nleaves;
-				b = nleaves + 1;
-			}
+		if (record_time(f.payload, f.len, &ts) == 0) {
+			if (first == UINT64_MAX && ts >= o->since_ns)
+				first = nleaves;
+			if (!open_until && ts < o->until_ns)
+				end = nleaves + 1;
 		}
 		nleaves++;
 	}
@@ -453,26 +563,21 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret < 0)
 		goto cleanup;
 	ret = 0;
-	if (nleaves != n) {
+	if (first == UINT64_MAX)
+		first = n;
+	if (end < first)
+		end = first;
+	ret = mtree_build(&t, leaves, nleaves);
+	if (!ret && nleaves == n)
+		mtree_root(&t, n, root);
+	if (!ret && (nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
 		ret = errf(err, errlen, -EIO, "journal changed while exporting");
+	if (ret)
 		goto cleanup;
-	}
-	if (a == UINT64_MAX)
-		a = b = 0;
 	ret = add_external(o, vr.key, &ck, &nckpt, &capckpt, err, errlen);
 	if (ret)
 		goto cleanup;
 	qsort(ck, nckpt, sizeof(*ck), ckpt_cmp);
-	for (size_t i = 0; i < nckpt; i++)
-		if (ck[i].size == n)
-			fin = i;
-	if (fin < 0) {
-		ret = errf(err, errlen, -EIO, "journal changed while exporting");
-		goto cleanup;
-	}
-	ret = mtree_build(&t, leaves, n);
-	if (ret)
-		goto cleanup;
 
 	/* Written beside the target and renamed over it: that would replace
 	 * a device node or a link, so only regular files are overwritten. */
@@ -492,15 +597,19 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		goto cleanup;
 	}
 	writing = 1;
-	m.first = a;
-	m.count = b - a;
+	m.first = first;
+	m.count = end - first;
 	m.tree_size = n;
+	m.has_since = !open_since;
+	m.since_ns = o->since_ns;
+	m.has_until = !open_until;
+	m.until_ns = o->until_ns;
 	m.checkpoints = 1;
 	{
 		uint64_t last = 0;
 
 		for (size_t i = 0; i < nckpt; i++)
-			if ((ck[i].size > a || ck[i].external) && ck[i].size < n && ck[i].size > last) {
+			if (ckpt_wanted(&ck[i], first, n, last)) {
 				m.checkpoints++;
 				last = ck[i].size;
 			}
@@ -513,14 +622,14 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	}
 	ret = out_frame(fd, FRAME_MANIFEST, man, ml);
 	if (!ret)
-		ret = out_frame(fd, FRAME_CHECKPOINT, ck[fin].note, ck[fin].len);
+		ret = out_frame(fd, FRAME_CHECKPOINT, pubnote, pubnote_len);
 	{
 		uint64_t last = 0;
 
 		for (size_t i = 0; !ret && i < nckpt; i++) {
 			int np;
 
-			if (!((ck[i].size > a || ck[i].external) && ck[i].size < n && ck[i].size > last))
+			if (!ckpt_wanted(&ck[i], first, n, last))
 				continue;
 			last = ck[i].size;
 			np = mtree_consistency(&t, ck[i].size, n, proof);
@@ -533,28 +642,26 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 
-	/* Pass 2: the records in range with their inclusion proofs. */
+	/* Pass 2: the boundary record before the range, the records in it,
+	 * and the boundary record after it, each with its inclusion proof. */
 	idx = 0;
 	ret = walk_begin(&w, o->dir, err, errlen);
 	msg = ret != 0;
-	while (!ret && idx < b) {
-		int np;
-
+	while (!ret && idx <= end && idx < n) {
 		ret = walk_next(&w, &f, err, errlen);
 		if (ret <= 0) {
-			msg = ret < 0;
+			msg = 1;
+			if (!ret)
+				ret = errf(err, errlen, -EIO, "journal changed while exporting");
 			break;
 		}
 		ret = 0;
 		if (f.kind != FRAME_RECORD)
 			continue;
-		if (idx >= a) {
-			np = mtree_inclusion(&t, idx, n, proof);
-			ret = np < 0 ? np : out_frame(fd, FRAME_RECORD, f.payload, f.len);
-			if (!ret)
-				ret = out_frame(fd, FRAME_INCLUSION, pbuf,
-						export_proof_put(pbuf, idx, n, proof, np));
-		}
+		if (idx + 1 == first || idx == end)
+			ret = out_proven(fd, FRAME_BOUNDARY, &f, &t, idx, n);
+		else if (idx >= first)
+			ret = out_proven(fd, FRAME_RECORD, &f, &t, idx, n);
 		idx++;
 	}
 	walk_end(&w);
@@ -571,8 +678,8 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 	writing = 0;
-	rep->first = a;
-	rep->count = b - a;
+	rep->first = first;
+	rep->count = end - first;
 	rep->checkpoints = m.checkpoints;
 cleanup:
 	if (fd >= 0)
@@ -588,5 +695,6 @@ cleanup:
 		free(ck[i].note);
 	free(ck);
 	free(leaves);
+	free(pubnote);
 	return ret;
 }

@@ -11,6 +11,9 @@ struct export_manifest {
 	char origin[256];
 	char key[256];
 	uint64_t tree_size, first, count, checkpoints;
+	/* The requested window; has_*: 0 for an open end (null). */
+	int has_since, has_until;
+	int64_t since_ns, until_ns;
 };
 
 /* Canonical manifest JSON; returns its length or -ENOSPC. */
@@ -18,6 +21,9 @@ int export_manifest_format(const struct export_manifest *m, const char *origin,
 			   const char *key, char *out, size_t outlen);
 int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
 			  char *err, size_t errlen);
+/* Reads and parses the manifest of the export file at path (no
+ * verification: call sov_journal_verify first). */
+int export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen);
 /* Proof payload: u64le a, u64le b, then 32-byte hashes. */
 size_t export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
 			const uint8_t proof[][SOV_HASH_LEN], int n);

@@ -28,13 +28,14 @@
 #define FRAME_MANIFEST		'M'	/* export: manifest */
 #define FRAME_CONSISTENCY	'P'	/* export: consistency proof */
 #define FRAME_INCLUSION		'I'	/* export: inclusion proof */
+#define FRAME_BOUNDARY		'B'	/* export: record just outside the range */
 
 #define SEG_PREFIX		"seg-"
 #define SEG_LOG_SUFFIX		".log"
 #define SEG_Z_SUFFIX		".log.z"
 #define CHECKPOINT_FILE		"checkpoint"
 #define PUBKEY_FILE		"pubkey"
-#define EXPORT_MAGIC		"sovd-journal-export/1"
+#define EXPORT_MAGIC		"sovd-journal-export/2"
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
 
 /* crc32c.c */
@@ -187,5 +188,14 @@ int write_all(int fd, const void *buf, size_t len);
 int publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
 
 void hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* verify.c: sov_journal_verify for a journal directory that may be in use:
+ * an incomplete frame at the end of the last segment (a write in progress)
+ * ends the walk instead of failing it. The exporter uses it, proving only
+ * what the published checkpoint covers. */
+struct sov_verify_opts;
+struct sov_verify_report;
+int journal_verify_live(const char *dir, const struct sov_verify_opts *o,
+			struct sov_verify_report *report);
 
 #endif

@@ -29,6 +29,7 @@ struct vctx {
 	int have_key;
 	struct ext_ckpt *ext;
 	int next;
+	int live;	/* a torn tail ends the walk (journal_verify_live) */
 };
 
 static int bad(struct vctx *v, const char *file, int64_t off, int64_t seq, const char *fmt, ...)
@@ -194,12 +195,14 @@ static int verify_dir(struct vctx *v, const char *dir)
 		if (cl >= 0)
 			canon[cl++] = '\n';
 		if (err || cl != (int)n || memcmp(canon, b, n)) {
+			int perr = err;
+
 			free(b);
-			if (!err)
+			if (!perr)
 				pubkey_free(&k);
 			err = 0;
 			stop = bad(v, PUBKEY_FILE, 0, -1, "public key file is damaged%s%s",
-				   err ? ": " : " (not in canonical form)", err ? why : "");
+				   perr ? ": " : " (not in canonical form)", perr ? why : "");
 			goto cleanup;
 		}
 		free(b);
@@ -320,6 +323,9 @@ static int verify_dir(struct vctx *v, const char *dir)
 		}
 		hl = seghdr_encode(&sh, hdr, sizeof(hdr));
 		fs = frame_get(buf, len, 0, &f);
+		/* A segment sovd has only begun to write. */
+		if (v->live && i == nseg - 1 && (fs == FRAME_TORN || fs == FRAME_END))
+			break;
 		if (fs != FRAME_OK || f.kind != FRAME_SEGHDR || (int)f.len != hl ||
 		    memcmp(f.payload, hdr, hl)) {
 			stop = bad(v, fn, 0, tree.size,
@@ -337,6 +343,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 			if (fs == FRAME_END)
 				break;
 			if (fs != FRAME_OK) {
+				if (fs == FRAME_TORN && i == nseg - 1 && v->live)
+					break;
 				if (fs == FRAME_TORN && i == nseg - 1)
 					stop = bad(v, fn, off, tree.size,
 						   "torn tail: the last %zu bytes are an incomplete frame (journal not closed cleanly, being written, or truncated); sovd cuts it at its next start",
@@ -441,18 +449,88 @@ cleanup:
 
 /* ---- export file ---- */
 
+/* A record (R or B frame at off) and its inclusion proof to fin. */
+static int export_proven(struct vctx *v, const uint8_t *buf, size_t len, const char *fn,
+			 size_t off, const struct frame *rf, const struct checkpoint *fin,
+			 uint64_t want, const char *what, struct frame *pf)
+{
+	uint8_t leaf[SOV_HASH_LEN], proof[64][SOV_HASH_LEN];
+	uint64_t seq, idx, sz;
+	enum frame_status fs;
+	int np;
+
+	if (record_seq(rf->payload, rf->len, &seq))
+		return bad(v, fn, off, want, "%s does not start with {\"seq\":N,", what);
+	if (seq != want)
+		return bad(v, fn, off, seq,
+			   "%s has seq %llu where seq %llu belongs: records were deleted, inserted, duplicated or reordered",
+			   what, (unsigned long long)seq, (unsigned long long)want);
+	if (seq >= fin->size)
+		return bad(v, fn, off, seq, "%s seq %llu is beyond the checkpoint's tree size %llu",
+			   what, (unsigned long long)seq, (unsigned long long)fin->size);
+	hash_leaf(rf->payload, rf->len, leaf);
+	fs = frame_get(buf, len, rf->next, pf);
+	if (fs != FRAME_OK || pf->kind != FRAME_INCLUSION)
+		return bad(v, fn, rf->next, seq, "%s lacks its inclusion proof", what);
+	np = export_proof_parse(pf->payload, pf->len, &idx, &sz, proof, 64);
+	if (np < 0 || idx != seq || sz != fin->size)
+		return bad(v, fn, rf->next, seq, "inclusion proof is malformed or for another record");
+	if (merkle_verify_inclusion(seq, fin->size, leaf, proof, np, fin->root))
+		return bad(v, fn, off, seq,
+			   "%s seq %llu is not in the tree the checkpoint signed: it was modified",
+			   what, (unsigned long long)seq);
+	return 0;
+}
+
+static void fmt_time(int64_t ns, char *out, size_t outlen)
+{
+	if (format_rfc3339(ns, out, outlen) < 0)
+		snprintf(out, outlen, "%lld ns", (long long)ns);
+}
+
+/* The boundary records prove the range complete: the one before it is
+ * older than since, the one after it is not before until, and a missing
+ * one means the range reaches that end of the tree. */
+static int check_boundary(struct vctx *v, const char *fn, size_t off, const struct frame *bf,
+			  int after, int has_end, int64_t end_ns)
+{
+	char tb[48], te[48];
+	uint64_t seq = 0;
+	int64_t ts;
+
+	record_seq(bf->payload, bf->len, &seq);
+	if (record_time(bf->payload, bf->len, &ts))
+		return bad(v, fn, off, seq, "boundary record has no readable \"time\"");
+	if (!has_end)
+		return bad(v, fn, off, seq,
+			   "a boundary record %s the range, but the manifest's %s is open: records were removed from the %s of the range",
+			   after ? "follows" : "precedes", after ? "until" : "since",
+			   after ? "tail" : "head");
+	fmt_time(ts, tb, sizeof(tb));
+	fmt_time(end_ns, te, sizeof(te));
+	if (!after && ts >= end_ns)
+		return bad(v, fn, off, seq,
+			   "boundary record seq %llu before the range has time %s, not before since %s: records of the window were removed from the head of the range",
+			   (unsigned long long)seq, tb, te);
+	if (after && ts < end_ns)
+		return bad(v, fn, off, seq,
+			   "boundary record seq %llu after the range has time %s, before until %s: records of the window were removed from the tail of the range",
+			   (unsigned long long)seq, tb, te);
+	return 0;
+}
+
 static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const char *fn)
 {
 	struct sov_verify_report *r = v->rep;
 	struct export_manifest m;
 	struct checkpoint fin, c;
-	struct frame f;
+	struct frame f, bf;
 	enum frame_status fs;
 	uint8_t proof[64][SOV_HASH_LEN];
 	char why[512], canon[2048];
 	size_t off;
-	int stop = 0, cl, np;
-	uint64_t prev_size = 0, nrec = 0, nck = 0;
+	int stop = 0, cl, np, have_before = 0, have_after = 0;
+	uint64_t prev_size = 0, nrec = 0, nck = 0, first = 0;
 	struct sov_pubkey mk;
 
 	r->is_export = 1;
@@ -486,6 +564,11 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? frame_status_str(fs) : "");
 	if (checkpoint_open(&v->key, (const char *)f.payload, f.len, &fin, why, sizeof(why)))
 		return bad(v, fn, off, -1, "checkpoint: %s", why);
+	/* Same key, but a seal note signs a zlib stream's hash, not a tree. */
+	if (strstr(fin.origin, SEAL_SUFFIX SEG_PREFIX))
+		return bad(v, fn, off, -1,
+			   "the export's checkpoint is a segment seal (origin \"%s\"), not a checkpoint",
+			   fin.origin);
 	snprintf(r->origin, sizeof(r->origin), "%s", fin.origin);
 	stop = check_ext_sigs(v);
 	if (stop)
@@ -530,53 +613,79 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		off = f.next;
 	}
 
-	/* Records, each with its inclusion proof to fin. */
+	/* The boundary record before the range, if the range does not start
+	 * at seq 0: its seq fixes where the range starts. */
+	fs = frame_get(buf, len, off, &f);
+	if (fs == FRAME_OK && f.kind == FRAME_BOUNDARY) {
+		uint64_t seq;
+
+		if (record_seq(f.payload, f.len, &seq))
+			return bad(v, fn, off, -1, "boundary record does not start with {\"seq\":N,");
+		stop = export_proven(v, buf, len, fn, off, &f, &fin, seq, "boundary record", &bf);
+		if (stop)
+			return stop;
+		stop = check_boundary(v, fn, off, &f, 0, m.has_since, m.since_ns);
+		if (stop)
+			return stop;
+		have_before = 1;
+		first = seq + 1;
+		off = bf.next;
+	}
+
+	/* Records, each with its inclusion proof to fin, then the boundary
+	 * record after the range, if it does not reach the tree's end. */
 	for (;;) {
-		uint8_t leaf[SOV_HASH_LEN];
-		uint64_t seq, idx, sz;
-		size_t roff = off;
+		struct frame pf;
+		uint64_t want = first + nrec, seq;
 
 		fs = frame_get(buf, len, off, &f);
 		if (fs == FRAME_END)
 			break;
 		if (fs != FRAME_OK)
-			return bad(v, fn, off, m.first + nrec, "%s", frame_status_str(fs));
+			return bad(v, fn, off, want, "%s", frame_status_str(fs));
+		if (have_after)
+			return bad(v, fn, off, -1,
+				   "frames after the boundary record that closes the range");
 		if (f.kind == FRAME_INCLUSION)
-			return bad(v, fn, off, m.first + nrec,
+			return bad(v, fn, off, want,
 				   "inclusion proof without its record: a record was deleted");
-		if (f.kind != FRAME_RECORD)
-			return bad(v, fn, off, m.first + nrec, "unexpected frame kind 0x%02x", f.kind);
-		if (record_seq(f.payload, f.len, &seq))
-			return bad(v, fn, off, m.first + nrec, "record does not start with {\"seq\":N,");
-		if (seq != m.first + nrec)
+		if (f.kind != FRAME_RECORD && f.kind != FRAME_BOUNDARY)
+			return bad(v, fn, off, want, "unexpected frame kind 0x%02x", f.kind);
+		if (!have_before && nrec == 0 && !record_seq(f.payload, f.len, &seq) && seq > 0)
 			return bad(v, fn, off, seq,
-				   "record has seq %llu where seq %llu belongs: records were deleted, inserted, duplicated or reordered",
-				   (unsigned long long)seq, (unsigned long long)(m.first + nrec));
-		hash_leaf(f.payload, f.len, leaf);
-		off = f.next;
-		fs = frame_get(buf, len, off, &f);
-		if (fs != FRAME_OK || f.kind != FRAME_INCLUSION)
-			return bad(v, fn, off, seq, "record lacks its inclusion proof");
-		np = export_proof_parse(f.payload, f.len, &idx, &sz, proof, 64);
-		if (np < 0 || idx != seq || sz != fin.size)
-			return bad(v, fn, off, seq, "inclusion proof is malformed or for another record");
-		if (merkle_verify_inclusion(seq, fin.size, leaf, proof, np, fin.root))
-			return bad(v, fn, roff, seq,
-				   "record seq %llu is not in the tree the checkpoint signed: it was modified",
-				   (unsigned long long)seq);
-		nrec++;
-		off = f.next;
+				   "the range starts at seq %llu but the boundary record seq %llu before it is missing: records were removed from the head of the range (or that record's frame deleted)",
+				   (unsigned long long)seq, (unsigned long long)(seq - 1));
+		stop = export_proven(v, buf, len, fn, off, &f, &fin, want,
+				     f.kind == FRAME_RECORD ? "record" : "boundary record", &pf);
+		if (stop)
+			return stop;
+		if (f.kind == FRAME_BOUNDARY) {
+			stop = check_boundary(v, fn, off, &f, 1, m.has_until, m.until_ns);
+			if (stop)
+				return stop;
+			have_after = 1;
+		} else {
+			nrec++;
+		}
+		off = pf.next;
 	}
+	if (!have_after && first + nrec != fin.size)
+		return bad(v, fn, len, first + nrec,
+			   "the range ends before seq %llu but the boundary record seq %llu after it is missing (tree size %llu): records were removed from the tail of the range (or that record's frame deleted)",
+			   (unsigned long long)(first + nrec), (unsigned long long)(first + nrec),
+			   (unsigned long long)fin.size);
 	r->records = nrec;
-	r->first = m.first;
+	r->first = first;
 	r->checkpoints = nck;
 	r->checkpointed = fin.size;
-	/* The manifest says nothing the content does not: rebuild and compare. */
+	/* The manifest says nothing the content does not: rebuild and compare.
+	 * Its window (since, until) is the claim the boundaries were checked
+	 * against. */
 	m.tree_size = fin.size;
-	cl = export_manifest_format(&(struct export_manifest){
-		.first = nrec ? m.first : 0, .count = nrec, .tree_size = fin.size,
-		.checkpoints = nck },
-		fin.origin, v->rep->key, canon, sizeof(canon));
+	m.first = first;
+	m.count = nrec;
+	m.checkpoints = nck;
+	cl = export_manifest_format(&m, fin.origin, v->rep->key, canon, sizeof(canon));
 	fs = frame_get(buf, len, 0, &f);
 	if (cl < 0 || (int)f.len != cl || memcmp(f.payload, canon, cl))
 		return bad(v, fn, 0, -1, "manifest does not describe the export's content (expected %s)",
@@ -588,10 +697,10 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	return 0;
 }
 
-int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
-		       struct sov_verify_report *report)
+static int verify_path(const char *path, const struct sov_verify_opts *o,
+		       struct sov_verify_report *report, int live)
 {
-	struct vctx v = { .rep = report };
+	struct vctx v = { .rep = report, .live = live };
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t len;
@@ -627,4 +736,16 @@ cleanup:
 		pubkey_free(&v.key);
 	free(v.ext);
 	return err;
+}
+
+int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
+		       struct sov_verify_report *report)
+{
+	return verify_path(path, o, report, 0);
+}
+
+int journal_verify_live(const char *dir, const struct sov_verify_opts *o,
+			struct sov_verify_report *report)
+{
+	return verify_path(dir, o, report, 1);
 }

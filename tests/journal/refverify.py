@@ -9,12 +9,14 @@ with libsovjournal; tests/journal/reference.sh checks that both agree.
 Exit 0: valid. 1: invalid (reason printed). 3: `cryptography` missing.
 """
 import base64
+import calendar
 import hashlib
 import json
 import os
 import re
 import struct
 import sys
+import time
 import zlib
 
 try:
@@ -131,6 +133,15 @@ def seq_of(rec):
     if not m:
         raise Invalid("record does not start with seq")
     return int(m.group(1))
+
+
+def time_of(rec):
+    m = re.search(rb',"time":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})'
+                  rb'\.([0-9]{9})Z"', rec)
+    if not m:
+        raise Invalid("record has no time")
+    t = calendar.timegm(time.strptime(m.group(1).decode(), "%Y-%m-%dT%H:%M:%S"))
+    return t * 1000000000 + int(m.group(2))
 
 
 def verify_dir(path, key, ext):
@@ -252,7 +263,7 @@ def verify_export(path, key, ext):
         raise Invalid("export does not start with manifest and checkpoint")
     m = json.loads(fr[0][2])
     origin, n, root = open_note(key, fr[1][2])
-    roots, i, count, first = {n: root}, 2, 0, m.get("first")
+    roots, i, count = {n: root}, 2, 0
     while i < len(fr) and fr[i][1] == "C":
         o, s, r = open_note(key, fr[i][2])
         if o != origin or i + 1 >= len(fr) or fr[i + 1][1] != "P":
@@ -264,20 +275,38 @@ def verify_export(path, key, ext):
         check_consistency(s, n, r, root, proof)
         roots[s] = r
         i += 2
-    while i < len(fr):
-        if fr[i][1] != "R" or i + 1 >= len(fr) or fr[i + 1][1] != "I":
-            raise Invalid("expected record and inclusion proof at %d" % fr[i][0])
+    def proven(i, want):
         rec = fr[i][2]
+        if i + 1 >= len(fr) or fr[i + 1][1] != "I":
+            raise Invalid("record without inclusion proof at %d" % fr[i][0])
         idx, size, proof = proof_of(fr[i + 1][2])
-        if seq_of(rec) != first + count or idx != first + count or size != n:
+        if seq_of(rec) != want or idx != want or size != n or want >= n:
             raise Invalid("record out of sequence at %d" % fr[i][0])
         if root_from_inclusion(idx, n, leaf_hash(rec), proof) != root:
             raise Invalid("record %d not in the signed tree" % idx)
+        return time_of(rec)
+    since, until, first = m.get("since"), m.get("until"), 0
+    if i < len(fr) and fr[i][1] == "B":
+        first = seq_of(fr[i][2]) + 1
+        if since is None or proven(i, first - 1) >= since:
+            raise Invalid("record before the range is not older than since")
+        i += 2
+    while i < len(fr) and fr[i][1] == "R":
+        proven(i, first + count)
         count += 1
         i += 2
-    want = ('{"format":"sovd-journal-export/1","origin":%s,"key":%s,"tree_size":%d,'
-            '"first":%d,"count":%d,"checkpoints":%d}') % (
-        json.dumps(origin), json.dumps(key.text.strip()), n, first if count else 0,
+    if i < len(fr) and fr[i][1] == "B":
+        if until is None or proven(i, first + count) < until:
+            raise Invalid("record after the range is before until")
+        i += 2
+    elif first + count != n:
+        raise Invalid("range ends before the tree does, without the record after it")
+    if i != len(fr):
+        raise Invalid("unexpected frame at %d" % fr[i][0])
+    js = lambda v: "null" if v is None else "%d" % v
+    want = ('{"format":"sovd-journal-export/2","origin":%s,"key":%s,"tree_size":%d,'
+            '"since":%s,"until":%s,"first":%d,"count":%d,"checkpoints":%d}') % (
+        json.dumps(origin), json.dumps(key.text.strip()), n, js(since), js(until), first,
         count, len(roots))
     if fr[0][2] != want.encode():
         raise Invalid("manifest does not match the content")

@@ -165,7 +165,119 @@ expect_invalid "export: record modified" "$tmp/e2" "modified"
 cp "$tmp/e.sovj" "$tmp/e2"; truncate -s -100 "$tmp/e2"
 expect_invalid "export: truncated" "$tmp/e2" "past the end|lacks|torn"
 cp "$tmp/e.sovj" "$tmp/e2"; $jframes cutkind "$tmp/e2" R
-expect_invalid "export: last record and proof cut" "$tmp/e2" "manifest|lacks"
+expect_invalid "export: last record and proof cut" "$tmp/e2" "tail of the range"
+# Records trimmed from either end of an export's range with the manifest
+# rewritten to match: the boundary records (the one just before and just
+# after the range) give it away.
+trim() {	# trim SRC DST HEAD TAIL drop|promote [since=NS] [until=NS] [dropck]
+	python3 - "$@" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from jframes import frame
+import struct
+src, dst, head, tail, mode = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+buf, off, fr = open(src, "rb").read(), 0, []
+while off < len(buf):
+    (n,) = struct.unpack_from("<I", buf, off)
+    fr.append((chr(buf[off + 4]), buf[off + 8:off + 8 + n]))
+    off += 12 + n
+man = json.loads(fr[0][1])
+ck = [fr[1]]
+i = 2
+while fr[i][0] == "C":
+    if "dropck" not in sys.argv[7:]:
+        ck += fr[i:i + 2]
+    man["checkpoints"] -= "dropck" in sys.argv[7:]
+    i += 2
+items = [(fr[j][0], fr[j][1], fr[j + 1][1]) for j in range(i, len(fr), 2)]
+before = items.pop(0) if items[0][0] == "B" else None
+after = items.pop() if items[-1][0] == "B" else None
+recs = items
+if head:
+    before = ("B",) + recs[head - 1][1:] if mode == "promote" else None
+    recs = recs[head:]
+if tail:
+    after = ("B",) + recs[-tail][1:] if mode == "promote" else None
+    recs = recs[:-tail]
+man["first"] += head
+man["count"] = len(recs)
+for a in sys.argv[7:]:
+    if "=" in a:
+        k, v = a.split("=")
+        man[k] = None if v == "null" else int(v)
+out = frame("M", json.dumps(man, separators=(",", ":")).encode())
+for k, p in ck:
+    out += frame(k, p)
+for it in ([before] if before else []) + recs + ([after] if after else []):
+    out += frame(it[0], it[1]) + frame("I", it[2])
+open(dst, "wb").write(out)
+PY
+}
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 0 drop
+expect_valid "export rewritten unchanged by the trimming tool still verifies" "$tmp/e2"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 drop
+expect_invalid "export: records and boundary dropped from the head, manifest rewritten" "$tmp/e2" "removed from the head"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 4 drop
+expect_invalid "export: records and boundary dropped from the tail, manifest rewritten" "$tmp/e2" "removed from the tail"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote
+expect_invalid "export: head records dropped, the last dropped one made the boundary" "$tmp/e2" "not before since.*head"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 4 promote
+expect_invalid "export: tail records dropped, the last dropped one made the boundary" "$tmp/e2" "before until.*tail"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 4 drop dropck
+expect_invalid "export: head, tail and earlier checkpoints dropped (the reviewer's attack)" "$tmp/e2" "removed from the head"
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=null
+expect_invalid "export: head trimmed and since made open" "$tmp/e2" "since is open"
+# Narrowing the window too makes a consistent export of a smaller window:
+# the verifier shows the window it proves, for the auditor to compare.
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=1767225600203000000
+out=$("$sovctl" journal verify "$tmp/e2" --pubkey "$tmp/a.pub" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "window: *since 2026-01-01T00:00:00.203000000Z until 2026-01-01T00:00:00.500000000Z" <<<"$out"; then
+	ok "export with head and since narrowed together shows the narrowed window"
+else
+	notok "narrowed export shows its window" "exit $rc" "$out"
+fi
+out=$("$sovctl" journal verify "$tmp/e.sovj" --pubkey "$tmp/a.pub" 2>&1)
+grep -q "window: *since 2026-01-01T00:00:00.200000000Z until 2026-01-01T00:00:00.500000000Z" <<<"$out" &&
+	grep -q "seq 200..499" <<<"$out" && ok "verify shows the requested window and seq range" ||
+	notok "verify shows the window" "$out"
+# Earlier checkpoints removed with the manifest rewritten: every record is
+# still proven by the final checkpoint; an auditor holding one catches it.
+trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 0 drop dropck
+expect_valid "export without its earlier checkpoints still proves its records" "$tmp/e2"
+expect_invalid "export without its earlier checkpoints vs one kept elsewhere" "$tmp/e2" "no proof linking" --checkpoint "$tmp/ext-early"
+# Empty window and open ends.
+"$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/e3" --since 2026-01-01T00:00:00.2001Z \
+	--until 2026-01-01T00:00:00.2009Z >/dev/null
+out=$("$sovctl" journal verify "$tmp/e3" --pubkey "$tmp/a.pub" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "none in the window (it falls before seq 201)" <<<"$out" &&
+	ok "empty window: verifies, both boundaries prove nothing was in it" || notok "empty window export" "exit $rc" "$out"
+"$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/e3" >/dev/null
+expect_valid "export of everything (open ends, no boundary records)" "$tmp/e3"
+trim "$top/tests/journal" "$tmp/e3" "$tmp/e2" 1 0 drop
+expect_invalid "export of everything: first record dropped" "$tmp/e2" "removed from the head"
+trim "$top/tests/journal" "$tmp/e3" "$tmp/e2" 0 1 drop
+expect_invalid "export of everything: last record dropped" "$tmp/e2" "removed from the tail"
+
+# A live journal: a count-triggered checkpoint in the segment that is not
+# yet published, records after it and a frame being written. The export is
+# proven against the published checkpoint and ignores the rest.
+fresh; cp "$tmp/w/checkpoint" "$tmp/pub-before"
+"$jwriter" --dir "$tmp/w" --key "$tmp/a.key" --host-id host-a --origin sovd.test/host-a \
+	"${wopts[@]}" --time-base 1767225601000000000 --count 150 >/dev/null 2>&1
+cp "$tmp/pub-before" "$tmp/w/checkpoint"
+last=$(ls "$tmp/w" | grep '^seg-' | tail -1); truncate -s -7 "$tmp/w/$last"
+out=$("$sovctl" journal export --journal "$tmp/w" --out "$tmp/live.sovj" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "proven against tree size 1000" <<<"$out"; then
+	ok "live journal with an unpublished tail exports against the published checkpoint"
+else
+	notok "live journal export" "exit $rc" "$out"
+fi
+expect_valid "export of a live journal verifies" "$tmp/live.sovj" --checkpoint "$tmp/ext-final"
+"$sovctl" journal export --journal "$tmp/w" --out "$tmp/live.sovj" --since 2026-01-01T00:00:00.9Z >/dev/null 2>&1
+out=$("$sovctl" journal verify "$tmp/live.sovj" --pubkey "$tmp/a.pub" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "seq 900..999" <<<"$out" && grep -q "ends at the checkpoint's last record" <<<"$out" &&
+	ok "live export's range ends at the published checkpoint" || notok "live export range" "exit $rc" "$out"
+
 expect_invalid "export vs a checkpoint of another journal" "$tmp/e.sovj" "contradicts|not valid|no proof" --checkpoint "$tmp/host-b/checkpoint"
 "$sovctl" journal verify "$tmp/e.sovj" --pubkey "$tmp/b.pub" >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] && ok "export verified with another key fails" || notok "export verified with another key fails" "exit $rc"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "agent/journal/journal.h"
+#include "agent/journal/export.h"
 #include "tools/sovctl/sovctl.h"
 
 static void usage(FILE *o)
@@ -30,12 +31,20 @@ static void print_json_str(const char *k, const char *v, int comma)
 	json_object_put(s);
 }
 
+static void window_end(int64_t ns, char *out, size_t outlen)
+{
+	if (format_rfc3339(ns, out, outlen) < 0)
+		snprintf(out, outlen, "%lld ns", (long long)ns);
+}
+
 static int do_verify(int argc, char **argv)
 {
 	const char *path = NULL, *fmt = "text";
 	const char **ck = calloc(argc, sizeof(*ck));
 	struct sov_verify_opts o = { 0 };
 	struct sov_verify_report r;
+	struct export_manifest m = { 0 };
+	char why[256], since[48], until[48];
 	int ret, nck = 0;
 
 	if (!ck)
@@ -72,6 +81,13 @@ static int do_verify(int argc, char **argv)
 		fprintf(stderr, "sovctl journal verify: %s\n", r.error);
 		return SOVCTL_USAGE;
 	}
+	/* A valid export's manifest is exactly what its content proves, its
+	 * window included: the boundary records were checked against it. */
+	if (r.valid && r.is_export &&
+	    export_manifest_read(path, &m, why, sizeof(why))) {
+		fprintf(stderr, "sovctl journal verify: %s\n", why);
+		return SOVCTL_USAGE;
+	}
 	if (!strcmp(fmt, "json")) {
 		printf("{\"valid\":%s", r.valid ? "true" : "false");
 		print_json_str("kind", r.is_export ? "export" : "journal", 1);
@@ -83,6 +99,13 @@ static int do_verify(int argc, char **argv)
 		       (unsigned long long)r.first, (unsigned long long)r.checkpoints,
 		       (unsigned long long)r.checkpointed, (unsigned long long)r.unauthenticated,
 		       (unsigned long long)r.external_ok);
+		if (r.valid && r.is_export) {
+			printf(",\"window\":{\"since\":");
+			m.has_since ? printf("%lld", (long long)m.since_ns) : printf("null");
+			printf(",\"until\":");
+			m.has_until ? printf("%lld", (long long)m.until_ns) : printf("null");
+			printf("}");
+		}
 		if (!r.valid) {
 			printf(",\"problem\":{");
 			print_json_str("file", r.file, 0);
@@ -110,13 +133,28 @@ static int do_verify(int argc, char **argv)
 		printf("  WARNING:     the key was taken from the %s itself; pass --pubkey with a key\n"
 		       "               you hold to rule out a wholesale re-signing\n",
 		       r.is_export ? "export" : "journal");
-	if (r.is_export)
-		printf("  records:     %llu (seq %llu..%llu), each proven against the checkpoint\n",
-		       (unsigned long long)r.records, (unsigned long long)r.first,
-		       (unsigned long long)(r.first + r.records - (r.records ? 1 : 0)));
-	else
+	if (r.is_export) {
+		if (m.has_since)
+			window_end(m.since_ns, since, sizeof(since));
+		if (m.has_until)
+			window_end(m.until_ns, until, sizeof(until));
+		printf("  window:      since %s until %s (compare with the window you asked for)\n",
+		       m.has_since ? since : "the start", m.has_until ? until : "the end");
+		if (r.records)
+			printf("  records:     %llu (seq %llu..%llu), each proven against the checkpoint;\n",
+			       (unsigned long long)r.records, (unsigned long long)r.first,
+			       (unsigned long long)(r.first + r.records - 1));
+		else
+			printf("  records:     none in the window (it falls before seq %llu);\n",
+			       (unsigned long long)r.first);
+		printf("               complete: %s, %s\n",
+		       r.first ? "the record before is older than since" : "it starts at seq 0",
+		       r.first + r.records < r.checkpointed ? "the record after is not before until" :
+		       "it ends at the checkpoint's last record");
+	} else {
 		printf("  records:     %llu in %llu segment(s)\n", (unsigned long long)r.records,
 		       (unsigned long long)r.segments);
+	}
 	printf("  checkpoints: %llu verified; latest covers tree size %llu\n",
 	       (unsigned long long)r.checkpoints, (unsigned long long)r.checkpointed);
 	if (o.ncheckpoints)
