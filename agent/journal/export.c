@@ -658,8 +658,10 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		ret = 0;
 		if (f.kind != FRAME_RECORD)
 			continue;
-		if (idx + 1 == first || idx == end)
-			ret = out_proven(fd, FRAME_BOUNDARY, &f, &t, idx, n);
+		if (idx + 1 == first)
+			ret = out_proven(fd, FRAME_BEFORE, &f, &t, idx, n);
+		else if (idx == end)
+			ret = out_proven(fd, FRAME_AFTER, &f, &t, idx, n);
 		else if (idx >= first)
 			ret = out_proven(fd, FRAME_RECORD, &f, &t, idx, n);
 		idx++;

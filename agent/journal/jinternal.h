@@ -28,7 +28,8 @@
 #define FRAME_MANIFEST		'M'	/* export: manifest */
 #define FRAME_CONSISTENCY	'P'	/* export: consistency proof */
 #define FRAME_INCLUSION		'I'	/* export: inclusion proof */
-#define FRAME_BOUNDARY		'B'	/* export: record just outside the range */
+#define FRAME_BEFORE		'B'	/* export: the record just before the range */
+#define FRAME_AFTER		'A'	/* export: the record just after the range */
 
 #define SEG_PREFIX		"seg-"
 #define SEG_LOG_SUFFIX		".log"

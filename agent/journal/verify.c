@@ -449,7 +449,7 @@ cleanup:
 
 /* ---- export file ---- */
 
-/* A record (R or B frame at off) and its inclusion proof to fin. */
+/* A record (R, B or A frame at off) and its inclusion proof to fin. */
 static int export_proven(struct vctx *v, const uint8_t *buf, size_t len, const char *fn,
 			 size_t off, const struct frame *rf, const struct checkpoint *fin,
 			 uint64_t want, const char *what, struct frame *pf)
@@ -616,7 +616,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	/* The boundary record before the range, if the range does not start
 	 * at seq 0: its seq fixes where the range starts. */
 	fs = frame_get(buf, len, off, &f);
-	if (fs == FRAME_OK && f.kind == FRAME_BOUNDARY) {
+	if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
 		uint64_t seq;
 
 		if (record_seq(f.payload, f.len, &seq))
@@ -649,7 +649,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		if (f.kind == FRAME_INCLUSION)
 			return bad(v, fn, off, want,
 				   "inclusion proof without its record: a record was deleted");
-		if (f.kind != FRAME_RECORD && f.kind != FRAME_BOUNDARY)
+		if (f.kind != FRAME_RECORD && f.kind != FRAME_AFTER)
 			return bad(v, fn, off, want, "unexpected frame kind 0x%02x", f.kind);
 		if (!have_before && nrec == 0 && !record_seq(f.payload, f.len, &seq) && seq > 0)
 			return bad(v, fn, off, seq,
@@ -659,7 +659,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 				     f.kind == FRAME_RECORD ? "record" : "boundary record", &pf);
 		if (stop)
 			return stop;
-		if (f.kind == FRAME_BOUNDARY) {
+		if (f.kind == FRAME_AFTER) {
 			stop = check_boundary(v, fn, off, &f, 1, m.has_until, m.until_ns);
 			if (stop)
 				return stop;

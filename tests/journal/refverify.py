@@ -295,7 +295,7 @@ def verify_export(path, key, ext):
         proven(i, first + count)
         count += 1
         i += 2
-    if i < len(fr) and fr[i][1] == "B":
+    if i < len(fr) and fr[i][1] == "A":
         if until is None or proven(i, first + count) < until:
             raise Invalid("record after the range is before until")
         i += 2

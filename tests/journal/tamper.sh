@@ -190,14 +190,14 @@ while fr[i][0] == "C":
     man["checkpoints"] -= "dropck" in sys.argv[7:]
     i += 2
 items = [(fr[j][0], fr[j][1], fr[j + 1][1]) for j in range(i, len(fr), 2)]
-before = items.pop(0) if items[0][0] == "B" else None
-after = items.pop() if items[-1][0] == "B" else None
+before = items.pop(0) if items and items[0][0] == "B" else None
+after = items.pop() if items and items[-1][0] == "A" else None
 recs = items
 if head:
     before = ("B",) + recs[head - 1][1:] if mode == "promote" else None
     recs = recs[head:]
 if tail:
-    after = ("B",) + recs[-tail][1:] if mode == "promote" else None
+    after = ("A",) + recs[-tail][1:] if mode == "promote" else None
     recs = recs[:-tail]
 man["first"] += head
 man["count"] = len(recs)

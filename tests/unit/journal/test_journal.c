@@ -301,6 +301,44 @@ static void test_export(void)
 	ASSERT_OK(sov_journal_read(out, grab_cb, &g, err, sizeof(err)), "read export");
 	ASSERT_EQ(g.n, 10, "10 records read back");
 	ASSERT_STRSTR(g.last, "{\"seq\":19,", "last is seq 19");
+
+	/* Windows with no record in them still prove where they fall. */
+	{
+		static const struct {
+			const char *what;
+			int64_t since, until;	/* offsets from t0 in ms; INT64_MIN/MAX: open */
+			uint64_t first;
+		} w[] = {
+			{ "between two records", 10200, 10800, 11 },
+			{ "after the last record", 200000, INT64_MAX, 100 },
+			{ "before the first record", INT64_MIN, -1000, 0 },
+			{ "since after until", 20000, 10000, 20 },
+		};
+
+		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+			char msg[128];
+
+			eo.since_ns = w[i].since == INT64_MIN ? INT64_MIN :
+				      (int64_t)t0 + w[i].since * 1000000;
+			eo.until_ns = w[i].until == INT64_MAX ? INT64_MAX :
+				      (int64_t)t0 + w[i].until * 1000000;
+			snprintf(msg, sizeof(msg), "empty window %s: exported", w[i].what);
+			if (!ASSERT_OK(sov_journal_export(&eo, &er, err, sizeof(err)), msg)) {
+				printf("#   %s\n", err);
+				continue;
+			}
+			snprintf(msg, sizeof(msg), "empty window %s: no records", w[i].what);
+			ASSERT_EQ(er.count, 0, msg);
+			snprintf(msg, sizeof(msg), "empty window %s: falls before seq %llu", w[i].what,
+				 (unsigned long long)w[i].first);
+			ASSERT_EQ(er.first, w[i].first, msg);
+			snprintf(msg, sizeof(msg), "empty window %s: verifies", w[i].what);
+			if (ASSERT_OK(verify(out, &r), msg)) {
+				snprintf(msg, sizeof(msg), "empty window %s: verifier agrees", w[i].what);
+				ASSERT_TRUE(r.valid && r.records == 0 && r.first == w[i].first, msg);
+			}
+		}
+	}
 }
 
 int main(void)
