@@ -109,6 +109,8 @@ expect_invalid "an extra file" "$tmp/w" "unexpected file"
 fresh; cp "$tmp/other-key/checkpoint" "$tmp/w/checkpoint"
 expect_invalid "checkpoint signed by another key" "$tmp/w" "another key|signature"
 expect_invalid "journal signed by another key" "$tmp/other-key" "not the key given"
+fresh; echo 'sovd.test+00000000+notbase64!' >"$tmp/w/pubkey"
+expect_invalid "public key file unparsable (says why)" "$tmp/w" "public key file is damaged: [a-z]"
 fresh; cp "$tmp/b.pub" "$tmp/w/pubkey"
 expect_invalid "public key file replaced" "$tmp/w" "not the key given"
 out=$("$sovctl" journal verify "$tmp/w" 2>&1); rc=$?
@@ -277,6 +279,19 @@ expect_valid "export of a live journal verifies" "$tmp/live.sovj" --checkpoint "
 out=$("$sovctl" journal verify "$tmp/live.sovj" --pubkey "$tmp/a.pub" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "seq 900..999" <<<"$out" && grep -q "ends at the checkpoint's last record" <<<"$out" &&
 	ok "live export's range ends at the published checkpoint" || notok "live export range" "exit $rc" "$out"
+
+# A segment seal is signed by the same key; as an export's checkpoint it
+# must be refused, not read as a tree of "size" bytes.
+python3 - "$top/tests/journal" "$tmp/e.sovj" "$tmp/host-z/seg-000000.log.z" "$tmp/e2" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+from jframes import frame
+e, z = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+(n,) = struct.unpack_from("<I", e, 0)
+seal = z[z.rindex(b"sovd.test/host-a sealed "):]
+open(sys.argv[4], "wb").write(e[:12 + n] + frame("C", seal))
+PY
+expect_invalid "export whose checkpoint is a segment seal" "$tmp/e2" "segment seal"
 
 expect_invalid "export vs a checkpoint of another journal" "$tmp/e.sovj" "contradicts|not valid|no proof" --checkpoint "$tmp/host-b/checkpoint"
 "$sovctl" journal verify "$tmp/e.sovj" --pubkey "$tmp/b.pub" >/dev/null 2>&1; rc=$?
