@@ -100,11 +100,11 @@ static int do_verify(int argc, char **argv)
 		       (unsigned long long)r.checkpointed, (unsigned long long)r.unauthenticated,
 		       (unsigned long long)r.external_ok);
 		if (r.valid && r.is_export) {
-			printf(",\"window\":{\"since\":");
-			m.has_since ? printf("%lld", (long long)m.since_ns) : printf("null");
-			printf(",\"until\":");
-			m.has_until ? printf("%lld", (long long)m.until_ns) : printf("null");
-			printf("}");
+			snprintf(since, sizeof(since), m.has_since ? "%lld" : "null",
+				 (long long)m.since_ns);
+			snprintf(until, sizeof(until), m.has_until ? "%lld" : "null",
+				 (long long)m.until_ns);
+			printf(",\"window\":{\"since\":%s,\"until\":%s}", since, until);
 		}
 		if (!r.valid) {
 			printf(",\"problem\":{");
