@@ -850,61 +850,24 @@ cleanup:
 int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts,
 			    struct sov_policy_image **out, struct sov_diags *d)
 {
+	const char *why = "";
 	char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd, err;
+	size_t len = 0;
+	int err;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		err = -errno;
+	err = policy_read_file(path, POLICY_FILE_MAX, &buf, &len, &why);
+	if (err == -EFBIG)
 		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
-			      "failed to open policy: %s", strerror(-err));
+			      "failed to read policy: larger than %u bytes", POLICY_FILE_MAX);
+	else if (err == -EINVAL)
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0, "failed to read policy: %s", why);
+	else if (err)
+		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0, "failed to %s policy: %s", why,
+			      strerror(-err));
+	if (err)
 		return err;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
-			      "failed to stat policy: %s", strerror(-err));
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
-			      "failed to read policy: not a regular file");
-		goto cleanup;
-	}
-	if ((unsigned long long)st.st_size > POLICY_FILE_MAX) {
-		err = -EFBIG;
-		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
-			      "failed to read policy: larger than %u bytes",
-			      POLICY_FILE_MAX);
-		goto cleanup;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
-				      "failed to read policy: %s", strerror(-err));
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	err = sov_policy_compile_buffer(path, buf, got, opts, out, d);
-cleanup:
+	err = sov_policy_compile_buffer(path, buf, len, opts, out, d);
 	free(buf);
-	close(fd);
 	return err;
 }

@@ -143,92 +143,54 @@ int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
 		      int prio, struct sov_diags *d, const char *file,
 		      int line, int col)
 {
+	const char *why = "";
 	char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
-	int fd, src, err = 0;
+	size_t len = 0;
+	int src, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
-			      "failed to open zone file '%s': %s", path, strerror(errno));
-		return 0;
-	}
-	if (fstat(fd, &st)) {
-		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
-			      "failed to stat zone file '%s': %s", path, strerror(errno));
-		goto cleanup;
-	}
-	/* Devices and FIFOs could block or never end. */
-	if (!S_ISREG(st.st_mode)) {
-		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
-			      "zone file '%s' is not a regular file", path);
-		goto cleanup;
-	}
-	if ((unsigned long long)st.st_size > ZONE_FILE_MAX) {
+	err = policy_read_file(path, ZONE_FILE_MAX, &buf, &len, &why);
+	if (err == -ENOMEM)
+		return err;
+	if (err == -EFBIG)
 		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
 			      "zone file '%s' is larger than %llu bytes", path,
-			      ZONE_FILE_MAX);
-		goto cleanup;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
-				      "failed to read zone file '%s': %s", path,
-				      strerror(errno));
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
+			      (unsigned long long)ZONE_FILE_MAX);
+	else if (err == -EINVAL)
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "zone file '%s' is %s", path, why);
+	else if (err)
+		sov_diags_add(d, SOV_DIAG_ERROR, file, line, col,
+			      "failed to %s zone file '%s': %s", why, path, strerror(-err));
+	if (err)
+		return 0;	/* reported; the policy is invalid */
 	src = zb_source(zb, path);
-	if (src < 0) {
-		err = src;
-		goto cleanup;
-	}
-	err = zb_parse_zone_text(zb, (uint32_t)src, buf, got, zone, prio, d);
-cleanup:
+	err = src < 0 ? src : zb_parse_zone_text(zb, (uint32_t)src, buf, len, zone, prio, d);
 	free(buf);
-	close(fd);
 	return err;
+}
+
+/* By address, then outermost first, then precedence, then policy order. */
+static int cmp_entry(const struct zb_entry *x, const struct zb_entry *y, size_t alen)
+{
+	int c = memcmp(x->addr, y->addr, alen);
+
+	if (c)
+		return c;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static int cmp4(const void *a, const void *b)
 {
-	const struct zb_entry *x = a, *y = b;
-	int c = memcmp(x->addr, y->addr, 4);
-
-	if (c)
-		return c;
-	if (x->plen != y->plen)
-		return x->plen < y->plen ? -1 : 1;
-	if (x->prio != y->prio)
-		return x->prio < y->prio ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return cmp_entry(a, b, 4);
 }
 
 static int cmp6(const void *a, const void *b)
 {
-	const struct zb_entry *x = a, *y = b;
-	int c = memcmp(x->addr, y->addr, 16);
-
-	if (c)
-		return c;
-	if (x->plen != y->plen)
-		return x->plen < y->plen ? -1 : 1;
-	if (x->prio != y->prio)
-		return x->prio < y->prio ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return cmp_entry(a, b, 16);
 }
 
 static const char *zname(const struct sov_policy_image *img, uint32_t z)

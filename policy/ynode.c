@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -335,4 +338,64 @@ const char *ynode_show(const struct ynode *n, char *buf)
 		o += sprintf(o, "...");
 	*o = '\0';
 	return buf;
+}
+
+int policy_read_file(const char *path, size_t max, char **buf, size_t *len,
+		     const char **why)
+{
+	struct stat st;
+	size_t got = 0;
+	char *b = NULL;
+	int fd, err = 0;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		*why = "open";
+		return -errno;
+	}
+	if (fstat(fd, &st)) {
+		*why = "stat";
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		err = -EINVAL;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		*why = "too large";
+		err = -EFBIG;
+		goto out;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		*why = "read";
+		err = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*why = "read";
+			err = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	b = NULL;
+out:
+	free(b);
+	close(fd);
+	return err;
 }

@@ -47,6 +47,16 @@ const char *ynode_what(const struct ynode *n);
  * by their kind.
  */
 const char *ynode_show(const struct ynode *n, char *buf);
+
+/*
+ * Reads a whole regular file of at most max bytes into a NUL-terminated
+ * buffer (free it). Devices and FIFOs are refused: they could block or
+ * never end. Returns 0, or a negative errno with *why naming the step
+ * ("open", "stat", "read": then strerror(-ret) says why; or a full reason
+ * such as "not a regular file" / "too large").
+ */
+int policy_read_file(const char *path, size_t max, char **buf, size_t *len,
+		     const char **why);
 int ynode_is_null(const struct ynode *n);
 /* A scalar whose bytes are exactly s. */
 int ynode_eq(const struct ynode *n, const char *s);
