@@ -346,7 +346,7 @@ static void self_common(struct sovd *d, struct jbuf *b, const char *type, struct
 
 void events_emit_user(struct sovd *d, const char *type, const char *body)
 {
-	static struct jbuf b;
+	static struct jbuf b, detail;
 	struct sov_rec r = {};
 
 	self_common(d, &b, type, &r);
@@ -354,7 +354,13 @@ void events_emit_user(struct sovd *d, const char *type, const char *body)
 		jb_raw(&b, ",", 1);
 		jb_raw(&b, body, strlen(body));
 	}
-	r.detail = body;
+	/* The journal keeps the event's own fields as one JSON object. */
+	jb_reset(&detail);
+	jb_open(&detail);
+	if (body)
+		jb_raw(&detail, body, strlen(body));
+	jb_close(&detail);
+	r.detail = detail.oom ? body : detail.s;
 	emit_line(d, &b);
 	if (d->events_out)
 		fflush(d->events_out);
