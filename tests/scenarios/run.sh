@@ -448,6 +448,26 @@ expect_ev "audit class: taint event with class audited" taint "$A_PID" '"classes
 expect_ev "audit class: egress recorded with verdict audit" egress "$A_PID" \
 	'"verdict":"audit","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["audited"]'
 
+# ---- policy apply: the new policy is in force at once, a bad one never is
+sed 's/allow: \[eu, local\]/allow: [eu, us, local]/' "$POLICY" > "$SOV_TMP/policy-us.yaml"
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$SOV_TMP/policy-us.yaml" \
+	> "$SOV_TMP/apply.out" 2>&1
+expect_file_has "apply: a policy allowing us for pii-eu is applied (generation 2)" \
+	"$SOV_TMP/apply.out" "generation=2"
+act apply-us "read:$F" connect:$US4
+expect_out "apply: under it a tainted process may reach the US" "connect $US4 ok"
+sed 's/allow: \[eu, local\]/allow: [eu, mars]/' "$POLICY" > "$SOV_TMP/policy-bad.yaml"
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$SOV_TMP/policy-bad.yaml" \
+	> "$SOV_TMP/apply-bad.out" 2>&1
+expect_file_has "apply: a policy naming an unknown zone is refused with its position" \
+	"$SOV_TMP/apply-bad.out" "policy-bad.yaml:"
+act apply-bad "read:$F" connect:$US4
+expect_out "apply: after the refusal the applied policy still holds (US allowed)" "connect $US4 ok"
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$POLICY" > "$SOV_TMP/apply-back.out" 2>&1
+act apply-back "read:$F" connect:$US4
+expect_out "apply: back to the test policy, a tainted process is refused US again" \
+	"connect $US4 EPERM"
+
 # ---- clean stop and the journal
 sovd_stop TERM
 if [ "$SOVD_STATUS" = 0 ]; then pass "SIGTERM: sovd exits 0"; else
