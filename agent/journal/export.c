@@ -18,18 +18,6 @@
 #include "agent/journal/journal.h"
 #include "agent/journal/export.h"
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 static void end_json(int has, int64_t ns, char *out, size_t outlen)
 {
 	if (has)

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "agent/journal/jinternal.h"
 
@@ -61,4 +63,16 @@ const char *frame_status_str(enum frame_status s)
 	case FRAME_BADHDR: return "bad frame header (length or reserved bytes)";
 	}
 	return "?";
+}
+
+int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
 }

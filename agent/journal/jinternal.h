@@ -199,4 +199,9 @@ struct sov_verify_report;
 int journal_verify_live(const char *dir, const struct sov_verify_opts *o,
 			struct sov_verify_report *report);
 
+/* Formats a message into err (when given) and returns ret: the library's
+ * error style, "return errf(err, errlen, -EINVAL, "...", ...)". */
+int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

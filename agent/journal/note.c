@@ -22,18 +22,6 @@
 #define SIG_DASH	"\xe2\x80\x94 "		/* U+2014 EM DASH, space */
 #define KEYFILE_MAX	1024
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char d[] = "0123456789abcdef";

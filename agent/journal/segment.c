@@ -13,18 +13,6 @@
 #include <openssl/sha.h>
 #include "agent/journal/jinternal.h"
 
-static int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Accepts exactly the names the writer produces: "seg-%06u.log[.z]". */
 static int parse_seg_name(const char *name, uint32_t *no, int *z)
 {
