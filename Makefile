@@ -46,7 +46,7 @@ CLEAN_EXTRA	:=
 .PHONY: all
 all: build-all
 
-include $(sort $(wildcard mk/*.mk))
+include mk/bpf.mk $(filter-out mk/bpf.mk,$(sort $(wildcard mk/*.mk)))
 
 .PHONY: build-all
 build-all: $(ALL_TARGETS)

@@ -316,13 +316,24 @@ else
 fi
 
 # ---- an open through the ia32 entry (int $0x80) taints too
+# A kernel booted with ia32_emulation=off (or built with it off by default)
+# has no int $0x80 entry: the channel does not exist there, which the probe
+# shows by a child that faults. Anywhere else the scenario must pass.
 SOVTEST_SAVED=$SOVTEST
 [ -x "$SOVTEST.static" ] && SOVTEST=$SOVTEST.static
-act ia32 "read-ia32:$F" connect:$US4
-SOVTEST=$SOVTEST_SAVED
-expect_out "ia32: an int \$0x80 open of the pii file succeeds" "read-ia32 $F ok"
-expect_ev "ia32: it taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
-expect_out "ia32: and the process is refused US" "connect $US4 EPERM"
+if [ "$("$SOVTEST" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
+	act ia32 "read-ia32:$F" connect:$US4
+	SOVTEST=$SOVTEST_SAVED
+	expect_out "ia32: an int \$0x80 open of the pii file succeeds" "read-ia32 $F ok"
+	expect_ev "ia32: it taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
+	expect_out "ia32: and the process is refused US" "connect $US4 EPERM"
+else
+	SOVTEST=$SOVTEST_SAVED
+	why="this kernel has 32-bit syscall emulation off (ia32_emulation=off): int \$0x80 faults, so the channel does not exist"
+	skip "ia32: an int \$0x80 open of the pii file succeeds" "$why"
+	skip "ia32: it taints with pii-eu" "$why"
+	skip "ia32: and the process is refused US" "$why"
+fi
 
 # ---- IPv6 and IPv4-mapped IPv6
 act mapped "read:$F" "connect:[::ffff:10.10.0.2]:8080" "connect:[::ffff:10.20.0.2]:8080"

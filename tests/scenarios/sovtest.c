@@ -20,6 +20,9 @@
  *   read-ia32:PATH           the same open through the ia32 entry (int $0x80,
  *                            x86-64 only; needs a non-PIE binary such as
  *                            sovtest.static, else ENOTSUP)
+ *   ia32-probe               print "ia32 yes" if int $0x80 works in this
+ *                            kernel (a child tries getpid through it), else
+ *                            "ia32 no" (ia32_emulation=off, or not x86-64)
  *   open-rw:PATH             open O_RDWR, close
  *   write:PATH[:TEXT]        open O_WRONLY|O_CREAT|O_TRUNC, write TEXT, close
  *   stat:PATH                print "stat PATH ino=N"
@@ -187,6 +190,33 @@ static void do_read_ia32(const char *path)
 #else
 	result("read-ia32", path, ENOTSUP);
 #endif
+}
+
+/*
+ * Kernels can turn the 32-bit entry off (CONFIG_IA32_EMULATION_DEFAULT_
+ * DISABLED, ia32_emulation=off): int $0x80 then raises a general
+ * protection fault, and the channel the ia32 scenario tests does not exist.
+ * A child tries it so that the fault kills only the child.
+ */
+static void do_ia32_probe(void)
+{
+#if defined(__x86_64__)
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		long r;
+
+		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+		_exit(r == getpid() ? 0 : 1);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) {
+		printf("ia32 yes\n");
+		return;
+	}
+#endif
+	printf("ia32 no\n");
 }
 
 static int die_usage(const char *what)
@@ -640,6 +670,8 @@ static int run_actions(int argc, char **argv)
 			do_listen(arg);
 		} else if (!strncmp(a, "read-uring:", 11)) {
 			do_read_uring(arg);
+		} else if (!strcmp(a, "ia32-probe")) {
+			do_ia32_probe();
 		} else if (!strncmp(a, "read-ia32:", 10)) {
 			do_read_ia32(arg);
 		} else if (!strncmp(a, "open-rw:", 8)) {

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one JSON string escaper of user space (events, journal records,
+ * `policy compile` output). Header-only so that every library can use it
+ * without depending on another: it sits below policy/, agent/journal/ and
+ * agent/.
+ *
+ * The rules are the journal's canonical ones (docs/journal-format.md,
+ * "Strings"), because those bytes are hashed and signed: the original bytes
+ * with only these replacements:
+ *   '"' -> \"      '\\' -> \\
+ *   each byte 0x00-0x1F and 0x7F -> \u00xx (lowercase hex)
+ *   each byte not part of a valid UTF-8 sequence (RFC 3629: no overlong
+ *   forms, no surrogates, nothing above U+10FFFF) -> \u00xx, xx >= 80
+ * Valid UTF-8 never produces \u0080..\u00ff, so the escape is reversible:
+ * a path (any bytes but NUL) can be recovered exactly.
+ */
+#ifndef SOV_JSON_H
+#define SOV_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The most bytes sov_json_escape() writes for n input bytes. */
+#define SOV_JSON_ESC_MAX(n)	((n) * 6)
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static inline size_t sov_utf8_seq(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	uint32_t cp, min;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; cp = c & 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; cp = c & 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; cp = c & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Escapes n bytes of src (stopping early at a NUL) into dst, without the
+ * surrounding quotes. dst must have room for SOV_JSON_ESC_MAX(n) bytes; no
+ * NUL is written. Returns the number of bytes written.
+ */
+static inline size_t sov_json_escape(char *dst, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *s = (const uint8_t *)src;
+	char *o = dst;
+	size_t i = 0, run = 0, l;
+
+	while (i < n && s[i]) {
+		uint8_t c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		if (c >= 0x80 && (l = sov_utf8_seq(s + i, n - i)) > 0) {
+			i += l;
+			run += l;
+			continue;
+		}
+		memcpy(o, s + i - run, run);
+		o += run;
+		run = 0;
+		*o++ = '\\';
+		if (c == '"' || c == '\\') {
+			*o++ = (char)c;
+		} else {
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+		i++;
+	}
+	memcpy(o, s + i - run, run);
+	o += run;
+	return (size_t)(o - dst);
+}
+
+#endif
