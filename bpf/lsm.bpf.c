@@ -12,8 +12,14 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #define SOV_LSM_PATH 1
-#define SOCK_STREAM 1
-#include "sov.bpf.h"
+#include "fork_exit.bpf.h"
+#include "open.bpf.h"
+#include "egress.bpf.h"
+
+#define SOCK_STREAM	1
+#define EPERM		1
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 SEC("lsm/file_open")
 int BPF_PROG(sov_file_open, struct file *file)
@@ -52,15 +58,14 @@ static __always_inline int lsm_ret(long deny)
 
 /* The tracing path gets scope from where its cgroup programs are attached;
  * LSM hooks are global, so they check the scope cgroups themselves. */
+static __always_inline int under_scope_cgroup(__u32 i)
+{
+	return bpf_current_task_under_cgroup(&sov_scope, i);
+}
+
 static __always_inline int in_scope(const struct sov_config *cfg)
 {
-	for (int i = 0; i < SOV_MAX_SCOPE; i++) {
-		if (i >= cfg->n_scope)
-			break;
-		if (bpf_current_task_under_cgroup(&sov_scope, i) == 1)
-			return 1;
-	}
-	return cfg->n_scope == 0;
+	return sov_in_scope(cfg, under_scope_cgroup);
 }
 
 /* Reads an AF_INET/AF_INET6 sockaddr into dst; -1 for other families. */
@@ -98,7 +103,7 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 
 	if (ret)
 		return prev_verdict(ret);
-	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	t = taint_of(&tgid);
 	if (!t)
 		return 0;
 	cfg = sov_cfg();
@@ -128,7 +133,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 
 	if (ret)
 		return prev_verdict(ret);
-	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	t = taint_of(&tgid);
 	if (!t)
 		return 0;
 	/* A direct (BTF) dereference: bpf_sk_storage_get() below needs the
@@ -175,10 +180,9 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 0;
-	/* Report once per socket; refuse every send. */
+	/* Report once per socket and verdict; refuse every send of a deny. */
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && o->denied < (verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED)) {
-		o->denied = verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
+	if (o && egress_sock_reports(o, verdict)) {
 		o->tgid = tgid;
 		egress_emit(t, &dst, verdict, zone, violated);
 	}

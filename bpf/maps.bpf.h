@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
- * Maps shared by both kernel paths. Every map is pinned by name under the
- * pin directory (LIBBPF_PIN_BY_NAME + pin_root_path), so a restarted sovd
- * re-adopts labels, taint and policy instead of starting blind.
+ * Every map of both kernel paths, in one place (the bottom layer, see
+ * bpf/README.md). Every map is pinned by name under the pin directory
+ * (LIBBPF_PIN_BY_NAME + pin_root_path), so a restarted sovd re-adopts
+ * labels, taint and policy instead of starting blind.
  * max_entries below are placeholders: sovd sizes each map from the compiled
  * policy and its options before load.
  */
@@ -43,6 +44,14 @@ struct {
 	__uint(max_entries, 1);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_config SEC(".maps");
+
+/* The policy in force: the one entry, rewritten whole by sovd. */
+static __always_inline struct sov_config *sov_cfg(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&sov_config, &k);
+}
 
 /* (dev, ino) -> classes: labels belong to the inode, not the path */
 struct {

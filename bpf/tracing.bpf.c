@@ -11,7 +11,11 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
-#include "sov.bpf.h"
+#include "fork_exit.bpf.h"
+#include "open.bpf.h"
+#include "egress.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* x86-64 syscall numbers of the calls that return a new file descriptor
  * for a path (x32 uses the same numbers with __X32_SYSCALL_BIT). io_uring
@@ -116,7 +120,7 @@ static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
 
 	if (own)
 		o = sock_owner_set(ctx->sk, tgid);
-	t = bpf_map_lookup_elem(&sov_taint, &tgid);
+	t = taint_of(&tgid);
 	if (!t)
 		return 1;
 	cfg = sov_cfg();
@@ -221,7 +225,7 @@ int sov_skb_egress(struct __sk_buff *skb)
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
 	if (!o)
 		return 1;
-	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
+	t = taint_of(&o->tgid);
 	if (!t) {
 		/* A refused socket stays refused, whatever became of its owner. */
 		if (o->denied == SOV_SOCK_DENIED) {
@@ -251,18 +255,12 @@ int sov_skb_egress(struct __sk_buff *skb)
 	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
-	/* Report once per socket; drop every packet. */
-	/* An audit is reported once; a later deny (the taint grew) again. */
-	if (o->denied < (verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED)) {
-		o->denied = verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
+	/* Report once per socket and verdict (an audit once, a later deny
+	 * again); drop every packet of a deny. */
+	if (egress_sock_reports(o, verdict)) {
 		count_verdict(verdict);
-		e = event_reserve(SOV_EV_EGRESS);
+		e = event_of_owner(SOV_EV_EGRESS, o);
 		if (e) {
-			e->tgid = o->tgid;
-			e->pid = o->tgid;
-			e->uid = o->uid;
-			e->cgroup_id = o->cgroup_id;
-			__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
 			egress_fill(e, t, &dst, verdict, zone, violated);
 			event_submit(e);
 		}

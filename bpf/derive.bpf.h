@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Derivation: a file written by a tainted process becomes a labelled
+ * derivative carrying the taint's derivable classes (cfg->derive_classes).
+ * Two ways in: an open for writing by a tainted process, and, when a
+ * process becomes tainted, the files it already holds open for writing.
+ */
+#ifndef SOV_DERIVE_BPF_H
+#define SOV_DERIVE_BPF_H
+
+#include "label.bpf.h"
+#include "taint.bpf.h"
+
+/* How many fds are checked for derivation when a process becomes tainted. */
+#define SOV_FD_WALK_MAX	1024
+
+/*
+ * Derivation of one file: it gets 'add' (the taint's derivable classes).
+ * One derive event per inode and new class set.
+ */
+static __always_inline void derive_file(__u64 add, struct file *file, int fd,
+					const char *upath, int dirfd, int trusted)
+{
+	struct sov_inode_key key = {};
+	struct sov_label *lab;
+	struct inode *inode;
+
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	lab = label_of(&key);
+	if (lab) {
+		if (!sov_classes_grow(lab->classes, add))
+			return;
+		__sync_fetch_and_or(&lab->classes, add);
+		lab->flags |= SOV_LABEL_DERIVED;
+		add = lab->classes;
+	} else {
+		struct sov_label nl = sov_label_derived(add, BPF_CORE_READ(inode, i_mode));
+
+		if (bpf_map_update_elem(&sov_labels, &key, &nl, BPF_ANY)) {
+			/* Not stored: say so rather than claim a derivation. */
+			count(SOV_CNT_MAP_FULL);
+			return;
+		}
+	}
+	count(SOV_CNT_DERIVE);
+	file_event(SOV_EV_DERIVE, add, trusted ? file : NULL, &key, fd, upath, dirfd);
+}
+
+/*
+ * When a process becomes tainted, files it already holds open for writing
+ * become derivatives too: `sh -c 'cat data > out'` opens out before cat
+ * reads the data. The fd table is walked once per taint change (rare),
+ * with bpf_loop so the verifier sees one iteration.
+ */
+struct fd_walk {
+	struct file **fds;
+	__u64 add;
+	__u32 max;
+};
+
+static long derive_fd_cb(__u32 i, void *ctx)
+{
+	struct fd_walk *w = ctx;
+	struct file *file = NULL;
+	unsigned int fmode;
+
+	if (i >= w->max)
+		return 1;
+	if (bpf_probe_read_kernel(&file, sizeof(file), w->fds + i) || !file)
+		return 0;
+	/* The inode is read only for a descriptor open for writing. */
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (!sov_open_writes(fmode) ||
+	    !sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
+		return 0;
+	derive_file(w->add, file, (int)i, NULL, -1, 0);
+	return 0;
+}
+
+static __always_inline void derive_open_fds(__u64 add)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt;
+	struct fd_walk w = { .add = add };
+
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || !add)
+		return;
+	w.fds = BPF_CORE_READ(fdt, fd);
+	w.max = BPF_CORE_READ(fdt, max_fds);
+	if (w.max > SOV_FD_WALK_MAX)
+		w.max = SOV_FD_WALK_MAX;
+	bpf_loop(w.max, derive_fd_cb, &w, 0);
+}
+
+/* The process's taint just grew to 'taint': derive what it holds open. */
+static __always_inline void derive_on_taint(__u64 taint)
+{
+	struct sov_config *cfg = sov_cfg();
+
+	if (cfg)
+		derive_open_fds(sov_derivable(taint, cfg));
+}
+
+/* An open for writing: the file derives when the process is tainted. */
+static __always_inline void derive_on_write(__u32 tgid, struct file *file, int fd,
+					    const char *upath, int dirfd)
+{
+	struct sov_taint *t = taint_of(&tgid);
+	struct sov_config *cfg;
+
+	if (!t)
+		return;
+	cfg = sov_cfg();
+	if (cfg && sov_derivable(t->classes, cfg))
+		derive_file(sov_derivable(t->classes, cfg), file, fd, upath, dirfd, 1);
+}
+
+#endif

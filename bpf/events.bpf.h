@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Events and counters: what the kernel tells sovd. Every event is one
+ * fixed-size struct sov_event (include/sov/abi.h) in the sov_events ring
+ * buffer; every decision and failure is counted in the per-CPU
+ * sov_counters entry (one lookup whatever a hook counts).
+ */
+#ifndef SOV_EVENTS_BPF_H
+#define SOV_EVENTS_BPF_H
+
+#include "maps.bpf.h"
+#include "rules.h"
+
+static __always_inline struct sov_counters *counters(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&sov_counters, &k);
+}
+
+static __always_inline void count(int idx)
+{
+	struct sov_counters *c = counters();
+
+	if (c && idx >= 0 && idx < SOV_CNT_MAX)
+		c->c[idx]++;
+}
+
+static __always_inline void count_verdict(int verdict)
+{
+	count(sov_verdict_counter(verdict));
+}
+
+/* A full ring buffer loses the event, counted (sovd reports the loss). */
+static __always_inline struct sov_event *event_reserve(__u32 type)
+{
+	struct sov_event *e;
+
+	e = bpf_ringbuf_reserve(&sov_events, sizeof(*e), 0);
+	if (!e) {
+		count(SOV_CNT_LOST);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->fd = (__u32)-1;
+	e->dirfd = -1;
+	return e;
+}
+
+/* An event of the current task (every hook but cgroup_skb). */
+static __always_inline struct sov_event *event_new(__u32 type)
+{
+	struct sov_event *e = event_reserve(type);
+	__u64 id;
+
+	if (!e)
+		return NULL;
+	id = bpf_get_current_pid_tgid();
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+/*
+ * An event of a socket's owner, as recorded when it connected: cgroup_skb
+ * runs in whatever context sends the packet (softirq included), where the
+ * current task is anyone, and 6.1 offers it no current-task helper.
+ */
+static __always_inline struct sov_event *event_of_owner(__u32 type,
+							const struct sov_sock_owner *o)
+{
+	struct sov_event *e = event_reserve(type);
+
+	if (!e)
+		return NULL;
+	e->tgid = o->tgid;
+	e->pid = o->tgid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	return e;
+}
+
+static __always_inline void event_submit(struct sov_event *e)
+{
+	bpf_ringbuf_submit(e, 0);
+	count(SOV_CNT_EVENTS);
+}
+
+/*
+ * The path of an event's file. The LSM path has the struct file at a hook
+ * where bpf_d_path() is allowed; the tracing path only has the path string
+ * the process passed (possibly relative; sovd resolves it with dirfd).
+ */
+static __always_inline void event_path(struct sov_event *e, struct file *file,
+				       const char *upath, int dirfd)
+{
+#ifdef SOV_LSM_PATH
+	/* file is NULL when it came from a probe read (bpf_d_path needs the
+	 * hook's own, trusted pointer); sovd then resolves the fd. */
+	if (file)
+		bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
+#else
+	e->dirfd = dirfd;
+	if (upath)
+		bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
+#endif
+}
+
+/* A taint or derive event: the file, its classes, the fd it has. */
+static __always_inline void file_event(__u32 type, __u64 classes, struct file *file,
+				       const struct sov_inode_key *key, int fd,
+				       const char *upath, int dirfd)
+{
+	struct sov_event *e = event_new(type);
+
+	if (!e)
+		return;
+	e->classes = classes;
+	e->dev = key->dev;
+	e->ino = key->ino;
+	e->fd = (__u32)fd;
+	e->hook = SOV_HOOK_OPEN;
+	event_path(e, file, upath, dirfd);
+	event_submit(e);
+}
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The process-lifetime programs, the same on both kernel paths: fork passes
+ * the taint on, exit marks it. Each entry object (tracing.bpf.c, lsm.bpf.c)
+ * includes this file once, before its own programs, so each skeleton holds
+ * its own sov_fork and sov_exit.
+ */
+#ifndef SOV_FORK_EXIT_BPF_H
+#define SOV_FORK_EXIT_BPF_H
+
+#include "taint.bpf.h"
+
+/* fork: the child inherits the parent's taint. exec keeps it (same tgid). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sov_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+
+	/* A new thread shares its group's entry. */
+	if (BPF_CORE_READ(child, pid) != ctgid)
+		return 0;
+	taint_inherit(ptgid, ctgid);
+	return 0;
+}
+
+/*
+ * exit of the last thread of the group (do_exit() decrements signal->live
+ * before it fires this tracepoint, so live == 0 here exactly once per
+ * thread group). The entry is marked, not deleted: the process's sockets
+ * may still send queued data (see struct sov_taint).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sov_exit, struct task_struct *p)
+{
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	taint_exited(BPF_CORE_READ(p, tgid));
+	return 0;
+}
+
+#endif

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The decision rules, as pure functions: values in, values out, no BPF
+ * helper and no map. The kernel programs (bpf/ *.bpf.h) call them; the unit
+ * tests (tests/unit/bpf/) compile this same header with gcc and call them
+ * with small map mocks, so a rule is tested without root or a kernel.
+ *
+ * Where a rule needs a map (the ancestor walk, the zone and rule tables) it
+ * takes the lookup as a function argument. Every function is
+ * __always_inline and the kernel passes its own __always_inline lookups, so
+ * clang turns each argument into a direct, inlined call: the programs keep
+ * the instructions they had before this header existed (no BPF indirect
+ * call, no extra subprogram for the verifier).
+ */
+#ifndef SOV_BPF_RULES_H
+#define SOV_BPF_RULES_H
+
+#include "sov/abi.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* Kernel constants the rules need; prefixed so that user space can include
+ * <sys/stat.h> and <sys/socket.h> beside this header. */
+#define SOV_FMODE_READ		0x1
+#define SOV_FMODE_WRITE		0x2
+#define SOV_S_IFMT		00170000
+#define SOV_S_IFDIR		0040000
+#define SOV_S_IFREG		0100000
+#define SOV_AF_INET		2
+#define SOV_AF_INET6		10
+
+/* How many ancestors an open walks looking for a labelled directory. */
+#define SOV_WALK_MAX		16
+
+/* htonl() of a constant on either compiler. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SOV_HTONL_CONST(x)	__builtin_bswap32(x)
+#else
+#define SOV_HTONL_CONST(x)	(x)
+#endif
+
+/* ------------------------------------------------------------------ labels */
+
+/*
+ * A label the kernel creates (inheritance from a directory, derivation):
+ * marked derived, and a directory keeps labelling what is created below it.
+ */
+static __always_inline struct sov_label sov_label_derived(__u64 classes, __u32 i_mode)
+{
+	struct sov_label l = { .classes = classes, .flags = SOV_LABEL_DERIVED };
+
+	if ((i_mode & SOV_S_IFMT) == SOV_S_IFDIR)
+		l.flags |= SOV_LABEL_DIR;
+	return l;
+}
+
+/* Only a labelled directory passes its classes on to what lies below. */
+static __always_inline int sov_label_passes_on(const struct sov_label *l)
+{
+	return l && (l->flags & SOV_LABEL_DIR);
+}
+
+/*
+ * The ancestor walk of a file without its own label: up to SOV_WALK_MAX
+ * parents (stopping at the root, whose parent is itself), the nearest
+ * labelled directory wins. 'node' is the file's dentry in the kernel, a
+ * mock node in the tests; parent_of() and ino_of() read the tree and
+ * lookup() is the label map. Returns that directory's label, or NULL.
+ */
+static __always_inline const struct sov_label *
+sov_label_walk(const void *node, __u64 dev,
+	       const void *(*parent_of)(const void *node),
+	       __u64 (*ino_of)(const void *node),
+	       const struct sov_label *(*lookup)(const struct sov_inode_key *key))
+{
+	for (int i = 0; i < SOV_WALK_MAX; i++) {
+		struct sov_inode_key pk;
+		const struct sov_label *pl;
+		const void *parent;
+
+		parent = parent_of(node);
+		if (!parent || parent == node)
+			break;
+		pk.dev = dev;
+		pk.ino = ino_of(parent);
+		pl = lookup(&pk);
+		if (sov_label_passes_on(pl))
+			return pl;
+		node = parent;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ taint, derive */
+
+/*
+ * An open taints when it can read a labelled file that is not a directory:
+ * listing a labelled directory reveals names, not the data (and sovd's own
+ * walks of the tree open them).
+ */
+static __always_inline int sov_open_taints(int labelled, __u32 f_mode, __u32 label_flags)
+{
+	return labelled && (f_mode & SOV_FMODE_READ) && !(label_flags & SOV_LABEL_DIR);
+}
+
+/* An open for writing by a tainted process makes the file a derivative. */
+static __always_inline int sov_open_writes(__u32 f_mode)
+{
+	return (f_mode & SOV_FMODE_WRITE) != 0;
+}
+
+/*
+ * A descriptor already open when its process becomes tainted derives only
+ * when it is open for writing on a regular file (not a pipe, socket, tty).
+ */
+static __always_inline int sov_fd_writes(__u32 f_mode, __u32 i_mode)
+{
+	return (f_mode & SOV_FMODE_WRITE) && (i_mode & SOV_S_IFMT) == SOV_S_IFREG;
+}
+
+/* The classes a tainted process passes on to what it writes. */
+static __always_inline __u64 sov_derivable(__u64 taint, const struct sov_config *cfg)
+{
+	return taint & cfg->derive_classes;
+}
+
+/*
+ * Taint and labels only grow: adding 'add' to 'have' is a change (an event,
+ * a counter) only when it brings a class that was not there.
+ */
+static __always_inline int sov_classes_grow(__u64 have, __u64 add)
+{
+	return (have | add) != have;
+}
+
+/* ------------------------------------------------------------------ egress */
+
+/* A destination, as every egress hook sees it. Addresses in network order. */
+struct sov_dst {
+	__u32 addr[4];
+	__u16 family;
+	__u16 proto;
+	__u16 dport;		/* host order */
+	__u16 hook;
+};
+
+/* IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are IPv4 destinations. */
+static __always_inline int sov_ip6_is_v4mapped(const __u32 a[4])
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == SOV_HTONL_CONST(0xffff);
+}
+
+/*
+ * The index of a zone's rule in sov_zone_rules: the half in force
+ * (cfg->active) times SOV_MAX_ZONES plus the zone; an id out of range is
+ * judged as the unknown zone.
+ */
+static __always_inline __u32 sov_zone_rule_idx(__u32 zone, __u32 active)
+{
+	__u32 idx = zone;
+
+	if (idx >= SOV_MAX_ZONES)
+		idx = SOV_ZONE_UNKNOWN;
+	if (active)
+		idx += SOV_MAX_ZONES;
+	return idx;
+}
+
+/*
+ * The egress rule of the contract: every class in the taint must allow the
+ * destination's zone (a zone without a rule is allowed by none). A violated
+ * class whose action is block refuses in enforce mode; any other violation
+ * is an audit.
+ */
+static __always_inline int sov_egress_rule(__u64 taint, const struct sov_zone_rule *rule,
+					   const struct sov_config *cfg, __u64 *violated)
+{
+	*violated = taint & ~(rule ? rule->allowed : 0);
+	if (!*violated)
+		return SOV_VERDICT_ALLOW;
+	if ((*violated & cfg->block_classes) && cfg->mode == SOV_MODE_ENFORCE)
+		return SOV_VERDICT_DENY;
+	return SOV_VERDICT_AUDIT;
+}
+
+/*
+ * The whole egress decision for a tainted process: the destination's zone
+ * (zone4() for IPv4 and IPv4-mapped IPv6, zone6() for the rest; both return
+ * SOV_ZONE_UNKNOWN for an address in no zone) and that zone's rule in the
+ * half in force. Returns SOV_VERDICT_*; the zone and the violated classes
+ * come back for the event.
+ */
+static __always_inline int
+sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_dst *dst,
+		   __u32 (*zone4)(const struct sov_config *cfg, __u32 addr_be),
+		   __u32 (*zone6)(const struct sov_config *cfg, const __u32 addr_be[4]),
+		   const struct sov_zone_rule *(*rule_of)(__u32 idx),
+		   __u32 *zone, __u64 *violated)
+{
+	if (dst->family == SOV_AF_INET)
+		*zone = zone4(cfg, dst->addr[0]);
+	else if (sov_ip6_is_v4mapped(dst->addr))
+		*zone = zone4(cfg, dst->addr[3]);
+	else
+		*zone = zone6(cfg, dst->addr);
+	return sov_egress_rule(taint, rule_of(sov_zone_rule_idx(*zone, cfg->active)),
+			       cfg, violated);
+}
+
+/* The counter a verdict increments. */
+static __always_inline int sov_verdict_counter(int verdict)
+{
+	return verdict == SOV_VERDICT_ALLOW ? SOV_CNT_ALLOW :
+	       verdict == SOV_VERDICT_DENY ? SOV_CNT_DENY : SOV_CNT_AUDIT;
+}
+
+/*
+ * A connected socket is judged at every packet or send but reported once per
+ * verdict: the state a verdict leaves on the socket, and whether it must be
+ * reported (an audit once; a later deny, after the taint grew, again).
+ */
+static __always_inline __u32 sov_sock_state(int verdict)
+{
+	return verdict == SOV_VERDICT_DENY ? SOV_SOCK_DENIED : SOV_SOCK_REPORTED;
+}
+
+static __always_inline int sov_sock_reports(__u32 denied, int verdict)
+{
+	return denied < sov_sock_state(verdict);
+}
+
+/*
+ * LSM hooks are global, so they check the scope cgroups themselves:
+ * under(i) says whether the current task is below scope cgroup i. No scope
+ * cgroup means the whole host.
+ */
+static __always_inline int sov_in_scope(const struct sov_config *cfg, int (*under)(__u32 i))
+{
+	for (int i = 0; i < SOV_MAX_SCOPE; i++) {
+		if ((__u32)i >= cfg->n_scope)
+			break;
+		if (under(i) == 1)
+			return 1;
+	}
+	return cfg->n_scope == 0;
+}
+
+#endif /* SOV_BPF_RULES_H */
