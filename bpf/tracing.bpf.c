@@ -225,7 +225,10 @@ int sov_skb_egress(struct __sk_buff *skb)
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
 	if (!o)
 		return 1;
-	t = taint_of(&o->tgid);
+	/* The owner's taint, looked up by name rather than via taint_of():
+	 * clang orders the .maps section by this reference, and the
+	 * skeleton (struct sov_tracing) keeps the map order it had. */
+	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
 	if (!t) {
 		/* A refused socket stays refused, whatever became of its owner. */
 		if (o->denied == SOV_SOCK_DENIED) {
