@@ -20,6 +20,9 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
 
 /* Kernel constants the rules need; prefixed so that user space can include
  * <sys/stat.h> and <sys/socket.h> beside this header. */
@@ -90,7 +93,7 @@ sov_label_walk(const void *node, __u64 dev,
 			return pl;
 		node = parent;
 	}
-	return 0;
+	return NULL;
 }
 
 /* ------------------------------------------------------------ taint, derive */

@@ -18,3 +18,15 @@ ALL_TARGETS += $(BPF_SKELS)
 
 # Keep the BPF objects: make would delete them as intermediates.
 .SECONDARY: $(BPF_OBJS)
+
+# Unit tests of the decision rules (bpf/rules.h compiled for user space,
+# with map mocks): tests/unit/bpf/test_*.c, one binary each, no root, no
+# kernel. The scenario suite proves the kernel programs decide the same.
+BPF_UNIT_TESTS	:= $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard tests/unit/bpf/test_*.c)))
+
+$(BPF_UNIT_TESTS): $(BUILD)/%: $(BUILD)/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+ALL_TARGETS	+= $(BPF_UNIT_TESTS)
+TEST_PROGS	+= $(BPF_UNIT_TESTS)
