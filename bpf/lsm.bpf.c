@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+/* Events take the file's path from bpf_d_path() (event_path()). */
 #define SOV_LSM_PATH 1
 #include "fork_exit.bpf.h"
 #include "open.bpf.h"
