@@ -19,9 +19,9 @@ enum { OPT_PUBKEY = SOVCTL_LONG_ONLY, OPT_CHECKPOINT, OPT_JOURNAL, OPT_OUT, OPT_
 static const struct sovctl_opt verify_opts[] = {
 	{ "pubkey", OPT_PUBKEY, "FILE", "the public key you hold (PREFIX.pub from keygen);\n"
 	  "without it, the journal's own key (with a warning)", 0 },
-	{ "checkpoint", OPT_CHECKPOINT, "FILE...", "checkpoints kept off the host: each must be\n"
-	  "consistent with the journal (the files after it, up to\n"
-	  "the next option, once PATH is given)", 0 },
+	{ "checkpoint", OPT_CHECKPOINT, "FILE...", "checkpoints kept off the host, each to be\n"
+	  "consistent with the journal: the files after it\n"
+	  "up to the next option, once PATH is given", 0 },
 	{ "output", 'o', "text|json", "a report to read (default) or one JSON object", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
@@ -39,7 +39,7 @@ const struct sovctl_cmd sovctl_journal_verify_cmd = {
 };
 
 static const struct sovctl_opt export_opts[] = {
-	{ "journal", OPT_JOURNAL, "DIR", "the journal directory (" SOVD_DEFAULT_JOURNAL " on a host)",
+	{ "journal", OPT_JOURNAL, "DIR", "the journal directory, e.g. " SOVD_DEFAULT_JOURNAL,
 	  SOVCTL_OPT_REQUIRED },
 	{ "out", OPT_OUT, "FILE", "the export file to write", SOVCTL_OPT_REQUIRED },
 	{ "since", OPT_SINCE, "TIME", "only records at or after TIME", 0 },
