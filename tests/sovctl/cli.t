@@ -76,8 +76,12 @@ for c in "" "${cmds[@]}" $families; do
 		# shellcheck disable=SC2086 # word splitting of "$c" is the point
 		expect "sovctl${c:+ $c} $h: exit 0, usage on stdout, nothing on stderr" 0 \
 			"^usage: sovctl .*${c:+$c}" EMPTY "$S" $c $h
+		cat "$T/out" >> "$T/allhelp"
 	done
 done
+wide=$(awk 'length > 79' "$T/allhelp")
+[ -z "$wide" ] || why+=("expected no help line over 79 columns, got:" "$wide")
+report "every --help fits in 80 columns"
 expect "sovctl help: the top-level usage" 0 "^usage: sovctl .*COMMAND" EMPTY "$S" help
 expect "sovctl help journal verify: that command's usage" 0 "^usage: sovctl journal verify" EMPTY \
 	"$S" help journal verify
