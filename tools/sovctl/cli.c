@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tools/sovctl/sovctl.h"
 
@@ -42,10 +43,12 @@ void sovctl_getopt_init(struct sovctl_getopt *g, const struct sovctl_cmd *cmd, i
 		*s++ = '-';
 	else if (cmd->flags & SOVCTL_CMD_STOP)
 		*s++ = '+';
-	/* A table too long for the arrays is a programming error that the
-	 * first run of the command shows: its options are cut, never overrun. */
-	if (n > SOVCTL_MAX_OPTS)
-		n = SOVCTL_MAX_OPTS;
+	/* A table longer than the arrays is a programming error: say so on
+	 * the command's first run (cli.t runs each) rather than overrun. */
+	if (n > SOVCTL_MAX_OPTS) {
+		fprintf(stderr, "sovctl %s: %d options, more than SOVCTL_MAX_OPTS\n", cmd->name, n);
+		abort();
+	}
 	for (i = 0; i < n; i++) {
 		const struct sovctl_opt *o = &cmd->opts[i];
 
@@ -67,7 +70,7 @@ void sovctl_getopt_init(struct sovctl_getopt *g, const struct sovctl_cmd *cmd, i
 
 static int missing_required(struct sovctl_getopt *g)
 {
-	for (int i = 0; i < nopts(g->cmd) && i < SOVCTL_MAX_OPTS; i++) {
+	for (int i = 0; i < nopts(g->cmd); i++) {
 		const struct sovctl_opt *o = &g->cmd->opts[i];
 
 		if ((o->flags & SOVCTL_OPT_REQUIRED) && !(g->seen & (1u << i))) {
@@ -110,7 +113,7 @@ int sovctl_getopt_next(struct sovctl_getopt *g)
 	case 'h':
 		return SOVCTL_OPT_HELP;
 	}
-	for (i = 0; i < nopts(g->cmd) && i < SOVCTL_MAX_OPTS; i++)
+	for (i = 0; i < nopts(g->cmd); i++)
 		if (g->cmd->opts[i].key == c)
 			g->seen |= 1u << i;
 	return c;
