@@ -7,3 +7,6 @@ $(BUILD)/sovctl: $(SOVCTL_OBJS) $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 ALL_TARGETS += $(BUILD)/sovctl
+
+# sovctl's command line (no daemon: a stand-in answers status and watch).
+TEST_SCRIPTS	+= tests/sovctl/cli.t

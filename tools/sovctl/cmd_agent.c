@@ -14,6 +14,10 @@
 #include <json-c/json.h>
 #include "tools/sovctl/sovctl.h"
 
+static int status_run(int argc, char **argv);
+static int watch_run(int argc, char **argv);
+static int apply_run(int argc, char **argv);
+
 static int dial(const char *path, const char *req)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -74,21 +78,49 @@ static const char *jstr(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
-int cmd_status(const char *sock, int argc, char **argv)
+static const struct sovctl_opt status_opts[] = {
+	{ "output", 'o', "text|json", "text (default), or sovd's status document as it is", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_status_cmd = {
+	.name = "status",
+	.about = "Print the state of the running sovd: kernel path, policy, journal, counters.",
+	.notes = "Exits 0 once sovd enforces its policy with a working journal, 1 when it runs\n"
+		 "in another state (enforcing-journal-failed), 2 when it cannot be reached.\n",
+	.opts = status_opts,
+	.flags = SOVCTL_CMD_SOCKET,
+	.run = status_run,
+};
+
+/* The kernel path sovd chose: "kernel_path" since the field was renamed,
+ * "mode" from an older sovd (where "mode" meant nothing else). */
+static const char *kernel_path(json_object *o)
 {
-	const char *out = "text";
+	json_object *v;
+
+	if (json_object_object_get_ex(o, "kernel_path", &v))
+		return json_object_get_string(v);
+	return jstr(o, "mode");
+}
+
+static int status_run(int argc, char **argv)
+{
+	const char *sock = sovctl_socket, *out = "text";
+	struct sovctl_getopt g;
 	json_object *st, *v;
 	char *reply;
-	int fd, ret = SOVCTL_USAGE;
+	int c, fd, ret = SOVCTL_USAGE;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			out = argv[++i];
-		else {
-			fprintf(stderr, "usage: sovctl [--socket PATH] status [-o text|json]\n");
-			return SOVCTL_USAGE;
-		}
+	sovctl_getopt_init(&g, &sovctl_status_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		if (c != 'o')
+			return sovctl_getopt_exit(&g, c);
+		out = g.arg;
 	}
+	if (optind < argc)
+		return sovctl_usage_error(&sovctl_status_cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (strcmp(out, "text") && strcmp(out, "json")) {
 		fprintf(stderr, "sovctl: -o must be text or json\n");
 		return SOVCTL_USAGE;
@@ -111,20 +143,20 @@ int cmd_status(const char *sock, int argc, char **argv)
 		json_object_object_get_ex(st, "policy", &pol);
 		json_object_object_get_ex(st, "counters", &cnt);
 		json_object_object_get_ex(st, "features", &feat);
-		printf("state:      %s\n", jstr(st, "state"));
-		printf("mode:       %s\n", jstr(st, "mode"));
-		printf("policy:     %s (generation %s)\n", pol ? jstr(pol, "path") : "",
+		printf("state:       %s\n", jstr(st, "state"));
+		printf("kernel path: %s\n", kernel_path(st));
+		printf("policy:      %s (generation %s)\n", pol ? jstr(pol, "path") : "",
 		       pol ? jstr(pol, "generation") : "");
-		printf("sha256:     %s\n", pol ? jstr(pol, "sha256") : "");
-		printf("journal:    %s\n", jstr(st, "journal"));
-		printf("tainted:    %s processes\n", jstr(st, "tainted_processes"));
-		printf("labels:     %s inodes\n", jstr(st, "labels"));
+		printf("sha256:      %s\n", pol ? jstr(pol, "sha256") : "");
+		printf("journal:     %s\n", jstr(st, "journal"));
+		printf("tainted:     %s processes\n", jstr(st, "tainted_processes"));
+		printf("labels:      %s inodes\n", jstr(st, "labels"));
 		if (feat)
-			printf("features:   btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s\n",
+			printf("features:    btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s\n",
 			       jstr(feat, "btf"), jstr(feat, "bpf_lsm"), jstr(feat, "tp_btf"),
 			       jstr(feat, "trampolines"), jstr(feat, "cgroup2"));
 		if (cnt) {
-			printf("counters:  ");
+			printf("counters:   ");
 			json_object_object_foreach(cnt, k, val)
 				printf(" %s=%s", k, json_object_get_string(val));
 			printf("\n");
@@ -168,7 +200,7 @@ static void print_compact(json_object *ev)
 	else if (!strcmp(type, "taint") || !strcmp(type, "derive"))
 		printf(" %s", jstr(ev, "path"));
 	else if (!strcmp(type, "agent"))
-		printf(" %s mode=%s", jstr(ev, "action"), jstr(ev, "mode"));
+		printf(" %s kernel_path=%s", jstr(ev, "action"), kernel_path(ev));
 	else if (!strcmp(type, "policy"))
 		printf(" generation=%s sha256=%.16s", jstr(ev, "generation"), jstr(ev, "sha256"));
 	else if (!strcmp(type, "loss"))
@@ -176,25 +208,55 @@ static void print_compact(json_object *ev)
 	printf("\n");
 }
 
-int cmd_watch(const char *sock, int argc, char **argv)
+enum { OPT_TYPE = SOVCTL_LONG_ONLY, OPT_VERDICT, OPT_CLASS };
+
+static const struct sovctl_opt watch_opts[] = {
+	{ "output", 'o', "compact|json", "one line per event (default), or sovd's NDJSON", 0 },
+	{ "type", OPT_TYPE, "T", "only events of this type (egress, taint, derive, ...)", 0 },
+	{ "verdict", OPT_VERDICT, "V", "only events with this verdict (allow, deny, audit)", 0 },
+	{ "class", OPT_CLASS, "C", "only events that carry this data class", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_watch_cmd = {
+	.name = "watch",
+	.about = "Follow sovd's live event stream until sovd closes it.",
+	.opts = watch_opts,
+	.flags = SOVCTL_CMD_SOCKET,
+	.run = watch_run,
+};
+
+static int watch_run(int argc, char **argv)
 {
+	const char *sock = sovctl_socket;
 	const char *out = "compact", *type = NULL, *verdict = NULL, *cls = NULL;
+	struct sovctl_getopt g;
 	char line[65536];
 	FILE *f;
-	int fd;
+	int c, fd;
 
-	for (int i = 1; i < argc; i++) {
-		const char **dst = !strcmp(argv[i], "-o") ? &out :
-				    !strcmp(argv[i], "--type") ? &type :
-				    !strcmp(argv[i], "--verdict") ? &verdict :
-				    !strcmp(argv[i], "--class") ? &cls : NULL;
-
-		if (!dst || i + 1 >= argc) {
-			fprintf(stderr, "usage: sovctl [--socket PATH] watch [-o compact|json] [--type T] [--verdict V] [--class C]\n");
-			return SOVCTL_USAGE;
+	sovctl_getopt_init(&g, &sovctl_watch_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case 'o':
+			out = g.arg;
+			break;
+		case OPT_TYPE:
+			type = g.arg;
+			break;
+		case OPT_VERDICT:
+			verdict = g.arg;
+			break;
+		case OPT_CLASS:
+			cls = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
 		}
-		*dst = argv[++i];
 	}
+	if (optind < argc)
+		return sovctl_usage_error(&sovctl_watch_cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	if (strcmp(out, "compact") && strcmp(out, "json")) {
 		fprintf(stderr, "sovctl: -o must be compact or json\n");
 		return SOVCTL_USAGE;
@@ -228,18 +290,35 @@ int cmd_watch(const char *sock, int argc, char **argv)
 	return SOVCTL_OK;
 }
 
-int cmd_apply(const char *sock, int argc, char **argv)
-{
-	char path[PATH_MAX], req[PATH_MAX + 16], *reply;
-	int fd, ret;
+static const struct sovctl_opt apply_opts[] = { { NULL, 0, NULL, NULL, 0 } };
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: sovctl [--socket PATH] policy apply FILE\n");
-		return SOVCTL_USAGE;
-	}
+const struct sovctl_cmd sovctl_policy_apply_cmd = {
+	.name = "policy apply",
+	.operands = "FILE",
+	.about = "Make sovd compile and enforce FILE; a policy it refuses leaves the current one\n"
+		 "in force (exit 1).",
+	.opts = apply_opts,
+	.flags = SOVCTL_CMD_SOCKET,
+	.run = apply_run,
+};
+
+static int apply_run(int argc, char **argv)
+{
+	const char *sock = sovctl_socket;
+	char path[PATH_MAX], req[PATH_MAX + 16], *reply;
+	const char *file;
+	struct sovctl_getopt g;
+	int c, fd, ret;
+
+	sovctl_getopt_init(&g, &sovctl_policy_apply_cmd, argc, argv);
+	if ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END)
+		return sovctl_getopt_exit(&g, c);
+	if (argc - optind != 1)
+		return sovctl_usage_error(&sovctl_policy_apply_cmd, "takes one FILE");
+	file = argv[optind];
 	/* sovd reads the file itself: give it an absolute path. */
-	if (!realpath(argv[1], path)) {
-		fprintf(stderr, "sovctl: cannot read %s: %s\n", argv[1], strerror(errno));
+	if (!realpath(file, path)) {
+		fprintf(stderr, "sovctl: cannot read %s: %s\n", file, strerror(errno));
 		return SOVCTL_BAD;
 	}
 	snprintf(req, sizeof(req), "apply %s\n", path);
@@ -254,11 +333,11 @@ int cmd_apply(const char *sock, int argc, char **argv)
 		return SOVCTL_USAGE;
 	}
 	if (!strncmp(reply, "ok ", 3)) {
-		printf("applied %s: %s", argv[1], reply + 3);
+		printf("applied %s: %s", file, reply + 3);
 		ret = SOVCTL_OK;
 	} else {
 		fprintf(stderr, "sovctl: policy %s rejected; the current policy stays in force:\n%s",
-			argv[1], strncmp(reply, "error\n", 6) ? reply : reply + 6);
+			file, strncmp(reply, "error\n", 6) ? reply : reply + 6);
 		ret = SOVCTL_BAD;
 	}
 	free(reply);

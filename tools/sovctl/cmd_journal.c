@@ -10,17 +10,68 @@
 #include "agent/journal/export.h"
 #include "tools/sovctl/sovctl.h"
 
-static void usage(FILE *o)
-{
-	fprintf(o,
-"usage: sovctl journal verify PATH [--pubkey FILE] [--checkpoint FILE...] [-o text|json]\n"
-"       sovctl journal export --journal DIR --out FILE [--since TIME] [--until TIME]\n"
-"                             [--checkpoint FILE...]\n"
-"       sovctl journal show PATH [-o text|json]\n"
-"  PATH is a journal directory or an export file. TIME is RFC 3339\n"
-"  (2026-01-31T12:00:00Z) or a date (2026-01-31, midnight UTC).\n"
-"  verify exits 0 when valid, 1 when not, 2 on usage or environment errors.\n");
-}
+static int verify_run(int argc, char **argv);
+static int export_run(int argc, char **argv);
+static int show_run(int argc, char **argv);
+
+enum { OPT_PUBKEY = SOVCTL_LONG_ONLY, OPT_CHECKPOINT, OPT_JOURNAL, OPT_OUT, OPT_SINCE, OPT_UNTIL };
+
+static const struct sovctl_opt verify_opts[] = {
+	{ "pubkey", OPT_PUBKEY, "FILE", "the public key you hold (PREFIX.pub from keygen);\n"
+	  "without it, the journal's own key (with a warning)", 0 },
+	{ "checkpoint", OPT_CHECKPOINT, "FILE...", "checkpoints kept off the host, each to be\n"
+	  "consistent with the journal: the files after it\n"
+	  "up to the next option, once PATH is given", 0 },
+	{ "output", 'o', "text|json", "a report to read (default) or one JSON object", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_journal_verify_cmd = {
+	.name = "journal verify",
+	.operands = "PATH",
+	.about = "Verify a journal directory or an export file: hash chain, signed checkpoints,\n"
+		 "and for an export the time window it proves complete.",
+	.notes = "Exits 0 when PATH is valid, 1 when it is not (the first problem is named),\n"
+		 "2 on usage or environment errors.\n",
+	.opts = verify_opts,
+	.flags = SOVCTL_CMD_IN_ORDER,
+	.run = verify_run,
+};
+
+static const struct sovctl_opt export_opts[] = {
+	{ "journal", OPT_JOURNAL, "DIR", "the journal directory, e.g. " SOVD_DEFAULT_JOURNAL,
+	  SOVCTL_OPT_REQUIRED },
+	{ "out", OPT_OUT, "FILE", "the export file to write", SOVCTL_OPT_REQUIRED },
+	{ "since", OPT_SINCE, "TIME", "only records at or after TIME", 0 },
+	{ "until", OPT_UNTIL, "TIME", "only records before TIME", 0 },
+	{ "checkpoint", OPT_CHECKPOINT, "FILE", "an older checkpoint to prove consistent inside\n"
+	  "the export", SOVCTL_OPT_REPEAT },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_journal_export_cmd = {
+	.name = "journal export",
+	.about = "Write the records of a time window, with the proofs that it is complete, to\n"
+		 "one file that `sovctl journal verify` checks on its own.",
+	.notes = "TIME is RFC 3339 (2026-01-31T12:00:00Z) or a date (2026-01-31, midnight UTC).\n"
+		 "Records after the last checkpoint are not authenticated and are left out.\n",
+	.opts = export_opts,
+	.run = export_run,
+};
+
+static const struct sovctl_opt show_opts[] = {
+	{ "output", 'o', "text|json", "one line per record (default), or each record's JSON", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_journal_show_cmd = {
+	.name = "journal show",
+	.operands = "PATH",
+	.about = "Print the records of a journal directory or an export file (no verification:\n"
+		 "use `sovctl journal verify` for that).",
+	.opts = show_opts,
+	.run = show_run,
+};
 
 static void print_json_str(const char *k, const char *v, int comma)
 {
@@ -37,7 +88,7 @@ static void window_end(int64_t ns, char *out, size_t outlen)
 		snprintf(out, outlen, "%lld ns", (long long)ns);
 }
 
-static int do_verify(int argc, char **argv)
+static int verify_run(int argc, char **argv)
 {
 	const char *path = NULL, *fmt = "text";
 	const char **ck = calloc(argc, sizeof(*ck));
@@ -45,33 +96,49 @@ static int do_verify(int argc, char **argv)
 	struct sov_verify_report r;
 	struct export_manifest m = { 0 };
 	char why[256], since[48], until[48];
-	int ret, nck = 0;
+	struct sovctl_getopt g;
+	int c, ret, nck = 0, in_ck = 0;
 
 	if (!ck)
 		return SOVCTL_USAGE;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pubkey") && i + 1 < argc) {
-			o.pubkey_path = argv[++i];
-		} else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) {
-			ck[nck++] = argv[++i];
-			/* "--checkpoint A B C": the files after it, up to the next option */
-			while (i + 1 < argc && argv[i + 1][0] != '-' && path)
-				ck[nck++] = argv[++i];
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			fmt = argv[++i];
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			fprintf(stderr, "sovctl journal verify: unexpected argument %s\n", argv[i]);
-			usage(stderr);
+	sovctl_getopt_init(&g, &sovctl_journal_verify_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case OPT_PUBKEY:
+			o.pubkey_path = g.arg;
+			in_ck = 0;
+			break;
+		case OPT_CHECKPOINT:
+			ck[nck++] = g.arg;
+			in_ck = 1;
+			break;
+		case 'o':
+			fmt = g.arg;
+			in_ck = 0;
+			break;
+		case SOVCTL_OPT_OPERAND:
+			/* "--checkpoint A B C": the files after it, up to the
+			 * next option, once PATH is known */
+			if (in_ck && path) {
+				ck[nck++] = g.arg;
+			} else if (!path) {
+				path = g.arg;
+				in_ck = 0;
+			} else {
+				free(ck);
+				return sovctl_usage_error(&sovctl_journal_verify_cmd,
+							  "unexpected argument %s", g.arg);
+			}
+			break;
+		default:
 			free(ck);
-			return SOVCTL_USAGE;
+			return sovctl_getopt_exit(&g, c);
 		}
 	}
 	if (!path || (strcmp(fmt, "text") && strcmp(fmt, "json"))) {
-		usage(stderr);
 		free(ck);
-		return SOVCTL_USAGE;
+		return sovctl_usage_error(&sovctl_journal_verify_cmd, !path ? "no PATH to verify" :
+					  "-o must be text or json");
 	}
 	o.checkpoint_paths = ck;
 	o.ncheckpoints = nck;
@@ -167,46 +234,49 @@ static int do_verify(int argc, char **argv)
 	return SOVCTL_OK;
 }
 
-static int do_export(int argc, char **argv)
+static int export_run(int argc, char **argv)
 {
 	struct sov_export_opts o = { .since_ns = INT64_MIN, .until_ns = INT64_MAX };
 	const char **ck = calloc(argc, sizeof(*ck));
 	struct sov_export_report r;
+	struct sovctl_getopt g;
 	char err[1024];
-	int ret, nck = 0;
+	int c, ret, nck = 0;
 
 	if (!ck)
 		return SOVCTL_USAGE;
 	o.checkpoint_paths = ck;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) {
-			ck[nck++] = argv[++i];
+	sovctl_getopt_init(&g, &sovctl_journal_export_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case OPT_CHECKPOINT:
+			ck[nck++] = g.arg;
 			o.ncheckpoints = nck;
-		} else if (!strcmp(argv[i], "--journal") && i + 1 < argc) {
-			o.dir = argv[++i];
-		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			o.out = argv[++i];
-		} else if ((!strcmp(argv[i], "--since") || !strcmp(argv[i], "--until")) && i + 1 < argc) {
-			int64_t *t = argv[i][2] == 's' ? &o.since_ns : &o.until_ns;
-
-			if (sov_journal_parse_time(argv[i + 1], t)) {
+			break;
+		case OPT_JOURNAL:
+			o.dir = g.arg;
+			break;
+		case OPT_OUT:
+			o.out = g.arg;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (sov_journal_parse_time(g.arg, c == OPT_SINCE ? &o.since_ns : &o.until_ns)) {
 				fprintf(stderr, "sovctl journal export: bad time %s (want RFC 3339 or YYYY-MM-DD)\n",
-					argv[i + 1]);
+					g.arg);
 				free(ck);
 				return SOVCTL_USAGE;
 			}
-			i++;
-		} else {
-			fprintf(stderr, "sovctl journal export: unexpected argument %s\n", argv[i]);
-			usage(stderr);
+			break;
+		default:
 			free(ck);
-			return SOVCTL_USAGE;
+			return sovctl_getopt_exit(&g, c);
 		}
 	}
-	if (!o.dir || !o.out) {
-		usage(stderr);
+	if (optind < argc) {
 		free(ck);
-		return SOVCTL_USAGE;
+		return sovctl_usage_error(&sovctl_journal_export_cmd, "unexpected argument %s",
+					  argv[optind]);
 	}
 	ret = sov_journal_export(&o, &r, err, sizeof(err));
 	free(ck);
@@ -278,27 +348,24 @@ static int show_text(const struct sov_journal_entry *e, void *ctx)
 	return 0;
 }
 
-static int do_show(int argc, char **argv)
+static int show_run(int argc, char **argv)
 {
-	const char *path = NULL, *fmt = "text";
+	const char *path, *fmt = "text";
+	struct sovctl_getopt g;
 	char err[1024];
-	int ret;
+	int c, ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			fmt = argv[++i];
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			fprintf(stderr, "sovctl journal show: unexpected argument %s\n", argv[i]);
-			usage(stderr);
-			return SOVCTL_USAGE;
-		}
+	sovctl_getopt_init(&g, &sovctl_journal_show_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		if (c != 'o')
+			return sovctl_getopt_exit(&g, c);
+		fmt = g.arg;
 	}
-	if (!path || (strcmp(fmt, "text") && strcmp(fmt, "json"))) {
-		usage(stderr);
-		return SOVCTL_USAGE;
-	}
+	if (argc - optind != 1)
+		return sovctl_usage_error(&sovctl_journal_show_cmd, "takes one PATH");
+	path = argv[optind];
+	if (strcmp(fmt, "text") && strcmp(fmt, "json"))
+		return sovctl_usage_error(&sovctl_journal_show_cmd, "-o must be text or json");
 	ret = sov_journal_read(path, !strcmp(fmt, "json") ? show_json : show_text, NULL, err,
 			       sizeof(err));
 	if (ret) {
@@ -306,25 +373,4 @@ static int do_show(int argc, char **argv)
 		return ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
 	}
 	return SOVCTL_OK;
-}
-
-int cmd_journal(int argc, char **argv)
-{
-	if (argc < 2) {
-		usage(stderr);
-		return SOVCTL_USAGE;
-	}
-	if (!strcmp(argv[1], "verify"))
-		return do_verify(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "export"))
-		return do_export(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return do_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
-		return SOVCTL_OK;
-	}
-	fprintf(stderr, "sovctl journal: unknown command %s\n", argv[1]);
-	usage(stderr);
-	return SOVCTL_USAGE;
 }

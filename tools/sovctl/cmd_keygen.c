@@ -1,42 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
-/* sovctl keygen --out PREFIX [--name NAME]: the journal's Ed25519 key pair. */
+/* sovctl keygen: the journal's Ed25519 key pair. */
 #include <stdio.h>
 #include <string.h>
 #include "agent/journal/journal.h"
 #include "tools/sovctl/sovctl.h"
 
-static void usage(FILE *o)
-{
-	fprintf(o, "usage: sovctl keygen --out PREFIX [--name NAME]\n"
-		   "  writes PREFIX.key (private, mode 0600) and PREFIX.pub (public) in the\n"
-		   "  signed-note key format; NAME (default sovd.<hostname>) names the key in\n"
-		   "  checkpoint signatures\n");
-}
+static int keygen_run(int argc, char **argv);
 
-int cmd_keygen(int argc, char **argv)
+enum { OPT_OUT = SOVCTL_LONG_ONLY, OPT_NAME };
+
+static const struct sovctl_opt keygen_opts[] = {
+	{ "out", OPT_OUT, "PREFIX", "write PREFIX.key (private, mode 0600) and PREFIX.pub",
+	  SOVCTL_OPT_REQUIRED },
+	{ "name", OPT_NAME, "NAME", "the key's name in checkpoint signatures\n"
+	  "(default sovd.<hostname>)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_keygen_cmd = {
+	.name = "keygen",
+	.about = "Make the journal's Ed25519 key pair, in the signed-note key format.",
+	.opts = keygen_opts,
+	.run = keygen_run,
+};
+
+static int keygen_run(int argc, char **argv)
 {
 	const char *prefix = NULL, *name = NULL;
+	struct sovctl_getopt g;
 	char err[512];
-	int ret;
+	int c, ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			prefix = argv[++i];
-		} else if (!strcmp(argv[i], "--name") && i + 1 < argc) {
-			name = argv[++i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return SOVCTL_OK;
-		} else {
-			fprintf(stderr, "sovctl keygen: unexpected argument %s\n", argv[i]);
-			usage(stderr);
-			return SOVCTL_USAGE;
+	sovctl_getopt_init(&g, &sovctl_keygen_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case OPT_OUT:
+			prefix = g.arg;
+			break;
+		case OPT_NAME:
+			name = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
 		}
 	}
-	if (!prefix) {
-		usage(stderr);
-		return SOVCTL_USAGE;
-	}
+	if (optind < argc)
+		return sovctl_usage_error(&sovctl_keygen_cmd, "unexpected argument '%s'",
+					  argv[optind]);
 	ret = sov_journal_keygen(prefix, name, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "sovctl keygen: %s\n", err);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sovctl policy check FILE...
- * sovctl policy compile FILE [-o text|json] [--locdb PATH]
+ * sovctl policy check | compile: offline, from the policy library.
  * (policy apply talks to sovd and lives with the other socket commands.)
  */
 #include <stdio.h>
@@ -10,20 +9,48 @@
 #include "policy/policy.h"
 #include "tools/sovctl/sovctl.h"
 
-static void policy_usage(FILE *o)
-{
-	fprintf(o, "usage: sovctl policy check FILE...\n"
-		   "       sovctl policy compile FILE [-o text|json] [--locdb PATH]\n");
-}
+static int check_run(int argc, char **argv);
+static int compile_run(int argc, char **argv);
 
-static int policy_check(int argc, char **argv)
-{
-	int i, bad = 0;
+static const struct sovctl_opt check_opts[] = { { NULL, 0, NULL, NULL, 0 } };
 
-	if (argc < 1) {
-		policy_usage(stderr);
-		return SOVCTL_USAGE;
-	}
+const struct sovctl_cmd sovctl_policy_check_cmd = {
+	.name = "policy check",
+	.operands = "FILE...",
+	.about = "Check policy files: FILE:LINE:COL diagnostics on stderr, a summary if good.",
+	.notes = "Exits 0 when every FILE is a valid policy, 1 when one is not.\n",
+	.opts = check_opts,
+	.run = check_run,
+};
+
+enum { OPT_LOCDB = SOVCTL_LONG_ONLY };
+
+static const struct sovctl_opt compile_opts[] = {
+	{ "output", 'o', "text|json", "the compiled tables as text (default) or JSON", 0 },
+	{ "locdb", OPT_LOCDB, "PATH", "IP location database (default: the policy's locdb:)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_policy_compile_cmd = {
+	.name = "policy compile",
+	.operands = "FILE",
+	.about = "Compile FILE and print the tables sovd would load into the kernel.",
+	.opts = compile_opts,
+	.run = compile_run,
+};
+
+static int check_run(int argc, char **argv)
+{
+	struct sovctl_getopt g;
+	int c, i, bad = 0;
+
+	sovctl_getopt_init(&g, &sovctl_policy_check_cmd, argc, argv);
+	if ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END)
+		return sovctl_getopt_exit(&g, c);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return sovctl_usage_error(&sovctl_policy_check_cmd, "no FILE to check");
 	for (i = 0; i < argc; i++) {
 		struct sov_policy_image *img = NULL;
 		struct sov_diags d;
@@ -46,39 +73,34 @@ static int policy_check(int argc, char **argv)
 	return bad ? SOVCTL_BAD : SOVCTL_OK;
 }
 
-static int policy_compile(int argc, char **argv)
+static int compile_run(int argc, char **argv)
 {
 	struct sov_policy_image *img = NULL;
 	const char *file = NULL, *fmt = "text";
 	struct sov_policy_opts po = {};
+	struct sovctl_getopt g;
 	struct sov_diags d;
-	int i, err, ret;
+	int c, err, ret;
 
-	for (i = 0; i < argc; i++) {
-		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
-			fmt = argv[++i];
-		} else if (!strncmp(argv[i], "--output=", 9)) {
-			fmt = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--locdb") && i + 1 < argc) {
-			po.locdb_path = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "sovctl: unknown option %s\n", argv[i]);
-			policy_usage(stderr);
-			return SOVCTL_USAGE;
-		} else if (!file) {
-			file = argv[i];
-		} else {
-			fprintf(stderr, "sovctl: policy compile takes one FILE\n");
-			policy_usage(stderr);
-			return SOVCTL_USAGE;
+	sovctl_getopt_init(&g, &sovctl_policy_compile_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case 'o':
+			fmt = g.arg;
+			break;
+		case OPT_LOCDB:
+			po.locdb_path = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
 		}
 	}
-	if (!file || (strcmp(fmt, "text") && strcmp(fmt, "json"))) {
-		if (file)
-			fprintf(stderr, "sovctl: unknown output format '%s' (text or json)\n", fmt);
-		policy_usage(stderr);
-		return SOVCTL_USAGE;
-	}
+	if (argc - optind != 1)
+		return sovctl_usage_error(&sovctl_policy_compile_cmd, "takes one FILE");
+	file = argv[optind];
+	if (strcmp(fmt, "text") && strcmp(fmt, "json"))
+		return sovctl_usage_error(&sovctl_policy_compile_cmd,
+					  "unknown output format '%s' (text or json)", fmt);
 	sov_diags_init(&d);
 	sov_policy_compile_file(file, &po, &img, &d);
 	sov_diags_print(&d, stderr);
@@ -102,19 +124,4 @@ cleanup:
 	sov_policy_free(img);
 	sov_diags_free(&d);
 	return ret;
-}
-
-int cmd_policy(int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		policy_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? SOVCTL_USAGE : SOVCTL_OK;
-	}
-	if (!strcmp(argv[1], "check"))
-		return policy_check(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "compile"))
-		return policy_compile(argc - 2, argv + 2);
-	fprintf(stderr, "sovctl: unknown policy command '%s'\n", argv[1]);
-	policy_usage(stderr);
-	return SOVCTL_USAGE;
 }

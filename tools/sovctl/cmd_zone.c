@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sovctl zone lookup --policy FILE [--locdb PATH] ADDR...
- * Prints "ADDR ZONE" per address, answered from the compiled tables exactly
- * as the kernel's LPM tries answer (IPv4-mapped IPv6 looks up as IPv4).
+ * sovctl zone lookup: prints "ADDR ZONE" per address, answered from the
+ * compiled tables exactly as the kernel's LPM tries answer (IPv4-mapped IPv6
+ * looks up as IPv4).
  * --locdb overrides the location database, as sovd --locdb does.
  */
 #include <arpa/inet.h>
@@ -19,21 +19,50 @@ struct addr {
 	unsigned char a[16];
 };
 
-static void zone_usage(FILE *o)
-{
-	fprintf(o, "usage: sovctl zone lookup --policy FILE [--locdb PATH] ADDR...\n");
-}
+static int lookup_run(int argc, char **argv);
 
-static int zone_lookup(int argc, char **argv)
+enum { OPT_POLICY = SOVCTL_LONG_ONLY, OPT_LOCDB };
+
+static const struct sovctl_opt lookup_opts[] = {
+	{ "policy", OPT_POLICY, "FILE", "the policy whose zones answer", SOVCTL_OPT_REQUIRED },
+	{ "locdb", OPT_LOCDB, "PATH", "IP location database (default: the policy's locdb:)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_zone_lookup_cmd = {
+	.name = "zone lookup",
+	.operands = "ADDR...",
+	.about = "Print \"ADDR ZONE\" per IPv4 or IPv6 address, answered as the kernel answers.",
+	.opts = lookup_opts,
+	.run = lookup_run,
+};
+
+static int lookup_run(int argc, char **argv)
 {
 	struct sov_policy_image *img = NULL;
 	struct sov_policy_opts opts = { 0 };
 	const char *policy = NULL;
 	struct addr *addrs = NULL;
+	struct sovctl_getopt g;
 	char **names = NULL;
 	struct sov_diags d;
-	int i, n = 0, ret;
+	int c, i, n = 0, ret;
 
+	sovctl_getopt_init(&g, &sovctl_zone_lookup_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case OPT_POLICY:
+			policy = g.arg;
+			break;
+		case OPT_LOCDB:
+			opts.locdb_path = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
+		}
+	}
+	argc -= optind;
+	argv += optind;
 	sov_diags_init(&d);
 	addrs = calloc((size_t)argc + 1, sizeof(*addrs));
 	names = calloc((size_t)argc + 1, sizeof(*names));
@@ -43,20 +72,7 @@ static int zone_lookup(int argc, char **argv)
 		goto cleanup;
 	}
 	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
-			policy = argv[++i];
-		} else if (!strncmp(argv[i], "--policy=", 9)) {
-			policy = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--locdb") && i + 1 < argc) {
-			opts.locdb_path = argv[++i];
-		} else if (!strncmp(argv[i], "--locdb=", 8)) {
-			opts.locdb_path = argv[i] + 8;
-		} else if (argv[i][0] == '-' && strchr(argv[i], ':') == NULL) {
-			fprintf(stderr, "sovctl: unknown option %s\n", argv[i]);
-			zone_usage(stderr);
-			ret = SOVCTL_USAGE;
-			goto cleanup;
-		} else if (inet_pton(AF_INET, argv[i], addrs[n].a) == 1) {
+		if (inet_pton(AF_INET, argv[i], addrs[n].a) == 1) {
 			addrs[n].family = AF_INET;
 			names[n++] = argv[i];
 		} else if (inet_pton(AF_INET6, argv[i], addrs[n].a) == 1) {
@@ -69,8 +85,7 @@ static int zone_lookup(int argc, char **argv)
 		}
 	}
 	if (!policy || !n) {
-		zone_usage(stderr);
-		ret = SOVCTL_USAGE;
+		ret = sovctl_usage_error(&sovctl_zone_lookup_cmd, "no ADDR to look up");
 		goto cleanup;
 	}
 	sov_policy_compile_file(policy, &opts, &img, &d);
@@ -93,17 +108,4 @@ cleanup:
 	free(names);
 	free(addrs);
 	return ret;
-}
-
-int cmd_zone(int argc, char **argv)
-{
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		zone_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? SOVCTL_USAGE : SOVCTL_OK;
-	}
-	if (!strcmp(argv[1], "lookup"))
-		return zone_lookup(argc - 2, argv + 2);
-	fprintf(stderr, "sovctl: unknown zone command '%s'\n", argv[1]);
-	zone_usage(stderr);
-	return SOVCTL_USAGE;
 }

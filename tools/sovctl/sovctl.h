@@ -2,7 +2,11 @@
 #ifndef SOVCTL_H
 #define SOVCTL_H
 
-/* Exit status contract: 0 success, 1 the thing checked is bad, 2 usage/env. */
+#include <getopt.h>
+#include <stdio.h>
+
+/* Exit status contract: 0 success (and --help), 1 the thing checked is bad,
+ * 2 usage or environment error. */
 #define SOVCTL_OK	0
 #define SOVCTL_BAD	1
 #define SOVCTL_USAGE	2
@@ -10,15 +14,81 @@
 #define SOVD_DEFAULT_SOCKET	"/run/sovd/sovd.sock"
 #define SOVD_DEFAULT_JOURNAL	"/var/lib/sovd/journal"
 
-/* Each command family lives in its own file: cmd_<family>.c.
- * argv[0] is the family name ("policy", "journal", ...). */
-int cmd_policy(int argc, char **argv);
-int cmd_zone(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_journal(int argc, char **argv);
-/* status, watch, policy apply: talk to a running sovd over its socket. */
-int cmd_status(const char *sock, int argc, char **argv);
-int cmd_watch(const char *sock, int argc, char **argv);
-int cmd_apply(const char *sock, int argc, char **argv);
+/* sovd's socket, set by the global --socket option. */
+extern const char *sovctl_socket;
+
+/*
+ * A command is described once, by a table: the parser (getopt_long), the
+ * synopsis and the --help text are all generated from it, so they cannot
+ * drift apart. -h/--help is added to every table.
+ */
+#define SOVCTL_OPT_REQUIRED	0x1	/* the command refuses to run without it */
+#define SOVCTL_OPT_REPEAT	0x2	/* may be given more than once */
+
+/* Keys of long-only options start here; a short option's key is its letter. */
+#define SOVCTL_LONG_ONLY	256
+
+struct sovctl_opt {
+	const char *name;	/* long name, without "--"; NULL ends the table */
+	int key;
+	const char *arg;	/* metavariable; NULL: the option takes no argument */
+	const char *help;	/* may hold '\n' for further lines */
+	unsigned int flags;
+};
+
+#define SOVCTL_CMD_SOCKET	0x1	/* talks to sovd: [--socket PATH] in the synopsis */
+#define SOVCTL_CMD_IN_ORDER	0x2	/* operands come back in place (getopt's "-") */
+#define SOVCTL_CMD_STOP		0x4	/* options end at the first operand (getopt's "+") */
+
+struct sovctl_cmd {
+	const char *name;	/* as typed: "status", "journal verify" */
+	const char *operands;	/* "PATH", "FILE...", or NULL */
+	const char *about;	/* one line for --help */
+	const char *notes;	/* further text for --help, or NULL */
+	const struct sovctl_opt *opts;
+	unsigned int flags;
+	/* argv[0] is the command's name with "sovctl " in front */
+	int (*run)(int argc, char **argv);
+};
+
+/* Every command and family, in the order --help lists them (main.c). */
+extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_policy_check_cmd,
+	sovctl_policy_compile_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
+	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
+	sovctl_zone_lookup_cmd;
+
+#define SOVCTL_MAX_OPTS	15
+
+/* What sovctl_getopt_next() returns besides an option's key. */
+#define SOVCTL_OPT_END		(-1)	/* no more options: operands are at argv[optind] */
+#define SOVCTL_OPT_HELP		(-2)
+#define SOVCTL_OPT_ERROR	(-3)	/* the cause is printed already */
+#define SOVCTL_OPT_OPERAND	(-4)	/* SOVCTL_CMD_IN_ORDER only: g->arg is the operand */
+
+struct sovctl_getopt {
+	const struct sovctl_cmd *cmd;
+	int argc;
+	char **argv;
+	char *arg;		/* the argument of the option just returned */
+	unsigned int seen;	/* bit i: opts[i] was given */
+	int done;
+	struct option lo[SOVCTL_MAX_OPTS + 2];
+	char shorts[3 * SOVCTL_MAX_OPTS + 8];
+};
+
+void sovctl_getopt_init(struct sovctl_getopt *g, const struct sovctl_cmd *cmd, int argc,
+			char **argv);
+int sovctl_getopt_next(struct sovctl_getopt *g);
+/* For SOVCTL_OPT_HELP or _ERROR: prints the usage where it belongs and returns
+ * the exit status (0 for help, 2 otherwise). */
+int sovctl_getopt_exit(const struct sovctl_getopt *g, int c);
+/* Prints "sovctl CMD: message" and the usage on stderr; returns 2. */
+int sovctl_usage_error(const struct sovctl_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The full --help text of a command. */
+void sovctl_help(const struct sovctl_cmd *cmd, FILE *o);
+/* The synopsis alone, each line starting with lead (the first) or spaces. */
+void sovctl_synopsis(const struct sovctl_cmd *cmd, FILE *o, const char *lead);
 
 #endif
