@@ -45,7 +45,7 @@ check "invalid policy: exit 1 with file:line:column" 1 $? "$T/out" "bad.yaml:5:[
 [ ! -e "$PIN" ]; ok $? "invalid policy: nothing pinned"
 
 "$SOVD" --probe > "$T/out" 2>&1
-check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* mode=(lsm|tracing)$"
+check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* kernel_path=(lsm|tracing) mode=(lsm|tracing)$"
 
 if grep -q "bpf_lsm=no" "$T/out"; then
 	"$SOVD" --policy "$T/ok.yaml" --mode lsm --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out2" 2>&1
@@ -72,7 +72,7 @@ sovd_pid=$!
 for _ in $(seq 100); do "$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1 && break; sleep 0.1; done
 check "sovctl status with sovd enforcing: exit 0" 0 $? "$T/out" "state: +enforcing"
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
-check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"mode":"(lsm|tracing)"'
+check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"kernel_path":"(lsm|tracing)"'
 { exec 3<>/dev/tcp/127.0.0.1/$mport && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 > "$T/out"; exec 3<&-; } 2>/dev/null
 check "--metrics serves Prometheus counters" 0 $? "$T/out" '^sovd_decisions_total\{verdict="deny"\} [0-9]+$'
 "$SOVCTL" --socket "$T/s" policy apply "$T/bad.yaml" > "$T/out" 2>&1
