@@ -59,6 +59,17 @@ void conn_pool_accept(struct conn_pool *p)
 		for (size_t i = 0; i < p->max && !c; i++)
 			if (p->c[i].fd < 0)
 				c = &p->c[i];
+		if (!c) {
+			/* Full: the connection idle the longest makes room, so
+			 * that idle clients cannot lock out a real one. */
+			for (size_t i = 0; i < p->max; i++)
+				if (!p->c[i].out && (!c || p->c[i].deadline_ms < c->deadline_ms))
+					c = &p->c[i];
+			if (c) {
+				p->expired++;
+				drop(p, c);
+			}
+		}
 		ev.data.u64 = conn_ev_data(p->conn_tag, fd);
 		if (!c || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			p->refused++;

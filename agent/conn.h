@@ -3,8 +3,9 @@
  * Non-blocking request/response connections for the event loop (the local
  * API, the metrics endpoint): a client that connects and sends nothing, or
  * reads nothing, costs the event path nothing. A pool holds at most max
- * connections, each with a bounded request buffer, and drops the ones idle
- * for longer than idle_ms.
+ * connections, each with a bounded request buffer, drops the ones idle for
+ * longer than idle_ms, and when full makes room by dropping the one idle
+ * the longest.
  */
 #ifndef SOVD_CONN_H
 #define SOVD_CONN_H
@@ -30,7 +31,7 @@ struct conn_pool {
 	int idle_ms;
 	size_t max;
 	struct conn *c;
-	uint64_t refused;	/* connections closed at once: pool full */
+	uint64_t refused;	/* connections closed at once */
 	uint64_t expired;
 };
 
