@@ -30,3 +30,14 @@ $(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_taint
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_taint
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_taint
+
+# The pipeline's one record and its NDJSON rendering (no root).
+$(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline.o \
+		$(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
+		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_pipeline
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_pipeline
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_pipeline
