@@ -153,13 +153,18 @@ static void serve(struct metrics *m, struct conn *c)
 		(unsigned long long)k.c[SOV_CNT_MAP_FULL],
 		m->life->generation, m->journal->failed, (unsigned long long)m->journal->errors,
 		m->kernel_path);
-	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]); i++)
+	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]) &&
+			   n > 0 && n < (int)sizeof(body); i++)
 		n += snprintf(body + n, sizeof(body) - n, "sovd_records_total{type=\"%s\"} %llu\n",
 			      rec_types[i], (unsigned long long)m->records[i]);
+	if (n < 0 || n >= (int)sizeof(body)) {
+		conn_reply(&m->pool, c, "HTTP/1.0 500 Internal Server Error\r\n\r\n", 38);
+		return;
+	}
 	h = snprintf(resp, sizeof(resp),
 		     "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %d\r\n\r\n%s",
 		     n, body);
-	conn_reply(&m->pool, c, resp, h);
+	conn_reply(&m->pool, c, resp, h < (int)sizeof(resp) ? h : (int)sizeof(resp) - 1);
 }
 
 void metrics_on_listen(struct metrics *m)

@@ -3,9 +3,10 @@
  * Clients of sovd's sockets for tests/agent/sockets.t:
  *   clients burst unix:PATH N        N simultaneous non-blocking connects;
  *                                    prints "connected=X eagain=Y other=Z"
- *   clients hold ADDR N MS           N idle connections (that send nothing
- *                                    and read nothing) for MS ms; prints
- *                                    "holding N" once they are all open
+ *   clients hold ADDR N MS [TEXT]    N connections that send nothing (or
+ *                                    only TEXT) and read nothing, for MS
+ *                                    ms; prints "holding N" once all are
+ *                                    open
  *   clients request ADDR TEXT        sends TEXT, prints the whole answer;
  *                                    "elapsed_ms=N" on stderr
  * ADDR is unix:PATH or tcp:IPV4:PORT. Exit 0 when everything worked.
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
 				close(fds[i]);
 		return ok == n ? 0 : 1;
 	}
-	if (argc == 5 && !strcmp(argv[1], "hold")) {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "hold")) {
 		int n = atoi(argv[3]), ms = atoi(argv[4]);
 		int *fds = calloc(n, sizeof(int));
 
@@ -98,6 +99,10 @@ int main(int argc, char **argv)
 			fds[i] = open_addr(argv[2], 0);
 			if (fds[i] < 0) {
 				printf("connection %d of %d failed: %s\n", i + 1, n, strerror(-fds[i]));
+				return 1;
+			}
+			if (argc == 6 && write(fds[i], argv[5], strlen(argv[5])) != (ssize_t)strlen(argv[5])) {
+				printf("connection %d of %d: send failed\n", i + 1, n);
 				return 1;
 			}
 		}
