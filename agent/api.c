@@ -5,185 +5,213 @@
  *   status          -> one JSON object, then close
  *   watch           -> the event stream (NDJSON) until the client goes
  *   apply PATH      -> "ok generation=N sha256=H" or "error" + diagnostics
- * A watcher that cannot keep up is disconnected rather than allowed to
- * stall the event loop.
+ * Connections never block the event loop (conn.c). A watcher that cannot
+ * keep up is disconnected rather than allowed to stall it.
+ *
+ * Calls: conn.c, lifecycle.c (apply), taint.c and kpath_load.c (counts),
+ * ndjson.c, jbuf.c, log.c. Called by main.c; records arrive through the
+ * sink table.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <bpf/bpf.h>
+#include "agent/api.h"
+#include "agent/features.h"
 #include "agent/jbuf.h"
+#include "agent/journal_glue.h"
+#include "agent/kpath.h"
+#include "agent/lifecycle.h"
 #include "agent/log.h"
-#include "agent/sovd.h"
+#include "agent/ndjson.h"
+#include "agent/taint.h"
+#include "policy/policy.h"
 
-int api_listen(struct sovd *d)
+int api_listen(struct api *a, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
 	char *slash;
 	int fd, err;
 
-	if (strlen(d->o.socket) >= sizeof(sa.sun_path)) {
-		pr_err("socket path %s is too long", d->o.socket);
+	a->listen_fd = -1;
+	a->path = path;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		pr_err("socket path %s is too long", path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(dir, sizeof(dir), "%s", d->o.socket);
+	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		mkdir(dir, 0755);
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->o.socket);
-	unlink(d->o.socket);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(d->o.socket, 0600) ||
-	    listen(fd, 16)) {
+	/* SOMAXCONN: a burst of clients (monitoring, scripts) must queue, not
+	 * be refused with EAGAIN while the loop drains events. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(fd, SOMAXCONN)) {
 		err = -errno;
-		pr_err("failed to listen on %s: %s", d->o.socket, strerror(-err));
+		pr_err("failed to listen on %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
 	}
-	d->api_fd = fd;
+	a->listen_fd = fd;
 	return 0;
 }
 
-static void write_all(int fd, const char *s, size_t n)
+int api_start(struct api *a, int epfd, uint32_t listen_tag, uint32_t conn_tag)
 {
-	while (n) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_ev_data(listen_tag, a->listen_fd) };
+	int err = conn_pool_init(&a->pool, a->listen_fd, epfd, conn_tag, API_MAX_CONNS,
+				 API_IDLE_MS, 0);
 
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		n -= w;
-	}
+	if (err)
+		return err;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->listen_fd, &ev))
+		return -errno;
+	return 0;
 }
 
-static void status_json(struct sovd *d, struct jbuf *b)
+static void status_json(struct api *a, struct jbuf *b)
 {
 	static const char *const cnames[] = {
 		"events", "lost", "allow", "deny", "audit", "taint", "derive", "packets_dropped",
 		"map_full",
 	};
+	const struct api_view *v = &a->view;
+	const struct sov_policy_image *img = a->life->img;
+	int jfailed = v->journal->failed;
 	struct sov_counters c = {};
-	char num[32];
 
 	_Static_assert(sizeof(cnames) / sizeof(cnames[0]) == SOV_CNT_MAX, "a name per counter");
-	loader_read_counters(d, &c);
+	kpath_read_counters(v->fd, &c);
 	jb_open(b);
-	jb_str(b, "state", d->journal_failed ? "enforcing-journal-failed" : "enforcing");
-	jb_str(b, "mode", mode_name(d->mode));
+	jb_str(b, "state", jfailed ? "enforcing-journal-failed" : "enforcing");
+	jb_str(b, "kernel_path", v->kernel_path);
 	jb_u64(b, "pid", getpid());
 	jb_key(b, "policy");
 	jb_open(b);
-	jb_str(b, "path", d->img->path);
-	jb_str(b, "sha256", d->img->sha256_hex);
-	jb_u64(b, "generation", d->generation);
-	jb_u64(b, "classes", d->img->n_classes);
-	jb_u64(b, "zones", d->img->n_zones);
-	jb_u64(b, "prefixes_v4", d->img->n_v4);
-	jb_u64(b, "prefixes_v6", d->img->n_v6);
+	jb_str(b, "path", img->path);
+	jb_str(b, "sha256", img->sha256_hex);
+	jb_str(b, "mode", img->mode == SOV_POLICY_AUDIT ? "audit" : "enforce");
+	jb_u64(b, "generation", a->life->generation);
+	jb_u64(b, "classes", img->n_classes);
+	jb_u64(b, "zones", img->n_zones);
+	jb_u64(b, "prefixes_v4", img->n_v4);
+	jb_u64(b, "prefixes_v6", img->n_v6);
 	jb_close(b);
 	jb_key(b, "features");
 	jb_open(b);
-	jb_str(b, "btf", d->feat.btf ? "yes" : "no");
-	jb_str(b, "bpf_lsm", d->feat.bpf_lsm ? "yes" : "no");
-	jb_str(b, "tp_btf", d->feat.tp_btf ? "yes" : "no");
-	jb_str(b, "trampolines", d->feat.trampolines ? "yes" : "no");
-	jb_str(b, "ringbuf", d->feat.ringbuf ? "yes" : "no");
-	jb_str(b, "cgroup2", d->feat.cgroup2);
+	jb_str(b, "btf", v->feat->btf ? "yes" : "no");
+	jb_str(b, "bpf_lsm", v->feat->bpf_lsm ? "yes" : "no");
+	jb_str(b, "tp_btf", v->feat->tp_btf ? "yes" : "no");
+	jb_str(b, "trampolines", v->feat->trampolines ? "yes" : "no");
+	jb_str(b, "ringbuf", v->feat->ringbuf ? "yes" : "no");
+	jb_str(b, "cgroup2", v->feat->cgroup2);
 	jb_close(b);
 	jb_key(b, "counters");
 	jb_open(b);
 	for (int i = 0; i < SOV_CNT_MAX; i++)
 		jb_u64(b, cnames[i], c.c[i]);
 	jb_close(b);
-	jb_u64(b, "tainted_processes", sync_gc_taint(d));
-	jb_u64(b, "labels", sync_map_count(d->map_labels));
-	jb_u64(b, "watchers", d->n_watchers);
-	jb_str(b, "journal", d->journal ? (d->journal_failed ? "failed" : "ok") : "off");
-	jb_u64(b, "journal_errors", d->journal_errors);
-	snprintf(num, sizeof(num), "%s", d->o.pin_dir);
-	jb_str(b, "pin_dir", d->o.pin_dir);
+	jb_u64(b, "tainted_processes", taint_count(v->fd));
+	jb_u64(b, "labels", kpath_map_count(v->fd->labels));
+	jb_u64(b, "watchers", a->n_watchers);
+	jb_str(b, "journal", v->journal->j ? (jfailed ? "failed" : "ok") : "off");
+	jb_u64(b, "journal_errors", v->journal->errors);
+	jb_str(b, "pin_dir", v->pin_dir);
 	jb_close(b);
 	jb_raw(b, "\n", 1);
 }
 
-static void add_watcher(struct sovd *d, int fd)
+static void add_watcher(struct api *a, struct conn *c)
 {
-	int *nw = realloc(d->watchers, (d->n_watchers + 1) * sizeof(int));
+	int *nw;
 
-	if (!nw) {
-		close(fd);
+	if (a->n_watchers >= API_MAX_WATCHERS) {
+		conn_reply(&a->pool, c, "error\ntoo many watchers\n", 24);
 		return;
 	}
-	d->watchers = nw;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	d->watchers[d->n_watchers++] = fd;
+	nw = realloc(a->watchers, (a->n_watchers + 1) * sizeof(int));
+	if (!nw) {
+		conn_reply(&a->pool, c, "error\nout of memory\n", 20);
+		return;
+	}
+	a->watchers = nw;
+	/* The fd is non-blocking (accept4): broadcasts never wait. */
+	a->watchers[a->n_watchers++] = conn_take(&a->pool, c);
 }
 
-int api_accept(struct sovd *d)
+static void handle(struct api *a, struct conn *c)
 {
-	struct timeval tv = { .tv_usec = 500000 };
-	char req[4200], msg[65536];
+	static char msg[65536 + 8];
 	struct jbuf b;
-	ssize_t n = 0, r;
-	int fd;
 
-	fd = accept4(d->api_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* Requests are one short line; a client that says nothing in 0.5 s
-	 * is dropped. */
-	while (n < (ssize_t)sizeof(req) - 1) {
-		r = recv(fd, req + n, sizeof(req) - 1 - n, 0);
-		if (r <= 0)
-			break;
-		n += r;
-		if (memchr(req, '\n', n))
-			break;
-	}
-	req[n] = '\0';
-	req[strcspn(req, "\r\n")] = '\0';
-
-	if (!strcmp(req, "status")) {
+	if (!strcmp(c->in, "status")) {
 		jb_init(&b);
-		status_json(d, &b);
+		status_json(a, &b);
 		if (!b.oom)
-			write_all(fd, b.s, b.len);
+			conn_reply(&a->pool, c, b.s, b.len);
+		else
+			conn_reply(&a->pool, c, "", 0);
 		jb_free(&b);
-	} else if (!strcmp(req, "watch")) {
-		add_watcher(d, fd);
-		return 0;
-	} else if (!strncmp(req, "apply ", 6)) {
-		int err = apply_policy_file(d, req + 6, msg, sizeof(msg));
+	} else if (!strcmp(c->in, "watch")) {
+		add_watcher(a, c);
+	} else if (!strncmp(c->in, "apply ", 6)) {
+		char *m = msg + 8;
+		int err = policy_apply_file(a->life, c->in + 6, m, sizeof(msg) - 8);
+		const char *pre = err ? "error\n" : "ok ";
+		size_t pl = strlen(pre);
 
-		write_all(fd, err ? "error\n" : "ok ", err ? 6 : 3);
-		write_all(fd, msg, strlen(msg));
+		/* The status word goes right before the message. */
+		memcpy(m - pl, pre, pl);
+		conn_reply(&a->pool, c, m - pl, pl + strlen(m));
 	} else {
-		write_all(fd, "error\nunknown request\n", 22);
+		conn_reply(&a->pool, c, "error\nunknown request\n", 22);
 	}
-	close(fd);
-	return 0;
 }
 
-void api_broadcast(struct sovd *d, const char *line, size_t len)
+void api_on_listen(struct api *a)
 {
-	for (size_t i = 0; i < d->n_watchers;) {
-		ssize_t w = send(d->watchers[i], line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	conn_pool_accept(&a->pool);
+}
+
+void api_on_conn(struct api *a, int fd, uint32_t events)
+{
+	struct conn *c = conn_pool_io(&a->pool, fd, events);
+
+	if (c)
+		handle(a, c);
+}
+
+void api_expire(struct api *a, int64_t now_ms)
+{
+	conn_pool_expire(&a->pool, now_ms);
+}
+
+static void watch_emit(void *ctx, struct sovd_event *ev)
+{
+	struct api *a = ctx;
+	const char *line;
+	size_t len;
+
+	if (!a->n_watchers)
+		return;
+	line = ndjson_line(ev, &len);
+	if (!line)
+		return;
+	for (size_t i = 0; i < a->n_watchers;) {
+		ssize_t w = send(a->watchers[i], line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w == (ssize_t)len) {
 			i++;
@@ -191,109 +219,27 @@ void api_broadcast(struct sovd *d, const char *line, size_t len)
 		}
 		/* Gone, or too slow to keep up: a partial line would corrupt
 		 * its stream, so the watcher is dropped. */
-		close(d->watchers[i]);
-		d->watchers[i] = d->watchers[--d->n_watchers];
+		close(a->watchers[i]);
+		a->watchers[i] = a->watchers[--a->n_watchers];
 	}
 }
 
-void api_close(struct sovd *d)
+struct sovd_sink api_watch_sink(struct api *a)
 {
-	for (size_t i = 0; i < d->n_watchers; i++)
-		close(d->watchers[i]);
-	free(d->watchers);
-	d->watchers = NULL;
-	d->n_watchers = 0;
-	if (d->api_fd >= 0) {
-		close(d->api_fd);
-		unlink(d->o.socket);
-	}
-	d->api_fd = -1;
+	return (struct sovd_sink){ .name = "watchers", .emit = watch_emit, .ctx = a };
 }
 
-/* Same scope, same classes in the same bit positions (appending is fine):
- * labels and taint in the kernel are class bits and must keep meaning. */
-static int compatible(const struct sov_policy_image *a, const struct sov_policy_image *b,
-		      char *msg, size_t len)
+void api_close(struct api *a)
 {
-	if (a->n_scope != b->n_scope)
-		goto scope;
-	for (size_t i = 0; i < a->n_scope; i++)
-		if (strcmp(a->scope_cgroups[i], b->scope_cgroups[i]))
-			goto scope;
-	if (b->n_classes < a->n_classes)
-		goto classes;
-	for (size_t i = 0; i < a->n_classes; i++)
-		if (strcmp(a->classes[i].name, b->classes[i].name))
-			goto classes;
-	return 0;
-scope:
-	snprintf(msg, len, "the new policy changes scope.cgroups; restart sovd to change the scope\n");
-	return -EINVAL;
-classes:
-	snprintf(msg, len, "the new policy removes or reorders classes; classes can only be appended while sovd runs (restart sovd to renumber them)\n");
-	return -EINVAL;
-}
-
-/*
- * Compiles the new policy completely before anything is written: a policy
- * with errors never reaches the maps and the old one keeps enforcing.
- */
-int apply_policy_file(struct sovd *d, const char *path, char *msg, size_t len)
-{
-	struct sov_policy_opts po = { .locdb_path = d->o.locdb };
-	struct sov_policy_image *img = NULL, *old = d->img;
-	struct sov_diags diags;
-	FILE *mf;
-	int err;
-
-	msg[0] = '\0';
-	sov_diags_init(&diags);
-	err = sov_policy_compile_file(path, &po, &img, &diags);
-	if (err) {
-		mf = fmemopen(msg, len, "w");
-		if (mf) {
-			sov_diags_print(&diags, mf);
-			fclose(mf);
-		}
-		pr_warn("policy %s rejected; the current policy stays in force", path);
-		goto out;
+	for (size_t i = 0; i < a->n_watchers; i++)
+		close(a->watchers[i]);
+	free(a->watchers);
+	a->watchers = NULL;
+	a->n_watchers = 0;
+	conn_pool_close(&a->pool);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->path);
 	}
-	err = compatible(old, img, msg, len);
-	if (err)
-		goto out;
-	/* Collect and stage everything before anything is in force. */
-	err = sync_collect_labels(d, img);
-	if (err) {
-		snprintf(msg, len, "failed to label the new policy's paths: %s\n", strerror(-err));
-		goto out;
-	}
-	err = sync_policy_stage(d, img);
-	if (err) {
-		snprintf(msg, len, "failed to write the policy into the kernel: %s\n", strerror(-err));
-		goto out;
-	}
-	err = sync_write_labels(d);
-	if (err) {
-		snprintf(msg, len, "failed to write the new policy's labels: %s\n", strerror(-err));
-		goto out;
-	}
-	err = sync_policy_commit(d, img, d->generation + 1);
-	if (err) {
-		snprintf(msg, len, "failed to switch to the new policy: %s\n", strerror(-err));
-		goto out;
-	}
-	d->img = img;
-	img = NULL;
-	d->generation++;
-	if (sync_remap_classes(d, d->img))
-		pr_warn("failed to record the class names of generation %u", d->generation);
-	sov_policy_free(old);
-	snprintf(msg, len, "generation=%u sha256=%s\n", d->generation, d->img->sha256_hex);
-	events_emit_policy(d);
-	pr_info("policy %s applied, generation %u", path, d->generation);
-	err = 0;
-out:
-	sov_policy_free(img);
-	sov_diags_free(&diags);
-	return err;
+	a->listen_fd = -1;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+/* A growing JSON buffer (jbuf.h). Calls: include/sov/json.h only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agent/jbuf.h"
+#include "sov/json.h"
 
 void jb_init(struct jbuf *b)
 {
@@ -73,83 +75,34 @@ void jb_key(struct jbuf *b, const char *key)
 	raw(b, "\":");
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond Unicode */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
- * Escapes per RFC 8259. Paths and command names are bytes, not text: a
- * byte that is not part of valid UTF-8 is written as \u00XX (its Latin-1
- * reading), so every line stays valid JSON.
+ * Paths and command names are bytes, not text: the one escaper
+ * (include/sov/json.h, the journal's canonical rules) keeps every line
+ * valid JSON and the original bytes recoverable.
  */
 void jb_strn(struct jbuf *b, const char *val, size_t n)
 {
-	const unsigned char *v = (const unsigned char *)val;
-	char esc[8];
-	size_t i = 0;
+	char chunk[SOV_JSON_ESC_MAX(256)];
+	size_t done = 0;
 
 	raw(b, "\"");
-	while (i < n && v[i]) {
-		unsigned char c = v[i];
-		size_t avail = 0, l;
+	/* In pieces that never split a UTF-8 sequence: a piece ends before a
+	 * continuation byte. */
+	while (done < n && val[done]) {
+		size_t take = 0;
 
-		while (i + avail < n && v[i + avail] && avail < 4)
-			avail++;
-		switch (c) {
-		case '"': raw(b, "\\\""); i++; continue;
-		case '\\': raw(b, "\\\\"); i++; continue;
-		case '\n': raw(b, "\\n"); i++; continue;
-		case '\r': raw(b, "\\r"); i++; continue;
-		case '\t': raw(b, "\\t"); i++; continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			raw(b, esc);
-			i++;
-			continue;
-		}
-		l = utf8_len(v + i, avail);
-		if (!l) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			raw(b, esc);
-			i++;
-			continue;
-		}
-		jb_raw(b, (const char *)v + i, l);
-		i += l;
+		while (take < 256 && done + take < n && val[done + take])
+			take++;
+		if (take == 256)
+			while (take > 252 && done + take < n &&
+			       ((unsigned char)val[done + take] & 0xc0) == 0x80)
+				take--;
+		jb_raw(b, chunk, sov_json_escape(chunk, val + done, take));
+		done += take;
 	}
 	raw(b, "\"");
 }
+
 
 void jb_str(struct jbuf *b, const char *key, const char *val)
 {

@@ -5,6 +5,9 @@
  * journal for good: sovd says so, stops and exits non-zero *without*
  * unpinning, so the kernel keeps enforcing while nothing goes unrecorded
  * silently.
+ *
+ * Calls: libsovjournal, log.c. Called by main.c; records arrive through
+ * the sink table.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,8 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "agent/log.h"
-#include "agent/sovd.h"
-#include "agent/record.h"
+#include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/journal/journal.h"
 
@@ -29,18 +31,19 @@ static void jlog(int level, const char *msg, void *ctx)
 		"journal: %s", msg);
 }
 
-int journal_glue_open(struct sovd *d)
+int journal_glue_open(struct journal_glue *g, const char *dir, const char *key)
 {
 	struct sov_journal_opts o = { .log = jlog };
 	char keybuf[PATH_MAX], err[256];
 	int ret;
 
-	if (d->o.journal && !strcmp(d->o.journal, "none")) {
+	memset(g, 0, sizeof(*g));
+	if (dir && !strcmp(dir, "none")) {
 		pr_warn("running without a journal (--journal none): decisions are not recorded");
 		return 0;
 	}
-	o.dir = d->o.journal ? d->o.journal : DEFAULT_JOURNAL;
-	o.key_path = d->o.key;
+	o.dir = dir ? dir : DEFAULT_JOURNAL;
+	o.key_path = key;
 	if (!o.key_path) {
 		/* First start without --key: make the host's journal key, as
 		 * sshd makes host keys. */
@@ -56,109 +59,124 @@ int journal_glue_open(struct sovd *d)
 		}
 		o.key_path = keybuf;
 	}
-	ret = sov_journal_open(&d->journal, &o);
+	ret = sov_journal_open(&g->j, &o);
 	if (ret) {
 		pr_err("failed to open journal %s: %s", o.dir, strerror(-ret));
-		d->journal = NULL;
+		g->j = NULL;
 		return ret;
 	}
 	pr_info("journal %s", o.dir);
 	return 0;
 }
 
-static void fail(struct sovd *d, int err)
+static void fail(struct journal_glue *g, int err)
 {
-	if (d->journal_failed)
+	if (g->failed)
 		return;
-	d->journal_failed = 1;
-	d->journal_errors++;
+	g->failed = 1;
+	g->errors++;
 	pr_err("JOURNAL FAILED (%s): sovd stops accepting events and exits; "
 	       "kernel enforcement stays pinned; fix the journal's storage and restart sovd",
 	       strerror(-err));
 }
 
-void journal_glue_tick(struct sovd *d)
+void journal_glue_tick(struct journal_glue *g)
 {
 	int err;
 
-	if (!d->journal || d->journal_failed)
+	if (!g->j || g->failed)
 		return;
-	err = sov_journal_tick(d->journal);
+	err = sov_journal_tick(g->j);
 	if (err)
-		fail(d, err);
+		fail(g, err);
 }
 
-void journal_glue_close(struct sovd *d)
+void journal_glue_close(struct journal_glue *g)
 {
 	int err;
 
-	if (!d->journal)
+	if (!g->j)
 		return;
-	err = sov_journal_close(d->journal);
-	if (err && !d->journal_failed)
+	err = sov_journal_close(g->j);
+	if (err && !g->failed)
 		pr_err("failed to close journal: %s", strerror(-err));
-	d->journal = NULL;
+	g->j = NULL;
 }
 
-static uint32_t names_of(const struct sov_policy_image *img, uint64_t mask,
-			 const char **out)
+static uint32_t names_of(const struct sovd_policy_view *v, uint64_t mask, const char **out)
 {
 	uint32_t n = 0;
 
-	for (size_t i = 0; img && i < img->n_classes; i++)
-		if (mask & (1ull << img->classes[i].bit))
-			out[n++] = img->classes[i].name;
+	for (int bit = 0; v && bit < SOV_MAX_CLASSES; bit++)
+		if ((mask & (1ull << bit)) && v->class_name[bit])
+			out[n++] = v->class_name[bit];
 	return n;
 }
 
-void record_journal(struct sovd *d, const struct sov_rec *r)
+static void emit(void *ctx, struct sovd_event *ev)
 {
+	static struct jbuf detail;
+	struct journal_glue *g = ctx;
 	const char *classes[SOV_MAX_CLASSES], *violated[SOV_MAX_CLASSES];
-	char exe[PATH_MAX], link[64], jdata[1024];
+	const struct sovd_policy_view *v = ev->policy;
+	struct sov_journal_stats st;
 	struct sov_record jr = {};
-	ssize_t n;
 	int err;
 
-	if (!d->journal || d->journal_failed)
+	if (!g->j || g->failed)
 		return;
-	snprintf(link, sizeof(link), "/proc/%u/exe", r->pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	policy_jdata(d->img, jdata, sizeof(jdata));
-
-	jr.type = r->type;
-	jr.wall_ns = r->wall_ns;
-	jr.boot_ns = r->boot_ns;
+	jr.type = ev->type;
+	jr.wall_ns = ev->wall_ns;
+	jr.boot_ns = ev->boot_ns;
 	jr.has = SOV_HAS_ACTOR;
-	jr.pid = r->pid;
-	jr.uid = r->uid;
-	jr.comm = r->comm;
-	jr.exe = exe[0] ? exe : NULL;
-	jr.cgroup = r->cgroup;
-	jr.nclasses = names_of(d->img, r->classes, classes);
+	jr.pid = ev->pid;
+	jr.uid = ev->uid;
+	jr.comm = ev->comm;
+	jr.exe = ev->exe && ev->exe[0] ? ev->exe : NULL;
+	jr.cgroup = ev->cgroup;
+	jr.nclasses = names_of(v, ev->classes, classes);
 	jr.classes = classes;
-	if (r->has_object) {
+	if (ev->has_object) {
 		jr.has |= SOV_HAS_OBJECT;
-		jr.dev = r->dev;
-		jr.ino = r->ino;
-		jr.path = r->path;
+		jr.dev = ev->dev;
+		jr.ino = ev->ino;
+		jr.path = ev->path;
 	}
-	if (r->has_dst) {
+	if (ev->has_dst) {
 		jr.has |= SOV_HAS_DEST;
-		jr.dst = r->dst;
-		jr.dport = r->dport;
-		jr.proto = r->proto;
-		jr.zone = r->zone;
-		jr.verdict = r->verdict;
-		jr.nviolated = names_of(d->img, r->violated, violated);
+		jr.dst = ev->dst;
+		jr.dport = ev->dport;
+		jr.proto = ev->proto;
+		jr.zone = ev->zone;
+		jr.verdict = ev->verdict;
+		jr.nviolated = names_of(v, ev->violated, violated);
 		jr.violated = violated;
 	}
-	jr.policy_sha256 = d->img ? d->img->sha256_hex : NULL;
-	jr.jdata = jdata;
-	jr.detail = r->detail;
-	err = sov_journal_append(d->journal, &jr);
-	if (err == -EIO)
-		fail(d, err);
-	else if (err)
-		pr_warn("journal refused a %s record: %s", r->type, strerror(-err));
+	jr.policy_sha256 = v ? v->sha256 : NULL;
+	jr.jdata = v ? v->jdata : "explicit";
+	/* sovd's own events: the journal keeps their fields as one JSON
+	 * object. */
+	if (ev->body) {
+		jb_reset(&detail);
+		jb_open(&detail);
+		jb_raw(&detail, ev->body, strlen(ev->body));
+		jb_close(&detail);
+		jr.detail = detail.oom ? ev->body : detail.s;
+	}
+	/* The record's seq is its index: the number of records before it. */
+	sov_journal_stats(g->j, &st);
+	err = sov_journal_append(g->j, &jr);
+	if (!err) {
+		ev->has_seq = 1;
+		ev->seq = st.records;
+	} else if (err == -EIO) {
+		fail(g, err);
+	} else {
+		pr_warn("journal refused a %s record: %s", ev->type, strerror(-err));
+	}
+}
+
+struct sovd_sink journal_glue_sink(struct journal_glue *g)
+{
+	return (struct sovd_sink){ .name = "journal", .emit = emit, .ctx = g };
 }

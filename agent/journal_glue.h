@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sovd's side of the journal: opening it from the options, records from
- * events, the periodic checkpoint tick, the final checkpoint. */
+/*
+ * sovd's side of the journal: opening it from the options, the journal
+ * sink (a record per event, its seq stamped back into the event), the
+ * periodic checkpoint tick, the final checkpoint.
+ */
 #ifndef SOVD_JOURNAL_GLUE_H
 #define SOVD_JOURNAL_GLUE_H
 
-struct sovd;
+#include <stdint.h>
+#include "agent/record.h"
 
-int journal_glue_open(struct sovd *d);
-void journal_glue_tick(struct sovd *d);
-void journal_glue_close(struct sovd *d);
+struct sov_journal;
+
+struct journal_glue {
+	struct sov_journal *j;		/* NULL: --journal none */
+	int failed;			/* a write failed: sovd stops */
+	uint64_t errors;
+};
+
+/* dir NULL: the default; "none": no journal. key NULL: the host key. */
+int journal_glue_open(struct journal_glue *g, const char *dir, const char *key);
+void journal_glue_tick(struct journal_glue *g);
+void journal_glue_close(struct journal_glue *g);
+struct sovd_sink journal_glue_sink(struct journal_glue *g);
 
 #endif

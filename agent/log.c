@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+/* Levelled messages on stderr, libbpf's included. Calls: libc, libbpf's
+ * libbpf_set_print only; every agent file may call it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * sovd: start-up order matters.
+ * sovd: options, start-up order, the sink table and the event loop. Start-up
+ * order matters:
  *  1. compile the policy (exit 1 on errors: nothing is touched);
- *  2. probe the kernel and choose a path (exit 2 with the cause and the fix);
+ *  2. probe the kernel and choose a kernel path (exit 2 with cause and fix);
  *  3. walk the labelled paths (sizes the label map);
  *  4. load (reusing pinned maps), write policy and labels, attach, pin;
  *  5. taint processes that already hold labelled files;
  *  6. say "start" and serve events until SIGTERM/SIGINT (SIGHUP reloads).
+ *
+ * main owns every module's state and hands each only what it needs. It may
+ * call every module; no module calls main.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,22 +23,59 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
-#include "agent/log.h"
-#include "agent/sovd.h"
+#include "agent/api.h"
+#include "agent/events_file.h"
+#include "agent/features.h"
+#include "agent/jbuf.h"
 #include "agent/journal_glue.h"
+#include "agent/kpath.h"
+#include "agent/labels.h"
+#include "agent/lifecycle.h"
+#include "agent/log.h"
+#include "agent/metrics.h"
+#include "agent/pipeline.h"
+#include "agent/policy_maps.h"
+#include "agent/taint.h"
+#include "policy/policy.h"
+#include "sov_version.h"
+
+struct sovd_opts {
+	const char *policy;
+	const char *journal;	/* NULL: default; "none": no journal */
+	const char *key;
+	const char *socket;
+	const char *pin_dir;
+	const char *events;	/* NULL: stdout */
+	const char *locdb;
+	const char *metrics;
+	enum sovd_kpath kpath;
+	uint64_t ringbuf_size;
+	uint32_t max_procs;
+	uint32_t max_labels;
+	int probe_only;
+};
 
 static void usage(FILE *o)
 {
 	fprintf(o,
 "usage: sovd --policy FILE [--journal DIR|none] [--key FILE] [--socket PATH]\n"
-"            [--metrics ADDR:PORT] [--pin-dir DIR] [--mode auto|lsm|tracing]\n"
+"            [--metrics ADDR:PORT] [--pin-dir DIR] [--kernel-path auto|lsm|tracing]\n"
 "            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
 "            [--max-labels N] [--locdb FILE] [--verbose]\n"
-"       sovd --probe [--mode auto|lsm|tracing]\n");
+"       sovd --probe [--kernel-path auto|lsm|tracing]\n"
+"       sovd --help | --version\n"
+"\n"
+"  --kernel-path P  the kernel programs to enforce with: lsm, tracing, or auto\n"
+"                   (LSM where it runs); --mode is its old name, still accepted\n"
+"  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n");
 }
 
-enum { OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS };
+enum {
+	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
+	OPT_VERSION,
+};
 
+/* 0: go on; 1: done, exit 0 (--help, --version); <0: usage error, exit 2. */
 static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -43,7 +84,8 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "mode", required_argument, NULL, 'm' },
+		{ "kernel-path", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'm' },	/* the old name */
 		{ "events", required_argument, NULL, 'e' },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
@@ -53,8 +95,12 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "probe", no_argument, NULL, OPT_PROBE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{}
 	};
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char why[256];
 	int c;
 
 	o->socket = "/run/sovd/sovd.sock";
@@ -69,19 +115,26 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		case 's': o->socket = optarg; break;
 		case 'P': o->pin_dir = optarg; break;
 		case 'e': o->events = optarg; break;
-		case OPT_METRICS: o->metrics = optarg; break;
 		case OPT_LOCDB: o->locdb = optarg; break;
 		case OPT_PROBE: o->probe_only = 1; break;
 		case 'v': log_threshold = LOG_DEBUG; break;
+		case OPT_METRICS:
+			/* Checked now: a typo must not bind some other port. */
+			if (metrics_parse_addr(optarg, &ss, &sl, why, sizeof(why))) {
+				fprintf(stderr, "sovd: %s\n", why);
+				return -EINVAL;
+			}
+			o->metrics = optarg;
+			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
-				o->mode = SOVD_MODE_AUTO;
+				o->kpath = SOVD_KPATH_AUTO;
 			else if (!strcmp(optarg, "lsm"))
-				o->mode = SOVD_MODE_LSM;
+				o->kpath = SOVD_KPATH_LSM;
 			else if (!strcmp(optarg, "tracing"))
-				o->mode = SOVD_MODE_TRACING;
+				o->kpath = SOVD_KPATH_TRACING;
 			else {
-				fprintf(stderr, "sovd: --mode must be auto, lsm or tracing\n");
+				fprintf(stderr, "sovd: --kernel-path must be auto, lsm or tracing\n");
 				return -EINVAL;
 			}
 			break;
@@ -110,7 +163,8 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 				o->max_labels = v;
 			break;
 		}
-		case 'h': usage(stdout); exit(0);
+		case 'h': usage(stdout); return 1;
+		case OPT_VERSION: printf("sovd %s\n", SOV_VERSION); return 1;
 		default: usage(stderr); return -EINVAL;
 		}
 	}
@@ -121,47 +175,24 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Chooses the path; on failure prints one sentence with cause and fix. */
-static int choose_mode(struct sovd *d)
-{
-	struct sovd_features *f = &d->feat;
+/* Everything sovd runs with; each module gets its own part. */
+struct sovd {
+	struct sovd_opts o;
+	struct sovd_features feat;
+	struct kpath kp;
+	struct ring_buffer *rb;
+	struct policy_maps pmaps;
+	struct label_table labels;
+	struct policy_life life;
+	struct pipeline pipe;
+	struct events_file events;
+	struct journal_glue journal;
+	struct api api;
+	struct metrics metrics;
+};
 
-	if (!f->btf) {
-		pr_err("the kernel exposes no BTF (/sys/kernel/btf/vmlinux): boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOTSUP;
-	}
-	if (!f->cgroup2[0]) {
-		pr_err("no cgroup2 filesystem is mounted: mount one (mount -t cgroup2 none /sys/fs/cgroup) and start sovd again");
-		return -ENOTSUP;
-	}
-	if (!f->ringbuf) {
-		pr_err("cannot create BPF maps: run sovd as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN) on a kernel with BPF ring buffers (5.8 or later)");
-		return -EPERM;
-	}
-	switch (d->o.mode) {
-	case SOVD_MODE_LSM:
-		if (!f->bpf_lsm) {
-			pr_err("--mode lsm: BPF LSM programs do not run on this kernel; boot with 'bpf' in lsm= (CONFIG_BPF_LSM=y) or use --mode tracing");
-			return -ENOTSUP;
-		}
-		d->mode = SOVD_MODE_LSM;
-		return 0;
-	case SOVD_MODE_TRACING:
-		break;
-	case SOVD_MODE_AUTO:
-		if (f->bpf_lsm) {
-			d->mode = SOVD_MODE_LSM;
-			return 0;
-		}
-		break;
-	}
-	if (!f->tp_btf) {
-		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 5.11 or later with BPF enabled");
-		return -ENOTSUP;
-	}
-	d->mode = SOVD_MODE_TRACING;
-	return 0;
-}
+/* epoll data tags (conn.h: tag << 32 | fd). */
+enum { TAG_RB = 1, TAG_SIGNAL, TAG_API, TAG_API_CONN, TAG_METRICS, TAG_METRICS_CONN };
 
 static volatile sig_atomic_t stop;
 
@@ -180,106 +211,191 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static int64_t mono_ms(void)
+static void check_loss(struct sovd *d)
 {
-	struct timespec ts;
+	struct sov_counters c;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (!kpath_read_counters(&d->kp.fd, &c))
+		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
 }
 
-static int event_loop(struct sovd *d, int sfd)
+static int event_loop(struct sovd *d, int ep, int sfd)
 {
-	struct epoll_event ev, evs[16];
-	int ep, rb_fd, err = 0;
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	int rb_fd, err = 0;
 	int64_t last_tick = 0, last_gc = 0;
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
 	rb_fd = ring_buffer__epoll_fd(d->rb);
-	ev.events = EPOLLIN;
-	ev.data.fd = rb_fd;
+	ev.data.u64 = conn_ev_data(TAG_RB, rb_fd);
 	epoll_ctl(ep, EPOLL_CTL_ADD, rb_fd, &ev);
-	ev.data.fd = sfd;
+	ev.data.u64 = conn_ev_data(TAG_SIGNAL, sfd);
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = d->api_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->api_fd, &ev);
-	if (d->metrics_fd >= 0) {
-		ev.data.fd = d->metrics_fd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, d->metrics_fd, &ev);
-	}
 
 	while (!stop) {
-		int n = epoll_wait(ep, evs, 16, 200);
+		int n = epoll_wait(ep, evs, 64, 100);
+		int64_t now;
 
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
+			uint32_t tag = evs[i].data.u64 >> 32;
+			int fd = (int)(uint32_t)evs[i].data.u64;
 
-			if (fd == rb_fd) {
+			switch (tag) {
+			case TAG_RB:
 				ring_buffer__consume(d->rb);
-				if (d->events_out)
-					fflush(d->events_out);
-			} else if (fd == sfd) {
+				pipeline_flush(&d->pipe);
+				break;
+			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						char msg[8192];
+						static char msg[65536];
 
-						if (apply_policy_file(d, d->o.policy, msg, sizeof(msg)))
+						if (policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg)))
 							fprintf(stderr, "%s", msg);
 					} else {
 						stop = 1;
 					}
 				}
-			} else if (fd == d->api_fd) {
-				api_accept(d);
-			} else if (fd == d->metrics_fd) {
-				metrics_serve(d);
+				break;
+			}
+			case TAG_API: api_on_listen(&d->api); break;
+			case TAG_API_CONN: api_on_conn(&d->api, fd, evs[i].events); break;
+			case TAG_METRICS: metrics_on_listen(&d->metrics); break;
+			case TAG_METRICS_CONN: metrics_on_conn(&d->metrics, fd, evs[i].events); break;
 			}
 		}
-		if (d->journal_failed) {
+		if (d->journal.failed) {
 			err = -EIO;
 			break;
 		}
-		if (mono_ms() - last_tick >= 100) {
-			last_tick = mono_ms();
-			events_check_loss(d);
-			journal_glue_tick(d);
+		now = conn_now_ms();
+		if (now - last_tick >= 100) {
+			last_tick = now;
+			check_loss(d);
+			journal_glue_tick(&d->journal);
+			api_expire(&d->api, now);
+			metrics_expire(&d->metrics, now);
 		}
-		if (mono_ms() - last_gc >= 10000) {
-			last_gc = mono_ms();
-			sync_gc_taint(d);
+		if (now - last_gc >= 10000) {
+			last_gc = now;
+			taint_gc(&d->kp.fd);
 		}
 	}
 	ring_buffer__consume(d->rb);
-	close(ep);
+	pipeline_flush(&d->pipe);
 	return err;
+}
+
+static const struct kpath_ops *kpath_ops_of(enum sovd_kpath k)
+{
+	return k == SOVD_KPATH_LSM ? &kpath_lsm_ops : &kpath_tracing_ops;
+}
+
+/* open -> size -> load of the chosen kernel path. */
+static int load_kpath(struct sovd *d, enum sovd_kpath k, const struct sov_policy_image *img)
+{
+	const struct kpath_sizes sz = {
+		.max_labels = d->o.max_labels, .max_procs = d->o.max_procs,
+		.n_v4 = (uint32_t)img->n_v4, .n_v6 = (uint32_t)img->n_v6,
+		.ringbuf = d->o.ringbuf_size,
+	};
+	int err;
+
+	d->kp.ops = kpath_ops_of(k);
+	err = kpath_prepare_pin_dir(d->o.pin_dir);
+	if (err)
+		return err;
+	err = d->kp.ops->open(&d->kp, d->o.pin_dir);
+	if (err)
+		return err;
+	err = kpath_size_maps(&d->kp, &sz);
+	if (err)
+		return err;
+	return d->kp.ops->load(&d->kp);
+}
+
+static void unload_kpath(struct sovd *d)
+{
+	if (d->kp.ops && d->kp.obj)
+		d->kp.ops->destroy(&d->kp);
+}
+
+static void emit_agent(struct sovd *d, const char *action)
+{
+	const struct sovd_features *f = &d->feat;
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_str(&b, "action", action);
+	jb_str(&b, "kernel_path", kpath_name(d->kp.ops->id));
+	if (!strcmp(action, "start")) {
+		jb_str(&b, "version", SOV_VERSION);
+		jb_raw(&b, ",\"features\":", 12);
+		jb_open(&b);
+		jb_raw(&b, f->btf ? "\"btf\":true" : "\"btf\":false", f->btf ? 10 : 11);
+		jb_raw(&b, f->bpf_lsm ? ",\"bpf_lsm\":true" : ",\"bpf_lsm\":false",
+		       f->bpf_lsm ? 15 : 16);
+		jb_raw(&b, f->tp_btf ? ",\"tp_btf\":true" : ",\"tp_btf\":false",
+		       f->tp_btf ? 14 : 15);
+		jb_raw(&b, f->trampolines ? ",\"trampolines\":true" : ",\"trampolines\":false",
+		       f->trampolines ? 19 : 20);
+		jb_raw(&b, f->ringbuf ? ",\"ringbuf\":true" : ",\"ringbuf\":false",
+		       f->ringbuf ? 15 : 16);
+		b.first = 0;
+		jb_str(&b, "cgroup2", f->cgroup2);
+		jb_close(&b);
+	}
+	if (!b.oom)
+		pipeline_emit_own(&d->pipe, "agent", b.s);
+	jb_free(&b);
+}
+
+/* The sinks, in order: the journal first, as it stamps seq. */
+static int add_sinks(struct sovd *d)
+{
+	struct sovd_sink s[] = {
+		journal_glue_sink(&d->journal),
+		events_file_sink(&d->events),
+		api_watch_sink(&d->api),
+		metrics_sink(&d->metrics),
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (pipeline_add_sink(&d->pipe, &s[i]))
+			return -E2BIG;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct sovd d = { .api_fd = -1, .metrics_fd = -1 };
-	struct sov_policy_opts po = {};
-	struct sov_diags diags;
+	static struct sovd d;
+	static char msg[65536];
+	struct sov_policy_image *img = NULL;
+	enum sovd_kpath chosen = SOVD_KPATH_AUTO;
 	struct sov_counters cnt;
-	char body[512];
-	int err, sfd = -1, ret = 2;
+	int err = 0, sfd = -1, ep = -1, ret = 2;
 
-	sov_diags_init(&diags);
-	if (parse_opts(&d.o, argc, argv))
-		return 2;
+	d.api.listen_fd = -1;
+	d.metrics.listen_fd = -1;
+	err = parse_opts(&d.o, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
 	log_setup_libbpf();
+	pipeline_init(&d.pipe);
+	d.pmaps.fd = &d.kp.fd;
+	d.pmaps.pin_dir = d.o.pin_dir;
+	d.life = (struct policy_life){
+		.locdb = d.o.locdb, .maps = &d.pmaps, .labels = &d.labels, .pipe = &d.pipe,
+	};
 
 	if (!d.o.probe_only) {
-		po.locdb_path = d.o.locdb;
-		err = sov_policy_compile_file(d.o.policy, &po, &d.img, &diags);
-		sov_diags_print(&diags, stderr);
+		err = policy_compile(&d.life, d.o.policy, &img, msg, sizeof(msg));
+		fputs(msg, stderr);
 		if (err) {
 			pr_err("policy %s is invalid; nothing was attached", d.o.policy);
 			ret = 1;
@@ -288,75 +404,70 @@ int main(int argc, char **argv)
 	}
 
 	probe_features(&d.feat);
-	err = choose_mode(&d);
+	err = probe_choose(&d.feat, d.o.kpath, &chosen);
 	if (d.o.probe_only) {
-		probe_print(&d.feat, err ? SOVD_MODE_AUTO : d.mode, stdout);
+		probe_print(&d.feat, err ? SOVD_KPATH_AUTO : chosen, stdout);
 		ret = err ? 2 : 0;
 		goto cleanup;
 	}
 	if (err)
 		goto cleanup;
-	pr_info("kernel: bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s; using the %s path",
+	pr_info("kernel: bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s; using the %s kernel path",
 		d.feat.bpf_lsm ? "yes" : "no", d.feat.tp_btf ? "yes" : "no",
-		d.feat.trampolines ? "yes" : "no", d.feat.cgroup2, mode_name(d.mode));
+		d.feat.trampolines ? "yes" : "no", d.feat.cgroup2, kpath_name(chosen));
 
-	err = sync_collect_labels(&d, d.img);
+	err = policy_collect(&d.life, img);
 	if (err)
 		goto cleanup;
 	if (!d.o.max_labels) {
-		d.o.max_labels = d.n_ulabels * 4;
+		d.o.max_labels = d.labels.n * 4;
 		if (d.o.max_labels < 131072)
 			d.o.max_labels = 131072;
 	}
 
 	sfd = setup_signals();
 	if (sfd < 0) {
+		err = sfd;
 		pr_err("failed to set up signals: %s", strerror(-sfd));
 		goto cleanup;
 	}
-	err = events_init(&d);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = events_file_open(&d.events, d.o.events);
 	if (err)
 		goto cleanup;
-	err = journal_glue_open(&d);
+	err = journal_glue_open(&d.journal, d.o.journal, d.o.key);
 	if (err)
 		goto cleanup;
-	err = loader_open_load(&d);
-	if (err && d.o.mode == SOVD_MODE_AUTO && d.mode == SOVD_MODE_LSM) {
+	err = load_kpath(&d, chosen, img);
+	if (err && d.o.kpath == SOVD_KPATH_AUTO && chosen == SOVD_KPATH_LSM) {
 		/* The probe ran a tiny LSM program, but the real ones can still
 		 * be refused (verifier differences between kernels): the
 		 * tracing path enforces the same policy. */
 		pr_warn("the LSM programs did not load (%s); falling back to the tracing path",
 			strerror(-err));
-		loader_destroy(&d);
-		d.mode = SOVD_MODE_TRACING;
-		err = loader_open_load(&d);
+		unload_kpath(&d);
+		chosen = SOVD_KPATH_TRACING;
+		err = load_kpath(&d, chosen, img);
 	}
 	if (err) {
 		if (err == -EPERM)
 			pr_err("the kernel refused the BPF programs: run sovd as root with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_ADMIN");
 		goto cleanup;
 	}
-	d.generation = 1;
-	err = sync_remap_classes(&d, d.img);
-	if (err) {
-		pr_err("failed to record class names: %s", strerror(-err));
-		goto cleanup;
-	}
-	err = sync_policy_stage(&d, d.img);
-	if (err)
-		goto cleanup;
-	err = sync_write_labels(&d);
-	if (err)
-		goto cleanup;
-	err = sync_policy_commit(&d, d.img, d.generation);
+	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
+	err = policy_install_first(&d.life, img);
+	img = NULL;	/* the lifecycle owns it now */
 	if (err)
 		goto cleanup;
 	/* Losses counted before this run were reported by the run that saw them. */
-	if (!loader_read_counters(&d, &cnt))
-		d.lost_reported = cnt.c[SOV_CNT_LOST];
+	if (!kpath_read_counters(&d.kp.fd, &cnt))
+		d.pipe.lost_reported = cnt.c[SOV_CNT_LOST];
 
-	d.rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(d.obj, "sov_events")),
-				events_handle, &d, NULL);
+	d.rb = ring_buffer__new(d.kp.fd.events, pipeline_kernel_event, &d.pipe, NULL);
 	if (!d.rb) {
 		err = -errno;
 		pr_err("failed to open the event ring buffer: %s", strerror(-err));
@@ -364,48 +475,67 @@ int main(int argc, char **argv)
 	}
 	/* Everything that can fail for usage reasons before attach: a failed
 	 * start must not leave programs pinned with nobody reading events. */
-	err = api_listen(&d);
+	d.api.view = (struct api_view){
+		.kernel_path = kpath_name(chosen), .feat = &d.feat, .fd = &d.kp.fd,
+		.journal = &d.journal, .pin_dir = d.o.pin_dir,
+	};
+	d.api.life = &d.life;
+	err = api_listen(&d.api, d.o.socket);
 	if (err)
 		goto cleanup;
-	err = metrics_listen(&d);
+	err = api_start(&d.api, ep, TAG_API, TAG_API_CONN);
 	if (err)
 		goto cleanup;
-	err = loader_attach(&d);
+	d.metrics.kernel_path = kpath_name(chosen);
+	d.metrics.fd = &d.kp.fd;
+	d.metrics.life = &d.life;
+	d.metrics.journal = &d.journal;
+	err = metrics_listen(&d.metrics, d.o.metrics);
 	if (err)
 		goto cleanup;
-	err = sync_scan_proc(&d);
+	err = metrics_start(&d.metrics, ep, TAG_METRICS, TAG_METRICS_CONN);
+	if (err)
+		goto cleanup;
+	err = add_sinks(&d);
+	if (err)
+		goto cleanup;
+	err = d.kp.ops->attach(&d.kp, (const char *const *)d.life.img->scope_cgroups,
+			       d.life.img->n_scope);
+	if (err)
+		goto cleanup;
+	err = taint_scan_proc(&d.kp.fd, &d.labels, &d.pipe);
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
 
-	events_emit_policy(&d);
-	events_emit_agent_start(&d);
-	pr_info("enforcing %s (sha256 %s) on the %s path", d.o.policy, d.img->sha256_hex,
-		mode_name(d.mode));
+	policy_announce(&d.life);
+	emit_agent(&d, "start");
+	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
+		d.life.img->sha256_hex, kpath_name(chosen));
 
-	err = event_loop(&d, sfd);
-	events_check_loss(&d);
-	snprintf(body, sizeof(body), "\"action\":\"stop\",\"mode\":\"%s\"", mode_name(d.mode));
-	events_emit_user(&d, "agent", body);
+	err = event_loop(&d, ep, sfd);
+	check_loss(&d);
+	emit_agent(&d, "stop");
 	/* A clean stop detaches: without pins, closing the links does. A
 	 * failed journal is no clean stop: enforcement stays pinned. */
-	if (!d.journal_failed)
-		loader_unpin_all(&d);
+	if (!d.journal.failed)
+		kpath_unpin_all(d.o.pin_dir);
 	ret = err ? 2 : 0;
 cleanup:
 	if (ret == 2 && err && !d.o.probe_only)
 		pr_err("sovd stopped: %s", strerror(-err));
-	api_close(&d);
-	if (d.metrics_fd >= 0)
-		close(d.metrics_fd);
+	api_close(&d.api);
+	metrics_close(&d.metrics);
 	if (d.rb)
 		ring_buffer__free(d.rb);
-	loader_destroy(&d);
-	journal_glue_close(&d);
-	events_close(&d);
+	unload_kpath(&d);
+	journal_glue_close(&d.journal);
+	events_file_close(&d.events);
 	if (sfd >= 0)
 		close(sfd);
-	free(d.ulabels);
-	sov_policy_free(d.img);
-	sov_diags_free(&diags);
+	if (ep >= 0)
+		close(ep);
+	labels_free(&d.labels);
+	policy_life_free(&d.life);
+	sov_policy_free(img);
 	return ret;
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * --metrics ADDR:PORT: Prometheus text exposition over plain HTTP/1.0, one
- * response per connection, from the kernel's per-CPU counters.
+ * response per connection, from the kernel's per-CPU counters and the
+ * pipeline's record counts. Connections never block the event loop.
+ *
+ * Calls: conn.c, kpath_load.c (counters), log.c. Called by main.c; records
+ * arrive through the sink table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,75 +13,123 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include "agent/journal_glue.h"
+#include "agent/kpath.h"
+#include "agent/lifecycle.h"
 #include "agent/log.h"
-#include "agent/sovd.h"
+#include "agent/metrics.h"
 
-int metrics_listen(struct sovd *d)
+static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss" };
+
+int metrics_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+		       char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(spec, ':'), *p;
+	unsigned long port = 0;
 	char host[128];
-	const char *colon;
-	socklen_t len;
-	int fd, one = 1, port;
+	size_t hl;
 
-	d->metrics_fd = -1;
-	if (!d->o.metrics)
-		return 0;
-	colon = strrchr(d->o.metrics, ':');
-	if (!colon || colon == d->o.metrics || (size_t)(colon - d->o.metrics) >= sizeof(host)) {
-		pr_err("--metrics wants ADDR:PORT, got %s", d->o.metrics);
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
+		snprintf(err, errlen, "--metrics wants ADDR:PORT, got '%s'", spec);
 		return -EINVAL;
 	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - d->o.metrics), d->o.metrics);
-	port = atoi(colon + 1);
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			break;
+		port = port * 10 + (*p - '0');
+	}
+	if (p == colon + 1 || *p || port < 1 || port > 65535) {
+		snprintf(err, errlen, "--metrics: the port in '%s' must be a number from 1 to 65535",
+			 spec);
+		return -EINVAL;
+	}
+	hl = colon - spec;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
 	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
+		if (hl < 2 || host[hl - 1] != ']') {
+			snprintf(err, errlen, "--metrics: '%s' is not an IP address", host);
+			return -EINVAL;
+		}
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
+			snprintf(err, errlen, "--metrics: '%s' is not an IPv6 address", host);
+			return -EINVAL;
+		}
 	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
 	} else {
-		pr_err("--metrics: %s is not an IP address", host);
+		snprintf(err, errlen, "--metrics: '%s' is not an IP address", host);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int metrics_listen(struct metrics *m, const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[256];
+	int fd, one = 1, err;
+
+	m->listen_fd = -1;
+	if (!spec)
+		return 0;
+	err = metrics_parse_addr(spec, &ss, &len, why, sizeof(why));
+	if (err) {
+		pr_err("%s", why);
+		return err;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 8)) {
-		int err = -errno;
-
-		pr_err("failed to listen for metrics on %s: %s", d->o.metrics, strerror(-err));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
+		err = -errno;
+		pr_err("failed to listen for metrics on %s: %s", spec, strerror(-err));
 		close(fd);
 		return err;
 	}
-	d->metrics_fd = fd;
+	m->listen_fd = fd;
 	return 0;
 }
 
-void metrics_serve(struct sovd *d)
+int metrics_start(struct metrics *m, int epfd, uint32_t listen_tag, uint32_t conn_tag)
 {
-	struct sov_counters c = {};
-	char body[2048], head[128], req[1024];
-	struct timeval tv = { .tv_sec = 1 };
-	int fd, n;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_ev_data(listen_tag, m->listen_fd) };
+	int err;
 
-	fd = accept4(d->metrics_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (recv(fd, req, sizeof(req), 0) < 0) {
-		close(fd);
-		return;
-	}
-	loader_read_counters(d, &c);
+	if (m->listen_fd < 0)
+		return 0;
+	err = conn_pool_init(&m->pool, m->listen_fd, epfd, conn_tag, METRICS_MAX_CONNS,
+			     METRICS_IDLE_MS, 1);
+	if (err)
+		return err;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, m->listen_fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void serve(struct metrics *m, struct conn *c)
+{
+	struct sov_counters k = {};
+	char body[4096], resp[4352];
+	int n, h;
+
+	kpath_read_counters(m->fd, &k);
 	n = snprintf(body, sizeof(body),
 		"# TYPE sovd_events_total counter\nsovd_events_total %llu\n"
 		"# TYPE sovd_events_lost_total counter\nsovd_events_lost_total %llu\n"
@@ -92,17 +144,67 @@ void metrics_serve(struct sovd *d)
 		"# TYPE sovd_policy_generation gauge\nsovd_policy_generation %u\n"
 		"# TYPE sovd_journal_failed gauge\nsovd_journal_failed %d\n"
 		"# TYPE sovd_journal_errors_total counter\nsovd_journal_errors_total %llu\n"
-		"# TYPE sovd_mode_info gauge\nsovd_mode_info{mode=\"%s\"} 1\n",
-		(unsigned long long)c.c[SOV_CNT_EVENTS], (unsigned long long)c.c[SOV_CNT_LOST],
-		(unsigned long long)c.c[SOV_CNT_ALLOW], (unsigned long long)c.c[SOV_CNT_DENY],
-		(unsigned long long)c.c[SOV_CNT_AUDIT], (unsigned long long)c.c[SOV_CNT_TAINT],
-		(unsigned long long)c.c[SOV_CNT_DERIVE], (unsigned long long)c.c[SOV_CNT_PKT_DROP],
-		(unsigned long long)c.c[SOV_CNT_MAP_FULL],
-		d->generation, d->journal_failed, (unsigned long long)d->journal_errors,
-		mode_name(d->mode));
-	snprintf(head, sizeof(head),
-		 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %d\r\n\r\n", n);
-	if (send(fd, head, strlen(head), MSG_NOSIGNAL) > 0)
-		send(fd, body, n, MSG_NOSIGNAL);
-	close(fd);
+		"# TYPE sovd_kernel_path_info gauge\nsovd_kernel_path_info{kernel_path=\"%s\"} 1\n"
+		"# TYPE sovd_records_total counter\n",
+		(unsigned long long)k.c[SOV_CNT_EVENTS], (unsigned long long)k.c[SOV_CNT_LOST],
+		(unsigned long long)k.c[SOV_CNT_ALLOW], (unsigned long long)k.c[SOV_CNT_DENY],
+		(unsigned long long)k.c[SOV_CNT_AUDIT], (unsigned long long)k.c[SOV_CNT_TAINT],
+		(unsigned long long)k.c[SOV_CNT_DERIVE], (unsigned long long)k.c[SOV_CNT_PKT_DROP],
+		(unsigned long long)k.c[SOV_CNT_MAP_FULL],
+		m->life->generation, m->journal->failed, (unsigned long long)m->journal->errors,
+		m->kernel_path);
+	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]) &&
+			   n > 0 && n < (int)sizeof(body); i++)
+		n += snprintf(body + n, sizeof(body) - n, "sovd_records_total{type=\"%s\"} %llu\n",
+			      rec_types[i], (unsigned long long)m->records[i]);
+	if (n < 0 || n >= (int)sizeof(body)) {
+		conn_reply(&m->pool, c, "HTTP/1.0 500 Internal Server Error\r\n\r\n", 38);
+		return;
+	}
+	h = snprintf(resp, sizeof(resp),
+		     "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %d\r\n\r\n%s",
+		     n, body);
+	conn_reply(&m->pool, c, resp, h < (int)sizeof(resp) ? h : (int)sizeof(resp) - 1);
+}
+
+void metrics_on_listen(struct metrics *m)
+{
+	conn_pool_accept(&m->pool);
+}
+
+void metrics_on_conn(struct metrics *m, int fd, uint32_t events)
+{
+	struct conn *c = conn_pool_io(&m->pool, fd, events);
+
+	if (c)
+		serve(m, c);
+}
+
+void metrics_expire(struct metrics *m, int64_t now_ms)
+{
+	if (m->listen_fd >= 0)
+		conn_pool_expire(&m->pool, now_ms);
+}
+
+static void count(void *ctx, struct sovd_event *ev)
+{
+	struct metrics *m = ctx;
+
+	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]); i++)
+		if (!strcmp(ev->type, rec_types[i]))
+			m->records[i]++;
+}
+
+struct sovd_sink metrics_sink(struct metrics *m)
+{
+	return (struct sovd_sink){ .name = "metrics", .emit = count, .ctx = m };
+}
+
+void metrics_close(struct metrics *m)
+{
+	if (m->listen_fd < 0)
+		return;
+	conn_pool_close(&m->pool);
+	close(m->listen_fd);
+	m->listen_fd = -1;
 }

@@ -4,6 +4,8 @@
  * a kernel can accept an lsm/ program and still never run it, or (as on
  * Firecracker CI kernels) refuse to load it with EPERM although BPF LSM is
  * listed in /sys/kernel/security/lsm. Only a program that ran is proof.
+ *
+ * Calls: host.c, log.c, the generated probe.skel.h. Called by main.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,39 +15,10 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include "agent/features.h"
+#include "agent/host.h"
 #include "agent/log.h"
-#include "agent/sovd.h"
 #include "probe.skel.h"
-
-static char cg2_path[256];
-
-/* The cgroup2 mount from mountinfo: never assumed at /sys/fs/cgroup
- * (hybrid hosts mount it at /sys/fs/cgroup/unified). */
-const char *cgroup2_mount(void)
-{
-	char line[4096];
-	FILE *f;
-
-	if (cg2_path[0])
-		return cg2_path;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-		char mnt[256];
-
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-			continue;
-		/* field 5 is the mount point */
-		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1) {
-			snprintf(cg2_path, sizeof(cg2_path), "%s", mnt);
-			break;
-		}
-	}
-	fclose(f);
-	return cg2_path[0] ? cg2_path : NULL;
-}
 
 enum probe_prog { PROBE_LSM, PROBE_TP_BTF, PROBE_FENTRY };
 
@@ -123,12 +96,53 @@ int probe_features(struct sovd_features *f)
 	return 0;
 }
 
-int probe_print(const struct sovd_features *f, enum sovd_mode chosen, FILE *out)
+int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen)
 {
-	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s mode=%s\n",
+	if (!f->btf) {
+		pr_err("the kernel exposes no BTF (/sys/kernel/btf/vmlinux): boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (!f->cgroup2[0]) {
+		pr_err("no cgroup2 filesystem is mounted: mount one (mount -t cgroup2 none /sys/fs/cgroup) and start sovd again");
+		return -ENOTSUP;
+	}
+	if (!f->ringbuf) {
+		pr_err("cannot create BPF maps: run sovd as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN) on a kernel with BPF ring buffers (5.8 or later)");
+		return -EPERM;
+	}
+	switch (want) {
+	case SOVD_KPATH_LSM:
+		if (!f->bpf_lsm) {
+			pr_err("--kernel-path lsm: BPF LSM programs do not run on this kernel; boot with 'bpf' in lsm= (CONFIG_BPF_LSM=y) or use --kernel-path tracing");
+			return -ENOTSUP;
+		}
+		*chosen = SOVD_KPATH_LSM;
+		return 0;
+	case SOVD_KPATH_TRACING:
+		break;
+	case SOVD_KPATH_AUTO:
+		if (f->bpf_lsm) {
+			*chosen = SOVD_KPATH_LSM;
+			return 0;
+		}
+		break;
+	}
+	if (!f->tp_btf) {
+		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 5.11 or later with BPF enabled");
+		return -ENOTSUP;
+	}
+	*chosen = SOVD_KPATH_TRACING;
+	return 0;
+}
+
+/* The line `sovd --probe` prints; "mode=" is kept for scripts that parse
+ * it, beside the clearer "kernel_path=". */
+int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out)
+{
+	const char *kp = chosen == SOVD_KPATH_AUTO ? "none" : kpath_name(chosen);
+
+	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s kernel_path=%s mode=%s\n",
 		       f->btf ? "yes" : "no", f->bpf_lsm ? "yes" : "no",
 		       f->tp_btf ? "yes" : "no", f->trampolines ? "yes" : "no",
-		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no",
-		       chosen == SOVD_MODE_LSM ? "lsm" :
-		       chosen == SOVD_MODE_TRACING ? "tracing" : "none");
+		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no", kp, kp);
 }

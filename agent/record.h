@@ -1,31 +1,68 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One decision or agent event, as handed to the journal. */
+/*
+ * The one record type of the event pipeline (docs/events.md). A kernel
+ * event (struct sov_event) and each of sovd's own events (agent, policy,
+ * loss, start-up taint) is decoded once into a struct sovd_event; the
+ * NDJSON line (events file, `sovctl watch`) and the journal record are
+ * renderings of it, done by the sinks main registers (struct sovd_sink).
+ */
 #ifndef SOVD_RECORD_H
 #define SOVD_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include "sov/abi.h"
 
-struct sovd;
+/*
+ * What the renderings need of the policy in force, resolved once per
+ * policy (lifecycle.c), not per record.
+ */
+struct sovd_policy_view {
+	const char *sha256;			/* hex */
+	const char *jdata;			/* the jurisdiction data behind the zones */
+	const char *class_name[SOV_MAX_CLASSES];	/* by bit; NULL: none */
+	const struct sov_policy_image *img;	/* zone names */
+};
 
-struct sov_rec {
-	const char *type;
+struct sovd_event {
+	const char *type;		/* taint derive egress agent policy loss */
 	int64_t wall_ns, boot_ns;
 	uint32_t pid, tid, uid;
 	char comm[32];
+	const char *exe;		/* "" if unknown */
 	const char *cgroup;
-	uint64_t classes;
+	const char *host;
+	uint64_t classes;		/* class bits; names from the view */
+	/* taint, derive */
 	int has_object;
 	const char *path;
 	uint64_t dev, ino;
+	/* egress */
 	int has_dst;
-	const char *verdict, *proto, *dst, *zone;
+	const char *verdict, *proto, *dst, *zone, *hook;
 	uint32_t dport;
 	uint64_t violated;
-	const char *detail;	/* agent/policy/loss: the event's JSON body */
+	/* agent, policy, loss: the event's own fields, a JSON object body
+	 * without braces (may be "") */
+	const char *body;
+	/* the journal record's seq, set by the journal sink */
+	int has_seq;
+	uint64_t seq;
+	const struct sovd_policy_view *policy;
+	/* the NDJSON line, once rendered (ndjson_line) */
+	const char *line;
+	size_t line_len;
 };
 
-/* Appends r to the journal, if one is open. Failures are counted, said
- * loudly once, and stop the journal (see journal.c). */
-void record_journal(struct sovd *d, const struct sov_rec *r);
+/*
+ * A sink takes every record, in the order sinks were added. The journal
+ * sink comes first: it stamps seq, which the others render.
+ */
+struct sovd_sink {
+	const char *name;
+	void (*emit)(void *ctx, struct sovd_event *ev);
+	void (*flush)(void *ctx);	/* may be NULL: after a batch */
+	void *ctx;
+};
 
 #endif

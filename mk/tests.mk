@@ -11,3 +11,33 @@ $(BUILD)/tests/unit/agent/test_jbuf: $(BUILD)/tests/unit/agent/test_jbuf.o $(BUI
 
 ALL_TARGETS	+= $(AGENT_UNIT_TESTS)
 TEST_PROGS	+= $(AGENT_UNIT_TESTS)
+
+# Socket clients for sovd's API and metrics tests.
+$(BUILD)/tests/agent/clients: $(BUILD)/tests/agent/clients.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+ALL_TARGETS	+= $(BUILD)/tests/agent/clients
+TEST_SCRIPTS	+= tests/agent/sockets.t
+
+# Taint map counting vs collecting (needs root: it creates a BPF map).
+$(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
+		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o \
+		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_taint
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_taint
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_taint
+
+# The pipeline's one record and its NDJSON rendering (no root).
+$(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline.o \
+		$(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
+		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_pipeline
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_pipeline
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_pipeline

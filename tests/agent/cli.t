@@ -39,21 +39,33 @@ printf 'version: 1\nzones:\n  eu: {cidrs: [10.10.0.0/16]}\nclasses:\n  c1: {path
 
 "$SOVD" --bogus > "$T/out" 2>&1; check "unknown option: exit 2 with usage" 2 $? "$T/out" "usage: sovd"
 "$SOVD" > "$T/out" 2>&1; check "no --policy: exit 2" 2 $? "$T/out" "usage: sovd"
+"$SOVD" --help > "$T/out" 2> "$T/err"; check "--help: usage on stdout, exit 0" 0 $? "$T/out" "^usage: sovd"
+[ ! -s "$T/err" ]; ok $? "--help: nothing on stderr"
+"$SOVD" --version > "$T/out" 2>&1; check "--version: 'sovd VERSION', exit 0" 0 $? "$T/out" "^sovd [^ ]+$"
+for bad in 127.0.0.1:x 127.0.0.1: 127.0.0.1:0 127.0.0.1:65536 127.0.0.1:80x 127.0.0.1:-1 nohost:9100 9100; do
+	"$SOVD" --policy "$T/ok.yaml" --metrics "$bad" --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out" 2>&1
+	check "--metrics $bad: exit 2, clear error, nothing bound" 2 $? "$T/out" "--metrics"
+done
+[ ! -e "$PIN" ]; ok $? "--metrics refused: nothing pinned"
+"$SOVD" --policy "$T/ok.yaml" --kernel-path sideways > "$T/out" 2>&1
+check "--kernel-path sideways: exit 2" 2 $? "$T/out" "--kernel-path must be auto, lsm or tracing"
+"$SOVD" --mode tracing --probe > "$T/out" 2>&1
+check "--mode (the old name of --kernel-path) is still accepted" 0 $? "$T/out" "kernel_path=tracing"
 
 "$SOVD" --policy "$T/bad.yaml" --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out" 2>&1
 check "invalid policy: exit 1 with file:line:column" 1 $? "$T/out" "bad.yaml:5:[0-9]+: error: .*alow"
 [ ! -e "$PIN" ]; ok $? "invalid policy: nothing pinned"
 
 "$SOVD" --probe > "$T/out" 2>&1
-check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* mode=(lsm|tracing)$"
+check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* kernel_path=(lsm|tracing) mode=(lsm|tracing)$"
 
 if grep -q "bpf_lsm=no" "$T/out"; then
-	"$SOVD" --policy "$T/ok.yaml" --mode lsm --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out2" 2>&1
-	check "--mode lsm without BPF LSM: exit 2, cause and fix" 2 $? "$T/out2" "BPF LSM programs do not run on this kernel.*lsm="
-	[ ! -e "$PIN/links" ]; ok $? "--mode lsm refused: nothing attached"
+	"$SOVD" --policy "$T/ok.yaml" --kernel-path lsm --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out2" 2>&1
+	check "--kernel-path lsm without BPF LSM: exit 2, cause and fix" 2 $? "$T/out2" "BPF LSM programs do not run on this kernel.*lsm="
+	[ ! -e "$PIN/links" ]; ok $? "--kernel-path lsm refused: nothing attached"
 else
-	"$SOVD" --policy "$T/ok.yaml" --mode tracing --probe > "$T/out2" 2>&1
-	check "--mode tracing is accepted where BPF LSM runs" 0 $? "$T/out2" "mode="
+	"$SOVD" --policy "$T/ok.yaml" --kernel-path tracing --probe > "$T/out2" 2>&1
+	check "--kernel-path tracing is accepted where BPF LSM runs" 0 $? "$T/out2" "kernel_path=tracing"
 	ok 0 "# SKIP BPF LSM runs here: the refusal case needs a kernel without it"
 fi
 
@@ -72,7 +84,7 @@ sovd_pid=$!
 for _ in $(seq 100); do "$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1 && break; sleep 0.1; done
 check "sovctl status with sovd enforcing: exit 0" 0 $? "$T/out" "state: +enforcing"
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
-check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"mode":"(lsm|tracing)"'
+check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"kernel_path":"(lsm|tracing)"'
 { exec 3<>/dev/tcp/127.0.0.1/$mport && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 > "$T/out"; exec 3<&-; } 2>/dev/null
 check "--metrics serves Prometheus counters" 0 $? "$T/out" '^sovd_decisions_total\{verdict="deny"\} [0-9]+$'
 "$SOVCTL" --socket "$T/s" policy apply "$T/bad.yaml" > "$T/out" 2>&1
@@ -87,7 +99,8 @@ kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 check "SIGTERM: exit 0" 0 $rc "$T/log" ""
 [ ! -e "$PIN/links" ]; ok $? "SIGTERM: links unpinned (programs detached)"
-grep -q '"type":"agent".*"action":"stop"' "$T/ev"; ok $? "agent stop event"
+grep -q '"type":"agent".*"action":"stop","kernel_path":"\(lsm\|tracing\)"' "$T/ev"; ok $? "agent stop event names the kernel path"
+grep -q '"type":"agent".*"action":"start","kernel_path":"\(lsm\|tracing\)","version":"' "$T/ev"; ok $? "agent start event names the kernel path and the version"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -218,7 +218,7 @@ sovd_start() {
 	SOVD_LOG=$SOV_TMP/sovd-$tag.log
 	: > "$EVENTS"
 	"$SOVD" --policy "$policy" --events "$EVENTS" --pin-dir "$pin" \
-		--socket "$SOV_TMP/sovd.sock" --mode "$SOV_MODE" "$@" > "$SOVD_LOG" 2>&1 &
+		--socket "$SOV_TMP/sovd.sock" --kernel-path "$SOV_MODE" "$@" > "$SOVD_LOG" 2>&1 &
 	SOVD_PID=$!
 	while ! grep -q '"type":"agent".*"action":"start"' "$EVENTS" 2>/dev/null; do
 		if ! kill -0 "$SOVD_PID" 2>/dev/null; then

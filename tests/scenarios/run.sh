@@ -10,8 +10,9 @@
 # asserts both what the kernel answered and the event sovd reported for that
 # process id.
 #
-# Env: SOVD SOVCTL SOVTEST (default $SOV_BUILD/...), SOV_MODE (sovd --mode,
-# default auto), SOV_EXPECT_MODE (assert the mode sovd chose), SOV_TMP
+# Env: SOVD SOVCTL SOVTEST (default $SOV_BUILD/...), SOV_MODE (sovd
+# --kernel-path, default auto), SOV_EXPECT_MODE (assert the kernel path sovd
+# chose; both names are kept for tests/vm), SOV_TMP
 # (scratch dir, default mktemp -d), SOV_KEEP=1 (keep SOV_TMP),
 # SOV_FLOOD_N (datagrams for the ring buffer flood, default 20000).
 # Needs root and BPF: without them it fails, it does not skip.
@@ -169,7 +170,7 @@ start_or_bail() {
 	shift
 	sovd_start "$@" && return 0
 	bail "$what: sovd started and reported its agent start event" \
-		"command: $SOVD --policy $2 --pin-dir $3 --mode $SOV_MODE ..."
+		"command: $SOVD --policy $2 --pin-dir $3 --kernel-path $SOV_MODE ..."
 }
 
 # ---------------------------------------------------------------- preconditions
@@ -187,7 +188,7 @@ sovt_mounts || bail "prerequisites: mount bpffs and cgroup2"
 probe=$("$SOVD" --probe 2>&1)
 rc=$?
 echo "$probe" | sed 's/^/# sovd --probe: /'
-[ $rc -eq 0 ] || bail "prerequisites: sovd --probe finds a usable BPF mode (exit $rc)" \
+[ $rc -eq 0 ] || bail "prerequisites: sovd --probe finds a usable kernel path (exit $rc)" \
 	"CI runs as root with BPF; this host cannot load sovd's programs"
 
 sovt_netns || bail "setup: network namespaces $NS_EU and $NS_US"
@@ -224,15 +225,15 @@ start_or_bail "main policy" main "$POLICY" "$PIN1" $JOURNAL_ARGS
 pass "sovd started with the test policy and reported its agent start event"
 
 MODE=$(grep '"type":"agent"' "$EVENTS" | grep '"action":"start"' | head -n1 |
-	sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')
-diag "sovd chose mode '$MODE'"
+	sed -n 's/.*"kernel_path":"\([a-z]*\)".*/\1/p')
+diag "sovd chose the kernel path '$MODE'"
 if [ -n "${SOV_EXPECT_MODE:-}" ]; then
 	if [ "$MODE" = "$SOV_EXPECT_MODE" ]; then
-		pass "agent start event reports mode $SOV_EXPECT_MODE"
+		pass "agent start event reports kernel path $SOV_EXPECT_MODE"
 	else
-		fail "agent start event reports mode $SOV_EXPECT_MODE"
-		diag "got mode '$MODE' in: $(grep '"type":"agent"' "$EVENTS" | head -n1)"
-		diag "sovd's log (why it chose this mode):"
+		fail "agent start event reports kernel path $SOV_EXPECT_MODE"
+		diag "got kernel path '$MODE' in: $(grep '"type":"agent"' "$EVENTS" | head -n1)"
+		diag "sovd's log (why it chose this kernel path):"
 		grep -v "^sovd: libbpf: [0-9]*: (" "$SOVD_LOG" | tail -n 60 | sed 's/^/#   /'
 	fi
 fi

@@ -64,13 +64,13 @@ while [ $r -lt "$REPS" ]; do
 	measure without || die "a benchmark failed without sovd"
 	sovd_start "bench$r" "$SOV_TMP/policy.yaml" "$BPFFS/sovt-$$-bench" --journal none ||
 		die "sovd did not start"
-	MODE=$(grep '"type":"agent"' "$EVENTS" | head -n1 | sed -n 's/.*"mode":"\([a-z]*\)".*/\1/p')
+	MODE=$(grep '"type":"agent"' "$EVENTS" | head -n1 | sed -n 's/.*"kernel_path":"\([a-z]*\)".*/\1/p')
 	measure with || die "a benchmark failed with sovd"
 	sovd_stop TERM
 	r=$((r + 1))
 done
 
-echo "bench-enforce: sovd mode $MODE, $(nproc) CPUs, kernel $(uname -r), median of $REPS runs"
+echo "bench-enforce: sovd kernel path $MODE, $(nproc) CPUs, kernel $(uname -r), median of $REPS runs"
 printf '%-34s %12s %12s %8s %10s\n' "operation" "without ns" "with ns" "ratio" "added ns"
 for m in "cu:connect() untainted" "ct:connect() tainted, zone allowed" \
 	"ou:open()+close() unlabelled" "ol:open()+close() labelled" "g:getppid() (unrelated syscall)"; do

@@ -2,6 +2,7 @@
 /* The event JSON writer: every line it writes must be valid JSON, whatever
  * bytes a path or command name holds. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "agent/jbuf.h"
 #include "tests/lib/tap.h"
@@ -21,7 +22,8 @@ int main(void)
 
 	ASSERT_STREQ(str("plain", 5), "\"plain\"", "plain ASCII");
 	ASSERT_STREQ(str("a\"b\\c", 5), "\"a\\\"b\\\\c\"", "quote and backslash escaped");
-	ASSERT_STREQ(str("l\n\t\r", 4), "\"l\\n\\t\\r\"", "control characters escaped");
+	ASSERT_STREQ(str("l\n\t\r", 4), "\"l\\u000a\\u0009\\u000d\"",
+		     "control characters as \\u00XX (the journal's canonical rule)");
 	ASSERT_STREQ(str("\x01\x7f", 2), "\"\\u0001\\u007f\"", "other control bytes as \\u00XX");
 	ASSERT_STREQ(str("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
 	ASSERT_STREQ(str("\xf0\x9f\x98\x80", 4), "\"\xf0\x9f\x98\x80\"", "4-byte UTF-8 kept");
@@ -31,6 +33,18 @@ int main(void)
 	ASSERT_STREQ(str("\xed\xa0\x80", 3), "\"\\u00ed\\u00a0\\u0080\"", "surrogate escaped");
 	ASSERT_STREQ(str("ab\0cd", 5), "\"ab\"", "stops at NUL (fixed-size kernel strings)");
 	ASSERT_STREQ(str("abcdef", 3), "\"abc\"", "stops at the length");
+	{
+		/* Longer than one escaping piece, with a 2-byte sequence
+		 * across the piece boundary: kept whole. */
+		char in[600], want[700];
+
+		memset(in, 'a', sizeof(in));
+		in[255] = '\xc3';
+		in[256] = '\xa9';
+		in[599] = '\0';
+		snprintf(want, sizeof(want), "\"%s\"", in);
+		ASSERT_STREQ(str(in, sizeof(in)), want, "long string, UTF-8 across pieces kept");
+	}
 
 	jb_init(&b);
 	jb_open(&b);

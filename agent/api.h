@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The local API on a unix socket: status, watch (the NDJSON stream, a sink
+ * of the pipeline), policy apply.
+ */
+#ifndef SOVD_API_H
+#define SOVD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agent/conn.h"
+#include "agent/record.h"
+
+struct sovd_features;
+struct sov_map_fds;
+struct policy_life;
+struct journal_glue;
+
+/* What status reports, owned by others. */
+struct api_view {
+	const char *kernel_path;
+	const struct sovd_features *feat;
+	const struct sov_map_fds *fd;
+	const struct journal_glue *journal;
+	const char *pin_dir;
+};
+
+#define API_MAX_CONNS		128
+#define API_MAX_WATCHERS	128
+#define API_IDLE_MS		5000
+
+struct api {
+	const char *path;
+	int listen_fd;
+	struct conn_pool pool;
+	int *watchers;
+	size_t n_watchers;
+	struct api_view view;
+	struct policy_life *life;	/* apply */
+};
+
+int api_listen(struct api *a, const char *path);
+/* Registers the listening socket (listen_tag) and connections (conn_tag). */
+int api_start(struct api *a, int epfd, uint32_t listen_tag, uint32_t conn_tag);
+void api_on_listen(struct api *a);
+void api_on_conn(struct api *a, int fd, uint32_t events);
+void api_expire(struct api *a, int64_t now_ms);
+struct sovd_sink api_watch_sink(struct api *a);
+void api_close(struct api *a);
+
+#endif

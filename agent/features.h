@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the kernel can do (probe.c), and the choice of kernel path. */
+#ifndef SOVD_FEATURES_H
+#define SOVD_FEATURES_H
+
+#include <stdio.h>
+#include "agent/kpath.h"
+
+struct sovd_features {
+	int btf;
+	int bpf_lsm;		/* an lsm/ program loaded, attached and ran */
+	int tp_btf;
+	int trampolines;
+	int ringbuf;
+	char cgroup2[256];	/* cgroup2 mount point, "" if none */
+};
+
+int probe_features(struct sovd_features *f);
+/* The kernel path for want (auto: LSM where it runs); on failure prints
+ * one sentence with the cause and the fix. */
+int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen);
+int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out);
+
+#endif

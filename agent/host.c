@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What sovd reads of the host (see host.h). Calls only libc: every other
+ * agent file may call it.
+ */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "agent/host.h"
+
+int64_t host_now_ns(int clock_id)
+{
+	struct timespec ts;
+
+	clock_gettime(clock_id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *host_name(void)
+{
+	static char name[256];
+
+	if (!name[0] && gethostname(name, sizeof(name) - 1))
+		snprintf(name, sizeof(name), "unknown");
+	return name;
+}
+
+uint64_t kdev_from_user(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 20) | minor(dev);
+}
+
+static char cg2_path[256];
+
+/* Never assumed at /sys/fs/cgroup: hybrid hosts mount it at
+ * /sys/fs/cgroup/unified. */
+const char *cgroup2_mount(void)
+{
+	char line[4096];
+	FILE *f;
+
+	if (cg2_path[0])
+		return cg2_path;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		char mnt[256];
+
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		/* field 5 is the mount point */
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1) {
+			snprintf(cg2_path, sizeof(cg2_path), "%s", mnt);
+			break;
+		}
+	}
+	fclose(f);
+	return cg2_path[0] ? cg2_path : NULL;
+}
+
+/* The id of a cgroup v2 directory is its inode number in cgroupfs. */
+#define CG_CACHE 256
+static struct { uint64_t id; char path[200]; } cg_cache[CG_CACHE];
+static size_t cg_next;
+static uint64_t cg_want;
+static char cg_found[PATH_MAX];
+static size_t cg_root_len;
+
+static int cg_walk(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)f;
+	if (type == FTW_D && (uint64_t)st->st_ino == cg_want) {
+		snprintf(cg_found, sizeof(cg_found), "%s", path[cg_root_len] ? path + cg_root_len : "/");
+		return FTW_STOP;
+	}
+	return FTW_CONTINUE;
+}
+
+const char *cgroup_path(uint64_t id)
+{
+	const char *root = cgroup2_mount();
+	size_t i;
+
+	for (i = 0; i < CG_CACHE; i++)
+		if (cg_cache[i].id == id)
+			return cg_cache[i].path;
+	if (!root)
+		return "";
+	cg_want = id;
+	cg_root_len = strlen(root);
+	cg_found[0] = '\0';
+	nftw(root, cg_walk, 32, FTW_PHYS | FTW_ACTIONRETVAL);
+	/* Misses are cached too (as ""): a dead container's id must not
+	 * cost a walk of the whole tree on every event. */
+	i = cg_next++ % CG_CACHE;
+	cg_cache[i].id = id;
+	snprintf(cg_cache[i].path, sizeof(cg_cache[i].path), "%s", cg_found);
+	return cg_cache[i].path;
+}
+
+void proc_cgroup(pid_t pid, char *out, size_t len)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(out, len, "/");
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line + 3);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+void proc_comm(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+uint32_t proc_uid(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return stat(path, &st) ? (uint32_t)-1 : st.st_uid;
+}
+
+/* Field 22 of /proc/PID/stat, in clock ticks since boot; 0 if gone. */
+static uint64_t proc_start(uint32_t tgid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields count from the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+#define EXE_CACHE 4096	/* a power of two */
+static struct exe_entry {
+	uint32_t tgid;
+	uint64_t start;
+	char comm[16];
+	char *exe;
+} exe_cache[EXE_CACHE];
+
+const char *proc_exe(uint32_t tgid, const char *comm)
+{
+	struct exe_entry *e = &exe_cache[(tgid * 2654435761u) & (EXE_CACHE - 1)];
+	uint64_t start = proc_start(tgid);
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	char *exe;
+
+	/* Gone (start 0): the last process known by that tgid was it. An
+	 * execve keeps the start time but changes comm: read exe again. */
+	if (e->tgid == tgid && e->exe && (start == 0 || start == e->start) &&
+	    !strncmp(e->comm, comm, sizeof(e->comm) - 1))
+		return e->exe;
+	if (start == 0)
+		return "";
+	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	exe = strdup(buf);
+	if (!exe)
+		return "";
+	free(e->exe);
+	e->exe = exe;
+	e->tgid = tgid;
+	e->start = start;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	return e->exe;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A kernel path: the BPF programs sovd enforces with (the LSM path, or the
+ * tracing path of tp_btf + cgroup programs), behind one table of
+ * operations. Each path lives in its own file with its typed skeleton
+ * (bpf/lsm.bpf.c + kpath_lsm.c, bpf/tracing.bpf.c + kpath_tracing.c); what
+ * they share (bpffs, sizing, links and pins, counters) is kpath_load.c.
+ * "Kernel path" is the choice of programs; "mode" is the policy's
+ * enforce/audit.
+ */
+#ifndef SOVD_KPATH_H
+#define SOVD_KPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sov/abi.h"
+
+enum sovd_kpath { SOVD_KPATH_AUTO = 0, SOVD_KPATH_LSM, SOVD_KPATH_TRACING };
+
+static inline const char *kpath_name(enum sovd_kpath k)
+{
+	return k == SOVD_KPATH_LSM ? "lsm" : k == SOVD_KPATH_TRACING ? "tracing" : "auto";
+}
+
+/* The maps user space writes or reads, as fds (the same in both paths). */
+struct sov_map_fds {
+	int labels, label_devs, taint, config, zone4[2], zone6[2], zone_rules,
+	    counters, scope, classes, events;
+};
+
+/* The maps whose size sovd chooses before load. */
+struct kpath_sized_maps {
+	struct bpf_map *labels, *taint, *zone4[2], *zone6[2], *events;
+};
+
+struct kpath_sizes {
+	uint32_t max_labels, max_procs;
+	uint32_t n_v4, n_v6;		/* the policy's prefixes */
+	uint64_t ringbuf;
+};
+
+struct bpf_object;
+struct bpf_link;
+struct bpf_program;
+struct bpf_map;
+struct sov_lsm;
+struct sov_tracing;
+struct kpath;
+
+struct kpath_ops {
+	enum sovd_kpath id;
+	/* 1: the hooks check the scope cgroups themselves (sov_scope map);
+	 * 0: the programs are attached to each scope cgroup instead. */
+	int scope_in_map;
+	/* Opens the skeleton (maps reused from pin_dir) and fills kp->sized. */
+	int (*open)(struct kpath *kp, const char *pin_dir);
+	/* Loads the programs and fills kp->fd. */
+	int (*load)(struct kpath *kp);
+	/* Attaches every program (cgroup ones to each scope cgroup). */
+	int (*attach)(struct kpath *kp, const char *const *scope, size_t n_scope);
+	void (*destroy)(struct kpath *kp);
+};
+
+extern const struct kpath_ops kpath_lsm_ops;
+extern const struct kpath_ops kpath_tracing_ops;
+
+struct kpath {
+	const struct kpath_ops *ops;
+	const char *pin_dir;
+	union {
+		struct sov_lsm *lsm;
+		struct sov_tracing *tracing;
+	} skel;
+	struct bpf_object *obj;
+	struct kpath_sized_maps sized;
+	struct sov_map_fds fd;
+	struct bpf_link **links;
+	char **link_names;
+	size_t n_links;
+};
+
+/* Both skeletons name their maps alike: one way to take them. */
+#define KPATH_TAKE_SIZED(kp, s) do {					\
+	(kp)->sized.labels = (s)->maps.sov_labels;			\
+	(kp)->sized.taint = (s)->maps.sov_taint;			\
+	(kp)->sized.zone4[0] = (s)->maps.sov_zone4_0;			\
+	(kp)->sized.zone4[1] = (s)->maps.sov_zone4_1;			\
+	(kp)->sized.zone6[0] = (s)->maps.sov_zone6_0;			\
+	(kp)->sized.zone6[1] = (s)->maps.sov_zone6_1;			\
+	(kp)->sized.events = (s)->maps.sov_events;			\
+} while (0)
+
+#define KPATH_TAKE_FDS(kp, s) do {					\
+	(kp)->fd.labels = bpf_map__fd((s)->maps.sov_labels);		\
+	(kp)->fd.label_devs = bpf_map__fd((s)->maps.sov_label_devs);	\
+	(kp)->fd.taint = bpf_map__fd((s)->maps.sov_taint);		\
+	(kp)->fd.config = bpf_map__fd((s)->maps.sov_config);		\
+	(kp)->fd.zone4[0] = bpf_map__fd((s)->maps.sov_zone4_0);	\
+	(kp)->fd.zone4[1] = bpf_map__fd((s)->maps.sov_zone4_1);	\
+	(kp)->fd.zone6[0] = bpf_map__fd((s)->maps.sov_zone6_0);	\
+	(kp)->fd.zone6[1] = bpf_map__fd((s)->maps.sov_zone6_1);	\
+	(kp)->fd.zone_rules = bpf_map__fd((s)->maps.sov_zone_rules);	\
+	(kp)->fd.counters = bpf_map__fd((s)->maps.sov_counters);	\
+	(kp)->fd.scope = bpf_map__fd((s)->maps.sov_scope);		\
+	(kp)->fd.classes = bpf_map__fd((s)->maps.sov_classes);		\
+	(kp)->fd.events = bpf_map__fd((s)->maps.sov_events);		\
+} while (0)
+
+/* kpath_load.c: below both paths. */
+int kpath_prepare_pin_dir(const char *pin_dir);
+int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz);
+void kpath_load_failed(const struct kpath *kp, int err);
+int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, const char *name);
+int kpath_open_scope_cgroup(const char *rel);
+int kpath_pin_links(struct kpath *kp);
+/* Clean stop: unpins links (detach) and state, keeping labels pinned. */
+int kpath_unpin_all(const char *pin_dir);
+void kpath_free_links(struct kpath *kp);
+int kpath_read_counters(const struct sov_map_fds *fd, struct sov_counters *sum);
+size_t kpath_map_count(int map_fd);
+
+#endif

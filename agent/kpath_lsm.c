@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The LSM kernel path (bpf/lsm.bpf.c): lsm/ programs on file_open,
+ * socket_connect and socket_sendmsg plus the fork/exit programs; the hooks
+ * check the scope cgroups themselves (sov_scope).
+ *
+ * Calls: kpath_load.c, the generated lsm.skel.h. Called through
+ * kpath_lsm_ops by main.c.
+ */
+#include <errno.h>
+#include <bpf/libbpf.h>
+#include "agent/kpath.h"
+#include "lsm.skel.h"
+
+static int lsm_open(struct kpath *kp, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct sov_lsm *s = sov_lsm__open_opts(&oo);
+
+	if (!s)
+		return -errno;
+	kp->pin_dir = pin_dir;
+	kp->skel.lsm = s;
+	kp->obj = s->obj;
+	KPATH_TAKE_SIZED(kp, s);
+	return 0;
+}
+
+static int lsm_load(struct kpath *kp)
+{
+	struct sov_lsm *s = kp->skel.lsm;
+	int err = sov_lsm__load(s);
+
+	if (err) {
+		kpath_load_failed(kp, err);
+		return err;
+	}
+	KPATH_TAKE_FDS(kp, s);
+	return 0;
+}
+
+static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope)
+{
+	struct sov_lsm *s = kp->skel.lsm;
+	int err;
+
+	(void)scope;
+	(void)n_scope;
+	if ((err = kpath_attach_prog(kp, s->progs.sov_file_open, -1, "file_open")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_socket_connect, -1, "socket_connect")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_socket_sendmsg, -1, "socket_sendmsg")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+		return err;
+	return kpath_pin_links(kp);
+}
+
+static void lsm_destroy(struct kpath *kp)
+{
+	kpath_free_links(kp);
+	sov_lsm__destroy(kp->skel.lsm);
+	kp->skel.lsm = NULL;
+	kp->obj = NULL;
+}
+
+const struct kpath_ops kpath_lsm_ops = {
+	.id = SOVD_KPATH_LSM,
+	.scope_in_map = 1,
+	.open = lsm_open,
+	.load = lsm_load,
+	.attach = lsm_attach,
+	.destroy = lsm_destroy,
+};

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The tracing kernel path (bpf/tracing.bpf.c): tp_btf/sys_exit for opens,
+ * the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * attached to each scope cgroup (so the scope is where they are attached,
+ * not a map).
+ *
+ * Calls: kpath_load.c, the generated tracing.skel.h. Called through
+ * kpath_tracing_ops by main.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "agent/kpath.h"
+#include "tracing.skel.h"
+
+static int tracing_open(struct kpath *kp, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct sov_tracing *s = sov_tracing__open_opts(&oo);
+
+	if (!s)
+		return -errno;
+	kp->pin_dir = pin_dir;
+	kp->skel.tracing = s;
+	kp->obj = s->obj;
+	KPATH_TAKE_SIZED(kp, s);
+	return 0;
+}
+
+static int tracing_load(struct kpath *kp)
+{
+	struct sov_tracing *s = kp->skel.tracing;
+	int err = sov_tracing__load(s);
+
+	if (err) {
+		kpath_load_failed(kp, err);
+		return err;
+	}
+	KPATH_TAKE_FDS(kp, s);
+	return 0;
+}
+
+static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_scope)
+{
+	struct sov_tracing *s = kp->skel.tracing;
+	const struct { struct bpf_program *p; const char *n; } progs[] = {
+		{ s->progs.sov_connect4, "connect4" },
+		{ s->progs.sov_connect6, "connect6" },
+		{ s->progs.sov_sendmsg4, "sendmsg4" },
+		{ s->progs.sov_sendmsg6, "sendmsg6" },
+		{ s->progs.sov_skb_egress, "skb_egress" },
+		{ s->progs.sov_bind4, "bind4" },
+		{ s->progs.sov_bind6, "bind6" },
+	};
+	char name[128];
+	int err;
+
+	if ((err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+		return err;
+	for (size_t i = 0; i < n_scope; i++) {
+		int cg = kpath_open_scope_cgroup(scope[i]);
+
+		if (cg < 0)
+			return cg;
+		for (size_t j = 0; j < sizeof(progs) / sizeof(progs[0]); j++) {
+			snprintf(name, sizeof(name), "%s@%zu", progs[j].n, i);
+			err = kpath_attach_prog(kp, progs[j].p, cg, name);
+			if (err)
+				break;
+		}
+		close(cg);
+		if (err)
+			return err;
+	}
+	return kpath_pin_links(kp);
+}
+
+static void tracing_destroy(struct kpath *kp)
+{
+	kpath_free_links(kp);
+	sov_tracing__destroy(kp->skel.tracing);
+	kp->skel.tracing = NULL;
+	kp->obj = NULL;
+}
+
+const struct kpath_ops kpath_tracing_ops = {
+	.id = SOVD_KPATH_TRACING,
+	.scope_in_map = 0,
+	.open = tracing_open,
+	.load = tracing_load,
+	.attach = tracing_attach,
+	.destroy = tracing_destroy,
+};

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The labels of the policy's paths (labels.h).
+ * Calls: host.c, log.c, libbpf. Called by lifecycle.c and taint.c.
+ */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "agent/host.h"
+#include "agent/kpath.h"
+#include "agent/labels.h"
+#include "agent/log.h"
+#include "policy/policy.h"
+
+static uint64_t hash_key(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = dev * 0x9E3779B97F4A7C15ull ^ ino;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static struct ulabel *find(struct label_table *t, uint64_t dev, uint64_t ino, int create)
+{
+	size_t i;
+
+	if (create && (t->n + 1) * 2 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 1024;
+		struct ulabel *nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		for (size_t j = 0; j < t->cap; j++) {
+			struct ulabel *o = &t->slot[j];
+
+			if (!o->used)
+				continue;
+			i = hash_key(o->dev, o->ino) & (ncap - 1);
+			while (nt[i].used)
+				i = (i + 1) & (ncap - 1);
+			nt[i] = *o;
+		}
+		free(t->slot);
+		t->slot = nt;
+		t->cap = ncap;
+	}
+	if (!t->cap)
+		return NULL;
+	i = hash_key(dev, ino) & (t->cap - 1);
+	while (t->slot[i].used) {
+		if (t->slot[i].dev == dev && t->slot[i].ino == ino)
+			return &t->slot[i];
+		i = (i + 1) & (t->cap - 1);
+	}
+	if (!create)
+		return NULL;
+	t->slot[i].used = 1;
+	t->slot[i].dev = dev;
+	t->slot[i].ino = ino;
+	t->n++;
+	return &t->slot[i];
+}
+
+const struct ulabel *labels_find(const struct label_table *t, uint64_t dev, uint64_t ino)
+{
+	return find((struct label_table *)t, dev, ino, 0);
+}
+
+void labels_free(struct label_table *t)
+{
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+static int add(struct label_table *t, const struct stat *st, uint64_t classes)
+{
+	struct ulabel *l = find(t, kdev_from_user(st->st_dev), st->st_ino, 1);
+
+	if (!l)
+		return -ENOMEM;
+	l->classes |= classes;
+	if (S_ISDIR(st->st_mode))
+		l->flags |= SOV_LABEL_DIR;
+	return 0;
+}
+
+/* nftw() has no user pointer: the walk in progress. */
+static struct label_table *walk_t;
+static uint64_t walk_classes;
+static int walk_err;
+
+static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_NS || type == FTW_DNR) {
+		pr_warn("cannot read %s below a labelled directory; it stays unlabelled until opened", path);
+		return 0;
+	}
+	walk_err = add(walk_t, st, walk_classes);
+	return walk_err ? FTW_STOP : FTW_CONTINUE;
+}
+
+int labels_collect(struct label_table *t, const struct sov_policy_image *img)
+{
+	for (size_t c = 0; c < img->n_classes; c++) {
+		const struct sov_img_class *cl = &img->classes[c];
+
+		for (size_t p = 0; p < cl->n_paths; p++) {
+			struct stat st;
+
+			/* stat, not lstat: a policy path that is a symlink
+			 * means the data it points to. Below it, FTW_PHYS. */
+			if (stat(cl->paths[p], &st)) {
+				pr_warn("class %s: path %s does not exist (yet); it is not labelled",
+					cl->name, cl->paths[p]);
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				if (add(t, &st, 1ull << cl->bit))
+					return -ENOMEM;
+				continue;
+			}
+			walk_t = t;
+			walk_classes = 1ull << cl->bit;
+			walk_err = 0;
+			/* FTW_PHYS: a symlink inside a data set labels the link, not
+			 * whatever it points to. */
+			if (nftw(cl->paths[p], walk_cb, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 || walk_err) {
+				pr_err("failed to walk %s: %s", cl->paths[p],
+				       strerror(walk_err ? -walk_err : errno));
+				return walk_err ? walk_err : -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char *pin_dir)
+{
+	size_t written = 0;
+	__u32 one = 1;
+
+	t->dirs = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct ulabel *l = &t->slot[i];
+		struct sov_inode_key k = { .dev = l->dev, .ino = l->ino };
+		struct sov_label v = {};
+
+		if (!l->used)
+			continue;
+		/* Merge with what the kernel already knows (derived labels,
+		 * an earlier run): labels only grow. */
+		if (bpf_map_lookup_elem(fd->labels, &k, &v))
+			memset(&v, 0, sizeof(v));
+		v.classes |= l->classes;
+		v.flags |= l->flags;
+		if (bpf_map_update_elem(fd->labels, &k, &v, BPF_ANY)) {
+			int err = -errno;
+
+			pr_err("failed to label inode %llu on dev %llu: %s (the label map is full: raise --max-labels; a map pinned by an earlier run keeps its size until it is removed from %s after a stop)",
+			       (unsigned long long)l->ino, (unsigned long long)l->dev, strerror(-err),
+			       pin_dir);
+			return err;
+		}
+		if (l->flags & SOV_LABEL_DIR) {
+			t->dirs++;
+			if (bpf_map_update_elem(fd->label_devs, &l->dev, &one, BPF_ANY)) {
+				int err = -errno;
+
+				pr_err("failed to record labelled device %llu: %s",
+				       (unsigned long long)l->dev, strerror(-err));
+				return err;
+			}
+		}
+		written++;
+	}
+	pr_info("labelled %zu inodes (%llu directories)", written,
+		(unsigned long long)t->dirs);
+	return 0;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The event pipeline (pipeline.h): struct sov_event and sovd's own events
+ * into struct sovd_event, once, then to every registered sink.
+ *
+ * Calls: host.c, log.c, policy/ (zone names). Called by main.c (ring
+ * buffer, agent events, loss), lifecycle.c (policy events), taint.c
+ * (start-up taint). Sinks are reached only through the table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "agent/host.h"
+#include "agent/log.h"
+#include "agent/pipeline.h"
+#include "policy/policy.h"
+
+void pipeline_init(struct pipeline *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->boot_to_real_ns = host_now_ns(CLOCK_REALTIME) - host_now_ns(CLOCK_BOOTTIME);
+}
+
+int pipeline_add_sink(struct pipeline *p, const struct sovd_sink *s)
+{
+	if (p->n_sinks >= PIPELINE_MAX_SINKS)
+		return -E2BIG;
+	p->sinks[p->n_sinks++] = *s;
+	return 0;
+}
+
+void pipeline_set_policy(struct pipeline *p, const struct sovd_policy_view *v)
+{
+	p->policy = v;
+}
+
+static void dispatch(struct pipeline *p, struct sovd_event *ev)
+{
+	ev->policy = p->policy;
+	ev->host = host_name();
+	for (size_t i = 0; i < p->n_sinks; i++)
+		p->sinks[i].emit(p->sinks[i].ctx, ev);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n_sinks; i++)
+		if (p->sinks[i].flush)
+			p->sinks[i].flush(p->sinks[i].ctx);
+}
+
+/* The file of a taint/derive event: the fd's path when it still names the
+ * same inode, else the path the hook saw (made absolute with the cwd). */
+static void file_path(const struct sov_event *e, char *out, size_t len)
+{
+	char link[64], cwd[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if ((int32_t)e->fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/%u/fd/%u", e->tgid, e->fd);
+		n = readlink(link, out, len - 1);
+		if (n > 0) {
+			out[n] = '\0';
+			if (out[0] == '/' && !stat(link, &st) &&
+			    kdev_from_user(st.st_dev) == e->dev && st.st_ino == e->ino)
+				return;
+		}
+	}
+	if (e->path[0] == '/' || !e->path[0]) {
+		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
+		return;
+	}
+	/* A relative path: relative to openat's dirfd, or to the cwd. */
+	if (e->dirfd == -100)
+		snprintf(link, sizeof(link), "/proc/%u/cwd", e->tgid);
+	else
+		snprintf(link, sizeof(link), "/proc/%u/fd/%d", e->tgid, e->dirfd);
+	n = e->dirfd == -1 ? -1 : readlink(link, cwd, sizeof(cwd) - 1);
+	if (n <= 0 || cwd[0] != '/') {
+		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
+		return;
+	}
+	cwd[n] = '\0';
+	if (snprintf(out, len, "%s/%.*s", cwd, (int)sizeof(e->path), e->path) >= (int)len)
+		out[len - 1] = '\0';
+}
+
+static const char *verdict_name(uint32_t v)
+{
+	return v == SOV_VERDICT_DENY ? "deny" : v == SOV_VERDICT_AUDIT ? "audit" : "allow";
+}
+
+static const char *hook_name(uint32_t h)
+{
+	return h == SOV_HOOK_CONNECT ? "connect" : h == SOV_HOOK_SENDMSG ? "sendmsg" :
+	       h == SOV_HOOK_SKB ? "skb" : "open";
+}
+
+int pipeline_kernel_event(void *ctx, void *data, size_t len)
+{
+	struct pipeline *p = ctx;
+	const struct sov_event *e = data;
+	struct sovd_event ev = {};
+	char path[PATH_MAX], dst[INET6_ADDRSTRLEN];
+
+	if (len < sizeof(*e))
+		return 0;
+	ev.type = e->type == SOV_EV_TAINT ? "taint" : e->type == SOV_EV_DERIVE ? "derive" : "egress";
+	ev.wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
+	ev.boot_ns = e->ts_boot_ns;
+	ev.pid = e->tgid;
+	ev.tid = e->pid;
+	ev.uid = e->uid;
+	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
+	ev.exe = proc_exe(e->tgid, ev.comm);
+	ev.cgroup = cgroup_path(e->cgroup_id);
+	ev.classes = e->classes;
+	if (e->type == SOV_EV_TAINT || e->type == SOV_EV_DERIVE) {
+		file_path(e, path, sizeof(path));
+		ev.has_object = 1;
+		ev.path = path;
+		ev.dev = e->dev;
+		ev.ino = e->ino;
+	} else {
+		inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->daddr, dst, sizeof(dst));
+		ev.has_dst = 1;
+		ev.verdict = verdict_name(e->verdict);
+		ev.proto = e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
+		ev.dst = dst;
+		ev.dport = e->dport;
+		ev.zone = p->policy && p->policy->img ?
+			  sov_policy_zone_name(p->policy->img, e->zone) : "unknown";
+		ev.violated = e->violated;
+		ev.hook = hook_name(e->hook);
+	}
+	dispatch(p, &ev);
+	return 0;
+}
+
+void pipeline_emit_own(struct pipeline *p, const char *type, const char *body)
+{
+	static char self_cg[512], self_exe[PATH_MAX];
+	struct sovd_event ev = {};
+	ssize_t n;
+
+	if (!self_cg[0]) {
+		proc_cgroup(0, self_cg, sizeof(self_cg));
+		n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+		self_exe[n > 0 ? n : 0] = '\0';
+	}
+	ev.type = type;
+	ev.wall_ns = host_now_ns(CLOCK_REALTIME);
+	ev.boot_ns = host_now_ns(CLOCK_BOOTTIME);
+	ev.pid = ev.tid = getpid();
+	ev.uid = getuid();
+	snprintf(ev.comm, sizeof(ev.comm), "sovd");
+	ev.exe = self_exe;
+	ev.cgroup = self_cg;
+	ev.body = body ? body : "";
+	dispatch(p, &ev);
+	/* sovd's own events are rare and matter: out at once. */
+	pipeline_flush(p);
+}
+
+void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
+			      const char *path, uint64_t dev, uint64_t ino)
+{
+	struct sovd_event ev = {};
+	char cg[512];
+
+	proc_comm(pid, ev.comm, sizeof(ev.comm));
+	proc_cgroup(pid, cg, sizeof(cg));
+	ev.type = "taint";
+	ev.wall_ns = host_now_ns(CLOCK_REALTIME);
+	ev.boot_ns = host_now_ns(CLOCK_BOOTTIME);
+	ev.pid = ev.tid = pid;
+	ev.uid = proc_uid(pid);
+	ev.exe = proc_exe(pid, ev.comm);
+	ev.cgroup = cg;
+	ev.classes = classes;
+	ev.has_object = 1;
+	ev.path = path;
+	ev.dev = dev;
+	ev.ino = ino;
+	dispatch(p, &ev);
+}
+
+void pipeline_check_loss(struct pipeline *p, uint64_t lost_total)
+{
+	char body[128];
+
+	if (lost_total <= p->lost_reported)
+		return;
+	snprintf(body, sizeof(body), "\"lost\":%llu,\"total\":%llu",
+		 (unsigned long long)(lost_total - p->lost_reported),
+		 (unsigned long long)lost_total);
+	p->lost_reported = lost_total;
+	pr_warn("kernel events lost: %s", body);
+	pipeline_emit_own(p, "loss", body);
+}

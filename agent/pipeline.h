@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event pipeline: decodes each kernel event and each of sovd's own
+ * events once into a struct sovd_event and hands it to the sinks main
+ * registered. It calls no sink by name.
+ */
+#ifndef SOVD_PIPELINE_H
+#define SOVD_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "agent/record.h"
+
+#define PIPELINE_MAX_SINKS 8
+
+struct pipeline {
+	struct sovd_sink sinks[PIPELINE_MAX_SINKS];
+	size_t n_sinks;
+	const struct sovd_policy_view *policy;
+	int64_t boot_to_real_ns;
+	uint64_t lost_reported;		/* kernel-lost events already reported */
+};
+
+void pipeline_init(struct pipeline *p);
+int pipeline_add_sink(struct pipeline *p, const struct sovd_sink *s);
+void pipeline_set_policy(struct pipeline *p, const struct sovd_policy_view *v);
+/* The ring buffer's callback: ctx is the pipeline. */
+int pipeline_kernel_event(void *ctx, void *data, size_t len);
+/* After a batch of events: sinks write out what they buffered. */
+void pipeline_flush(struct pipeline *p);
+/* One of sovd's own events (agent, policy, loss): body is the part after
+ * the common fields, a JSON object's members without braces, may be "". */
+void pipeline_emit_own(struct pipeline *p, const char *type, const char *body);
+/* A process found holding a labelled file at start-up. */
+void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
+			      const char *path, uint64_t dev, uint64_t ino);
+/* Kernel events dropped because the ring buffer was full are never silent:
+ * each increase of the kernel's lost counter becomes a loss event. */
+void pipeline_check_loss(struct pipeline *p, uint64_t lost_total);
+
+#endif

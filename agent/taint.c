@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The taint map from user space (taint.h).
+ * Calls: labels.c, pipeline.c, host.c, log.c, libbpf. Called by main.c and
+ * api.c (count).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "agent/host.h"
+#include "agent/kpath.h"
+#include "agent/labels.h"
+#include "agent/log.h"
+#include "agent/pipeline.h"
+#include "agent/taint.h"
+
+/* O_WRONLY opens do not taint; /proc/PID/fdinfo/N has the flags in octal. */
+static int fd_readable(const char *pid, const char *fd)
+{
+	char path[600], line[128];
+	int readable = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+
+		if (sscanf(line, "flags: %lo", &flags) == 1) {
+			readable = (flags & O_ACCMODE) != O_WRONLY;
+			break;
+		}
+	}
+	fclose(f);
+	return readable;
+}
+
+/* Taints processes that already hold a labelled file open for reading. */
+int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labels,
+		    struct pipeline *p)
+{
+	struct dirent *pe, *fe;
+	size_t tainted = 0;
+	DIR *proc, *fds;
+	char path[300];
+	pid_t self = getpid();
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			char fpath[300], target[PATH_MAX];
+			const struct ulabel *l;
+			struct stat st;
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(fpath, sizeof(fpath), "/proc/%ld/fd/%s", pid, fe->d_name);
+			if (stat(fpath, &st) || S_ISDIR(st.st_mode))
+				continue;
+			/* The kernel's labels, derived ones included (they
+			 * outlive a clean restart), and sovd's own. */
+			struct sov_inode_key k = {
+				.dev = kdev_from_user(st.st_dev), .ino = st.st_ino,
+			};
+			struct sov_label kl = {};
+			uint64_t classes = 0;
+
+			l = labels_find(labels, k.dev, k.ino);
+			if (l)
+				classes |= l->classes;
+			if (!bpf_map_lookup_elem(fd->labels, &k, &kl))
+				classes |= kl.classes;
+			if (!classes || !fd_readable(pe->d_name, fe->d_name))
+				continue;
+
+			__u32 tgid = pid;
+			struct sov_taint t = {};
+
+			if (bpf_map_lookup_elem(fd->taint, &tgid, &t)) {
+				memset(&t, 0, sizeof(t));
+				t.dev = k.dev;
+				t.ino = k.ino;
+			}
+			if ((t.classes | classes) == t.classes)
+				continue;
+			t.classes |= classes;
+			if (bpf_map_update_elem(fd->taint, &tgid, &t, BPF_ANY)) {
+				pr_warn("failed to taint pid %ld: %s", pid, strerror(errno));
+				continue;
+			}
+			n = readlink(fpath, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+			pipeline_emit_taint_user(p, pid, t.classes, target, k.dev, k.ino);
+			tainted++;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	if (tainted)
+		pr_info("tainted %zu running processes holding labelled files", tainted);
+	return 0;
+}
+
+/*
+ * Exited processes keep their taint entry for SOV_TAINT_LINGER_S (their
+ * sockets may still send queued data); afterwards gc removes it. Reading
+ * the count (status) must not change the map: only the event loop's
+ * periodic gc deletes.
+ */
+static size_t walk(const struct sov_map_fds *fd, int collect)
+{
+	__u32 cur, next, *prev = NULL;
+	__u32 stale[256];
+	size_t live = 0, nstale = 0;
+	uint64_t now = host_now_ns(CLOCK_BOOTTIME);
+
+	while (bpf_map_get_next_key(fd->taint, prev, &next) == 0) {
+		struct sov_taint t;
+
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(fd->taint, &cur, &t))
+			continue;
+		if (!t.exited_ns)
+			live++;
+		else if (collect && now > t.exited_ns &&
+			 now - t.exited_ns > SOV_TAINT_LINGER_S * 1000000000ull &&
+			 nstale < sizeof(stale) / sizeof(stale[0]))
+			stale[nstale++] = cur;
+	}
+	for (size_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(fd->taint, &stale[i]);
+	return live;
+}
+
+void taint_gc(const struct sov_map_fds *fd)
+{
+	walk(fd, 1);
+}
+
+size_t taint_count(const struct sov_map_fds *fd)
+{
+	return walk(fd, 0);
+}

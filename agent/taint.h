@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The taint map from user space: the start-up scan, the garbage collector
+ * of exited processes, the count of tainted processes. */
+#ifndef SOVD_TAINT_H
+#define SOVD_TAINT_H
+
+#include <stddef.h>
+
+struct sov_map_fds;
+struct label_table;
+struct pipeline;
+
+/* Taints processes that already hold a labelled file open for reading,
+ * each with a taint event. */
+int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labels,
+		    struct pipeline *p);
+/* Removes the entries of processes that exited more than
+ * SOV_TAINT_LINGER_S ago. */
+void taint_gc(const struct sov_map_fds *fd);
+/* The number of live tainted processes; changes nothing. */
+size_t taint_count(const struct sov_map_fds *fd);
+
+#endif

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The pipeline's one record and its renderings: a kernel event decoded once
+ * reaches every sink with the same values; the NDJSON line keeps its field
+ * order and gains uid, exe, host and seq; a process's exe outlives it.
+ * No root needed.
+ */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "agent/host.h"
+#include "agent/jbuf.h"
+#include "agent/ndjson.h"
+#include "agent/pipeline.h"
+#include "tests/lib/tap.h"
+
+static struct sovd_event seen[2];
+static char lines[2][4096];
+static int nseen;
+
+static void stamp(void *ctx, struct sovd_event *ev)
+{
+	(void)ctx;
+	ev->has_seq = 1;
+	ev->seq = 41;
+}
+
+static void keep(void *ctx, struct sovd_event *ev)
+{
+	const char *l;
+	size_t len;
+
+	(void)ctx;
+	if (nseen >= 2)
+		return;
+	seen[nseen] = *ev;
+	l = ndjson_line(ev, &len);
+	snprintf(lines[nseen], sizeof(lines[nseen]), "%.*s", (int)len, l ? l : "");
+	nseen++;
+}
+
+int main(void)
+{
+	struct pipeline p;
+	struct sovd_policy_view v = { .sha256 = "ab", .jdata = "explicit" };
+	struct sovd_sink s1 = { .name = "journal", .emit = stamp };
+	struct sovd_sink s2 = { .name = "a", .emit = keep }, s3 = { .name = "b", .emit = keep };
+	struct sov_event e = {};
+	char want[PATH_MAX + 512], self[PATH_MAX], comm[16];
+	const char *exe;
+	ssize_t n;
+	pid_t child;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	proc_comm(getpid(), comm, sizeof(comm));
+
+	pipeline_init(&p);
+	ASSERT_OK(pipeline_add_sink(&p, &s1), "add the seq-stamping sink first");
+	ASSERT_OK(pipeline_add_sink(&p, &s2), "add a sink");
+	ASSERT_OK(pipeline_add_sink(&p, &s3), "add another");
+	v.class_name[0] = "pii-eu";
+	v.class_name[3] = "weights";
+	pipeline_set_policy(&p, &v);
+
+	e.type = SOV_EV_EGRESS;
+	e.tgid = getpid();
+	e.pid = getpid() + 1;
+	e.uid = 1000;
+	e.classes = 1 | 8;
+	e.violated = 8;
+	e.family = 2;
+	e.proto = 17;
+	e.dport = 53;
+	e.verdict = SOV_VERDICT_DENY;
+	e.hook = SOV_HOOK_SENDMSG;
+	e.daddr[0] = 10; e.daddr[1] = 20; e.daddr[2] = 0; e.daddr[3] = 2;
+	memcpy(e.comm, comm, sizeof(comm));
+	e.ts_boot_ns = 1;
+	pipeline_kernel_event(&p, &e, sizeof(e));
+	ASSERT_EQ(nseen, 2, "both sinks got the record");
+	ASSERT_STREQ(lines[0], lines[1], "both render the same line");
+	snprintf(want, sizeof(want),
+		 "\"type\":\"egress\",\"pid\":%d,\"tid\":%d,\"comm\":\"%s\",", getpid(), getpid() + 1, comm);
+	ASSERT_STRSTR(lines[0], want, "type, pid, tid, comm adjacent as before");
+	ASSERT_STRSTR(lines[0], "\"classes\":[\"pii-eu\",\"weights\"],\"verdict\":\"deny\",\"proto\":\"udp\",\"dst\":\"10.20.0.2\",\"dport\":53,\"zone\":\"unknown\",\"violated\":[\"weights\"],\"hook\":\"sendmsg\"",
+		      "egress fields, class names resolved from the policy view");
+	snprintf(want, sizeof(want), "\"uid\":1000,\"exe\":\"%s\",\"host\":\"%s\",\"seq\":41}\n",
+		 self, host_name());
+	ASSERT_STRSTR(lines[0], want, "uid, exe, host and the journal's seq at the end");
+
+	/* exe outlives the process. */
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	exe = proc_exe(child, comm);
+	ASSERT_STREQ(exe, self, "exe of a live process, read at its first event");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ASSERT_TRUE(access("/proc/self", F_OK) == 0 && kill(child, 0) != 0, "the process is gone");
+	ASSERT_STREQ(proc_exe(child, comm), self, "exe still known after the process exited");
+	ASSERT_STREQ(proc_exe(child, "other"), "", "not for another program under that pid");
+	return tap_done();
+}
