@@ -30,6 +30,14 @@ for ((r = 1; r <= rounds; r++)); do
 	[ $((r % 4)) -eq 0 ] && opts+=(--compress)
 	"$jwriter" "${opts[@]}" --forever 2>>"$tmp/log" &
 	pid=$!
+	# The first round starts from nothing: on a loaded machine the writer
+	# may not have published its first checkpoint within the random delay,
+	# and a crash before any checkpoint proves nothing. Wait for one (5 s
+	# at most), then crash at a random point.
+	for ((w = 0; w < 500; w++)); do
+		[ -s "$j/checkpoint" ] && break
+		sleep 0.01
+	done
 	sleep "0.0$((RANDOM % 9 + 1))$((RANDOM % 10))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
