@@ -102,4 +102,7 @@ endef
 JSON_TEST_SRCS	:= $(sort $(wildcard tests/unit/json/test_*.c))
 $(eval $(call sov_lib,JSON))
 
+# Prefixed globals and one-way calls in libsovjournal and libsovpolicy.
+TEST_SCRIPTS	+= tests/lib/libcheck.sh
+
 endif

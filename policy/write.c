@@ -163,7 +163,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 
 		memcpy(p.addr, img->v4[i].addr, 4);
 		fprintf(o, "%s{\"prefix\": \"%s\", \"zone\": ", i ? ",\n    " : "\n    ",
-			prefix_format(&p, buf, sizeof(buf)));
+			sovp_prefix_format(&p, buf, sizeof(buf)));
 		json_str(o, sov_policy_zone_name(img, img->v4[i].zone));
 		fprintf(o, ", \"zone_id\": %u}", img->v4[i].zone);
 	}
@@ -173,7 +173,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 
 		memcpy(p.addr, img->v6[i].addr, 16);
 		fprintf(o, "%s{\"prefix\": \"%s\", \"zone\": ", i ? ",\n    " : "\n    ",
-			prefix_format(&p, buf, sizeof(buf)));
+			sovp_prefix_format(&p, buf, sizeof(buf)));
 		json_str(o, sov_policy_zone_name(img, img->v6[i].zone));
 		fprintf(o, ", \"zone_id\": %u}", img->v6[i].zone);
 	}
@@ -251,14 +251,14 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 		struct sov_prefix p = { .family = 4, .plen = img->v4[i].plen };
 
 		memcpy(p.addr, img->v4[i].addr, 4);
-		fprintf(o, "  %-43s %s\n", prefix_format(&p, buf, sizeof(buf)),
+		fprintf(o, "  %-43s %s\n", sovp_prefix_format(&p, buf, sizeof(buf)),
 			sov_policy_zone_name(img, img->v4[i].zone));
 	}
 	for (i = 0; i < img->n_v6; i++) {
 		struct sov_prefix p = { .family = 6, .plen = img->v6[i].plen };
 
 		memcpy(p.addr, img->v6[i].addr, 16);
-		fprintf(o, "  %-43s %s\n", prefix_format(&p, buf, sizeof(buf)),
+		fprintf(o, "  %-43s %s\n", sovp_prefix_format(&p, buf, sizeof(buf)),
 			sov_policy_zone_name(img, img->v6[i].zone));
 	}
 	for (i = 0; i < img->n_sources; i++)

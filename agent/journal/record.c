@@ -144,7 +144,7 @@ static void put_time(struct out *o, struct rec_ctx *x, uint64_t ns)
 	PUTS(o, "\"");
 }
 
-int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
+int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
 		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
 {
 	struct out o = { buf, buf + buflen };
@@ -196,7 +196,7 @@ int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
 	return o.p - buf;
 }
 
-int json_string(const char *s, char *out, size_t outlen)
+int sovj_json_string(const char *s, char *out, size_t outlen)
 {
 	struct out o = { out, out + outlen - 1 };
 
@@ -207,7 +207,7 @@ int json_string(const char *s, char *out, size_t outlen)
 	return o.p - out;
 }
 
-int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
+int sovj_record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 {
 	static const char pfx[] = "{\"seq\":";
 	uint64_t v = 0;
@@ -228,7 +228,9 @@ int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 	return 0;
 }
 
-int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns)
+static int parse_rfc3339(const char *s, size_t len, int64_t *ns);
+
+int sovj_record_time(const uint8_t *rec, size_t len, int64_t *wall_ns)
 {
 	static const char key[] = ",\"time\":\"";
 	const uint8_t *p = memmem(rec, len, key, sizeof(key) - 1), *q;
@@ -253,7 +255,7 @@ static int digits(const char *s, int n, int *v)
 	return 0;
 }
 
-int parse_rfc3339(const char *s, size_t len, int64_t *ns)
+static int parse_rfc3339(const char *s, size_t len, int64_t *ns)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h = 0, mi = 0, se = 0, oh, om;
@@ -315,7 +317,7 @@ int sov_journal_parse_time(const char *s, int64_t *ns)
 	return parse_rfc3339(s, strlen(s), ns);
 }
 
-int format_rfc3339(int64_t ns, char *out, size_t outlen)
+int sovj_format_rfc3339(int64_t ns, char *out, size_t outlen)
 {
 	struct rec_ctx x = { .cached_sec = -1 };
 	struct out o = { out, out + outlen - 1 };
