@@ -105,4 +105,7 @@ $(eval $(call sov_lib,JSON))
 # Prefixed globals and one-way calls in libsovjournal and libsovpolicy.
 TEST_SCRIPTS	+= tests/lib/libcheck.sh
 
+# install-deps: the demo set and the test set (tools/install-deps).
+TEST_SCRIPTS	+= tests/lib/install-deps.sh
+
 endif
