@@ -309,7 +309,7 @@ static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 			continue;
 		}
 		if (registered && sovp_zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
-					 c->policy_src, p->line, p->col))
+					      c->policy_src, p->line, p->col))
 			c->err = -ENOMEM;
 	}
 }
@@ -338,7 +338,7 @@ static void zone_files(struct pctx *c, uint32_t id, int registered,
 		if (!registered)
 			continue;
 		err = sovp_zb_read_zone_file(&c->zb, p->str, id, ZB_PRIO_EXPLICIT, c->d,
-					c->file, p->line, p->col);
+					     c->file, p->line, p->col);
 		if (err)
 			c->err = err;
 	}
@@ -381,7 +381,7 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 	if (ks[3].val && sov_zsrc_plan_asns(c->zp, registered ? id : 0, ks[3].val))
 		c->err = -ENOMEM;
 	if (ks[4].val && sov_zsrc_plan_ranges(c->zp, registered ? id : 0, ks[4].val,
-					  !!(c->flags & SOV_POLICY_F_NO_FS)))
+					      !!(c->flags & SOV_POLICY_F_NO_FS)))
 		c->err = -ENOMEM;
 	if (registered && errors == c->d->n_errors &&
 	    before == c->zb.n4 + c->zb.n6 + sov_zsrc_plan_n_items(c->zp))

@@ -49,7 +49,7 @@ static void mask_host_bits(uint8_t *a, int bytes, int plen)
 }
 
 int sovp_prefix_parse(const char *s, size_t len, struct sov_prefix *p,
-		 char *why, size_t whylen)
+		      char *why, size_t whylen)
 {
 	char tmp[PREFIX_STR_MAX], norm[PREFIX_STR_MAX];
 	const char *slash;

@@ -20,7 +20,7 @@ struct sov_prefix {
  * the normalised prefix when only host bits are wrong).
  */
 int sovp_prefix_parse(const char *s, size_t len, struct sov_prefix *p,
-		 char *why, size_t whylen);
+		      char *why, size_t whylen);
 /* Normalised text ("10.0.0.0/8", "2001:db8::/32") into buf; returns buf. */
 char *sovp_prefix_format(const struct sov_prefix *p, char *buf, size_t len);
 

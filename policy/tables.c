@@ -53,7 +53,7 @@ int sovp_zb_source(struct zone_builder *zb, const char *file)
 }
 
 int sovp_zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
-	   int prio, uint32_t src, int line, int col)
+		int prio, uint32_t src, int line, int col)
 {
 	struct zb_entry **v = p->family == 4 ? &zb->v4 : &zb->v6;
 	size_t *n = p->family == 4 ? &zb->n4 : &zb->n6;
@@ -87,7 +87,7 @@ static int is_space(char c)
 }
 
 int sovp_zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
-		       size_t len, uint32_t zone, int prio, struct sov_diags *d)
+			    size_t len, uint32_t zone, int prio, struct sov_diags *d)
 {
 	const char *file = zb->srcs[src];
 	const char *p = buf, *end = buf + len;
@@ -125,7 +125,7 @@ int sovp_zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *b
 				errors++;
 			} else {
 				err = sovp_zb_add(zb, &pfx, zone, prio, src, line,
-					     (int)(tok - p) + 1);
+						  (int)(tok - p) + 1);
 				if (err)
 					return err;
 			}
@@ -142,8 +142,8 @@ next:
 }
 
 int sovp_zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
-		      int prio, struct sov_diags *d, const char *file,
-		      int line, int col)
+			   int prio, struct sov_diags *d, const char *file,
+			   int line, int col)
 {
 	const char *why = "";
 	char *buf = NULL;
@@ -246,7 +246,7 @@ static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
 }
 
 int sovp_zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d, int build)
+		   struct sov_diags *d, int build)
 {
 	int conflicts = 0, err;
 	size_t n4, n6;

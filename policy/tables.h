@@ -51,7 +51,7 @@ void sovp_zb_free(struct zone_builder *zb);
 /* Registers a file name for positions; returns its id (>= 0) or -ENOMEM. */
 int sovp_zb_source(struct zone_builder *zb, const char *file);
 int sovp_zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
-	   int prio, uint32_t src, int line, int col);
+		int prio, uint32_t src, int line, int col);
 
 /*
  * Adds the prefixes of a zone file's text (one prefix per line, '#'
@@ -59,14 +59,14 @@ int sovp_zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zo
  * Returns 0 (even with errors reported in d) or -ENOMEM.
  */
 int sovp_zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
-		       size_t len, uint32_t zone, int prio, struct sov_diags *d);
+			    size_t len, uint32_t zone, int prio, struct sov_diags *d);
 /*
  * Reads the zone file at path. A file that cannot be read is reported at
  * the position (file, line, col) of the policy node naming it.
  */
 int sovp_zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
-		      int prio, struct sov_diags *d, const char *file,
-		      int line, int col);
+			   int prio, struct sov_diags *d, const char *file,
+			   int line, int col);
 
 /*
  * Sorts, resolves identical prefixes and fills img->v4/v6 (explicit
@@ -76,7 +76,7 @@ int sovp_zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t z
  * errors) only the conflicts are reported: one run reports every error.
  */
 int sovp_zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d, int build);
+		   struct sov_diags *d, int build);
 
 /*
  * Lookup index: the address space cut into ranges with one zone each,

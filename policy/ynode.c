@@ -203,7 +203,7 @@ static struct ynode *new_node(enum ynode_kind kind, const yaml_mark_t *m)
 }
 
 int sovp_ynode_parse(const char *file, const void *buf, size_t len,
-		struct ynode **root, struct sov_diags *d)
+		     struct ynode **root, struct sov_diags *d)
 {
 	struct ynode *stack[YNODE_MAX_DEPTH];
 	struct ynode *top = NULL, *n;
@@ -341,7 +341,7 @@ const char *sovp_ynode_show(const struct ynode *n, char *buf)
 }
 
 int sovp_read_file(const char *path, size_t max, char **buf, size_t *len,
-		     const char **why)
+		   const char **why)
 {
 	struct stat st;
 	size_t got = 0;

@@ -31,7 +31,7 @@ struct ynode {
  * empty stream), -EINVAL after reporting a syntax error in d, or -ENOMEM.
  */
 int sovp_ynode_parse(const char *file, const void *buf, size_t len,
-		struct ynode **root, struct sov_diags *d);
+		     struct ynode **root, struct sov_diags *d);
 void sovp_ynode_free(struct ynode *n);
 
 /* "a mapping", "a list", "a scalar" or "empty" (null) for messages. */
@@ -56,7 +56,7 @@ const char *sovp_ynode_show(const struct ynode *n, char *buf);
  * such as "not a regular file" / "too large").
  */
 int sovp_read_file(const char *path, size_t max, char **buf, size_t *len,
-		     const char **why);
+		   const char **why);
 int sovp_ynode_is_null(const struct ynode *n);
 /* A scalar whose bytes are exactly s. */
 int sovp_ynode_eq(const struct ynode *n, const char *s);

@@ -71,7 +71,7 @@ int sov_zsrc_lpm_family(const struct zsrc_lpm *t);
  * or tier, -ENOMEM.
  */
 int sov_zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
-		 enum zsrc_tier tier, uint32_t zone, uint32_t *other);
+		     enum zsrc_tier tier, uint32_t zone, uint32_t *other);
 
 /*
  * The answer of the precedence rules for addr, straight from the sources
@@ -86,11 +86,11 @@ uint32_t sov_zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr);
  * *out is malloc'd (free() it); st may be NULL. The builder stays usable.
  */
 int sov_zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
-		     struct zsrc_lpm_stats *st);
+			 struct zsrc_lpm_stats *st);
 
 /* Longest-prefix match over a sorted output table (what the kernel answers). */
 uint32_t sov_zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
-			   const uint8_t *addr);
+			       const uint8_t *addr);
 
 /* ---- IP location database (zsrc_locdb.c) ---- */
 
@@ -148,8 +148,8 @@ struct zsrc_locdb_stats {
  * may be NULL). v4/v6 may be NULL to skip a family.
  */
 int sov_zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
-		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
-		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx);
+		       const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
+		       struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx);
 
 /* ---- cloud provider range files (zsrc_ranges.c) ---- */
 
@@ -188,7 +188,7 @@ struct zsrc_range_file {
  * content), -errno of open/read, or -ENOMEM.
  */
 int sov_zsrc_range_load(const char *path, enum zsrc_range_format fmt,
-		    struct zsrc_range_file **out, zsrc_err_fn err, void *ctx);
+			struct zsrc_range_file **out, zsrc_err_fn err, void *ctx);
 void sov_zsrc_range_free(struct zsrc_range_file *rf);
 
 /*
@@ -209,7 +209,7 @@ size_t sov_zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char 
  * (each one reported through err).
  */
 long sov_zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
-		    size_t n_globs, uint32_t zone, const char *const *zone_names,
-		    struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
+			size_t n_globs, uint32_t zone, const char *const *zone_names,
+			struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
 
 #endif /* SOV_POLICY_ZSRC_H */

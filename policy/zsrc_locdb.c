@@ -271,8 +271,8 @@ static int order_error(struct zsrc_locdb *db, struct loc_network *n, zsrc_err_fn
 }
 
 int sov_zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
-		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
-		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx)
+		       const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
+		       struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx)
 {
 	struct loc_database_enumerator *en = NULL;
 	struct asn_zone *asns = NULL;

@@ -260,7 +260,7 @@ static struct ent *ent_get(struct zsrc_lpm *t, const uint64_t k[2], unsigned int
 }
 
 int sov_zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
-		 enum zsrc_tier tier, uint32_t zone, uint32_t *other)
+		     enum zsrc_tier tier, uint32_t zone, uint32_t *other)
 {
 	struct ent *e;
 	uint64_t k[2];
@@ -689,7 +689,7 @@ static size_t kernel_nodes(const struct zsrc_lpm *t, const struct zsrc_entry *v,
 }
 
 int sov_zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
-		     struct zsrc_lpm_stats *st)
+			 struct zsrc_lpm_stats *st)
 {
 	static const uint32_t none[ZSRC_TIERS];
 	int err;
@@ -732,7 +732,7 @@ int sov_zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
 }
 
 uint32_t sov_zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
-			   const uint8_t *addr)
+			       const uint8_t *addr)
 {
 	unsigned int nbytes = family == AF_INET ? 4 : 16;
 	uint64_t a[2], k[2];

@@ -330,7 +330,7 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 }
 
 int sov_zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
-		     int no_fs)
+			 int no_fs)
 {
 	if (!want_list(p, list, "ranges"))
 		return 0;
@@ -620,7 +620,7 @@ static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
 		at.col = r->col;
 		at.file = p->file;
 		added = sov_zsrc_range_add(rf, globs, r->n_globs, r->zone, names, p->v4, p->v6,
-				       at_err, &at);
+					   at_err, &at);
 		free(globs);
 		if (added == -ENOMEM) {
 			err = -ENOMEM;
@@ -635,7 +635,7 @@ cleanup:
 }
 
 int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
-		      struct sov_policy_image *img)
+			  struct sov_policy_image *img)
 {
 	const char **names;
 	int err;
@@ -707,7 +707,7 @@ static int add_explicit(struct zsrc_lpm *t, const struct zb_entry *v, size_t n)
 }
 
 int sov_zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
-		     const struct zb_entry *v6, size_t n6, struct sov_policy_image *img)
+			 const struct zb_entry *v6, size_t n6, struct sov_policy_image *img)
 {
 	struct zsrc_lpm *t4 = p ? p->v4 : sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_lpm *t6 = p ? p->v6 : sov_zsrc_lpm_new(AF_INET6);

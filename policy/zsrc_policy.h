@@ -34,7 +34,7 @@ int sov_zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct yno
 int sov_zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list);
 /* no_fs: SOV_POLICY_F_NO_FS, the files are named but not read. */
 int sov_zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
-		     int no_fs);
+			 int no_fs);
 /* Sources named so far (for "zone has no prefixes"). */
 size_t sov_zsrc_plan_n_items(const struct zsrc_plan *p);
 /* Top-level 'locdb: PATH'. */
@@ -47,7 +47,7 @@ int sov_zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v);
  * (problems are in d) or -ENOMEM.
  */
 int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
-		      struct sov_policy_image *img);
+			  struct sov_policy_image *img);
 
 /*
  * img->v4/v6 from the explicit prefixes (winners of identical prefixes
@@ -56,6 +56,6 @@ int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opt
  * prefixes only). Returns 0 or a negative errno.
  */
 int sov_zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
-		     const struct zb_entry *v6, size_t n6, struct sov_policy_image *img);
+			 const struct zb_entry *v6, size_t n6, struct sov_policy_image *img);
 
 #endif /* SOV_POLICY_ZSRC_POLICY_H */

@@ -485,7 +485,7 @@ void sov_zsrc_range_free(struct zsrc_range_file *rf)
 }
 
 int sov_zsrc_range_load(const char *path, enum zsrc_range_format fmt,
-		    struct zsrc_range_file **out, zsrc_err_fn err, void *ctx)
+			struct zsrc_range_file **out, zsrc_err_fn err, void *ctx)
 {
 	static int (*const loaders[ZSRC_FMT_N])(struct loader *, struct json_object *) = {
 		[ZSRC_FMT_AWS] = load_aws,
@@ -570,8 +570,8 @@ cleanup:
 }
 
 long sov_zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
-		    size_t n_globs, uint32_t zone, const char *const *zone_names,
-		    struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx)
+			size_t n_globs, uint32_t zone, const char *const *zone_names,
+			struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx)
 {
 	uint8_t *selected;
 	long added = 0;

@@ -62,7 +62,7 @@ static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen
 			}
 			if (fs != FRAME_END)
 				return sovj_errf(err, errlen, -EBADMSG, "%s offset %zu: %s",
-					    w->segs[w->cur].name, w->off, sovj_frame_status_str(fs));
+						 w->segs[w->cur].name, w->off, sovj_frame_status_str(fs));
 			free(w->buf);
 			w->buf = NULL;
 		}
@@ -95,12 +95,12 @@ static int read_export(const char *path, sov_journal_entry_fn fn, void *ctx, cha
 			break;
 		if (fs != FRAME_OK) {
 			ret = sovj_errf(err, errlen, -EBADMSG, "%s offset %zu: %s", path, off,
-				   sovj_frame_status_str(fs));
+					sovj_frame_status_str(fs));
 			break;
 		}
 		if (off == 0 && f.kind != FRAME_MANIFEST) {
 			ret = sovj_errf(err, errlen, -EBADMSG, "%s is neither a journal directory nor an export",
-				   path);
+					path);
 			break;
 		}
 		if (f.kind == FRAME_RECORD) {
@@ -209,7 +209,7 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 		ret = sovj_read_file(o->checkpoint_paths[i], &b, &len);
 		if (ret) {
 			sovj_errf(err, errlen, ret, "failed to read %s: %s", o->checkpoint_paths[i],
-			     strerror(-ret));
+				  strerror(-ret));
 			break;
 		}
 		ret = sovj_checkpoint_open(&k, (char *)b, len, &c, err, errlen);
@@ -322,8 +322,8 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		return sovj_errf(err, errlen, ret, "%s", vr.error);
 	if (!vr.valid)
 		return sovj_errf(err, errlen, -EBADMSG,
-			    "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
-			    o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
+				 "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
+				 o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
 	ret = published_checkpoint(o->dir, vr.key, &pubc, &pubnote, &pubnote_len, err, errlen);
 	if (ret)
 		return ret;
@@ -415,7 +415,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 
 		if (!lstat(o->out, &sb) && !S_ISREG(sb.st_mode)) {
 			ret = sovj_errf(err, errlen, -EINVAL, "refusing to replace %s: not a regular file",
-				   o->out);
+					o->out);
 			goto cleanup;
 		}
 	}

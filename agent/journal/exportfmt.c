@@ -22,7 +22,7 @@ static void end_json(int has, int64_t ns, char *out, size_t outlen)
 }
 
 int sovj_export_manifest_format(const struct export_manifest *m, const char *origin,
-			   const char *key, char *out, size_t outlen)
+				const char *key, char *out, size_t outlen)
 {
 	char jo[600], jk[600], js[24], ju[24];
 	int n;
@@ -81,7 +81,7 @@ static int get_str(struct json_object *o, const char *k, char *out, size_t outle
 /* Lenient parse; the verifier compares the bytes against the canonical
  * form once it knows the content, so any deviation is still caught. */
 int sovj_export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
-			  char *err, size_t errlen)
+			       char *err, size_t errlen)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o = NULL;
@@ -148,7 +148,7 @@ static uint64_t get_le64(const uint8_t *p)
 }
 
 size_t sovj_export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
-			const uint8_t proof[][SOV_HASH_LEN], int n)
+			     const uint8_t proof[][SOV_HASH_LEN], int n)
 {
 	le64(out, a);
 	le64(out + 8, b);
@@ -157,7 +157,7 @@ size_t sovj_export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
 }
 
 int sovj_export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
-		       uint8_t proof[][SOV_HASH_LEN], int max)
+			    uint8_t proof[][SOV_HASH_LEN], int max)
 {
 	size_t n;
 

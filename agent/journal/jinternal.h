@@ -57,7 +57,7 @@ const char *sovj_frame_status_str(enum frame_status s);
 /* merkle.c: RFC 6962 hashing. */
 void sovj_hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
 void sovj_hash_node(const uint8_t l[SOV_HASH_LEN],
-	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
+		    const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
 void sovj_hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
 
 /* Compact range over [0, size): the roots of the perfect subtrees of the
@@ -84,16 +84,16 @@ void sovj_mtree_free(struct mtree *t);
 void sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
 /* Proofs: write at most 64 hashes to out, return the count or -errno. */
 int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
-		    uint64_t size, uint8_t out[][SOV_HASH_LEN]);
+			 uint64_t size, uint8_t out[][SOV_HASH_LEN]);
 int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
-		      uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
+			   uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
 /* 0 when the proof holds, -EINVAL otherwise. */
 int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
-			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
-			    int nproof, const uint8_t root[SOV_HASH_LEN]);
+				 const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+				 int nproof, const uint8_t root[SOV_HASH_LEN]);
 int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
-			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
-			      const uint8_t proof[][SOV_HASH_LEN], int nproof);
+				   const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+				   const uint8_t proof[][SOV_HASH_LEN], int nproof);
 
 /* note.c: Ed25519 keys in the signed-note key formats and checkpoints. */
 struct sov_pubkey {
@@ -126,7 +126,7 @@ struct checkpoint {
 int sovj_checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen);
 /* Parses a note and checks the signature by key k. err says what is wrong. */
 int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
-		    struct checkpoint *c, char *err, size_t errlen);
+			 struct checkpoint *c, char *err, size_t errlen);
 #define CHECKPOINT_MAX	1024
 
 /* record.c */
@@ -139,7 +139,7 @@ struct rec_ctx {
 };
 /* Encodes r as canonical JSON into buf; returns length, or -ENOSPC. */
 int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
-		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
+		       uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
 /* Pulls fields out of a canonical record without a full parse. */
 /* s as a JSON string literal with the record escaping rules. */
 int sovj_json_string(const char *s, char *out, size_t outlen);
@@ -169,7 +169,7 @@ struct seg_seal {
  * the trailer of a compressed segment; callers that do not check it pass
  * NULL. */
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     struct seg_seal *seal, char *err, size_t errlen);
+		  struct seg_seal *seal, char *err, size_t errlen);
 int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
 
 struct seghdr {
@@ -192,7 +192,7 @@ void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
 struct sov_verify_opts;
 struct sov_verify_report;
 int sovj_verify_live(const char *dir, const struct sov_verify_opts *o,
-			struct sov_verify_report *report);
+		     struct sov_verify_report *report);
 
 /* Formats a message into err (when given) and returns ret: the library's
  * error style, "return sovj_errf(err, errlen, -EINVAL, "...", ...)". */

@@ -38,7 +38,7 @@ void sovj_hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
 }
 
 void sovj_hash_node(const uint8_t l[SOV_HASH_LEN],
-	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
+		    const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
 {
 	uint8_t buf[1 + 2 * SOV_HASH_LEN];
 
@@ -110,8 +110,8 @@ int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 		}
 		for (uint64_t i = 0; i < cnt; i++)
 			sovj_hash_node(t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
-				  t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
-				  t->lvl[l] + i * SOV_HASH_LEN);
+				       t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
+				       t->lvl[l] + i * SOV_HASH_LEN);
 	}
 	return 0;
 }
@@ -183,7 +183,7 @@ static int path(const struct mtree *t, uint64_t m, uint64_t lo,
 }
 
 int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
-		    uint64_t size, uint8_t out[][SOV_HASH_LEN])
+			 uint64_t size, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size > t->n || index >= size)
 		return -EINVAL;
@@ -214,7 +214,7 @@ static int subproof(const struct mtree *t, uint64_t m, uint64_t lo,
 }
 
 int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
-		      uint64_t size2, uint8_t out[][SOV_HASH_LEN])
+			   uint64_t size2, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size2 > t->n || size1 > size2)
 		return -EINVAL;
@@ -224,8 +224,8 @@ int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
 }
 
 int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
-			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
-			    int nproof, const uint8_t root[SOV_HASH_LEN])
+				 const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+				 int nproof, const uint8_t root[SOV_HASH_LEN])
 {
 	uint64_t fn = index, sn;
 	uint8_t r[SOV_HASH_LEN];
@@ -255,8 +255,8 @@ int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
 }
 
 int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
-			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
-			      const uint8_t proof[][SOV_HASH_LEN], int nproof)
+				   const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+				   const uint8_t proof[][SOV_HASH_LEN], int nproof)
 {
 	uint8_t fr[SOV_HASH_LEN], sr[SOV_HASH_LEN];
 	uint64_t fn, sn;

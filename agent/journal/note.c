@@ -152,7 +152,7 @@ int sovj_pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *
 	len = trim_newline(text, len);
 	if (parse_key_text(text, len, k->name, k->hash, k->pub))
 		return sovj_errf(err, errlen, -EINVAL,
-			    "not a public key in signed-note format (name+hash+base64)");
+				 "not a public key in signed-note format (name+hash+base64)");
 	key_hash(k->name, k->pub, h);
 	if (memcmp(h, k->hash, 4))
 		return sovj_errf(err, errlen, -EINVAL, "key hash does not match name and key");
@@ -229,7 +229,7 @@ int sovj_pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t e
 	ret = sovj_read_file(path, &buf, &len);
 	if (ret)
 		return sovj_errf(err, errlen, ret, "failed to read public key %s: %s", path,
-			    strerror(-ret));
+				 strerror(-ret));
 	ret = sovj_pubkey_parse(k, (char *)buf, len, why, sizeof(why));
 	free(buf);
 	if (ret)
@@ -285,8 +285,8 @@ int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t e
 	}
 	if (st.st_mode & 077) {
 		ret = sovj_errf(err, errlen, -EPERM,
-			   "refusing key %s: mode %04o lets group or others read it; run chmod 600 %s",
-			   path, st.st_mode & 07777, path);
+				"refusing key %s: mode %04o lets group or others read it; run chmod 600 %s",
+				path, st.st_mode & 07777, path);
 		goto cleanup;
 	}
 	n = read(fd, buf, KEYFILE_MAX);
@@ -299,8 +299,8 @@ int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t e
 	if (len < sizeof(pfx) - 1 || memcmp(buf, pfx, sizeof(pfx) - 1) ||
 	    parse_key_text(buf + sizeof(pfx) - 1, len - (sizeof(pfx) - 1), name, hash, seed)) {
 		ret = sovj_errf(err, errlen, -EINVAL,
-			   "failed to parse key %s: not a PRIVATE+KEY+name+hash+base64 signed-note key",
-			   path);
+				"failed to parse key %s: not a PRIVATE+KEY+name+hash+base64 signed-note key",
+				path);
 		goto cleanup;
 	}
 	if (signer_from_seed(s, name, seed)) {
@@ -426,7 +426,7 @@ static int parse_u64_strict(const char *s, size_t len, uint64_t *v)
  * exactly one signature line by k. Anything else is an error, so that every
  * byte of a stored note is accounted for. */
 int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
-		    struct checkpoint *c, char *err, size_t errlen)
+			 struct checkpoint *c, char *err, size_t errlen)
 {
 	const char *end = note + len, *l1, *l2, *l3, *sl, *sp, *b;
 	uint8_t sig[4 + SOV_SIG_LEN];
@@ -442,7 +442,7 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 	l3 = l2 ? memchr(l2 + 1, '\n', end - l2 - 1) : NULL;
 	if (!l3 || l3 + 1 >= end || l3[1] != '\n')
 		return sovj_errf(err, errlen, -EINVAL,
-			    "checkpoint is not origin, size, root hash and a blank line");
+				 "checkpoint is not origin, size, root hash and a blank line");
 	if (l1 == note || (size_t)(l1 - note) >= sizeof(c->origin))
 		return sovj_errf(err, errlen, -EINVAL, "checkpoint origin line is empty or too long");
 	memcpy(c->origin, note, l1 - note);
@@ -456,7 +456,7 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
 	if (memchr(sl, '\n', end - sl) != end - 1)
 		return sovj_errf(err, errlen, -EINVAL,
-			    "checkpoint has more than one signature line");
+				 "checkpoint has more than one signature line");
 	b = sl + 4;
 	sp = memchr(b, ' ', end - 1 - b);
 	if (!sp)
@@ -464,14 +464,14 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 	namelen = sp - b;
 	if (namelen != strlen(k->name) || memcmp(b, k->name, namelen))
 		return sovj_errf(err, errlen, -EKEYREJECTED,
-			    "checkpoint is signed by key \"%.*s\", not by \"%s\"",
-			    (int)(namelen > 100 ? 100 : namelen), b, k->name);
+				 "checkpoint is signed by key \"%.*s\", not by \"%s\"",
+				 (int)(namelen > 100 ? 100 : namelen), b, k->name);
 	if (b64_decode(sp + 1, end - 1 - sp - 1, sig, sizeof(sig)))
 		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature is not base64 of 68 bytes");
 	if (memcmp(sig, k->hash, 4))
 		return sovj_errf(err, errlen, -EKEYREJECTED,
-			    "checkpoint is signed by another key named \"%s\" (key hash differs)",
-			    k->name);
+				 "checkpoint is signed by another key named \"%s\" (key hash differs)",
+				 k->name);
 	ctx = EVP_MD_CTX_new();
 	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) &&
 	     EVP_DigestVerify(ctx, sig + 4, SOV_SIG_LEN, (const uint8_t *)note, bodylen) == 1;

@@ -145,7 +145,7 @@ static void put_time(struct out *o, struct rec_ctx *x, uint64_t ns)
 }
 
 int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
-		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
+		       uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
 {
 	struct out o = { buf, buf + buflen };
 

@@ -58,7 +58,7 @@ int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err,
 	d = opendir(dir);
 	if (!d)
 		return sovj_errf(err, errlen, -errno, "failed to open journal directory %s: %s", dir,
-			    strerror(errno));
+				 strerror(errno));
 	while ((errno = 0, de = readdir(d))) {
 		struct seg_file s = { 0 };
 
@@ -67,8 +67,8 @@ int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err,
 			continue;
 		if (parse_seg_name(de->d_name, &s.no, &s.compressed)) {
 			ret = sovj_errf(err, errlen, -EBADMSG,
-				   "unexpected file \"%s\" in journal directory (not part of a journal)",
-				   de->d_name);
+					"unexpected file \"%s\" in journal directory (not part of a journal)",
+					de->d_name);
 			goto cleanup;
 		}
 		/* parse_seg_name accepted it, so it fits */
@@ -86,7 +86,7 @@ int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err,
 	}
 	if (errno) {
 		ret = sovj_errf(err, errlen, -errno, "failed to read journal directory %s: %s", dir,
-			   strerror(errno));
+				strerror(errno));
 		goto cleanup;
 	}
 	if (n)
@@ -154,7 +154,7 @@ cleanup:
 }
 
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     struct seg_seal *seal, char *err, size_t errlen)
+		  struct seg_seal *seal, char *err, size_t errlen)
 {
 	char path[4096];
 	uint8_t *raw;

@@ -310,7 +310,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 
 			snprintf(want, sizeof(want), "%.180s" SEAL_SUFFIX "%s", r->origin, fn);
 			if (sovj_checkpoint_open(&v->key, (const char *)seal.note, seal.notelen, &c, why,
-					    sizeof(why)))
+						 sizeof(why)))
 				stop = bad(v, fn, -1, tree.size,
 					   "seal after the zlib stream is not valid: %s", why);
 			else if (strcmp(c.origin, want) || c.size != len ||
@@ -378,7 +378,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 				struct checkpoint c;
 
 				if (sovj_checkpoint_open(&v->key, (const char *)f.payload, f.len, &c, why,
-						    sizeof(why))) {
+							 sizeof(why))) {
 					stop = bad(v, fn, off, -1, "checkpoint: %s", why);
 					break;
 				}
@@ -745,7 +745,7 @@ int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
 }
 
 int sovj_verify_live(const char *dir, const struct sov_verify_opts *o,
-			struct sov_verify_report *report)
+		     struct sov_verify_report *report)
 {
 	return verify_path(dir, o, report, 1);
 }

@@ -27,7 +27,7 @@ static void run_zone_text(const uint8_t *data, size_t size)
 	src = sovp_zb_source(&zb, "zone.txt");
 	if (src >= 0 &&
 	    !sovp_zb_parse_zone_text(&zb, (uint32_t)src, (const char *)data, size, 1,
-				ZB_PRIO_EXPLICIT, &d) &&
+				     ZB_PRIO_EXPLICIT, &d) &&
 	    !sovp_zb_finish(&zb, &img, &d, 1)) {
 		uint8_t a[16] = { 0 };
 		size_t i;

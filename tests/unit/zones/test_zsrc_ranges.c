@@ -128,7 +128,7 @@ static void test_azure(void)
 	long added;
 
 	if (!ASSERT_OK(sov_zsrc_range_load(fixture("azure-servicetags.json"), ZSRC_FMT_AZURE, &rf,
-				       collect, &e), "azure: load")) {
+					   collect, &e), "azure: load")) {
 		printf("# %s", e.text);
 		return;
 	}
@@ -155,7 +155,7 @@ static void test_oracle(void)
 
 	ASSERT_OK(sov_zsrc_range_format_parse("oci", &f), "oracle: alias oci");
 	if (!ASSERT_OK(sov_zsrc_range_load(fixture("oracle-public_ip_ranges.json"), f, &rf,
-				       collect, &e), "oracle: load")) {
+					   collect, &e), "oracle: load")) {
 		printf("# %s", e.text);
 		return;
 	}
@@ -224,7 +224,7 @@ static void test_errors(void)
 
 		memset(&e, 0, sizeof(e));
 		if (ASSERT_OK(sov_zsrc_range_load(fixture("aws-ip-ranges.json"), ZSRC_FMT_AWS, &rf,
-					      collect, &e), "err: load for conflict") && v4 && v6) {
+						  collect, &e), "err: load for conflict") && v4 && v6) {
 			ASSERT_EQ(sov_zsrc_range_add(rf, a, 1, 1, names, v4, v6, collect, &e), 3,
 				  "err: zone de takes eu-central-1");
 			ASSERT_EQ(sov_zsrc_range_add(rf, b, 1, 2, names, v4, v6, collect, &e), -EEXIST,
