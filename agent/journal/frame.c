@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "agent/journal/jinternal.h"
@@ -63,16 +62,4 @@ const char *sovj_frame_status_str(enum frame_status s)
 	case FRAME_BADHDR: return "bad frame header (length or reserved bytes)";
 	}
 	return "?";
-}
-
-int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }

@@ -39,6 +39,17 @@
 #define EXPORT_MAGIC		"sovd-journal-export/2"
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
 
+/* util.c: at the bottom, calls no other file. */
+/* Formats a message into err (when given) and returns ret: the library's
+ * error style, "return sovj_errf(err, errlen, -EINVAL, "...", ...)". */
+int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
+int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
+int sovj_write_all(int fd, const void *buf, size_t len);
+/* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
+int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
+
 /* crc32c.c */
 uint32_t sovj_crc32c(uint32_t crc, const void *buf, size_t len);
 
@@ -170,7 +181,6 @@ struct seg_seal {
  * NULL. */
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
 		  struct seg_seal *seal, char *err, size_t errlen);
-int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
 
 struct seghdr {
 	uint32_t no;
@@ -178,12 +188,6 @@ struct seghdr {
 	struct compact frontier; /* tree over [0, first) */
 };
 int sovj_seghdr_encode(const struct seghdr *s, char *out, size_t outlen);
-
-int sovj_write_all(int fd, const void *buf, size_t len);
-/* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
-int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
-
-void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
 
 /* verify.c: sov_journal_verify for a journal directory that may be in use:
  * an incomplete frame at the end of the last segment (a write in progress)
@@ -193,10 +197,5 @@ struct sov_verify_opts;
 struct sov_verify_report;
 int sovj_verify_live(const char *dir, const struct sov_verify_opts *o,
 		     struct sov_verify_report *report);
-
-/* Formats a message into err (when given) and returns ret: the library's
- * error style, "return sovj_errf(err, errlen, -EINVAL, "...", ...)". */
-int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif

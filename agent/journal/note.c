@@ -22,17 +22,6 @@
 #define SIG_DASH	"\xe2\x80\x94 "		/* U+2014 EM DASH, space */
 #define KEYFILE_MAX	1024
 
-void sovj_hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * len] = 0;
-}
-
 static int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
 	if (outlen < 4 * ((len + 2) / 3) + 1)
@@ -160,63 +149,6 @@ int sovj_pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *
 	if (!k->pkey)
 		return sovj_errf(err, errlen, -EINVAL, "OpenSSL rejected the Ed25519 public key");
 	return 0;
-}
-
-/* Reads to EOF rather than trusting st_size, which is 0 for /proc files. */
-int sovj_read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-	struct stat st;
-	uint8_t *b = NULL, *nb;
-	size_t got = 0, cap;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto cleanup;
-	}
-	cap = st.st_size + 1 > 4096 ? st.st_size + 1 : 4096;
-	b = malloc(cap);
-	if (!b) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (got + 1 >= cap) {
-			cap *= 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			b = nb;
-		}
-		n = read(fd, b + got, cap - got - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
-	b[got] = 0;
-	*buf = b;
-	*len = got;
-	b = NULL;
-cleanup:
-	free(b);
-	close(fd);
-	return err;
 }
 
 int sovj_pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen)
