@@ -65,14 +65,23 @@ $(BUILD)/%.o: %.c | $(BUILD)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# Dependencies: tools/install-deps is idempotent; it is run when a tool or
-# library the build needs is missing.
-.PHONY: deps
+# Dependencies: tools/install-deps is idempotent; it is run when a package
+# is missing. deps: what building and running sovd needs (make demo);
+# deps-test adds the test suite's and the VM matrix's (make test, vmtest).
+.PHONY: deps deps-test
 deps:
 	$(Q)tools/install-deps --check >/dev/null 2>&1 || tools/install-deps
+deps-test:
+	$(Q)tools/install-deps --test --check >/dev/null 2>&1 || tools/install-deps --test
+
+# make vmtest builds first (mk/vmtest.mk); the build directory is the first
+# thing that build needs, so the packages come before it.
+ifneq ($(filter vmtest,$(MAKECMDGOALS)),)
+$(BUILD): | deps-test
+endif
 
 .PHONY: test
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)tools/run-tests $(BUILD) $(TEST_PROGS) -- $(TEST_SCRIPTS)
 

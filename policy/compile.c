@@ -37,11 +37,11 @@ struct pctx {
 	int show_i;
 };
 
-/* A scalar fit for a one-line message (ynode_show), in a ring of buffers
+/* A scalar fit for a one-line message (sovp_ynode_show), in a ring of buffers
  * so one message can show several. */
 static const char *show(struct pctx *c, const struct ynode *n)
 {
-	return ynode_show(n, c->show[c->show_i++ & 3]);
+	return sovp_ynode_show(n, c->show[c->show_i++ & 3]);
 }
 
 static void verr(struct pctx *c, enum sov_diag_level lvl, const struct ynode *n,
@@ -147,7 +147,7 @@ static void map_fields(struct pctx *c, const struct ynode *m, const char *where,
 		if (k->dup)
 			continue;
 		for (j = 0; j < nks; j++) {
-			if (ynode_eq(k, ks[j].name)) {
+			if (sovp_ynode_eq(k, ks[j].name)) {
 				ks[j].key = k;
 				ks[j].val = m->kids[i + 1];
 				break;
@@ -185,7 +185,7 @@ static int name_ok(const struct ynode *n)
 /* Returns 1 when the name may be used (valid and not reserved). */
 static int check_name(struct pctx *c, const struct ynode *k, const char *what)
 {
-	if (ynode_eq(k, "unknown") || ynode_eq(k, "any")) {
+	if (sovp_ynode_eq(k, "unknown") || sovp_ynode_eq(k, "any")) {
 		error(c, k, "%s name '%s' is reserved", what, k->str);
 		return 0;
 	}
@@ -202,9 +202,9 @@ static int want(struct pctx *c, const struct ynode *v, enum ynode_kind kind,
 {
 	static const char *const kinds[] = { "a scalar", "a list", "a mapping" };
 
-	if (v->kind == kind && !(kind == YN_SCALAR && ynode_is_null(v)))
+	if (v->kind == kind && !(kind == YN_SCALAR && sovp_ynode_is_null(v)))
 		return 1;
-	error(c, v, "%s must be %s, not %s", what, kinds[kind], ynode_what(v));
+	error(c, v, "%s must be %s, not %s", what, kinds[kind], sovp_ynode_what(v));
 	return 0;
 }
 
@@ -223,7 +223,7 @@ static void parse_version(struct pctx *c, const struct ynode *root,
 	}
 	if (!want(c, k->val, YN_SCALAR, "'version'"))
 		return;
-	if (!ynode_eq(k->val, "1"))
+	if (!sovp_ynode_eq(k->val, "1"))
 		error(c, k->val, "unsupported policy version '%s' (this build reads version 1)",
 		      show(c, k->val));
 }
@@ -233,9 +233,9 @@ static void parse_mode(struct pctx *c, const struct keyspec *k)
 	c->img->mode = SOV_POLICY_ENFORCE;
 	if (!k->val || !want(c, k->val, YN_SCALAR, "'mode'"))
 		return;
-	if (ynode_eq(k->val, "audit"))
+	if (sovp_ynode_eq(k->val, "audit"))
 		c->img->mode = SOV_POLICY_AUDIT;
-	else if (!ynode_eq(k->val, "enforce"))
+	else if (!sovp_ynode_eq(k->val, "enforce"))
 		error(c, k->val, "mode must be 'enforce' or 'audit', not '%s'",
 		      show(c, k->val));
 }
@@ -304,12 +304,12 @@ static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 
 		if (!want(c, p, YN_SCALAR, "a prefix"))
 			continue;
-		if (prefix_parse(p->str, p->len, &pfx, why, sizeof(why))) {
+		if (sovp_prefix_parse(p->str, p->len, &pfx, why, sizeof(why))) {
 			error(c, p, "invalid prefix '%s': %s", show(c, p), why);
 			continue;
 		}
-		if (registered && zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
-					 c->policy_src, p->line, p->col))
+		if (registered && sovp_zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
+					      c->policy_src, p->line, p->col))
 			c->err = -ENOMEM;
 	}
 }
@@ -337,8 +337,8 @@ static void zone_files(struct pctx *c, uint32_t id, int registered,
 		}
 		if (!registered)
 			continue;
-		err = zb_read_zone_file(&c->zb, p->str, id, ZB_PRIO_EXPLICIT, c->d,
-					c->file, p->line, p->col);
+		err = sovp_zb_read_zone_file(&c->zb, p->str, id, ZB_PRIO_EXPLICIT, c->d,
+					     c->file, p->line, p->col);
 		if (err)
 			c->err = err;
 	}
@@ -351,17 +351,17 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 		{ .name = "cidrs" }, { .name = "files" },
 		{ .name = "countries" }, { .name = "asns" }, { .name = "ranges" },
 	};
-	size_t before = c->zb.n4 + c->zb.n6 + zsrc_plan_n_items(c->zp);
+	size_t before = c->zb.n4 + c->zb.n6 + sov_zsrc_plan_n_items(c->zp);
 	size_t errors = c->d->n_errors;
 	char where[SOV_POLICY_NAME_MAX + 16];
 
 	if (v->kind != YN_MAP) {
-		if (ynode_is_null(v))
+		if (sovp_ynode_is_null(v))
 			error(c, k, "zone '%s' has no prefixes: give 'cidrs' or 'files' (or 'countries', 'asns', 'ranges')",
 			      show(c, k));
 		else
 			error(c, v, "zone '%s' must be a mapping, not %s", show(c, k),
-			      ynode_what(v));
+			      sovp_ynode_what(v));
 		return;
 	}
 	snprintf(where, sizeof(where), "in zone '%s'", show(c, k));
@@ -376,15 +376,15 @@ static void parse_zone(struct pctx *c, const struct ynode *k, const struct ynode
 	if (ks[1].val)
 		zone_files(c, id, registered, ks[1].val);
 	/* Zone 0: checked, not recorded (the zone did not register). */
-	if (ks[2].val && zsrc_plan_countries(c->zp, registered ? id : 0, ks[2].val))
+	if (ks[2].val && sov_zsrc_plan_countries(c->zp, registered ? id : 0, ks[2].val))
 		c->err = -ENOMEM;
-	if (ks[3].val && zsrc_plan_asns(c->zp, registered ? id : 0, ks[3].val))
+	if (ks[3].val && sov_zsrc_plan_asns(c->zp, registered ? id : 0, ks[3].val))
 		c->err = -ENOMEM;
-	if (ks[4].val && zsrc_plan_ranges(c->zp, registered ? id : 0, ks[4].val,
-					  !!(c->flags & SOV_POLICY_F_NO_FS)))
+	if (ks[4].val && sov_zsrc_plan_ranges(c->zp, registered ? id : 0, ks[4].val,
+					      !!(c->flags & SOV_POLICY_F_NO_FS)))
 		c->err = -ENOMEM;
 	if (registered && errors == c->d->n_errors &&
-	    before == c->zb.n4 + c->zb.n6 + zsrc_plan_n_items(c->zp))
+	    before == c->zb.n4 + c->zb.n6 + sov_zsrc_plan_n_items(c->zp))
 		warning(c, k, "zone '%s' has no prefixes", show(c, k));
 }
 
@@ -432,7 +432,7 @@ static int find_zone(const struct sov_policy_image *img, const struct ynode *n)
 	size_t i;
 
 	for (i = 0; i < img->n_zones; i++)
-		if (ynode_eq(n, img->zones[i].name))
+		if (sovp_ynode_eq(n, img->zones[i].name))
 			return (int)i;
 	return -1;
 }
@@ -515,7 +515,7 @@ static void class_allow(struct pctx *c, struct sov_img_class *cl,
 
 		if (!want(c, z, YN_SCALAR, "a zone name"))
 			continue;
-		if (ynode_eq(z, "any")) {
+		if (sovp_ynode_eq(z, "any")) {
 			if (cl->allow_any)
 				warning(c, z, "'any' is listed twice");
 			cl->allow_any = 1;
@@ -557,11 +557,11 @@ static void parse_class(struct pctx *c, struct sov_img_class *cl,
 	cl->action = c->img->mode == SOV_POLICY_AUDIT ? SOV_ACTION_AUDIT : SOV_ACTION_BLOCK;
 	cl->derive = 1;
 	if (v->kind != YN_MAP) {
-		if (ynode_is_null(v))
+		if (sovp_ynode_is_null(v))
 			error(c, ck, "class '%s' needs 'paths' and 'allow'", show(c, ck));
 		else
 			error(c, v, "class '%s' must be a mapping, not %s", show(c, ck),
-			      ynode_what(v));
+			      sovp_ynode_what(v));
 		return;
 	}
 	snprintf(where, sizeof(where), "in class '%s'", show(c, ck));
@@ -569,18 +569,18 @@ static void parse_class(struct pctx *c, struct sov_img_class *cl,
 	class_paths(c, cl, ck, ks[0].val);
 	class_allow(c, cl, ck, ks[1].val);
 	if (ks[2].val && want(c, ks[2].val, YN_SCALAR, "'action'")) {
-		if (ynode_eq(ks[2].val, "block"))
+		if (sovp_ynode_eq(ks[2].val, "block"))
 			cl->action = SOV_ACTION_BLOCK;
-		else if (ynode_eq(ks[2].val, "audit"))
+		else if (sovp_ynode_eq(ks[2].val, "audit"))
 			cl->action = SOV_ACTION_AUDIT;
 		else
 			error(c, ks[2].val, "action must be 'block' or 'audit', not '%s'",
 			      show(c, ks[2].val));
 	}
 	if (ks[3].val && want(c, ks[3].val, YN_SCALAR, "'derive'")) {
-		if (ynode_eq(ks[3].val, "true"))
+		if (sovp_ynode_eq(ks[3].val, "true"))
 			cl->derive = 1;
-		else if (ynode_eq(ks[3].val, "false"))
+		else if (sovp_ynode_eq(ks[3].val, "false"))
 			cl->derive = 0;
 		else
 			error(c, ks[3].val, "derive must be true or false, not '%s'",
@@ -655,19 +655,19 @@ static int compile_tree(struct pctx *c, const struct ynode *root)
 		{ .name = "zones" }, { .name = "classes" }, { .name = "locdb" },
 	};
 
-	if (!root || ynode_is_null(root)) {
+	if (!root || sovp_ynode_is_null(root)) {
 		error(c, root, "policy is empty (expected a mapping starting with 'version: 1')");
 		return 0;
 	}
 	if (root->kind != YN_MAP) {
-		error(c, root, "policy must be a mapping, not %s", ynode_what(root));
+		error(c, root, "policy must be a mapping, not %s", sovp_ynode_what(root));
 		return 0;
 	}
 	map_fields(c, root, "at top level", ks, sizeof(ks) / sizeof(ks[0]));
 	parse_version(c, root, &ks[0]);
 	parse_mode(c, &ks[1]);
 	parse_scope(c, &ks[2]);
-	if (ks[5].val && zsrc_plan_locdb(c->zp, ks[5].val))
+	if (ks[5].val && sov_zsrc_plan_locdb(c->zp, ks[5].val))
 		c->err = -ENOMEM;
 	parse_zones(c, &ks[3]);
 	parse_classes(c, &ks[4]);
@@ -706,7 +706,7 @@ void sov_policy_free(struct sov_policy_image *img)
 	}
 	free(img->sources);
 	free(img->locdb_path);
-	lpm_free(img->lpm);
+	sovp_lpm_free(img->lpm);
 	free(img);
 }
 
@@ -793,9 +793,9 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 
 	*out = NULL;
 	c.flags = opts ? opts->flags : 0;
-	zb_init(&c.zb);
+	sovp_zb_init(&c.zb);
 	c.img = calloc(1, sizeof(*c.img));
-	c.zp = zsrc_plan_new(name, d);
+	c.zp = sov_zsrc_plan_new(name, d);
 	c.zb.plan = c.zp;
 	if (!c.img || !c.zp) {
 		err = -ENOMEM;
@@ -809,13 +809,13 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	err = hash_policy(c.img, buf, len);
 	if (err)
 		goto cleanup;
-	src = zb_source(&c.zb, name);
+	src = sovp_zb_source(&c.zb, name);
 	if (src < 0) {
 		err = src;
 		goto cleanup;
 	}
 	c.policy_src = (uint32_t)src;
-	err = ynode_parse(name, buf, len, &root, d);
+	err = sovp_ynode_parse(name, buf, len, &root, d);
 	if (err)
 		goto cleanup;
 	err = compile_tree(&c, root);
@@ -823,10 +823,10 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 		goto cleanup;
 	/* The data behind countries, asns and ranges: read even when the
 	 * policy has errors already, so one run reports them all. */
-	err = zsrc_plan_resolve(c.zp, opts, c.img);
+	err = sov_zsrc_plan_resolve(c.zp, opts, c.img);
 	if (err)
 		goto cleanup;
-	err = zb_finish(&c.zb, c.img, d, d->n_errors == errors);
+	err = sovp_zb_finish(&c.zb, c.img, d, d->n_errors == errors);
 	if (err)
 		goto cleanup;
 	if (d->n_errors != errors) {
@@ -840,9 +840,9 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	c.img = NULL;
 cleanup:
 	sort_diags(d, first_diag, name);
-	ynode_free(root);
-	zb_free(&c.zb);
-	zsrc_plan_free(c.zp);
+	sovp_ynode_free(root);
+	sovp_zb_free(&c.zb);
+	sov_zsrc_plan_free(c.zp);
 	sov_policy_free(c.img);
 	return err;
 }
@@ -856,7 +856,7 @@ int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts
 	int err;
 
 	*out = NULL;
-	err = policy_read_file(path, POLICY_FILE_MAX, &buf, &len, &why);
+	err = sovp_read_file(path, POLICY_FILE_MAX, &buf, &len, &why);
 	if (err == -EFBIG)
 		sov_diags_add(d, SOV_DIAG_ERROR, path, 0, 0,
 			      "failed to read policy: larger than %u bytes", POLICY_FILE_MAX);

@@ -48,8 +48,8 @@ static void mask_host_bits(uint8_t *a, int bytes, int plen)
 	}
 }
 
-int prefix_parse(const char *s, size_t len, struct sov_prefix *p,
-		 char *why, size_t whylen)
+int sovp_prefix_parse(const char *s, size_t len, struct sov_prefix *p,
+		      char *why, size_t whylen)
 {
 	char tmp[PREFIX_STR_MAX], norm[PREFIX_STR_MAX];
 	const char *slash;
@@ -120,7 +120,7 @@ int prefix_parse(const char *s, size_t len, struct sov_prefix *p,
 	if (memcmp(masked, p->addr, (size_t)bytes)) {
 		memcpy(p->addr, masked, sizeof(masked));
 		snprintf(why, whylen, "host bits are set (did you mean %s?)",
-			 prefix_format(p, norm, sizeof(norm)));
+			 sovp_prefix_format(p, norm, sizeof(norm)));
 		return -EINVAL;
 	}
 	/*
@@ -136,14 +136,14 @@ int prefix_parse(const char *s, size_t len, struct sov_prefix *p,
 			memcpy(v4.addr, p->addr + 12, 4);
 			snprintf(why, whylen,
 				 "IPv4-mapped IPv6 prefix never matches (such addresses are looked up as IPv4); write %s",
-				 prefix_format(&v4, norm, sizeof(norm)));
+				 sovp_prefix_format(&v4, norm, sizeof(norm)));
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-char *prefix_format(const struct sov_prefix *p, char *buf, size_t len)
+char *sovp_prefix_format(const struct sov_prefix *p, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 

@@ -19,9 +19,9 @@ struct sov_prefix {
  * NUL-terminated. Returns 0, or -EINVAL with a reason in why (which names
  * the normalised prefix when only host bits are wrong).
  */
-int prefix_parse(const char *s, size_t len, struct sov_prefix *p,
-		 char *why, size_t whylen);
+int sovp_prefix_parse(const char *s, size_t len, struct sov_prefix *p,
+		      char *why, size_t whylen);
 /* Normalised text ("10.0.0.0/8", "2001:db8::/32") into buf; returns buf. */
-char *prefix_format(const struct sov_prefix *p, char *buf, size_t len);
+char *sovp_prefix_format(const struct sov_prefix *p, char *buf, size_t len);
 
 #endif

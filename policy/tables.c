@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "policy/tables.h"
+
+static int lpm_build(struct sov_policy_image *img);
 #include "policy/zsrc_policy.h"
 
 /* Zone files larger than this are refused rather than read into memory. */
@@ -14,12 +16,12 @@
 /* Conflicts between zones stop being reported after this many. */
 #define ZB_MAX_CONFLICTS	100
 
-void zb_init(struct zone_builder *zb)
+void sovp_zb_init(struct zone_builder *zb)
 {
 	memset(zb, 0, sizeof(*zb));
 }
 
-void zb_free(struct zone_builder *zb)
+void sovp_zb_free(struct zone_builder *zb)
 {
 	size_t i;
 
@@ -31,7 +33,7 @@ void zb_free(struct zone_builder *zb)
 	memset(zb, 0, sizeof(*zb));
 }
 
-int zb_source(struct zone_builder *zb, const char *file)
+int sovp_zb_source(struct zone_builder *zb, const char *file)
 {
 	char **v, *s;
 
@@ -50,8 +52,8 @@ int zb_source(struct zone_builder *zb, const char *file)
 	return (int)zb->n_srcs++;
 }
 
-int zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
-	   int prio, uint32_t src, int line, int col)
+int sovp_zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
+		int prio, uint32_t src, int line, int col)
 {
 	struct zb_entry **v = p->family == 4 ? &zb->v4 : &zb->v6;
 	size_t *n = p->family == 4 ? &zb->n4 : &zb->n6;
@@ -84,8 +86,8 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-int zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
-		       size_t len, uint32_t zone, int prio, struct sov_diags *d)
+int sovp_zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
+			    size_t len, uint32_t zone, int prio, struct sov_diags *d)
 {
 	const char *file = zb->srcs[src];
 	const char *p = buf, *end = buf + len;
@@ -108,7 +110,7 @@ int zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
 		tok = q;
 		while (q < eol && !is_space(*q) && *q != '#')
 			q++;
-		if (prefix_parse(tok, (size_t)(q - tok), &pfx, why, sizeof(why))) {
+		if (sovp_prefix_parse(tok, (size_t)(q - tok), &pfx, why, sizeof(why))) {
 			sov_diags_add(d, SOV_DIAG_ERROR, file, line, (int)(tok - p) + 1,
 				      "invalid prefix '%.*s': %s",
 				      (int)(q - tok > 64 ? 64 : q - tok), tok, why);
@@ -122,8 +124,8 @@ int zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
 					      "unexpected text after the prefix (one prefix per line)");
 				errors++;
 			} else {
-				err = zb_add(zb, &pfx, zone, prio, src, line,
-					     (int)(tok - p) + 1);
+				err = sovp_zb_add(zb, &pfx, zone, prio, src, line,
+						  (int)(tok - p) + 1);
 				if (err)
 					return err;
 			}
@@ -139,16 +141,16 @@ next:
 	return 0;
 }
 
-int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
-		      int prio, struct sov_diags *d, const char *file,
-		      int line, int col)
+int sovp_zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
+			   int prio, struct sov_diags *d, const char *file,
+			   int line, int col)
 {
 	const char *why = "";
 	char *buf = NULL;
 	size_t len = 0;
 	int src, err;
 
-	err = policy_read_file(path, ZONE_FILE_MAX, &buf, &len, &why);
+	err = sovp_read_file(path, ZONE_FILE_MAX, &buf, &len, &why);
 	if (err == -ENOMEM)
 		return err;
 	if (err == -EFBIG)
@@ -163,8 +165,8 @@ int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
 			      "failed to %s zone file '%s': %s", why, path, strerror(-err));
 	if (err)
 		return 0;	/* reported; the policy is invalid */
-	src = zb_source(zb, path);
-	err = src < 0 ? src : zb_parse_zone_text(zb, (uint32_t)src, buf, len, zone, prio, d);
+	src = sovp_zb_source(zb, path);
+	err = src < 0 ? src : sovp_zb_parse_zone_text(zb, (uint32_t)src, buf, len, zone, prio, d);
 	free(buf);
 	return err;
 }
@@ -235,7 +237,7 @@ static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
 			sov_diags_add(d, SOV_DIAG_ERROR, zb->srcs[v[i].src],
 				      (int)v[i].line, v[i].col,
 				      "prefix %s of zone '%s' is already in zone '%s' (%s:%u:%u); a prefix belongs to one zone",
-				      prefix_format(&p, buf, sizeof(buf)),
+				      sovp_prefix_format(&p, buf, sizeof(buf)),
 				      zname(img, v[i].zone), zname(img, w->zone),
 				      zb->srcs[w->src], w->line, w->col);
 		}
@@ -243,8 +245,8 @@ static size_t resolve(struct zone_builder *zb, struct zb_entry *v, size_t n,
 	return out;
 }
 
-int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d, int build)
+int sovp_zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
+		   struct sov_diags *d, int build)
 {
 	int conflicts = 0, err;
 	size_t n4, n6;
@@ -261,13 +263,13 @@ int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
 		return 0;
 
 	/* The explicit winners and the derived sources, by precedence. */
-	err = zsrc_plan_tables(zb->plan, zb->v4, n4, zb->v6, n6, img);
+	err = sov_zsrc_plan_tables(zb->plan, zb->v4, n4, zb->v6, n6, img);
 	if (err)
 		return err;
 	return lpm_build(img);
 }
 
-void lpm_free(struct sov_policy_lpm *l)
+void sovp_lpm_free(struct sov_policy_lpm *l)
 {
 	if (!l)
 		return;
@@ -376,7 +378,7 @@ static const uint8_t *addr6(const void *t, size_t i) { return ((const struct sov
 static uint8_t plen6(const void *t, size_t i) { return ((const struct sov_img_prefix6 *)t)[i].plen; }
 static uint32_t zone6(const void *t, size_t i) { return ((const struct sov_img_prefix6 *)t)[i].zone; }
 
-int lpm_build(struct sov_policy_image *img)
+static int lpm_build(struct sov_policy_image *img)
 {
 	struct sov_policy_lpm *l;
 	struct sweep s4 = { 0 }, s6 = { 0 };
@@ -408,7 +410,7 @@ int lpm_build(struct sov_policy_image *img)
 	l->n6 = s6.n;
 	s6.start = NULL;
 	s6.zone = NULL;
-	lpm_free(img->lpm);
+	sovp_lpm_free(img->lpm);
 	img->lpm = l;
 	l = NULL;
 cleanup:
@@ -416,6 +418,6 @@ cleanup:
 	free(s6.start);
 	free(s4.zone);
 	free(s4.start);
-	lpm_free(l);
+	sovp_lpm_free(l);
 	return err;
 }

@@ -46,27 +46,27 @@ struct zone_builder {
 	struct zsrc_plan *plan;
 };
 
-void zb_init(struct zone_builder *zb);
-void zb_free(struct zone_builder *zb);
+void sovp_zb_init(struct zone_builder *zb);
+void sovp_zb_free(struct zone_builder *zb);
 /* Registers a file name for positions; returns its id (>= 0) or -ENOMEM. */
-int zb_source(struct zone_builder *zb, const char *file);
-int zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
-	   int prio, uint32_t src, int line, int col);
+int sovp_zb_source(struct zone_builder *zb, const char *file);
+int sovp_zb_add(struct zone_builder *zb, const struct sov_prefix *p, uint32_t zone,
+		int prio, uint32_t src, int line, int col);
 
 /*
  * Adds the prefixes of a zone file's text (one prefix per line, '#'
  * comments, blank lines). Errors name src's file, line and column.
  * Returns 0 (even with errors reported in d) or -ENOMEM.
  */
-int zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
-		       size_t len, uint32_t zone, int prio, struct sov_diags *d);
+int sovp_zb_parse_zone_text(struct zone_builder *zb, uint32_t src, const char *buf,
+			    size_t len, uint32_t zone, int prio, struct sov_diags *d);
 /*
  * Reads the zone file at path. A file that cannot be read is reported at
  * the position (file, line, col) of the policy node naming it.
  */
-int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
-		      int prio, struct sov_diags *d, const char *file,
-		      int line, int col);
+int sovp_zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
+			   int prio, struct sov_diags *d, const char *file,
+			   int line, int col);
 
 /*
  * Sorts, resolves identical prefixes and fills img->v4/v6 (explicit
@@ -75,8 +75,8 @@ int zb_read_zone_file(struct zone_builder *zb, const char *path, uint32_t zone,
  * are reported in d) or -ENOMEM. With build == 0 (the policy has other
  * errors) only the conflicts are reported: one run reports every error.
  */
-int zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
-	      struct sov_diags *d, int build);
+int sovp_zb_finish(struct zone_builder *zb, struct sov_policy_image *img,
+		   struct sov_diags *d, int build);
 
 /*
  * Lookup index: the address space cut into ranges with one zone each,
@@ -91,7 +91,6 @@ struct sov_policy_lpm {
 	size_t n6;
 };
 
-int lpm_build(struct sov_policy_image *img);
-void lpm_free(struct sov_policy_lpm *l);
+void sovp_lpm_free(struct sov_policy_lpm *l);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "policy/policy.h"
 #include "policy/prefix.h"
+#include "sov/json.h"
 
 /*
  * Approximate kernel memory of the tables: an LPM trie node is a 40-byte
@@ -49,22 +50,18 @@ static size_t map_bytes(const struct sov_policy_image *img, int v6)
 	return lpm_bytes(n, v6 ? 16 : 4);
 }
 
+/* The one escaper (include/sov/json.h), the journal's rules. */
 static void json_str(FILE *o, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char tmp[SOV_JSON_ESC_MAX(256)];
+	size_t n = strlen(s), k;
 
 	fputc('"', o);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(o, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", o);
-		else if (*p == '\t')
-			fputs("\\t", o);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
+	while (n) {
+		k = sov_json_piece(s, n, 256);
+		fwrite(tmp, 1, sov_json_escape(tmp, s, k), o);
+		s += k;
+		n -= k;
 	}
 	fputc('"', o);
 }
@@ -166,7 +163,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 
 		memcpy(p.addr, img->v4[i].addr, 4);
 		fprintf(o, "%s{\"prefix\": \"%s\", \"zone\": ", i ? ",\n    " : "\n    ",
-			prefix_format(&p, buf, sizeof(buf)));
+			sovp_prefix_format(&p, buf, sizeof(buf)));
 		json_str(o, sov_policy_zone_name(img, img->v4[i].zone));
 		fprintf(o, ", \"zone_id\": %u}", img->v4[i].zone);
 	}
@@ -176,7 +173,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 
 		memcpy(p.addr, img->v6[i].addr, 16);
 		fprintf(o, "%s{\"prefix\": \"%s\", \"zone\": ", i ? ",\n    " : "\n    ",
-			prefix_format(&p, buf, sizeof(buf)));
+			sovp_prefix_format(&p, buf, sizeof(buf)));
 		json_str(o, sov_policy_zone_name(img, img->v6[i].zone));
 		fprintf(o, ", \"zone_id\": %u}", img->v6[i].zone);
 	}
@@ -254,14 +251,14 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 		struct sov_prefix p = { .family = 4, .plen = img->v4[i].plen };
 
 		memcpy(p.addr, img->v4[i].addr, 4);
-		fprintf(o, "  %-43s %s\n", prefix_format(&p, buf, sizeof(buf)),
+		fprintf(o, "  %-43s %s\n", sovp_prefix_format(&p, buf, sizeof(buf)),
 			sov_policy_zone_name(img, img->v4[i].zone));
 	}
 	for (i = 0; i < img->n_v6; i++) {
 		struct sov_prefix p = { .family = 6, .plen = img->v6[i].plen };
 
 		memcpy(p.addr, img->v6[i].addr, 16);
-		fprintf(o, "  %-43s %s\n", prefix_format(&p, buf, sizeof(buf)),
+		fprintf(o, "  %-43s %s\n", sovp_prefix_format(&p, buf, sizeof(buf)),
 			sov_policy_zone_name(img, img->v6[i].zone));
 	}
 	for (i = 0; i < img->n_sources; i++)

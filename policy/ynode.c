@@ -10,28 +10,28 @@
 
 #include "policy/ynode.h"
 
-void ynode_free(struct ynode *n)
+void sovp_ynode_free(struct ynode *n)
 {
 	size_t i;
 
 	if (!n)
 		return;
 	for (i = 0; i < n->n; i++)
-		ynode_free(n->kids[i]);
+		sovp_ynode_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
 	free(n);
 }
 
-int ynode_is_null(const struct ynode *n)
+int sovp_ynode_is_null(const struct ynode *n)
 {
 	if (n->kind != YN_SCALAR || n->quoted)
 		return 0;
-	return n->len == 0 || ynode_eq(n, "~") || ynode_eq(n, "null") ||
-	       ynode_eq(n, "Null") || ynode_eq(n, "NULL");
+	return n->len == 0 || sovp_ynode_eq(n, "~") || sovp_ynode_eq(n, "null") ||
+	       sovp_ynode_eq(n, "Null") || sovp_ynode_eq(n, "NULL");
 }
 
-const char *ynode_what(const struct ynode *n)
+const char *sovp_ynode_what(const struct ynode *n)
 {
 	switch (n->kind) {
 	case YN_MAP:
@@ -39,11 +39,11 @@ const char *ynode_what(const struct ynode *n)
 	case YN_SEQ:
 		return "a list";
 	default:
-		return ynode_is_null(n) ? "empty" : "a scalar";
+		return sovp_ynode_is_null(n) ? "empty" : "a scalar";
 	}
 }
 
-int ynode_eq(const struct ynode *n, const char *s)
+int sovp_ynode_eq(const struct ynode *n, const char *s)
 {
 	size_t l = strlen(s);
 
@@ -104,7 +104,7 @@ static int check_map(const char *file, struct ynode *m, struct sov_diags *d)
 			k->dup = 1;
 			sov_diags_add(d, SOV_DIAG_ERROR, file, k->line, k->col,
 				      "mapping key must be a scalar, not %s",
-				      ynode_what(k));
+				      sovp_ynode_what(k));
 		} else {
 			nscal++;
 		}
@@ -202,8 +202,8 @@ static struct ynode *new_node(enum ynode_kind kind, const yaml_mark_t *m)
 	return n;
 }
 
-int ynode_parse(const char *file, const void *buf, size_t len,
-		struct ynode **root, struct sov_diags *d)
+int sovp_ynode_parse(const char *file, const void *buf, size_t len,
+		     struct ynode **root, struct sov_diags *d)
 {
 	struct ynode *stack[YNODE_MAX_DEPTH];
 	struct ynode *top = NULL, *n;
@@ -296,13 +296,13 @@ int ynode_parse(const char *file, const void *buf, size_t len,
 			/* Attach before pushing so the tree owns every node. */
 			if (depth > 0) {
 				if (add_kid(stack[depth - 1], n)) {
-					ynode_free(n);
+					sovp_ynode_free(n);
 					err = -ENOMEM;
 				}
 			} else if (!top) {
 				top = n;
 			} else {
-				ynode_free(n);
+				sovp_ynode_free(n);
 			}
 			if (!err && n->kind != YN_SCALAR)
 				stack[depth++] = n;
@@ -314,18 +314,18 @@ int ynode_parse(const char *file, const void *buf, size_t len,
 	*root = top;
 	top = NULL;
 cleanup:
-	ynode_free(top);
+	sovp_ynode_free(top);
 	yaml_parser_delete(&p);
 	return err;
 }
 
-const char *ynode_show(const struct ynode *n, char *buf)
+const char *sovp_ynode_show(const struct ynode *n, char *buf)
 {
 	char *o = buf;
 	size_t i;
 
 	if (n->kind != YN_SCALAR)
-		return ynode_what(n);
+		return sovp_ynode_what(n);
 	for (i = 0; i < n->len && i < YNODE_SHOW_MAX; i++) {
 		unsigned char ch = (unsigned char)n->str[i];
 
@@ -340,8 +340,8 @@ const char *ynode_show(const struct ynode *n, char *buf)
 	return buf;
 }
 
-int policy_read_file(const char *path, size_t max, char **buf, size_t *len,
-		     const char **why)
+int sovp_read_file(const char *path, size_t max, char **buf, size_t *len,
+		   const char **why)
 {
 	struct stat st;
 	size_t got = 0;

@@ -30,12 +30,12 @@ struct ynode {
  * Parses buf (named file in diagnostics). Returns 0 and *root (NULL for an
  * empty stream), -EINVAL after reporting a syntax error in d, or -ENOMEM.
  */
-int ynode_parse(const char *file, const void *buf, size_t len,
-		struct ynode **root, struct sov_diags *d);
-void ynode_free(struct ynode *n);
+int sovp_ynode_parse(const char *file, const void *buf, size_t len,
+		     struct ynode **root, struct sov_diags *d);
+void sovp_ynode_free(struct ynode *n);
 
 /* "a mapping", "a list", "a scalar" or "empty" (null) for messages. */
-const char *ynode_what(const struct ynode *n);
+const char *sovp_ynode_what(const struct ynode *n);
 
 /* Longest scalar prefix shown in a message, and the buffer it needs. */
 #define YNODE_SHOW_MAX	64
@@ -46,7 +46,7 @@ const char *ynode_what(const struct ynode *n);
  * values cut, so a hostile value cannot forge lines. Non-scalars are named
  * by their kind.
  */
-const char *ynode_show(const struct ynode *n, char *buf);
+const char *sovp_ynode_show(const struct ynode *n, char *buf);
 
 /*
  * Reads a whole regular file of at most max bytes into a NUL-terminated
@@ -55,10 +55,10 @@ const char *ynode_show(const struct ynode *n, char *buf);
  * ("open", "stat", "read": then strerror(-ret) says why; or a full reason
  * such as "not a regular file" / "too large").
  */
-int policy_read_file(const char *path, size_t max, char **buf, size_t *len,
-		     const char **why);
-int ynode_is_null(const struct ynode *n);
+int sovp_read_file(const char *path, size_t max, char **buf, size_t *len,
+		   const char **why);
+int sovp_ynode_is_null(const struct ynode *n);
 /* A scalar whose bytes are exactly s. */
-int ynode_eq(const struct ynode *n, const char *s);
+int sovp_ynode_eq(const struct ynode *n, const char *s);
 
 #endif

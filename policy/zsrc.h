@@ -59,9 +59,9 @@ struct zsrc_lpm_stats {
 };
 
 /* family: AF_INET or AF_INET6. NULL + errno on failure. */
-struct zsrc_lpm *zsrc_lpm_new(int family);
-void zsrc_lpm_free(struct zsrc_lpm *t);
-int zsrc_lpm_family(const struct zsrc_lpm *t);
+struct zsrc_lpm *sov_zsrc_lpm_new(int family);
+void sov_zsrc_lpm_free(struct zsrc_lpm *t);
+int sov_zsrc_lpm_family(const struct zsrc_lpm *t);
 
 /*
  * Adds prefix addr/plen (host bits are ignored) to tier with zone (or
@@ -70,30 +70,27 @@ int zsrc_lpm_family(const struct zsrc_lpm *t);
  * already there in *other (when other is not NULL). -EINVAL for a bad plen
  * or tier, -ENOMEM.
  */
-int zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
-		 enum zsrc_tier tier, uint32_t zone, uint32_t *other);
+int sov_zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
+		     enum zsrc_tier tier, uint32_t zone, uint32_t *other);
 
 /*
  * The answer of the precedence rules for addr, straight from the sources
  * (builds the builder's trie first if prefixes were added since; 0 when
  * memory for it runs out).
  */
-uint32_t zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr);
+uint32_t sov_zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr);
 
 /*
  * Computes the smallest LPM table (ORTC, Draves et al. 1999) whose answers
- * equal zsrc_lpm_resolve() for every address, entries sorted by (addr, plen).
+ * equal sov_zsrc_lpm_resolve() for every address, entries sorted by (addr, plen).
  * *out is malloc'd (free() it); st may be NULL. The builder stays usable.
  */
-int zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
-		     struct zsrc_lpm_stats *st);
+int sov_zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
+			 struct zsrc_lpm_stats *st);
 
 /* Longest-prefix match over a sorted output table (what the kernel answers). */
-uint32_t zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
-			   const uint8_t *addr);
-
-/* Kernel memory estimate for n_nodes LPM trie nodes of the family. */
-size_t zsrc_lpm_map_bytes(int family, size_t n_nodes);
+uint32_t sov_zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
+			       const uint8_t *addr);
 
 /* ---- IP location database (zsrc_locdb.c) ---- */
 
@@ -108,23 +105,23 @@ struct zsrc_locdb_info {
 };
 
 /* path NULL: ZSRC_LOCDB_DEFAULT. On failure NULL + errno, message to err. */
-struct zsrc_locdb *zsrc_locdb_open(const char *path, zsrc_err_fn err, void *ctx);
-void zsrc_locdb_close(struct zsrc_locdb *db);
-const char *zsrc_locdb_path(const struct zsrc_locdb *db);
-void zsrc_locdb_get_info(const struct zsrc_locdb *db, struct zsrc_locdb_info *info);
+struct zsrc_locdb *sov_zsrc_locdb_open(const char *path, zsrc_err_fn err, void *ctx);
+void sov_zsrc_locdb_close(struct zsrc_locdb *db);
+const char *sov_zsrc_locdb_path(const struct zsrc_locdb *db);
+void sov_zsrc_locdb_get_info(const struct zsrc_locdb *db, struct zsrc_locdb_info *info);
 
 /*
  * Country codes of a group name, NULL-terminated, or NULL when name is not a
  * group. "EU": the 27 member states of the European Union; "EEA": those and
  * Iceland, Liechtenstein and Norway.
  */
-const char *const *zsrc_country_group(const char *name);
+const char *const *sov_zsrc_country_group(const char *name);
 /* 0 if code is an ISO 3166-1 alpha-2 code the database knows; -ENOENT, -EINVAL. */
-int zsrc_locdb_check_country(struct zsrc_locdb *db, const char *code);
+int sov_zsrc_locdb_check_country(struct zsrc_locdb *db, const char *code);
 /* Parses "AS16509", "as16509" or "16509" (1..4294967295) into *asn; -EINVAL. */
-int zsrc_parse_asn(const char *s, uint32_t *asn);
+int sov_zsrc_parse_asn(const char *s, uint32_t *asn);
 /* 0 if the database has a record of AS asn, else -ENOENT. */
-int zsrc_locdb_check_asn(struct zsrc_locdb *db, uint32_t asn);
+int sov_zsrc_locdb_check_asn(struct zsrc_locdb *db, uint32_t asn);
 
 /* Countries and ASNs, each mapped to the zone that lists it. */
 struct zsrc_locdb_query {
@@ -150,9 +147,9 @@ struct zsrc_locdb_stats {
  * zones is -EINVAL (reported through err; zone_names, indexed by zone id,
  * may be NULL). v4/v6 may be NULL to skip a family.
  */
-int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
-		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
-		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx);
+int sov_zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
+		       const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
+		       struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx);
 
 /* ---- cloud provider range files (zsrc_ranges.c) ---- */
 
@@ -165,8 +162,8 @@ enum zsrc_range_format {
 };
 
 /* "aws", "gcp" (also "google"), "azure", "oracle" (also "oci"); -EINVAL otherwise. */
-int zsrc_range_format_parse(const char *name, enum zsrc_range_format *fmt);
-const char *zsrc_range_format_name(enum zsrc_range_format fmt);
+int sov_zsrc_range_format_parse(const char *name, enum zsrc_range_format *fmt);
+const char *sov_zsrc_range_format_name(enum zsrc_range_format fmt);
 
 struct zsrc_range_prefix {
 	uint8_t family;		/* AF_INET or AF_INET6 */
@@ -190,21 +187,19 @@ struct zsrc_range_file {
  * the file name and, for malformed JSON, line:column; returns -EINVAL (bad
  * content), -errno of open/read, or -ENOMEM.
  */
-int zsrc_range_load(const char *path, enum zsrc_range_format fmt,
-		    struct zsrc_range_file **out, zsrc_err_fn err, void *ctx);
-void zsrc_range_free(struct zsrc_range_file *rf);
+int sov_zsrc_range_load(const char *path, enum zsrc_range_format fmt,
+			struct zsrc_range_file **out, zsrc_err_fn err, void *ctx);
+void sov_zsrc_range_free(struct zsrc_range_file *rf);
 
-/* Global/anycast region names: "GLOBAL", "global" and "" (no region). */
-int zsrc_region_is_global(const char *region);
 /*
  * fnmatch(3) glob over a region name. A global region matches only a glob
  * that is exactly its name, so "*" selects every regional entry but never the
  * anycast ones.
  */
-int zsrc_region_match(const char *glob, const char *region);
+int sov_zsrc_region_match(const char *glob, const char *region);
 
 /* How many of rf's regions glob selects (0: probably a typo). */
-size_t zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glob);
+size_t sov_zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glob);
 
 /*
  * Adds the prefixes of rf whose region matches one of the globs to the ranges
@@ -213,8 +208,8 @@ size_t zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glo
  * errno; -EEXIST when a prefix already belongs to another zone in this tier
  * (each one reported through err).
  */
-long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
-		    size_t n_globs, uint32_t zone, const char *const *zone_names,
-		    struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
+long sov_zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
+			size_t n_globs, uint32_t zone, const char *const *zone_names,
+			struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx);
 
 #endif /* SOV_POLICY_ZSRC_H */

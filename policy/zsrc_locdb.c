@@ -57,7 +57,7 @@ static void quiet_log(struct loc_ctx *ctx, int priority, const char *file, int l
 	(void)ctx; (void)priority; (void)file; (void)line; (void)fn; (void)format; (void)args;
 }
 
-struct zsrc_locdb *zsrc_locdb_open(const char *path, zsrc_err_fn err, void *ctx)
+struct zsrc_locdb *sov_zsrc_locdb_open(const char *path, zsrc_err_fn err, void *ctx)
 {
 	struct zsrc_locdb *db;
 	struct tm tm;
@@ -101,12 +101,12 @@ struct zsrc_locdb *zsrc_locdb_open(const char *path, zsrc_err_fn err, void *ctx)
 	snprintf(db->info.version, sizeof(db->info.version), "%s %s", when, db->info.vendor);
 	return db;
 fail:
-	zsrc_locdb_close(db);
+	sov_zsrc_locdb_close(db);
 	errno = r;
 	return NULL;
 }
 
-void zsrc_locdb_close(struct zsrc_locdb *db)
+void sov_zsrc_locdb_close(struct zsrc_locdb *db)
 {
 	if (!db)
 		return;
@@ -120,12 +120,12 @@ void zsrc_locdb_close(struct zsrc_locdb *db)
 	free(db);
 }
 
-const char *zsrc_locdb_path(const struct zsrc_locdb *db)
+const char *sov_zsrc_locdb_path(const struct zsrc_locdb *db)
 {
 	return db->path;
 }
 
-void zsrc_locdb_get_info(const struct zsrc_locdb *db, struct zsrc_locdb_info *info)
+void sov_zsrc_locdb_get_info(const struct zsrc_locdb *db, struct zsrc_locdb_info *info)
 {
 	*info = db->info;
 }
@@ -143,7 +143,7 @@ static const char *const group_eea[] = {
 	"IS", "LI", "NO", NULL,
 };
 
-const char *const *zsrc_country_group(const char *name)
+const char *const *sov_zsrc_country_group(const char *name)
 {
 	if (!strcmp(name, "EU"))
 		return group_eu;
@@ -152,7 +152,7 @@ const char *const *zsrc_country_group(const char *name)
 	return NULL;
 }
 
-int zsrc_locdb_check_country(struct zsrc_locdb *db, const char *code)
+int sov_zsrc_locdb_check_country(struct zsrc_locdb *db, const char *code)
 {
 	struct loc_country *c = NULL;
 
@@ -167,7 +167,7 @@ int zsrc_locdb_check_country(struct zsrc_locdb *db, const char *code)
 	return 0;
 }
 
-int zsrc_parse_asn(const char *s, uint32_t *asn)
+int sov_zsrc_parse_asn(const char *s, uint32_t *asn)
 {
 	unsigned long long v = 0;
 	const char *p = s;
@@ -187,7 +187,7 @@ int zsrc_parse_asn(const char *s, uint32_t *asn)
 	return 0;
 }
 
-int zsrc_locdb_check_asn(struct zsrc_locdb *db, uint32_t asn)
+int sov_zsrc_locdb_check_asn(struct zsrc_locdb *db, uint32_t asn)
 {
 	struct loc_as *as = NULL;
 
@@ -251,8 +251,8 @@ static int frame_has(const struct frame *f, const struct in6_addr *a, unsigned i
 static int tier_add(struct zsrc_lpm *t, const struct in6_addr *a, unsigned int plen,
 		    enum zsrc_tier tier, uint32_t zone, size_t *count)
 {
-	const uint8_t *p = zsrc_lpm_family(t) == AF_INET ? &a->s6_addr[12] : a->s6_addr;
-	int r = zsrc_lpm_add(t, p, plen, tier, zone, NULL);
+	const uint8_t *p = sov_zsrc_lpm_family(t) == AF_INET ? &a->s6_addr[12] : a->s6_addr;
+	int r = sov_zsrc_lpm_add(t, p, plen, tier, zone, NULL);
 
 	/* A network appears once in the database: EEXIST cannot happen. */
 	if (!r)
@@ -270,9 +270,9 @@ static int order_error(struct zsrc_locdb *db, struct loc_network *n, zsrc_err_fn
 	return -EINVAL;
 }
 
-int zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
-		   const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
-		   struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx)
+int sov_zsrc_locdb_add(struct zsrc_locdb *db, const struct zsrc_locdb_query *q,
+		       const char *const *zone_names, struct zsrc_lpm *v4, struct zsrc_lpm *v6,
+		       struct zsrc_locdb_stats *st, zsrc_err_fn err, void *ctx)
 {
 	struct loc_database_enumerator *en = NULL;
 	struct asn_zone *asns = NULL;

@@ -152,7 +152,7 @@ static long node_new(struct zsrc_lpm *t, const uint64_t k[2], unsigned int plen)
 	return t->n_nodes++;
 }
 
-struct zsrc_lpm *zsrc_lpm_new(int family)
+struct zsrc_lpm *sov_zsrc_lpm_new(int family)
 {
 	struct zsrc_lpm *t;
 
@@ -169,7 +169,7 @@ struct zsrc_lpm *zsrc_lpm_new(int family)
 	return t;
 }
 
-void zsrc_lpm_free(struct zsrc_lpm *t)
+void sov_zsrc_lpm_free(struct zsrc_lpm *t)
 {
 	if (!t)
 		return;
@@ -181,7 +181,7 @@ void zsrc_lpm_free(struct zsrc_lpm *t)
 	free(t);
 }
 
-int zsrc_lpm_family(const struct zsrc_lpm *t)
+int sov_zsrc_lpm_family(const struct zsrc_lpm *t)
 {
 	return t->family;
 }
@@ -259,8 +259,8 @@ static struct ent *ent_get(struct zsrc_lpm *t, const uint64_t k[2], unsigned int
 	return e;
 }
 
-int zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
-		 enum zsrc_tier tier, uint32_t zone, uint32_t *other)
+int sov_zsrc_lpm_add(struct zsrc_lpm *t, const uint8_t *addr, unsigned int plen,
+		     enum zsrc_tier tier, uint32_t zone, uint32_t *other)
 {
 	struct ent *e;
 	uint64_t k[2];
@@ -382,7 +382,7 @@ static uint32_t vals_answer(const uint32_t inh[ZSRC_TIERS])
 	return 0;
 }
 
-uint32_t zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr)
+uint32_t sov_zsrc_lpm_resolve(struct zsrc_lpm *t, const uint8_t *addr)
 {
 	uint32_t inh[ZSRC_TIERS] = { 0 };
 	uint64_t k[2];
@@ -610,7 +610,8 @@ static int ortc_emit(struct zsrc_lpm *t, uint32_t x, uint32_t h)
 	return 0;
 }
 
-size_t zsrc_lpm_map_bytes(int family, size_t n_nodes)
+/* Kernel memory estimate for n_nodes LPM trie nodes of the family. */
+static size_t zsrc_lpm_map_bytes(int family, size_t n_nodes)
 {
 	/*
 	 * The kernel's lpm_trie allocates one struct lpm_trie_node (40 bytes)
@@ -687,8 +688,8 @@ static size_t kernel_nodes(const struct zsrc_lpm *t, const struct zsrc_entry *v,
 	return count;
 }
 
-int zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
-		     struct zsrc_lpm_stats *st)
+int sov_zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
+			 struct zsrc_lpm_stats *st)
 {
 	static const uint32_t none[ZSRC_TIERS];
 	int err;
@@ -730,8 +731,8 @@ int zsrc_lpm_compile(struct zsrc_lpm *t, struct zsrc_entry **out, size_t *n,
 	return 0;
 }
 
-uint32_t zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
-			   const uint8_t *addr)
+uint32_t sov_zsrc_table_lookup(const struct zsrc_entry *v, size_t n, int family,
+			       const uint8_t *addr)
 {
 	unsigned int nbytes = family == AF_INET ? 4 : 16;
 	uint64_t a[2], k[2];

@@ -60,11 +60,11 @@ struct zsrc_plan {
 	int show_i;
 };
 
-/* A scalar fit for a one-line message (ynode_show), in a ring of buffers
+/* A scalar fit for a one-line message (sovp_ynode_show), in a ring of buffers
  * so one message can show several. */
 static const char *show(struct zsrc_plan *p, const struct ynode *n)
 {
-	return ynode_show(n, p->show[p->show_i++ & 3]);
+	return sovp_ynode_show(n, p->show[p->show_i++ & 3]);
 }
 
 __attribute__((format(printf, 6, 7)))
@@ -98,7 +98,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-struct zsrc_plan *zsrc_plan_new(const char *file, struct sov_diags *d)
+struct zsrc_plan *sov_zsrc_plan_new(const char *file, struct sov_diags *d)
 {
 	struct zsrc_plan *p = calloc(1, sizeof(*p));
 
@@ -106,17 +106,17 @@ struct zsrc_plan *zsrc_plan_new(const char *file, struct sov_diags *d)
 		return NULL;
 	p->d = d;
 	p->file = strdup(file);
-	p->v4 = zsrc_lpm_new(AF_INET);
-	p->v6 = zsrc_lpm_new(AF_INET6);
+	p->v4 = sov_zsrc_lpm_new(AF_INET);
+	p->v6 = sov_zsrc_lpm_new(AF_INET6);
 	if (!p->file || !p->v4 || !p->v6) {
-		zsrc_plan_free(p);
+		sov_zsrc_plan_free(p);
 		errno = ENOMEM;
 		return NULL;
 	}
 	return p;
 }
 
-void zsrc_plan_free(struct zsrc_plan *p)
+void sov_zsrc_plan_free(struct zsrc_plan *p)
 {
 	if (!p)
 		return;
@@ -130,27 +130,27 @@ void zsrc_plan_free(struct zsrc_plan *p)
 	free(p->asns);
 	free(p->countries);
 	free(p->locdb);
-	zsrc_lpm_free(p->v6);
-	zsrc_lpm_free(p->v4);
+	sov_zsrc_lpm_free(p->v6);
+	sov_zsrc_lpm_free(p->v4);
 	free(p->file);
 	free(p);
 }
 
-size_t zsrc_plan_n_items(const struct zsrc_plan *p)
+size_t sov_zsrc_plan_n_items(const struct zsrc_plan *p)
 {
 	return p ? p->n_items : 0;
 }
 
 static int is_scalar(const struct ynode *n)
 {
-	return n->kind == YN_SCALAR && !ynode_is_null(n) && strlen(n->str) == n->len;
+	return n->kind == YN_SCALAR && !sovp_ynode_is_null(n) && strlen(n->str) == n->len;
 }
 
 static int want_list(struct zsrc_plan *p, const struct ynode *l, const char *key)
 {
 	if (l->kind == YN_SEQ)
 		return 1;
-	perr(p, l, "'%s' must be a list, not %s", key, ynode_what(l));
+	perr(p, l, "'%s' must be a list, not %s", key, sovp_ynode_what(l));
 	return 0;
 }
 
@@ -170,7 +170,7 @@ static int add_country(struct zsrc_plan *p, const char *cc, const char *group,
 	return 0;
 }
 
-int zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *list)
+int sov_zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *list)
 {
 	if (!want_list(p, list, "countries"))
 		return 0;
@@ -180,10 +180,10 @@ int zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *
 		const char *s = n->str;
 
 		if (!is_scalar(n)) {
-			perr(p, n, "a country must be a code such as DE, not %s", ynode_what(n));
+			perr(p, n, "a country must be a code such as DE, not %s", sovp_ynode_what(n));
 			continue;
 		}
-		g = zsrc_country_group(s);
+		g = sov_zsrc_country_group(s);
 		if (g) {
 			for (; *g; g++)
 				if (zone && add_country(p, *g, s, zone, n))
@@ -207,7 +207,7 @@ int zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *
 	return 0;
 }
 
-int zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list)
+int sov_zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list)
 {
 	if (!want_list(p, list, "asns"))
 		return 0;
@@ -216,7 +216,7 @@ int zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list)
 		struct pasn *a;
 		uint32_t asn;
 
-		if (!is_scalar(n) || zsrc_parse_asn(n->str, &asn)) {
+		if (!is_scalar(n) || sov_zsrc_parse_asn(n->str, &asn)) {
 			perr(p, n, "invalid ASN '%s': expected AS<number> or <number>, 1 to 4294967295",
 			     show(p, n));
 			continue;
@@ -249,7 +249,7 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 
 	if (m->kind != YN_MAP) {
 		perr(p, m, "a range must be a mapping {file, format, regions}, not %s",
-		     ynode_what(m));
+		     sovp_ynode_what(m));
 		return 0;
 	}
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
@@ -257,11 +257,11 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 
 		if (k->dup)
 			continue;
-		if (ynode_eq(k, "file"))
+		if (sovp_ynode_eq(k, "file"))
 			file = v;
-		else if (ynode_eq(k, "format"))
+		else if (sovp_ynode_eq(k, "format"))
 			format = v;
-		else if (ynode_eq(k, "regions"))
+		else if (sovp_ynode_eq(k, "regions"))
 			regions = v;
 		else {
 			perr(p, k, "unknown key '%s' in a range (expected file, format, regions)",
@@ -281,14 +281,14 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 		perr(p, file, "range file '%s' not read (no file access)", show(p, file));
 		ok = 0;
 	}
-	if (format && (!is_scalar(format) || zsrc_range_format_parse(format->str, &r->format))) {
+	if (format && (!is_scalar(format) || sov_zsrc_range_format_parse(format->str, &r->format))) {
 		perr(p, format, "unknown range format '%s' (expected aws, gcp, azure or oracle)",
 		     show(p, format));
 		ok = 0;
 	}
 	if (regions && regions->kind != YN_SEQ) {
 		perr(p, regions, "'regions' must be a list of region globs such as eu-*, not %s",
-		     ynode_what(regions));
+		     sovp_ynode_what(regions));
 		ok = 0;
 	} else if (regions && !regions->n) {
 		perr(p, regions, "'regions' is empty: name the regions (globs such as eu-*)");
@@ -298,10 +298,10 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 			const struct ynode *g = regions->kids[i];
 
 			/* "" is a name: the region-less entries of Azure. */
-			if (g->kind != YN_SCALAR || (ynode_is_null(g) && !g->quoted) ||
+			if (g->kind != YN_SCALAR || (sovp_ynode_is_null(g) && !g->quoted) ||
 			    strlen(g->str) != g->len) {
 				perr(p, g, "a region must be a glob such as eu-*, not %s",
-				     ynode_what(g));
+				     sovp_ynode_what(g));
 				ok = 0;
 			}
 		}
@@ -329,8 +329,8 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 	return 1;
 }
 
-int zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
-		     int no_fs)
+int sov_zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
+			 int no_fs)
 {
 	if (!want_list(p, list, "ranges"))
 		return 0;
@@ -358,7 +358,7 @@ int zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *lis
 	return 0;
 }
 
-int zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v)
+int sov_zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v)
 {
 	if (!is_abs(v)) {
 		perr(p, v, "'locdb' must be the absolute path of a location database, not '%s'",
@@ -457,14 +457,14 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 		at.line = p->n_countries ? p->countries[0].line : p->asns[0].line;
 		at.col = p->n_countries ? p->countries[0].col : p->asns[0].col;
 	}
-	db = zsrc_locdb_open(path, at_err, &at);
+	db = sov_zsrc_locdb_open(path, at_err, &at);
 	if (!db)
 		return 0;
 
 	for (size_t i = 0; i < p->n_countries; i++) {
 		struct pcountry *c = &p->countries[i], **f = &first[cc_index(c->cc)];
 
-		if (zsrc_locdb_check_country(db, c->cc)) {
+		if (sov_zsrc_locdb_check_country(db, c->cc)) {
 			if (c->group)
 				diag(p, SOV_DIAG_ERROR, p->file, c->line, c->col,
 				     "country %s of group %s is not in the location database %s",
@@ -488,7 +488,7 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 	for (size_t i = 0; i < p->n_asns; i++) {
 		struct pasn *a = &p->asns[i];
 
-		if (zsrc_locdb_check_asn(db, a->asn))
+		if (sov_zsrc_locdb_check_asn(db, a->asn))
 			diag(p, SOV_DIAG_WARNING, p->file, a->line, a->col,
 			     "AS%u is not in the location database %s: it matches no address",
 			     a->asn, path);
@@ -525,25 +525,25 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 	q.asns = asns;
 	q.asn_zone = azones;
 	q.n_asns = p->n_asns;
-	err = zsrc_locdb_add(db, &q, names, p->v4, p->v6, NULL, at_err, &at);
+	err = sov_zsrc_locdb_add(db, &q, names, p->v4, p->v6, NULL, at_err, &at);
 	if (err == -EINVAL || err == -EIO)
 		err = 0;	/* reported */
 	if (err)
 		goto cleanup;
-	zsrc_locdb_get_info(db, &info);
+	sov_zsrc_locdb_get_info(db, &info);
 	free(img->locdb_path);
-	img->locdb_path = strdup(zsrc_locdb_path(db));
+	img->locdb_path = strdup(sov_zsrc_locdb_path(db));
 	if (!img->locdb_path) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = add_source(img, "locdb", zsrc_locdb_path(db), info.version);
+	err = add_source(img, "locdb", sov_zsrc_locdb_path(db), info.version);
 cleanup:
 	free(azones);
 	free(asns);
 	free(czones);
 	free(codes);
-	zsrc_locdb_close(db);
+	sov_zsrc_locdb_close(db);
 	return err;
 }
 
@@ -589,14 +589,14 @@ static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
 			    p->ranges[j].format == r->format)
 				rf = files[j];
 		if (!rf) {
-			err = zsrc_range_load(r->file, r->format, &files[i], at_err, &at);
+			err = sov_zsrc_range_load(r->file, r->format, &files[i], at_err, &at);
 			if (err == -ENOMEM)
 				goto cleanup;
 			err = 0;
 			if (!files[i])
 				continue;
 			rf = files[i];
-			err = add_source(img, zsrc_range_format_name(r->format), r->file, rf->version);
+			err = add_source(img, sov_zsrc_range_format_name(r->format), r->file, rf->version);
 			if (err)
 				goto cleanup;
 		}
@@ -607,20 +607,20 @@ static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
 		}
 		for (size_t g = 0; g < r->n_globs; g++) {
 			globs[g] = r->globs[g].glob;
-			if (!zsrc_range_glob_regions(rf, globs[g])) {
+			if (!sov_zsrc_range_glob_regions(rf, globs[g])) {
 				char hint[256];
 
 				region_hint(rf, hint, sizeof(hint));
 				diag(p, SOV_DIAG_WARNING, p->file, r->globs[g].line, r->globs[g].col,
 				     "region glob '%s' matches no region of %s (%s format; regions: %s)",
-				     globs[g], r->file, zsrc_range_format_name(r->format), hint);
+				     globs[g], r->file, sov_zsrc_range_format_name(r->format), hint);
 			}
 		}
 		at.line = r->line;
 		at.col = r->col;
 		at.file = p->file;
-		added = zsrc_range_add(rf, globs, r->n_globs, r->zone, names, p->v4, p->v6,
-				       at_err, &at);
+		added = sov_zsrc_range_add(rf, globs, r->n_globs, r->zone, names, p->v4, p->v6,
+					   at_err, &at);
 		free(globs);
 		if (added == -ENOMEM) {
 			err = -ENOMEM;
@@ -629,13 +629,13 @@ static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
 	}
 cleanup:
 	for (size_t i = 0; i < p->n_ranges; i++)
-		zsrc_range_free(files[i]);
+		sov_zsrc_range_free(files[i]);
 	free(files);
 	return err;
 }
 
-int zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
-		      struct sov_policy_image *img)
+int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
+			  struct sov_policy_image *img)
 {
 	const char **names;
 	int err;
@@ -659,10 +659,10 @@ static int table_fill(struct zsrc_lpm *t, void **out, size_t *n_out,
 	size_t n = 0;
 	int err;
 
-	err = zsrc_lpm_compile(t, &v, &n, st);
+	err = sov_zsrc_lpm_compile(t, &v, &n, st);
 	if (err)
 		return err;
-	if (zsrc_lpm_family(t) == AF_INET) {
+	if (sov_zsrc_lpm_family(t) == AF_INET) {
 		struct sov_img_prefix4 *o = calloc(n ? n : 1, sizeof(*o));
 
 		if (!o) {
@@ -697,7 +697,7 @@ static int table_fill(struct zsrc_lpm *t, void **out, size_t *n_out,
 static int add_explicit(struct zsrc_lpm *t, const struct zb_entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int err = zsrc_lpm_add(t, v[i].addr, v[i].plen, ZSRC_TIER_EXPLICIT, v[i].zone, NULL);
+		int err = sov_zsrc_lpm_add(t, v[i].addr, v[i].plen, ZSRC_TIER_EXPLICIT, v[i].zone, NULL);
 
 		/* tables.c already kept one zone per explicit prefix. */
 		if (err)
@@ -706,11 +706,11 @@ static int add_explicit(struct zsrc_lpm *t, const struct zb_entry *v, size_t n)
 	return 0;
 }
 
-int zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
-		     const struct zb_entry *v6, size_t n6, struct sov_policy_image *img)
+int sov_zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
+			 const struct zb_entry *v6, size_t n6, struct sov_policy_image *img)
 {
-	struct zsrc_lpm *t4 = p ? p->v4 : zsrc_lpm_new(AF_INET);
-	struct zsrc_lpm *t6 = p ? p->v6 : zsrc_lpm_new(AF_INET6);
+	struct zsrc_lpm *t4 = p ? p->v4 : sov_zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *t6 = p ? p->v6 : sov_zsrc_lpm_new(AF_INET6);
 	struct zsrc_lpm_stats s4, s6;
 	void *o4 = NULL, *o6 = NULL;
 	size_t m4 = 0, m6 = 0;
@@ -744,8 +744,8 @@ cleanup:
 	free(o6);
 	free(o4);
 	if (!p) {
-		zsrc_lpm_free(t6);
-		zsrc_lpm_free(t4);
+		sov_zsrc_lpm_free(t6);
+		sov_zsrc_lpm_free(t4);
 	}
 	return err;
 }

@@ -21,8 +21,8 @@ struct zsrc_plan;
 struct zb_entry;
 
 /* file: the policy, for positions. NULL + errno on failure. */
-struct zsrc_plan *zsrc_plan_new(const char *file, struct sov_diags *d);
-void zsrc_plan_free(struct zsrc_plan *p);
+struct zsrc_plan *sov_zsrc_plan_new(const char *file, struct sov_diags *d);
+void sov_zsrc_plan_free(struct zsrc_plan *p);
 
 /*
  * The values of a zone's keys. Syntax is checked now (errors at the node);
@@ -30,15 +30,15 @@ void zsrc_plan_free(struct zsrc_plan *p);
  * when resolving. zone 0 checks without recording (a zone that failed to
  * register). Return 0 or -ENOMEM.
  */
-int zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *list);
-int zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list);
+int sov_zsrc_plan_countries(struct zsrc_plan *p, uint32_t zone, const struct ynode *list);
+int sov_zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *list);
 /* no_fs: SOV_POLICY_F_NO_FS, the files are named but not read. */
-int zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
-		     int no_fs);
+int sov_zsrc_plan_ranges(struct zsrc_plan *p, uint32_t zone, const struct ynode *list,
+			 int no_fs);
 /* Sources named so far (for "zone has no prefixes"). */
-size_t zsrc_plan_n_items(const struct zsrc_plan *p);
+size_t sov_zsrc_plan_n_items(const struct zsrc_plan *p);
 /* Top-level 'locdb: PATH'. */
-int zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v);
+int sov_zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v);
 
 /*
  * Reads the data (location database: opts' locdb_path, else the policy's
@@ -46,8 +46,8 @@ int zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v);
  * (sources, locdb_path). img->zones names zones in messages. Returns 0
  * (problems are in d) or -ENOMEM.
  */
-int zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
-		      struct sov_policy_image *img);
+int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
+			  struct sov_policy_image *img);
 
 /*
  * img->v4/v6 from the explicit prefixes (winners of identical prefixes
@@ -55,7 +55,7 @@ int zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opts,
  * counts and map memory into img's table stats. p may be NULL (explicit
  * prefixes only). Returns 0 or a negative errno.
  */
-int zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
-		     const struct zb_entry *v6, size_t n6, struct sov_policy_image *img);
+int sov_zsrc_plan_tables(struct zsrc_plan *p, const struct zb_entry *v4, size_t n4,
+			 const struct zb_entry *v6, size_t n6, struct sov_policy_image *img);
 
 #endif /* SOV_POLICY_ZSRC_POLICY_H */

@@ -25,7 +25,7 @@ static const char *const fmt_names[ZSRC_FMT_N] = {
 	[ZSRC_FMT_ORACLE] = "oracle",
 };
 
-int zsrc_range_format_parse(const char *name, enum zsrc_range_format *fmt)
+int sov_zsrc_range_format_parse(const char *name, enum zsrc_range_format *fmt)
 {
 	for (int i = 0; i < ZSRC_FMT_N; i++)
 		if (!strcmp(name, fmt_names[i])) {
@@ -43,17 +43,18 @@ int zsrc_range_format_parse(const char *name, enum zsrc_range_format *fmt)
 	return -EINVAL;
 }
 
-const char *zsrc_range_format_name(enum zsrc_range_format fmt)
+const char *sov_zsrc_range_format_name(enum zsrc_range_format fmt)
 {
 	return (unsigned int)fmt < ZSRC_FMT_N ? fmt_names[fmt] : "?";
 }
 
-int zsrc_region_is_global(const char *region)
+/* Global/anycast region names: "GLOBAL", "global" and "" (no region). */
+static int zsrc_region_is_global(const char *region)
 {
 	return !strcmp(region, "GLOBAL") || !strcmp(region, "global") || !*region;
 }
 
-int zsrc_region_match(const char *glob, const char *region)
+int sov_zsrc_region_match(const char *glob, const char *region)
 {
 	if (zsrc_region_is_global(region))
 		return !strcmp(glob, region);
@@ -470,7 +471,7 @@ cleanup:
 	return 0;
 }
 
-void zsrc_range_free(struct zsrc_range_file *rf)
+void sov_zsrc_range_free(struct zsrc_range_file *rf)
 {
 	if (!rf)
 		return;
@@ -483,8 +484,8 @@ void zsrc_range_free(struct zsrc_range_file *rf)
 	free(rf);
 }
 
-int zsrc_range_load(const char *path, enum zsrc_range_format fmt,
-		    struct zsrc_range_file **out, zsrc_err_fn err, void *ctx)
+int sov_zsrc_range_load(const char *path, enum zsrc_range_format fmt,
+			struct zsrc_range_file **out, zsrc_err_fn err, void *ctx)
 {
 	static int (*const loaders[ZSRC_FMT_N])(struct loader *, struct json_object *) = {
 		[ZSRC_FMT_AWS] = load_aws,
@@ -561,16 +562,16 @@ cleanup:
 		json_tokener_free(tok);
 	free(buf);
 	if (r) {
-		zsrc_range_free(ld.rf);
+		sov_zsrc_range_free(ld.rf);
 		return r;
 	}
 	*out = ld.rf;
 	return 0;
 }
 
-long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
-		    size_t n_globs, uint32_t zone, const char *const *zone_names,
-		    struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx)
+long sov_zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
+			size_t n_globs, uint32_t zone, const char *const *zone_names,
+			struct zsrc_lpm *v4, struct zsrc_lpm *v6, zsrc_err_fn err, void *ctx)
 {
 	uint8_t *selected;
 	long added = 0;
@@ -581,7 +582,7 @@ long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
 		return -ENOMEM;
 	for (size_t i = 0; i < rf->n_regions; i++)
 		for (size_t g = 0; g < n_globs && !selected[i]; g++)
-			selected[i] = zsrc_region_match(globs[g], rf->regions[i]);
+			selected[i] = sov_zsrc_region_match(globs[g], rf->regions[i]);
 	for (size_t i = 0; i < rf->n_prefixes; i++) {
 		const struct zsrc_range_prefix *p = &rf->prefixes[i];
 		struct zsrc_lpm *t = p->family == AF_INET ? v4 : v6;
@@ -590,7 +591,7 @@ long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
 
 		if (!selected[p->region] || !t)
 			continue;
-		e = zsrc_lpm_add(t, p->addr, p->plen, ZSRC_TIER_RANGES, zone, &other);
+		e = sov_zsrc_lpm_add(t, p->addr, p->plen, ZSRC_TIER_RANGES, zone, &other);
 		if (e == -EEXIST) {
 			char a[INET6_ADDRSTRLEN], msg[512];
 
@@ -619,11 +620,11 @@ long zsrc_range_add(const struct zsrc_range_file *rf, const char *const *globs,
 	return r ? r : added;
 }
 
-size_t zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glob)
+size_t sov_zsrc_range_glob_regions(const struct zsrc_range_file *rf, const char *glob)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < rf->n_regions; i++)
-		n += zsrc_region_match(glob, rf->regions[i]);
+		n += sov_zsrc_region_match(glob, rf->regions[i]);
 	return n;
 }

@@ -44,7 +44,7 @@ static uint32_t crc_sse42(uint32_t c, const uint8_t *p, size_t len)
 }
 #endif
 
-uint32_t sov_crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t sovj_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint32_t c = ~crc;

@@ -18,165 +18,6 @@
 #include "agent/journal/journal.h"
 #include "agent/journal/export.h"
 
-static void end_json(int has, int64_t ns, char *out, size_t outlen)
-{
-	if (has)
-		snprintf(out, outlen, "%lld", (long long)ns);
-	else
-		snprintf(out, outlen, "null");
-}
-
-int export_manifest_format(const struct export_manifest *m, const char *origin,
-			   const char *key, char *out, size_t outlen)
-{
-	char jo[600], jk[600], js[24], ju[24];
-	int n;
-
-	if (json_string(origin, jo, sizeof(jo)) < 0 || json_string(key, jk, sizeof(jk)) < 0)
-		return -ENOSPC;
-	end_json(m->has_since, m->since_ns, js, sizeof(js));
-	end_json(m->has_until, m->until_ns, ju, sizeof(ju));
-	n = snprintf(out, outlen,
-		     "{\"format\":\"" EXPORT_MAGIC "\",\"origin\":%s,\"key\":%s,\"tree_size\":%llu,"
-		     "\"since\":%s,\"until\":%s,\"first\":%llu,\"count\":%llu,\"checkpoints\":%llu}",
-		     jo, jk, (unsigned long long)m->tree_size, js, ju, (unsigned long long)m->first,
-		     (unsigned long long)m->count, (unsigned long long)m->checkpoints);
-	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
-}
-
-static int get_u64(struct json_object *o, const char *k, uint64_t *v)
-{
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_int))
-		return -EINVAL;
-	errno = 0;
-	*v = json_object_get_uint64(x);
-	return errno ? -EINVAL : 0;
-}
-
-/* An end of the window: an integer (ns since the epoch) or null (open). */
-static int get_end(struct json_object *o, const char *k, int *has, int64_t *v)
-{
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, k, &x))
-		return -EINVAL;
-	*has = x != NULL;
-	if (!x)
-		return 0;
-	if (!json_object_is_type(x, json_type_int))
-		return -EINVAL;
-	errno = 0;
-	*v = json_object_get_int64(x);
-	return errno ? -EINVAL : 0;
-}
-
-static int get_str(struct json_object *o, const char *k, char *out, size_t outlen)
-{
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_string) ||
-	    (size_t)json_object_get_string_len(x) >= outlen)
-		return -EINVAL;
-	memcpy(out, json_object_get_string(x), json_object_get_string_len(x) + 1);
-	return 0;
-}
-
-/* Lenient parse; the verifier compares the bytes against the canonical
- * form once it knows the content, so any deviation is still caught. */
-int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
-			  char *err, size_t errlen)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = NULL;
-	char fmt[64];
-	int ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	if (!tok)
-		return -ENOMEM;
-	o = json_tokener_parse_ex(tok, (const char *)p, len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		ret = errf(err, errlen, -EINVAL, "not a JSON object");
-		goto cleanup;
-	}
-	if (get_str(o, "format", fmt, sizeof(fmt)) || strcmp(fmt, EXPORT_MAGIC)) {
-		ret = errf(err, errlen, -EINVAL, "format is not \"" EXPORT_MAGIC "\"");
-		goto cleanup;
-	}
-	if (get_str(o, "origin", m->origin, sizeof(m->origin)) ||
-	    get_str(o, "key", m->key, sizeof(m->key)) ||
-	    get_u64(o, "tree_size", &m->tree_size) || get_u64(o, "first", &m->first) ||
-	    get_u64(o, "count", &m->count) || get_u64(o, "checkpoints", &m->checkpoints) ||
-	    get_end(o, "since", &m->has_since, &m->since_ns) ||
-	    get_end(o, "until", &m->has_until, &m->until_ns))
-		ret = errf(err, errlen, -EINVAL, "missing or mistyped field");
-cleanup:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return ret;
-}
-
-int export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen)
-{
-	struct frame f;
-	uint8_t *buf;
-	size_t len;
-	int ret;
-
-	ret = read_file(path, &buf, &len);
-	if (ret)
-		return errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
-	if (frame_get(buf, len, 0, &f) != FRAME_OK || f.kind != FRAME_MANIFEST)
-		ret = errf(err, errlen, -EBADMSG, "%s does not start with a manifest", path);
-	else
-		ret = export_manifest_parse(f.payload, f.len, m, err, errlen);
-	free(buf);
-	return ret;
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-size_t export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
-			const uint8_t proof[][SOV_HASH_LEN], int n)
-{
-	le64(out, a);
-	le64(out + 8, b);
-	memcpy(out + 16, proof, (size_t)n * SOV_HASH_LEN);
-	return 16 + (size_t)n * SOV_HASH_LEN;
-}
-
-int export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
-		       uint8_t proof[][SOV_HASH_LEN], int max)
-{
-	size_t n;
-
-	if (len < 16 || (len - 16) % SOV_HASH_LEN)
-		return -EINVAL;
-	n = (len - 16) / SOV_HASH_LEN;
-	if (n > (size_t)max)
-		return -EINVAL;
-	*a = get_le64(p);
-	*b = get_le64(p + 8);
-	memcpy(proof, p + 16, n * SOV_HASH_LEN);
-	return n;
-}
-
 /* ---- walking a journal directory's frames in order ---- */
 
 struct walker {
@@ -199,7 +40,7 @@ static int walk_begin(struct walker *w, const char *dir, char *err, size_t errle
 	memset(w, 0, sizeof(*w));
 	w->dir = dir;
 	w->cur = -1;
-	return dir_list(dir, &w->segs, &w->nseg, err, errlen);
+	return sovj_dir_list(dir, &w->segs, &w->nseg, err, errlen);
 }
 
 /* 1: a frame (segment headers skipped), 0: end, <0: error. */
@@ -210,7 +51,7 @@ static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen
 
 	for (;;) {
 		if (w->buf) {
-			fs = frame_get(w->buf, w->len, w->off, f);
+			fs = sovj_frame_get(w->buf, w->len, w->off, f);
 			if (fs == FRAME_OK) {
 				size_t at = w->off;
 
@@ -220,14 +61,14 @@ static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen
 				return 1;
 			}
 			if (fs != FRAME_END)
-				return errf(err, errlen, -EBADMSG, "%s offset %zu: %s",
-					    w->segs[w->cur].name, w->off, frame_status_str(fs));
+				return sovj_errf(err, errlen, -EBADMSG, "%s offset %zu: %s",
+						 w->segs[w->cur].name, w->off, sovj_frame_status_str(fs));
 			free(w->buf);
 			w->buf = NULL;
 		}
 		if (++w->cur >= w->nseg)
 			return 0;
-		ret = seg_read(w->dir, &w->segs[w->cur], &w->buf, &w->len, NULL, err, errlen);
+		ret = sovj_seg_read(w->dir, &w->segs[w->cur], &w->buf, &w->len, NULL, err, errlen);
 		if (ret)
 			return ret;
 		w->off = 0;
@@ -242,24 +83,24 @@ static int read_export(const char *path, sov_journal_entry_fn fn, void *ctx, cha
 	size_t len, off = 0;
 	int ret;
 
-	ret = read_file(path, &buf, &len);
+	ret = sovj_read_file(path, &buf, &len);
 	if (ret)
-		return errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+		return sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
 	for (;;) {
 		struct frame f;
-		enum frame_status fs = frame_get(buf, len, off, &f);
+		enum frame_status fs = sovj_frame_get(buf, len, off, &f);
 		uint64_t seq;
 
 		if (fs == FRAME_END)
 			break;
 		if (fs != FRAME_OK) {
-			ret = errf(err, errlen, -EBADMSG, "%s offset %zu: %s", path, off,
-				   frame_status_str(fs));
+			ret = sovj_errf(err, errlen, -EBADMSG, "%s offset %zu: %s", path, off,
+					sovj_frame_status_str(fs));
 			break;
 		}
 		if (off == 0 && f.kind != FRAME_MANIFEST) {
-			ret = errf(err, errlen, -EBADMSG, "%s is neither a journal directory nor an export",
-				   path);
+			ret = sovj_errf(err, errlen, -EBADMSG, "%s is neither a journal directory nor an export",
+					path);
 			break;
 		}
 		if (f.kind == FRAME_RECORD) {
@@ -268,8 +109,8 @@ static int read_export(const char *path, sov_journal_entry_fn fn, void *ctx, cha
 				.data = f.payload, .len = f.len,
 			};
 
-			if (record_seq(f.payload, f.len, &seq)) {
-				ret = errf(err, errlen, -EBADMSG, "%s offset %zu: malformed record", path, off);
+			if (sovj_record_seq(f.payload, f.len, &seq)) {
+				ret = sovj_errf(err, errlen, -EBADMSG, "%s offset %zu: malformed record", path, off);
 				break;
 			}
 			e.index = seq;
@@ -292,7 +133,7 @@ int sov_journal_read(const char *path, sov_journal_entry_fn fn, void *ctx, char 
 	int ret;
 
 	if (stat(path, &st))
-		return errf(err, errlen, -errno, "failed to open %s: %s", path, strerror(errno));
+		return sovj_errf(err, errlen, -errno, "failed to open %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return read_export(path, fn, ctx, err, errlen);
 	ret = walk_begin(&w, path, err, errlen);
@@ -333,8 +174,8 @@ static int out_frame(int fd, int kind, const void *p, uint32_t len)
 
 	if (!b)
 		return -ENOMEM;
-	n = frame_put(b, kind, p, len);
-	ret = write_all(fd, b, n);
+	n = sovj_frame_put(b, kind, p, len);
+	ret = sovj_write_all(fd, b, n);
 	free(b);
 	return ret;
 }
@@ -356,7 +197,7 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 
 	if (!o->ncheckpoints)
 		return 0;
-	ret = pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
+	ret = sovj_pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
 	if (ret)
 		return ret;
 	for (int i = 0; i < o->ncheckpoints && !ret; i++) {
@@ -365,13 +206,13 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 		uint8_t *b;
 		size_t len;
 
-		ret = read_file(o->checkpoint_paths[i], &b, &len);
+		ret = sovj_read_file(o->checkpoint_paths[i], &b, &len);
 		if (ret) {
-			errf(err, errlen, ret, "failed to read %s: %s", o->checkpoint_paths[i],
-			     strerror(-ret));
+			sovj_errf(err, errlen, ret, "failed to read %s: %s", o->checkpoint_paths[i],
+				  strerror(-ret));
 			break;
 		}
-		ret = checkpoint_open(&k, (char *)b, len, &c, err, errlen);
+		ret = sovj_checkpoint_open(&k, (char *)b, len, &c, err, errlen);
 		if (ret || c.size == 0) {
 			free(b);
 			continue;
@@ -391,7 +232,7 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 		(*ck)[(*n)++].note = (char *)b;
 		(*ck)[*n - 1].external = 1;
 	}
-	pubkey_free(&k);
+	sovj_pubkey_free(&k);
 	return ret;
 }
 
@@ -408,17 +249,17 @@ static int published_checkpoint(const char *dir, const char *keytext, struct che
 	size_t len;
 	int ret;
 
-	ret = pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
+	ret = sovj_pubkey_parse(&k, keytext, strlen(keytext), err, errlen);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/" CHECKPOINT_FILE, dir);
-	ret = read_file(path, &b, &len);
+	ret = sovj_read_file(path, &b, &len);
 	if (ret) {
-		errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+		sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
 		goto cleanup;
 	}
-	if (checkpoint_open(&k, (char *)b, len, c, why, sizeof(why))) {
-		ret = errf(err, errlen, -EBADMSG, "published checkpoint %s is not valid: %s", path, why);
+	if (sovj_checkpoint_open(&k, (char *)b, len, c, why, sizeof(why))) {
+		ret = sovj_errf(err, errlen, -EBADMSG, "published checkpoint %s is not valid: %s", path, why);
 		goto cleanup;
 	}
 	*note = (char *)b;
@@ -426,7 +267,7 @@ static int published_checkpoint(const char *dir, const char *keytext, struct che
 	b = NULL;
 cleanup:
 	free(b);
-	pubkey_free(&k);
+	sovj_pubkey_free(&k);
 	return ret;
 }
 
@@ -444,12 +285,12 @@ static int out_proven(int fd, int kind, const struct frame *f, const struct mtre
 	uint8_t proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
 	int np, ret;
 
-	np = mtree_inclusion(t, idx, n, proof);
+	np = sovj_mtree_inclusion(t, idx, n, proof);
 	if (np < 0)
 		return np;
 	ret = out_frame(fd, kind, f->payload, f->len);
 	if (!ret)
-		ret = out_frame(fd, FRAME_INCLUSION, pbuf, export_proof_put(pbuf, idx, n, proof, np));
+		ret = out_frame(fd, FRAME_INCLUSION, pbuf, sovj_export_proof_put(pbuf, idx, n, proof, np));
 	return ret;
 }
 
@@ -475,14 +316,14 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
 		err[0] = 0;
-	ret = journal_verify_live(o->dir, &(struct sov_verify_opts){
+	ret = sovj_verify_live(o->dir, &(struct sov_verify_opts){
 		.checkpoint_paths = o->checkpoint_paths, .ncheckpoints = o->ncheckpoints }, &vr);
 	if (ret)
-		return errf(err, errlen, ret, "%s", vr.error);
+		return sovj_errf(err, errlen, ret, "%s", vr.error);
 	if (!vr.valid)
-		return errf(err, errlen, -EBADMSG,
-			    "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
-			    o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
+		return sovj_errf(err, errlen, -EBADMSG,
+				 "journal %s does not verify, not exporting: %s offset %lld seq %lld: %s",
+				 o->dir, vr.file, (long long)vr.offset, (long long)vr.seq, vr.error);
 	ret = published_checkpoint(o->dir, vr.key, &pubc, &pubnote, &pubnote_len, err, errlen);
 	if (ret)
 		return ret;
@@ -538,8 +379,8 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			}
 			leaves = nl;
 		}
-		hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
-		if (record_time(f.payload, f.len, &ts) == 0) {
+		sovj_hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
+		if (sovj_record_time(f.payload, f.len, &ts) == 0) {
 			if (first == UINT64_MAX && ts >= o->since_ns)
 				first = nleaves;
 			if (!open_until && ts < o->until_ns)
@@ -555,11 +396,11 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		first = n;
 	if (end < first)
 		end = first;
-	ret = mtree_build(&t, leaves, nleaves);
+	ret = sovj_mtree_build(&t, leaves, nleaves);
 	if (!ret && nleaves == n)
-		mtree_root(&t, n, root);
+		sovj_mtree_root(&t, n, root);
 	if (!ret && (nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
-		ret = errf(err, errlen, -EIO, "journal changed while exporting");
+		ret = sovj_errf(err, errlen, -EIO, "journal changed while exporting");
 	if (ret)
 		goto cleanup;
 	ret = add_external(o, vr.key, &ck, &nckpt, &capckpt, err, errlen);
@@ -573,15 +414,15 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		struct stat sb;
 
 		if (!lstat(o->out, &sb) && !S_ISREG(sb.st_mode)) {
-			ret = errf(err, errlen, -EINVAL, "refusing to replace %s: not a regular file",
-				   o->out);
+			ret = sovj_errf(err, errlen, -EINVAL, "refusing to replace %s: not a regular file",
+					o->out);
 			goto cleanup;
 		}
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", o->out);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		ret = errf(err, errlen, -errno, "failed to create %s: %s", tmp, strerror(errno));
+		ret = sovj_errf(err, errlen, -errno, "failed to create %s: %s", tmp, strerror(errno));
 		goto cleanup;
 	}
 	writing = 1;
@@ -602,9 +443,9 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				last = ck[i].size;
 			}
 	}
-	ml = export_manifest_format(&m, vr.origin, vr.key, man, sizeof(man));
+	ml = sovj_export_manifest_format(&m, vr.origin, vr.key, man, sizeof(man));
 	if (ml < 0) {
-		ret = errf(err, errlen, ml, "manifest too large");
+		ret = sovj_errf(err, errlen, ml, "manifest too large");
 		msg = 1;
 		goto cleanup;
 	}
@@ -620,11 +461,11 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 			if (!ckpt_wanted(&ck[i], first, n, last))
 				continue;
 			last = ck[i].size;
-			np = mtree_consistency(&t, ck[i].size, n, proof);
+			np = sovj_mtree_consistency(&t, ck[i].size, n, proof);
 			ret = np < 0 ? np : out_frame(fd, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
 			if (!ret)
 				ret = out_frame(fd, FRAME_CONSISTENCY, pbuf,
-						export_proof_put(pbuf, ck[i].size, n, proof, np));
+						sovj_export_proof_put(pbuf, ck[i].size, n, proof, np));
 		}
 	}
 	if (ret)
@@ -640,7 +481,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		if (ret <= 0) {
 			msg = 1;
 			if (!ret)
-				ret = errf(err, errlen, -EIO, "journal changed while exporting");
+				ret = sovj_errf(err, errlen, -EIO, "journal changed while exporting");
 			break;
 		}
 		ret = 0;
@@ -677,10 +518,10 @@ cleanup:
 	/* A partial export must not be mistaken for one. */
 	if (writing) {
 		if (!msg)
-			errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
+			sovj_errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
 		unlink(tmp);
 	}
-	mtree_free(&t);
+	sovj_mtree_free(&t);
 	for (size_t i = 0; i < nckpt; i++)
 		free(ck[i].note);
 	free(ck);

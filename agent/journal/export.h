@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Export file pieces shared by the exporter and the verifier. */
+/* Export file pieces shared by the exporter and the verifier (exportfmt.c). */
 #ifndef SOV_JOURNAL_EXPORT_H
 #define SOV_JOURNAL_EXPORT_H
 
@@ -17,17 +17,17 @@ struct export_manifest {
 };
 
 /* Canonical manifest JSON; returns its length or -ENOSPC. */
-int export_manifest_format(const struct export_manifest *m, const char *origin,
-			   const char *key, char *out, size_t outlen);
-int export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
-			  char *err, size_t errlen);
+int sovj_export_manifest_format(const struct export_manifest *m, const char *origin,
+				const char *key, char *out, size_t outlen);
+int sovj_export_manifest_parse(const uint8_t *p, size_t len, struct export_manifest *m,
+			       char *err, size_t errlen);
 /* Reads and parses the manifest of the export file at path (no
  * verification: call sov_journal_verify first). */
-int export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen);
+int sovj_export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen);
 /* Proof payload: u64le a, u64le b, then 32-byte hashes. */
-size_t export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
-			const uint8_t proof[][SOV_HASH_LEN], int n);
-int export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
-		       uint8_t proof[][SOV_HASH_LEN], int max);
+size_t sovj_export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
+			     const uint8_t proof[][SOV_HASH_LEN], int n);
+int sovj_export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
+			    uint8_t proof[][SOV_HASH_LEN], int max);
 
 #endif

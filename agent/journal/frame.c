@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "agent/journal/jinternal.h"
@@ -17,20 +16,20 @@ static uint32_t get_le32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-size_t frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len)
+size_t sovj_frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len)
 {
 	put_le32(dst, len);
 	dst[4] = kind;
 	dst[5] = dst[6] = dst[7] = 0;
 	memcpy(dst + FRAME_HDR, payload, len);
-	put_le32(dst + FRAME_HDR + len, sov_crc32c(0, dst, FRAME_HDR + len));
+	put_le32(dst + FRAME_HDR + len, sovj_crc32c(0, dst, FRAME_HDR + len));
 	return FRAME_OVERHEAD + len;
 }
 
 /* A frame that runs past the end of the buffer is torn (a crash during the
  * write); a complete frame with a bad CRC or header is damage. The caller
  * decides which of the two it can tolerate where. */
-enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f)
+enum frame_status sovj_frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f)
 {
 	uint32_t len;
 
@@ -44,7 +43,7 @@ enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct 
 	if (size - off < (size_t)FRAME_OVERHEAD + len)
 		return FRAME_TORN;
 	if (get_le32(buf + off + FRAME_HDR + len) !=
-	    sov_crc32c(0, buf + off, FRAME_HDR + len))
+	    sovj_crc32c(0, buf + off, FRAME_HDR + len))
 		return FRAME_BADCRC;
 	f->kind = buf[off + 4];
 	f->payload = buf + off + FRAME_HDR;
@@ -53,7 +52,7 @@ enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct 
 	return FRAME_OK;
 }
 
-const char *frame_status_str(enum frame_status s)
+const char *sovj_frame_status_str(enum frame_status s)
 {
 	switch (s) {
 	case FRAME_OK: return "ok";
@@ -63,16 +62,4 @@ const char *frame_status_str(enum frame_status s)
 	case FRAME_BADHDR: return "bad frame header (length or reserved bytes)";
 	}
 	return "?";
-}
-
-int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }

@@ -39,11 +39,22 @@
 #define EXPORT_MAGIC		"sovd-journal-export/2"
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
 
+/* util.c: at the bottom, calls no other file. */
+/* Formats a message into err (when given) and returns ret: the library's
+ * error style, "return sovj_errf(err, errlen, -EINVAL, "...", ...)". */
+int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
+int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
+int sovj_write_all(int fd, const void *buf, size_t len);
+/* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
+int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
+
 /* crc32c.c */
-uint32_t sov_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t sovj_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* frame.c */
-size_t frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len);
+size_t sovj_frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len);
 enum frame_status { FRAME_OK, FRAME_END, FRAME_TORN, FRAME_BADCRC, FRAME_BADHDR };
 struct frame {
 	int kind;
@@ -51,14 +62,14 @@ struct frame {
 	uint32_t len;
 	size_t next;	/* offset of the following frame */
 };
-enum frame_status frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f);
-const char *frame_status_str(enum frame_status s);
+enum frame_status sovj_frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f);
+const char *sovj_frame_status_str(enum frame_status s);
 
 /* merkle.c: RFC 6962 hashing. */
-void hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
-void hash_node(const uint8_t l[SOV_HASH_LEN],
-	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
-void hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+void sovj_hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
+void sovj_hash_node(const uint8_t l[SOV_HASH_LEN],
+		    const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN]);
+void sovj_hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);
 
 /* Compact range over [0, size): the roots of the perfect subtrees of the
  * binary decomposition of size, largest (leftmost) first. */
@@ -68,9 +79,9 @@ struct compact {
 	int n;
 	uint8_t h[COMPACT_MAX][SOV_HASH_LEN];
 };
-void compact_reset(struct compact *c);
-void compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN]);
-void compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN]);
+void sovj_compact_reset(struct compact *c);
+void sovj_compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN]);
+void sovj_compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN]);
 
 /* Full tree over an array of leaf hashes, for proofs (export, tests). */
 struct mtree {
@@ -78,22 +89,22 @@ struct mtree {
 	int nlevels;
 	uint8_t **lvl;		/* lvl[k] holds n >> k perfect subtree hashes */
 };
-int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n);
-void mtree_free(struct mtree *t);
+int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n);
+void sovj_mtree_free(struct mtree *t);
 /* Root of the first size leaves (size <= t->n). */
-void mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
+void sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
 /* Proofs: write at most 64 hashes to out, return the count or -errno. */
-int mtree_inclusion(const struct mtree *t, uint64_t index,
-		    uint64_t size, uint8_t out[][SOV_HASH_LEN]);
-int mtree_consistency(const struct mtree *t, uint64_t size1,
-		      uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
+int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
+			 uint64_t size, uint8_t out[][SOV_HASH_LEN]);
+int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
+			   uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
 /* 0 when the proof holds, -EINVAL otherwise. */
-int merkle_verify_inclusion(uint64_t index, uint64_t size,
-			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
-			    int nproof, const uint8_t root[SOV_HASH_LEN]);
-int merkle_verify_consistency(uint64_t size1, uint64_t size2,
-			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
-			      const uint8_t proof[][SOV_HASH_LEN], int nproof);
+int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
+				 const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+				 int nproof, const uint8_t root[SOV_HASH_LEN]);
+int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+				   const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+				   const uint8_t proof[][SOV_HASH_LEN], int nproof);
 
 /* note.c: Ed25519 keys in the signed-note key formats and checkpoints. */
 struct sov_pubkey {
@@ -106,20 +117,16 @@ struct sov_signer {
 	struct sov_pubkey pub;
 	EVP_PKEY *pkey;
 };
-int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
-int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen);
-int key_name_valid(const char *name);
-void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4]);
 /* "<name>+<hash hex>+<base64(0x01 || pub)>" */
-int pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen);
-int pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, size_t errlen);
-int pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen);
-void pubkey_free(struct sov_pubkey *k);
-int signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen);
-int signer_generate(struct sov_signer *s, const char *name);
+int sovj_pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen);
+int sovj_pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, size_t errlen);
+int sovj_pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen);
+void sovj_pubkey_free(struct sov_pubkey *k);
+int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen);
+int sovj_signer_generate(struct sov_signer *s, const char *name);
 /* "PRIVATE+KEY+<name>+<hash hex>+<base64(0x01 || seed)>" */
-int signer_format(const struct sov_signer *s, char *out, size_t outlen);
-void signer_free(struct sov_signer *s);
+int sovj_signer_format(const struct sov_signer *s, char *out, size_t outlen);
+void sovj_signer_free(struct sov_signer *s);
 
 struct checkpoint {
 	char origin[256];
@@ -127,10 +134,10 @@ struct checkpoint {
 	uint8_t root[SOV_HASH_LEN];
 };
 /* Writes the signed note to out; returns its length or -errno. */
-int checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen);
+int sovj_checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen);
 /* Parses a note and checks the signature by key k. err says what is wrong. */
-int checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
-		    struct checkpoint *c, char *err, size_t errlen);
+int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
+			 struct checkpoint *c, char *err, size_t errlen);
 #define CHECKPOINT_MAX	1024
 
 /* record.c */
@@ -142,15 +149,14 @@ struct rec_ctx {
 	char cached_prefix[32];	/* "YYYY-MM-DDTHH:MM:SS" of cached_sec */
 };
 /* Encodes r as canonical JSON into buf; returns length, or -ENOSPC. */
-int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
-		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
+int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
+		       uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen);
 /* Pulls fields out of a canonical record without a full parse. */
 /* s as a JSON string literal with the record escaping rules. */
-int json_string(const char *s, char *out, size_t outlen);
-int record_seq(const uint8_t *rec, size_t len, uint64_t *seq);
-int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns);
-int parse_rfc3339(const char *s, size_t len, int64_t *ns);
-int format_rfc3339(int64_t ns, char *out, size_t outlen);
+int sovj_json_string(const char *s, char *out, size_t outlen);
+int sovj_record_seq(const uint8_t *rec, size_t len, uint64_t *seq);
+int sovj_record_time(const uint8_t *rec, size_t len, int64_t *wall_ns);
+int sovj_format_rfc3339(int64_t ns, char *out, size_t outlen);
 
 /* segment.c: reading a journal directory. */
 struct seg_file {
@@ -159,13 +165,13 @@ struct seg_file {
 	int compressed;
 };
 /* Lists the segments of dir in order; unexpected names are an error. */
-int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen);
+int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen);
 /* A sealed (compressed) segment is the zlib stream followed by a signed
  * note binding the stream's exact bytes: deflate has bits a decoder
  * ignores, so without it some changes would decompress to the same data. */
 struct seg_seal {
 	uint8_t zhash[SOV_HASH_LEN];	/* SHA-256 of the zlib stream */
-	const uint8_t *note;		/* points into the buffer seg_read frees */
+	const uint8_t *note;		/* points into the buffer sovj_seg_read frees */
 	size_t notelen;
 	uint8_t *raw;			/* owned: free() */
 };
@@ -173,22 +179,15 @@ struct seg_seal {
 /* Reads a whole segment (decompressing if needed). seal (optional) gets
  * the trailer of a compressed segment; callers that do not check it pass
  * NULL. */
-int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     struct seg_seal *seal, char *err, size_t errlen);
-int read_file(const char *path, uint8_t **buf, size_t *len);
+int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
+		  struct seg_seal *seal, char *err, size_t errlen);
 
 struct seghdr {
 	uint32_t no;
 	uint64_t first;		/* index of its first record */
 	struct compact frontier; /* tree over [0, first) */
 };
-int seghdr_encode(const struct seghdr *s, char *out, size_t outlen);
-
-int write_all(int fd, const void *buf, size_t len);
-/* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
-int publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
-
-void hex_encode(const uint8_t *in, size_t len, char *out);
+int sovj_seghdr_encode(const struct seghdr *s, char *out, size_t outlen);
 
 /* verify.c: sov_journal_verify for a journal directory that may be in use:
  * an incomplete frame at the end of the last segment (a write in progress)
@@ -196,12 +195,7 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
  * what the published checkpoint covers. */
 struct sov_verify_opts;
 struct sov_verify_report;
-int journal_verify_live(const char *dir, const struct sov_verify_opts *o,
-			struct sov_verify_report *report);
-
-/* Formats a message into err (when given) and returns ret: the library's
- * error style, "return errf(err, errlen, -EINVAL, "...", ...)". */
-int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int sovj_verify_live(const char *dir, const struct sov_verify_opts *o,
+		     struct sov_verify_report *report);
 
 #endif

@@ -25,20 +25,20 @@ static void hash3(const void *a, size_t alen, const void *b, size_t blen, uint8_
 	SHA256_Final(out, &c);
 }
 
-void hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+void sovj_hash_plain(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
 {
 	hash3(data, len, NULL, 0, out);
 }
 
-void hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
+void sovj_hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN])
 {
 	static const uint8_t zero = 0x00;
 
 	hash3(&zero, 1, data, len, out);
 }
 
-void hash_node(const uint8_t l[SOV_HASH_LEN],
-	       const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
+void sovj_hash_node(const uint8_t l[SOV_HASH_LEN],
+		    const uint8_t r[SOV_HASH_LEN], uint8_t out[SOV_HASH_LEN])
 {
 	uint8_t buf[1 + 2 * SOV_HASH_LEN];
 
@@ -48,7 +48,7 @@ void hash_node(const uint8_t l[SOV_HASH_LEN],
 	hash3(buf, sizeof(buf), NULL, 0, out);
 }
 
-void compact_reset(struct compact *c)
+void sovj_compact_reset(struct compact *c)
 {
 	c->size = 0;
 	c->n = 0;
@@ -57,34 +57,34 @@ void compact_reset(struct compact *c)
 /* The entries are the perfect subtrees for the set bits of size, largest
  * first; adding a leaf merges equal-sized trailing subtrees, as many as
  * there are trailing one bits in the old size. */
-void compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN])
+void sovj_compact_append(struct compact *c, const uint8_t leaf[SOV_HASH_LEN])
 {
 	uint64_t s = c->size;
 
 	memcpy(c->h[c->n++], leaf, SOV_HASH_LEN);
 	while (s & 1) {
-		hash_node(c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
+		sovj_hash_node(c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
 		c->n--;
 		s >>= 1;
 	}
 	c->size++;
 }
 
-void compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN])
+void sovj_compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN])
 {
 	uint8_t acc[SOV_HASH_LEN];
 
 	if (c->n == 0) {
-		hash_plain("", 0, out);
+		sovj_hash_plain("", 0, out);
 		return;
 	}
 	memcpy(acc, c->h[c->n - 1], SOV_HASH_LEN);
 	for (int i = c->n - 2; i >= 0; i--)
-		hash_node(c->h[i], acc, acc);
+		sovj_hash_node(c->h[i], acc, acc);
 	memcpy(out, acc, SOV_HASH_LEN);
 }
 
-int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
+int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 {
 	int k;
 
@@ -101,7 +101,7 @@ int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 
 		t->lvl[l] = malloc(cnt * SOV_HASH_LEN);
 		if (!t->lvl[l]) {
-			mtree_free(t);
+			sovj_mtree_free(t);
 			return -ENOMEM;
 		}
 		if (l == 0) {
@@ -109,14 +109,14 @@ int mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 			continue;
 		}
 		for (uint64_t i = 0; i < cnt; i++)
-			hash_node(t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
-				  t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
-				  t->lvl[l] + i * SOV_HASH_LEN);
+			sovj_hash_node(t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
+				       t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
+				       t->lvl[l] + i * SOV_HASH_LEN);
 	}
 	return 0;
 }
 
-void mtree_free(struct mtree *t)
+void sovj_mtree_free(struct mtree *t)
 {
 	for (int l = 0; t->lvl && l < t->nlevels; l++)
 		free(t->lvl[l]);
@@ -143,7 +143,7 @@ static void mth(const struct mtree *t, uint64_t lo, uint64_t hi,
 	uint8_t l[SOV_HASH_LEN], r[SOV_HASH_LEN];
 
 	if (n == 0) {
-		hash_plain("", 0, out);
+		sovj_hash_plain("", 0, out);
 		return;
 	}
 	if ((n & (n - 1)) == 0 && (lo & (n - 1)) == 0) {
@@ -155,10 +155,10 @@ static void mth(const struct mtree *t, uint64_t lo, uint64_t hi,
 	k = split_point(n);
 	mth(t, lo, lo + k, l);
 	mth(t, lo + k, hi, r);
-	hash_node(l, r, out);
+	sovj_hash_node(l, r, out);
 }
 
-void mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
+void sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
 {
 	mth(t, 0, size, out);
 }
@@ -182,8 +182,8 @@ static int path(const struct mtree *t, uint64_t m, uint64_t lo,
 	return n + 1;
 }
 
-int mtree_inclusion(const struct mtree *t, uint64_t index,
-		    uint64_t size, uint8_t out[][SOV_HASH_LEN])
+int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
+			 uint64_t size, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size > t->n || index >= size)
 		return -EINVAL;
@@ -213,8 +213,8 @@ static int subproof(const struct mtree *t, uint64_t m, uint64_t lo,
 	return n + 1;
 }
 
-int mtree_consistency(const struct mtree *t, uint64_t size1,
-		      uint64_t size2, uint8_t out[][SOV_HASH_LEN])
+int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
+			   uint64_t size2, uint8_t out[][SOV_HASH_LEN])
 {
 	if (size2 > t->n || size1 > size2)
 		return -EINVAL;
@@ -223,9 +223,9 @@ int mtree_consistency(const struct mtree *t, uint64_t size1,
 	return subproof(t, size1, 0, size2, 1, out, 0);
 }
 
-int merkle_verify_inclusion(uint64_t index, uint64_t size,
-			    const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
-			    int nproof, const uint8_t root[SOV_HASH_LEN])
+int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
+				 const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],
+				 int nproof, const uint8_t root[SOV_HASH_LEN])
 {
 	uint64_t fn = index, sn;
 	uint8_t r[SOV_HASH_LEN];
@@ -238,13 +238,13 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size,
 		if (sn == 0)
 			return -EINVAL;
 		if ((fn & 1) || fn == sn) {
-			hash_node(proof[i], r, r);
+			sovj_hash_node(proof[i], r, r);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
 		} else {
-			hash_node(r, proof[i], r);
+			sovj_hash_node(r, proof[i], r);
 		}
 		fn >>= 1;
 		sn >>= 1;
@@ -254,9 +254,9 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size,
 	return 0;
 }
 
-int merkle_verify_consistency(uint64_t size1, uint64_t size2,
-			      const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
-			      const uint8_t proof[][SOV_HASH_LEN], int nproof)
+int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+				   const uint8_t root1[SOV_HASH_LEN], const uint8_t root2[SOV_HASH_LEN],
+				   const uint8_t proof[][SOV_HASH_LEN], int nproof)
 {
 	uint8_t fr[SOV_HASH_LEN], sr[SOV_HASH_LEN];
 	uint64_t fn, sn;
@@ -294,14 +294,14 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2,
 		if (sn == 0)
 			return -EINVAL;
 		if ((fn & 1) || fn == sn) {
-			hash_node(proof[i], fr, fr);
-			hash_node(proof[i], sr, sr);
+			sovj_hash_node(proof[i], fr, fr);
+			sovj_hash_node(proof[i], sr, sr);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
 		} else {
-			hash_node(sr, proof[i], sr);
+			sovj_hash_node(sr, proof[i], sr);
 		}
 		fn >>= 1;
 		sn >>= 1;

@@ -22,18 +22,7 @@
 #define SIG_DASH	"\xe2\x80\x94 "		/* U+2014 EM DASH, space */
 #define KEYFILE_MAX	1024
 
-void hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * len] = 0;
-}
-
-int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
+static int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
 	if (outlen < 4 * ((len + 2) / 3) + 1)
 		return -ENOSPC;
@@ -42,7 +31,7 @@ int b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 
 /* Strict: canonical padded standard base64 that decodes to exactly outlen
  * bytes. EVP_DecodeBlock ignores some malformations, so re-encode and compare. */
-int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
+static int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 {
 	unsigned char tmp[128];
 	char re[192];
@@ -63,7 +52,7 @@ int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 	return 0;
 }
 
-int key_name_valid(const char *name)
+static int key_name_valid(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -75,7 +64,7 @@ int key_name_valid(const char *name)
 	return 1;
 }
 
-void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
+static void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
 {
 	uint8_t buf[SOV_KEYNAME_MAX + 2 + 32], md[SOV_HASH_LEN];
 	size_t n = strnlen(name, SOV_KEYNAME_MAX - 1);
@@ -88,7 +77,7 @@ void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
 	memcpy(out, md, 4);
 }
 
-int pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen)
+int sovj_pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen)
 {
 	uint8_t raw[33];
 	char b64[64], hh[9];
@@ -97,7 +86,7 @@ int pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen)
 	raw[0] = ALG_ED25519;
 	memcpy(raw + 1, k->pub, 32);
 	b64_encode(raw, sizeof(raw), b64, sizeof(b64));
-	hex_encode(k->hash, 4, hh);
+	sovj_hex_encode(k->hash, 4, hh);
 	n = snprintf(out, outlen, "%s+%s+%s", k->name, hh, b64);
 	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
 }
@@ -144,100 +133,43 @@ static size_t trim_newline(const char *s, size_t len)
 	return len;
 }
 
-int pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, size_t errlen)
+int sovj_pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *err, size_t errlen)
 {
 	uint8_t h[4];
 
 	memset(k, 0, sizeof(*k));
 	len = trim_newline(text, len);
 	if (parse_key_text(text, len, k->name, k->hash, k->pub))
-		return errf(err, errlen, -EINVAL,
-			    "not a public key in signed-note format (name+hash+base64)");
+		return sovj_errf(err, errlen, -EINVAL,
+				 "not a public key in signed-note format (name+hash+base64)");
 	key_hash(k->name, k->pub, h);
 	if (memcmp(h, k->hash, 4))
-		return errf(err, errlen, -EINVAL, "key hash does not match name and key");
+		return sovj_errf(err, errlen, -EINVAL, "key hash does not match name and key");
 	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, k->pub, 32);
 	if (!k->pkey)
-		return errf(err, errlen, -EINVAL, "OpenSSL rejected the Ed25519 public key");
+		return sovj_errf(err, errlen, -EINVAL, "OpenSSL rejected the Ed25519 public key");
 	return 0;
 }
 
-/* Reads to EOF rather than trusting st_size, which is 0 for /proc files. */
-int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-	struct stat st;
-	uint8_t *b = NULL, *nb;
-	size_t got = 0, cap;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto cleanup;
-	}
-	cap = st.st_size + 1 > 4096 ? st.st_size + 1 : 4096;
-	b = malloc(cap);
-	if (!b) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (got + 1 >= cap) {
-			cap *= 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			b = nb;
-		}
-		n = read(fd, b + got, cap - got - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
-	b[got] = 0;
-	*buf = b;
-	*len = got;
-	b = NULL;
-cleanup:
-	free(b);
-	close(fd);
-	return err;
-}
-
-int pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen)
+int sovj_pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t errlen)
 {
 	uint8_t *buf;
 	size_t len;
 	int ret;
 	char why[200];
 
-	ret = read_file(path, &buf, &len);
+	ret = sovj_read_file(path, &buf, &len);
 	if (ret)
-		return errf(err, errlen, ret, "failed to read public key %s: %s", path,
-			    strerror(-ret));
-	ret = pubkey_parse(k, (char *)buf, len, why, sizeof(why));
+		return sovj_errf(err, errlen, ret, "failed to read public key %s: %s", path,
+				 strerror(-ret));
+	ret = sovj_pubkey_parse(k, (char *)buf, len, why, sizeof(why));
 	free(buf);
 	if (ret)
-		return errf(err, errlen, ret, "failed to parse public key %s: %s", path, why);
+		return sovj_errf(err, errlen, ret, "failed to parse public key %s: %s", path, why);
 	return 0;
 }
 
-void pubkey_free(struct sov_pubkey *k)
+void sovj_pubkey_free(struct sov_pubkey *k)
 {
 	EVP_PKEY_free(k->pkey);
 	k->pkey = NULL;
@@ -258,11 +190,11 @@ static int signer_from_seed(struct sov_signer *s, const char *name, const uint8_
 		goto fail;
 	return 0;
 fail:
-	signer_free(s);
+	sovj_signer_free(s);
 	return -EINVAL;
 }
 
-int signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen)
+int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen)
 {
 	char buf[KEYFILE_MAX + 1], name[SOV_KEYNAME_MAX];
 	uint8_t seed[32], hash[4], want[4];
@@ -274,43 +206,43 @@ int signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return errf(err, errlen, -errno, "failed to open key %s: %s", path, strerror(errno));
+		return sovj_errf(err, errlen, -errno, "failed to open key %s: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
-		ret = errf(err, errlen, -errno, "failed to stat key %s: %s", path, strerror(errno));
+		ret = sovj_errf(err, errlen, -errno, "failed to stat key %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = errf(err, errlen, -EINVAL, "failed to load key %s: not a regular file", path);
+		ret = sovj_errf(err, errlen, -EINVAL, "failed to load key %s: not a regular file", path);
 		goto cleanup;
 	}
 	if (st.st_mode & 077) {
-		ret = errf(err, errlen, -EPERM,
-			   "refusing key %s: mode %04o lets group or others read it; run chmod 600 %s",
-			   path, st.st_mode & 07777, path);
+		ret = sovj_errf(err, errlen, -EPERM,
+				"refusing key %s: mode %04o lets group or others read it; run chmod 600 %s",
+				path, st.st_mode & 07777, path);
 		goto cleanup;
 	}
 	n = read(fd, buf, KEYFILE_MAX);
 	if (n < 0) {
-		ret = errf(err, errlen, -errno, "failed to read key %s: %s", path, strerror(errno));
+		ret = sovj_errf(err, errlen, -errno, "failed to read key %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	buf[n] = 0;
 	len = trim_newline(buf, n);
 	if (len < sizeof(pfx) - 1 || memcmp(buf, pfx, sizeof(pfx) - 1) ||
 	    parse_key_text(buf + sizeof(pfx) - 1, len - (sizeof(pfx) - 1), name, hash, seed)) {
-		ret = errf(err, errlen, -EINVAL,
-			   "failed to parse key %s: not a PRIVATE+KEY+name+hash+base64 signed-note key",
-			   path);
+		ret = sovj_errf(err, errlen, -EINVAL,
+				"failed to parse key %s: not a PRIVATE+KEY+name+hash+base64 signed-note key",
+				path);
 		goto cleanup;
 	}
 	if (signer_from_seed(s, name, seed)) {
-		ret = errf(err, errlen, -EINVAL, "failed to load key %s: OpenSSL rejected it", path);
+		ret = sovj_errf(err, errlen, -EINVAL, "failed to load key %s: OpenSSL rejected it", path);
 		goto cleanup;
 	}
 	key_hash(name, s->pub.pub, want);
 	if (memcmp(want, hash, 4)) {
-		signer_free(s);
-		ret = errf(err, errlen, -EINVAL, "failed to load key %s: key hash does not match", path);
+		sovj_signer_free(s);
+		ret = sovj_errf(err, errlen, -EINVAL, "failed to load key %s: key hash does not match", path);
 	}
 cleanup:
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -319,7 +251,7 @@ cleanup:
 	return ret;
 }
 
-int signer_generate(struct sov_signer *s, const char *name)
+int sovj_signer_generate(struct sov_signer *s, const char *name)
 {
 	uint8_t seed[32];
 	EVP_PKEY *p;
@@ -341,7 +273,7 @@ int signer_generate(struct sov_signer *s, const char *name)
 	return ret;
 }
 
-int signer_format(const struct sov_signer *s, char *out, size_t outlen)
+int sovj_signer_format(const struct sov_signer *s, char *out, size_t outlen)
 {
 	uint8_t raw[33];
 	size_t len = 32;
@@ -352,7 +284,7 @@ int signer_format(const struct sov_signer *s, char *out, size_t outlen)
 	if (!EVP_PKEY_get_raw_private_key(s->pkey, raw + 1, &len))
 		goto cleanup;
 	b64_encode(raw, sizeof(raw), b64, sizeof(b64));
-	hex_encode(s->pub.hash, 4, hh);
+	sovj_hex_encode(s->pub.hash, 4, hh);
 	n = snprintf(out, outlen, "PRIVATE+KEY+%s+%s+%s", s->pub.name, hh, b64);
 	if (n < 0 || (size_t)n >= outlen)
 		n = -ENOSPC;
@@ -362,10 +294,10 @@ cleanup:
 	return n;
 }
 
-void signer_free(struct sov_signer *s)
+void sovj_signer_free(struct sov_signer *s)
 {
 	EVP_PKEY_free(s->pkey);
-	pubkey_free(&s->pub);
+	sovj_pubkey_free(&s->pub);
 	s->pkey = NULL;
 }
 
@@ -379,7 +311,7 @@ static int body_format(const struct checkpoint *c, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
 }
 
-int checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen)
+int sovj_checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char *out, size_t outlen)
 {
 	uint8_t sig[4 + SOV_SIG_LEN];
 	size_t siglen = SOV_SIG_LEN;
@@ -425,8 +357,8 @@ static int parse_u64_strict(const char *s, size_t len, uint64_t *v)
 /* Strict parse: exactly the three body lines we write, one blank line and
  * exactly one signature line by k. Anything else is an error, so that every
  * byte of a stored note is accounted for. */
-int checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
-		    struct checkpoint *c, char *err, size_t errlen)
+int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
+			 struct checkpoint *c, char *err, size_t errlen)
 {
 	const char *end = note + len, *l1, *l2, *l3, *sl, *sp, *b;
 	uint8_t sig[4 + SOV_SIG_LEN];
@@ -436,47 +368,47 @@ int checkpoint_open(const struct sov_pubkey *k, const char *note, size_t len,
 
 	memset(c, 0, sizeof(*c));
 	if (memchr(note, 0, len))
-		return errf(err, errlen, -EINVAL, "checkpoint contains a NUL byte");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint contains a NUL byte");
 	l1 = memchr(note, '\n', len);
 	l2 = l1 ? memchr(l1 + 1, '\n', end - l1 - 1) : NULL;
 	l3 = l2 ? memchr(l2 + 1, '\n', end - l2 - 1) : NULL;
 	if (!l3 || l3 + 1 >= end || l3[1] != '\n')
-		return errf(err, errlen, -EINVAL,
-			    "checkpoint is not origin, size, root hash and a blank line");
+		return sovj_errf(err, errlen, -EINVAL,
+				 "checkpoint is not origin, size, root hash and a blank line");
 	if (l1 == note || (size_t)(l1 - note) >= sizeof(c->origin))
-		return errf(err, errlen, -EINVAL, "checkpoint origin line is empty or too long");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint origin line is empty or too long");
 	memcpy(c->origin, note, l1 - note);
 	if (parse_u64_strict(l1 + 1, l2 - l1 - 1, &c->size))
-		return errf(err, errlen, -EINVAL, "checkpoint tree size is not a decimal number");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint tree size is not a decimal number");
 	if (b64_decode(l2 + 1, l3 - l2 - 1, c->root, SOV_HASH_LEN))
-		return errf(err, errlen, -EINVAL, "checkpoint root hash is not base64 of 32 bytes");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint root hash is not base64 of 32 bytes");
 	bodylen = l3 + 1 - note;
 	sl = l3 + 2;
 	if (end - sl < 4 || memcmp(sl, SIG_DASH, 4) || end[-1] != '\n')
-		return errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
 	if (memchr(sl, '\n', end - sl) != end - 1)
-		return errf(err, errlen, -EINVAL,
-			    "checkpoint has more than one signature line");
+		return sovj_errf(err, errlen, -EINVAL,
+				 "checkpoint has more than one signature line");
 	b = sl + 4;
 	sp = memchr(b, ' ', end - 1 - b);
 	if (!sp)
-		return errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
 	namelen = sp - b;
 	if (namelen != strlen(k->name) || memcmp(b, k->name, namelen))
-		return errf(err, errlen, -EKEYREJECTED,
-			    "checkpoint is signed by key \"%.*s\", not by \"%s\"",
-			    (int)(namelen > 100 ? 100 : namelen), b, k->name);
+		return sovj_errf(err, errlen, -EKEYREJECTED,
+				 "checkpoint is signed by key \"%.*s\", not by \"%s\"",
+				 (int)(namelen > 100 ? 100 : namelen), b, k->name);
 	if (b64_decode(sp + 1, end - 1 - sp - 1, sig, sizeof(sig)))
-		return errf(err, errlen, -EINVAL, "checkpoint signature is not base64 of 68 bytes");
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature is not base64 of 68 bytes");
 	if (memcmp(sig, k->hash, 4))
-		return errf(err, errlen, -EKEYREJECTED,
-			    "checkpoint is signed by another key named \"%s\" (key hash differs)",
-			    k->name);
+		return sovj_errf(err, errlen, -EKEYREJECTED,
+				 "checkpoint is signed by another key named \"%s\" (key hash differs)",
+				 k->name);
 	ctx = EVP_MD_CTX_new();
 	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) &&
 	     EVP_DigestVerify(ctx, sig + 4, SOV_SIG_LEN, (const uint8_t *)note, bodylen) == 1;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
-		return errf(err, errlen, -EKEYREJECTED, "checkpoint signature is invalid");
+		return sovj_errf(err, errlen, -EKEYREJECTED, "checkpoint signature is invalid");
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include "agent/journal/jinternal.h"
 #include "agent/journal/journal.h"
+#include "sov/json.h"
 
 struct out {
 	char *p, *end;
@@ -53,73 +54,27 @@ static void put_i64(struct out *o, int64_t v)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 if invalid. */
-static int utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0];
-	int len;
-	uint32_t cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2; cp = c & 0x1f; min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3; cp = c & 0x0f; min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4; cp = c & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < (size_t)len)
-		return 0;
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
+/*
+ * The one escaper (include/sov/json.h). Straight into the buffer when the
+ * worst case fits; otherwise through a bounded scratch buffer, so a string
+ * that does not fit overflows (sticky) exactly where it used to.
+ */
 static void put_str(struct out *o, const char *str)
 {
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *s = (const uint8_t *)str;
-	size_t n = strlen(str), i = 0, run = 0;
-	char esc[6] = { '\\', 'u', '0', '0' };
+	char tmp[SOV_JSON_ESC_MAX(256)];
+	size_t n = strlen(str), k;
 
 	PUTS(o, "\"");
-	while (i < n) {
-		uint8_t c = s[i];
-		int l;
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			run++;
-			continue;
+	if (o->p <= o->end && (size_t)(o->end - o->p) / 6 >= n) {
+		o->p += sov_json_escape(o->p, str, n);
+	} else {
+		while (n && o->p <= o->end) {
+			k = sov_json_piece(str, n, 256);
+			put(o, tmp, sov_json_escape(tmp, str, k));
+			str += k;
+			n -= k;
 		}
-		if (c >= 0x80 && (l = utf8_seq(s + i, n - i)) > 0) {
-			i += l;
-			run += l;
-			continue;
-		}
-		put(o, (const char *)s + i - run, run);
-		run = 0;
-		if (c == '"') {
-			PUTS(o, "\\\"");
-		} else if (c == '\\') {
-			PUTS(o, "\\\\");
-		} else {
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			put(o, esc, 6);
-		}
-		i++;
 	}
-	put(o, (const char *)s + i - run, run);
 	PUTS(o, "\"");
 }
 
@@ -189,8 +144,8 @@ static void put_time(struct out *o, struct rec_ctx *x, uint64_t ns)
 	PUTS(o, "\"");
 }
 
-int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
-		  uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
+int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
+		       uint64_t wall_ns, uint64_t boot_ns, char *buf, size_t buflen)
 {
 	struct out o = { buf, buf + buflen };
 
@@ -241,7 +196,7 @@ int record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
 	return o.p - buf;
 }
 
-int json_string(const char *s, char *out, size_t outlen)
+int sovj_json_string(const char *s, char *out, size_t outlen)
 {
 	struct out o = { out, out + outlen - 1 };
 
@@ -252,7 +207,7 @@ int json_string(const char *s, char *out, size_t outlen)
 	return o.p - out;
 }
 
-int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
+int sovj_record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 {
 	static const char pfx[] = "{\"seq\":";
 	uint64_t v = 0;
@@ -273,7 +228,9 @@ int record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 	return 0;
 }
 
-int record_time(const uint8_t *rec, size_t len, int64_t *wall_ns)
+static int parse_rfc3339(const char *s, size_t len, int64_t *ns);
+
+int sovj_record_time(const uint8_t *rec, size_t len, int64_t *wall_ns)
 {
 	static const char key[] = ",\"time\":\"";
 	const uint8_t *p = memmem(rec, len, key, sizeof(key) - 1), *q;
@@ -298,7 +255,7 @@ static int digits(const char *s, int n, int *v)
 	return 0;
 }
 
-int parse_rfc3339(const char *s, size_t len, int64_t *ns)
+static int parse_rfc3339(const char *s, size_t len, int64_t *ns)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h = 0, mi = 0, se = 0, oh, om;
@@ -360,7 +317,7 @@ int sov_journal_parse_time(const char *s, int64_t *ns)
 	return parse_rfc3339(s, strlen(s), ns);
 }
 
-int format_rfc3339(int64_t ns, char *out, size_t outlen)
+int sovj_format_rfc3339(int64_t ns, char *out, size_t outlen)
 {
 	struct rec_ctx x = { .cached_sec = -1 };
 	struct out o = { out, out + outlen - 1 };

@@ -48,7 +48,7 @@ static int seg_cmp(const void *a, const void *b)
 	return x->compressed - y->compressed;
 }
 
-int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen)
+int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size_t errlen)
 {
 	struct seg_file *v = NULL, *nv;
 	struct dirent *de;
@@ -57,8 +57,8 @@ int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size
 
 	d = opendir(dir);
 	if (!d)
-		return errf(err, errlen, -errno, "failed to open journal directory %s: %s", dir,
-			    strerror(errno));
+		return sovj_errf(err, errlen, -errno, "failed to open journal directory %s: %s", dir,
+				 strerror(errno));
 	while ((errno = 0, de = readdir(d))) {
 		struct seg_file s = { 0 };
 
@@ -66,9 +66,9 @@ int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size
 		    !strcmp(de->d_name, CHECKPOINT_FILE) || !strcmp(de->d_name, PUBKEY_FILE))
 			continue;
 		if (parse_seg_name(de->d_name, &s.no, &s.compressed)) {
-			ret = errf(err, errlen, -EBADMSG,
-				   "unexpected file \"%s\" in journal directory (not part of a journal)",
-				   de->d_name);
+			ret = sovj_errf(err, errlen, -EBADMSG,
+					"unexpected file \"%s\" in journal directory (not part of a journal)",
+					de->d_name);
 			goto cleanup;
 		}
 		/* parse_seg_name accepted it, so it fits */
@@ -85,8 +85,8 @@ int dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err, size
 		v[n++] = s;
 	}
 	if (errno) {
-		ret = errf(err, errlen, -errno, "failed to read journal directory %s: %s", dir,
-			   strerror(errno));
+		ret = sovj_errf(err, errlen, -errno, "failed to read journal directory %s: %s", dir,
+				strerror(errno));
 		goto cleanup;
 	}
 	if (n)
@@ -153,8 +153,8 @@ cleanup:
 	return ret;
 }
 
-int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
-	     struct seg_seal *seal, char *err, size_t errlen)
+int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
+		  struct seg_seal *seal, char *err, size_t errlen)
 {
 	char path[4096];
 	uint8_t *raw;
@@ -162,9 +162,9 @@ int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *l
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, s->name);
-	ret = read_file(path, &raw, &rawlen);
+	ret = sovj_read_file(path, &raw, &rawlen);
 	if (ret)
-		return errf(err, errlen, ret, "failed to read %s: %s", s->name, strerror(-ret));
+		return sovj_errf(err, errlen, ret, "failed to read %s: %s", s->name, strerror(-ret));
 	if (!s->compressed) {
 		*buf = raw;
 		*len = rawlen;
@@ -173,11 +173,11 @@ int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *l
 	ret = inflate_all(raw, rawlen, buf, len, &used);
 	if (ret == -EBADMSG) {
 		free(raw);
-		return errf(err, errlen, ret, "%s: zlib stream is damaged", s->name);
+		return sovj_errf(err, errlen, ret, "%s: zlib stream is damaged", s->name);
 	}
 	if (ret) {
 		free(raw);
-		return errf(err, errlen, ret, "failed to decompress %s: %s", s->name, strerror(-ret));
+		return sovj_errf(err, errlen, ret, "failed to decompress %s: %s", s->name, strerror(-ret));
 	}
 	if (!seal) {
 		free(raw);
@@ -190,7 +190,7 @@ int seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *l
 	return 0;
 }
 
-int seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
+int sovj_seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen, SEGHDR_MAGIC "\nsegment %u\nfirst %llu\nfrontier",
 			 s->no, (unsigned long long)s->first);
@@ -199,7 +199,7 @@ int seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
 		if (n + 2 + 2 * SOV_HASH_LEN >= (int)outlen)
 			return -ENOSPC;
 		out[n++] = ' ';
-		hex_encode(s->frontier.h[i], SOV_HASH_LEN, out + n);
+		sovj_hex_encode(s->frontier.h[i], SOV_HASH_LEN, out + n);
 		n += 2 * SOV_HASH_LEN;
 	}
 	if (n + 2 >= (int)outlen)
@@ -207,50 +207,4 @@ int seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
 	out[n++] = '\n';
 	out[n] = 0;
 	return n;
-}
-
-int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Readers see either the old or the new complete file, never a partial one,
- * and the new one survives a crash once this returns. */
-int publish_file(int dirfd, const char *name, const void *data, size_t len, int mode)
-{
-	char tmp[256];
-	int fd, ret;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	ret = write_all(fd, data, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && renameat(dirfd, tmp, dirfd, name))
-		ret = -errno;
-	if (ret) {
-		unlinkat(dirfd, tmp, 0);
-		return ret;
-	}
-	if (fsync(dirfd))
-		return -errno;
-	return 0;
 }

@@ -29,7 +29,7 @@ struct vctx {
 	int have_key;
 	struct ext_ckpt *ext;
 	int next;
-	int live;	/* a torn tail ends the walk (journal_verify_live) */
+	int live;	/* a torn tail ends the walk (sovj_verify_live) */
 };
 
 static int bad(struct vctx *v, const char *file, int64_t off, int64_t seq, const char *fmt, ...)
@@ -65,7 +65,7 @@ static int load_inputs(struct vctx *v, const struct sov_verify_opts *o)
 	int err;
 
 	if (o && o->pubkey_path) {
-		err = pubkey_load(&v->key, o->pubkey_path, why, sizeof(why));
+		err = sovj_pubkey_load(&v->key, o->pubkey_path, why, sizeof(why));
 		if (err)
 			return env_err(v, err, "%s", why);
 		v->have_key = 1;
@@ -89,12 +89,12 @@ static int check_ext_sigs(struct vctx *v)
 		char why[256];
 		uint8_t *b;
 		size_t n;
-		int err = read_file(v->ext[i].path, &b, &n);
+		int err = sovj_read_file(v->ext[i].path, &b, &n);
 
 		if (err)
 			return env_err(v, err, "failed to read checkpoint %s: %s", v->ext[i].path,
 				       strerror(-err));
-		err = checkpoint_open(&v->key, (char *)b, n, &v->ext[i].c, why, sizeof(why));
+		err = sovj_checkpoint_open(&v->key, (char *)b, n, &v->ext[i].c, why, sizeof(why));
 		free(b);
 		if (err)
 			return bad(v, v->ext[i].path, -1, -1, "given checkpoint is not valid: %s", why);
@@ -149,7 +149,7 @@ static int key_matches(const struct sov_pubkey *a, const struct sov_pubkey *b)
 
 static void set_key_text(struct vctx *v)
 {
-	pubkey_format(&v->key, v->rep->key, sizeof(v->rep->key));
+	sovj_pubkey_format(&v->key, v->rep->key, sizeof(v->rep->key));
 }
 
 /* ---- journal directory ---- */
@@ -176,7 +176,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 		char canon[300];
 		int cl;
 
-		err = read_file(path, &b, &n);
+		err = sovj_read_file(path, &b, &n);
 		if (err == -ENOTDIR || (err == -ENOENT && access(dir, F_OK)))
 			return env_err(v, err, "failed to open journal %s: %s", dir, strerror(-err));
 		if (err && err != -ENOENT)
@@ -190,8 +190,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 			stop = bad(v, PUBKEY_FILE, -1, -1, "public key file is missing");
 			goto cleanup;
 		}
-		err = pubkey_parse(&k, (char *)b, n, why, sizeof(why));
-		cl = err ? -1 : pubkey_format(&k, canon, sizeof(canon) - 1);
+		err = sovj_pubkey_parse(&k, (char *)b, n, why, sizeof(why));
+		cl = err ? -1 : sovj_pubkey_format(&k, canon, sizeof(canon) - 1);
 		if (cl >= 0)
 			canon[cl++] = '\n';
 		if (err || cl != (int)n || memcmp(canon, b, n)) {
@@ -199,7 +199,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 
 			free(b);
 			if (!perr)
-				pubkey_free(&k);
+				sovj_pubkey_free(&k);
 			err = 0;
 			stop = bad(v, PUBKEY_FILE, 0, -1, "public key file is damaged%s%s",
 				   perr ? ": " : " (not in canonical form)", perr ? why : "");
@@ -209,7 +209,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 		if (v->have_key) {
 			int same = key_matches(&k, &v->key);
 
-			pubkey_free(&k);
+			sovj_pubkey_free(&k);
 			if (!same) {
 				stop = bad(v, PUBKEY_FILE, -1, -1,
 					   "journal's public key \"%s\" is not the key given with --pubkey (\"%s\")",
@@ -225,7 +225,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 	set_key_text(v);
 
 	snprintf(path, sizeof(path), "%s/" CHECKPOINT_FILE, dir);
-	err = read_file(path, &pubckpt, &pubckpt_len);
+	err = sovj_read_file(path, &pubckpt, &pubckpt_len);
 	if (err && err != -ENOENT) {
 		err = env_err(v, err, "failed to read %s: %s", path, strerror(-err));
 		goto cleanup;
@@ -236,7 +236,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 			   "the published checkpoint file is missing (sovd always writes one)");
 		goto cleanup;
 	}
-	if (checkpoint_open(&v->key, (char *)pubckpt, pubckpt_len, &pubc, why, sizeof(why))) {
+	if (sovj_checkpoint_open(&v->key, (char *)pubckpt, pubckpt_len, &pubc, why, sizeof(why))) {
 		stop = bad(v, CHECKPOINT_FILE, 0, -1, "published checkpoint is not valid: %s", why);
 		goto cleanup;
 	}
@@ -245,7 +245,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 	if (stop)
 		goto cleanup;
 
-	err = dir_list(dir, &segs, &nseg, why, sizeof(why));
+	err = sovj_dir_list(dir, &segs, &nseg, why, sizeof(why));
 	if (err == -EBADMSG) {
 		err = 0;
 		stop = bad(v, "", -1, -1, "%s", why);
@@ -274,11 +274,11 @@ static int verify_dir(struct vctx *v, const char *dir)
 	}
 	r->segments = nseg;
 
-	compact_reset(&tree);
+	sovj_compact_reset(&tree);
 	{
 		uint8_t empty[SOV_HASH_LEN];
 
-		compact_root(&tree, empty);
+		sovj_compact_root(&tree, empty);
 		stop = check_ext_at(v, 0, empty, "", -1);
 	}
 	for (int i = 0; i < nseg && !stop; i++) {
@@ -294,7 +294,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 
 		free(buf);
 		buf = NULL;
-		err = seg_read(dir, &segs[i], &buf, &len, &seal, why, sizeof(why));
+		err = sovj_seg_read(dir, &segs[i], &buf, &len, &seal, why, sizeof(why));
 		if (err == -EBADMSG) {
 			err = 0;
 			stop = bad(v, fn, -1, tree.size, "%s", why);
@@ -309,8 +309,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 			char want[300];
 
 			snprintf(want, sizeof(want), "%.180s" SEAL_SUFFIX "%s", r->origin, fn);
-			if (checkpoint_open(&v->key, (const char *)seal.note, seal.notelen, &c, why,
-					    sizeof(why)))
+			if (sovj_checkpoint_open(&v->key, (const char *)seal.note, seal.notelen, &c, why,
+						 sizeof(why)))
 				stop = bad(v, fn, -1, tree.size,
 					   "seal after the zlib stream is not valid: %s", why);
 			else if (strcmp(c.origin, want) || c.size != len ||
@@ -321,8 +321,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 			if (stop)
 				break;
 		}
-		hl = seghdr_encode(&sh, hdr, sizeof(hdr));
-		fs = frame_get(buf, len, 0, &f);
+		hl = sovj_seghdr_encode(&sh, hdr, sizeof(hdr));
+		fs = sovj_frame_get(buf, len, 0, &f);
 		/* A segment sovd has only begun to write. */
 		if (v->live && i == nseg - 1 && (fs == FRAME_TORN || fs == FRAME_END))
 			break;
@@ -331,7 +331,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 			stop = bad(v, fn, 0, tree.size,
 				   fs != FRAME_OK ? "segment header: %s" :
 				   "segment header does not continue from the previous segment (segment %s, replaced, or from another journal)",
-				   fs != FRAME_OK ? frame_status_str(fs) : "reordered");
+				   fs != FRAME_OK ? sovj_frame_status_str(fs) : "reordered");
 			break;
 		}
 		off = f.next;
@@ -339,7 +339,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 			uint8_t leaf[SOV_HASH_LEN], root[SOV_HASH_LEN];
 			uint64_t seq;
 
-			fs = frame_get(buf, len, off, &f);
+			fs = sovj_frame_get(buf, len, off, &f);
 			if (fs == FRAME_END)
 				break;
 			if (fs != FRAME_OK) {
@@ -350,11 +350,11 @@ static int verify_dir(struct vctx *v, const char *dir)
 						   "torn tail: the last %zu bytes are an incomplete frame (journal not closed cleanly, being written, or truncated); sovd cuts it at its next start",
 						   len - off);
 				else
-					stop = bad(v, fn, off, tree.size, "%s", frame_status_str(fs));
+					stop = bad(v, fn, off, tree.size, "%s", sovj_frame_status_str(fs));
 				break;
 			}
 			if (f.kind == FRAME_RECORD) {
-				if (record_seq(f.payload, f.len, &seq)) {
+				if (sovj_record_seq(f.payload, f.len, &seq)) {
 					stop = bad(v, fn, off, tree.size,
 						   "record does not start with {\"seq\":N,");
 					break;
@@ -365,11 +365,11 @@ static int verify_dir(struct vctx *v, const char *dir)
 						   (unsigned long long)seq, (unsigned long long)tree.size);
 					break;
 				}
-				hash_leaf(f.payload, f.len, leaf);
-				compact_append(&tree, leaf);
+				sovj_hash_leaf(f.payload, f.len, leaf);
+				sovj_compact_append(&tree, leaf);
 				r->records++;
 				if (v->next) {
-					compact_root(&tree, root);
+					sovj_compact_root(&tree, root);
 					stop = check_ext_at(v, tree.size, root, fn, off);
 					if (stop)
 						break;
@@ -377,8 +377,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 			} else if (f.kind == FRAME_CHECKPOINT) {
 				struct checkpoint c;
 
-				if (checkpoint_open(&v->key, (const char *)f.payload, f.len, &c, why,
-						    sizeof(why))) {
+				if (sovj_checkpoint_open(&v->key, (const char *)f.payload, f.len, &c, why,
+							 sizeof(why))) {
 					stop = bad(v, fn, off, -1, "checkpoint: %s", why);
 					break;
 				}
@@ -394,7 +394,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 						   (unsigned long long)c.size, (unsigned long long)tree.size);
 					break;
 				}
-				compact_root(&tree, root);
+				sovj_compact_root(&tree, root);
 				if (memcmp(root, c.root, SOV_HASH_LEN)) {
 					stop = bad(v, fn, off, last_ckpt,
 						   "records seq %llu..%llu do not hash to the root this checkpoint signed: one of them was modified",
@@ -459,7 +459,7 @@ static int export_proven(struct vctx *v, const uint8_t *buf, size_t len, const c
 	enum frame_status fs;
 	int np;
 
-	if (record_seq(rf->payload, rf->len, &seq))
+	if (sovj_record_seq(rf->payload, rf->len, &seq))
 		return bad(v, fn, off, want, "%s does not start with {\"seq\":N,", what);
 	if (seq != want)
 		return bad(v, fn, off, seq,
@@ -468,14 +468,14 @@ static int export_proven(struct vctx *v, const uint8_t *buf, size_t len, const c
 	if (seq >= fin->size)
 		return bad(v, fn, off, seq, "%s seq %llu is beyond the checkpoint's tree size %llu",
 			   what, (unsigned long long)seq, (unsigned long long)fin->size);
-	hash_leaf(rf->payload, rf->len, leaf);
-	fs = frame_get(buf, len, rf->next, pf);
+	sovj_hash_leaf(rf->payload, rf->len, leaf);
+	fs = sovj_frame_get(buf, len, rf->next, pf);
 	if (fs != FRAME_OK || pf->kind != FRAME_INCLUSION)
 		return bad(v, fn, rf->next, seq, "%s lacks its inclusion proof", what);
-	np = export_proof_parse(pf->payload, pf->len, &idx, &sz, proof, 64);
+	np = sovj_export_proof_parse(pf->payload, pf->len, &idx, &sz, proof, 64);
 	if (np < 0 || idx != seq || sz != fin->size)
 		return bad(v, fn, rf->next, seq, "inclusion proof is malformed or for another record");
-	if (merkle_verify_inclusion(seq, fin->size, leaf, proof, np, fin->root))
+	if (sovj_merkle_verify_inclusion(seq, fin->size, leaf, proof, np, fin->root))
 		return bad(v, fn, off, seq,
 			   "%s seq %llu is not in the tree the checkpoint signed: it was modified",
 			   what, (unsigned long long)seq);
@@ -484,7 +484,7 @@ static int export_proven(struct vctx *v, const uint8_t *buf, size_t len, const c
 
 static void fmt_time(int64_t ns, char *out, size_t outlen)
 {
-	if (format_rfc3339(ns, out, outlen) < 0)
+	if (sovj_format_rfc3339(ns, out, outlen) < 0)
 		snprintf(out, outlen, "%lld ns", (long long)ns);
 }
 
@@ -498,8 +498,8 @@ static int check_boundary(struct vctx *v, const char *fn, size_t off, const stru
 	uint64_t seq = 0;
 	int64_t ts;
 
-	record_seq(bf->payload, bf->len, &seq);
-	if (record_time(bf->payload, bf->len, &ts))
+	sovj_record_seq(bf->payload, bf->len, &seq);
+	if (sovj_record_time(bf->payload, bf->len, &ts))
 		return bad(v, fn, off, seq, "boundary record has no readable \"time\"");
 	if (!has_end)
 		return bad(v, fn, off, seq,
@@ -534,18 +534,18 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	struct sov_pubkey mk;
 
 	r->is_export = 1;
-	fs = frame_get(buf, len, 0, &f);
+	fs = sovj_frame_get(buf, len, 0, &f);
 	if (fs != FRAME_OK || f.kind != FRAME_MANIFEST)
 		return bad(v, fn, 0, -1, "export does not start with a manifest frame%s%s",
-			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? frame_status_str(fs) : "");
-	if (export_manifest_parse(f.payload, f.len, &m, why, sizeof(why)))
+			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? sovj_frame_status_str(fs) : "");
+	if (sovj_export_manifest_parse(f.payload, f.len, &m, why, sizeof(why)))
 		return bad(v, fn, 0, -1, "manifest: %s", why);
-	if (pubkey_parse(&mk, m.key, strlen(m.key), why, sizeof(why)))
+	if (sovj_pubkey_parse(&mk, m.key, strlen(m.key), why, sizeof(why)))
 		return bad(v, fn, 0, -1, "manifest key: %s", why);
 	if (v->have_key) {
 		int same = key_matches(&mk, &v->key);
 
-		pubkey_free(&mk);
+		sovj_pubkey_free(&mk);
 		if (!same)
 			return bad(v, fn, 0, -1,
 				   "export is signed by key \"%s\", not the key given with --pubkey (\"%s\")",
@@ -558,11 +558,11 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	set_key_text(v);
 	off = f.next;
 
-	fs = frame_get(buf, len, off, &f);
+	fs = sovj_frame_get(buf, len, off, &f);
 	if (fs != FRAME_OK || f.kind != FRAME_CHECKPOINT)
 		return bad(v, fn, off, -1, "expected the export's checkpoint frame%s%s",
-			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? frame_status_str(fs) : "");
-	if (checkpoint_open(&v->key, (const char *)f.payload, f.len, &fin, why, sizeof(why)))
+			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? sovj_frame_status_str(fs) : "");
+	if (sovj_checkpoint_open(&v->key, (const char *)f.payload, f.len, &fin, why, sizeof(why)))
 		return bad(v, fn, off, -1, "checkpoint: %s", why);
 	/* Same key, but a seal note signs a zlib stream's hash, not a tree. */
 	if (strstr(fin.origin, SEAL_SUFFIX SEG_PREFIX))
@@ -584,24 +584,24 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		size_t coff = off;
 		uint64_t s1, s2;
 
-		fs = frame_get(buf, len, off, &f);
+		fs = sovj_frame_get(buf, len, off, &f);
 		if (fs != FRAME_OK || f.kind != FRAME_CHECKPOINT)
 			break;
-		if (checkpoint_open(&v->key, (const char *)f.payload, f.len, &c, why, sizeof(why)))
+		if (sovj_checkpoint_open(&v->key, (const char *)f.payload, f.len, &c, why, sizeof(why)))
 			return bad(v, fn, off, -1, "checkpoint: %s", why);
 		if (strcmp(c.origin, fin.origin))
 			return bad(v, fn, off, -1, "checkpoint is for another origin \"%s\"", c.origin);
 		if (c.size >= fin.size || (nck > 1 && c.size <= prev_size))
 			return bad(v, fn, off, -1, "checkpoints are not in increasing order of size");
 		off = f.next;
-		fs = frame_get(buf, len, off, &f);
+		fs = sovj_frame_get(buf, len, off, &f);
 		if (fs != FRAME_OK || f.kind != FRAME_CONSISTENCY)
 			return bad(v, fn, off, -1, "checkpoint at offset %zu lacks its consistency proof",
 				   coff);
-		np = export_proof_parse(f.payload, f.len, &s1, &s2, proof, 64);
+		np = sovj_export_proof_parse(f.payload, f.len, &s1, &s2, proof, 64);
 		if (np < 0 || s1 != c.size || s2 != fin.size)
 			return bad(v, fn, off, -1, "consistency proof is malformed or for other sizes");
-		if (merkle_verify_consistency(c.size, fin.size, c.root, fin.root, proof, np))
+		if (sovj_merkle_verify_consistency(c.size, fin.size, c.root, fin.root, proof, np))
 			return bad(v, fn, coff, -1,
 				   "checkpoint of tree size %llu is not consistent with the export's checkpoint (size %llu): the log forked or was rewritten",
 				   (unsigned long long)c.size, (unsigned long long)fin.size);
@@ -615,11 +615,11 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 
 	/* The boundary record before the range, if the range does not start
 	 * at seq 0: its seq fixes where the range starts. */
-	fs = frame_get(buf, len, off, &f);
+	fs = sovj_frame_get(buf, len, off, &f);
 	if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
 		uint64_t seq;
 
-		if (record_seq(f.payload, f.len, &seq))
+		if (sovj_record_seq(f.payload, f.len, &seq))
 			return bad(v, fn, off, -1, "boundary record does not start with {\"seq\":N,");
 		stop = export_proven(v, buf, len, fn, off, &f, &fin, seq, "boundary record", &bf);
 		if (stop)
@@ -638,11 +638,11 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 		struct frame pf;
 		uint64_t want = first + nrec, seq;
 
-		fs = frame_get(buf, len, off, &f);
+		fs = sovj_frame_get(buf, len, off, &f);
 		if (fs == FRAME_END)
 			break;
 		if (fs != FRAME_OK)
-			return bad(v, fn, off, want, "%s", frame_status_str(fs));
+			return bad(v, fn, off, want, "%s", sovj_frame_status_str(fs));
 		if (have_after)
 			return bad(v, fn, off, -1,
 				   "frames after the boundary record that closes the range");
@@ -651,7 +651,7 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 				   "inclusion proof without its record: a record was deleted");
 		if (f.kind != FRAME_RECORD && f.kind != FRAME_AFTER)
 			return bad(v, fn, off, want, "unexpected frame kind 0x%02x", f.kind);
-		if (!have_before && nrec == 0 && !record_seq(f.payload, f.len, &seq) && seq > 0)
+		if (!have_before && nrec == 0 && !sovj_record_seq(f.payload, f.len, &seq) && seq > 0)
 			return bad(v, fn, off, seq,
 				   "the range starts at seq %llu but the boundary record seq %llu before it is missing: records were removed from the head of the range (or that record's frame deleted)",
 				   (unsigned long long)seq, (unsigned long long)(seq - 1));
@@ -685,8 +685,8 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	m.first = first;
 	m.count = nrec;
 	m.checkpoints = nck;
-	cl = export_manifest_format(&m, fin.origin, v->rep->key, canon, sizeof(canon));
-	fs = frame_get(buf, len, 0, &f);
+	cl = sovj_export_manifest_format(&m, fin.origin, v->rep->key, canon, sizeof(canon));
+	fs = sovj_frame_get(buf, len, 0, &f);
 	if (cl < 0 || (int)f.len != cl || memcmp(f.payload, canon, cl))
 		return bad(v, fn, 0, -1, "manifest does not describe the export's content (expected %s)",
 			   cl > 0 ? canon : "?");
@@ -721,7 +721,7 @@ static int verify_path(const char *path, const struct sov_verify_opts *o,
 	} else {
 		const char *base = strrchr(path, '/');
 
-		err = read_file(path, &buf, &len);
+		err = sovj_read_file(path, &buf, &len);
 		if (err) {
 			err = env_err(&v, err, "failed to read %s: %s", path, strerror(-err));
 			goto cleanup;
@@ -733,7 +733,7 @@ static int verify_path(const char *path, const struct sov_verify_opts *o,
 cleanup:
 	free(buf);
 	if (v.have_key)
-		pubkey_free(&v.key);
+		sovj_pubkey_free(&v.key);
 	free(v.ext);
 	return err;
 }
@@ -744,8 +744,8 @@ int sov_journal_verify(const char *path, const struct sov_verify_opts *o,
 	return verify_path(path, o, report, 0);
 }
 
-int journal_verify_live(const char *dir, const struct sov_verify_opts *o,
-			struct sov_verify_report *report)
+int sovj_verify_live(const char *dir, const struct sov_verify_opts *o,
+		     struct sov_verify_report *report)
 {
 	return verify_path(dir, o, report, 1);
 }

@@ -112,7 +112,7 @@ static int flush(struct sov_journal *j)
 
 	if (!j->buflen)
 		return 0;
-	err = write_all(j->segfd, j->buf, j->buflen);
+	err = sovj_write_all(j->segfd, j->buf, j->buflen);
 	if (err)
 		return fail(j, "write segment", err);
 	j->seg_bytes += j->buflen;
@@ -134,7 +134,7 @@ static int put_frame(struct sov_journal *j, int kind, const void *p, uint32_t le
 		if (err)
 			return err;
 	}
-	j->buflen += frame_put(j->buf + j->buflen, kind, p, len);
+	j->buflen += sovj_frame_put(j->buf + j->buflen, kind, p, len);
 	return 0;
 }
 
@@ -152,7 +152,7 @@ static int publish(struct sov_journal *j)
 		return err;
 	if (fdatasync(j->segfd))
 		return fail(j, "fsync segment", -errno);
-	err = publish_file(j->dirfd, CHECKPOINT_FILE, j->note, j->notelen, 0644);
+	err = sovj_publish_file(j->dirfd, CHECKPOINT_FILE, j->note, j->notelen, 0644);
 	if (err)
 		return fail(j, "publish checkpoint", err);
 	j->pub_ms_at = now_ms();
@@ -171,8 +171,8 @@ static int do_checkpoint(struct sov_journal *j, int must_publish)
 		return -EIO;
 	snprintf(c.origin, sizeof(c.origin), "%s", j->origin);
 	c.size = j->tree.size;
-	compact_root(&j->tree, c.root);
-	n = checkpoint_sign(&j->key, &c, note, sizeof(note));
+	sovj_compact_root(&j->tree, c.root);
+	n = sovj_checkpoint_sign(&j->key, &c, note, sizeof(note));
 	if (n < 0)
 		return fail(j, "sign checkpoint", n);
 	err = put_frame(j, FRAME_CHECKPOINT, note, n);
@@ -210,7 +210,7 @@ static int seg_create(struct sov_journal *j, uint32_t no)
 	j->segfd = fd;
 	j->segno = no;
 	j->seg_bytes = 0;
-	n = seghdr_encode(&sh, hdr, sizeof(hdr));
+	n = sovj_seghdr_encode(&sh, hdr, sizeof(hdr));
 	if (n < 0)
 		return fail(j, "encode segment header", n);
 	err = put_frame(j, FRAME_SEGHDR, hdr, n);
@@ -239,7 +239,7 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 	seg_name(name, sizeof(name), no, 0);
 	seg_name(zname, sizeof(zname), no, 1);
 	snprintf(sf.name, sizeof(sf.name), "%s", name);
-	err = seg_read(j->dir, &sf, &raw, &rawlen, NULL, NULL, 0);
+	err = sovj_seg_read(j->dir, &sf, &raw, &rawlen, NULL, NULL, 0);
 	if (err)
 		goto cleanup;
 	zlen = compressBound(rawlen);
@@ -258,21 +258,21 @@ static int seg_compress(struct sov_journal *j, uint32_t no)
 		int n;
 
 		snprintf(seal.origin, sizeof(seal.origin), "%.180s" SEAL_SUFFIX "%s", j->origin, zname);
-		hash_plain(z, zlen, seal.root);
+		sovj_hash_plain(z, zlen, seal.root);
 		nz = realloc(z, zlen + CHECKPOINT_MAX);
 		if (!nz) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
 		z = nz;
-		n = checkpoint_sign(&j->key, &seal, (char *)z + zlen, CHECKPOINT_MAX);
+		n = sovj_checkpoint_sign(&j->key, &seal, (char *)z + zlen, CHECKPOINT_MAX);
 		if (n < 0) {
 			err = n;
 			goto cleanup;
 		}
 		zlen += n;
 	}
-	err = publish_file(j->dirfd, zname, z, zlen, 0644);
+	err = sovj_publish_file(j->dirfd, zname, z, zlen, 0644);
 	if (err)
 		goto cleanup;
 	if (unlinkat(j->dirfd, name, 0) || fsync(j->dirfd))
@@ -316,23 +316,23 @@ static int append_locked(struct sov_journal *j, const struct sov_record *r)
 			return err;
 	}
 	f = j->buf + j->buflen;
-	n = record_encode(&j->rx, r, j->tree.size, wall, boot, (char *)f + FRAME_HDR, REC_MAX);
+	n = sovj_record_encode(&j->rx, r, j->tree.size, wall, boot, (char *)f + FRAME_HDR, REC_MAX);
 	if (n == -ENOSPC)
 		return -E2BIG;
 	if (n < 0)
 		return n;
-	/* Framed in place: frame_put's copy would be a no-op overlap. */
+	/* Framed in place: sovj_frame_put's copy would be a no-op overlap. */
 	f[0] = n; f[1] = n >> 8; f[2] = n >> 16; f[3] = n >> 24;
 	f[4] = FRAME_RECORD; f[5] = f[6] = f[7] = 0;
 	{
-		uint32_t crc = sov_crc32c(0, f, FRAME_HDR + n);
+		uint32_t crc = sovj_crc32c(0, f, FRAME_HDR + n);
 		uint8_t *t = f + FRAME_HDR + n;
 
 		t[0] = crc; t[1] = crc >> 8; t[2] = crc >> 16; t[3] = crc >> 24;
 	}
 	j->buflen += FRAME_OVERHEAD + n;
-	hash_leaf(f + FRAME_HDR, n, leaf);
-	compact_append(&j->tree, leaf);
+	sovj_hash_leaf(f + FRAME_HDR, n, leaf);
+	sovj_compact_append(&j->tree, leaf);
 	j->st.appended++;
 	return 0;
 }
@@ -390,7 +390,7 @@ static void journal_free(struct sov_journal *j)
 		close(j->segfd);
 	if (j->dirfd >= 0)
 		close(j->dirfd);
-	signer_free(&j->key);
+	sovj_signer_free(&j->key);
 	if (j->buf)
 		OPENSSL_cleanse(j->buf, j->buflen);
 	free(j->buf);
@@ -425,7 +425,7 @@ static void read_id(const char *path, const char *given, char *out, size_t len)
 		snprintf(out, len, "%s", given);
 		return;
 	}
-	if (read_file(path, &b, &n)) {
+	if (sovj_read_file(path, &b, &n)) {
 		snprintf(out, len, "unknown");
 		return;
 	}
@@ -472,7 +472,7 @@ static int parse_seghdr(const struct frame *f, struct seghdr *sh)
 	if (sh->frontier.n != __builtin_popcountll(first))
 		return -EINVAL;
 	/* Canonical form only: what we would write for this state. */
-	n = seghdr_encode(sh, re, sizeof(re));
+	n = sovj_seghdr_encode(sh, re, sizeof(re));
 	if (n != (int)f->len || memcmp(re, f->payload, n))
 		return -EINVAL;
 	return 0;
@@ -520,14 +520,14 @@ static int load_published(struct sov_journal *j, struct checkpoint *pub)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/" CHECKPOINT_FILE, j->dir);
-	err = read_file(path, &b, &n);
+	err = sovj_read_file(path, &b, &n);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to read %s: %s", path, strerror(-err));
 		return err;
 	}
-	err = checkpoint_open(&j->key.pub, (char *)b, n, pub, why, sizeof(why));
+	err = sovj_checkpoint_open(&j->key.pub, (char *)b, n, pub, why, sizeof(why));
 	free(b);
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal %s: published checkpoint is invalid: %s",
@@ -554,7 +554,7 @@ static int valid_frame_after(const uint8_t *buf, size_t len, size_t off)
 	for (size_t p = off + 1; p + FRAME_OVERHEAD <= len; p++) {
 		struct frame g;
 
-		if (frame_get(buf, len, p, &g) == FRAME_OK &&
+		if (sovj_frame_get(buf, len, p, &g) == FRAME_OK &&
 		    (g.kind == FRAME_RECORD || g.kind == FRAME_CHECKPOINT))
 			return 1;
 	}
@@ -578,7 +578,7 @@ static int recover(struct sov_journal *j, struct recovery *rc)
 	if (have_pub < 0)
 		return have_pub;
 	j->pub_size = pub.size;
-	err = dir_list(j->dir, &segs, &nseg, why, sizeof(why));
+	err = sovj_dir_list(j->dir, &segs, &nseg, why, sizeof(why));
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: %s", why);
 		goto cleanup;
@@ -591,7 +591,7 @@ again:
 			err = -EUCLEAN;
 			goto cleanup;
 		}
-		compact_reset(&j->tree);
+		sovj_compact_reset(&j->tree);
 		rc->fresh = 1;
 		err = seg_create(j, 0);
 		goto cleanup;
@@ -599,12 +599,12 @@ again:
 	last = &segs[nseg - 1];
 	free(buf);
 	buf = NULL;
-	err = seg_read(j->dir, last, &buf, &len, NULL, why, sizeof(why));
+	err = sovj_seg_read(j->dir, last, &buf, &len, NULL, why, sizeof(why));
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: %s", why);
 		goto cleanup;
 	}
-	fs = frame_get(buf, len, 0, &f);
+	fs = sovj_frame_get(buf, len, 0, &f);
 	if (fs != FRAME_OK || parse_seghdr(&f, &sh) || sh.no != last->no) {
 		/* A crash while creating the segment leaves it without a
 		 * complete header and so without records: drop it and go on
@@ -633,24 +633,24 @@ again:
 		uint8_t leaf[SOV_HASH_LEN];
 		uint64_t seq;
 
-		fs = frame_get(buf, len, off, &f);
+		fs = sovj_frame_get(buf, len, off, &f);
 		if (fs != FRAME_OK)
 			break;
 		if (f.kind == FRAME_RECORD) {
-			if (record_seq(f.payload, f.len, &seq) || seq != j->tree.size) {
+			if (sovj_record_seq(f.payload, f.len, &seq) || seq != j->tree.size) {
 				jlog(j, SOV_JLOG_ERR, "failed to open journal: %s offset %zu: record is not seq %llu",
 				     last->name, off, (unsigned long long)j->tree.size);
 				err = -EUCLEAN;
 				goto cleanup;
 			}
-			hash_leaf(f.payload, f.len, leaf);
-			compact_append(&j->tree, leaf);
+			sovj_hash_leaf(f.payload, f.len, leaf);
+			sovj_compact_append(&j->tree, leaf);
 		} else if (f.kind == FRAME_CHECKPOINT) {
 			struct checkpoint c;
 			uint8_t root[SOV_HASH_LEN];
 
-			compact_root(&j->tree, root);
-			if (checkpoint_open(&j->key.pub, (const char *)f.payload, f.len, &c, why, sizeof(why)) ||
+			sovj_compact_root(&j->tree, root);
+			if (sovj_checkpoint_open(&j->key.pub, (const char *)f.payload, f.len, &c, why, sizeof(why)) ||
 			    c.size != j->tree.size || memcmp(c.root, root, SOV_HASH_LEN)) {
 				jlog(j, SOV_JLOG_ERR, "failed to open journal: %s offset %zu: checkpoint does not match the records",
 				     last->name, off);
@@ -667,7 +667,7 @@ again:
 		if (have_pub && pub.size == j->tree.size) {
 			uint8_t root[SOV_HASH_LEN];
 
-			compact_root(&j->tree, root);
+			sovj_compact_root(&j->tree, root);
 			if (memcmp(root, pub.root, SOV_HASH_LEN)) {
 				jlog(j, SOV_JLOG_ERR, "failed to open journal: records do not match the published checkpoint at size %llu",
 				     (unsigned long long)pub.size);
@@ -681,7 +681,7 @@ again:
 		jlog(j, SOV_JLOG_ERR,
 		     "failed to open journal %s: the published checkpoint covers %llu records but only %llu are readable (%s at %s offset %zu); refusing to write a contradicting tree",
 		     j->dir, (unsigned long long)pub.size, (unsigned long long)j->tree.size,
-		     frame_status_str(fs), last->name, off);
+		     sovj_frame_status_str(fs), last->name, off);
 		err = -EUCLEAN;
 		goto cleanup;
 	}
@@ -696,7 +696,7 @@ again:
 	if (off < len && fs != FRAME_TORN && valid_frame_after(buf, len, off)) {
 		jlog(j, SOV_JLOG_ERR,
 		     "failed to open journal: %s offset %zu: %s, and complete frames follow it: this is damage, not a torn write; refusing to cut signed data (run sovctl journal verify)",
-		     last->name, off, frame_status_str(fs));
+		     last->name, off, sovj_frame_status_str(fs));
 		err = -EUCLEAN;
 		goto cleanup;
 	}
@@ -716,7 +716,7 @@ again:
 			p += FRAME_OVERHEAD + (size_t)l;
 		} while (p + 1 < len);
 		jlog(j, SOV_JLOG_WARN, "journal %s: cutting torn tail of %s at offset %zu (%zu bytes: %s)",
-		     j->dir, last->name, off, len - off, frame_status_str(fs));
+		     j->dir, last->name, off, len - off, sovj_frame_status_str(fs));
 	}
 	{
 		char name[64];
@@ -752,23 +752,23 @@ static int setup_pubkey(struct sov_journal *j)
 	size_t n;
 	int len, err;
 
-	len = pubkey_format(&j->key.pub, want, sizeof(want) - 1);
+	len = sovj_pubkey_format(&j->key.pub, want, sizeof(want) - 1);
 	if (len < 0)
 		return len;
 	want[len++] = '\n';
 	snprintf(path, sizeof(path), "%s/" PUBKEY_FILE, j->dir);
-	err = read_file(path, &b, &n);
+	err = sovj_read_file(path, &b, &n);
 	if (err == -ENOENT)
-		return publish_file(j->dirfd, PUBKEY_FILE, want, len, 0644);
+		return sovj_publish_file(j->dirfd, PUBKEY_FILE, want, len, 0644);
 	if (err)
 		return err;
-	err = pubkey_parse(&k, (char *)b, n, why, sizeof(why));
+	err = sovj_pubkey_parse(&k, (char *)b, n, why, sizeof(why));
 	free(b);
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "failed to open journal: %s: %s", path, why);
 		return -EUCLEAN;
 	}
-	pubkey_free(&k);
+	sovj_pubkey_free(&k);
 	if (strcmp(k.name, j->key.pub.name) || memcmp(k.pub, j->key.pub.pub, 32)) {
 		jlog(j, SOV_JLOG_ERR,
 		     "failed to open journal %s: it is signed by key \"%s\", the key given is \"%s\"; a new key needs a new journal directory",
@@ -825,7 +825,7 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 		goto cleanup;
 	}
 
-	err = signer_load(&j->key, o->key_path, why, sizeof(why));
+	err = sovj_signer_load(&j->key, o->key_path, why, sizeof(why));
 	if (err) {
 		jlog(j, SOV_JLOG_ERR, "%s", why);
 		goto cleanup;
@@ -914,7 +914,7 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 		snprintf(defname, sizeof(defname), "sovd.%s", host);
 		name = defname;
 	}
-	ret = signer_generate(&s, name);
+	ret = sovj_signer_generate(&s, name);
 	if (ret) {
 		snprintf(err, errlen, "failed to generate key: %s", ret == -EINVAL ?
 			 "invalid key name (no spaces or '+')" : "OpenSSL error");
@@ -927,7 +927,7 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 		snprintf(err, errlen, "failed to create %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
-	n = signer_format(&s, text, sizeof(text) - 1);
+	n = sovj_signer_format(&s, text, sizeof(text) - 1);
 	if (n < 0) {
 		ret = n;
 		close(fd);
@@ -936,7 +936,7 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 	}
 	text[n++] = '\n';
 	/* umask may have widened nothing, but fchmod makes 0600 explicit. */
-	ret = fchmod(fd, 0600) ? -errno : write_all(fd, text, n);
+	ret = fchmod(fd, 0600) ? -errno : sovj_write_all(fd, text, n);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	close(fd);
@@ -947,14 +947,14 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 		goto cleanup;
 	}
 	snprintf(path, sizeof(path), "%s.pub", prefix);
-	n = pubkey_format(&s.pub, text, sizeof(text) - 1);
+	n = sovj_pubkey_format(&s.pub, text, sizeof(text) - 1);
 	text[n++] = '\n';
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "failed to create %s: %s", path, strerror(errno));
 	} else {
-		ret = write_all(fd, text, n);
+		ret = sovj_write_all(fd, text, n);
 		if (!ret && fsync(fd))
 			ret = -errno;
 		close(fd);
@@ -969,6 +969,6 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 		unlink(path);
 	}
 cleanup:
-	signer_free(&s);
+	sovj_signer_free(&s);
 	return ret;
 }

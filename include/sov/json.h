@@ -100,4 +100,25 @@ static inline size_t sov_json_escape(char *dst, const char *src, size_t n)
 	return (size_t)(o - dst);
 }
 
+/*
+ * For escaping a long string piece by piece through a bounded buffer: the
+ * length (at most max, max >= 4) of the first piece of the n bytes at src
+ * such that no valid UTF-8 sequence straddles the cut, so the pieces
+ * escape to exactly the bytes the whole would. A sequence is a lead byte
+ * and up to three continuation bytes (10xxxxxx): a cut before a byte that
+ * is not a continuation byte splits nothing, and neither does a cut after
+ * three continuation bytes in a row.
+ */
+static inline size_t sov_json_piece(const char *src, size_t n, size_t max)
+{
+	const uint8_t *s = (const uint8_t *)src;
+
+	if (n <= max)
+		return n;
+	for (size_t k = max; k > max - 4; k--)
+		if ((s[k] & 0xc0) != 0x80)
+			return k;
+	return max;
+}
+
 #endif

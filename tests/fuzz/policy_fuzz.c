@@ -20,15 +20,15 @@ static void run_zone_text(const uint8_t *data, size_t size)
 	struct sov_diags d;
 	int src;
 
-	zb_init(&zb);
+	sovp_zb_init(&zb);
 	sov_diags_init(&d);
 	img.zones = zones;
 	img.n_zones = 2;
-	src = zb_source(&zb, "zone.txt");
+	src = sovp_zb_source(&zb, "zone.txt");
 	if (src >= 0 &&
-	    !zb_parse_zone_text(&zb, (uint32_t)src, (const char *)data, size, 1,
-				ZB_PRIO_EXPLICIT, &d) &&
-	    !zb_finish(&zb, &img, &d, 1)) {
+	    !sovp_zb_parse_zone_text(&zb, (uint32_t)src, (const char *)data, size, 1,
+				     ZB_PRIO_EXPLICIT, &d) &&
+	    !sovp_zb_finish(&zb, &img, &d, 1)) {
 		uint8_t a[16] = { 0 };
 		size_t i;
 
@@ -40,9 +40,9 @@ static void run_zone_text(const uint8_t *data, size_t size)
 	img.zones = NULL;
 	free(img.v4);
 	free(img.v6);
-	lpm_free(img.lpm);
+	sovp_lpm_free(img.lpm);
 	sov_diags_free(&d);
-	zb_free(&zb);
+	sovp_zb_free(&zb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

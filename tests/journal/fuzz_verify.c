@@ -25,7 +25,7 @@ static void fix_crcs(uint8_t *b, size_t size)
 
 		if (len > size - off - FRAME_OVERHEAD)
 			break;
-		crc = sov_crc32c(0, b + off, FRAME_HDR + len);
+		crc = sovj_crc32c(0, b + off, FRAME_HDR + len);
 		memcpy(b + off + FRAME_HDR + len, &crc, 4);
 		off += FRAME_OVERHEAD + len;
 	}

@@ -63,7 +63,7 @@ static int bench_countries(const char *locdb, const char *list, int verbose, dou
 		goto cleanup;
 	}
 	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const char *const *g = zsrc_country_group(tok);
+		const char *const *g = sov_zsrc_country_group(tok);
 
 		if (g) {
 			for (; *g; g++, n++) {
@@ -80,28 +80,28 @@ static int bench_countries(const char *locdb, const char *list, int verbose, dou
 	q.n_countries = n;
 
 	t0 = now();
-	db = zsrc_locdb_open(locdb, print_err, NULL);
-	v4 = zsrc_lpm_new(AF_INET);
-	v6 = zsrc_lpm_new(AF_INET6);
+	db = sov_zsrc_locdb_open(locdb, print_err, NULL);
+	v4 = sov_zsrc_lpm_new(AF_INET);
+	v6 = sov_zsrc_lpm_new(AF_INET6);
 	if (!db || !v4 || !v6) {
 		err = -errno;
 		goto cleanup;
 	}
-	err = zsrc_locdb_add(db, &q, NULL, v4, v6, &ls, print_err, NULL);
+	err = sov_zsrc_locdb_add(db, &q, NULL, v4, v6, &ls, print_err, NULL);
 	if (err)
 		goto cleanup;
 	t1 = now();
-	err = zsrc_lpm_compile(v4, &o4, &n4, &s4);
+	err = sov_zsrc_lpm_compile(v4, &o4, &n4, &s4);
 	if (!err)
-		err = zsrc_lpm_compile(v6, &o6, &n6, &s6);
+		err = sov_zsrc_lpm_compile(v6, &o6, &n6, &s6);
 	if (err)
 		goto cleanup;
 	*secs = now() - t0;
 	if (!verbose)
 		goto cleanup;
-	zsrc_locdb_get_info(db, &info);
+	sov_zsrc_locdb_get_info(db, &info);
 	printf("countries %s (%zu codes), location database %s (%s):\n", list, n,
-	       zsrc_locdb_path(db), info.version);
+	       sov_zsrc_locdb_path(db), info.version);
 	printf("  compile %.3f s (database walk of %zu networks %.3f s, precedence and merging %.3f s)\n",
 	       *secs, ls.n_networks, t1 - t0, now() - t1);
 	print_stats("IPv4", &s4);
@@ -109,9 +109,9 @@ static int bench_countries(const char *locdb, const char *list, int verbose, dou
 cleanup:
 	free(o6);
 	free(o4);
-	zsrc_lpm_free(v6);
-	zsrc_lpm_free(v4);
-	zsrc_locdb_close(db);
+	sov_zsrc_lpm_free(v6);
+	sov_zsrc_lpm_free(v4);
+	sov_zsrc_locdb_close(db);
 	free(zones);
 	free(codes);
 	free(dup);
@@ -120,7 +120,7 @@ cleanup:
 
 static int bench_explicit(long count, unsigned int seed)
 {
-	struct zsrc_lpm *v4 = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *v4 = sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_entry *out = NULL;
 	struct zsrc_lpm_stats st;
 	long dups = 0;
@@ -137,7 +137,7 @@ static int bench_explicit(long count, unsigned int seed)
 		uint8_t b[4] = { a >> 24, a >> 16, a >> 8, a };
 		unsigned int plen = 16 + rand() % 17;
 
-		err = zsrc_lpm_add(v4, b, plen, ZSRC_TIER_EXPLICIT, 1 + rand() % 8, NULL);
+		err = sov_zsrc_lpm_add(v4, b, plen, ZSRC_TIER_EXPLICIT, 1 + rand() % 8, NULL);
 		if (err == -EEXIST) {
 			dups++;	/* a random repeat in another zone: skip it */
 			err = 0;
@@ -146,7 +146,7 @@ static int bench_explicit(long count, unsigned int seed)
 		}
 	}
 	t1 = now();
-	err = zsrc_lpm_compile(v4, &out, &n, &st);
+	err = sov_zsrc_lpm_compile(v4, &out, &n, &st);
 	if (err)
 		goto cleanup;
 	printf("%ld random explicit IPv4 prefixes (/16../32, 8 zones, %ld conflicting repeats skipped):\n",
@@ -156,7 +156,7 @@ static int bench_explicit(long count, unsigned int seed)
 	print_stats("IPv4", &st);
 cleanup:
 	free(out);
-	zsrc_lpm_free(v4);
+	sov_zsrc_lpm_free(v4);
 	return err;
 }
 

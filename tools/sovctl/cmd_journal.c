@@ -84,7 +84,7 @@ static void print_json_str(const char *k, const char *v, int comma)
 
 static void window_end(int64_t ns, char *out, size_t outlen)
 {
-	if (format_rfc3339(ns, out, outlen) < 0)
+	if (sovj_format_rfc3339(ns, out, outlen) < 0)
 		snprintf(out, outlen, "%lld ns", (long long)ns);
 }
 
@@ -151,7 +151,7 @@ static int verify_run(int argc, char **argv)
 	/* A valid export's manifest is exactly what its content proves, its
 	 * window included: the boundary records were checked against it. */
 	if (r.valid && r.is_export &&
-	    export_manifest_read(path, &m, why, sizeof(why))) {
+	    sovj_export_manifest_read(path, &m, why, sizeof(why))) {
 		fprintf(stderr, "sovctl journal verify: %s\n", why);
 		return SOVCTL_USAGE;
 	}

@@ -80,7 +80,7 @@ static void naive_mth(const uint8_t *leaves, uint64_t n, uint8_t out[SOV_HASH_LE
 	uint64_t k = 1;
 
 	if (n == 0) {
-		hash_plain("", 0, out);
+		sovj_hash_plain("", 0, out);
 		return;
 	}
 	if (n == 1) {
@@ -91,7 +91,7 @@ static void naive_mth(const uint8_t *leaves, uint64_t n, uint8_t out[SOV_HASH_LE
 		k *= 2;
 	naive_mth(leaves, k, l);
 	naive_mth(leaves + k * SOV_HASH_LEN, n - k, r);
-	hash_node(l, r, out);
+	sovj_hash_node(l, r, out);
 }
 
 static void test_vectors(void)
@@ -102,30 +102,30 @@ static void test_vectors(void)
 	struct mtree t;
 	char name[96];
 
-	compact_reset(&c);
+	sovj_compact_reset(&c);
 	for (int i = 0; i < 8; i++) {
 		unhex(leaf_hex[i], raw);
-		hash_leaf(raw, strlen(leaf_hex[i]) / 2, leaves[i]);
+		sovj_hash_leaf(raw, strlen(leaf_hex[i]) / 2, leaves[i]);
 	}
 	for (int n = 0; n <= 8; n++) {
 		unhex(root_hex[n], want);
 		if (n)
-			compact_append(&c, leaves[n - 1]);
-		compact_root(&c, got);
+			sovj_compact_append(&c, leaves[n - 1]);
+		sovj_compact_root(&c, got);
 		snprintf(name, sizeof(name), "CT vector: root of size %d (compact range)", n);
 		ASSERT_MEMEQ(got, want, SOV_HASH_LEN, name);
 	}
-	if (!ASSERT_OK(mtree_build(&t, leaves[0], 8), "build tree of 8"))
+	if (!ASSERT_OK(sovj_mtree_build(&t, leaves[0], 8), "build tree of 8"))
 		return;
 	for (int n = 0; n <= 8; n++) {
 		unhex(root_hex[n], want);
-		mtree_root(&t, n, got);
+		sovj_mtree_root(&t, n, got);
 		snprintf(name, sizeof(name), "CT vector: root of size %d (full tree)", n);
 		ASSERT_MEMEQ(got, want, SOV_HASH_LEN, name);
 	}
 	for (size_t i = 0; i < sizeof(incl) / sizeof(incl[0]); i++) {
 		const struct vec *v = &incl[i];
-		int np = mtree_inclusion(&t, v->a, v->b, proof);
+		int np = sovj_mtree_inclusion(&t, v->a, v->b, proof);
 
 		for (int k = 0; k < v->n; k++)
 			unhex(v->h[k], wantp[k]);
@@ -136,12 +136,12 @@ static void test_vectors(void)
 		unhex(root_hex[v->b], want);
 		snprintf(name, sizeof(name), "CT vector: inclusion proof leaf %llu size %llu verifies",
 			 (unsigned long long)v->a, (unsigned long long)v->b);
-		ASSERT_OK(merkle_verify_inclusion(v->a, v->b, leaves[v->a], wantp, v->n, want), name);
+		ASSERT_OK(sovj_merkle_verify_inclusion(v->a, v->b, leaves[v->a], wantp, v->n, want), name);
 	}
 	for (size_t i = 0; i < sizeof(cons) / sizeof(cons[0]); i++) {
 		const struct vec *v = &cons[i];
 		uint8_t r1[SOV_HASH_LEN];
-		int np = mtree_consistency(&t, v->a, v->b, proof);
+		int np = sovj_mtree_consistency(&t, v->a, v->b, proof);
 
 		for (int k = 0; k < v->n; k++)
 			unhex(v->h[k], wantp[k]);
@@ -153,9 +153,9 @@ static void test_vectors(void)
 		unhex(root_hex[v->b], want);
 		snprintf(name, sizeof(name), "CT vector: consistency proof %llu -> %llu verifies",
 			 (unsigned long long)v->a, (unsigned long long)v->b);
-		ASSERT_OK(merkle_verify_consistency(v->a, v->b, r1, want, wantp, v->n), name);
+		ASSERT_OK(sovj_merkle_verify_consistency(v->a, v->b, r1, want, wantp, v->n), name);
 	}
-	mtree_free(&t);
+	sovj_mtree_free(&t);
 }
 
 /* Every proof of a tree of size n verifies; flipping a bit, dropping or
@@ -170,34 +170,34 @@ static void test_size(uint64_t n, const uint8_t *leaves, const struct mtree *t)
 	int incl_ok = 1, incl_bad = 0, cons_ok = 1, cons_bad = 0;
 	char name[96];
 
-	compact_reset(&c);
+	sovj_compact_reset(&c);
 	for (uint64_t i = 0; i < n; i++)
-		compact_append(&c, leaves + i * SOV_HASH_LEN);
-	compact_root(&c, root);
+		sovj_compact_append(&c, leaves + i * SOV_HASH_LEN);
+	sovj_compact_root(&c, root);
 	naive_mth(leaves, n, naive);
 	snprintf(name, sizeof(name), "size %llu: compact root == RFC 6962 MTH", (unsigned long long)n);
 	ASSERT_MEMEQ(root, naive, SOV_HASH_LEN, name);
-	mtree_root(t, n, r1);
+	sovj_mtree_root(t, n, r1);
 	snprintf(name, sizeof(name), "size %llu: full-tree root == RFC 6962 MTH", (unsigned long long)n);
 	ASSERT_MEMEQ(r1, naive, SOV_HASH_LEN, name);
 
 	for (uint64_t i = 0; i < n; i += n > 70 ? 13 : 1) {
-		int np = mtree_inclusion(t, i, n, proof);
+		int np = sovj_mtree_inclusion(t, i, n, proof);
 
-		if (np < 0 || merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np, root)) {
+		if (np < 0 || sovj_merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np, root)) {
 			incl_ok = 0;
 			continue;
 		}
 		if (np > 0) {
 			proof[np - 1][5] ^= 0x10;
-			incl_bad += !merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np, root);
+			incl_bad += !sovj_merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np, root);
 			proof[np - 1][5] ^= 0x10;
-			incl_bad += !merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np - 1, root);
-			incl_bad += !merkle_verify_inclusion(i ^ 1, n, leaves + i * SOV_HASH_LEN, proof, np, root);
-			incl_bad += !merkle_verify_inclusion(i, 2 * n, leaves + i * SOV_HASH_LEN, proof, np, root);
+			incl_bad += !sovj_merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np - 1, root);
+			incl_bad += !sovj_merkle_verify_inclusion(i ^ 1, n, leaves + i * SOV_HASH_LEN, proof, np, root);
+			incl_bad += !sovj_merkle_verify_inclusion(i, 2 * n, leaves + i * SOV_HASH_LEN, proof, np, root);
 		}
 		memcpy(proof[np], root, SOV_HASH_LEN);
-		incl_bad += !merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np + 1, root);
+		incl_bad += !sovj_merkle_verify_inclusion(i, n, leaves + i * SOV_HASH_LEN, proof, np + 1, root);
 	}
 	snprintf(name, sizeof(name), "size %llu: inclusion proofs verify", (unsigned long long)n);
 	ASSERT_TRUE(incl_ok, name);
@@ -205,21 +205,21 @@ static void test_size(uint64_t n, const uint8_t *leaves, const struct mtree *t)
 	ASSERT_EQ(incl_bad, 0, name);
 
 	for (uint64_t m = 1; m <= n; m += n > 70 ? 11 : 1) {
-		int np = mtree_consistency(t, m, n, proof);
+		int np = sovj_mtree_consistency(t, m, n, proof);
 
-		mtree_root(t, m, r1);
-		if (np < 0 || merkle_verify_consistency(m, n, r1, root, proof, np)) {
+		sovj_mtree_root(t, m, r1);
+		if (np < 0 || sovj_merkle_verify_consistency(m, n, r1, root, proof, np)) {
 			cons_ok = 0;
 			continue;
 		}
 		if (np > 0) {
 			proof[0][0] ^= 1;
-			cons_bad += !merkle_verify_consistency(m, n, r1, root, proof, np);
+			cons_bad += !sovj_merkle_verify_consistency(m, n, r1, root, proof, np);
 			proof[0][0] ^= 1;
-			cons_bad += !merkle_verify_consistency(m, n, r1, root, proof, np - 1);
-			cons_bad += !merkle_verify_consistency(m, n, root, r1, proof, np);
+			cons_bad += !sovj_merkle_verify_consistency(m, n, r1, root, proof, np - 1);
+			cons_bad += !sovj_merkle_verify_consistency(m, n, root, r1, proof, np);
 			if (m > 1)
-				cons_bad += !merkle_verify_consistency(m - 1, n, r1, root, proof, np);
+				cons_bad += !sovj_merkle_verify_consistency(m - 1, n, r1, root, proof, np);
 		}
 	}
 	snprintf(name, sizeof(name), "size %llu: consistency proofs verify", (unsigned long long)n);
@@ -244,12 +244,12 @@ int main(void)
 		char d[32];
 
 		snprintf(d, sizeof(d), "leaf %llu", (unsigned long long)i);
-		hash_leaf(d, strlen(d), leaves + i * SOV_HASH_LEN);
+		sovj_hash_leaf(d, strlen(d), leaves + i * SOV_HASH_LEN);
 	}
-	if (ASSERT_OK(mtree_build(&t, leaves, max), "build tree of 1025")) {
+	if (ASSERT_OK(sovj_mtree_build(&t, leaves, max), "build tree of 1025")) {
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			test_size(sizes[i], leaves, &t);
-		mtree_free(&t);
+		sovj_mtree_free(&t);
 	}
 	free(leaves);
 	return tap_done();

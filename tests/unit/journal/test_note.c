@@ -18,12 +18,12 @@ static void test_crc(void)
 	uint8_t zeros[32] = { 0 }, buf[1000];
 	uint32_t a, b;
 
-	ASSERT_EQ(sov_crc32c(0, "123456789", 9), 0xe3069283, "crc32c check value");
-	ASSERT_EQ(sov_crc32c(0, zeros, 32), 0x8a9136aa, "crc32c of 32 zero bytes (RFC 3720)");
+	ASSERT_EQ(sovj_crc32c(0, "123456789", 9), 0xe3069283, "crc32c check value");
+	ASSERT_EQ(sovj_crc32c(0, zeros, 32), 0x8a9136aa, "crc32c of 32 zero bytes (RFC 3720)");
 	for (int i = 0; i < 1000; i++)
 		buf[i] = i * 7;
-	a = sov_crc32c(0, buf, 1000);
-	b = sov_crc32c(sov_crc32c(0, buf, 333), buf + 333, 667);
+	a = sovj_crc32c(0, buf, 1000);
+	b = sovj_crc32c(sovj_crc32c(0, buf, 333), buf + 333, 667);
 	ASSERT_EQ(a, b, "crc32c is incremental");
 }
 
@@ -43,9 +43,9 @@ static void test_keys(void)
 	snprintf(path, sizeof(path), "%s/default", tmpdir);
 	if (ASSERT_OK(sov_journal_keygen(path, NULL, err, sizeof(err)), "keygen with the default name")) {
 		strcat(path, ".pub");
-		if (ASSERT_OK(pubkey_load(&k, path, err, sizeof(err)), "load it")) {
+		if (ASSERT_OK(sovj_pubkey_load(&k, path, err, sizeof(err)), "load it")) {
 			ASSERT_TRUE(!strncmp(k.name, "sovd.", 5), "default name is sovd.<hostname>");
-			pubkey_free(&k);
+			sovj_pubkey_free(&k);
 		}
 	}
 	snprintf(path, sizeof(path), "%s.key", prefix);
@@ -55,41 +55,41 @@ static void test_keys(void)
 		ASSERT_OK(stat(path, &st), "stat key");
 		ASSERT_EQ(st.st_mode & 0777, 0600, "private key file is 0600");
 	}
-	if (!ASSERT_OK(signer_load(&s, path, err, sizeof(err)), "load private key"))
+	if (!ASSERT_OK(sovj_signer_load(&s, path, err, sizeof(err)), "load private key"))
 		return;
 	snprintf(path, sizeof(path), "%s.pub", prefix);
-	if (ASSERT_OK(pubkey_load(&k, path, err, sizeof(err)), "load public key")) {
+	if (ASSERT_OK(sovj_pubkey_load(&k, path, err, sizeof(err)), "load public key")) {
 		ASSERT_STREQ(k.name, "sovd.test", "key name");
 		ASSERT_MEMEQ(k.pub, s.pub.pub, 32, "public key matches private key");
-		n = pubkey_format(&k, text, sizeof(text));
+		n = sovj_pubkey_format(&k, text, sizeof(text));
 		ASSERT_TRUE(n > 0 && !strncmp(text, "sovd.test+", 10), "public key format name+hash+b64");
-		pubkey_free(&k);
+		sovj_pubkey_free(&k);
 	}
 	/* The Go note package's published example key pair, as a fixed vector
 	 * for the key hash and both text formats. */
 	{
 		const char *vk = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-		if (ASSERT_OK(pubkey_parse(&k, vk, strlen(vk), err, sizeof(err)),
+		if (ASSERT_OK(sovj_pubkey_parse(&k, vk, strlen(vk), err, sizeof(err)),
 			      "parse golang.org/x/mod/sumdb/note example verifier key")) {
 			char re[200];
 
-			pubkey_format(&k, re, sizeof(re));
+			sovj_pubkey_format(&k, re, sizeof(re));
 			ASSERT_STREQ(re, vk, "example key round-trips");
-			pubkey_free(&k);
+			sovj_pubkey_free(&k);
 		} else {
 			printf("#   %s\n", err);
 		}
 	}
 	snprintf(path, sizeof(path), "%s.key", prefix);
 	chmod(path, 0640);
-	signer_free(&s);
-	ASSERT_EQ(signer_load(&s, path, err, sizeof(err)), -EPERM, "key readable by group refused");
+	sovj_signer_free(&s);
+	ASSERT_EQ(sovj_signer_load(&s, path, err, sizeof(err)), -EPERM, "key readable by group refused");
 	ASSERT_STRSTR(err, "chmod 600", "refusal says how to fix it");
 	chmod(path, 0604);
-	ASSERT_EQ(signer_load(&s, path, err, sizeof(err)), -EPERM, "key readable by others refused");
+	ASSERT_EQ(sovj_signer_load(&s, path, err, sizeof(err)), -EPERM, "key readable by others refused");
 	chmod(path, 0400);
-	if (ASSERT_OK(signer_load(&s, path, err, sizeof(err)), "key 0400 accepted"))
-		signer_free(&s);
+	if (ASSERT_OK(sovj_signer_load(&s, path, err, sizeof(err)), "key 0400 accepted"))
+		sovj_signer_free(&s);
 }
 
 static void test_checkpoint(void)
@@ -101,11 +101,11 @@ static void test_checkpoint(void)
 
 	snprintf(prefix, sizeof(prefix), "%s/k", tmpdir);
 	snprintf(path, sizeof(path), "%s.key", prefix);
-	if (!ASSERT_OK(signer_load(&s, path, err, sizeof(err)), "load key"))
+	if (!ASSERT_OK(sovj_signer_load(&s, path, err, sizeof(err)), "load key"))
 		return;
 	for (int i = 0; i < SOV_HASH_LEN; i++)
 		c.root[i] = i;
-	n = checkpoint_sign(&s, &c, note, sizeof(note));
+	n = sovj_checkpoint_sign(&s, &c, note, sizeof(note));
 	ASSERT_TRUE(n > 0, "sign checkpoint");
 	note[n] = 0;
 	{
@@ -116,7 +116,7 @@ static void test_checkpoint(void)
 			    n == (int)sizeof(want) - 1 + 92 + 1,
 			    "checkpoint text: origin, size, base64 root, blank line, em-dash signature line");
 	}
-	ASSERT_OK(checkpoint_open(&s.pub, note, n, &got, err, sizeof(err)), "checkpoint verifies");
+	ASSERT_OK(sovj_checkpoint_open(&s.pub, note, n, &got, err, sizeof(err)), "checkpoint verifies");
 	ASSERT_EQ(got.size, 12345, "size parsed");
 	ASSERT_STREQ(got.origin, "sovd.example/abc", "origin parsed");
 	ASSERT_MEMEQ(got.root, c.root, SOV_HASH_LEN, "root parsed");
@@ -126,28 +126,28 @@ static void test_checkpoint(void)
 			memcpy(bad, note, n);
 			bad[i] ^= 1 << bit;
 			tries++;
-			rejected += checkpoint_open(&s.pub, bad, n, &got, err, sizeof(err)) != 0;
+			rejected += sovj_checkpoint_open(&s.pub, bad, n, &got, err, sizeof(err)) != 0;
 		}
 	}
 	ASSERT_EQ(rejected, tries, "every bit flip in a checkpoint note is refused");
-	ASSERT_TRUE(checkpoint_open(&s.pub, note, n - 1, &got, err, sizeof(err)) != 0,
+	ASSERT_TRUE(sovj_checkpoint_open(&s.pub, note, n - 1, &got, err, sizeof(err)) != 0,
 		    "truncated note refused");
 	{
 		int sig = strstr(note, "\n\n") + 2 - note;
 
 		memcpy(bad, note, n);
 		memcpy(bad + n, note + sig, n - sig);
-		ASSERT_TRUE(checkpoint_open(&s.pub, bad, n + n - sig, &got, err, sizeof(err)) != 0,
+		ASSERT_TRUE(sovj_checkpoint_open(&s.pub, bad, n + n - sig, &got, err, sizeof(err)) != 0,
 			    "note with a second signature line refused");
 	}
-	if (ASSERT_OK(signer_generate(&other, "sovd.test"), "generate another key of the same name")) {
-		n = checkpoint_sign(&other, &c, note, sizeof(note));
-		ASSERT_EQ(checkpoint_open(&s.pub, note, n, &got, err, sizeof(err)), -EKEYREJECTED,
+	if (ASSERT_OK(sovj_signer_generate(&other, "sovd.test"), "generate another key of the same name")) {
+		n = sovj_checkpoint_sign(&other, &c, note, sizeof(note));
+		ASSERT_EQ(sovj_checkpoint_open(&s.pub, note, n, &got, err, sizeof(err)), -EKEYREJECTED,
 			  "checkpoint signed by another key refused");
 		ASSERT_STRSTR(err, "another key", "says it is another key");
-		signer_free(&other);
+		sovj_signer_free(&other);
 	}
-	signer_free(&s);
+	sovj_signer_free(&s);
 }
 
 int main(void)

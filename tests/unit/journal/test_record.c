@@ -12,7 +12,7 @@ static int enc(const struct sov_record *r, uint64_t seq, char *buf, size_t len)
 {
 	struct rec_ctx x = { .host = "0123456789abcdef0123456789abcdef",
 			     .boot = "c3e5ad4b-9cbe-4fd1-8b3b-1b0cf2a3d9e4", .cached_sec = -1 };
-	int n = record_encode(&x, r, seq, 1764140933123456789ull, 5000000001ull, buf, len - 1);
+	int n = sovj_record_encode(&x, r, seq, 1764140933123456789ull, 5000000001ull, buf, len - 1);
 
 	if (n >= 0)
 		buf[n] = 0;
@@ -68,11 +68,11 @@ int main(void)
 		uint64_t seq;
 		const char *r = "{\"seq\":123,\"type\":\"agent\",\"time\":\"2026-01-02T03:04:05.000000006Z\"}";
 
-		ASSERT_OK(record_seq((const uint8_t *)r, strlen(r), &seq), "record_seq");
+		ASSERT_OK(sovj_record_seq((const uint8_t *)r, strlen(r), &seq), "sovj_record_seq");
 		ASSERT_EQ(seq, 123, "seq value");
-		ASSERT_OK(record_time((const uint8_t *)r, strlen(r), &ns), "record_time");
+		ASSERT_OK(sovj_record_time((const uint8_t *)r, strlen(r), &ns), "sovj_record_time");
 		ASSERT_EQ(ns, 1767323045000000006ll, "time value");
-		ASSERT_TRUE(record_seq((const uint8_t *)"{\"seq\":01,", 10, &seq) != 0,
+		ASSERT_TRUE(sovj_record_seq((const uint8_t *)"{\"seq\":01,", 10, &seq) != 0,
 			    "leading zero in seq refused");
 	}
 	ASSERT_OK(sov_journal_parse_time("2026-01-31", &ns), "parse date");
@@ -83,7 +83,7 @@ int main(void)
 	ASSERT_EQ(ns, 1769817600500000000ll, "fraction applied");
 	ASSERT_TRUE(sov_journal_parse_time("2026-01-31T00:00:00", &ns) != 0, "time without offset refused");
 	ASSERT_TRUE(sov_journal_parse_time("yesterday", &ns) != 0, "garbage refused");
-	ASSERT_OK(format_rfc3339(1769817600500000000ll, buf, sizeof(buf)), "format time");
+	ASSERT_OK(sovj_format_rfc3339(1769817600500000000ll, buf, sizeof(buf)), "format time");
 	ASSERT_STREQ(buf, "2026-01-31T00:00:00.500000000Z", "formatted time");
 	return tap_done();
 }

@@ -102,7 +102,7 @@ static char *random_policy(int round, int n)
 				continue;
 			seen[n_seen++] = p;
 			off += (size_t)snprintf(s + off, cap - off, "      - \"%s\"\n",
-						prefix_format(&p, buf, sizeof(buf)));
+						sovp_prefix_format(&p, buf, sizeof(buf)));
 		}
 	}
 	(void)round;
@@ -233,16 +233,16 @@ static void check_prefix_text(void)
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(what, sizeof(what), "prefix '%s' parses", good[i][0]);
-		if (ASSERT_OK(prefix_parse(good[i][0], strlen(good[i][0]), &p, why, sizeof(why)), what)) {
+		if (ASSERT_OK(sovp_prefix_parse(good[i][0], strlen(good[i][0]), &p, why, sizeof(why)), what)) {
 			snprintf(what, sizeof(what), "prefix '%s' normalised", good[i][0]);
-			ASSERT_STREQ(prefix_format(&p, buf, sizeof(buf)), good[i][1], what);
+			ASSERT_STREQ(sovp_prefix_format(&p, buf, sizeof(buf)), good[i][1], what);
 		}
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(what, sizeof(what), "prefix '%s' refused", bad[i]);
-		ASSERT_EQ(prefix_parse(bad[i], strlen(bad[i]), &p, why, sizeof(why)), -EINVAL, what);
+		ASSERT_EQ(sovp_prefix_parse(bad[i], strlen(bad[i]), &p, why, sizeof(why)), -EINVAL, what);
 	}
-	ASSERT_EQ(prefix_parse("10.0.0.0/8\0", 11, &p, why, sizeof(why)), -EINVAL,
+	ASSERT_EQ(sovp_prefix_parse("10.0.0.0/8\0", 11, &p, why, sizeof(why)), -EINVAL,
 		  "prefix with a NUL byte refused");
 }
 

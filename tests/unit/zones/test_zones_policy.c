@@ -145,7 +145,7 @@ static void test_eu_policy(void)
 		goto cleanup;
 	}
 	snprintf(line, sizeof(line), "%s/tests/data/zones/aws-ip-ranges.json", top);
-	if (!ASSERT_OK(zsrc_range_load(line, ZSRC_FMT_AWS, &rf, NULL, NULL), "eu: fixture"))
+	if (!ASSERT_OK(sov_zsrc_range_load(line, ZSRC_FMT_AWS, &rf, NULL, NULL), "eu: fixture"))
 		goto cleanup;
 	snprintf(cmd, sizeof(cmd),
 		 "/usr/bin/python3 %s/tests/unit/zones/locdb_oracle.py %s 500 %ld "
@@ -178,7 +178,7 @@ static void test_eu_policy(void)
 				want = z_office;
 			for (size_t i = 0; !want && i < rf->n_prefixes; i++)
 				if (rf->prefixes[i].family == fam &&
-				    zsrc_region_match("eu-*", rf->regions[rf->prefixes[i].region]) &&
+				    sov_zsrc_region_match("eu-*", rf->regions[rf->prefixes[i].region]) &&
 				    prefix_has(rf->prefixes[i].addr, rf->prefixes[i].plen, a))
 					want = z_clouds;
 			if (!want && asn == 16509)
@@ -211,7 +211,7 @@ static void test_eu_policy(void)
 cleanup:
 	if (p)
 		pclose(p);
-	zsrc_range_free(rf);
+	sov_zsrc_range_free(rf);
 	free(msgs);
 	sov_policy_free(img);
 }

@@ -65,13 +65,13 @@ static uint32_t expected_zone(const struct zsrc_range_file *rf, int family,
 		return Z_EXPLICIT;
 	for (size_t i = 0; i < rf->n_prefixes; i++)
 		if (rf->prefixes[i].family == family &&
-		    zsrc_region_match("eu-*", rf->regions[rf->prefixes[i].region]) &&
+		    sov_zsrc_region_match("eu-*", rf->regions[rf->prefixes[i].region]) &&
 		    prefix_has(rf->prefixes[i].addr, rf->prefixes[i].plen, a))
 			return Z_RANGE;
 	for (size_t i = 0; i < sizeof(listed_asns) / sizeof(listed_asns[0]); i++)
 		if (asn == listed_asns[i])
 			return Z_AS;
-	for (const char *const *g = zsrc_country_group("EU"); *g; g++)
+	for (const char *const *g = sov_zsrc_country_group("EU"); *g; g++)
 		if (!strcmp(cc, *g))
 			return Z_EU;
 	for (size_t i = 0; i < sizeof(other_countries) / sizeof(other_countries[0]); i++)
@@ -84,44 +84,44 @@ static void test_checks(struct zsrc_locdb *db)
 {
 	struct zsrc_locdb_info info;
 	uint32_t asn = 0;
-	const char *const *eu = zsrc_country_group("EU");
+	const char *const *eu = sov_zsrc_country_group("EU");
 	int n = 0;
 
-	zsrc_locdb_get_info(db, &info);
+	sov_zsrc_locdb_get_info(db, &info);
 	ASSERT_TRUE(info.created_at > 1500000000, "info: creation time set");
 	ASSERT_TRUE(info.vendor[0] != 0, "info: vendor set");
 	ASSERT_STRSTR(info.version, info.vendor, "info: version names the vendor");
 	ASSERT_TRUE(info.version[4] == '-' && info.version[19] == 'Z', "info: version starts RFC 3339");
 
-	ASSERT_OK(zsrc_locdb_check_country(db, "DE"), "country: DE");
-	ASSERT_EQ(zsrc_locdb_check_country(db, "ZZ"), -ENOENT, "country: ZZ unknown");
-	ASSERT_EQ(zsrc_locdb_check_country(db, "A1"), -EINVAL, "country: A1 is a flag");
-	ASSERT_EQ(zsrc_locdb_check_country(db, "DEU"), -EINVAL, "country: alpha-3 refused");
-	ASSERT_EQ(zsrc_locdb_check_country(db, "de"), -EINVAL, "country: lower case refused");
+	ASSERT_OK(sov_zsrc_locdb_check_country(db, "DE"), "country: DE");
+	ASSERT_EQ(sov_zsrc_locdb_check_country(db, "ZZ"), -ENOENT, "country: ZZ unknown");
+	ASSERT_EQ(sov_zsrc_locdb_check_country(db, "A1"), -EINVAL, "country: A1 is a flag");
+	ASSERT_EQ(sov_zsrc_locdb_check_country(db, "DEU"), -EINVAL, "country: alpha-3 refused");
+	ASSERT_EQ(sov_zsrc_locdb_check_country(db, "de"), -EINVAL, "country: lower case refused");
 	while (eu && eu[n]) {
-		if (zsrc_locdb_check_country(db, eu[n]))
+		if (sov_zsrc_locdb_check_country(db, eu[n]))
 			break;
 		n++;
 	}
 	ASSERT_EQ(n, 27, "group EU: 27 member states, all known");
-	for (eu = zsrc_country_group("EEA"), n = 0; eu && eu[n]; n++)
-		if (zsrc_locdb_check_country(db, eu[n]))
+	for (eu = sov_zsrc_country_group("EEA"), n = 0; eu && eu[n]; n++)
+		if (sov_zsrc_locdb_check_country(db, eu[n]))
 			break;
 	ASSERT_EQ(n, 30, "group EEA: EU + IS, LI, NO, all known");
-	ASSERT_TRUE(zsrc_country_group("DE") == NULL, "group: DE is not a group");
+	ASSERT_TRUE(sov_zsrc_country_group("DE") == NULL, "group: DE is not a group");
 
-	ASSERT_OK(zsrc_parse_asn("AS16509", &asn), "asn: AS16509");
+	ASSERT_OK(sov_zsrc_parse_asn("AS16509", &asn), "asn: AS16509");
 	ASSERT_EQ(asn, 16509, "asn: value");
-	ASSERT_OK(zsrc_parse_asn("as3320", &asn), "asn: lower-case prefix");
-	ASSERT_OK(zsrc_parse_asn("4294967295", &asn), "asn: largest");
+	ASSERT_OK(sov_zsrc_parse_asn("as3320", &asn), "asn: lower-case prefix");
+	ASSERT_OK(sov_zsrc_parse_asn("4294967295", &asn), "asn: largest");
 	ASSERT_EQ(asn, 4294967295u, "asn: 32-bit value");
-	ASSERT_EQ(zsrc_parse_asn("AS0", &asn), -EINVAL, "asn: 0 refused");
-	ASSERT_EQ(zsrc_parse_asn("4294967296", &asn), -EINVAL, "asn: 2^32 refused");
-	ASSERT_EQ(zsrc_parse_asn("AS-1", &asn), -EINVAL, "asn: sign refused");
-	ASSERT_EQ(zsrc_parse_asn("AS", &asn), -EINVAL, "asn: empty refused");
-	ASSERT_EQ(zsrc_parse_asn("AS1.10", &asn), -EINVAL, "asn: asdot refused");
-	ASSERT_OK(zsrc_locdb_check_asn(db, 16509), "asn: AS16509 known");
-	ASSERT_EQ(zsrc_locdb_check_asn(db, 64512), -ENOENT, "asn: private AS unknown");
+	ASSERT_EQ(sov_zsrc_parse_asn("AS0", &asn), -EINVAL, "asn: 0 refused");
+	ASSERT_EQ(sov_zsrc_parse_asn("4294967296", &asn), -EINVAL, "asn: 2^32 refused");
+	ASSERT_EQ(sov_zsrc_parse_asn("AS-1", &asn), -EINVAL, "asn: sign refused");
+	ASSERT_EQ(sov_zsrc_parse_asn("AS", &asn), -EINVAL, "asn: empty refused");
+	ASSERT_EQ(sov_zsrc_parse_asn("AS1.10", &asn), -EINVAL, "asn: asdot refused");
+	ASSERT_OK(sov_zsrc_locdb_check_asn(db, 16509), "asn: AS16509 known");
+	ASSERT_EQ(sov_zsrc_locdb_check_asn(db, 64512), -ENOENT, "asn: private AS unknown");
 }
 
 static void test_open_errors(const char *top)
@@ -130,18 +130,18 @@ static void test_open_errors(const char *top)
 	struct zsrc_locdb *db;
 	char path[512];
 
-	db = zsrc_locdb_open("/nonexistent/location.db", collect, &e);
+	db = sov_zsrc_locdb_open("/nonexistent/location.db", collect, &e);
 	ASSERT_TRUE(db == NULL && errno == ENOENT, "open: missing file fails with ENOENT");
 	ASSERT_STRSTR(e.text, "/nonexistent/location.db:0:0: failed to open location database: No such file",
 		      "open: missing file named");
-	zsrc_locdb_close(db);
+	sov_zsrc_locdb_close(db);
 
 	memset(&e, 0, sizeof(e));
 	snprintf(path, sizeof(path), "%s/tests/data/zones/aws-ip-ranges.json", top);
-	db = zsrc_locdb_open(path, collect, &e);
+	db = sov_zsrc_locdb_open(path, collect, &e);
 	ASSERT_TRUE(db == NULL, "open: a JSON file is not a database");
 	ASSERT_STRSTR(e.text, "failed to read location database", "open: says so");
-	zsrc_locdb_close(db);
+	sov_zsrc_locdb_close(db);
 }
 
 static void test_conflict(struct zsrc_locdb *db)
@@ -149,13 +149,13 @@ static void test_conflict(struct zsrc_locdb *db)
 	static const char codes[2][3] = { "DE", "DE" };
 	static const uint32_t zones[2] = { Z_EU, Z_OTHER };
 	struct zsrc_locdb_query q = { .countries = codes, .country_zone = zones, .n_countries = 2 };
-	struct zsrc_lpm *v4 = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *v4 = sov_zsrc_lpm_new(AF_INET);
 	struct errs e = { 0 };
 
-	ASSERT_EQ(zsrc_locdb_add(db, &q, zone_names, v4, NULL, NULL, collect, &e), -EINVAL,
+	ASSERT_EQ(sov_zsrc_locdb_add(db, &q, zone_names, v4, NULL, NULL, collect, &e), -EINVAL,
 		  "conflict: a country in two zones");
 	ASSERT_STRSTR(e.text, "country DE is in zones eu and other", "conflict: message");
-	zsrc_lpm_free(v4);
+	sov_zsrc_lpm_free(v4);
 }
 
 static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpath)
@@ -165,7 +165,7 @@ static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpa
 	struct zsrc_locdb_query q = { .countries = (const char (*)[3])codes, .country_zone = czones,
 				      .asns = listed_asns, .asn_zone = azones, .n_asns = 2 };
 	static const char *const eu_glob[] = { "eu-*" };
-	struct zsrc_lpm *v4 = zsrc_lpm_new(AF_INET), *v6 = zsrc_lpm_new(AF_INET6);
+	struct zsrc_lpm *v4 = sov_zsrc_lpm_new(AF_INET), *v6 = sov_zsrc_lpm_new(AF_INET6);
 	struct zsrc_entry *o4 = NULL, *o6 = NULL;
 	struct zsrc_lpm_stats s4, s6;
 	struct zsrc_locdb_stats ls;
@@ -180,7 +180,7 @@ static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpa
 
 	if (!ASSERT_TRUE(v4 && v6, "oracle: builders"))
 		goto cleanup;
-	for (const char *const *g = zsrc_country_group("EU"); *g; g++) {
+	for (const char *const *g = sov_zsrc_country_group("EU"); *g; g++) {
 		memcpy(codes[n], *g, 3);
 		czones[n++] = Z_EU;
 	}
@@ -190,26 +190,26 @@ static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpa
 	}
 	q.n_countries = n;
 	snprintf(path, sizeof(path), "%s/tests/data/zones/aws-ip-ranges.json", top);
-	if (!ASSERT_OK(zsrc_range_load(path, ZSRC_FMT_AWS, &rf, collect, &e), "oracle: range file"))
+	if (!ASSERT_OK(sov_zsrc_range_load(path, ZSRC_FMT_AWS, &rf, collect, &e), "oracle: range file"))
 		goto cleanup;
 
 	t0 = now();
-	err = zsrc_locdb_add(db, &q, zone_names, v4, v6, &ls, collect, &e);
+	err = sov_zsrc_locdb_add(db, &q, zone_names, v4, v6, &ls, collect, &e);
 	if (!ASSERT_OK(err, "oracle: EU member states + US, CH, AU + 2 ASNs from the database")) {
 		printf("# %s", e.text);
 		goto cleanup;
 	}
-	ASSERT_TRUE(zsrc_range_add(rf, eu_glob, 1, Z_RANGE, zone_names, v4, v6, collect, &e) > 0,
+	ASSERT_TRUE(sov_zsrc_range_add(rf, eu_glob, 1, Z_RANGE, zone_names, v4, v6, collect, &e) > 0,
 		    "oracle: aws eu-* ranges");
 	{
 		static const uint8_t net[4] = { 1, 0, 0, 0 };
 
-		ASSERT_OK(zsrc_lpm_add(v4, net, 24, ZSRC_TIER_EXPLICIT, Z_EXPLICIT, NULL),
+		ASSERT_OK(sov_zsrc_lpm_add(v4, net, 24, ZSRC_TIER_EXPLICIT, Z_EXPLICIT, NULL),
 			  "oracle: explicit 1.0.0.0/24");
 	}
-	err = zsrc_lpm_compile(v4, &o4, &n4, &s4);
+	err = sov_zsrc_lpm_compile(v4, &o4, &n4, &s4);
 	if (!err)
-		err = zsrc_lpm_compile(v6, &o6, &n6, &s6);
+		err = sov_zsrc_lpm_compile(v6, &o6, &n6, &s6);
 	if (!ASSERT_OK(err, "oracle: compile"))
 		goto cleanup;
 	printf("# database walk + compile: %.3f s; %zu networks; IPv4 %zu -> %zu entries, IPv6 %zu -> %zu\n",
@@ -247,9 +247,9 @@ static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpa
 		}
 		samples++;
 		want = expected_zone(rf, fam, a, cc, asn);
-		got = fam == AF_INET ? zsrc_table_lookup(o4, n4, fam, a)
-				     : zsrc_table_lookup(o6, n6, fam, a);
-		got_src = zsrc_lpm_resolve(fam == AF_INET ? v4 : v6, a);
+		got = fam == AF_INET ? sov_zsrc_table_lookup(o4, n4, fam, a)
+				     : sov_zsrc_table_lookup(o6, n6, fam, a);
+		got_src = sov_zsrc_lpm_resolve(fam == AF_INET ? v4 : v6, a);
 		if (got != want || got_src != want) {
 			if (bad++ < 5)
 				printf("#   %s (database: %s AS%lu, %s): expected zone %s, got %s (sources: %s)\n",
@@ -276,7 +276,7 @@ static void test_oracle(struct zsrc_locdb *db, const char *top, const char *dbpa
 	{
 		uint8_t a[4] = { 3, 5, 137, 1 };
 
-		ASSERT_EQ(zsrc_table_lookup(o4, n4, AF_INET, a), Z_RANGE,
+		ASSERT_EQ(sov_zsrc_table_lookup(o4, n4, AF_INET, a), Z_RANGE,
 			  "oracle: AWS eu-central-1 range beats AS16509");
 	}
 cleanup:
@@ -284,9 +284,9 @@ cleanup:
 		pclose(p);
 	free(o6);
 	free(o4);
-	zsrc_range_free(rf);
-	zsrc_lpm_free(v6);
-	zsrc_lpm_free(v4);
+	sov_zsrc_range_free(rf);
+	sov_zsrc_lpm_free(v6);
+	sov_zsrc_lpm_free(v4);
 }
 
 int main(void)
@@ -297,7 +297,7 @@ int main(void)
 	struct zsrc_locdb *db;
 
 	test_open_errors(top);
-	db = zsrc_locdb_open(path, collect, &e);
+	db = sov_zsrc_locdb_open(path, collect, &e);
 	if (!db) {
 		TAP_SKIP("location database", e.text);
 		return tap_done();
@@ -305,6 +305,6 @@ int main(void)
 	test_checks(db);
 	test_conflict(db);
 	test_oracle(db, top, path);
-	zsrc_locdb_close(db);
+	sov_zsrc_locdb_close(db);
 	return tap_done();
 }

@@ -130,7 +130,7 @@ static int random_round(int family, unsigned int seed, int n_prefixes, int n_zon
 	unsigned int bytes = family == AF_INET ? 4 : 16;
 	unsigned int lo = family == AF_INET ? 22 : 54, span = family == AF_INET ? 11 : 21;
 	struct ref_entry *ref = calloc(n_prefixes, sizeof(*ref));
-	struct zsrc_lpm *t = zsrc_lpm_new(family);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(family);
 	struct zsrc_entry *out = NULL;
 	struct zsrc_lpm_stats st;
 	size_t n_ref = 0, n_out = 0;
@@ -169,7 +169,7 @@ static int random_round(int family, unsigned int seed, int n_prefixes, int n_zon
 		e.zone = rand() % (n_zones + 1);
 		if (e.tier == ZSRC_TIER_EXPLICIT && !e.zone)
 			e.zone = 1;
-		err = zsrc_lpm_add(t, e.addr, e.plen, e.tier, e.zone, &other);
+		err = sov_zsrc_lpm_add(t, e.addr, e.plen, e.tier, e.zone, &other);
 		if (err == -EEXIST)
 			continue;	/* same prefix, same tier: caller's conflict */
 		if (err) {
@@ -188,7 +188,7 @@ static int random_round(int family, unsigned int seed, int n_prefixes, int n_zon
 				ref[n_ref++] = e;
 		}
 	}
-	err = zsrc_lpm_compile(t, &out, &n_out, &st);
+	err = sov_zsrc_lpm_compile(t, &out, &n_out, &st);
 	if (err) {
 		ok = ASSERT_OK(err, "compile");
 		goto cleanup;
@@ -223,8 +223,8 @@ static int random_round(int family, unsigned int seed, int n_prefixes, int n_zon
 			a[15] = rand() & 0xff;
 		}
 		want = ref_answer(ref, n_ref, a);
-		got_r = zsrc_lpm_resolve(t, a);
-		got_t = zsrc_table_lookup(out, n_out, family, a);
+		got_r = sov_zsrc_lpm_resolve(t, a);
+		got_t = sov_zsrc_table_lookup(out, n_out, family, a);
 		got_s = scan_lookup(out, n_out, a);
 		if (want != got_r || want != got_t || want != got_s) {
 			char s[INET6_ADDRSTRLEN];
@@ -238,7 +238,7 @@ static int random_round(int family, unsigned int seed, int n_prefixes, int n_zon
 	}
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 	free(ref);
 	return ok;
 }
@@ -249,7 +249,7 @@ static int add4(struct zsrc_lpm *t, const char *p, unsigned int plen, int tier, 
 
 	if (inet_pton(AF_INET, p, a) != 1)
 		return -EINVAL;
-	return zsrc_lpm_add(t, a, plen, tier, z, NULL);
+	return sov_zsrc_lpm_add(t, a, plen, tier, z, NULL);
 }
 
 static uint32_t look4(const struct zsrc_entry *v, size_t n, const char *p)
@@ -257,12 +257,12 @@ static uint32_t look4(const struct zsrc_entry *v, size_t n, const char *p)
 	uint8_t a[4];
 
 	inet_pton(AF_INET, p, a);
-	return zsrc_table_lookup(v, n, AF_INET, a);
+	return sov_zsrc_table_lookup(v, n, AF_INET, a);
 }
 
 static void test_merge(void)
 {
-	struct zsrc_lpm *t = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_entry *out = NULL;
 	struct zsrc_lpm_stats st;
 	size_t n = 0;
@@ -273,7 +273,7 @@ static void test_merge(void)
 	ASSERT_OK(add4(t, "192.0.2.0", 25, ZSRC_TIER_EXPLICIT, 1), "merge: add /25 low");
 	ASSERT_OK(add4(t, "192.0.2.128", 25, ZSRC_TIER_EXPLICIT, 1), "merge: add /25 high");
 	ASSERT_OK(add4(t, "192.0.2.16", 28, ZSRC_TIER_EXPLICIT, 1), "merge: add nested /28");
-	if (!ASSERT_OK(zsrc_lpm_compile(t, &out, &n, &st), "merge: compile"))
+	if (!ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, &st), "merge: compile"))
 		goto cleanup;
 	ASSERT_EQ(st.n_input, 3, "merge: 3 prefixes in");
 	ASSERT_EQ(n, 1, "merge: 1 entry out");
@@ -285,12 +285,12 @@ static void test_merge(void)
 	ASSERT_EQ(st.map_bytes, 64, "merge: 64 bytes");
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 }
 
 static void test_precedence(void)
 {
-	struct zsrc_lpm *t = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_entry *out = NULL;
 	uint32_t other = 0;
 	size_t n = 0;
@@ -310,13 +310,13 @@ static void test_precedence(void)
 	{
 		uint8_t a[4] = { 20, 16, 1, 0 };
 
-		ASSERT_EQ(zsrc_lpm_add(t, a, 24, ZSRC_TIER_RANGES, 5, &other), -EEXIST,
+		ASSERT_EQ(sov_zsrc_lpm_add(t, a, 24, ZSRC_TIER_RANGES, 5, &other), -EEXIST,
 			  "prec: other zone, same tier");
 		ASSERT_EQ(other, 2, "prec: conflict names the zone there");
-		ASSERT_EQ(zsrc_lpm_add(t, a, 33, ZSRC_TIER_RANGES, 5, NULL), -EINVAL,
+		ASSERT_EQ(sov_zsrc_lpm_add(t, a, 33, ZSRC_TIER_RANGES, 5, NULL), -EINVAL,
 			  "prec: /33 refused");
 	}
-	if (!ASSERT_OK(zsrc_lpm_compile(t, &out, &n, NULL), "prec: compile"))
+	if (!ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, NULL), "prec: compile"))
 		goto cleanup;
 	ASSERT_EQ(look4(out, n, "20.200.0.1"), 4, "prec: country");
 	ASSERT_EQ(look4(out, n, "20.1.0.1"), 0, "prec: nested other country is unknown");
@@ -327,12 +327,12 @@ static void test_precedence(void)
 	ASSERT_EQ(look4(out, n, "21.0.0.0"), 0, "prec: outside");
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 }
 
 static void test_v6_and_empty(void)
 {
-	struct zsrc_lpm *t = zsrc_lpm_new(AF_INET6);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(AF_INET6);
 	struct zsrc_entry *out = NULL;
 	struct zsrc_lpm_stats st;
 	uint8_t a[16], q[16];
@@ -340,32 +340,32 @@ static void test_v6_and_empty(void)
 
 	if (!ASSERT_TRUE(t != NULL, "v6: new"))
 		return;
-	ASSERT_OK(zsrc_lpm_compile(t, &out, &n, &st), "v6: empty compiles");
+	ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, &st), "v6: empty compiles");
 	ASSERT_EQ(n, 0, "v6: empty table");
 	free(out);
 	out = NULL;
 	inet_pton(AF_INET6, "2001:db8::", a);
-	ASSERT_OK(zsrc_lpm_add(t, a, 32, ZSRC_TIER_COUNTRIES, 7, NULL), "v6: add /32");
+	ASSERT_OK(sov_zsrc_lpm_add(t, a, 32, ZSRC_TIER_COUNTRIES, 7, NULL), "v6: add /32");
 	inet_pton(AF_INET6, "2001:db8:0:1::1", a);
-	ASSERT_OK(zsrc_lpm_add(t, a, 128, ZSRC_TIER_EXPLICIT, 9, NULL), "v6: add /128");
-	ASSERT_OK(zsrc_lpm_add(t, a, 0, ZSRC_TIER_EXPLICIT, 2, NULL), "v6: add ::/0");
-	if (!ASSERT_OK(zsrc_lpm_compile(t, &out, &n, &st), "v6: compile"))
+	ASSERT_OK(sov_zsrc_lpm_add(t, a, 128, ZSRC_TIER_EXPLICIT, 9, NULL), "v6: add /128");
+	ASSERT_OK(sov_zsrc_lpm_add(t, a, 0, ZSRC_TIER_EXPLICIT, 2, NULL), "v6: add ::/0");
+	if (!ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, &st), "v6: compile"))
 		goto cleanup;
 	inet_pton(AF_INET6, "2001:db8:0:1::1", q);
-	ASSERT_EQ(zsrc_table_lookup(out, n, AF_INET6, q), 9, "v6: /128");
+	ASSERT_EQ(sov_zsrc_table_lookup(out, n, AF_INET6, q), 9, "v6: /128");
 	inet_pton(AF_INET6, "2001:db8:0:1::2", q);
-	ASSERT_EQ(zsrc_table_lookup(out, n, AF_INET6, q), 2, "v6: explicit ::/0 beats country");
+	ASSERT_EQ(sov_zsrc_table_lookup(out, n, AF_INET6, q), 2, "v6: explicit ::/0 beats country");
 	ASSERT_EQ(n, 2, "v6: country entry is shadowed, 2 entries");
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 }
 
 /* A one-bit chain below a node whose answer is not kept: the chain's
  * other child must get the node's answer back. */
 static void test_chain_sibling(void)
 {
-	struct zsrc_lpm *t = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_entry *out = NULL;
 	size_t n = 0;
 
@@ -374,7 +374,7 @@ static void test_chain_sibling(void)
 	add4(t, "10.0.0.0", 8, ZSRC_TIER_EXPLICIT, 1);
 	add4(t, "10.0.0.0", 10, ZSRC_TIER_EXPLICIT, 2);
 	add4(t, "10.128.0.0", 10, ZSRC_TIER_EXPLICIT, 2);
-	if (!ASSERT_OK(zsrc_lpm_compile(t, &out, &n, NULL), "chain: compile"))
+	if (!ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, NULL), "chain: compile"))
 		goto cleanup;
 	ASSERT_EQ(n, 3, "chain: 3 entries");
 	ASSERT_EQ(look4(out, n, "10.1.0.1"), 2, "chain: 10.0/10");
@@ -383,13 +383,13 @@ static void test_chain_sibling(void)
 	ASSERT_EQ(look4(out, n, "10.200.0.1"), 1, "chain: 10.192/10");
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 }
 
 /* Optimality spot check: a zone with a hole needs exactly two entries. */
 static void test_hole_minimal(void)
 {
-	struct zsrc_lpm *t = zsrc_lpm_new(AF_INET);
+	struct zsrc_lpm *t = sov_zsrc_lpm_new(AF_INET);
 	struct zsrc_entry *out = NULL;
 	size_t n = 0;
 
@@ -398,14 +398,14 @@ static void test_hole_minimal(void)
 	add4(t, "10.0.0.0", 8, ZSRC_TIER_COUNTRIES, 1);
 	add4(t, "10.1.2.0", 24, ZSRC_TIER_COUNTRIES, ZSRC_HOLE);
 	add4(t, "10.1.2.0", 25, ZSRC_TIER_COUNTRIES, 1);
-	if (!ASSERT_OK(zsrc_lpm_compile(t, &out, &n, NULL), "hole: compile"))
+	if (!ASSERT_OK(sov_zsrc_lpm_compile(t, &out, &n, NULL), "hole: compile"))
 		goto cleanup;
 	ASSERT_EQ(n, 2, "hole: /8 and the /25 hole");
 	ASSERT_EQ(look4(out, n, "10.1.2.200"), 0, "hole: upper half unknown");
 	ASSERT_EQ(look4(out, n, "10.1.2.100"), 1, "hole: lower half in zone");
 cleanup:
 	free(out);
-	zsrc_lpm_free(t);
+	sov_zsrc_lpm_free(t);
 }
 
 int main(void)

@@ -45,21 +45,21 @@ static const char *fixture(const char *name)
 static uint32_t zone_after(const struct zsrc_range_file *rf, const char *const *globs,
 			   size_t n_globs, const char *addr, long *added)
 {
-	struct zsrc_lpm *v4 = zsrc_lpm_new(AF_INET), *v6 = zsrc_lpm_new(AF_INET6);
+	struct zsrc_lpm *v4 = sov_zsrc_lpm_new(AF_INET), *v6 = sov_zsrc_lpm_new(AF_INET6);
 	uint8_t a[16] = { 0 };
 	uint32_t z = 0;
 
 	*added = -1;
 	if (!v4 || !v6)
 		goto cleanup;
-	*added = zsrc_range_add(rf, globs, n_globs, 5, NULL, v4, v6, NULL, NULL);
+	*added = sov_zsrc_range_add(rf, globs, n_globs, 5, NULL, v4, v6, NULL, NULL);
 	if (inet_pton(AF_INET, addr, a) == 1)
-		z = zsrc_lpm_resolve(v4, a);
+		z = sov_zsrc_lpm_resolve(v4, a);
 	else if (inet_pton(AF_INET6, addr, a) == 1)
-		z = zsrc_lpm_resolve(v6, a);
+		z = sov_zsrc_lpm_resolve(v6, a);
 cleanup:
-	zsrc_lpm_free(v6);
-	zsrc_lpm_free(v4);
+	sov_zsrc_lpm_free(v6);
+	sov_zsrc_lpm_free(v4);
 	return z;
 }
 
@@ -72,7 +72,7 @@ static void test_aws(void)
 	long added;
 	int err;
 
-	err = zsrc_range_load(fixture("aws-ip-ranges.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("aws-ip-ranges.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	if (!ASSERT_OK(err, "aws: load")) {
 		printf("# %s", e.text);
 		return;
@@ -91,9 +91,9 @@ static void test_aws(void)
 	ASSERT_EQ(zone_after(rf, all, 1, "2600:9000:3000::1", &added), 0, "aws: * never GLOBAL v6");
 	ASSERT_EQ(zone_after(rf, global, 1, "15.230.39.1", &added), 5, "aws: GLOBAL by name");
 	ASSERT_EQ(added, 2, "aws: GLOBAL selects 2 prefixes");
-	ASSERT_EQ(zsrc_range_glob_regions(rf, "eu-*"), 2, "aws: eu-* matches 2 regions");
-	ASSERT_EQ(zsrc_range_glob_regions(rf, "westeurope"), 0, "aws: azure name matches none");
-	zsrc_range_free(rf);
+	ASSERT_EQ(sov_zsrc_range_glob_regions(rf, "eu-*"), 2, "aws: eu-* matches 2 regions");
+	ASSERT_EQ(sov_zsrc_range_glob_regions(rf, "westeurope"), 0, "aws: azure name matches none");
+	sov_zsrc_range_free(rf);
 }
 
 static void test_gcp(void)
@@ -103,7 +103,7 @@ static void test_gcp(void)
 	struct errs e = { 0 };
 	long added;
 
-	if (!ASSERT_OK(zsrc_range_load(fixture("gcp-cloud.json"), ZSRC_FMT_GCP, &rf, collect, &e),
+	if (!ASSERT_OK(sov_zsrc_range_load(fixture("gcp-cloud.json"), ZSRC_FMT_GCP, &rf, collect, &e),
 		       "gcp: load")) {
 		printf("# %s", e.text);
 		return;
@@ -116,7 +116,7 @@ static void test_gcp(void)
 	ASSERT_EQ(zone_after(rf, eu, 1, "2600:1900:4010::1", &added), 5, "gcp: europe-west1 v6");
 	ASSERT_EQ(zone_after(rf, eu, 1, "34.16.0.1", &added), 0, "gcp: not us-central1");
 	ASSERT_EQ(zone_after(rf, all, 1, "34.54.0.1", &added), 0, "gcp: * never global");
-	zsrc_range_free(rf);
+	sov_zsrc_range_free(rf);
 }
 
 static void test_azure(void)
@@ -127,8 +127,8 @@ static void test_azure(void)
 	struct errs e = { 0 };
 	long added;
 
-	if (!ASSERT_OK(zsrc_range_load(fixture("azure-servicetags.json"), ZSRC_FMT_AZURE, &rf,
-				       collect, &e), "azure: load")) {
+	if (!ASSERT_OK(sov_zsrc_range_load(fixture("azure-servicetags.json"), ZSRC_FMT_AZURE, &rf,
+					   collect, &e), "azure: load")) {
 		printf("# %s", e.text);
 		return;
 	}
@@ -142,7 +142,7 @@ static void test_azure(void)
 		  "azure: * never the region-less tags");
 	ASSERT_EQ(zone_after(rf, none, 1, "13.107.246.1", &added), 5,
 		  "azure: \"\" selects the region-less tags");
-	zsrc_range_free(rf);
+	sov_zsrc_range_free(rf);
 }
 
 static void test_oracle(void)
@@ -153,9 +153,9 @@ static void test_oracle(void)
 	enum zsrc_range_format f;
 	long added;
 
-	ASSERT_OK(zsrc_range_format_parse("oci", &f), "oracle: alias oci");
-	if (!ASSERT_OK(zsrc_range_load(fixture("oracle-public_ip_ranges.json"), f, &rf,
-				       collect, &e), "oracle: load")) {
+	ASSERT_OK(sov_zsrc_range_format_parse("oci", &f), "oracle: alias oci");
+	if (!ASSERT_OK(sov_zsrc_range_load(fixture("oracle-public_ip_ranges.json"), f, &rf,
+					   collect, &e), "oracle: load")) {
 		printf("# %s", e.text);
 		return;
 	}
@@ -166,7 +166,7 @@ static void test_oracle(void)
 	ASSERT_EQ(added, 3, "oracle: two globs select 3");
 	ASSERT_EQ(zone_after(rf, globs, 2, "158.101.9.9", &added), 5, "oracle: amsterdam");
 	ASSERT_EQ(zone_after(rf, globs, 2, "129.213.0.1", &added), 0, "oracle: not ashburn");
-	zsrc_range_free(rf);
+	sov_zsrc_range_free(rf);
 }
 
 static void test_errors(void)
@@ -177,9 +177,9 @@ static void test_errors(void)
 	char want[600];
 	int err;
 
-	ASSERT_EQ(zsrc_range_format_parse("ibm", &f), -EINVAL, "err: unknown format");
+	ASSERT_EQ(sov_zsrc_range_format_parse("ibm", &f), -EINVAL, "err: unknown format");
 
-	err = zsrc_range_load(fixture("no-such-file.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("no-such-file.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	ASSERT_EQ(err, -ENOENT, "err: missing file is -ENOENT");
 	snprintf(want, sizeof(want), "%s:0:0: failed to read aws range file: No such file or directory",
 		 fixture("no-such-file.json"));
@@ -187,21 +187,21 @@ static void test_errors(void)
 	ASSERT_TRUE(rf == NULL, "err: no result on failure");
 
 	memset(&e, 0, sizeof(e));
-	err = zsrc_range_load(fixture("bad-syntax.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("bad-syntax.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	ASSERT_EQ(err, -EINVAL, "err: syntax error is -EINVAL");
 	snprintf(want, sizeof(want), "%s:4:3: failed to parse aws range file:",
 		 fixture("bad-syntax.json"));
 	ASSERT_STRSTR(e.text, want, "err: syntax error at line 4 column 3");
 
 	memset(&e, 0, sizeof(e));
-	err = zsrc_range_load(fixture("truncated.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("truncated.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	ASSERT_EQ(err, -EINVAL, "err: truncated is -EINVAL");
 	ASSERT_STRSTR(e.text, "failed to parse aws range file: unexpected end of file",
 		      "err: truncated says so");
 	ASSERT_STRSTR(e.text, "truncated.json:5:", "err: truncated at its last line");
 
 	memset(&e, 0, sizeof(e));
-	err = zsrc_range_load(fixture("bad-prefix.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("bad-prefix.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	ASSERT_EQ(err, -EINVAL, "err: bad prefix is -EINVAL");
 	snprintf(want, sizeof(want),
 		 "%s:6:21: prefixes[1].ip_prefix: bad prefix \"3.5.140.0/33\"",
@@ -210,7 +210,7 @@ static void test_errors(void)
 
 	/* A Google file read as AWS: every entry is wrong, all are reported. */
 	memset(&e, 0, sizeof(e));
-	err = zsrc_range_load(fixture("gcp-cloud.json"), ZSRC_FMT_AWS, &rf, collect, &e);
+	err = sov_zsrc_range_load(fixture("gcp-cloud.json"), ZSRC_FMT_AWS, &rf, collect, &e);
 	ASSERT_EQ(err, -EINVAL, "err: wrong format is -EINVAL");
 	ASSERT_STRSTR(e.text, "missing \"createDate\"", "err: wrong format: no createDate");
 	ASSERT_STRSTR(e.text, "prefixes[5]: expected an object with \"ip_prefix\" and \"region\"",
@@ -220,21 +220,21 @@ static void test_errors(void)
 	{
 		static const char *const a[] = { "eu-central-1" }, *const b[] = { "eu-*" };
 		static const char *const names[] = { "unknown", "de", "eu" };
-		struct zsrc_lpm *v4 = zsrc_lpm_new(AF_INET), *v6 = zsrc_lpm_new(AF_INET6);
+		struct zsrc_lpm *v4 = sov_zsrc_lpm_new(AF_INET), *v6 = sov_zsrc_lpm_new(AF_INET6);
 
 		memset(&e, 0, sizeof(e));
-		if (ASSERT_OK(zsrc_range_load(fixture("aws-ip-ranges.json"), ZSRC_FMT_AWS, &rf,
-					      collect, &e), "err: load for conflict") && v4 && v6) {
-			ASSERT_EQ(zsrc_range_add(rf, a, 1, 1, names, v4, v6, collect, &e), 3,
+		if (ASSERT_OK(sov_zsrc_range_load(fixture("aws-ip-ranges.json"), ZSRC_FMT_AWS, &rf,
+						  collect, &e), "err: load for conflict") && v4 && v6) {
+			ASSERT_EQ(sov_zsrc_range_add(rf, a, 1, 1, names, v4, v6, collect, &e), 3,
 				  "err: zone de takes eu-central-1");
-			ASSERT_EQ(zsrc_range_add(rf, b, 1, 2, names, v4, v6, collect, &e), -EEXIST,
+			ASSERT_EQ(sov_zsrc_range_add(rf, b, 1, 2, names, v4, v6, collect, &e), -EEXIST,
 				  "err: zone eu overlaps it");
 			ASSERT_STRSTR(e.text, "3.5.136.0/22 (region eu-central-1) is in the ranges of zones de and eu",
 				      "err: conflict names prefix, region and zones");
 		}
-		zsrc_range_free(rf);
-		zsrc_lpm_free(v6);
-		zsrc_lpm_free(v4);
+		sov_zsrc_range_free(rf);
+		sov_zsrc_lpm_free(v6);
+		sov_zsrc_lpm_free(v4);
 	}
 }
 
