@@ -41,3 +41,12 @@ $(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_pipeline
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_pipeline
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_pipeline
+
+# The executable an event names: the exe cache (no root).
+$(BUILD)/tests/unit/agent/test_exe: $(BUILD)/tests/unit/agent/test_exe.o $(BUILD)/agent/host.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_exe
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_exe
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_exe
