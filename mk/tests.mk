@@ -1,6 +1,7 @@
 # sovd's own command-line and bad-input tests (need root and BPF).
 TEST_SCRIPTS	+= tests/agent/cli.t
 TEST_SCRIPTS	+= tests/agent/journal-full.t
+TEST_SCRIPTS	+= tests/agent/journal-stop.t
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf
