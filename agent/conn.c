@@ -290,6 +290,8 @@ void conn_pool_stats(const struct conn_pool *p, struct conn_stats *st)
 
 void conn_pool_close(struct conn_pool *p)
 {
+	if (p->c && !p->paused)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->listen_fd, NULL);
 	for (size_t i = 0; p->c && i < p->max; i++)
 		if (p->c[i].fd >= 0)
 			drop(p, &p->c[i]);

@@ -51,3 +51,12 @@ $(BUILD)/tests/unit/agent/test_exe: $(BUILD)/tests/unit/agent/test_exe.o $(BUILD
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_exe
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_exe
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_exe
+
+# The API and metrics connection pool over unix sockets (no root).
+$(BUILD)/tests/unit/agent/test_conn: $(BUILD)/tests/unit/agent/test_conn.o $(BUILD)/agent/conn.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_conn
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_conn
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_conn
