@@ -5,8 +5,8 @@
  *                                    prints "connected=X eagain=Y other=Z"
  *   clients hold ADDR N MS [TEXT]    N connections that send nothing (or
  *                                    only TEXT) and read nothing, for MS
- *                                    ms; prints "holding N" once all are
- *                                    open
+ *                                    ms (0: until killed); prints
+ *                                    "holding N" once all are open
  *   clients request ADDR TEXT        sends TEXT, prints the whole answer;
  *                                    "elapsed_ms=N" on stderr
  * ADDR is unix:PATH or tcp:IPV4:PORT. Exit 0 when everything worked.
@@ -109,6 +109,9 @@ int main(int argc, char **argv)
 		}
 		printf("holding %d\n", n);
 		fflush(stdout);
+		if (!ms)
+			for (;;)
+				pause();
 		usleep(ms * 1000);
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
