@@ -136,6 +136,17 @@ check "SIGHUP with a bad policy: the errors on stderr" 0 0 "$T/log" "ok.yaml:5:[
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
 check "SIGHUP with a bad policy: still generation 3" 0 $? "$T/out" '"generation":3'
 cp "$T/ok.orig" "$T/ok.yaml"
+# A watcher that goes frees its slot at once, not at the next event.
+"$B/tests/agent/clients" hold "unix:$T/s" 1 0 'watch
+' > "$T/hold" 2>&1 &
+wpid=$!
+for _ in $(seq 50); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"watchers":1' "$T/out" && break; sleep 0.1; done
+check "a watcher connects: watchers 1" 0 $? "$T/out" '"watchers":1,'
+kill "$wpid"; wait "$wpid" 2>/dev/null
+for _ in $(seq 30); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"watchers":0' "$T/out" && break; sleep 0.1; done
+check "it hangs up, no event follows: watchers 0" 0 $? "$T/out" '"watchers":0,'
+grep -q '"connections":{"api":{"open":1,' "$T/out"; ok $? "status reports the API's open connections (itself)"
+grep -q '"counts_as_of_ns":[1-9]' "$T/out"; ok $? "status says when its map counts were taken"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 check "SIGTERM: exit 0" 0 $rc "$T/log" ""
