@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 	struct sov_policy_image *img = NULL;
 	enum sovd_kpath chosen = SOVD_KPATH_AUTO;
 	struct sov_counters cnt;
-	int err = 0, sfd = -1, ep = -1, ret = 2;
+	int err = 0, sfd = -1, ep = -1, ret = 2, failed_before;
 
 	d.api.listen_fd = -1;
 	d.metrics.listen_fd = -1;
@@ -574,10 +574,12 @@ int main(int argc, char **argv)
 	 * failed journal is no clean stop: enforcement stays pinned. The
 	 * journal is closed first, as the stop record and the final
 	 * checkpoint can fail it too. */
+	failed_before = d.journal.failed;
 	if (journal_glue_close(&d.journal)) {
 		err = -EIO;
-		pr_err("JOURNAL FAILED at shutdown: the journal is not whole; kernel enforcement stays pinned under %s",
-		       d.o.pin_dir);
+		if (!failed_before)
+			pr_err("JOURNAL FAILED at shutdown: the journal is not whole; kernel enforcement stays pinned under %s",
+			       d.o.pin_dir);
 	} else {
 		kpath_unpin_all(d.o.pin_dir);
 	}
