@@ -61,3 +61,14 @@ $(BUILD)/tests/unit/agent/test_conn: $(BUILD)/tests/unit/agent/test_conn.o $(BUI
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_conn
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_conn
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_conn
+
+# The journal sink's seq stamp when a checkpoint fails (needs root: tmpfs).
+$(BUILD)/tests/unit/agent/test_journal_glue: $(BUILD)/tests/unit/agent/test_journal_glue.o \
+		$(BUILD)/agent/journal_glue.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/log.o \
+		$(BUILD)/libsovjournal.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_journal_glue
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_journal_glue
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_journal_glue
