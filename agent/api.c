@@ -8,7 +8,7 @@
  * Connections never block the event loop (conn.c). A watcher that cannot
  * keep up is disconnected rather than allowed to stall it.
  *
- * Calls: conn.c, lifecycle.c (apply), taint.c and kpath_load.c (counts),
+ * Calls: conn.c, lifecycle.c (apply), kpath_load.c (counters),
  * ndjson.c, jbuf.c, log.c. Called by main.c; records arrive through the
  * sink table.
  */
@@ -29,7 +29,6 @@
 #include "agent/lifecycle.h"
 #include "agent/log.h"
 #include "agent/ndjson.h"
-#include "agent/taint.h"
 #include "policy/policy.h"
 
 int api_listen(struct api *a, const char *path)
@@ -71,15 +70,28 @@ int api_listen(struct api *a, const char *path)
 
 int api_start(struct api *a, int epfd, uint32_t listen_tag, uint32_t conn_tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_ev_data(listen_tag, a->listen_fd) };
-	int err = conn_pool_init(&a->pool, a->listen_fd, epfd, conn_tag, API_MAX_CONNS,
-				 API_IDLE_MS, 0);
+	int err = conn_pool_init(&a->pool, a->listen_fd, epfd, listen_tag, conn_tag,
+				 API_MAX_CONNS, API_IDLE_MS, 0);
 
 	if (err)
-		return err;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->listen_fd, &ev))
-		return -errno;
-	return 0;
+		pr_err("failed to watch the API socket: %s", strerror(-err));
+	return err;
+}
+
+static void pool_json(struct jbuf *b, const char *name, const struct conn_pool *p)
+{
+	struct conn_stats st;
+
+	conn_pool_stats(p, &st);
+	jb_key(b, name);
+	jb_open(b);
+	jb_u64(b, "open", st.open);
+	jb_u64(b, "dropped_idle", st.dropped_idle);
+	jb_u64(b, "evicted", st.evicted);
+	jb_u64(b, "too_long", st.too_long);
+	jb_u64(b, "refused", st.refused);
+	jb_u64(b, "accept_paused", st.accept_paused);
+	jb_close(b);
 }
 
 static void status_json(struct api *a, struct jbuf *b)
@@ -124,9 +136,18 @@ static void status_json(struct api *a, struct jbuf *b)
 	for (int i = 0; i < SOV_CNT_MAX; i++)
 		jb_u64(b, cnames[i], c.c[i]);
 	jb_close(b);
-	jb_u64(b, "tainted_processes", taint_count(v->fd));
-	jb_u64(b, "labels", kpath_map_count(v->fd->labels));
+	/* Walking the maps here would stall the drain: the loop's last
+	 * periodic walk, and when it was. */
+	jb_u64(b, "tainted_processes", v->counts->tainted);
+	jb_u64(b, "labels", v->counts->labels);
+	jb_u64(b, "counts_as_of_ns", (uint64_t)v->counts->as_of_ns);
 	jb_u64(b, "watchers", a->n_watchers);
+	jb_key(b, "connections");
+	jb_open(b);
+	pool_json(b, "api", &a->pool);
+	if (v->metrics_pool)
+		pool_json(b, "metrics", v->metrics_pool);
+	jb_close(b);
 	jb_str(b, "journal", v->journal->j ? (jfailed ? "failed" : "ok") : "off");
 	jb_u64(b, "journal_errors", v->journal->errors);
 	jb_str(b, "pin_dir", v->pin_dir);
@@ -136,7 +157,8 @@ static void status_json(struct api *a, struct jbuf *b)
 
 static void add_watcher(struct api *a, struct conn *c)
 {
-	int *nw;
+	struct epoll_event ev = { .events = EPOLLRDHUP };
+	int *nw, fd;
 
 	if (a->n_watchers >= API_MAX_WATCHERS) {
 		conn_reply(&a->pool, c, "error\ntoo many watchers\n", 24);
@@ -148,8 +170,23 @@ static void add_watcher(struct api *a, struct conn *c)
 		return;
 	}
 	a->watchers = nw;
-	/* The fd is non-blocking (accept4): broadcasts never wait. */
-	a->watchers[a->n_watchers++] = conn_take(&a->pool, c);
+	/* The fd is non-blocking (accept4): broadcasts never wait. It is
+	 * watched for hangups only, so a client that goes frees its slot at
+	 * once, not at the next event. */
+	fd = conn_take(&a->pool, c);
+	ev.data.u64 = conn_ev_data(a->pool.conn_tag, fd);
+	if (epoll_ctl(a->pool.epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		return;
+	}
+	a->watchers[a->n_watchers++] = fd;
+}
+
+static void drop_watcher(struct api *a, size_t i)
+{
+	epoll_ctl(a->pool.epfd, EPOLL_CTL_DEL, a->watchers[i], NULL);
+	close(a->watchers[i]);
+	a->watchers[i] = a->watchers[--a->n_watchers];
 }
 
 static void handle(struct api *a, struct conn *c)
@@ -188,7 +225,16 @@ void api_on_listen(struct api *a)
 
 void api_on_conn(struct api *a, int fd, uint32_t events)
 {
-	struct conn *c = conn_pool_io(&a->pool, fd, events);
+	struct conn *c;
+
+	for (size_t i = 0; i < a->n_watchers; i++) {
+		if (a->watchers[i] == fd) {
+			if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				drop_watcher(a, i);
+			return;
+		}
+	}
+	c = conn_pool_io(&a->pool, fd, events);
 
 	if (c)
 		handle(a, c);
@@ -219,8 +265,7 @@ static void watch_emit(void *ctx, struct sovd_event *ev)
 		}
 		/* Gone, or too slow to keep up: a partial line would corrupt
 		 * its stream, so the watcher is dropped. */
-		close(a->watchers[i]);
-		a->watchers[i] = a->watchers[--a->n_watchers];
+		drop_watcher(a, i);
 	}
 }
 
@@ -231,8 +276,8 @@ struct sovd_sink api_watch_sink(struct api *a)
 
 void api_close(struct api *a)
 {
-	for (size_t i = 0; i < a->n_watchers; i++)
-		close(a->watchers[i]);
+	while (a->n_watchers)
+		drop_watcher(a, 0);
 	free(a->watchers);
 	a->watchers = NULL;
 	a->n_watchers = 0;

@@ -16,6 +16,14 @@ struct sov_map_fds;
 struct policy_life;
 struct journal_glue;
 
+/* Counts that cost a walk of a kernel map: taken by the loop's periodic
+ * walk (main.c), reported "as of" then, so status never walks a map. */
+struct api_counts {
+	uint64_t tainted;	/* live tainted processes */
+	uint64_t labels;	/* entries of the label map (sovd's and derived) */
+	int64_t as_of_ns;	/* CLOCK_REALTIME of the walk; 0: none yet */
+};
+
 /* What status reports, owned by others. */
 struct api_view {
 	const char *kernel_path;
@@ -23,6 +31,8 @@ struct api_view {
 	const struct sov_map_fds *fd;
 	const struct journal_glue *journal;
 	const char *pin_dir;
+	const struct api_counts *counts;
+	const struct conn_pool *metrics_pool;	/* NULL: no --metrics */
 };
 
 #define API_MAX_CONNS		128

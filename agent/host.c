@@ -154,14 +154,19 @@ uint32_t proc_uid(pid_t pid)
 	return stat(path, &st) ? (uint32_t)-1 : st.st_uid;
 }
 
-/* Field 22 of /proc/PID/stat, in clock ticks since boot; 0 if gone. */
-static uint64_t proc_start(uint32_t tgid)
+/* Field 22 of /proc/PID/stat (clock ticks since boot, CLOCK_BOOTTIME) in
+ * ns; 0 if gone. A tick is 10 ms at USER_HZ 100 and the kernel rounds down,
+ * so a process can look up to a tick older than it is. */
+static uint64_t real_start_ns(uint32_t tgid)
 {
+	static long hz;
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
 	ssize_t n;
 	int fd;
 
+	if (!hz)
+		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
 	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -176,43 +181,96 @@ static uint64_t proc_start(uint32_t tgid)
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 			 &start) != 1)
 		return 0;
-	return start;
+	/* A process started in the first tick of boot still exists. */
+	return start ? start * (1000000000ull / hz) : 1;
+}
+
+static int real_exe(uint32_t tgid, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static uint64_t real_now_ns(void)
+{
+	return host_now_ns(CLOCK_BOOTTIME);
+}
+
+static const struct host_proc_reader real_reader = {
+	.start_ns = real_start_ns, .exe = real_exe, .now_ns = real_now_ns,
+};
+static const struct host_proc_reader *rd = &real_reader;
+
+void host_set_proc_reader(const struct host_proc_reader *r)
+{
+	rd = r ? r : &real_reader;
 }
 
 #define EXE_CACHE 4096	/* a power of two */
 static struct exe_entry {
 	uint32_t tgid;
-	uint64_t start;
-	char comm[16];
+	uint64_t start_ns;	/* the process's start */
+	uint64_t seen_ns;	/* it was alive at this boot time */
 	char *exe;
 } exe_cache[EXE_CACHE];
 
-const char *proc_exe(uint32_t tgid, const char *comm)
+void proc_exe_reset(void)
+{
+	for (size_t i = 0; i < EXE_CACHE; i++) {
+		free(exe_cache[i].exe);
+		memset(&exe_cache[i], 0, sizeof(exe_cache[i]));
+	}
+}
+
+const char *proc_exe(uint32_t tgid, uint64_t boot_ns)
 {
 	struct exe_entry *e = &exe_cache[(tgid * 2654435761u) & (EXE_CACHE - 1)];
-	uint64_t start = proc_start(tgid);
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
+	int known = e->tgid == tgid && e->exe;
+	char buf[PATH_MAX], *exe;
+	uint64_t now, start;
 
-	char *exe;
-
-	/* Gone (start 0): the last process known by that tgid was it. An
-	 * execve keeps the start time but changes comm: read exe again. */
-	if (e->tgid == tgid && e->exe && (start == 0 || start == e->start) &&
-	    !strncmp(e->comm, comm, sizeof(e->comm) - 1))
+	/* The process was alive from start_ns to seen_ns: whatever of tgid
+	 * happened in between was it. An event older than its start was an
+	 * earlier process's. */
+	if (known && boot_ns <= e->seen_ns)
+		return boot_ns + 1000000000ull / 100 >= e->start_ns ? e->exe : "";
+	/* Taken before /proc is read: the process read is alive at now. */
+	now = rd->now_ns();
+	start = rd->start_ns(tgid);
+	if (!start || start > boot_ns) {
+		/* Gone, or the pid now belongs to a process younger than the
+		 * event: the last process seen under the pid, if any, is the
+		 * event's (a pid is not reused while its process lives). */
+		return known && boot_ns + 1000000000ull / 100 >= e->start_ns ? e->exe : "";
+	}
+	if (known && start == e->start_ns) {
+		/* An execve keeps the start time: the link is read again. */
+		if (!rd->exe(tgid, buf, sizeof(buf)) && strcmp(buf, e->exe)) {
+			exe = strdup(buf);
+			if (exe) {
+				free(e->exe);
+				e->exe = exe;
+			}
+		}
+		e->seen_ns = now;
 		return e->exe;
-	if (start == 0)
+	}
+	if (rd->exe(tgid, buf, sizeof(buf)))
 		return "";
-	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
 	exe = strdup(buf);
 	if (!exe)
 		return "";
 	free(e->exe);
 	e->exe = exe;
 	e->tgid = tgid;
-	e->start = start;
-	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	e->start_ns = start;
+	e->seen_ns = now;
 	return e->exe;
 }

@@ -29,12 +29,27 @@ uint32_t proc_uid(pid_t pid);
 uint64_t kdev_from_user(dev_t dev);
 
 /*
- * The executable of process tgid ("" if unknown). Read from /proc when the
- * process's first event arrives and kept, keyed by tgid and the process's
- * start time, so that a later event of a process that has exited meanwhile
- * still names it, and a new process that reuses the pid is not mixed up
- * with the old one (nor an execve's new program with the old one: comm).
+ * The executable of process tgid for an event at boot_ns (CLOCK_BOOTTIME),
+ * "" if unknown. Kept per tgid with the process's start time and the boot
+ * time at which it was last seen alive: an event between the two names
+ * that process without a syscall, also after it exited; an event of a pid
+ * whose live process started after the event never gets that process's
+ * executable (pid reuse), only the one of the process last seen under the
+ * pid, or "". Threads of one process share the entry (their names do not
+ * matter).
  */
-const char *proc_exe(uint32_t tgid, const char *comm);
+const char *proc_exe(uint32_t tgid, uint64_t boot_ns);
+
+/* /proc as proc_exe() reads it; tests replace it (NULL: the real one). */
+struct host_proc_reader {
+	/* the start time of the live process tgid in ns since boot, 0 if none */
+	uint64_t (*start_ns)(uint32_t tgid);
+	/* its executable into buf; 0 or -errno */
+	int (*exe)(uint32_t tgid, char *buf, size_t len);
+	uint64_t (*now_ns)(void);
+};
+void host_set_proc_reader(const struct host_proc_reader *r);
+/* Forgets every cached executable (tests). */
+void proc_exe_reset(void);
 
 #endif

@@ -91,16 +91,17 @@ void journal_glue_tick(struct journal_glue *g)
 		fail(g, err);
 }
 
-void journal_glue_close(struct journal_glue *g)
+int journal_glue_close(struct journal_glue *g)
 {
 	int err;
 
 	if (!g->j)
-		return;
+		return g->failed ? -EIO : 0;
 	err = sov_journal_close(g->j);
-	if (err && !g->failed)
-		pr_err("failed to close journal: %s", strerror(-err));
 	g->j = NULL;
+	if (err)
+		fail(g, err == -EIO ? err : -EIO);
+	return g->failed ? -EIO : 0;
 }
 
 static uint32_t names_of(const struct sovd_policy_view *v, uint64_t mask, const char **out)
@@ -119,7 +120,7 @@ static void emit(void *ctx, struct sovd_event *ev)
 	struct journal_glue *g = ctx;
 	const char *classes[SOV_MAX_CLASSES], *violated[SOV_MAX_CLASSES];
 	const struct sovd_policy_view *v = ev->policy;
-	struct sov_journal_stats st;
+	struct sov_journal_stats st, after;
 	struct sov_record jr = {};
 	int err;
 
@@ -163,17 +164,20 @@ static void emit(void *ctx, struct sovd_event *ev)
 		jb_close(&detail);
 		jr.detail = detail.oom ? ev->body : detail.s;
 	}
-	/* The record's seq is its index: the number of records before it. */
+	/* The record's seq is its index: the number of records before it.
+	 * A rotation or checkpoint after the append can fail with the
+	 * record already in: it still carries its seq. */
 	sov_journal_stats(g->j, &st);
 	err = sov_journal_append(g->j, &jr);
-	if (!err) {
+	sov_journal_stats(g->j, &after);
+	if (after.records > st.records) {
 		ev->has_seq = 1;
 		ev->seq = st.records;
-	} else if (err == -EIO) {
-		fail(g, err);
-	} else {
-		pr_warn("journal refused a %s record: %s", ev->type, strerror(-err));
 	}
+	if (err == -EIO)
+		fail(g, err);
+	else if (err)
+		pr_warn("journal refused a %s record: %s", ev->type, strerror(-err));
 }
 
 struct sovd_sink journal_glue_sink(struct journal_glue *g)

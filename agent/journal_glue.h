@@ -21,7 +21,9 @@ struct journal_glue {
 /* dir NULL: the default; "none": no journal. key NULL: the host key. */
 int journal_glue_open(struct journal_glue *g, const char *dir, const char *key);
 void journal_glue_tick(struct journal_glue *g);
-void journal_glue_close(struct journal_glue *g);
+/* The final checkpoint. -EIO if the journal failed, now or before: then
+ * the journal is not whole and sovd must not detach. Safe to call twice. */
+int journal_glue_close(struct journal_glue *g);
 struct sovd_sink journal_glue_sink(struct journal_glue *g);
 
 #endif

@@ -156,25 +156,32 @@ void kpath_load_failed(const struct kpath *kp, int err)
 		       kp->pin_dir);
 }
 
+/* Tracks link; on failure destroys it (an untracked link would never be
+ * destroyed nor pinned). */
 static int add_link(struct kpath *kp, struct bpf_link *link, const char *name)
 {
 	struct bpf_link **nl;
-	char **nn;
+	char **nn, *dup;
 
 	nl = realloc(kp->links, (kp->n_links + 1) * sizeof(*nl));
 	if (!nl)
-		return -ENOMEM;
+		goto nomem;
 	kp->links = nl;
 	nn = realloc(kp->link_names, (kp->n_links + 1) * sizeof(*nn));
 	if (!nn)
-		return -ENOMEM;
+		goto nomem;
 	kp->link_names = nn;
+	dup = strdup(name);
+	if (!dup)
+		goto nomem;
 	kp->links[kp->n_links] = link;
-	kp->link_names[kp->n_links] = strdup(name);
-	if (!kp->link_names[kp->n_links])
-		return -ENOMEM;
+	kp->link_names[kp->n_links] = dup;
 	kp->n_links++;
 	return 0;
+nomem:
+	bpf_link__destroy(link);
+	pr_err("out of memory attaching %s", name);
+	return -ENOMEM;
 }
 
 int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, const char *name)

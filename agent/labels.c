@@ -142,41 +142,157 @@ int labels_collect(struct label_table *t, const struct sov_policy_image *img)
 	return 0;
 }
 
-int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char *pin_dir)
+int labels_copy(struct label_table *dst, const struct label_table *src)
+{
+	*dst = *src;
+	if (!src->cap)
+		return 0;
+	dst->slot = malloc(src->cap * sizeof(*src->slot));
+	if (!dst->slot) {
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	memcpy(dst->slot, src->slot, src->cap * sizeof(*src->slot));
+	return 0;
+}
+
+static size_t map_entries(int fd)
+{
+	struct sov_inode_key cur, next, *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cur = next;
+		prev = &cur;
+		n++;
+	}
+	return n;
+}
+
+/* -ENOSPC when the entries of t not yet in the map do not fit. */
+static int check_room(const struct label_table *t, const struct sov_map_fds *fd,
+		      const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t need = 0, have;
+
+	if (bpf_obj_get_info_by_fd(fd->labels, &info, &len))
+		return 0;	/* unknown: the writes will tell */
+	for (size_t i = 0; i < t->cap; i++) {
+		struct sov_inode_key k = { .dev = t->slot[i].dev, .ino = t->slot[i].ino };
+		struct sov_label v;
+
+		if (t->slot[i].used && bpf_map_lookup_elem(fd->labels, &k, &v))
+			need++;
+	}
+	have = map_entries(fd->labels);
+	if (have + need > info.max_entries) {
+		pr_err("the label map is too small for the policy's paths: %zu new labels, room for %zu of %u (raise --max-labels; a map pinned by an earlier run keeps its size until it is removed from %s after a stop)",
+		       need, have < info.max_entries ? info.max_entries - have : 0,
+		       info.max_entries, pin_dir);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int remember(struct label_undo *u, const struct sov_inode_key *k,
+		    uint64_t added_classes, uint32_t added_flags, int existed)
+{
+	if (u->n == u->cap) {
+		size_t ncap = u->cap ? u->cap * 2 : 256;
+		struct label_undo_entry *ne = realloc(u->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		u->e = ne;
+		u->cap = ncap;
+	}
+	u->e[u->n++] = (struct label_undo_entry){
+		.dev = k->dev, .ino = k->ino, .classes = added_classes, .flags = added_flags,
+		.existed = existed,
+	};
+	return 0;
+}
+
+void labels_undo(struct label_undo *u, const struct sov_map_fds *fd)
+{
+	while (u->n) {
+		const struct label_undo_entry *e = &u->e[--u->n];
+		struct sov_inode_key k = { .dev = e->dev, .ino = e->ino };
+		struct sov_label v = {};
+
+		if (!e->existed) {
+			bpf_map_delete_elem(fd->labels, &k);
+			continue;
+		}
+		/* Only what this write added goes: classes the kernel
+		 * derived meanwhile stay. */
+		if (!bpf_map_lookup_elem(fd->labels, &k, &v)) {
+			v.classes &= ~e->classes;
+			v.flags &= ~e->flags;
+			bpf_map_update_elem(fd->labels, &k, &v, BPF_EXIST);
+		}
+	}
+	labels_undo_free(u);
+}
+
+void labels_undo_free(struct label_undo *u)
+{
+	free(u->e);
+	memset(u, 0, sizeof(*u));
+}
+
+int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char *pin_dir,
+		 struct label_undo *undo)
 {
 	size_t written = 0;
 	__u32 one = 1;
+	int err;
 
 	t->dirs = 0;
+	err = check_room(t, fd, pin_dir);
+	if (err)
+		return err;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct ulabel *l = &t->slot[i];
 		struct sov_inode_key k = { .dev = l->dev, .ino = l->ino };
 		struct sov_label v = {};
+		uint64_t add_c;
+		uint32_t add_f;
+		int existed;
 
 		if (!l->used)
 			continue;
 		/* Merge with what the kernel already knows (derived labels,
 		 * an earlier run): labels only grow. */
-		if (bpf_map_lookup_elem(fd->labels, &k, &v))
+		existed = !bpf_map_lookup_elem(fd->labels, &k, &v);
+		if (!existed)
 			memset(&v, 0, sizeof(v));
+		add_c = l->classes & ~v.classes;
+		add_f = l->flags & ~v.flags;
 		v.classes |= l->classes;
 		v.flags |= l->flags;
+		if (undo && (!existed || add_c || add_f) &&
+		    (err = remember(undo, &k, add_c, add_f, existed)))
+			goto fail;
 		if (bpf_map_update_elem(fd->labels, &k, &v, BPF_ANY)) {
-			int err = -errno;
-
+			err = -errno;
 			pr_err("failed to label inode %llu on dev %llu: %s (the label map is full: raise --max-labels; a map pinned by an earlier run keeps its size until it is removed from %s after a stop)",
 			       (unsigned long long)l->ino, (unsigned long long)l->dev, strerror(-err),
 			       pin_dir);
-			return err;
+			if (undo && undo->n && undo->e[undo->n - 1].ino == k.ino &&
+			    undo->e[undo->n - 1].dev == k.dev)
+				undo->n--;	/* nothing changed for this one */
+			goto fail;
 		}
 		if (l->flags & SOV_LABEL_DIR) {
 			t->dirs++;
 			if (bpf_map_update_elem(fd->label_devs, &l->dev, &one, BPF_ANY)) {
-				int err = -errno;
-
+				err = -errno;
 				pr_err("failed to record labelled device %llu: %s",
 				       (unsigned long long)l->dev, strerror(-err));
-				return err;
+				goto fail;
 			}
 		}
 		written++;
@@ -184,4 +300,8 @@ int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char
 	pr_info("labelled %zu inodes (%llu directories)", written,
 		(unsigned long long)t->dirs);
 	return 0;
+fail:
+	if (undo)
+		labels_undo(undo, fd);
+	return err;
 }

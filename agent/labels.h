@@ -24,10 +24,30 @@ struct label_table {
 	uint64_t dirs;		/* directories written */
 };
 
+/* What labels_write changed, to take it back (a failed apply). */
+struct label_undo {
+	struct label_undo_entry {
+		uint64_t dev, ino, classes;	/* the classes and flags it added */
+		uint32_t flags, existed;
+	} *e;
+	size_t n, cap;
+};
+
 /* Walks the policy's paths into t (adding to what it holds). */
 int labels_collect(struct label_table *t, const struct sov_policy_image *img);
-/* Writes t into the label maps, merging with labels already there. */
-int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char *pin_dir);
+/*
+ * Writes t into the label maps, merging with labels already there. Refuses
+ * (-ENOSPC, nothing written) when the new entries do not fit in the label
+ * map. With undo, records what it changed and, if a write fails anyway
+ * (the kernel adds derived labels meanwhile), takes it all back.
+ */
+int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char *pin_dir,
+		 struct label_undo *undo);
+/* Restores what labels_write recorded in undo; frees it. */
+void labels_undo(struct label_undo *undo, const struct sov_map_fds *fd);
+void labels_undo_free(struct label_undo *undo);
+/* dst = a copy of src (dst's old contents are not freed). */
+int labels_copy(struct label_table *dst, const struct label_table *src);
 const struct ulabel *labels_find(const struct label_table *t, uint64_t dev, uint64_t ino);
 void labels_free(struct label_table *t);
 

@@ -41,6 +41,11 @@ int policy_collect(struct policy_life *pl, const struct sov_policy_image *img)
 	return labels_collect(pl->labels, img);
 }
 
+static int policy_collect_into(struct label_table *t, const struct sov_policy_image *img)
+{
+	return labels_collect(t, img);
+}
+
 /* What the renderings need, resolved once per policy: class names by bit,
  * the versions of the jurisdiction data behind the zones (evidence). */
 static void resolve_view(struct policy_life *pl)
@@ -65,23 +70,71 @@ static void resolve_view(struct policy_life *pl)
 	pipeline_set_policy(pl->pipe, v);
 }
 
+static void drain(struct policy_life *pl)
+{
+	if (pl->drain)
+		pl->drain(pl->drain_ctx);
+}
+
+/*
+ * The one way a compiled, collected policy gets into force, at start-up and
+ * on apply: stage (the inactive half), write the labels of t, commit (one
+ * map write flips to the new half), record the class names. Until commit
+ * nothing in force changes; a failure before it takes the labels it wrote
+ * back, so that the old policy stays whole. first: start-up, where pinned
+ * labels of an earlier run are renumbered before the new ones are merged.
+ * The ring buffer is drained between the steps.
+ */
+static int install(struct policy_life *pl, struct sov_policy_image *img,
+		   struct label_table *t, uint32_t generation, int first, char *msg, size_t len)
+{
+	struct label_undo undo = {};
+	int err;
+
+	if (first && (err = policy_maps_remap_classes(pl->maps, img))) {
+		snprintf(msg, len, "failed to record class names: %s\n", strerror(-err));
+		return err;
+	}
+	err = policy_maps_stage(pl->maps, img);
+	if (err) {
+		snprintf(msg, len, "failed to write the policy into the kernel: %s\n", strerror(-err));
+		return err;
+	}
+	drain(pl);
+	err = labels_write(t, pl->maps->fd, pl->maps->pin_dir, first ? NULL : &undo);
+	if (err == -ENOSPC) {
+		snprintf(msg, len, "the new policy's labels do not fit in the label map; raise --max-labels and restart sovd (a pinned map keeps its size until removed after a stop)\n");
+		return err;
+	}
+	if (err) {
+		snprintf(msg, len, "failed to write the new policy's labels: %s\n", strerror(-err));
+		return err;
+	}
+	drain(pl);
+	err = policy_maps_commit(pl->maps, img, generation);
+	if (err) {
+		labels_undo(&undo, pl->maps->fd);
+		snprintf(msg, len, "failed to switch to the new policy: %s\n", strerror(-err));
+		return err;
+	}
+	labels_undo_free(&undo);
+	if (!first && policy_maps_remap_classes(pl->maps, img))
+		pr_warn("failed to record the class names of generation %u", generation);
+	return 0;
+}
+
 int policy_install_first(struct policy_life *pl, struct sov_policy_image *img)
 {
+	char msg[256];
 	int err;
 
 	pl->img = img;
 	pl->generation = 1;
 	resolve_view(pl);
-	err = policy_maps_remap_classes(pl->maps, img);
-	if (err) {
-		pr_err("failed to record class names: %s", strerror(-err));
-		return err;
-	}
-	if ((err = policy_maps_stage(pl->maps, img)) ||
-	    (err = labels_write(pl->labels, pl->maps->fd, pl->maps->pin_dir)) ||
-	    (err = policy_maps_commit(pl->maps, img, pl->generation)))
-		return err;
-	return 0;
+	err = install(pl, img, pl->labels, 1, 1, msg, sizeof(msg));
+	if (err)
+		pr_err("%.*s", (int)strcspn(msg, "\n"), msg);
+	return err;
 }
 
 void policy_announce(struct policy_life *pl)
@@ -125,6 +178,7 @@ classes:
 int policy_apply_file(struct policy_life *pl, const char *path, char *msg, size_t len)
 {
 	struct sov_policy_image *img = NULL, *old = pl->img;
+	struct label_table t = {};
 	int err;
 
 	err = policy_compile(pl, path, &img, msg, len);
@@ -135,38 +189,36 @@ int policy_apply_file(struct policy_life *pl, const char *path, char *msg, size_
 	err = compatible(old, img, msg, len);
 	if (err)
 		goto out;
-	/* Collect and stage everything before anything is in force. */
-	err = policy_collect(pl, img);
+	drain(pl);
+	/* The new labels are collected into a copy of the table: it
+	 * replaces the one in force only if the policy does. */
+	err = labels_copy(&t, pl->labels);
+	if (err) {
+		snprintf(msg, len, "out of memory\n");
+		goto out;
+	}
+	err = policy_collect_into(&t, img);
 	if (err) {
 		snprintf(msg, len, "failed to label the new policy's paths: %s\n", strerror(-err));
 		goto out;
 	}
-	err = policy_maps_stage(pl->maps, img);
-	if (err) {
-		snprintf(msg, len, "failed to write the policy into the kernel: %s\n", strerror(-err));
+	drain(pl);
+	err = install(pl, img, &t, pl->generation + 1, 0, msg, len);
+	if (err)
 		goto out;
-	}
-	err = labels_write(pl->labels, pl->maps->fd, pl->maps->pin_dir);
-	if (err) {
-		snprintf(msg, len, "failed to write the new policy's labels: %s\n", strerror(-err));
-		goto out;
-	}
-	err = policy_maps_commit(pl->maps, img, pl->generation + 1);
-	if (err) {
-		snprintf(msg, len, "failed to switch to the new policy: %s\n", strerror(-err));
-		goto out;
-	}
+	labels_free(pl->labels);
+	*pl->labels = t;
+	memset(&t, 0, sizeof(t));
 	pl->img = img;
 	img = NULL;
 	pl->generation++;
 	resolve_view(pl);
-	if (policy_maps_remap_classes(pl->maps, pl->img))
-		pr_warn("failed to record the class names of generation %u", pl->generation);
 	sov_policy_free(old);
 	snprintf(msg, len, "generation=%u sha256=%s\n", pl->generation, pl->img->sha256_hex);
 	policy_announce(pl);
 	pr_info("policy %s applied, generation %u", path, pl->generation);
 out:
+	labels_free(&t);
 	sov_policy_free(img);
 	return err;
 }

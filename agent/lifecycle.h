@@ -21,6 +21,9 @@ struct policy_life {
 	struct policy_maps *maps;
 	struct label_table *labels;
 	struct pipeline *pipe;
+	/* Called between the steps of an apply: drains the ring buffer. */
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 	/* the policy in force */
 	struct sov_policy_image *img;
 	uint32_t generation;

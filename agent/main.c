@@ -26,6 +26,7 @@
 #include "agent/api.h"
 #include "agent/events_file.h"
 #include "agent/features.h"
+#include "agent/host.h"
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/kpath.h"
@@ -74,6 +75,18 @@ enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
 	OPT_VERSION,
 };
+
+/* A whole number and nothing else: "8192junk" must not pass as 8192. */
+static int parse_num(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
 
 /* 0: go on; 1: done, exit 0 (--help, --version); <0: usage error, exit 2. */
 static int parse_opts(struct sovd_opts *o, int argc, char **argv)
@@ -139,10 +152,10 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			}
 			break;
 		case OPT_RINGBUF: {
-			unsigned long long v = strtoull(optarg, NULL, 0);
+			unsigned long long v;
 
 			/* A ring buffer is a power-of-two number of pages. */
-			if (v < 4096 || (v & (v - 1))) {
+			if (parse_num(optarg, &v) || v < 4096 || (v & (v - 1)) || v > (1ull << 32)) {
 				fprintf(stderr, "sovd: --ringbuf-size must be a power of two >= 4096\n");
 				return -EINVAL;
 			}
@@ -151,9 +164,9 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		}
 		case OPT_MAXPROCS:
 		case OPT_MAXLABELS: {
-			unsigned long v = strtoul(optarg, NULL, 0);
+			unsigned long long v;
 
-			if (!v || v > (1ul << 26)) {
+			if (parse_num(optarg, &v) || !v || v > (1ul << 26)) {
 				fprintf(stderr, "sovd: --max-procs and --max-labels take 1..%lu\n", 1ul << 26);
 				return -EINVAL;
 			}
@@ -189,6 +202,7 @@ struct sovd {
 	struct journal_glue journal;
 	struct api api;
 	struct metrics metrics;
+	struct api_counts counts;
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -219,17 +233,45 @@ static void check_loss(struct sovd *d)
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
 }
 
+/* A loop that does not hear the ring buffer or the signals must not start. */
+static int watch_fd(int ep, int fd, uint32_t tag, const char *what)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_ev_data(tag, fd) };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		int err = -errno;
+
+		pr_err("failed to watch the %s: %s", what, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* Long work inside the loop (apply, SIGHUP) drains events between its
+ * steps: the ring buffer must not fill while a policy is compiled. */
+static void drain(void *ctx)
+{
+	struct sovd *d = ctx;
+
+	ring_buffer__consume(d->rb);
+	pipeline_flush(&d->pipe);
+}
+
+/* The periodic walk of the taint and label maps (a syscall per entry):
+ * collects exited processes' taint and counts what status reports. */
+static void walk_maps(struct sovd *d)
+{
+	d->counts.tainted = taint_gc(&d->kp.fd, host_now_ns(CLOCK_BOOTTIME));
+	drain(d);
+	d->counts.labels = kpath_map_count(d->kp.fd.labels);
+	d->counts.as_of_ns = host_now_ns(CLOCK_REALTIME);
+}
+
 static int event_loop(struct sovd *d, int ep, int sfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
-	int rb_fd, err = 0;
+	struct epoll_event evs[64];
+	int err = 0;
 	int64_t last_tick = 0, last_gc = 0;
-
-	rb_fd = ring_buffer__epoll_fd(d->rb);
-	ev.data.u64 = conn_ev_data(TAG_RB, rb_fd);
-	epoll_ctl(ep, EPOLL_CTL_ADD, rb_fd, &ev);
-	ev.data.u64 = conn_ev_data(TAG_SIGNAL, sfd);
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 
 	while (!stop) {
 		int n = epoll_wait(ep, evs, 64, 100);
@@ -255,8 +297,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 					if (si.ssi_signo == SIGHUP) {
 						static char msg[65536];
 
-						if (policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg)))
+						if (policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg))) {
 							fprintf(stderr, "%s", msg);
+						} else {
+							msg[strcspn(msg, "\n")] = '\0';
+							pr_info("SIGHUP: reloaded %s: %s", d->o.policy, msg);
+						}
 					} else {
 						stop = 1;
 					}
@@ -283,7 +329,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 		}
 		if (now - last_gc >= 10000) {
 			last_gc = now;
-			taint_gc(&d->kp.fd);
+			walk_maps(d);
 		}
 	}
 	ring_buffer__consume(d->rb);
@@ -378,7 +424,7 @@ int main(int argc, char **argv)
 	struct sov_policy_image *img = NULL;
 	enum sovd_kpath chosen = SOVD_KPATH_AUTO;
 	struct sov_counters cnt;
-	int err = 0, sfd = -1, ep = -1, ret = 2;
+	int err = 0, sfd = -1, ep = -1, ret = 2, failed_before;
 
 	d.api.listen_fd = -1;
 	d.metrics.listen_fd = -1;
@@ -477,7 +523,7 @@ int main(int argc, char **argv)
 	 * start must not leave programs pinned with nobody reading events. */
 	d.api.view = (struct api_view){
 		.kernel_path = kpath_name(chosen), .feat = &d.feat, .fd = &d.kp.fd,
-		.journal = &d.journal, .pin_dir = d.o.pin_dir,
+		.journal = &d.journal, .pin_dir = d.o.pin_dir, .counts = &d.counts,
 	};
 	d.api.life = &d.life;
 	err = api_listen(&d.api, d.o.socket);
@@ -496,8 +542,16 @@ int main(int argc, char **argv)
 	err = metrics_start(&d.metrics, ep, TAG_METRICS, TAG_METRICS_CONN);
 	if (err)
 		goto cleanup;
+	d.metrics.api_pool = &d.api.pool;
+	if (d.metrics.listen_fd >= 0)
+		d.api.view.metrics_pool = &d.metrics.pool;
 	err = add_sinks(&d);
 	if (err)
+		goto cleanup;
+	d.life.drain = drain;
+	d.life.drain_ctx = &d;
+	if ((err = watch_fd(ep, ring_buffer__epoll_fd(d.rb), TAG_RB, "event ring buffer")) ||
+	    (err = watch_fd(ep, sfd, TAG_SIGNAL, "signals")))
 		goto cleanup;
 	err = d.kp.ops->attach(&d.kp, (const char *const *)d.life.img->scope_cgroups,
 			       d.life.img->n_scope);
@@ -507,6 +561,7 @@ int main(int argc, char **argv)
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
 
+	walk_maps(&d);
 	policy_announce(&d.life);
 	emit_agent(&d, "start");
 	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
@@ -516,9 +571,18 @@ int main(int argc, char **argv)
 	check_loss(&d);
 	emit_agent(&d, "stop");
 	/* A clean stop detaches: without pins, closing the links does. A
-	 * failed journal is no clean stop: enforcement stays pinned. */
-	if (!d.journal.failed)
+	 * failed journal is no clean stop: enforcement stays pinned. The
+	 * journal is closed first, as the stop record and the final
+	 * checkpoint can fail it too. */
+	failed_before = d.journal.failed;
+	if (journal_glue_close(&d.journal)) {
+		err = -EIO;
+		if (!failed_before)
+			pr_err("JOURNAL FAILED at shutdown: the journal is not whole; kernel enforcement stays pinned under %s",
+			       d.o.pin_dir);
+	} else {
 		kpath_unpin_all(d.o.pin_dir);
+	}
 	ret = err ? 2 : 0;
 cleanup:
 	if (ret == 2 && err && !d.o.probe_only)

@@ -109,24 +109,58 @@ int metrics_listen(struct metrics *m, const char *spec)
 
 int metrics_start(struct metrics *m, int epfd, uint32_t listen_tag, uint32_t conn_tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_ev_data(listen_tag, m->listen_fd) };
 	int err;
 
 	if (m->listen_fd < 0)
 		return 0;
-	err = conn_pool_init(&m->pool, m->listen_fd, epfd, conn_tag, METRICS_MAX_CONNS,
-			     METRICS_IDLE_MS, 1);
+	err = conn_pool_init(&m->pool, m->listen_fd, epfd, listen_tag, conn_tag,
+			     METRICS_MAX_CONNS, METRICS_IDLE_MS, 1);
 	if (err)
-		return err;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, m->listen_fd, &ev))
-		return -errno;
-	return 0;
+		pr_err("failed to watch the metrics socket: %s", strerror(-err));
+	return err;
+}
+
+static int pools(const struct metrics *m, char *body, size_t size, int n)
+{
+	const struct conn_pool *p[2] = { m->api_pool, &m->pool };
+	static const char *const name[2] = { "api", "metrics" };
+	struct conn_stats st[2] = {};
+
+	if (n < 0 || n >= (int)size)
+		return n;
+	for (int i = 0; i < 2; i++)
+		if (p[i])
+			conn_pool_stats(p[i], &st[i]);
+	n += snprintf(body + n, size - n,
+		"# HELP sovd_connections Open connections to the API socket and the metrics port.\n"
+		"# TYPE sovd_connections gauge\n"
+		"sovd_connections{socket=\"api\"} %llu\nsovd_connections{socket=\"metrics\"} %llu\n"
+		"# HELP sovd_connections_closed_total Connections sovd closed: idle for too long, evicted from a full pool, a request too long, refused.\n"
+		"# TYPE sovd_connections_closed_total counter\n",
+		(unsigned long long)st[0].open, (unsigned long long)st[1].open);
+	for (int i = 0; i < 2 && n > 0 && n < (int)size; i++)
+		n += snprintf(body + n, size - n,
+			"sovd_connections_closed_total{socket=\"%s\",reason=\"idle\"} %llu\n"
+			"sovd_connections_closed_total{socket=\"%s\",reason=\"evicted\"} %llu\n"
+			"sovd_connections_closed_total{socket=\"%s\",reason=\"too_long\"} %llu\n"
+			"sovd_connections_closed_total{socket=\"%s\",reason=\"refused\"} %llu\n",
+			name[i], (unsigned long long)st[i].dropped_idle,
+			name[i], (unsigned long long)st[i].evicted,
+			name[i], (unsigned long long)st[i].too_long,
+			name[i], (unsigned long long)st[i].refused);
+	if (n > 0 && n < (int)size)
+		n += snprintf(body + n, size - n,
+			"# HELP sovd_accept_paused_total Times a listener sat out a tick because sovd was out of file descriptors.\n"
+			"# TYPE sovd_accept_paused_total counter\n"
+			"sovd_accept_paused_total{socket=\"api\"} %llu\nsovd_accept_paused_total{socket=\"metrics\"} %llu\n",
+			(unsigned long long)st[0].accept_paused, (unsigned long long)st[1].accept_paused);
+	return n;
 }
 
 static void serve(struct metrics *m, struct conn *c)
 {
 	struct sov_counters k = {};
-	char body[4096], resp[4352];
+	char body[8192], resp[8448];
 	int n, h;
 
 	kpath_read_counters(m->fd, &k);
@@ -144,7 +178,10 @@ static void serve(struct metrics *m, struct conn *c)
 		"# TYPE sovd_policy_generation gauge\nsovd_policy_generation %u\n"
 		"# TYPE sovd_journal_failed gauge\nsovd_journal_failed %d\n"
 		"# TYPE sovd_journal_errors_total counter\nsovd_journal_errors_total %llu\n"
+		"# HELP sovd_kernel_path_info The kernel path sovd enforces with (lsm or tracing).\n"
 		"# TYPE sovd_kernel_path_info gauge\nsovd_kernel_path_info{kernel_path=\"%s\"} 1\n"
+		"# HELP sovd_mode_info Deprecated: use sovd_kernel_path_info; removed in the next release.\n"
+		"# TYPE sovd_mode_info gauge\nsovd_mode_info{mode=\"%s\"} 1\n"
 		"# TYPE sovd_records_total counter\n",
 		(unsigned long long)k.c[SOV_CNT_EVENTS], (unsigned long long)k.c[SOV_CNT_LOST],
 		(unsigned long long)k.c[SOV_CNT_ALLOW], (unsigned long long)k.c[SOV_CNT_DENY],
@@ -152,11 +189,12 @@ static void serve(struct metrics *m, struct conn *c)
 		(unsigned long long)k.c[SOV_CNT_DERIVE], (unsigned long long)k.c[SOV_CNT_PKT_DROP],
 		(unsigned long long)k.c[SOV_CNT_MAP_FULL],
 		m->life->generation, m->journal->failed, (unsigned long long)m->journal->errors,
-		m->kernel_path);
+		m->kernel_path, m->kernel_path);
 	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]) &&
 			   n > 0 && n < (int)sizeof(body); i++)
 		n += snprintf(body + n, sizeof(body) - n, "sovd_records_total{type=\"%s\"} %llu\n",
 			      rec_types[i], (unsigned long long)m->records[i]);
+	n = pools(m, body, sizeof(body), n);
 	if (n < 0 || n >= (int)sizeof(body)) {
 		conn_reply(&m->pool, c, "HTTP/1.0 500 Internal Server Error\r\n\r\n", 38);
 		return;

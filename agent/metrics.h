@@ -22,6 +22,7 @@ struct metrics {
 	const struct sov_map_fds *fd;
 	const struct policy_life *life;
 	const struct journal_glue *journal;
+	const struct conn_pool *api_pool;
 	/* records seen by the pipeline, by type */
 	uint64_t records[6];
 };

@@ -119,7 +119,7 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	ev.tid = e->pid;
 	ev.uid = e->uid;
 	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
-	ev.exe = proc_exe(e->tgid, ev.comm);
+	ev.exe = proc_exe(e->tgid, ev.boot_ns);
 	ev.cgroup = cgroup_path(e->cgroup_id);
 	ev.classes = e->classes;
 	if (e->type == SOV_EV_TAINT || e->type == SOV_EV_DERIVE) {
@@ -182,7 +182,7 @@ void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
 	ev.boot_ns = host_now_ns(CLOCK_BOOTTIME);
 	ev.pid = ev.tid = pid;
 	ev.uid = proc_uid(pid);
-	ev.exe = proc_exe(pid, ev.comm);
+	ev.exe = proc_exe(pid, ev.boot_ns);
 	ev.cgroup = cg;
 	ev.classes = classes;
 	ev.has_object = 1;

@@ -129,12 +129,11 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
  * the count (status) must not change the map: only the event loop's
  * periodic gc deletes.
  */
-static size_t walk(const struct sov_map_fds *fd, int collect)
+static size_t walk(const struct sov_map_fds *fd, int collect, uint64_t now)
 {
 	__u32 cur, next, *prev = NULL;
 	__u32 stale[256];
 	size_t live = 0, nstale = 0;
-	uint64_t now = host_now_ns(CLOCK_BOOTTIME);
 
 	while (bpf_map_get_next_key(fd->taint, prev, &next) == 0) {
 		struct sov_taint t;
@@ -155,12 +154,12 @@ static size_t walk(const struct sov_map_fds *fd, int collect)
 	return live;
 }
 
-void taint_gc(const struct sov_map_fds *fd)
+size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns)
 {
-	walk(fd, 1);
+	return walk(fd, 1, now_ns);
 }
 
 size_t taint_count(const struct sov_map_fds *fd)
 {
-	return walk(fd, 0);
+	return walk(fd, 0, 0);
 }

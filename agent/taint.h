@@ -5,6 +5,7 @@
 #define SOVD_TAINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sov_map_fds;
 struct label_table;
@@ -15,8 +16,9 @@ struct pipeline;
 int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labels,
 		    struct pipeline *p);
 /* Removes the entries of processes that exited more than
- * SOV_TAINT_LINGER_S ago. */
-void taint_gc(const struct sov_map_fds *fd);
+ * SOV_TAINT_LINGER_S before now_ns (CLOCK_BOOTTIME); returns the number of
+ * live tainted processes it saw. */
+size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns);
 /* The number of live tainted processes; changes nothing. */
 size_t taint_count(const struct sov_map_fds *fd);
 

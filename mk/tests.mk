@@ -1,6 +1,8 @@
 # sovd's own command-line and bad-input tests (need root and BPF).
 TEST_SCRIPTS	+= tests/agent/cli.t
 TEST_SCRIPTS	+= tests/agent/journal-full.t
+TEST_SCRIPTS	+= tests/agent/journal-stop.t
+TEST_SCRIPTS	+= tests/agent/apply.t
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf
@@ -41,3 +43,32 @@ $(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_pipeline
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_pipeline
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_pipeline
+
+# The executable an event names: the exe cache (no root).
+$(BUILD)/tests/unit/agent/test_exe: $(BUILD)/tests/unit/agent/test_exe.o $(BUILD)/agent/host.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_exe
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_exe
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_exe
+
+# The API and metrics connection pool over unix sockets (no root).
+$(BUILD)/tests/unit/agent/test_conn: $(BUILD)/tests/unit/agent/test_conn.o $(BUILD)/agent/conn.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_conn
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_conn
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_conn
+
+# The journal sink's seq stamp when a checkpoint fails (needs root: tmpfs).
+$(BUILD)/tests/unit/agent/test_journal_glue: $(BUILD)/tests/unit/agent/test_journal_glue.o \
+		$(BUILD)/agent/journal_glue.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/log.o \
+		$(BUILD)/libsovjournal.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_journal_glue
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_journal_glue
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_journal_glue

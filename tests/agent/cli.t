@@ -71,6 +71,14 @@ fi
 
 "$SOVD" --policy "$T/ok.yaml" --ringbuf-size 1000 > "$T/out" 2>&1
 check "--ringbuf-size not a power of two: exit 2" 2 $? "$T/out" "power of two"
+# Numbers are whole numbers: trailing garbage is not ignored.
+for bad in "--ringbuf-size 8192junk" "--ringbuf-size 0x" "--ringbuf-size -4096" "--ringbuf-size ''" \
+	   "--max-procs 12xyz" "--max-procs 0" "--max-procs -5" "--max-procs 99999999999999999999" \
+	   "--max-labels 10k" "--max-labels 1.5"; do
+	eval "\"\$SOVD\" --policy \"\$T/ok.yaml\" --pin-dir \"\$PIN\" --journal none --socket \"\$T/s\" $bad" > "$T/out" 2>&1
+	check "$bad: exit 2, clear error" 2 $? "$T/out" "--(ringbuf-size|max-procs)"
+done
+[ ! -e "$PIN" ]; ok $? "bad numbers refused: nothing pinned"
 
 "$SOVD" --policy "$T/ok.yaml" --pin-dir "$T/not-bpffs/pins" --journal none --socket "$T/s" > "$T/out" 2>&1
 check "pin dir off bpffs: exit 2 with the fix" 2 $? "$T/out" "not on a bpf filesystem"
@@ -78,15 +86,34 @@ check "pin dir off bpffs: exit 2 with the fix" 2 $? "$T/out" "not on a bpf files
 # sovctl status: fails without a daemon, succeeds once sovd enforces.
 "$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1
 check "sovctl status without sovd: exit 2" 2 $? "$T/out" "cannot reach sovd"
-mport=$((20000 + $$ % 20000))
-"$SOVD" --policy "$T/ok.yaml" --pin-dir "$PIN" --journal none --socket "$T/s" --events "$T/ev" --metrics 127.0.0.1:$mport 2> "$T/log" &
-sovd_pid=$!
-for _ in $(seq 100); do "$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1 && break; sleep 0.1; done
+# A port below the ephemeral range (32768-); another one if it is taken.
+for _ in 1 2 3 4 5; do
+	mport=$((20000 + RANDOM % 12000))
+	"$SOVD" --policy "$T/ok.yaml" --pin-dir "$PIN" --journal none --socket "$T/s" --events "$T/ev" --metrics 127.0.0.1:$mport 2> "$T/log" &
+	sovd_pid=$!
+	for _ in $(seq 100); do
+		"$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1 && break
+		kill -0 "$sovd_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$sovd_pid" 2>/dev/null && break
+	wait "$sovd_pid"; sovd_pid=
+	grep -q "Address already in use" "$T/log" || break
+done
+"$SOVCTL" --socket "$T/s" status > "$T/out" 2>&1
 check "sovctl status with sovd enforcing: exit 0" 0 $? "$T/out" "state: +enforcing"
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
 check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"kernel_path":"(lsm|tracing)"'
 { exec 3<>/dev/tcp/127.0.0.1/$mport && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 > "$T/out"; exec 3<&-; } 2>/dev/null
 check "--metrics serves Prometheus counters" 0 $? "$T/out" '^sovd_decisions_total\{verdict="deny"\} [0-9]+$'
+grep -qE '^sovd_kernel_path_info\{kernel_path="(lsm|tracing)"\} 1' "$T/out"; ok $? "metrics: sovd_kernel_path_info"
+grep -qE '^sovd_mode_info\{mode="(lsm|tracing)"\} 1' "$T/out" && grep -q '^# HELP sovd_mode_info .*[Dd]eprecated' "$T/out"
+ok $? "metrics: the old sovd_mode_info is still there, marked deprecated"
+# A request longer than the buffer is refused, not cut and applied.
+long=$(printf "$T/%05000d" 0)
+timeout 5 "$B/tests/agent/clients" request "unix:$T/s" "apply $long" > "$T/out" 2> /dev/null
+check "apply with an over-long path: request too long" 0 $? "$T/out" "^request too long"
+head -1 "$T/out" | grep -qx error; ok $? "... answered with error"
 "$SOVCTL" --socket "$T/s" policy apply "$T/bad.yaml" > "$T/out" 2>&1
 check "policy apply of a bad policy: exit 1, errors, old policy stays" 1 $? "$T/out" "bad.yaml:5:[0-9]+: error"
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
@@ -95,6 +122,31 @@ sed 's/10.10.0.0/10.11.0.0/' "$T/ok.yaml" > "$T/ok2.yaml"
 "$SOVCTL" --socket "$T/s" policy apply "$T/ok2.yaml" > "$T/out" 2>&1
 check "policy apply of a good policy: generation 2" 0 $? "$T/out" "generation=2"
 grep -q '"type":"policy".*"generation":2' "$T/ev"; ok $? "policy event for generation 2"
+# SIGHUP reloads --policy: a good one is the next generation...
+sed 's/10.10.0.0/10.12.0.0/' "$T/ok.yaml" > "$T/ok3.yaml" && cp "$T/ok.yaml" "$T/ok.orig" && cp "$T/ok3.yaml" "$T/ok.yaml"
+kill -HUP "$sovd_pid"
+for _ in $(seq 50); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"generation":3' "$T/out" && break; sleep 0.1; done
+check "SIGHUP with a good policy: generation 3" 0 $? "$T/out" '"generation":3'
+grep -q "SIGHUP: reloaded .*generation=3" "$T/log"; ok $? "SIGHUP: the reload is logged"
+# ...a bad one changes nothing and says why on stderr.
+cp "$T/bad.yaml" "$T/ok.yaml"
+kill -HUP "$sovd_pid"
+for _ in $(seq 50); do grep -q "ok.yaml:5:[0-9]*: error" "$T/log" && break; sleep 0.1; done
+check "SIGHUP with a bad policy: the errors on stderr" 0 0 "$T/log" "ok.yaml:5:[0-9]+: error: .*alow"
+"$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
+check "SIGHUP with a bad policy: still generation 3" 0 $? "$T/out" '"generation":3'
+cp "$T/ok.orig" "$T/ok.yaml"
+# A watcher that goes frees its slot at once, not at the next event.
+"$B/tests/agent/clients" hold "unix:$T/s" 1 0 'watch
+' > "$T/hold" 2>&1 &
+wpid=$!
+for _ in $(seq 50); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"watchers":1' "$T/out" && break; sleep 0.1; done
+check "a watcher connects: watchers 1" 0 $? "$T/out" '"watchers":1,'
+kill "$wpid"; wait "$wpid" 2>/dev/null
+for _ in $(seq 30); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"watchers":0' "$T/out" && break; sleep 0.1; done
+check "it hangs up, no event follows: watchers 0" 0 $? "$T/out" '"watchers":0,'
+grep -q '"connections":{"api":{"open":1,' "$T/out"; ok $? "status reports the API's open connections (itself)"
+grep -q '"counts_as_of_ns":[1-9]' "$T/out"; ok $? "status says when its map counts were taken"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 check "SIGTERM: exit 0" 0 $rc "$T/log" ""

@@ -38,14 +38,25 @@ classes:
   c1: {paths: [$T/data], allow: [eu]}
 Y
 "$SOVCTL" keygen --out "$T/k" > /dev/null
-mport=$((20000 + ($$ + 7) % 20000))
 # A 1 MiB ring buffer holds ~2700 events: a drain stalled for a second by a
-# socket client would lose part of the burst below.
-"$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --socket "$T/s" --events "$T/ev" \
-	--journal "$T/j" --key "$T/k.key" --metrics 127.0.0.1:$mport \
-	--ringbuf-size 1048576 --kernel-path tracing 2> "$T/log" &
-sovd_pid=$!
-for _ in $(seq 100); do grep -q '"action":"start"' "$T/ev" 2>/dev/null && break; sleep 0.1; done
+# socket client would lose part of the burst below. The metrics port is
+# below the ephemeral range (32768-); another one if it is taken.
+for _ in 1 2 3 4 5; do
+	mport=$((20000 + RANDOM % 12000))
+	rm -rf "$T/j" "$T/ev"
+	"$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --socket "$T/s" --events "$T/ev" \
+		--journal "$T/j" --key "$T/k.key" --metrics 127.0.0.1:$mport \
+		--ringbuf-size 1048576 --kernel-path tracing 2> "$T/log" &
+	sovd_pid=$!
+	for _ in $(seq 100); do
+		grep -q '"action":"start"' "$T/ev" 2>/dev/null && break
+		kill -0 "$sovd_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$sovd_pid" 2>/dev/null && break
+	wait "$sovd_pid"; sovd_pid=
+	grep -q "Address already in use" "$T/log" || break
+done
 grep -q '"action":"start"' "$T/ev"; ok $? "sovd starts"
 
 "$CLIENTS" burst "unix:$T/s" 50 > "$T/burst" 2>&1
@@ -54,15 +65,16 @@ grep -qx "connected=50 eagain=0 other=0" "$T/burst" && [ $r = 0 ]
 r=$?; ok $r "50 simultaneous non-blocking connects to the API socket all succeed"
 [ $r = 0 ] || { echo "# expected: connected=50 eagain=0 other=0, got:"; diag "$T/burst"; }
 
-"$CLIENTS" hold "unix:$T/s" 50 4000 > "$T/hold-api" 2>&1 &
+# The holders stay open until the test kills them.
+"$CLIENTS" hold "unix:$T/s" 50 0 > "$T/hold-api" 2>&1 &
 bg+=($!)
-"$CLIENTS" hold "tcp:127.0.0.1:$mport" 50 4000 > "$T/hold-metrics" 2>&1 &
+"$CLIENTS" hold "tcp:127.0.0.1:$mport" 50 0 > "$T/hold-metrics" 2>&1 &
 bg+=($!)
 # And clients that ask but never read: watchers, scrapers.
-"$CLIENTS" hold "unix:$T/s" 10 4000 'watch
+"$CLIENTS" hold "unix:$T/s" 10 0 'watch
 ' > "$T/hold-watch" 2>&1 &
 bg+=($!)
-"$CLIENTS" hold "tcp:127.0.0.1:$mport" 10 4000 $'GET /metrics HTTP/1.0\r\n\r\n' > "$T/hold-scrape" 2>&1 &
+"$CLIENTS" hold "tcp:127.0.0.1:$mport" 10 0 $'GET /metrics HTTP/1.0\r\n\r\n' > "$T/hold-scrape" 2>&1 &
 bg+=($!)
 held() {
 	grep -q "^holding 50" "$T/hold-api" && grep -q "^holding 50" "$T/hold-metrics" &&
@@ -72,6 +84,19 @@ for _ in $(seq 50); do held && break; sleep 0.1; done
 held
 r=$?; ok $r "50 idle connections held to the API and 50 to the metrics port, 10 more to each that ask and never read"
 [ $r = 0 ] || { diag "$T/hold-api"; diag "$T/hold-metrics"; diag "$T/hold-watch"; diag "$T/hold-scrape"; }
+# connect() succeeds from the backlog even if sovd never accepts: sovd's
+# own counts say whether it holds them (the status request is one more).
+pools() { # pools FILE: "api=N metrics=M watchers=W idle_dropped=D"
+	printf 'api=%s metrics=%s watchers=%s idle_dropped=%s\n' \
+		"$(grep -o '"api":{"open":[0-9]*' "$1" | grep -o '[0-9]*$')" \
+		"$(grep -o '"metrics":{"open":[0-9]*' "$1" | grep -o '[0-9]*$')" \
+		"$(grep -o '"watchers":[0-9]*' "$1" | grep -o '[0-9]*$')" \
+		"$(grep -o '"dropped_idle":[0-9]*' "$1" | grep -o '[0-9]*$' | awk '{s += $1} END {print s + 0}')"
+}
+want_pools="api=51 metrics=50 watchers=10 idle_dropped=0"
+"$CLIENTS" request "unix:$T/s" status > "$T/status0" 2> /dev/null
+got=$(pools "$T/status0")
+[ "$got" = "$want_pools" ]; ok $? "sovd holds them: $want_pools before the burst (got $got)"
 
 # The burst: 10 rounds of 400 denied datagrams (4000 events, 1.5 MB of
 # ring buffer), then the process exits at once: its last events are read
@@ -79,13 +104,20 @@ r=$?; ok $r "50 idle connections held to the API and 50 to the metrics port, 10 
 flood=
 for _ in 1 2 3 4 5 6 7 8 9; do flood="$flood udp-flood:127.0.0.1:9:400 sleep:40"; done
 # shellcheck disable=SC2086
-"$SOVTEST" pid "read:$T/data/a.csv" sleep:200 $flood udp-flood:127.0.0.1:9:400 > "$T/flood" 2>&1
-fpid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$T/flood")
+"$SOVTEST" pid "read:$T/data/a.csv" sleep:200 $flood udp-flood:127.0.0.1:9:400 > "$T/flood" 2>&1 &
+flood_pid=$!
+sleep 0.4
 "$CLIENTS" request "unix:$T/s" status > "$T/status" 2> "$T/status.err"
 ms=$(sed -n 's/^elapsed_ms=//p' "$T/status.err")
-[ -n "$ms" ] && [ "$ms" -lt 1000 ]
-r=$?; ok $r "status answers promptly with 120 idle clients (${ms:-?} ms, want < 1000)"
+[ -n "$ms" ] && [ "$ms" -lt 3000 ]
+r=$?; ok $r "status answers promptly during the burst with 120 idle clients (${ms:-?} ms, want < 3000)"
 [ $r = 0 ] || diag "$T/status.err"
+# (Watchers that read nothing are dropped once their socket buffer fills.)
+got=$(pools "$T/status" | sed 's/ watchers=[0-9]*//')
+want_pools=${want_pools/ watchers=10/}
+[ "$got" = "$want_pools" ]; ok $? "sovd still holds the idle ones during the burst: $want_pools (got $got)"
+wait "$flood_pid"
+fpid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$T/flood")
 sleep 0.5
 "$CLIENTS" request "unix:$T/s" status > "$T/status" 2> /dev/null
 grep -q '"lost":0,' "$T/status"
@@ -97,6 +129,7 @@ r=$?; ok $r "no loss event"
 got=$(grep -c "\"type\":\"egress\",\"pid\":$fpid," "$T/ev")
 [ "$got" -ge 4000 ]
 ok $? "every datagram of the burst is an egress event (want 4000, got $got)"
+kill "${bg[@]}" 2>/dev/null
 wait "${bg[@]}" 2>/dev/null
 bg=()
 

@@ -1,0 +1,65 @@
+#!/bin/bash
+# policy apply whose new labels do not fit in the label map: refused with a
+# clear message before any label is written, the old policy (and only its
+# labels) stays; one that fits goes in. Needs root + BPF (and bpftool to
+# count the label map).
+set -uo pipefail
+B=${SOV_BUILD:-build}
+SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl
+T=$(mktemp -d /tmp/sovd-apply.XXXXXX)
+PIN=/sys/fs/bpf/sovd-apply-$$
+n=0 failed=0
+cleanup() {
+	[ -n "${sovd_pid:-}" ] && kill -9 "$sovd_pid" 2>/dev/null
+	rm -rf "$T" "$PIN"
+}
+trap cleanup EXIT
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+labels() { bpftool map dump pinned "$PIN/sov_labels" 2>/dev/null | grep -c '^key\|"key"'; }
+
+if [ "$(id -u)" -ne 0 ] || ! command -v bpftool > /dev/null; then
+	echo "not ok 1 - needs root, BPF and bpftool (CI has them)"; echo "1..1"; exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mkdir -p "$T/d1" "$T/d2"
+echo a > "$T/d1/a"
+for i in $(seq 30); do echo "$i" > "$T/d2/f$i"; done
+pol() { # pol FILE PATHS-OF-C2
+	{
+		printf 'version: 1\nzones:\n  eu: {cidrs: [10.10.0.0/16]}\nclasses:\n'
+		printf '  c1: {paths: [%s], allow: [eu]}\n' "$T/d1"
+		[ -n "${2:-}" ] && printf '  c2: {paths: [%s], allow: [eu]}\n' "$2"
+	} > "$1"
+}
+pol "$T/p1.yaml"
+pol "$T/p2.yaml" "$T/d2"
+pol "$T/p3.yaml" "$T/d2/f1"
+"$SOVD" --policy "$T/p1.yaml" --pin-dir "$PIN" --journal none --socket "$T/s" --events /dev/null \
+	--max-labels 8 --kernel-path tracing 2> "$T/log" &
+sovd_pid=$!
+for _ in $(seq 100); do "$SOVCTL" --socket "$T/s" status > /dev/null 2>&1 && break; sleep 0.1; done
+"$SOVCTL" --socket "$T/s" status > /dev/null 2>&1; ok $? "sovd starts with a label map of 8 entries"
+l0=$(labels)
+[ "$l0" = 2 ]; ok $? "the first policy labels its directory and file (want 2, got $l0)"
+
+"$SOVCTL" --socket "$T/s" policy apply "$T/p2.yaml" > "$T/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "do not fit in the label map" "$T/out"
+r=$?; ok $r "apply of a policy with 31 new labels: refused, 'do not fit' (exit $rc)"
+[ $r = 0 ] || sed 's/^/#   /' "$T/out"
+l1=$(labels)
+[ "$l1" = "$l0" ]; ok $? "none of its labels went live (want $l0 entries, got $l1)"
+"$SOVCTL" --socket "$T/s" status -o json > "$T/st" 2>&1
+grep -q '"generation":1' "$T/st"; ok $? "still generation 1"
+
+"$SOVCTL" --socket "$T/s" policy apply "$T/p3.yaml" > "$T/out" 2>&1
+ok $? "apply of a policy with one new label: accepted"
+grep -q "generation=2" "$T/out"; ok $? "generation 2"
+l2=$(labels)
+[ "$l2" = $((l0 + 1)) ]; ok $? "its label is live (want $((l0 + 1)) entries, got $l2)"
+kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
+sovd_pid=
+[ $rc = 0 ]; ok $? "SIGTERM: exit 0"
+[ $failed -eq 0 ] || sed 's/^/# /' "$T/log" | tail -20
+echo "1..$n"
+[ $failed -eq 0 ]
