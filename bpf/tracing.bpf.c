@@ -177,6 +177,38 @@ int sov_sendmsg6(struct bpf_sock_addr *ctx)
 	return sock_addr_decide(ctx, &dst, 1);
 }
 
+/*
+ * Every inet socket has an owner from its creation (cgroup_skb judges a
+ * raw or ping socket tainted later by it), and a tainted process is
+ * refused the channels that cannot be judged by destination (raw, ping,
+ * other IP protocols). This hook runs for AF_INET/AF_INET6 sockets only
+ * (inet_create): AF_PACKET and AF_XDP pass no cgroup hook on this path
+ * (docs/threat-model.md). TCP and UDP sockets pay the owner record only.
+ */
+SEC("cgroup/sock_create")
+int sov_sock_create(struct bpf_sock *sk)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	sock_owner_set(sk, tgid);
+	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
+	if (dst.channel == SOV_CHAN_NONE)
+		return 1;
+	t = taint_of(&tgid);
+	if (!t)
+		return 1;
+	cfg = sov_cfg();
+	if (!cfg)
+		return 1;
+	dst.family = sk->family;
+	dst.sotype = sk->type;
+	dst.proto = sk->protocol;
+	return channel_decide(t, cfg, &dst) == SOV_VERDICT_DENY ? 0 : 1;
+}
+
 /* bind: only records the owner (listeners pass it on to accepted sockets). */
 SEC("cgroup/bind4")
 int sov_bind4(struct bpf_sock_addr *ctx)
@@ -255,7 +287,15 @@ int sov_skb_egress(struct __sk_buff *skb)
 	dst.proto = sk->protocol;
 	dst.dport = bpf_ntohs(sk->dst_port);
 
-	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	/* A raw, ping or other-protocol socket created before its owner's
+	 * taint: judged as a channel, whatever the destination. */
+	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
+	if (dst.channel != SOV_CHAN_NONE) {
+		dst.sotype = sk->type;
+		verdict = channel_verdict(t, cfg, &dst, &violated);
+	} else {
+		verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	}
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
 	/* Report once per socket and verdict (an audit once, a later deny
