@@ -216,6 +216,10 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	 * per socket and verdict. */
 	if (dst.channel != SOV_CHAN_NONE) {
 		dst.family = family;
+		/* the event names sendto()'s address when it is an IP one */
+		name = BPF_CORE_READ(msg, msg_name);
+		if (name && (family == AF_INET || family == AF_INET6))
+			dst_from_sockaddr(name, &dst);
 		verdict = channel_verdict(t, cfg, &dst, &violated);
 		o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (o && egress_sock_reports(o, verdict))
