@@ -37,9 +37,70 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_openat2		437
 #define TS_COMPAT		0x0002	/* arch/x86: set for the syscall in flight */
 
+/* socket(): AF_PACKET and AF_XDP sockets pass no cgroup hook, so this
+ * path sees them only at the syscall's exit (socket_exit()). */
+#define NR_socket		41
+#define NR32_socket		359
+
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
+
+/* The socket a new fd names: files[fd]->private_data. */
+static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	return BPF_CORE_READ(file, private_data);
+}
+
+/*
+ * An AF_PACKET or AF_XDP socket made by a tainted process. No cgroup hook
+ * runs for these families, and a syscall's exit cannot refuse: the socket
+ * stays, and the channel is reported (verdict audit, hook socket) so that
+ * the journal holds it. docs/threat-model.md says what this path cannot
+ * stop. Other families cost a few reads and no map lookup.
+ */
+static __always_inline void socket_exit(struct task_struct *task, long fd)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+	struct socket *sock;
+	__u64 violated = 0;
+	__u16 family;
+	int verdict;
+
+	sock = socket_of_fd(task, fd);
+	if (!sock)
+		return;
+	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	if (family != SOV_AF_PACKET && family != SOV_AF_XDP)
+		return;
+	t = taint_of(&tgid);
+	if (!t)
+		return;
+	cfg = sov_cfg();
+	if (!cfg)
+		return;
+	dst.family = family;
+	dst.sotype = BPF_CORE_READ(sock, type);
+	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	dst.channel = sov_channel(family, dst.sotype, dst.proto);
+	verdict = channel_verdict(t, cfg, &dst, &violated);
+	if (verdict == SOV_VERDICT_ALLOW)
+		return;
+	/* Not refused: say so, whatever the rule would have decided. */
+	egress_emit(t, &dst, SOV_VERDICT_AUDIT, SOV_ZONE_UNKNOWN, violated);
+}
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
@@ -58,9 +119,15 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	nr = regs->orig_ax & ~X32_SYSCALL_BIT;
 	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
 	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
-	    nr != NR32_openat && nr != NR32_open_by_handle_at)
+	    nr != NR32_openat && nr != NR32_open_by_handle_at && nr != NR_socket &&
+	    nr != NR32_socket)
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (nr == NR_socket || nr == NR32_socket) {
+		if ((nr == NR32_socket) == !!(task->thread_info.status & TS_COMPAT))
+			socket_exit(task, ret);
+		return 0;
+	}
 	if (task->thread_info.status & TS_COMPAT) {
 		if (nr == NR32_open || nr == NR32_creat) {
 			upath = (const char *)(unsigned long)(__u32)regs->bx;

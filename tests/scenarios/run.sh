@@ -375,7 +375,7 @@ CHAN_DENY='"verdict":"deny"'
 CHAN_SOCK='"dst":"","dport":0,"zone":"unknown","violated":["pii-eu"],"hook":"socket"'
 # AF_PACKET and AF_XDP sockets pass no cgroup hook: the tracing path cannot
 # refuse them (docs/threat-model.md, channels).
-NOHOOK="tracing path: AF_PACKET and AF_XDP sockets pass no cgroup hook (neither sock_create nor cgroup_skb), so sovd cannot refuse or drop them there (docs/threat-model.md, channels)"
+NOHOOK="tracing path: AF_PACKET and AF_XDP sockets pass no cgroup hook (neither sock_create nor cgroup_skb), so sovd cannot refuse or drop them there; it reports their creation by a tainted process (docs/threat-model.md, channels)"
 
 # expect_no_echoes DESC BEFORE: the US peer received no echo request since.
 expect_no_echoes() {
@@ -446,7 +446,8 @@ if [ "$MODE" = lsm ]; then
 		"$CHAN_DENY,\"proto\":\"packet\",$CHAN_SOCK" '"sock_family":17,'
 else
 	skip "channels, tainted: an AF_PACKET socket is refused with EPERM" "$NOHOOK"
-	skip "channels, tainted: deny event for it (proto packet)" "$NOHOOK"
+	expect_ev "channels, tainted: the tracing path reports the AF_PACKET socket it cannot refuse (verdict audit, hook socket)" \
+		egress "$A_PID" "\"verdict\":\"audit\",\"proto\":\"packet\",$CHAN_SOCK" '"sock_family":17,'
 fi
 if [ -z "$HAVE_XDP" ]; then
 	skip "channels, tainted: an AF_XDP socket is refused with EPERM" "this kernel has no AF_XDP"
@@ -456,6 +457,8 @@ elif [ "$MODE" = lsm ]; then
 		"$CHAN_DENY,\"proto\":\"xdp\",$CHAN_SOCK"
 else
 	skip "channels, tainted: an AF_XDP socket is refused with EPERM" "$NOHOOK"
+	expect_ev "channels, tainted: the tracing path reports the AF_XDP socket it cannot refuse (verdict audit)" \
+		egress "$A_PID" "\"verdict\":\"audit\",\"proto\":\"xdp\",$CHAN_SOCK"
 fi
 if [ -n "$HAVE_UDPLITE" ]; then
 	expect_out "channels, tainted: a UDP-Lite socket (a protocol sovd does not parse) is refused" \
