@@ -4,7 +4,8 @@
  * Decisions are made in the LSM hooks, in the context of the task that
  * asks: file_open sees every open (io_uring included), socket_connect and
  * socket_sendmsg every connect and send, so a socket connected before a
- * late taint is refused at its next send with EPERM.
+ * late taint is refused at its next send with EPERM; socket_create refuses
+ * a tainted process the channels that cannot be judged by destination.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -4,7 +4,10 @@
  * (see docs/architecture.md). Opens are observed at syscall exit, when the
  * new fd is installed; egress is refused by cgroup sock_addr programs at the
  * scope cgroups; sockets connected before their owner's taint are cut off
- * by cgroup_skb/egress.
+ * by cgroup_skb/egress. Channels that cannot be judged by destination are
+ * refused at cgroup/sock_create (raw, ping, other IP protocols) or, for
+ * AF_PACKET and AF_XDP, which pass no cgroup hook, reported at socket()'s
+ * exit.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

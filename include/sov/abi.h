@@ -99,7 +99,8 @@ struct sov_taint {
 
 #define SOV_TAINT_LINGER_S	1200	/* > TCP's retransmission give-up time */
 
-/* Socket ownership (SK_STORAGE): who connected or first sent on it. */
+/* Socket ownership (SK_STORAGE): who created it (sock_create /
+ * socket_post_create), or later bound, connected or sent on it. */
 struct sov_sock_owner {
 	__u32 tgid;
 	__u32 denied;		/* SOV_SOCK_*: reported once; DENIED sticks */
