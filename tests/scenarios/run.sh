@@ -469,7 +469,6 @@ else
 	skip "channels, tainted: a UDP-Lite socket is refused" "this kernel has no UDP-Lite"
 fi
 
-n0=$(icmp_in_echos "$NS_US")
 act chan-audit "read:$D/aud/model.bin" sock:ping4 "echo:$USIP/audit-$$"
 expect_out "channels, audit class: a ping socket is kept" "sock ping4 ok"
 expect_out "channels, audit class: its echo to the US is answered" "echo $USIP ok"
@@ -631,6 +630,21 @@ expect_out "apply: after the refusal the applied policy still holds (US allowed)
 act apply-back "read:$F" connect:$US4
 expect_out "apply: back to the test policy, a tainted process is refused US again" \
 	"connect $US4 EPERM"
+
+# ---- channels in audit mode: recorded, not refused
+sed 's/^mode: enforce/mode: audit/' "$POLICY" > "$SOV_TMP/policy-audit.yaml"
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$SOV_TMP/policy-audit.yaml" \
+	> "$SOV_TMP/apply-audit.out" 2>&1
+expect_file_has "apply: the test policy in audit mode is applied" "$SOV_TMP/apply-audit.out" "generation="
+act chan-auditmode "read:$F" sock:ping4 "echo:$USIP/auditmode-$$" sock:raw4
+expect_out "channels, audit mode: a tainted process keeps its ping socket" "sock ping4 ok"
+expect_out "channels, audit mode: its echo to the US is answered" "echo $USIP ok"
+expect_out "channels, audit mode: and it keeps a raw socket" "sock raw4 ok"
+expect_ev "channels, audit mode: the block class's channel is recorded with verdict audit" \
+	egress "$A_PID" '"verdict":"audit","proto":"icmp","dst":"","dport":0,"zone":"unknown","violated":["pii-eu"],"hook":"socket"'
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$POLICY" > "$SOV_TMP/apply-back2.out" 2>&1
+act chan-enforce-again "read:$F" sock:ping4
+expect_out "channels, enforce mode again: the ping socket is refused" "sock ping4 EPERM"
 
 # ---- clean stop and the journal
 sovd_stop TERM
