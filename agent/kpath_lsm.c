@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The LSM kernel path (bpf/lsm.bpf.c): lsm/ programs on file_open,
- * socket_connect and socket_sendmsg plus the fork/exit programs; the hooks
+ * socket_create, socket_post_create, socket_connect and socket_sendmsg
+ * plus the fork/exit programs; the hooks
  * check the scope cgroups themselves (sov_scope).
  *
  * Calls: kpath_load.c, the generated lsm.skel.h. Called through
@@ -47,6 +48,9 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	(void)scope;
 	(void)n_scope;
 	if ((err = kpath_attach_prog(kp, s->progs.sov_file_open, -1, "file_open")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_socket_create, -1, "socket_create")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_socket_post_create, -1,
+				     "socket_post_create")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_connect, -1, "socket_connect")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_sendmsg, -1, "socket_sendmsg")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||

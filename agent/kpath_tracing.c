@@ -53,6 +53,7 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 		{ s->progs.sov_skb_egress, "skb_egress" },
 		{ s->progs.sov_bind4, "bind4" },
 		{ s->progs.sov_bind6, "bind6" },
+		{ s->progs.sov_sock_create, "sock_create" },
 	};
 	char name[128];
 	int err;

@@ -66,6 +66,11 @@ void ndjson_render(struct jbuf *b, const struct sovd_event *ev)
 		jb_str(b, "zone", ev->zone);
 		classes_array(b, "violated", ev->violated, ev->policy);
 		jb_str(b, "hook", ev->hook);
+		if (ev->has_channel) {
+			jb_u64(b, "sock_family", ev->sock_family);
+			jb_u64(b, "sock_type", ev->sock_type);
+			jb_u64(b, "sock_protocol", ev->sock_protocol);
+		}
 	}
 	if (ev->body && ev->body[0]) {
 		jb_raw(b, ",", 1);

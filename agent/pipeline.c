@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include "agent/host.h"
 #include "agent/log.h"
@@ -100,7 +101,35 @@ static const char *verdict_name(uint32_t v)
 static const char *hook_name(uint32_t h)
 {
 	return h == SOV_HOOK_CONNECT ? "connect" : h == SOV_HOOK_SENDMSG ? "sendmsg" :
-	       h == SOV_HOOK_SKB ? "skb" : "open";
+	       h == SOV_HOOK_SKB ? "skb" : h == SOV_HOOK_SOCKET ? "socket" : "open";
+}
+
+/* The egress event's proto: the channel's name for a socket that is not
+ * judged by destination, else the transport. */
+static const char *proto_name(const struct sov_event *e)
+{
+	switch (e->channel) {
+	case SOV_CHAN_RAW:
+		return "raw";
+	case SOV_CHAN_PING:
+		return e->family == AF_INET6 ? "icmpv6" : "icmp";
+	case SOV_CHAN_PACKET:
+		return "packet";
+	case SOV_CHAN_XDP:
+		return "xdp";
+	case SOV_CHAN_OTHER:
+		return e->proto == IPPROTO_SCTP ? "sctp" : e->proto == IPPROTO_UDPLITE ? "udplite" :
+		       e->proto == 262 ? "mptcp" : "other";
+	}
+	return e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
+}
+
+static int addr_is_zero(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return 0;
+	return 1;
 }
 
 int pipeline_kernel_event(void *ctx, void *data, size_t len)
@@ -129,10 +158,21 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 		ev.dev = e->dev;
 		ev.ino = e->ino;
 	} else {
-		inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->daddr, dst, sizeof(dst));
+		/* A channel refused at creation (or a send without an address)
+		 * has no destination. */
+		if (e->channel != SOV_CHAN_NONE && addr_is_zero(e->daddr))
+			dst[0] = '\0';
+		else
+			inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->daddr, dst, sizeof(dst));
 		ev.has_dst = 1;
 		ev.verdict = verdict_name(e->verdict);
-		ev.proto = e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
+		ev.proto = proto_name(e);
+		if (e->channel != SOV_CHAN_NONE) {
+			ev.has_channel = 1;
+			ev.sock_family = e->family;
+			ev.sock_type = e->sotype;
+			ev.sock_protocol = e->proto;
+		}
 		ev.dst = dst;
 		ev.dport = e->dport;
 		ev.zone = p->policy && p->policy->img ?

@@ -42,6 +42,10 @@ struct sovd_event {
 	const char *verdict, *proto, *dst, *zone, *hook;
 	uint32_t dport;
 	uint64_t violated;
+	/* egress of a channel not judged by destination (raw, ping, packet,
+	 * xdp, other protocols): the socket as socket() made it */
+	int has_channel;
+	uint32_t sock_family, sock_type, sock_protocol;
 	/* agent, policy, loss: the event's own fields, a JSON object body
 	 * without braces (may be "") */
 	const char *body;

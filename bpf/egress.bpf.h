@@ -68,6 +68,8 @@ static __always_inline void egress_fill(struct sov_event *e, const struct sov_ta
 	e->proto = dst->proto;
 	e->dport = dst->dport;
 	e->hook = dst->hook;
+	e->sotype = dst->sotype;
+	e->channel = dst->channel;
 	if (dst->family == AF_INET6 && sov_ip6_is_v4mapped(dst->addr)) {
 		e->family = AF_INET;
 		__builtin_memcpy(e->daddr, &dst->addr[3], 4);
@@ -102,6 +104,31 @@ static __always_inline int egress_decide(const struct sov_taint *t,
 
 	verdict = egress_verdict(t, cfg, dst, &zone, &violated);
 	egress_emit(t, dst, verdict, zone, violated);
+	return verdict;
+}
+
+/*
+ * A channel that cannot be judged by destination (sov_channel()): the
+ * verdict of sov_channel_rule(), whatever the destination; the event names
+ * the channel and carries the destination if the hook knows one.
+ */
+static __always_inline int channel_verdict(const struct sov_taint *t,
+					   const struct sov_config *cfg,
+					   const struct sov_dst *dst, __u64 *violated)
+{
+	return sov_channel_rule(t->classes, cfg, dst->channel, violated);
+}
+
+/* Decide and report a channel at a syscall-time hook (socket creation). */
+static __always_inline int channel_decide(const struct sov_taint *t,
+					  const struct sov_config *cfg,
+					  const struct sov_dst *dst)
+{
+	__u64 violated = 0;
+	int verdict;
+
+	verdict = channel_verdict(t, cfg, dst, &violated);
+	egress_emit(t, dst, verdict, SOV_ZONE_UNKNOWN, violated);
 	return verdict;
 }
 

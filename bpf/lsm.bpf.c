@@ -4,7 +4,8 @@
  * Decisions are made in the LSM hooks, in the context of the task that
  * asks: file_open sees every open (io_uring included), socket_connect and
  * socket_sendmsg every connect and send, so a socket connected before a
- * late taint is refused at its next send with EPERM.
+ * late taint is refused at its next send with EPERM; socket_create refuses
+ * a tainted process the channels that cannot be judged by destination.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -93,6 +94,65 @@ static __always_inline int dst_from_sockaddr(struct sockaddr *sa, struct sov_dst
 	return -1;
 }
 
+/*
+ * A tainted process is refused, at creation, the channels that cannot be
+ * judged by destination (rules.h sov_channel()): raw and ping sockets,
+ * AF_PACKET, AF_XDP, IP protocols other than TCP and UDP. Everything else
+ * costs no map lookup here.
+ */
+SEC("lsm/socket_create")
+int BPF_PROG(sov_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	if (ret)
+		return prev_verdict(ret);
+	if (kern)
+		return 0;
+	dst.channel = sov_channel(family, type, protocol);
+	if (dst.channel == SOV_CHAN_NONE)
+		return 0;
+	t = taint_of(&tgid);
+	if (!t)
+		return 0;
+	cfg = sov_cfg();
+	if (!cfg || !in_scope(cfg))
+		return 0;
+	dst.family = family;
+	dst.sotype = type & SOV_SOCK_TYPE_MASK;
+	dst.proto = protocol;
+	return lsm_ret(channel_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
+}
+
+/*
+ * Every socket has an owner from its creation: the per-socket report state
+ * of socket_sendmsg lives there, and the owner names the socket's events.
+ */
+SEC("lsm/socket_post_create")
+int BPF_PROG(sov_socket_post_create, struct socket *sock, int family, int type,
+	     int protocol, int kern, int ret)
+{
+	struct sov_sock_owner *o;
+	struct sock *sk;
+
+	if (ret || kern)
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 0;
+	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	return 0;
+}
+
 SEC("lsm/socket_connect")
 int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	     int addrlen, int ret)
@@ -143,12 +203,30 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	if (!sk)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
+	dst.proto = BPF_CORE_READ(sk, sk_protocol);
+	dst.sotype = BPF_CORE_READ(sk, sk_type);
+	dst.channel = sov_channel(family, dst.sotype, dst.proto);
+	if (family != AF_INET && family != AF_INET6 && dst.channel == SOV_CHAN_NONE)
 		return 0;
 	cfg = sov_cfg();
 	if (!cfg || !in_scope(cfg))
 		return 0;
-	dst.proto = BPF_CORE_READ(sk, sk_protocol);
+
+	/* A channel held since before the taint (raw, ping, packet, XDP,
+	 * other protocols): refused whatever the destination, reported once
+	 * per socket and verdict. */
+	if (dst.channel != SOV_CHAN_NONE) {
+		dst.family = family;
+		/* the event names sendto()'s address when it is an IP one */
+		name = BPF_CORE_READ(msg, msg_name);
+		if (name && (family == AF_INET || family == AF_INET6))
+			dst_from_sockaddr(name, &dst);
+		verdict = channel_verdict(t, cfg, &dst, &violated);
+		o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (o && egress_sock_reports(o, verdict))
+			egress_emit(t, &dst, verdict, SOV_ZONE_UNKNOWN, violated);
+		return lsm_ret(verdict == SOV_VERDICT_DENY);
+	}
 
 	/* TCP ignores msg_name on a connected socket: a stream socket is
 	 * judged by its own peer, whatever address sendto() names (except

@@ -93,7 +93,8 @@ struct {
 } sov_taint SEC(".maps");
 
 /*
- * socket -> owning tgid, for sockets connected before their owner's taint.
+ * socket -> owning tgid, recorded at creation (and at bind, connect,
+ * sendmsg), for sockets connected or created before their owner's taint.
  * BPF_F_CLONE: a socket accepted from a listener inherits the listener's
  * owner (set at bind), so a tainted server's replies are judged too.
  */

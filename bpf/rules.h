@@ -33,6 +33,17 @@
 #define SOV_S_IFREG		0100000
 #define SOV_AF_INET		2
 #define SOV_AF_INET6		10
+#define SOV_AF_PACKET		17
+#define SOV_AF_XDP		44
+#define SOV_SOCK_STREAM		1
+#define SOV_SOCK_DGRAM		2
+#define SOV_SOCK_RAW		3
+#define SOV_SOCK_PACKET		10
+#define SOV_SOCK_TYPE_MASK	0xf	/* socket()'s type without SOCK_NONBLOCK/CLOEXEC */
+#define SOV_IPPROTO_ICMP	1
+#define SOV_IPPROTO_TCP		6
+#define SOV_IPPROTO_UDP		17
+#define SOV_IPPROTO_ICMPV6	58
 
 /* How many ancestors an open walks looking for a labelled directory. */
 #define SOV_WALK_MAX		16
@@ -147,6 +158,8 @@ struct sov_dst {
 	__u16 proto;
 	__u16 dport;		/* host order */
 	__u16 hook;
+	__u16 sotype;		/* a channel's socket type */
+	__u16 channel;		/* SOV_CHAN_*: NONE when judged by destination */
 };
 
 /* IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are IPv4 destinations. */
@@ -232,6 +245,64 @@ static __always_inline __u32 sov_sock_state(int verdict)
 static __always_inline int sov_sock_reports(__u32 denied, int verdict)
 {
 	return denied < sov_sock_state(verdict);
+}
+
+/* ---------------------------------------------------------------- channels */
+
+/*
+ * Which channel a socket is, from socket()'s family, type and protocol (as
+ * the LSM hooks get them, or the socket's own sk_family/sk_type/
+ * sk_protocol, where protocol 0 has become TCP or UDP). Only TCP and UDP
+ * over IP are judged by destination: their addresses pass the connect and
+ * sendmsg hooks and cgroup_skb parses their packets. Raw and ping sockets
+ * carry whatever IP packet or ICMP payload the process writes, AF_PACKET
+ * and AF_XDP frames never pass the IP stack, and sovd parses no other IP
+ * protocol (SCTP, UDP-Lite, MPTCP...). Every other family is not a
+ * channel here (AF_UNIX, AF_NETLINK...: docs/threat-model.md).
+ */
+static __always_inline __u32 sov_channel(__u32 family, __u32 type, __u32 protocol)
+{
+	type &= SOV_SOCK_TYPE_MASK;
+	if (family == SOV_AF_PACKET)
+		return SOV_CHAN_PACKET;
+	if (family == SOV_AF_XDP)
+		return SOV_CHAN_XDP;
+	if (family != SOV_AF_INET && family != SOV_AF_INET6)
+		return SOV_CHAN_NONE;
+	if (type == SOV_SOCK_RAW)
+		return SOV_CHAN_RAW;
+	if (type == SOV_SOCK_PACKET)
+		return SOV_CHAN_PACKET;
+	if (type == SOV_SOCK_STREAM && (protocol == 0 || protocol == SOV_IPPROTO_TCP))
+		return SOV_CHAN_NONE;
+	if (type == SOV_SOCK_DGRAM && (protocol == 0 || protocol == SOV_IPPROTO_UDP))
+		return SOV_CHAN_NONE;
+	if (type == SOV_SOCK_DGRAM &&
+	    (protocol == SOV_IPPROTO_ICMP || protocol == SOV_IPPROTO_ICMPV6))
+		return SOV_CHAN_PING;
+	return SOV_CHAN_OTHER;
+}
+
+/*
+ * The classes that allow a channel. Until the policy says so per class
+ * (a later `channels:` key), none does: a channel is judged like a
+ * destination in a zone no class allows, so a block class refuses it in
+ * enforce mode and any other class is an audit.
+ */
+static __always_inline __u64 sov_channel_allowed(const struct sov_config *cfg, __u32 channel)
+{
+	(void)cfg;
+	(void)channel;
+	return 0;
+}
+
+/* The egress rule for a channel: SOV_VERDICT_*, and the violated classes. */
+static __always_inline int sov_channel_rule(__u64 taint, const struct sov_config *cfg,
+					    __u32 channel, __u64 *violated)
+{
+	struct sov_zone_rule r = { .allowed = sov_channel_allowed(cfg, channel) };
+
+	return sov_egress_rule(taint, &r, cfg, violated);
 }
 
 /*

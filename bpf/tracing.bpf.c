@@ -4,7 +4,10 @@
  * (see docs/architecture.md). Opens are observed at syscall exit, when the
  * new fd is installed; egress is refused by cgroup sock_addr programs at the
  * scope cgroups; sockets connected before their owner's taint are cut off
- * by cgroup_skb/egress.
+ * by cgroup_skb/egress. Channels that cannot be judged by destination are
+ * refused at cgroup/sock_create (raw, ping, other IP protocols) or, for
+ * AF_PACKET and AF_XDP, which pass no cgroup hook, reported at socket()'s
+ * exit.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -37,9 +40,70 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_openat2		437
 #define TS_COMPAT		0x0002	/* arch/x86: set for the syscall in flight */
 
+/* socket(): AF_PACKET and AF_XDP sockets pass no cgroup hook, so this
+ * path sees them only at the syscall's exit (socket_exit()). */
+#define NR_socket		41
+#define NR32_socket		359
+
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
+
+/* The socket a new fd names: files[fd]->private_data. */
+static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	return BPF_CORE_READ(file, private_data);
+}
+
+/*
+ * An AF_PACKET or AF_XDP socket made by a tainted process. No cgroup hook
+ * runs for these families, and a syscall's exit cannot refuse: the socket
+ * stays, and the channel is reported (verdict audit, hook socket) so that
+ * the journal holds it. docs/threat-model.md says what this path cannot
+ * stop. Other families cost a few reads and no map lookup.
+ */
+static __always_inline void socket_exit(struct task_struct *task, long fd)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+	struct socket *sock;
+	__u64 violated = 0;
+	__u16 family;
+	int verdict;
+
+	sock = socket_of_fd(task, fd);
+	if (!sock)
+		return;
+	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	if (family != SOV_AF_PACKET && family != SOV_AF_XDP)
+		return;
+	t = taint_of(&tgid);
+	if (!t)
+		return;
+	cfg = sov_cfg();
+	if (!cfg)
+		return;
+	dst.family = family;
+	dst.sotype = BPF_CORE_READ(sock, type);
+	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	dst.channel = sov_channel(family, dst.sotype, dst.proto);
+	verdict = channel_verdict(t, cfg, &dst, &violated);
+	if (verdict == SOV_VERDICT_ALLOW)
+		return;
+	/* Not refused: say so, whatever the rule would have decided. */
+	egress_emit(t, &dst, SOV_VERDICT_AUDIT, SOV_ZONE_UNKNOWN, violated);
+}
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
@@ -58,9 +122,15 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	nr = regs->orig_ax & ~X32_SYSCALL_BIT;
 	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
 	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
-	    nr != NR32_openat && nr != NR32_open_by_handle_at)
+	    nr != NR32_openat && nr != NR32_open_by_handle_at && nr != NR_socket &&
+	    nr != NR32_socket)
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (nr == NR_socket || nr == NR32_socket) {
+		if ((nr == NR32_socket) == !!(task->thread_info.status & TS_COMPAT))
+			socket_exit(task, ret);
+		return 0;
+	}
 	if (task->thread_info.status & TS_COMPAT) {
 		if (nr == NR32_open || nr == NR32_creat) {
 			upath = (const char *)(unsigned long)(__u32)regs->bx;
@@ -177,6 +247,38 @@ int sov_sendmsg6(struct bpf_sock_addr *ctx)
 	return sock_addr_decide(ctx, &dst, 1);
 }
 
+/*
+ * Every inet socket has an owner from its creation (cgroup_skb judges a
+ * raw or ping socket tainted later by it), and a tainted process is
+ * refused the channels that cannot be judged by destination (raw, ping,
+ * other IP protocols). This hook runs for AF_INET/AF_INET6 sockets only
+ * (inet_create): AF_PACKET and AF_XDP pass no cgroup hook on this path
+ * (docs/threat-model.md). TCP and UDP sockets pay the owner record only.
+ */
+SEC("cgroup/sock_create")
+int sov_sock_create(struct bpf_sock *sk)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	sock_owner_set(sk, tgid);
+	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
+	if (dst.channel == SOV_CHAN_NONE)
+		return 1;
+	t = taint_of(&tgid);
+	if (!t)
+		return 1;
+	cfg = sov_cfg();
+	if (!cfg)
+		return 1;
+	dst.family = sk->family;
+	dst.sotype = sk->type;
+	dst.proto = sk->protocol;
+	return channel_decide(t, cfg, &dst) == SOV_VERDICT_DENY ? 0 : 1;
+}
+
 /* bind: only records the owner (listeners pass it on to accepted sockets). */
 SEC("cgroup/bind4")
 int sov_bind4(struct bpf_sock_addr *ctx)
@@ -255,7 +357,15 @@ int sov_skb_egress(struct __sk_buff *skb)
 	dst.proto = sk->protocol;
 	dst.dport = bpf_ntohs(sk->dst_port);
 
-	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	/* A raw, ping or other-protocol socket created before its owner's
+	 * taint: judged as a channel, whatever the destination. */
+	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
+	if (dst.channel != SOV_CHAN_NONE) {
+		dst.sotype = sk->type;
+		verdict = channel_verdict(t, cfg, &dst, &violated);
+	} else {
+		verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+	}
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
 	/* Report once per socket and verdict (an audit once, a later deny

@@ -99,7 +99,8 @@ struct sov_taint {
 
 #define SOV_TAINT_LINGER_S	1200	/* > TCP's retransmission give-up time */
 
-/* Socket ownership (SK_STORAGE): who connected or first sent on it. */
+/* Socket ownership (SK_STORAGE): who created it (sock_create /
+ * socket_post_create), or later bound, connected or sent on it. */
 struct sov_sock_owner {
 	__u32 tgid;
 	__u32 denied;		/* SOV_SOCK_*: reported once; DENIED sticks */
@@ -150,6 +151,19 @@ struct sov_counters {
 #define SOV_HOOK_SENDMSG	2
 #define SOV_HOOK_SKB		3	/* late taint on the tracing path */
 #define SOV_HOOK_OPEN		4
+#define SOV_HOOK_SOCKET		5	/* a channel refused or audited at socket creation */
+
+/*
+ * sov_event.channel: sockets that cannot be judged by destination (their
+ * packets are not parsed, or do not pass the IP stack at all). A tainted
+ * process is judged as if every such channel led to the unknown zone.
+ */
+#define SOV_CHAN_NONE		0	/* TCP/UDP over IP, or a family sovd does not govern */
+#define SOV_CHAN_RAW		1	/* SOCK_RAW on AF_INET/AF_INET6 */
+#define SOV_CHAN_PING		2	/* ICMP/ICMPv6 datagram ("ping") socket */
+#define SOV_CHAN_PACKET		3	/* AF_PACKET (and the old AF_INET SOCK_PACKET) */
+#define SOV_CHAN_XDP		4	/* AF_XDP */
+#define SOV_CHAN_OTHER		5	/* an IP protocol sovd does not parse: SCTP, UDP-Lite, MPTCP... */
 
 struct sov_event {
 	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
@@ -164,8 +178,8 @@ struct sov_event {
 	__u32 uid;
 	__u32 verdict;		/* SOV_VERDICT_* */
 	__u32 zone;
-	__u16 family;		/* AF_INET / AF_INET6 */
-	__u16 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 family;		/* AF_INET / AF_INET6 (AF_PACKET, AF_XDP for a channel) */
+	__u16 proto;		/* IPPROTO_TCP / IPPROTO_UDP (the socket's protocol for a channel) */
 	__u16 dport;		/* host byte order */
 	__u16 hook;		/* SOV_HOOK_* */
 	__u32 fd;		/* taint/derive: fd in the process, or -1 */
@@ -173,6 +187,9 @@ struct sov_event {
 	__u8  daddr[16];	/* IPv4 in the first 4 bytes */
 	char  comm[SOV_COMM_LEN];
 	char  path[SOV_PATH_MAX];	/* as seen at the hook; may be relative */
+	__u16 sotype;		/* egress: the socket's type (SOCK_STREAM...) */
+	__u16 channel;		/* egress: SOV_CHAN_*, NONE for a judged destination */
+	__u32 _pad;
 };
 
 _Static_assert(sizeof(struct sov_lpm4_key) == 8, "lpm4 key");
@@ -183,7 +200,7 @@ _Static_assert(sizeof(struct sov_label) == 16, "label");
 _Static_assert(sizeof(struct sov_taint) == 40, "taint");
 _Static_assert(sizeof(struct sov_sock_owner) == 40, "sock owner");
 _Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
-_Static_assert(sizeof(struct sov_event) == 376, "event");
+_Static_assert(sizeof(struct sov_event) == 384, "event");
 _Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");
 _Static_assert(__builtin_offsetof(struct sov_event, path) == 120, "event path");
 

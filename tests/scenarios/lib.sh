@@ -26,6 +26,7 @@ SOVT_BG=	# background pids (servers)
 SOVT_CGROUPS=	# cgroups this run created, newest first
 SOVT_TMP_MADE=	# 1 when this run created SOV_TMP
 SOVT_LOCKED=
+SOVT_PING_RANGE=	# net.ipv4.ping_group_range to restore
 SOVD_PID=
 BPFFS=
 CG2=
@@ -258,9 +259,31 @@ sovd_stop() {
 	SOVD_PID=
 }
 
+# Ping sockets for root: the guests' kernels keep the default "1 0" (no
+# group may open one); Debian's userland opens them to everyone. Restored
+# by sovt_cleanup.
+PING_RANGE=/proc/sys/net/ipv4/ping_group_range
+sovt_ping_range() {
+	SOVT_PING_RANGE=$(cat "$PING_RANGE") || return 1
+	echo "0 2147483647" > "$PING_RANGE"
+}
+
+# icmp_in_echos NS: the echo requests namespace NS has received (its own
+# /proc/net/snmp): the oracle that an ICMP echo never reached the peer.
+icmp_in_echos() {
+	"$IP" netns exec "$1" cat /proc/net/snmp 2>/dev/null | awk '$1 == "Icmp:" {
+		if (!c) { for (i = 2; i <= NF; i++) if ($i == "InEchos") c = i; next }
+		print $c; exit
+	}'
+}
+
 sovt_cleanup() {
 	local p cg m
 	[ -n "$SOVD_PID" ] && sovd_stop TERM
+	if [ -n "$SOVT_PING_RANGE" ]; then
+		echo "$SOVT_PING_RANGE" > "$PING_RANGE"
+		SOVT_PING_RANGE=
+	fi
 	for p in $SOVT_BG; do
 		kill "$p" 2>/dev/null
 	done

@@ -194,6 +194,7 @@ echo "$probe" | sed 's/^/# sovd --probe: /'
 sovt_netns || bail "setup: network namespaces $NS_EU and $NS_US"
 sovt_servers || bail "setup: servers in the namespaces and on loopback"
 sovt_dataset || bail "setup: labelled data set under $SOV_TMP/data"
+sovt_ping_range || bail "setup: open ping sockets to root ($PING_RANGE)"
 
 D=$SOV_TMP/data
 PII=$D/pii
@@ -363,6 +364,156 @@ sleep 0.3
 expect_file_has "udp: the EU peer received the allowed datagram" "$SOV_TMP/srv/eu-udp.out" "udp-eu-$$"
 expect_file_lacks "udp: the US peer received no refused datagram" "$SOV_TMP/srv/us-udp.out" "us-$$"
 
+# ---- channels that cannot be judged by destination: raw and ping sockets,
+# AF_PACKET, AF_XDP, IP protocols sovd does not parse. A tainted process of
+# a block class is refused them at creation and cannot use one it held
+# before the taint; untainted and audit-only processes keep them. Oracles:
+# the US peer's ICMP InEchos counter and its UDP server (a frame written on
+# a packet socket carries a UDP datagram to it).
+USIP=10.20.0.2
+CHAN_DENY='"verdict":"deny"'
+CHAN_SOCK='"dst":"","dport":0,"zone":"unknown","violated":["pii-eu"],"hook":"socket"'
+# AF_PACKET and AF_XDP sockets pass no cgroup hook: the tracing path cannot
+# refuse them (docs/threat-model.md, channels).
+NOHOOK="tracing path: AF_PACKET and AF_XDP sockets pass no cgroup hook (neither sock_create nor cgroup_skb), so sovd cannot refuse or drop them there; it reports their creation by a tainted process (docs/threat-model.md, channels)"
+
+# expect_no_echoes DESC BEFORE: the US peer received no echo request since.
+expect_no_echoes() {
+	local now
+	now=$(icmp_in_echos "$NS_US")
+	if [ -n "$now" ] && [ "$now" = "$2" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diag "the US peer's InEchos: expected ${2:-?} (unchanged), got ${now:-?}"
+		act_diag
+	fi
+}
+
+n0=$(icmp_in_echos "$NS_US")
+act chan-untainted sock:ping4 "echo:$USIP/ping-ok-$$" sock:raw4 "echo:$USIP/raw-ok-$$" \
+	sock:ping6 "echo:fd00:20::2/ping6-ok-$$" sock:raw6 sock:packet \
+	"frame:$NS_US-h:10.20.0.1:$USIP:$UDP_PORT:frame-ok-$$" sock:xdp sock:udplite
+expect_out "channels, untainted: a ping socket is created" "sock ping4 ok"
+expect_out "channels, untainted: its echo request to the US is answered" "echo $USIP ok"
+n1=$(icmp_in_echos "$NS_US")
+if [ -n "$n0" ] && [ -n "$n1" ] && [ "$n1" -ge $((n0 + 2)) ]; then
+	pass "channels, untainted: the US peer counted both IPv4 echo requests (the ICMP oracle works)"
+else
+	fail "channels, untainted: the US peer counted both IPv4 echo requests (the ICMP oracle works)"
+	diag "InEchos before ${n0:-?}, after ${n1:-?}: expected at least 2 more"
+fi
+expect_out "channels, untainted: an ICMPv6 ping socket's echo to the US is answered" \
+	"echo fd00:20::2 ok"
+expect_out "channels, untainted: a raw socket is created" "sock raw4 ok"
+expect_out "channels, untainted: a raw IPv6 socket is created" "sock raw6 ok"
+expect_out "channels, untainted: an AF_PACKET socket is created" "sock packet ok"
+expect_out "channels, untainted: a frame on it is sent" "frame $USIP:$UDP_PORT ok"
+sleep 0.3
+expect_file_has "channels, untainted: the frame's datagram reaches the US peer (the packet oracle works)" \
+	"$SOV_TMP/srv/us-udp.out" "frame-ok-$$"
+HAVE_XDP=1
+grep -Fqx "sock xdp EAFNOSUPPORT" "$A_OUT" && HAVE_XDP=
+if [ -n "$HAVE_XDP" ]; then
+	expect_out "channels, untainted: an AF_XDP socket is created" "sock xdp ok"
+else
+	skip "channels, untainted: an AF_XDP socket is created" "this kernel has no AF_XDP"
+fi
+HAVE_UDPLITE=1
+grep -Fqx "sock udplite EPROTONOSUPPORT" "$A_OUT" && HAVE_UDPLITE=
+if [ -n "$HAVE_UDPLITE" ]; then
+	expect_out "channels, untainted: a UDP-Lite socket is created" "sock udplite ok"
+else
+	skip "channels, untainted: a UDP-Lite socket is created" "this kernel has no UDP-Lite"
+fi
+expect_no_ev "channels, untainted: no egress event" egress "$A_PID"
+
+act chan-tainted "read:$F" sock:ping4 sock:ping6 sock:raw4 sock:raw6 sock:packet sock:xdp \
+	sock:udplite
+expect_out "channels, tainted: a ping socket is refused with EPERM" "sock ping4 EPERM"
+expect_ev "channels, tainted: deny event for the ping socket (proto icmp, hook socket)" \
+	egress "$A_PID" "$CHAN_DENY,\"proto\":\"icmp\",$CHAN_SOCK" '"sock_family":2,"sock_type":2,"sock_protocol":1'
+expect_out "channels, tainted: an ICMPv6 ping socket is refused with EPERM" "sock ping6 EPERM"
+expect_ev "channels, tainted: deny event for it (proto icmpv6)" egress "$A_PID" \
+	"$CHAN_DENY,\"proto\":\"icmpv6\",$CHAN_SOCK"
+expect_out "channels, tainted: a raw socket is refused with EPERM" "sock raw4 EPERM"
+expect_ev "channels, tainted: deny event for the raw socket (proto raw)" egress "$A_PID" \
+	"$CHAN_DENY,\"proto\":\"raw\",$CHAN_SOCK" '"sock_family":2,"sock_type":3,"sock_protocol":1'
+expect_out "channels, tainted: a raw IPv6 socket is refused with EPERM" "sock raw6 EPERM"
+if [ "$MODE" = lsm ]; then
+	expect_out "channels, tainted: an AF_PACKET socket is refused with EPERM" "sock packet EPERM"
+	expect_ev "channels, tainted: deny event for it (proto packet)" egress "$A_PID" \
+		"$CHAN_DENY,\"proto\":\"packet\",$CHAN_SOCK" '"sock_family":17,'
+else
+	skip "channels, tainted: an AF_PACKET socket is refused with EPERM" "$NOHOOK"
+	expect_ev "channels, tainted: the tracing path reports the AF_PACKET socket it cannot refuse (verdict audit, hook socket)" \
+		egress "$A_PID" "\"verdict\":\"audit\",\"proto\":\"packet\",$CHAN_SOCK" '"sock_family":17,'
+fi
+if [ -z "$HAVE_XDP" ]; then
+	skip "channels, tainted: an AF_XDP socket is refused with EPERM" "this kernel has no AF_XDP"
+elif [ "$MODE" = lsm ]; then
+	expect_out "channels, tainted: an AF_XDP socket is refused with EPERM" "sock xdp EPERM"
+	expect_ev "channels, tainted: deny event for it (proto xdp)" egress "$A_PID" \
+		"$CHAN_DENY,\"proto\":\"xdp\",$CHAN_SOCK"
+else
+	skip "channels, tainted: an AF_XDP socket is refused with EPERM" "$NOHOOK"
+	expect_ev "channels, tainted: the tracing path reports the AF_XDP socket it cannot refuse (verdict audit)" \
+		egress "$A_PID" "\"verdict\":\"audit\",\"proto\":\"xdp\",$CHAN_SOCK"
+fi
+if [ -n "$HAVE_UDPLITE" ]; then
+	expect_out "channels, tainted: a UDP-Lite socket (a protocol sovd does not parse) is refused" \
+		"sock udplite EPERM"
+	expect_ev "channels, tainted: deny event for it (proto udplite)" egress "$A_PID" \
+		"$CHAN_DENY,\"proto\":\"udplite\",$CHAN_SOCK"
+else
+	skip "channels, tainted: a UDP-Lite socket is refused" "this kernel has no UDP-Lite"
+fi
+
+act chan-audit "read:$D/aud/model.bin" sock:ping4 "echo:$USIP/audit-$$"
+expect_out "channels, audit class: a ping socket is kept" "sock ping4 ok"
+expect_out "channels, audit class: its echo to the US is answered" "echo $USIP ok"
+expect_ev "channels, audit class: the channel is recorded with verdict audit" egress "$A_PID" \
+	'"verdict":"audit","proto":"icmp","dst":"","dport":0,"zone":"unknown","violated":["audited"],"hook":"socket"'
+
+if [ "$MODE" = lsm ]; then HOOK=sendmsg; else HOOK=skb; fi
+for k in ping4:icmp raw4:raw; do
+	kind=${k%%:*}
+	proto=${k#*:}
+	n0=$(icmp_in_echos "$NS_US")
+	act "chan-pre-$kind" "sock:$kind" "read:$F" "echo:$USIP/pre-$kind-$$"
+	expect_out "channels, $kind held before the taint: created while untainted" "sock $kind ok"
+	expect_out "channels, $kind held before the taint: its echo after the taint fails with EPERM" \
+		"echo $USIP EPERM"
+	expect_ev "channels, $kind held before the taint: deny event (proto $proto, hook $HOOK)" \
+		egress "$A_PID" "$CHAN_DENY,\"proto\":\"$proto\",\"dst\":\"$USIP\"" "\"hook\":\"$HOOK\""
+	expect_no_echoes "channels, $kind held before the taint: the US peer received no echo request" "$n0"
+done
+
+if [ "$MODE" = lsm ]; then
+	act chan-pre-packet sock:packet "read:$F" \
+		"frame:$NS_US-h:10.20.0.1:$USIP:$UDP_PORT:frame-pre-$$"
+	expect_out "channels, AF_PACKET held before the taint: a frame after the taint fails with EPERM" \
+		"frame $USIP:$UDP_PORT EPERM"
+	expect_ev "channels, AF_PACKET held before the taint: deny event (proto packet, hook sendmsg)" \
+		egress "$A_PID" "$CHAN_DENY,\"proto\":\"packet\"" '"hook":"sendmsg"'
+	sleep 0.3
+	expect_file_lacks "channels, AF_PACKET held before the taint: the US peer received no datagram" \
+		"$SOV_TMP/srv/us-udp.out" "frame-pre-$$"
+	if [ -n "$HAVE_XDP" ]; then
+		act chan-pre-xdp sock:xdp "read:$F" poke
+		expect_out "channels, AF_XDP held before the taint: a send after the taint fails with EPERM" \
+			"poke xdp EPERM"
+		expect_ev "channels, AF_XDP held before the taint: deny event (proto xdp, hook sendmsg)" \
+			egress "$A_PID" "$CHAN_DENY,\"proto\":\"xdp\"" '"hook":"sendmsg"'
+	else
+		skip "channels, AF_XDP held before the taint: a send after the taint fails" "this kernel has no AF_XDP"
+	fi
+else
+	skip "channels, AF_PACKET held before the taint: a frame after the taint is refused" "$NOHOOK"
+	skip "channels, AF_PACKET held before the taint: the US peer receives no datagram" "$NOHOOK"
+	skip "channels, AF_XDP held before the taint: a send after the taint is refused" "$NOHOOK"
+fi
+
 # ---- a socket connected before the taint
 # The actor lives on for 2.5 s after its last send, so the peer is checked
 # both while the owner of the socket lives and after it exited (its unsent
@@ -479,6 +630,21 @@ expect_out "apply: after the refusal the applied policy still holds (US allowed)
 act apply-back "read:$F" connect:$US4
 expect_out "apply: back to the test policy, a tainted process is refused US again" \
 	"connect $US4 EPERM"
+
+# ---- channels in audit mode: recorded, not refused
+sed 's/^mode: enforce/mode: audit/' "$POLICY" > "$SOV_TMP/policy-audit.yaml"
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$SOV_TMP/policy-audit.yaml" \
+	> "$SOV_TMP/apply-audit.out" 2>&1
+expect_file_has "apply: the test policy in audit mode is applied" "$SOV_TMP/apply-audit.out" "generation="
+act chan-auditmode "read:$F" sock:ping4 "echo:$USIP/auditmode-$$" sock:raw4
+expect_out "channels, audit mode: a tainted process keeps its ping socket" "sock ping4 ok"
+expect_out "channels, audit mode: its echo to the US is answered" "echo $USIP ok"
+expect_out "channels, audit mode: and it keeps a raw socket" "sock raw4 ok"
+expect_ev "channels, audit mode: the block class's channel is recorded with verdict audit" \
+	egress "$A_PID" '"verdict":"audit","proto":"icmp","dst":"","dport":0,"zone":"unknown","violated":["pii-eu"],"hook":"socket"'
+"$SOVCTL" --socket "$SOV_TMP/sovd.sock" policy apply "$POLICY" > "$SOV_TMP/apply-back2.out" 2>&1
+act chan-enforce-again "read:$F" sock:ping4
+expect_out "channels, enforce mode again: the ping socket is refused" "sock ping4 EPERM"
 
 # ---- clean stop and the journal
 sovd_stop TERM

@@ -44,6 +44,21 @@
  *   sleep:MS                 sleep
  *   wait-file:PATH[:MS]      wait until PATH exists (default 10000 ms)
  *   touch:PATH               create PATH (O_WRONLY|O_CREAT)
+ *
+ * Channels that cannot be judged by destination (issue 10):
+ *   sock:KIND                create a socket of KIND and keep it as the
+ *                            current channel: ping4 ping6 (ICMP datagram),
+ *                            raw4 raw6 (SOCK_RAW, ICMP), packet (AF_PACKET
+ *                            SOCK_DGRAM, IPv4), xdp (AF_XDP), sctp, udplite
+ *   echo:ADDR/TEXT           an ICMP(v6) echo request carrying TEXT to ADDR on
+ *                            the current ping or raw socket, then wait 1.5 s
+ *                            for its reply: "echo ADDR ok" (the reply came),
+ *                            ETIMEDOUT (none came) or sendto's errno
+ *   frame:IF:SRC:DST:PORT:TEXT  on the current packet socket, an IPv4/UDP
+ *                            datagram SRC -> DST:PORT carrying TEXT, in a
+ *                            broadcast frame on interface IF
+ *   poke                     sendto() of one byte without an address on the
+ *                            current channel (an AF_XDP socket's send)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +74,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/io_uring.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -648,6 +666,230 @@ static int do_exec(const char *prog, int argc, char **argv)
 	return 2;
 }
 
+/* ------------------------------------------------------------- channels */
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+static const struct {
+	const char *kind;
+	int family, type, protocol;
+} kinds[] = {
+	{ "ping4", AF_INET, SOCK_DGRAM, IPPROTO_ICMP },
+	{ "ping6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6 },
+	{ "raw4", AF_INET, SOCK_RAW, IPPROTO_ICMP },
+	{ "raw6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 },
+	{ "packet", AF_PACKET, SOCK_DGRAM, ETH_P_IP },	/* socket() takes it in network order */
+	{ "xdp", AF_XDP, SOCK_RAW, 0 },
+	{ "sctp", AF_INET, SOCK_STREAM, IPPROTO_SCTP },
+	{ "udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE },
+};
+
+static int chan_sock = -1, chan_kind = -1;
+
+static int do_sock(const char *kind)
+{
+	int k, fd, proto;
+
+	for (k = 0; k < (int)(sizeof(kinds) / sizeof(kinds[0])); k++)
+		if (!strcmp(kinds[k].kind, kind))
+			break;
+	if (k == (int)(sizeof(kinds) / sizeof(kinds[0])))
+		return die_usage(kind);
+	proto = kinds[k].family == AF_PACKET ? htons(ETH_P_IP) : kinds[k].protocol;
+	fd = socket(kinds[k].family, kinds[k].type, proto);
+	result("sock", kind, fd < 0 ? errno : 0);
+	if (fd < 0)
+		return 0;
+	if (chan_sock >= 0)
+		close(chan_sock);
+	chan_sock = fd;
+	chan_kind = k;
+	return 0;
+}
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/*
+ * An echo request on a ping or raw socket and the wait for its reply. The
+ * reply proves the request reached the peer; its absence (with the peer's
+ * own counter, which run.sh reads) that it did not.
+ */
+static int do_echo(const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	struct sockaddr_storage ss = {};
+	uint8_t pkt[256], buf[2048];
+	char addr[INET6_ADDRSTRLEN + 1];
+	size_t n, tlen;
+	socklen_t sl;
+	int v6, raw;
+	long deadline;
+
+	if (!slash || (size_t)(slash - spec) >= sizeof(addr))
+		return die_usage(spec);
+	memcpy(addr, spec, slash - spec);
+	addr[slash - spec] = '\0';
+	tlen = strlen(slash + 1);
+	if (tlen > sizeof(pkt) - 8)
+		return die_usage(spec);
+	if (chan_sock < 0 || chan_kind > 3) {
+		result("echo", addr, EBADF);
+		return 0;
+	}
+	v6 = kinds[chan_kind].family == AF_INET6;
+	raw = kinds[chan_kind].type == SOCK_RAW;
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			return die_usage(spec);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			return die_usage(spec);
+		sl = sizeof(*s4);
+	}
+	/* type, code, checksum, id, sequence, payload. The kernel fills the
+	 * checksum of ping sockets and of ICMPv6; a raw IPv4 socket needs it. */
+	memset(pkt, 0, 8);
+	pkt[0] = v6 ? 128 : 8;
+	pkt[4] = (uint8_t)(getpid() >> 8);
+	pkt[5] = (uint8_t)getpid();
+	pkt[7] = 1;
+	memcpy(pkt + 8, slash + 1, tlen);
+	n = 8 + tlen;
+	if (raw && !v6) {
+		uint16_t c = inet_csum(pkt, n);
+
+		memcpy(pkt + 2, &c, 2);
+	}
+	if (sendto(chan_sock, pkt, n, 0, (struct sockaddr *)&ss, sl) < 0) {
+		result("echo", addr, errno);
+		return 0;
+	}
+	deadline = now_ms() + 1500;
+	while (now_ms() < deadline) {
+		struct pollfd pfd = { .fd = chan_sock, .events = POLLIN };
+		const uint8_t *icmp = buf;
+		ssize_t got;
+
+		if (poll(&pfd, 1, (int)(deadline - now_ms())) != 1)
+			break;
+		got = recv(chan_sock, buf, sizeof(buf), 0);
+		if (got <= 0)
+			break;
+		/* A raw IPv4 socket receives the IP header too. */
+		if (raw && !v6) {
+			size_t ihl = (size_t)(buf[0] & 0xf) * 4;
+
+			if ((size_t)got < ihl + 8)
+				continue;
+			icmp = buf + ihl;
+			got -= (ssize_t)ihl;
+		}
+		if ((size_t)got == n && icmp[0] == (v6 ? 129 : 0) &&
+		    !memcmp(icmp + 8, slash + 1, tlen)) {
+			result("echo", addr, 0);
+			return 0;
+		}
+	}
+	result("echo", addr, ETIMEDOUT);
+	return 0;
+}
+
+/* An IPv4/UDP datagram written as a link-layer frame (AF_PACKET): it never
+ * passes the IP stack of the sending host. */
+static int do_frame(char *spec)
+{
+	char *f[5], *save = NULL, target[64];
+	struct sockaddr_ll sll = {};
+	uint8_t pkt[512];
+	struct in_addr src, dst;
+	size_t tlen, n;
+	uint16_t c;
+	int i;
+
+	f[0] = strtok_r(spec, ":", &save);
+	for (i = 1; i < 4; i++)
+		f[i] = strtok_r(NULL, ":", &save);
+	f[4] = save;
+	for (i = 0; i < 5; i++)
+		if (!f[i] || !*f[i])
+			return die_usage("frame");
+	if (inet_pton(AF_INET, f[1], &src) != 1 || inet_pton(AF_INET, f[2], &dst) != 1)
+		return die_usage("frame");
+	snprintf(target, sizeof(target), "%s:%s", f[2], f[3]);
+	tlen = strlen(f[4]);
+	if (tlen > sizeof(pkt) - 28)
+		return die_usage("frame");
+	if (chan_sock < 0 || kinds[chan_kind].family != AF_PACKET) {
+		result("frame", target, EBADF);
+		return 0;
+	}
+	n = 28 + tlen;
+	memset(pkt, 0, 28);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)(n >> 8);
+	pkt[3] = (uint8_t)n;
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_UDP;
+	memcpy(pkt + 12, &src, 4);
+	memcpy(pkt + 16, &dst, 4);
+	c = inet_csum(pkt, 20);
+	memcpy(pkt + 10, &c, 2);
+	pkt[20] = 0x9c;		/* source port 40000 */
+	pkt[21] = 0x40;
+	pkt[22] = (uint8_t)(atoi(f[3]) >> 8);
+	pkt[23] = (uint8_t)atoi(f[3]);
+	pkt[24] = (uint8_t)((n - 20) >> 8);
+	pkt[25] = (uint8_t)(n - 20);
+	/* UDP checksum 0: none, allowed over IPv4 */
+	memcpy(pkt + 28, f[4], tlen);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_ifindex = (int)if_nametoindex(f[0]);
+	sll.sll_halen = 6;
+	memset(sll.sll_addr, 0xff, 6);
+	if (!sll.sll_ifindex) {
+		result("frame", target, errno);
+		return 0;
+	}
+	if (sendto(chan_sock, pkt, n, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		result("frame", target, errno);
+	else
+		result("frame", target, 0);
+	return 0;
+}
+
+static void do_poke(void)
+{
+	const char *kind = chan_kind >= 0 ? kinds[chan_kind].kind : "-";
+
+	if (chan_sock < 0) {
+		result("poke", kind, EBADF);
+		return;
+	}
+	result("poke", kind, sendto(chan_sock, "x", 1, MSG_DONTWAIT, NULL, 0) < 0 ? errno : 0);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -698,6 +940,17 @@ static int run_actions(int argc, char **argv)
 		} else if (!strncmp(a, "udp-flood:", 10)) {
 			if ((r = do_udp_flood(arg)))
 				return r;
+		} else if (!strncmp(a, "sock:", 5)) {
+			if ((r = do_sock(arg)))
+				return r;
+		} else if (!strncmp(a, "echo:", 5)) {
+			if ((r = do_echo(arg)))
+				return r;
+		} else if (!strncmp(a, "frame:", 6)) {
+			if ((r = do_frame(arg)))
+				return r;
+		} else if (!strcmp(a, "poke")) {
+			do_poke();
 		} else if (!strcmp(a, "fork")) {
 			r = do_fork();
 			if (r >= 0)

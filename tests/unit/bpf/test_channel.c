@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The channel rule of bpf/rules.h: which sockets cannot be judged by
+ * destination (sov_channel()), and the verdict a tainted process gets for
+ * one (sov_channel_rule()), compiled for user space. The constants are the
+ * libc ones, so a mistake in rules.h's own copies shows up here too.
+ */
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+
+#include "tests/lib/tap.h"
+#include "bpf/rules.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+#define BIT(c)		(1ull << (c))
+#define PII_EU		0	/* block */
+#define AUDITED		1	/* audit only */
+
+struct c {
+	const char *name;
+	int family, type, protocol;
+	uint32_t want;
+};
+
+static const struct c cases[] = {
+	/* judged by destination */
+	{ "tcp4 (protocol 0)", AF_INET, SOCK_STREAM, 0, SOV_CHAN_NONE },
+	{ "tcp4", AF_INET, SOCK_STREAM, IPPROTO_TCP, SOV_CHAN_NONE },
+	{ "tcp6 nonblocking, cloexec", AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	  IPPROTO_TCP, SOV_CHAN_NONE },
+	{ "udp4 (protocol 0)", AF_INET, SOCK_DGRAM, 0, SOV_CHAN_NONE },
+	{ "udp6", AF_INET6, SOCK_DGRAM, IPPROTO_UDP, SOV_CHAN_NONE },
+	/* families sovd does not govern here */
+	{ "unix stream", AF_UNIX, SOCK_STREAM, 0, SOV_CHAN_NONE },
+	{ "unix dgram", AF_UNIX, SOCK_DGRAM, 0, SOV_CHAN_NONE },
+	{ "netlink raw", AF_NETLINK, SOCK_RAW, 0, SOV_CHAN_NONE },
+	/* raw IP, whatever the protocol */
+	{ "raw4 icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP, SOV_CHAN_RAW },
+	{ "raw4 IPPROTO_RAW", AF_INET, SOCK_RAW, IPPROTO_RAW, SOV_CHAN_RAW },
+	{ "raw4 tcp", AF_INET, SOCK_RAW, IPPROTO_TCP, SOV_CHAN_RAW },
+	{ "raw4 udp, nonblocking", AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_UDP, SOV_CHAN_RAW },
+	{ "raw6 icmpv6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6, SOV_CHAN_RAW },
+	/* ping */
+	{ "ping4", AF_INET, SOCK_DGRAM, IPPROTO_ICMP, SOV_CHAN_PING },
+	{ "ping6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6, SOV_CHAN_PING },
+	{ "ping4, cloexec", AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP, SOV_CHAN_PING },
+	/* link layer */
+	{ "packet raw", AF_PACKET, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */, SOV_CHAN_PACKET },
+	{ "packet dgram", AF_PACKET, SOCK_DGRAM, 0x0008 /* htons(ETH_P_IP) */, SOV_CHAN_PACKET },
+	{ "packet, protocol 0", AF_PACKET, SOCK_RAW, 0, SOV_CHAN_PACKET },
+	{ "inet SOCK_PACKET (obsolete)", AF_INET, SOCK_PACKET, 0x0300, SOV_CHAN_PACKET },
+	{ "xdp", AF_XDP, SOCK_RAW, 0, SOV_CHAN_XDP },
+	/* IP protocols sovd does not parse */
+	{ "sctp stream", AF_INET, SOCK_STREAM, IPPROTO_SCTP, SOV_CHAN_OTHER },
+	{ "sctp seqpacket", AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP, SOV_CHAN_OTHER },
+	{ "seqpacket, protocol 0", AF_INET, SOCK_SEQPACKET, 0, SOV_CHAN_OTHER },
+	{ "udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE, SOV_CHAN_OTHER },
+	{ "mptcp", AF_INET, SOCK_STREAM, IPPROTO_MPTCP, SOV_CHAN_OTHER },
+	{ "stream with udp", AF_INET, SOCK_STREAM, IPPROTO_UDP, SOV_CHAN_OTHER },
+	{ "dgram with tcp", AF_INET6, SOCK_DGRAM, IPPROTO_TCP, SOV_CHAN_OTHER },
+	{ "dgram with icmpv6 on inet4", AF_INET, SOCK_DGRAM, IPPROTO_ICMPV6, SOV_CHAN_PING },
+	{ "dccp", AF_INET, SOCK_DCCP, 33, SOV_CHAN_OTHER },
+};
+
+static void test_classification(void)
+{
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "channel of %s", cases[i].name);
+		ASSERT_EQ(sov_channel(cases[i].family, cases[i].type, cases[i].protocol),
+			  cases[i].want, name);
+	}
+	/* rules.h's copies of the kernel constants */
+	ASSERT_EQ(SOV_AF_PACKET, AF_PACKET, "SOV_AF_PACKET is AF_PACKET");
+	ASSERT_EQ(SOV_AF_XDP, AF_XDP, "SOV_AF_XDP is AF_XDP");
+	ASSERT_EQ(SOV_SOCK_RAW, SOCK_RAW, "SOV_SOCK_RAW is SOCK_RAW");
+	ASSERT_EQ(SOV_SOCK_PACKET, SOCK_PACKET, "SOV_SOCK_PACKET is SOCK_PACKET");
+	ASSERT_EQ(SOV_IPPROTO_ICMPV6, IPPROTO_ICMPV6, "SOV_IPPROTO_ICMPV6 is IPPROTO_ICMPV6");
+	ASSERT_EQ(SOCK_NONBLOCK & SOV_SOCK_TYPE_MASK, 0, "the type mask drops SOCK_NONBLOCK");
+	ASSERT_EQ(SOCK_CLOEXEC & SOV_SOCK_TYPE_MASK, 0, "the type mask drops SOCK_CLOEXEC");
+}
+
+static void test_verdict(void)
+{
+	struct sov_config cfg = { .block_classes = BIT(PII_EU), .mode = SOV_MODE_ENFORCE };
+	__u64 violated = 0;
+	int v;
+
+	for (uint32_t ch = SOV_CHAN_RAW; ch <= SOV_CHAN_OTHER; ch++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "channel %u: a block class is refused", ch);
+		v = sov_channel_rule(BIT(PII_EU), &cfg, ch, &violated);
+		ASSERT_EQ(v, SOV_VERDICT_DENY, name);
+		snprintf(name, sizeof(name), "channel %u: the block class is violated", ch);
+		ASSERT_EQ(violated, BIT(PII_EU), name);
+	}
+	v = sov_channel_rule(BIT(AUDITED), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_AUDIT, "an audit-only class keeps the channel (audit)");
+	ASSERT_EQ(violated, BIT(AUDITED), "  and the audit class is reported violated");
+	v = sov_channel_rule(BIT(AUDITED) | BIT(PII_EU), &cfg, SOV_CHAN_RAW, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_DENY, "audit + block class: refused");
+	ASSERT_EQ(violated, BIT(AUDITED) | BIT(PII_EU), "  both classes violated");
+	cfg.mode = SOV_MODE_AUDIT;
+	v = sov_channel_rule(BIT(PII_EU), &cfg, SOV_CHAN_PACKET, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_AUDIT, "audit mode: a block class is an audit, not a refusal");
+	/* The per-socket report rule applies to channels too: a deny once. */
+	ASSERT_TRUE(sov_sock_reports(0, SOV_VERDICT_DENY), "first deny on a socket is reported");
+	ASSERT_TRUE(!sov_sock_reports(sov_sock_state(SOV_VERDICT_DENY), SOV_VERDICT_DENY),
+		    "a second deny on the same socket is not");
+}
+
+int main(void)
+{
+	test_classification();
+	test_verdict();
+	return tap_done();
+}
