@@ -60,7 +60,7 @@ static __always_inline int lsm_ret(long deny)
 
 /* The tracing path gets scope from where its cgroup programs are attached;
  * LSM hooks are global, so they check the scope cgroups themselves. */
-static __always_inline int under_scope_cgroup(__u32 i)
+static __always_inline long under_scope_cgroup(__u32 i)
 {
 	return bpf_current_task_under_cgroup(&sov_scope, i);
 }

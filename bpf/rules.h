@@ -310,7 +310,7 @@ static __always_inline int sov_channel_rule(__u64 taint, const struct sov_config
  * under(i) says whether the current task is below scope cgroup i. No scope
  * cgroup means the whole host.
  */
-static __always_inline int sov_in_scope(const struct sov_config *cfg, int (*under)(__u32 i))
+static __always_inline int sov_in_scope(const struct sov_config *cfg, long (*under)(__u32 i))
 {
 	for (int i = 0; i < SOV_MAX_SCOPE; i++) {
 		if ((__u32)i >= cfg->n_scope)

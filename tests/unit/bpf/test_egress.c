@@ -319,7 +319,7 @@ static void test_counters_and_sockets(void)
 
 static __u32 under_mask, n_under;
 
-static int under(__u32 i)
+static long under(__u32 i)
 {
 	n_under++;
 	return (under_mask >> i) & 1;
