@@ -17,6 +17,17 @@ trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 n=0
 failed=0
+
+# A SIGKILL can itself leave a partial frame: the kernel stops a multi-page
+# write() between pages when a fatal signal is pending. The recovery then
+# cuts that tail and the garbage appended after it, so the record must say
+# at least the appended bytes (no signed record may be lost: the checks of
+# the records kept and of the verification say that).
+cut_at_least() {
+	local got
+	got=$(sed -n 's/.*"type":"recovery".*torn_bytes=\([0-9]*\) .*/\1/p' <<<"$2")
+	[ -n "$got" ] && [ "$got" -ge "$1" ]
+}
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
@@ -65,8 +76,8 @@ for ((r = 1; r <= rounds; r++)); do
 	lastrec=$("$sovctl" journal show "$j" -o json | tail -1)
 	if [ "$records" -lt "$size" ] || [ "$records" -lt "$prev" ]; then
 		notok "round $r: records kept" "published checkpoint size $size, previous $prev, now $records"
-	elif [ $torn -gt 0 ] && ! grep -q "\"type\":\"recovery\".*torn_bytes=$torn " <<<"$lastrec"; then
-		notok "round $r: recovery record says $torn torn bytes were cut" "$lastrec"
+	elif [ $torn -gt 0 ] && ! cut_at_least "$torn" "$lastrec"; then
+		notok "round $r: recovery record says at least the $torn appended bytes were cut" "$lastrec"
 	else
 		note="$records records"
 		[ $torn -gt 0 ] && note+=", cut $torn torn bytes"
