@@ -66,6 +66,16 @@ static __always_inline struct sov_event *event_new(__u32 type)
 	return e;
 }
 
+/* The current task becomes the owner of a socket: what its events name when
+ * they are emitted where "current" is someone else (cgroup_skb, softirq). */
+static __always_inline void sock_owner_fill(struct sov_sock_owner *o, __u32 tgid)
+{
+	o->tgid = tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
 /*
  * An event of a socket's owner, as recorded when it connected: cgroup_skb
  * runs in whatever context sends the packet (softirq included), where the

@@ -70,6 +70,26 @@ static __always_inline int in_scope(const struct sov_config *cfg)
 	return sov_in_scope(cfg, under_scope_cgroup);
 }
 
+/*
+ * What every egress hook asks first: the current process's taint, when it
+ * has one and runs inside the scope (the untainted fast path is the one
+ * taint lookup). *cfgp gets the configuration in force.
+ */
+static __always_inline struct sov_taint *tainted_in_scope(struct sov_config **cfgp)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_taint *t = taint_of(&tgid);
+	struct sov_config *cfg;
+
+	if (!t)
+		return NULL;
+	cfg = sov_cfg();
+	if (!cfg || !in_scope(cfg))
+		return NULL;
+	*cfgp = cfg;
+	return t;
+}
+
 /* Reads an AF_INET/AF_INET6 sockaddr into dst; -1 for other families. */
 static __always_inline int dst_from_sockaddr(struct sockaddr *sa, struct sov_dst *dst)
 {
@@ -104,7 +124,6 @@ SEC("lsm/socket_create")
 int BPF_PROG(sov_socket_create, int family, int type, int protocol, int kern, int ret)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_SOCKET };
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct sov_config *cfg;
 	struct sov_taint *t;
 
@@ -115,11 +134,8 @@ int BPF_PROG(sov_socket_create, int family, int type, int protocol, int kern, in
 	dst.channel = sov_channel(family, type, protocol);
 	if (dst.channel == SOV_CHAN_NONE)
 		return 0;
-	t = taint_of(&tgid);
+	t = tainted_in_scope(&cfg);
 	if (!t)
-		return 0;
-	cfg = sov_cfg();
-	if (!cfg || !in_scope(cfg))
 		return 0;
 	dst.family = family;
 	dst.sotype = type & SOV_SOCK_TYPE_MASK;
@@ -144,12 +160,8 @@ int BPF_PROG(sov_socket_post_create, struct socket *sock, int family, int type,
 	if (!sk)
 		return 0;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o)
-		return 0;
-	o->tgid = bpf_get_current_pid_tgid() >> 32;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	if (o)
+		sock_owner_fill(o, bpf_get_current_pid_tgid() >> 32);
 	return 0;
 }
 
@@ -158,17 +170,13 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	     int addrlen, int ret)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_CONNECT };
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct sov_config *cfg;
 	struct sov_taint *t;
 
 	if (ret)
 		return prev_verdict(ret);
-	t = taint_of(&tgid);
+	t = tainted_in_scope(&cfg);
 	if (!t)
-		return 0;
-	cfg = sov_cfg();
-	if (!cfg || !in_scope(cfg))
 		return 0;
 	if (dst_from_sockaddr(address, &dst))
 		return 0;

@@ -172,10 +172,7 @@ static __always_inline struct sov_sock_owner *sock_owner_set(struct bpf_sock *sk
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o || o->tgid == tgid)
 		return o;
-	o->tgid = tgid;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	sock_owner_fill(o, tgid);
 	return o;
 }
 
