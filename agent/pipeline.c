@@ -101,7 +101,8 @@ static const char *verdict_name(uint32_t v)
 static const char *hook_name(uint32_t h)
 {
 	return h == SOV_HOOK_CONNECT ? "connect" : h == SOV_HOOK_SENDMSG ? "sendmsg" :
-	       h == SOV_HOOK_SKB ? "skb" : h == SOV_HOOK_SOCKET ? "socket" : "open";
+	       h == SOV_HOOK_SKB ? "skb" : h == SOV_HOOK_SOCKET ? "socket" :
+	       h == SOV_HOOK_SEND ? "send" : h == SOV_HOOK_DEVICE ? "device" : "open";
 }
 
 /* The egress event's proto: the channel's name for a socket that is not
@@ -117,6 +118,8 @@ static const char *proto_name(const struct sov_event *e)
 		return "packet";
 	case SOV_CHAN_XDP:
 		return "xdp";
+	case SOV_CHAN_RDMA:
+		return "rdma";
 	case SOV_CHAN_OTHER:
 		return e->proto == IPPROTO_SCTP ? "sctp" : e->proto == IPPROTO_UDPLITE ? "udplite" :
 		       e->proto == 262 ? "mptcp" : "other";

@@ -152,6 +152,8 @@ struct sov_counters {
 #define SOV_HOOK_SKB		3	/* late taint on the tracing path */
 #define SOV_HOOK_OPEN		4
 #define SOV_HOOK_SOCKET		5	/* a channel refused or audited at socket creation */
+#define SOV_HOOK_SEND		6	/* a send by a process other than the socket's owner (issue 10: inherited, passed sockets; sendfile/splice) */
+#define SOV_HOOK_DEVICE		7	/* an RDMA device opened or used (issue 10) */
 
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their
@@ -164,6 +166,8 @@ struct sov_counters {
 #define SOV_CHAN_PACKET		3	/* AF_PACKET (and the old AF_INET SOCK_PACKET) */
 #define SOV_CHAN_XDP		4	/* AF_XDP */
 #define SOV_CHAN_OTHER		5	/* an IP protocol sovd does not parse: SCTP, UDP-Lite, MPTCP... */
+#define SOV_CHAN_RDMA		6	/* an RDMA device: /dev/infiniband/uverbs*, rdma_cm */
+#define SOV_CHAN_MAX		7
 
 struct sov_event {
 	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */

@@ -599,6 +599,15 @@ for c in "hardlink:$D/plain/hardlink.csv:a hard link made after start" \
 		'"classes":["pii-eu"]' "\"ino\":${ino:-none}"
 done
 
+# ---- scenario parts: tests/scenarios/parts/*.sh, in name order, run here
+# with the main sovd enforcing the test policy (a part that applies another
+# policy puts the test policy back before it ends).
+for part in "$here"/parts/*.sh; do
+	[ -f "$part" ] || continue
+	diag "part $(basename "$part")"
+	. "$part"
+done
+
 # ---- unlabelled files and audit classes
 act plain "read:$D/plain/readme.txt" read:/etc/passwd connect:$US4
 expect_out "unlabelled: reading unlabelled files, connect to US is allowed" "connect $US4 ok"
