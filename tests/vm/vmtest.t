@@ -44,6 +44,11 @@ while IFS=$'\t' read -r name verdict secs log why summary; do
 				{ n = 0 }' | head -n 120 | sed 's/^/#   /'
 			echo "#   ..."
 			tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n 8 | sed 's/^/#   /'
+			# A kernel that oopsed or panicked: its first report (the tail
+			# alone shows only the registers of the last frame).
+			tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | awk '
+				!seen && /(BUG:|Oops|Kernel panic|general protection|WARNING:|soft lockup|rcu_sched|hung_task|Out of memory|oom-kill)/ { seen = 1; n = 48; print "#   kernel report:" }
+				n > 0 { print "#   " $0; n-- }'
 		} >&2
 	fi
 done < "$results"
