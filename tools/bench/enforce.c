@@ -7,6 +7,15 @@
  *   enforce connect ADDR PORT N [TAINT]    ns per connect()
  *   enforce open PATH N [TAINT]            ns per open()+close()
  *   enforce getppid N                      ns per getppid()
+ *   enforce socket FAMILY N [TAINT]        ns per socket()+close(): FAMILY
+ *                                          udp (the owner record), ping
+ *                                          (a channel: its verdict when tainted)
+ *   enforce udp ADDR PORT N [TAINT]        ns per send() of a 64-byte datagram
+ *                                          on a connected UDP socket: one packet
+ *                                          through cgroup_skb/egress each
+ *   enforce write PATH N [TAINT]           ns per write() of 64 bytes (PATH:
+ *                                          /dev/null): a send-capable syscall
+ *                                          that is not a socket
  *
  * TAINT is a file read once before measuring, so the process measures as a
  * tainted one (with a labelled file, once sovd runs). Each command prints
@@ -151,6 +160,89 @@ static int bench_getppid(long n)
 	return 0;
 }
 
+static int bench_socket(const char *family, long n)
+{
+	int type = SOCK_DGRAM, proto = 0;
+	double t0;
+	long i;
+
+	if (!strcmp(family, "ping"))
+		proto = IPPROTO_ICMP;
+	else if (strcmp(family, "udp")) {
+		fprintf(stderr, "enforce: socket family %s: udp or ping\n", family);
+		return 2;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		int fd = socket(AF_INET, type, proto);
+
+		if (fd < 0) {
+			fprintf(stderr, "enforce: failed to create a %s socket: %s\n", family,
+				strerror(errno));
+			return 2;
+		}
+		close(fd);
+	}
+	printf("socket %.0f\n", (now_ns() - t0) / n);
+	return 0;
+}
+
+static int bench_udp(const char *addr, const char *port, long n)
+{
+	struct sockaddr_in sa;
+	char buf[64] = "sovd bench datagram";
+	double t0;
+	long i;
+	int fd;
+
+	if (make_addr(addr, port, &sa))
+		return 2;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "enforce: failed to connect UDP to %s:%s: %s\n", addr, port,
+			strerror(errno));
+		return 2;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		/* ECONNREFUSED from an earlier ICMP error is not a failure here:
+		 * the datagram was still built and passed the egress hooks. */
+		if (send(fd, buf, sizeof(buf), 0) < 0 && errno != ECONNREFUSED) {
+			fprintf(stderr, "enforce: send to %s:%s failed: %s\n", addr, port,
+				strerror(errno));
+			close(fd);
+			return 2;
+		}
+	}
+	printf("udp %.0f\n", (now_ns() - t0) / n);
+	close(fd);
+	return 0;
+}
+
+static int bench_write(const char *path, long n)
+{
+	char buf[64] = { 0 };
+	double t0;
+	long i;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if (write(fd, buf, sizeof(buf)) < 0) {
+			fprintf(stderr, "enforce: write to %s failed: %s\n", path, strerror(errno));
+			close(fd);
+			return 2;
+		}
+	}
+	printf("write %.1f\n", (now_ns() - t0) / n);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "serve"))
@@ -167,10 +259,28 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[1], "getppid"))
 		return bench_getppid(atol(argv[2]));
+	if (argc >= 4 && !strcmp(argv[1], "socket")) {
+		if (argc > 4 && taint_with(argv[4]))
+			return 2;
+		return bench_socket(argv[2], atol(argv[3]));
+	}
+	if (argc >= 5 && !strcmp(argv[1], "udp")) {
+		if (argc > 5 && taint_with(argv[5]))
+			return 2;
+		return bench_udp(argv[2], argv[3], atol(argv[4]));
+	}
+	if (argc >= 4 && !strcmp(argv[1], "write")) {
+		if (argc > 4 && taint_with(argv[4]))
+			return 2;
+		return bench_write(argv[2], atol(argv[3]));
+	}
 	fprintf(stderr,
 		"usage: enforce serve ADDR PORT SECONDS\n"
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
 		"       enforce open PATH N [TAINT_FILE]\n"
-		"       enforce getppid N\n");
+		"       enforce getppid N\n"
+		"       enforce socket udp|ping N [TAINT_FILE]\n"
+		"       enforce udp ADDR PORT N [TAINT_FILE]\n"
+		"       enforce write PATH N [TAINT_FILE]\n");
 	return 2;
 }
