@@ -152,6 +152,7 @@ static void emit(void *ctx, struct sovd_event *ev)
 		jr.verdict = ev->verdict;
 		jr.nviolated = names_of(v, ev->violated, violated);
 		jr.violated = violated;
+		jr.hook = ev->hook;
 	}
 	jr.policy_sha256 = v ? v->sha256 : NULL;
 	jr.jdata = v ? v->jdata : "explicit";

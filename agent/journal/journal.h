@@ -107,6 +107,7 @@ struct sov_record {
 	const char *verdict;		/* "allow", "deny", "audit" */
 	const char *const *violated;
 	uint32_t nviolated;
+	const char *hook;		/* egress: where it was decided ("connect", "socket", ...) */
 	const char *policy_sha256;	/* hex */
 	const char *jdata;		/* jurisdiction data version */
 	const char *detail;		/* agent/policy/loss/...: free text */

@@ -187,6 +187,7 @@ int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t s
 	}
 	KEY_STR(&o, ",\"verdict\":", r->verdict);
 	put_list(&o, ",\"violated\":", 12, r->violated, r->nviolated);
+	KEY_STR(&o, ",\"hook\":", r->hook);
 	KEY_STR(&o, ",\"policy_sha256\":", r->policy_sha256);
 	KEY_STR(&o, ",\"jdata\":", r->jdata);
 	KEY_STR(&o, ",\"detail\":", r->detail);

@@ -681,6 +681,14 @@ else
 	diag "exit $rc; output (first 20 lines):"
 	head -n 20 "$SOV_TMP/show.out" | sed 's/^/#   /'
 fi
+"$SOVCTL" journal show -o json "$SOV_TMP/journal" > "$SOV_TMP/show.json" 2>&1
+if grep '"type":"egress"' "$SOV_TMP/show.json" | grep '"verdict":"deny"' |
+	grep -q '"proto":"icmp".*"hook":"socket"'; then
+	pass "journal: a channel's deny record names its proto and hook (socket)"
+else
+	fail "journal: a channel's deny record names its proto and hook (socket)"
+	grep '"type":"egress"' "$SOV_TMP/show.json" | head -n 5 | sed 's/^/#   /'
+fi
 
 # ================================================================ sovd #2: scope
 SCOPE=sovt-scope-$$

@@ -33,7 +33,8 @@ int main(void)
 			.cgroup = "/user.slice", .dev = 2049, .ino = 77, .path = "/srv/a",
 			.classes = classes, .nclasses = 2, .dst = "2001:db8::1", .dport = 443,
 			.proto = "tcp", .zone = "us", .verdict = "deny", .violated = viol,
-			.nviolated = 1, .policy_sha256 = "ab12", .jdata = "loc-1", .detail = "x",
+			.nviolated = 1, .hook = "connect", .policy_sha256 = "ab12", .jdata = "loc-1",
+			.detail = "x",
 		}, 7, buf, sizeof(buf));
 	ASSERT_TRUE(n > 0, "encode full record");
 	ASSERT_STREQ(buf,
@@ -43,7 +44,8 @@ int main(void)
 		     "\"comm\":\"python3\",\"exe\":\"/usr/bin/python3.11\",\"cgroup\":\"/user.slice\","
 		     "\"dev\":2049,\"ino\":77,\"path\":\"/srv/a\",\"classes\":[\"pii-eu\",\"health-de\"],"
 		     "\"dst\":\"2001:db8::1\",\"dport\":443,\"proto\":\"tcp\",\"zone\":\"us\","
-		     "\"verdict\":\"deny\",\"violated\":[\"pii-eu\"],\"policy_sha256\":\"ab12\","
+		     "\"verdict\":\"deny\",\"violated\":[\"pii-eu\"],\"hook\":\"connect\","
+		     "\"policy_sha256\":\"ab12\","
 		     "\"jdata\":\"loc-1\",\"detail\":\"x\"}",
 		     "full record: fixed key order, no whitespace");
 
