@@ -17,6 +17,12 @@
 #include "agent/policy_maps.h"
 #include "policy/policy.h"
 
+/* The policy library numbers channels as the kernel does. */
+_Static_assert(SOV_POLICY_CHAN_RAW == SOV_CHAN_RAW && SOV_POLICY_CHAN_PING == SOV_CHAN_PING &&
+	       SOV_POLICY_CHAN_PACKET == SOV_CHAN_PACKET && SOV_POLICY_CHAN_XDP == SOV_CHAN_XDP &&
+	       SOV_POLICY_CHAN_OTHER == SOV_CHAN_OTHER && SOV_POLICY_CHAN_RDMA == SOV_CHAN_RDMA &&
+	       SOV_POLICY_CHAN_MAX == SOV_CHAN_MAX, "policy channels are the kernel's SOV_CHAN_*");
+
 static uint32_t map_capacity(int fd)
 {
 	struct bpf_map_info info = {};
@@ -181,6 +187,10 @@ int policy_maps_commit(struct policy_maps *pm, const struct sov_policy_image *im
 	cfg.generation = generation;
 	cfg.active = pm->staged;
 	memcpy(&cfg.policy_hash, img->sha256, sizeof(cfg.policy_hash));
+	/* The channels each class allows (bpf/rules.h sov_channel_allowed()):
+	 * in the same write as the rest, so they change with the policy. */
+	for (uint32_t ch = SOV_CHAN_NONE + 1; ch < SOV_CHAN_MAX; ch++)
+		cfg.chan_allow[ch] = img->chan_allowed[ch];
 	/* One write: the hooks see the old policy or the new one, whole. */
 	if (bpf_map_update_elem(pm->fd->config, &key0, &cfg, BPF_ANY)) {
 		int err = -errno;

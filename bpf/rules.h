@@ -284,16 +284,18 @@ static __always_inline __u32 sov_channel(__u32 family, __u32 type, __u32 protoco
 }
 
 /*
- * The classes that allow a channel. Until the policy says so per class
- * (a later `channels:` key), none does: a channel is judged like a
- * destination in a zone no class allows, so a block class refuses it in
- * enforce mode and any other class is an audit.
+ * The classes that allow a channel: the policy's per-class `channels:` key,
+ * compiled into cfg->chan_allow (deny, no bit, by default). A channel is
+ * judged like a destination in a zone only those classes allow, so a block
+ * class that does not allow it refuses it in enforce mode and any other
+ * class is an audit. A channel number out of range (none comes from
+ * sov_channel(); the bound is for the verifier) is allowed by no class.
  */
 static __always_inline __u64 sov_channel_allowed(const struct sov_config *cfg, __u32 channel)
 {
-	(void)cfg;
-	(void)channel;
-	return 0;
+	if (channel >= SOV_CHAN_MAX)
+		return 0;
+	return cfg->chan_allow[channel];
 }
 
 /* The egress rule for a channel: SOV_VERDICT_*, and the violated classes. */

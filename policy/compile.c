@@ -545,12 +545,88 @@ cleanup:
 	free(seen);
 }
 
+/* `channels:` names, by channel number (the events' names, docs/events.md). */
+static const char *const channel_names[SOV_POLICY_CHAN_MAX] = {
+	[SOV_POLICY_CHAN_RAW] = "raw", [SOV_POLICY_CHAN_PING] = "ping",
+	[SOV_POLICY_CHAN_PACKET] = "packet", [SOV_POLICY_CHAN_XDP] = "xdp",
+	[SOV_POLICY_CHAN_OTHER] = "other", [SOV_POLICY_CHAN_RDMA] = "rdma",
+};
+
+const char *sov_policy_channel_name(uint32_t ch)
+{
+	return ch < SOV_POLICY_CHAN_MAX ? channel_names[ch] : NULL;
+}
+
+/* An event's proto that is not a channel's name: the channel it belongs to. */
+static const char *channel_of_proto(const struct ynode *n)
+{
+	static const char *const map[][2] = {
+		{ "icmp", "ping" }, { "icmpv6", "ping" }, { "sctp", "other" },
+		{ "udplite", "other" }, { "mptcp", "other" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (sovp_ynode_eq(n, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/*
+ * channels: {raw: deny, ping: allow, ...}: the channels that cannot be
+ * judged by destination which this class allows. Every channel not named
+ * is denied.
+ */
+static void class_channels(struct pctx *c, struct sov_img_class *cl,
+			   const struct ynode *ck, const struct ynode *m)
+{
+	const char *names[SOV_POLICY_CHAN_MAX - 1];
+	size_t i;
+
+	if (!want(c, m, YN_MAP, "'channels'"))
+		return;
+	for (i = 1; i < SOV_POLICY_CHAN_MAX; i++)
+		names[i - 1] = channel_names[i];
+	for (i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+		const char *hint;
+		uint32_t ch;
+
+		if (k->dup)
+			continue;
+		for (ch = 1; ch < SOV_POLICY_CHAN_MAX; ch++)
+			if (sovp_ynode_eq(k, channel_names[ch]))
+				break;
+		if (ch == SOV_POLICY_CHAN_MAX) {
+			if ((hint = channel_of_proto(k)))
+				error(c, k, "unknown channel '%s' in 'channels' of class '%s': %s sockets are the '%s' channel",
+				      show(c, k), show(c, ck), show(c, k), hint);
+			else if ((hint = closest(k, names, SOV_POLICY_CHAN_MAX - 1)))
+				error(c, k, "unknown channel '%s' in 'channels' of class '%s' (did you mean '%s'?)",
+				      show(c, k), show(c, ck), hint);
+			else
+				error(c, k, "unknown channel '%s' in 'channels' of class '%s' (channels: raw, ping, packet, xdp, other, rdma)",
+				      show(c, k), show(c, ck));
+			continue;
+		}
+		if (v->kind != YN_SCALAR || sovp_ynode_is_null(v)) {
+			error(c, v, "channel '%s' must be 'allow' or 'deny', not %s",
+			      channel_names[ch], sovp_ynode_what(v));
+			continue;
+		}
+		if (sovp_ynode_eq(v, "allow"))
+			cl->channels |= 1u << ch;
+		else if (!sovp_ynode_eq(v, "deny"))
+			error(c, v, "channel '%s' must be 'allow' or 'deny', not '%s'",
+			      channel_names[ch], show(c, v));
+	}
+}
+
 static void parse_class(struct pctx *c, struct sov_img_class *cl,
 			const struct ynode *ck, const struct ynode *v)
 {
 	struct keyspec ks[] = {
 		{ .name = "paths" }, { .name = "allow" },
-		{ .name = "action" }, { .name = "derive" },
+		{ .name = "action" }, { .name = "derive" }, { .name = "channels" },
 	};
 	char where[SOV_POLICY_NAME_MAX + 16];
 
@@ -586,6 +662,8 @@ static void parse_class(struct pctx *c, struct sov_img_class *cl,
 			error(c, ks[3].val, "derive must be true or false, not '%s'",
 			      show(c, ks[3].val));
 	}
+	if (ks[4].val)
+		class_channels(c, cl, ck, ks[4].val);
 }
 
 static void parse_classes(struct pctx *c, const struct keyspec *k)
@@ -637,6 +715,9 @@ static int build_masks(struct sov_policy_image *img)
 			img->block_classes |= bit;
 		if (cl->derive)
 			img->derive_classes |= bit;
+		for (j = 1; j < SOV_POLICY_CHAN_MAX; j++)
+			if (cl->channels & (1u << j))
+				img->chan_allowed[j] |= bit;
 		if (cl->allow_any) {
 			for (j = 0; j < img->n_zones; j++)
 				img->zone_allowed[j] |= bit;

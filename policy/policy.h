@@ -45,6 +45,21 @@ void sov_diags_add(struct sov_diags *d, enum sov_diag_level lvl,
 void sov_diags_print(const struct sov_diags *d, FILE *out);
 
 enum sov_action { SOV_ACTION_BLOCK = 0, SOV_ACTION_AUDIT = 1 };
+
+/*
+ * Channels that cannot be judged by destination, as a class's `channels:`
+ * key names them; the numbers are the kernel's SOV_CHAN_* (include/sov/abi.h,
+ * checked where sovd writes them), 0 is no channel.
+ */
+enum sov_policy_channel {
+	SOV_POLICY_CHAN_RAW = 1,	/* "raw": raw IP sockets */
+	SOV_POLICY_CHAN_PING = 2,	/* "ping": ICMP/ICMPv6 echo sockets */
+	SOV_POLICY_CHAN_PACKET = 3,	/* "packet": AF_PACKET */
+	SOV_POLICY_CHAN_XDP = 4,	/* "xdp": AF_XDP */
+	SOV_POLICY_CHAN_OTHER = 5,	/* "other": IP protocols sovd does not parse */
+	SOV_POLICY_CHAN_RDMA = 6,	/* "rdma": RDMA devices */
+	SOV_POLICY_CHAN_MAX = 7
+};
 enum sov_mode { SOV_POLICY_ENFORCE = 0, SOV_POLICY_AUDIT = 1 };
 
 /* Zone id 0 is always "unknown"; defined zones are 1..n_zones-1 in policy order. */
@@ -63,6 +78,7 @@ struct sov_img_class {
 	size_t n_allow;
 	char **paths;			/* absolute, as written */
 	size_t n_paths;
+	uint32_t channels;		/* bit ch set: `channels:` allows channel ch */
 };
 
 /* One LPM entry; address in network byte order. */
@@ -108,6 +124,7 @@ struct sov_policy_image {
 	uint64_t *zone_allowed;		/* [n_zones]: classes allowing zone z */
 	uint64_t block_classes;		/* classes whose resolved action is block */
 	uint64_t derive_classes;	/* classes with derive: true */
+	uint64_t chan_allowed[SOV_POLICY_CHAN_MAX];	/* classes allowing channel ch ([0] is 0) */
 
 	struct sov_img_source *sources;	/* jurisdiction data versions */
 	size_t n_sources;
@@ -170,6 +187,8 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *out);
 uint32_t sov_policy_zone_of(const struct sov_policy_image *img, int family,
 			    const void *addr);
 const char *sov_policy_zone_name(const struct sov_policy_image *img, uint32_t id);
+/* A channel's name in `channels:` ("raw", "ping", ...), NULL when ch is none. */
+const char *sov_policy_channel_name(uint32_t ch);
 /* Class names of a mask, comma-separated into buf; returns buf. */
 const char *sov_policy_class_names(const struct sov_policy_image *img,
 				   uint64_t mask, char *buf, size_t len);

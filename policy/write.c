@@ -104,6 +104,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 	size_t i, j, m4 = map_bytes(img, 0), m6 = map_bytes(img, 1);
 	size_t rules = img->n_zones * 8;
 	char buf[PREFIX_STR_MAX];
+	int first;
 
 	fputs("{\n  \"format\": 1,\n  \"path\": ", o);
 	json_str(o, img->path ? img->path : "");
@@ -131,6 +132,14 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 			fputs(j || c->allow_any ? ", " : "", o);
 			json_str(o, sov_policy_zone_name(img, c->allow_zones[j]));
 		}
+		fputs("], \"channels\": [", o);
+		for (j = 1, first = 1; j < SOV_POLICY_CHAN_MAX; j++) {
+			if (!(c->channels & (1u << j)))
+				continue;
+			fputs(first ? "" : ", ", o);
+			json_str(o, sov_policy_channel_name((uint32_t)j));
+			first = 0;
+		}
 		fputs("], \"paths\": [", o);
 		for (j = 0; j < c->n_paths; j++) {
 			fputs(j ? ", " : "", o);
@@ -157,7 +166,17 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 	json_mask(o, img->block_classes);
 	fputs(",\n  \"derive_classes\": ", o);
 	json_mask(o, img->derive_classes);
-	fputs(",\n  \"v4\": [", o);
+	fputs(",\n  \"channels\": [", o);
+	for (i = 1; i < SOV_POLICY_CHAN_MAX; i++) {
+		fputs(i > 1 ? ",\n    {\"name\": " : "\n    {\"name\": ", o);
+		json_str(o, sov_policy_channel_name((uint32_t)i));
+		fprintf(o, ", \"id\": %zu, \"allowed\": ", i);
+		json_mask(o, img->chan_allowed[i]);
+		fputs(", \"allowed_classes\": ", o);
+		json_class_list(o, img, img->chan_allowed[i]);
+		fputc('}', o);
+	}
+	fputs("\n  ],\n  \"v4\": [", o);
 	for (i = 0; i < img->n_v4; i++) {
 		struct sov_prefix p = { .family = 4, .plen = img->v4[i].plen };
 
@@ -206,6 +225,7 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 {
 	char names[SOV_POLICY_MAX_CLASSES * SOV_POLICY_NAME_MAX], buf[PREFIX_STR_MAX];
+	int first;
 	size_t i, j, total = map_bytes(img, 0) + map_bytes(img, 1) + img->n_zones * 8;
 
 	fprintf(o, "policy   %s\nsha256   %s\nmode     %s\nscope   ",
@@ -227,6 +247,15 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 				sov_policy_zone_name(img, c->allow_zones[j]));
 		if (!c->allow_any && !c->n_allow)
 			fputs("(none)", o);
+		fputs(" channels=", o);
+		for (j = 1, first = 1; j < SOV_POLICY_CHAN_MAX; j++) {
+			if (!(c->channels & (1u << j)))
+				continue;
+			fprintf(o, "%s%s", first ? "" : ",", sov_policy_channel_name((uint32_t)j));
+			first = 0;
+		}
+		if (first)
+			fputs("(none)", o);
 		fputc('\n', o);
 		for (j = 0; j < c->n_paths; j++)
 			fprintf(o, "         path %s\n", c->paths[j]);
@@ -246,6 +275,11 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 		sov_policy_class_names(img, img->block_classes, names, sizeof(names)));
 	fprintf(o, "derive classes 0x%016llx %s\n", (unsigned long long)img->derive_classes,
 		sov_policy_class_names(img, img->derive_classes, names, sizeof(names)));
+	fputs("\nchannels (allowed by)\n", o);
+	for (i = 1; i < SOV_POLICY_CHAN_MAX; i++)
+		fprintf(o, "  %-8s 0x%016llx %s\n", sov_policy_channel_name((uint32_t)i),
+			(unsigned long long)img->chan_allowed[i],
+			sov_policy_class_names(img, img->chan_allowed[i], names, sizeof(names)));
 	fprintf(o, "\nprefixes (%zu IPv4, %zu IPv6)\n", img->n_v4, img->n_v6);
 	for (i = 0; i < img->n_v4; i++) {
 		struct sov_prefix p = { .family = 4, .plen = img->v4[i].plen };

@@ -60,6 +60,9 @@ struct sov_zone_rule {
 	__u64 allowed;
 };
 
+/* Slots of sov_config.chan_allow: one per SOV_CHAN_* value (below), with room. */
+#define SOV_CHAN_SLOTS		8
+
 /* config is an ARRAY of one entry, rewritten whole on a policy change. */
 struct sov_config {
 	__u64 block_classes;	/* classes whose action is block */
@@ -69,6 +72,9 @@ struct sov_config {
 	__u64 policy_hash;	/* first 8 bytes of the policy SHA-256 */
 	__u32 n_scope;		/* LSM path: scope cgroups in scope_cgroups; 0 = whole host */
 	__u32 active;		/* which half of the zone tables is in force (0/1) */
+	/* Per channel (index SOV_CHAN_*), the classes whose `channels:` key
+	 * allows it; [SOV_CHAN_NONE] and slots from SOV_CHAN_MAX on are 0. */
+	__u64 chan_allow[SOV_CHAN_SLOTS];
 };
 
 struct sov_inode_key {
@@ -158,7 +164,9 @@ struct sov_counters {
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their
  * packets are not parsed, or do not pass the IP stack at all). A tainted
- * process is judged as if every such channel led to the unknown zone.
+ * process is judged for one by the classes that allow it (chan_allow of
+ * sov_config, from the policy's per-class `channels:` key): like a
+ * destination in a zone only those classes allow.
  */
 #define SOV_CHAN_NONE		0	/* TCP/UDP over IP, or a family sovd does not govern */
 #define SOV_CHAN_RAW		1	/* SOCK_RAW on AF_INET/AF_INET6 */
@@ -198,7 +206,8 @@ struct sov_event {
 
 _Static_assert(sizeof(struct sov_lpm4_key) == 8, "lpm4 key");
 _Static_assert(sizeof(struct sov_lpm6_key) == 20, "lpm6 key");
-_Static_assert(sizeof(struct sov_config) == 40, "config");
+_Static_assert(sizeof(struct sov_config) == 40 + 8 * SOV_CHAN_SLOTS, "config");
+_Static_assert(SOV_CHAN_MAX <= SOV_CHAN_SLOTS, "config: a chan_allow slot per channel");
 _Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
 _Static_assert(sizeof(struct sov_label) == 16, "label");
 _Static_assert(sizeof(struct sov_taint) == 40, "taint");
