@@ -24,6 +24,7 @@
 #define BIT(c)		(1ull << (c))
 #define PII_EU		0	/* block */
 #define AUDITED		1	/* audit only */
+#define HEALTH		2	/* block */
 
 struct c {
 	const char *name;
@@ -120,9 +121,55 @@ static void test_verdict(void)
 		    "a second deny on the same socket is not");
 }
 
+/* The policy's `channels:` key: cfg->chan_allow[channel] is the classes
+ * that allow the channel. */
+static void test_allowed(void)
+{
+	struct sov_config cfg = { .block_classes = BIT(PII_EU) | BIT(HEALTH),
+				  .mode = SOV_MODE_ENFORCE };
+	__u64 violated = 0;
+	int v;
+
+	ASSERT_EQ(sizeof(cfg.chan_allow) / sizeof(cfg.chan_allow[0]), SOV_CHAN_SLOTS,
+		  "a chan_allow slot per channel");
+	for (uint32_t ch = 0; ch < SOV_CHAN_MAX; ch++)
+		ASSERT_EQ(sov_channel_allowed(&cfg, ch), 0, "no channel allowed by default");
+	cfg.chan_allow[SOV_CHAN_PING] = BIT(PII_EU);
+	cfg.chan_allow[SOV_CHAN_RDMA] = BIT(HEALTH);
+	ASSERT_EQ(sov_channel_allowed(&cfg, SOV_CHAN_PING), BIT(PII_EU), "ping: allowed by pii-eu");
+	ASSERT_EQ(sov_channel_allowed(&cfg, SOV_CHAN_RDMA), BIT(HEALTH), "rdma: allowed by health");
+	ASSERT_EQ(sov_channel_allowed(&cfg, SOV_CHAN_RAW), 0, "raw: still allowed by none");
+
+	v = sov_channel_rule(BIT(PII_EU), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_ALLOW, "ping allowed for pii-eu: a tainted process keeps it");
+	ASSERT_EQ(violated, 0, "  nothing violated");
+	v = sov_channel_rule(BIT(PII_EU), &cfg, SOV_CHAN_RAW, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_DENY, "raw not allowed for pii-eu: refused");
+	ASSERT_EQ(violated, BIT(PII_EU), "  pii-eu violated");
+	v = sov_channel_rule(BIT(HEALTH), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_DENY, "ping not allowed for health: refused");
+	v = sov_channel_rule(BIT(PII_EU) | BIT(HEALTH), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_DENY, "every class in the taint must allow the channel");
+	ASSERT_EQ(violated, BIT(HEALTH), "  only the class that does not allow it is violated");
+	v = sov_channel_rule(BIT(PII_EU) | BIT(AUDITED), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_AUDIT, "allowed block class + audit class: audit");
+	ASSERT_EQ(violated, BIT(AUDITED), "  the audit class is violated");
+	cfg.chan_allow[SOV_CHAN_PING] |= BIT(AUDITED);
+	v = sov_channel_rule(BIT(PII_EU) | BIT(AUDITED), &cfg, SOV_CHAN_PING, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_ALLOW, "both classes allow ping: allowed");
+
+	/* Out of range: allowed by no class, whatever lies past the array. */
+	cfg.chan_allow[SOV_CHAN_SLOTS - 1] = ~0ull;
+	ASSERT_EQ(sov_channel_allowed(&cfg, SOV_CHAN_MAX), 0, "channel SOV_CHAN_MAX: allowed by none");
+	ASSERT_EQ(sov_channel_allowed(&cfg, 0xffffffffu), 0, "channel 2^32-1: allowed by none");
+	v = sov_channel_rule(BIT(PII_EU), &cfg, SOV_CHAN_MAX + 5, &violated);
+	ASSERT_EQ(v, SOV_VERDICT_DENY, "an unknown channel number is refused (fail closed)");
+}
+
 int main(void)
 {
 	test_classification();
 	test_verdict();
+	test_allowed();
 	return tap_done();
 }

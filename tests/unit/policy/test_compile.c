@@ -362,6 +362,56 @@ cleanup:
 	sov_diags_free(&d);
 }
 
+/* The channels: key: per class, and the masks the kernel reads. */
+static void check_channels(void)
+{
+	static const char *const names[] = { NULL, "raw", "ping", "packet", "xdp", "other", "rdma" };
+	static const uint64_t want[SOV_POLICY_CHAN_MAX] = {
+		[SOV_POLICY_CHAN_RAW] = 0x01, [SOV_POLICY_CHAN_PING] = 0x13,
+		[SOV_POLICY_CHAN_PACKET] = 0x01, [SOV_POLICY_CHAN_XDP] = 0x01,
+		[SOV_POLICY_CHAN_OTHER] = 0x01, [SOV_POLICY_CHAN_RDMA] = 0x03,
+	};
+	struct sov_policy_image *img = NULL;
+	const struct sov_img_class *c;
+	struct sov_diags d;
+	char what[128];
+	int err;
+
+	ASSERT_EQ(SOV_POLICY_CHAN_MAX, 7, "channels: six channels and none");
+	for (uint32_t ch = 0; ch < SOV_POLICY_CHAN_MAX; ch++) {
+		snprintf(what, sizeof(what), "channels: name of channel %u", ch);
+		ASSERT_TRUE(ch ? sov_policy_channel_name(ch) && !strcmp(sov_policy_channel_name(ch), names[ch]) :
+			    sov_policy_channel_name(ch) == NULL, what);
+	}
+	ASSERT_TRUE(sov_policy_channel_name(SOV_POLICY_CHAN_MAX) == NULL,
+		    "channels: no name past the last channel");
+	sov_diags_init(&d);
+	err = compile_fixture(repo_path("tests/data/policy/good/channels.yaml"), &img, &d);
+	if (!ASSERT_OK(err, "channels compiles")) {
+		dump_diags(&d);
+		goto cleanup;
+	}
+	ASSERT_EQ(img->chan_allowed[0], 0, "channels: no class allows channel 0 (none)");
+	for (uint32_t ch = 1; ch < SOV_POLICY_CHAN_MAX; ch++) {
+		snprintf(what, sizeof(what), "channels: classes allowing %s", names[ch]);
+		ASSERT_EQ(img->chan_allowed[ch], want[ch], what);
+	}
+	c = class_named(img, "pii-eu");
+	if (ASSERT_TRUE(c != NULL, "channels: pii-eu exists"))
+		ASSERT_EQ(c->channels, (1u << SOV_POLICY_CHAN_PING) | (1u << SOV_POLICY_CHAN_RDMA),
+			  "channels: pii-eu allows ping and rdma (a quoted \"allow\" too)");
+	c = class_named(img, "sealed");
+	if (ASSERT_TRUE(c != NULL, "channels: sealed exists"))
+		ASSERT_EQ(c->channels, 0, "channels: an empty mapping denies every channel");
+	c = class_named(img, "plain");
+	if (ASSERT_TRUE(c != NULL, "channels: plain exists"))
+		ASSERT_EQ(c->channels, 0, "channels: without the key every channel is denied");
+	ASSERT_EQ(img->block_classes, 0x0f, "channels: the audit class does not block");
+cleanup:
+	sov_policy_free(img);
+	sov_diags_free(&d);
+}
+
 /* Diagnostics of several policies accumulate in one sov_diags. */
 static void check_shared_diags(void)
 {
@@ -388,6 +438,7 @@ int main(void)
 	check_audit_rollout();
 	check_minimal();
 	check_zone_files();
+	check_channels();
 	check_shared_diags();
 	return tap_done();
 }

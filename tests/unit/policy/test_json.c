@@ -68,7 +68,7 @@ static void check_library_json(const struct sov_policy_image *img, const char *t
 {
 	static const char *const order[] = {
 		"format", "path", "sha256", "mode", "scope", "classes", "zones",
-		"block_classes", "derive_classes", "v4", "v6", "sources", "locdb",
+		"block_classes", "derive_classes", "channels", "v4", "v6", "sources", "locdb",
 		"counts", "kernel_memory_bytes",
 	};
 	json_object *root = json_tokener_parse(text), *c, *z;
@@ -110,6 +110,16 @@ static void check_library_json(const struct sov_policy_image *img, const char *t
 	ASSERT_EQ(jint(z, "v4_prefixes"), 1, "json: zones[1].v4_prefixes");
 	ASSERT_STREQ(jstr(jidx(jget(root, "zones"), 0), "name"), "unknown", "json: zones[0] is unknown");
 	ASSERT_STREQ(jstr(root, "block_classes"), "0x0000000000000001", "json: block_classes");
+	ASSERT_EQ(json_object_array_length(jget(c, "channels")), 0,
+		  "json: classes[1].channels: none allowed (no channels: key)");
+	ASSERT_EQ(json_object_array_length(jget(root, "channels")), 6, "json: 6 channels");
+	z = jidx(jget(root, "channels"), 1);
+	ASSERT_STREQ(jstr(z, "name"), "ping", "json: channels[1] is ping");
+	ASSERT_EQ(jint(z, "id"), 2, "json: channels[1].id is SOV_CHAN_PING");
+	ASSERT_STREQ(jstr(z, "allowed"), "0x0000000000000000", "json: channels[1].allowed");
+	ASSERT_EQ(json_object_array_length(jget(z, "allowed_classes")), 0,
+		  "json: channels[1].allowed_classes");
+	ASSERT_STREQ(jstr(jidx(jget(root, "channels"), 5), "name"), "rdma", "json: channels[5] is rdma");
 	ASSERT_EQ(json_object_array_length(jget(root, "v4")), 3, "json: 3 v4 entries");
 	ASSERT_STREQ(jstr(jidx(jget(root, "v4"), 1), "prefix"), "10.20.0.0/16", "json: v4[1].prefix");
 	ASSERT_STREQ(jstr(jidx(jget(root, "v4"), 1), "zone"), "us", "json: v4[1].zone");
