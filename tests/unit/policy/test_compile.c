@@ -278,6 +278,10 @@ static void check_eu_gpu_cluster(void)
 	c = class_named(img, "public-corpus");
 	if (ASSERT_TRUE(c != NULL, "eu-gpu: public-corpus exists"))
 		ASSERT_EQ(c->allow_any, 1, "eu-gpu: public-corpus allows any");
+	ASSERT_EQ(img->chan_allowed[SOV_POLICY_CHAN_PING], 0x11,
+		  "eu-gpu: ping allowed by pii-eu and public-corpus");
+	ASSERT_EQ(img->chan_allowed[SOV_POLICY_CHAN_RAW], 0x10, "eu-gpu: raw only by public-corpus");
+	ASSERT_EQ(img->chan_allowed[SOV_POLICY_CHAN_RDMA], 0x10, "eu-gpu: rdma only by public-corpus");
 	ASSERT_EQ(img->zone_allowed[0], 0x10, "eu-gpu: only public-corpus to unknown");
 	ASSERT_EQ(img->zone_allowed[zone_id(img, "us-office")], 0x10,
 		  "eu-gpu: only public-corpus to us-office");
