@@ -16,6 +16,7 @@
 #define SOV_BPF_RULES_H
 
 #include "sov/abi.h"
+#include "sov/addr.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
@@ -47,13 +48,6 @@
 
 /* How many ancestors an open walks looking for a labelled directory. */
 #define SOV_WALK_MAX		16
-
-/* htonl() of a constant on either compiler. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SOV_HTONL_CONST(x)	__builtin_bswap32(x)
-#else
-#define SOV_HTONL_CONST(x)	(x)
-#endif
 
 /* ------------------------------------------------------------------ labels */
 
@@ -160,13 +154,10 @@ struct sov_dst {
 	__u16 hook;
 	__u16 sotype;		/* a channel's socket type */
 	__u16 channel;		/* SOV_CHAN_*: NONE when judged by destination */
+	__u16 unsure;		/* the data may not go to addr (a source route, a
+				 * name that cannot be parsed): judged as the
+				 * unknown zone, addr is kept for the event */
 };
-
-/* IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are IPv4 destinations. */
-static __always_inline int sov_ip6_is_v4mapped(const __u32 a[4])
-{
-	return a[0] == 0 && a[1] == 0 && a[2] == SOV_HTONL_CONST(0xffff);
-}
 
 /*
  * The index of a zone's rule in sov_zone_rules: the half in force
@@ -203,10 +194,12 @@ static __always_inline int sov_egress_rule(__u64 taint, const struct sov_zone_ru
 
 /*
  * The whole egress decision for a tainted process: the destination's zone
- * (zone4() for IPv4 and IPv4-mapped IPv6, zone6() for the rest; both return
- * SOV_ZONE_UNKNOWN for an address in no zone) and that zone's rule in the
- * half in force. Returns SOV_VERDICT_*; the zone and the violated classes
- * come back for the event.
+ * (zone4() for IPv4 and for IPv6 addresses that embed the IPv4 address the
+ * data goes to: v4-mapped, NAT64, 6to4 (sov_ip6_judged_as()); zone6() for
+ * the rest; both return SOV_ZONE_UNKNOWN for an address in no zone; an
+ * unsure destination is the unknown zone) and that zone's rule in the half
+ * in force. Returns SOV_VERDICT_*; the zone and the violated classes come
+ * back for the event.
  */
 static __always_inline int
 sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_dst *dst,
@@ -215,12 +208,22 @@ sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_d
 		   const struct sov_zone_rule *(*rule_of)(__u32 idx),
 		   __u32 *zone, __u64 *violated)
 {
-	if (dst->family == SOV_AF_INET)
+	__u32 v4 = 0;
+	int as;
+
+	if (dst->unsure) {
+		*zone = SOV_ZONE_UNKNOWN;
+	} else if (dst->family == SOV_AF_INET) {
 		*zone = zone4(cfg, dst->addr[0]);
-	else if (sov_ip6_is_v4mapped(dst->addr))
-		*zone = zone4(cfg, dst->addr[3]);
-	else
-		*zone = zone6(cfg, dst->addr);
+	} else {
+		as = sov_ip6_judged_as(dst->addr, &v4);
+		if (as == SOV_IP6_V4)
+			*zone = zone4(cfg, v4);
+		else if (as == SOV_IP6_UNKNOWN)
+			*zone = SOV_ZONE_UNKNOWN;
+		else
+			*zone = zone6(cfg, dst->addr);
+	}
 	return sov_egress_rule(taint, rule_of(sov_zone_rule_idx(*zone, cfg->active)),
 			       cfg, violated);
 }
