@@ -228,6 +228,133 @@ sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_d
 			       cfg, violated);
 }
 
+/*
+ * What a send's address (sendto()'s name, msg_name) means for an IP socket
+ * of family sk_family, as the kernel's UDP send paths read it (6.1 to
+ * 6.18): udp_sendmsg() takes AF_UNSPEC as AF_INET and sends to its
+ * address; udpv6_sendmsg() sends an AF_INET name through the IPv4 path and
+ * takes AF_UNSPEC as no name at all (the connected peer). TCP reads a name
+ * only for a Fast Open connect, with the same layout. A name too short for
+ * its family, or of another family, is refused by the kernel (EINVAL,
+ * EAFNOSUPPORT); it is judged as the unknown zone, never as allowed.
+ */
+#define SOV_AF_UNSPEC		0
+#define SOV_SIN_LEN		16	/* sizeof(struct sockaddr_in) */
+#define SOV_SIN6_LEN		24	/* SIN6_LEN_RFC2133: sockaddr_in6 without scope id */
+#define SOV_SA_FAMILY_LEN	2	/* offsetof(struct sockaddr, sa_data) */
+
+#define SOV_NAME_V4		0	/* judge the sockaddr_in's address */
+#define SOV_NAME_V6		1	/* judge the sockaddr_in6's address */
+#define SOV_NAME_PEER		2	/* no name in effect: the connected peer */
+#define SOV_NAME_UNKNOWN	3	/* judged as the unknown zone */
+
+static __always_inline int sov_name_kind(__u32 sk_family, __u32 name_family, __u32 namelen)
+{
+	if (namelen < SOV_SA_FAMILY_LEN)
+		return SOV_NAME_UNKNOWN;
+	if (sk_family == SOV_AF_INET6) {
+		if (name_family == SOV_AF_INET6)
+			return namelen >= SOV_SIN6_LEN ? SOV_NAME_V6 : SOV_NAME_UNKNOWN;
+		if (name_family == SOV_AF_UNSPEC)
+			return SOV_NAME_PEER;
+	} else if (sk_family != SOV_AF_INET) {
+		return SOV_NAME_UNKNOWN;
+	}
+	if (name_family == SOV_AF_INET ||
+	    (name_family == SOV_AF_UNSPEC && sk_family == SOV_AF_INET))
+		return namelen >= SOV_SIN_LEN ? SOV_NAME_V4 : SOV_NAME_UNKNOWN;
+	return SOV_NAME_UNKNOWN;
+}
+
+/*
+ * IPv4 options that can send a packet elsewhere than its header's
+ * destination: a loose or strict source route (LSRR 131, SSRR 137) names
+ * the hops, the header names only the first. opts: the options area (IHL *
+ * 4 - 20 bytes, at most 40). Returns 1 for a source route or options that
+ * cannot be parsed (fail closed), 0 when no option redirects (record route,
+ * timestamp, router alert, CIPSO and the like only add data).
+ */
+#define SOV_IPOPT_END		0
+#define SOV_IPOPT_NOOP		1
+#define SOV_IPOPT_LSRR		131
+#define SOV_IPOPT_SSRR		137
+#define SOV_IPOPT_MAX		40	/* the options area is at most 40 bytes */
+#define SOV_IPOPT_BUF		64	/* the caller's buffer: indexes are masked to it */
+
+static __always_inline int sov_ip4_opts_reroute(const __u8 opts[SOV_IPOPT_BUF], __u32 len)
+{
+	__u32 i = 0;
+
+	if (len > SOV_IPOPT_MAX)
+		return 1;
+	for (int n = 0; n < SOV_IPOPT_MAX; n++) {
+		__u8 t, l;
+
+		if (i >= len)
+			return 0;
+		t = opts[i & (SOV_IPOPT_BUF - 1)];
+		if (t == SOV_IPOPT_END)
+			return 0;
+		if (t == SOV_IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		if (t == SOV_IPOPT_LSRR || t == SOV_IPOPT_SSRR || i + 1 >= len)
+			return 1;
+		l = opts[(i + 1) & (SOV_IPOPT_BUF - 1)];
+		if (l < 2 || i + l > len)
+			return 1;
+		i += l;
+	}
+	return 0;
+}
+
+/*
+ * The IPv6 extension headers before the transport header: a routing
+ * header (43: type 0, Mobile IPv6's type 2, RPL's type 3, segment
+ * routing's type 4) carries the hops and the final destination, and the
+ * packet header's destination is only the next hop. Hop-by-hop options
+ * (0), destination options (60), a fragment header (44) and AH (51) do not
+ * change where the packet goes: they are skipped. nexthdr: the IPv6
+ * header's; load(ctx, off, b) reads the two bytes at offset off from the
+ * end of the IPv6 header (an extension header's next header and length)
+ * and returns 0, or nonzero past the packet's end. Returns 1 for a routing
+ * header or a chain that cannot be walked (fail closed), 0 otherwise.
+ */
+#define SOV_IP6_HOPOPTS		0
+#define SOV_IP6_ROUTING		43
+#define SOV_IP6_FRAGMENT	44
+#define SOV_IP6_AH		51
+#define SOV_IP6_DSTOPTS		60
+#define SOV_IP6_EXT_MAX		8	/* extension headers walked before giving up */
+
+static __always_inline int sov_ip6_reroutes(const void *ctx, __u8 nexthdr,
+					    int (*load)(const void *ctx, __u32 off, __u8 b[2]))
+{
+	__u32 off = 0;
+
+	for (int n = 0; n < SOV_IP6_EXT_MAX; n++) {
+		__u8 b[2];
+
+		if (nexthdr == SOV_IP6_ROUTING)
+			return 1;
+		if (nexthdr != SOV_IP6_HOPOPTS && nexthdr != SOV_IP6_DSTOPTS &&
+		    nexthdr != SOV_IP6_FRAGMENT && nexthdr != SOV_IP6_AH)
+			return 0;
+		if (load(ctx, off, b))
+			return 1;
+		/* this header's length, then the next one's type */
+		if (nexthdr == SOV_IP6_FRAGMENT)
+			off += 8;
+		else if (nexthdr == SOV_IP6_AH)
+			off += ((__u32)b[1] + 2) * 4;
+		else
+			off += ((__u32)b[1] + 1) * 8;
+		nexthdr = b[0];
+	}
+	return 1;
+}
+
 /* The counter a verdict increments. */
 static __always_inline int sov_verdict_counter(int verdict)
 {
