@@ -283,28 +283,38 @@ static __always_inline int sov_name_kind(__u32 sk_family, __u32 name_family, __u
 
 static __always_inline int sov_ip4_opts_reroute(const __u8 opts[SOV_IPOPT_BUF], __u32 len)
 {
-	__u32 i = 0;
+	__u32 next = 0;		/* where the next option starts */
 
 	if (len > SOV_IPOPT_MAX)
 		return 1;
-	for (int n = 0; n < SOV_IPOPT_MAX; n++) {
+	/*
+	 * Walked by position, not by option: the loop's only state is pos
+	 * (a constant in each iteration) and next, so the verifier sees a
+	 * few states per position instead of one path per way of splitting
+	 * 40 bytes into options.
+	 */
+	for (__u32 pos = 0; pos < SOV_IPOPT_MAX; pos++) {
 		__u8 t, l;
 
-		if (i >= len)
+		if (pos != next)
+			continue;
+		if (pos >= len)
 			return 0;
-		t = opts[i & (SOV_IPOPT_BUF - 1)];
+		t = opts[pos];
 		if (t == SOV_IPOPT_END)
 			return 0;
 		if (t == SOV_IPOPT_NOOP) {
-			i++;
+			next = pos + 1;
 			continue;
 		}
-		if (t == SOV_IPOPT_LSRR || t == SOV_IPOPT_SSRR || i + 1 >= len)
+		if (t == SOV_IPOPT_LSRR || t == SOV_IPOPT_SSRR || pos + 1 >= len)
 			return 1;
-		l = opts[(i + 1) & (SOV_IPOPT_BUF - 1)];
-		if (l < 2 || i + l > len)
+		l = opts[pos + 1];
+		if (l < 2)
 			return 1;
-		i += l;
+		next = pos + l;
+		if (next > len)
+			return 1;
 	}
 	return 0;
 }

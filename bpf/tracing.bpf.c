@@ -317,10 +317,10 @@ static __always_inline int skb_reroutes(struct __sk_buff *skb, __u16 family)
 		if (bpf_skb_load_bytes(skb, 0, &b, 1))
 			return 1;
 		len = (__u32)(b & 0xf) * 4;
-		if (len == IP4_HLEN)
-			return 0;
-		if (len < IP4_HLEN)
-			return 1;
+		/* one compare with a constant: the verifier must see len >= 1
+		 * for the variable-size read below */
+		if (len <= IP4_HLEN)
+			return len < IP4_HLEN;
 		len -= IP4_HLEN;
 		if (len > SOV_IPOPT_MAX || bpf_skb_load_bytes(skb, IP4_HLEN, opts, len))
 			return 1;
