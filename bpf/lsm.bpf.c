@@ -184,9 +184,8 @@ static __always_inline int dst_from_cork(struct sock *sk, struct sov_dst *dst)
 /*
  * A source route set on the socket (IP_OPTIONS with LSRR/SSRR,
  * IPV6_RTHDR): its packets go first to hops the destination does not
- * name, so the send is judged as the unknown zone. Per-message options
- * (IP_RETOPTS, IPV6_RTHDR control messages) are not read here
- * (docs/architecture.md).
+ * name, so the send is judged as the unknown zone (and so is one given
+ * per message: msg_source_routed()).
  */
 static __always_inline int sock_source_routed(struct sock *sk, __u16 family)
 {
@@ -206,6 +205,67 @@ static __always_inline int sock_source_routed(struct sock *sk, __u16 family)
 	return opt6 && BPF_CORE_READ(opt6, srcrt) != NULL;
 }
 
+/* Control messages that carry a source route for one send. */
+#define SOL_IP			0
+#define SOL_IPV6		41
+#define IP_RETOPTS		7
+#define IPV6_2292RTHDR		5
+#define IPV6_RTHDR		57
+#define MSG_CMSG_MAX		8	/* control messages walked before giving up */
+
+struct cmsg_head {			/* struct cmsghdr on 64-bit kernels */
+	__u64 len;
+	__s32 level;
+	__s32 type;
+};
+
+/*
+ * A source route given for this send only: an IP_RETOPTS control message
+ * whose options hold LSRR/SSRR (rules.h sov_ip4_opts_reroute(); the kernel
+ * takes at most 40 bytes of it), or an IPv6 routing header
+ * (IPV6_RTHDR, IPV6_2292RTHDR). ____sys_sendmsg() has copied the control
+ * messages into the kernel before this hook; a user pointer here, more
+ * than MSG_CMSG_MAX messages, a malformed one or two IP_RETOPTS cannot be
+ * judged: fail closed. A send without control messages costs one read.
+ */
+static __always_inline int msg_source_routed(struct msghdr *msg)
+{
+	__u64 len = BPF_CORE_READ(msg, msg_controllen), off = 0, optoff = 0, optlen = 0;
+	__u8 opts[SOV_IPOPT_BUF];
+	struct cmsg_head h;
+	int nopts = 0;
+	void *ctl;
+
+	if (!len)
+		return 0;
+	if (BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user))
+		return 1;
+	ctl = BPF_CORE_READ(msg, msg_control);
+	for (int i = 0; i < MSG_CMSG_MAX; i++) {
+		if (off + sizeof(h) > len)
+			break;
+		if (bpf_probe_read_kernel(&h, sizeof(h), ctl + off) ||
+		    h.len < sizeof(h) || h.len > len - off)
+			return 1;
+		if (h.level == SOL_IPV6 && (h.type == IPV6_RTHDR || h.type == IPV6_2292RTHDR))
+			return 1;
+		if (h.level == SOL_IP && h.type == IP_RETOPTS) {
+			if (nopts++)
+				return 1;
+			optoff = off + sizeof(h);
+			optlen = h.len - sizeof(h);
+		}
+		off += (h.len + 7) & ~7ULL;
+	}
+	if (off + sizeof(h) <= len)
+		return 1;
+	if (!optlen)
+		return 0;
+	if (bpf_probe_read_kernel(opts, SOV_IPOPT_MAX, ctl + optoff))
+		return 1;
+	return sov_ip4_opts_reroute(opts, optlen > SOV_IPOPT_MAX ? SOV_IPOPT_MAX : optlen);
+}
+
 /* A connected TCP socket ignores sendto()'s name. */
 static __always_inline int stream_connected(struct sock *sk, __u16 family)
 {
@@ -218,15 +278,16 @@ static __always_inline int stream_connected(struct sock *sk, __u16 family)
 /*
  * Where a send on a TCP or UDP socket goes, when it is not simply the
  * connected peer: a pending UDP cork, else sendto()'s name (TCP reads one
- * only before it is connected: Fast Open). dst->unsure marks a socket with
- * a source route, whichever destination is judged.
+ * only before it is connected: Fast Open). dst->unsure marks a send with
+ * a source route (the socket's or this message's), whichever destination
+ * is judged.
  */
 static __always_inline int send_dst(struct sock *sk, __u16 family, struct msghdr *msg,
 				    struct sov_dst *dst)
 {
 	void *name;
 
-	dst->unsure = sock_source_routed(sk, family);
+	dst->unsure = sock_source_routed(sk, family) || msg_source_routed(msg);
 	if (dst->sotype == SOCK_DGRAM && dst->proto == IPPROTO_UDP && dst_from_cork(sk, dst))
 		return SEND_DST;
 	name = BPF_CORE_READ(msg, msg_name);

@@ -73,6 +73,9 @@
  *   lsrr:HOP                 IP_OPTIONS with a loose source route via HOP
  *                            (and SO_NO_CHECK: the UDP checksum of a source-
  *                            routed datagram covers its first hop)
+ *   lsrrmsg:HOP:TEXT         sendmsg() of TEXT with an IP_RETOPTS control
+ *                            message: a loose source route via HOP for this
+ *                            datagram only (SO_NO_CHECK as above)
  *   rthdr:HOP                IPV6_RTHDR: a segment routing header via HOP
  *   tfo:ADDR:PORT:TEXT       sendto(MSG_FASTOPEN) of TEXT on a new TCP socket,
  *                            which becomes the current socket
@@ -994,6 +997,38 @@ static int do_lsrr(const char *hop)
 	return 0;
 }
 
+static int do_lsrrmsg(char *spec)
+{
+	uint8_t o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4 };
+	union {
+		char buf[CMSG_SPACE(sizeof(o))];
+		struct cmsghdr align;
+	} u;
+	char *text = strchr(spec, ':');
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int one = 1;
+
+	if (!text)
+		return die_usage(spec);
+	*text++ = '\0';
+	if (inet_pton(AF_INET, spec, o + 4) != 1)
+		return die_usage(spec);
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_RETOPTS;
+	c->cmsg_len = CMSG_LEN(sizeof(o));
+	memcpy(CMSG_DATA(c), o, sizeof(o));
+	iov.iov_base = text;
+	iov.iov_len = strlen(text);
+	setsockopt(usock, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
+	result("lsrrmsg", text, sendmsg(usock, &m, 0) < 0 ? errno : 0);
+	return 0;
+}
+
 /* Two segments: [0] the final destination (the kernel writes the socket's
  * own), [1] the first hop, which the packet's header names. */
 static int do_rthdr(const char *hop)
@@ -1125,6 +1160,9 @@ static int run_actions(int argc, char **argv)
 			do_usend(arg);
 		} else if (!strncmp(a, "lsrr:", 5)) {
 			if ((r = do_lsrr(arg)))
+				return r;
+		} else if (!strncmp(a, "lsrrmsg:", 8)) {
+			if ((r = do_lsrrmsg(arg)))
 				return r;
 		} else if (!strncmp(a, "rthdr:", 6)) {
 			if ((r = do_rthdr(arg)))

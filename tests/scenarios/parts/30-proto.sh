@@ -254,33 +254,60 @@ if proto_xlink; then
 	# EU to the US: the header names the EU (the tracing path's cgroup_skb
 	# reads it); via the US to the EU: the socket names the EU (the LSM
 	# path's sendmsg reads that). Judged as the unknown zone either way.
-	for c in lsrr:us lsrr:eu rthdr:us rthdr:eu; do
+	for c in lsrr:us lsrr:eu lsrrmsg:us lsrrmsg:eu rthdr:us rthdr:eu; do
 		how=${c%%:*}
 		to=${c#*:}
 		case $c in
 		lsrr:us) dst=10.20.0.2 hop=10.10.0.2 out=$USO ;;
 		lsrr:eu) dst=10.10.0.2 hop=10.20.0.2 out=$EUO ;;
+		lsrrmsg:us) dst=10.20.0.2 hop=10.10.0.2 out=$USO ;;
+		lsrrmsg:eu) dst=10.10.0.2 hop=10.20.0.2 out=$EUO ;;
 		rthdr:us) dst=[fd00:20::2] hop=fd00:10::2 out=$USO ;;
 		rthdr:eu) dst=[fd00:10::2] hop=fd00:20::2 out=$EUO ;;
 		esac
 		fam=4
 		[ "$how" = rthdr ] && fam=6
 		what="$how to $to via $hop"
-		act "proto-$how-$to-u" "usock:$fam" "uconnect:$dst:$PU" "$how:$hop" "usend:$how-$to-u-$$"
+		if [ "$how" = lsrrmsg ]; then
+			# a source route for one datagram: an IP_RETOPTS control message
+			set_u="lsrrmsg:$hop:$how-$to-u-$$"
+			set_t="lsrrmsg:$hop:$how-$to-$$"
+			set_ok="lsrrmsg $how-$to-u-$$ ok"
+			set_no="lsrrmsg $how-$to-$$ EPERM"
+			act "proto-$how-$to-u" "usock:$fam" "uconnect:$dst:$PU" "$set_u"
+		else
+			set_t="usend:$how-$to-$$"
+			set_ok="$how $hop ok"
+			set_no="usend $how-$to-$$ EPERM"
+			act "proto-$how-$to-u" "usock:$fam" "uconnect:$dst:$PU" "$how:$hop" "usend:$how-$to-u-$$"
+		fi
 		if [ "$how" = rthdr ] && grep -Fqx "rthdr $hop EINVAL" "$A_OUT"; then
 			why="this kernel refuses IPV6_RTHDR type 4 (built without segment routing)"
 			skip "$what: the routing header is set" "$why"
 			skip "$what, tainted: the datagram never arrives" "$why"
 			continue
 		fi
-		expect_out "$what, untainted: the source route is set" "$how $hop ok"
+		expect_out "$what, untainted: the source route is taken" "$set_ok"
 		expect_arrived "$what, untainted: the datagram reaches $dst through $hop (the oracle works)" \
 			"$out" "$how-$to-u-$$"
-		act "proto-$how-$to" "usock:$fam" "uconnect:$dst:$PU" "$how:$hop" "read:$PF" "usend:$how-$to-$$"
-		[ "$MODE" = lsm ] && expect_out "$what, tainted: the send is refused (LSM path)" \
-			"usend $how-$to-$$ EPERM"
-		expect_ev "$what, tainted: deny event in zone unknown (hook $PHOOK)" egress "$A_PID" \
-			'"verdict":"deny","proto":"udp"' '"zone":"unknown"' "\"hook\":\"$PHOOK\""
+		if [ "$how" = lsrrmsg ]; then
+			act "proto-$how-$to" "usock:$fam" "uconnect:$dst:$PU" "read:$PF" "$set_t"
+		else
+			act "proto-$how-$to" "usock:$fam" "uconnect:$dst:$PU" "$how:$hop" "read:$PF" "$set_t"
+		fi
+		hook=$PHOOK
+		if [ "$how" = lsrrmsg ]; then
+			# A control message's source route makes the connected
+			# socket's send an unconnected one: the tracing path's
+			# cgroup/sendmsg4 runs, without an address (0.0.0.0,
+			# the unknown zone).
+			hook=sendmsg
+			expect_out "$what, tainted: the send is refused" "$set_no"
+		elif [ "$MODE" = lsm ]; then
+			expect_out "$what, tainted: the send is refused (LSM path)" "$set_no"
+		fi
+		expect_ev "$what, tainted: deny event in zone unknown (hook $hook)" egress "$A_PID" \
+			'"verdict":"deny","proto":"udp"' '"zone":"unknown"' "\"hook\":\"$hook\""
 		expect_never "$what, tainted: the datagram never arrives" "$out" "$how-$to-$$"
 	done
 else
