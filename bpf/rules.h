@@ -269,8 +269,9 @@ static __always_inline int sov_name_kind(__u32 sk_family, __u32 name_family, __u
 /*
  * IPv4 options that can send a packet elsewhere than its header's
  * destination: a loose or strict source route (LSRR 131, SSRR 137) names
- * the hops, the header names only the first. opts: the options area (IHL *
- * 4 - 20 bytes, at most 40). Returns 1 for a source route or options that
+ * the hops, the header names only the first. opts: a SOV_IPOPT_BUF-byte
+ * buffer whose first len bytes are the options area (IHL * 4 - 20 bytes,
+ * at most 40). Returns 1 for a source route or options that
  * cannot be parsed (fail closed), 0 when no option redirects (record route,
  * timestamp, router alert, CIPSO and the like only add data).
  */
@@ -279,7 +280,7 @@ static __always_inline int sov_name_kind(__u32 sk_family, __u32 name_family, __u
 #define SOV_IPOPT_LSRR		131
 #define SOV_IPOPT_SSRR		137
 #define SOV_IPOPT_MAX		40	/* the options area is at most 40 bytes */
-#define SOV_IPOPT_BUF		64	/* the caller's buffer: indexes are masked to it */
+#define SOV_IPOPT_BUF		64	/* the caller's buffer */
 
 static __always_inline int sov_ip4_opts_reroute(const __u8 opts[SOV_IPOPT_BUF], __u32 len)
 {
