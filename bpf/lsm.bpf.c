@@ -19,6 +19,8 @@
 #include "egress.bpf.h"
 
 #define SOCK_STREAM	1
+#define SOCK_DGRAM	2
+#define IPPROTO_UDP	17
 #define EPERM		1
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -112,6 +114,188 @@ static __always_inline int dst_from_sockaddr(struct sockaddr *sa, struct sov_dst
 		return 0;
 	}
 	return -1;
+}
+
+/* How socket_sendmsg judges a send on a TCP or UDP socket (send_dst()). */
+#define SEND_PEER	0	/* the connected peer */
+#define SEND_DST	1	/* *dst: sendto()'s name or a pending cork */
+
+/*
+ * sendto()'s name as the kernel reads it for a socket of family sk_family
+ * (rules.h sov_name_kind()): AF_UNSPEC is AF_INET on an IPv4 socket and
+ * "no name" on an IPv6 one, an AF_INET name on an IPv6 socket goes out
+ * over IPv4, and a name that cannot be parsed is the unknown zone.
+ */
+static __always_inline int dst_from_name(__u16 sk_family, struct sockaddr *sa, int namelen,
+					 struct sov_dst *dst)
+{
+	int kind = sov_name_kind(sk_family, BPF_CORE_READ(sa, sa_family),
+				 namelen < 0 ? 0 : namelen);
+
+	if (kind == SOV_NAME_PEER)
+		return SEND_PEER;
+	if (kind == SOV_NAME_V4) {
+		struct sockaddr_in *sin = (void *)sa;
+
+		dst->family = AF_INET;
+		dst->addr[0] = BPF_CORE_READ(sin, sin_addr.s_addr);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(sin, sin_port));
+	} else if (kind == SOV_NAME_V6) {
+		struct sockaddr_in6 *sin6 = (void *)sa;
+
+		dst->family = AF_INET6;
+		BPF_CORE_READ_INTO(&dst->addr, sin6, sin6_addr.in6_u.u6_addr32);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(sin6, sin6_port));
+	} else {
+		dst->family = sk_family;
+		dst->unsure = 1;
+	}
+	return SEND_DST;
+}
+
+/*
+ * A UDP socket with a corked datagram pending (UDP_CORK, MSG_MORE): the
+ * kernel appends whatever is sent, with or without a name, to that
+ * datagram, which leaves for the destination of the cork's flow, judged
+ * here (the cork may have been made before the taint). up->pending is read
+ * without the socket lock: a cork made by another thread during this send
+ * is the one race left (docs/architecture.md).
+ */
+static __always_inline int dst_from_cork(struct sock *sk, struct sov_dst *dst)
+{
+	struct udp_sock *up = (void *)sk;
+	int pending = BPF_CORE_READ(up, pending);
+
+	if (pending == AF_INET) {
+		dst->family = AF_INET;
+		dst->addr[0] = BPF_CORE_READ(up, inet.cork.fl.u.ip4.daddr);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(up, inet.cork.fl.u.ip4.uli.ports.dport));
+		return 1;
+	}
+	if (pending == AF_INET6) {
+		dst->family = AF_INET6;
+		BPF_CORE_READ_INTO(&dst->addr, up, inet.cork.fl.u.ip6.daddr.in6_u.u6_addr32);
+		dst->dport = bpf_ntohs(BPF_CORE_READ(up, inet.cork.fl.u.ip6.uli.ports.dport));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A source route set on the socket (IP_OPTIONS with LSRR/SSRR,
+ * IPV6_RTHDR): its packets go first to hops the destination does not
+ * name, so the send is judged as the unknown zone (and so is one given
+ * per message: msg_source_routed()).
+ */
+static __always_inline int sock_source_routed(struct sock *sk, __u16 family)
+{
+	struct inet_sock *inet = (void *)sk;
+	struct ip_options_rcu *opt = BPF_CORE_READ(inet, inet_opt);
+	struct ipv6_txoptions *opt6;
+	struct ipv6_pinfo *np;
+
+	if (opt && BPF_CORE_READ(opt, opt.srr))
+		return 1;
+	if (family != AF_INET6)
+		return 0;
+	np = BPF_CORE_READ(inet, pinet6);
+	if (!np)
+		return 0;
+	opt6 = BPF_CORE_READ(np, opt);
+	return opt6 && BPF_CORE_READ(opt6, srcrt) != NULL;
+}
+
+/* Control messages that carry a source route for one send. */
+#define SOL_IP			0
+#define SOL_IPV6		41
+#define IP_RETOPTS		7
+#define IPV6_2292RTHDR		5
+#define IPV6_RTHDR		57
+#define MSG_CMSG_MAX		8	/* control messages walked before giving up */
+
+struct cmsg_head {			/* struct cmsghdr on 64-bit kernels */
+	__u64 len;
+	__s32 level;
+	__s32 type;
+};
+
+/*
+ * A source route given for this send only: an IP_RETOPTS control message
+ * whose options hold LSRR/SSRR (rules.h sov_ip4_opts_reroute(); the kernel
+ * takes at most 40 bytes of it), or an IPv6 routing header
+ * (IPV6_RTHDR, IPV6_2292RTHDR). ____sys_sendmsg() has copied the control
+ * messages into the kernel before this hook; a user pointer here, more
+ * than MSG_CMSG_MAX messages, a malformed one or two IP_RETOPTS cannot be
+ * judged: fail closed. A send without control messages costs one read.
+ */
+static __always_inline int msg_source_routed(struct msghdr *msg)
+{
+	__u64 len = BPF_CORE_READ(msg, msg_controllen), off = 0, optoff = 0, optlen = 0;
+	__u8 opts[SOV_IPOPT_BUF];
+	struct cmsg_head h;
+	int nopts = 0;
+	void *ctl;
+
+	if (!len)
+		return 0;
+	if (BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user))
+		return 1;
+	ctl = BPF_CORE_READ(msg, msg_control);
+	for (int i = 0; i < MSG_CMSG_MAX; i++) {
+		if (off + sizeof(h) > len)
+			break;
+		if (bpf_probe_read_kernel(&h, sizeof(h), ctl + off) ||
+		    h.len < sizeof(h) || h.len > len - off)
+			return 1;
+		if (h.level == SOL_IPV6 && (h.type == IPV6_RTHDR || h.type == IPV6_2292RTHDR))
+			return 1;
+		if (h.level == SOL_IP && h.type == IP_RETOPTS) {
+			if (nopts++)
+				return 1;
+			optoff = off + sizeof(h);
+			optlen = h.len - sizeof(h);
+		}
+		off += (h.len + 7) & ~7ULL;
+	}
+	if (off + sizeof(h) <= len)
+		return 1;
+	if (!optlen)
+		return 0;
+	if (bpf_probe_read_kernel(opts, SOV_IPOPT_MAX, ctl + optoff))
+		return 1;
+	return sov_ip4_opts_reroute(opts, optlen > SOV_IPOPT_MAX ? SOV_IPOPT_MAX : optlen);
+}
+
+/* A connected TCP socket ignores sendto()'s name. */
+static __always_inline int stream_connected(struct sock *sk, __u16 family)
+{
+	if (family == AF_INET)
+		return BPF_CORE_READ(sk, __sk_common.skc_daddr) != 0;
+	return BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]) != 0 ||
+	       BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[2]) != 0;
+}
+
+/*
+ * Where a send on a TCP or UDP socket goes, when it is not simply the
+ * connected peer: a pending UDP cork, else sendto()'s name (TCP reads one
+ * only before it is connected: Fast Open). dst->unsure marks a send with
+ * a source route (the socket's or this message's), whichever destination
+ * is judged.
+ */
+static __always_inline int send_dst(struct sock *sk, __u16 family, struct msghdr *msg,
+				    struct sov_dst *dst)
+{
+	void *name;
+
+	dst->unsure = sock_source_routed(sk, family) || msg_source_routed(msg);
+	if (dst->sotype == SOCK_DGRAM && dst->proto == IPPROTO_UDP && dst_from_cork(sk, dst))
+		return SEND_DST;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name)
+		return SEND_PEER;
+	if (dst->sotype == SOCK_STREAM && stream_connected(sk, family))
+		return SEND_PEER;
+	return dst_from_name(family, name, BPF_CORE_READ(msg, msg_namelen), dst);
 }
 
 /*
@@ -236,22 +420,10 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		return lsm_ret(verdict == SOV_VERDICT_DENY);
 	}
 
-	/* TCP ignores msg_name on a connected socket: a stream socket is
-	 * judged by its own peer, whatever address sendto() names (except
-	 * an unconnected TCP Fast Open send, which has no peer yet). */
-	name = BPF_CORE_READ(msg, msg_name);
-	if (name && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM &&
-	    (family == AF_INET ? BPF_CORE_READ(sk, __sk_common.skc_daddr) != 0 :
-	     BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]) != 0 ||
-	     BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[2]) != 0))
-		name = NULL;
-	if (name) {
-		/* An explicit destination (sendto): decided and reported
-		 * like the cgroup sendmsg hooks do. */
-		if (dst_from_sockaddr(name, &dst))
-			return 0;
+	/* An explicit destination (sendto()'s name, a pending cork):
+	 * decided and reported like the cgroup sendmsg hooks do. */
+	if (send_dst(sk, family, msg, &dst) == SEND_DST)
 		return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
-	}
 
 	/* A connected socket: its peer was judged at connect time, maybe
 	 * before this process was tainted. Judge it again now. */

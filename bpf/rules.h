@@ -16,6 +16,7 @@
 #define SOV_BPF_RULES_H
 
 #include "sov/abi.h"
+#include "sov/addr.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
@@ -47,13 +48,6 @@
 
 /* How many ancestors an open walks looking for a labelled directory. */
 #define SOV_WALK_MAX		16
-
-/* htonl() of a constant on either compiler. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SOV_HTONL_CONST(x)	__builtin_bswap32(x)
-#else
-#define SOV_HTONL_CONST(x)	(x)
-#endif
 
 /* ------------------------------------------------------------------ labels */
 
@@ -160,13 +154,10 @@ struct sov_dst {
 	__u16 hook;
 	__u16 sotype;		/* a channel's socket type */
 	__u16 channel;		/* SOV_CHAN_*: NONE when judged by destination */
+	__u16 unsure;		/* the data may not go to addr (a source route, a
+				 * name that cannot be parsed): judged as the
+				 * unknown zone, addr is kept for the event */
 };
-
-/* IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are IPv4 destinations. */
-static __always_inline int sov_ip6_is_v4mapped(const __u32 a[4])
-{
-	return a[0] == 0 && a[1] == 0 && a[2] == SOV_HTONL_CONST(0xffff);
-}
 
 /*
  * The index of a zone's rule in sov_zone_rules: the half in force
@@ -203,10 +194,12 @@ static __always_inline int sov_egress_rule(__u64 taint, const struct sov_zone_ru
 
 /*
  * The whole egress decision for a tainted process: the destination's zone
- * (zone4() for IPv4 and IPv4-mapped IPv6, zone6() for the rest; both return
- * SOV_ZONE_UNKNOWN for an address in no zone) and that zone's rule in the
- * half in force. Returns SOV_VERDICT_*; the zone and the violated classes
- * come back for the event.
+ * (zone4() for IPv4 and for IPv6 addresses that embed the IPv4 address the
+ * data goes to: v4-mapped, NAT64, 6to4 (sov_ip6_judged_as()); zone6() for
+ * the rest; both return SOV_ZONE_UNKNOWN for an address in no zone; an
+ * unsure destination is the unknown zone) and that zone's rule in the half
+ * in force. Returns SOV_VERDICT_*; the zone and the violated classes come
+ * back for the event.
  */
 static __always_inline int
 sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_dst *dst,
@@ -215,14 +208,162 @@ sov_egress_verdict(__u64 taint, const struct sov_config *cfg, const struct sov_d
 		   const struct sov_zone_rule *(*rule_of)(__u32 idx),
 		   __u32 *zone, __u64 *violated)
 {
-	if (dst->family == SOV_AF_INET)
+	__u32 v4 = 0;
+	int as;
+
+	if (dst->unsure) {
+		*zone = SOV_ZONE_UNKNOWN;
+	} else if (dst->family == SOV_AF_INET) {
 		*zone = zone4(cfg, dst->addr[0]);
-	else if (sov_ip6_is_v4mapped(dst->addr))
-		*zone = zone4(cfg, dst->addr[3]);
-	else
-		*zone = zone6(cfg, dst->addr);
+	} else {
+		as = sov_ip6_judged_as(dst->addr, &v4);
+		if (as == SOV_IP6_V4)
+			*zone = zone4(cfg, v4);
+		else if (as == SOV_IP6_UNKNOWN)
+			*zone = SOV_ZONE_UNKNOWN;
+		else
+			*zone = zone6(cfg, dst->addr);
+	}
 	return sov_egress_rule(taint, rule_of(sov_zone_rule_idx(*zone, cfg->active)),
 			       cfg, violated);
+}
+
+/*
+ * What a send's address (sendto()'s name, msg_name) means for an IP socket
+ * of family sk_family, as the kernel's UDP send paths read it (6.1 to
+ * 6.18): udp_sendmsg() takes AF_UNSPEC as AF_INET and sends to its
+ * address; udpv6_sendmsg() sends an AF_INET name through the IPv4 path and
+ * takes AF_UNSPEC as no name at all (the connected peer). TCP reads a name
+ * only for a Fast Open connect, with the same layout. A name too short for
+ * its family, or of another family, is refused by the kernel (EINVAL,
+ * EAFNOSUPPORT); it is judged as the unknown zone, never as allowed.
+ */
+#define SOV_AF_UNSPEC		0
+#define SOV_SIN_LEN		16	/* sizeof(struct sockaddr_in) */
+#define SOV_SIN6_LEN		24	/* SIN6_LEN_RFC2133: sockaddr_in6 without scope id */
+#define SOV_SA_FAMILY_LEN	2	/* offsetof(struct sockaddr, sa_data) */
+
+#define SOV_NAME_V4		0	/* judge the sockaddr_in's address */
+#define SOV_NAME_V6		1	/* judge the sockaddr_in6's address */
+#define SOV_NAME_PEER		2	/* no name in effect: the connected peer */
+#define SOV_NAME_UNKNOWN	3	/* judged as the unknown zone */
+
+static __always_inline int sov_name_kind(__u32 sk_family, __u32 name_family, __u32 namelen)
+{
+	if (namelen < SOV_SA_FAMILY_LEN)
+		return SOV_NAME_UNKNOWN;
+	if (sk_family == SOV_AF_INET6) {
+		if (name_family == SOV_AF_INET6)
+			return namelen >= SOV_SIN6_LEN ? SOV_NAME_V6 : SOV_NAME_UNKNOWN;
+		if (name_family == SOV_AF_UNSPEC)
+			return SOV_NAME_PEER;
+	} else if (sk_family != SOV_AF_INET) {
+		return SOV_NAME_UNKNOWN;
+	}
+	if (name_family == SOV_AF_INET ||
+	    (name_family == SOV_AF_UNSPEC && sk_family == SOV_AF_INET))
+		return namelen >= SOV_SIN_LEN ? SOV_NAME_V4 : SOV_NAME_UNKNOWN;
+	return SOV_NAME_UNKNOWN;
+}
+
+/*
+ * IPv4 options that can send a packet elsewhere than its header's
+ * destination: a loose or strict source route (LSRR 131, SSRR 137) names
+ * the hops, the header names only the first. opts: a SOV_IPOPT_BUF-byte
+ * buffer whose first len bytes are the options area (IHL * 4 - 20 bytes,
+ * at most 40). Returns 1 for a source route or options that
+ * cannot be parsed (fail closed), 0 when no option redirects (record route,
+ * timestamp, router alert, CIPSO and the like only add data).
+ */
+#define SOV_IPOPT_END		0
+#define SOV_IPOPT_NOOP		1
+#define SOV_IPOPT_LSRR		131
+#define SOV_IPOPT_SSRR		137
+#define SOV_IPOPT_MAX		40	/* the options area is at most 40 bytes */
+#define SOV_IPOPT_BUF		64	/* the caller's buffer */
+
+static __always_inline int sov_ip4_opts_reroute(const __u8 opts[SOV_IPOPT_BUF], __u32 len)
+{
+	__u32 next = 0;		/* where the next option starts */
+
+	if (len > SOV_IPOPT_MAX)
+		return 1;
+	/*
+	 * Walked by position, not by option: the loop's only state is pos
+	 * (a constant in each iteration) and next, so the verifier sees a
+	 * few states per position instead of one path per way of splitting
+	 * 40 bytes into options.
+	 */
+	for (__u32 pos = 0; pos < SOV_IPOPT_MAX; pos++) {
+		__u8 t, l;
+
+		if (pos != next)
+			continue;
+		if (pos >= len)
+			return 0;
+		t = opts[pos];
+		if (t == SOV_IPOPT_END)
+			return 0;
+		if (t == SOV_IPOPT_NOOP) {
+			next = pos + 1;
+			continue;
+		}
+		if (t == SOV_IPOPT_LSRR || t == SOV_IPOPT_SSRR || pos + 1 >= len)
+			return 1;
+		l = opts[pos + 1];
+		if (l < 2)
+			return 1;
+		next = pos + l;
+		if (next > len)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The IPv6 extension headers before the transport header: a routing
+ * header (43: type 0, Mobile IPv6's type 2, RPL's type 3, segment
+ * routing's type 4) carries the hops and the final destination, and the
+ * packet header's destination is only the next hop. Hop-by-hop options
+ * (0), destination options (60), a fragment header (44) and AH (51) do not
+ * change where the packet goes: they are skipped. nexthdr: the IPv6
+ * header's; load(ctx, off, b) reads the two bytes at offset off from the
+ * end of the IPv6 header (an extension header's next header and length)
+ * and returns 0, or nonzero past the packet's end. Returns 1 for a routing
+ * header or a chain that cannot be walked (fail closed), 0 otherwise.
+ */
+#define SOV_IP6_HOPOPTS		0
+#define SOV_IP6_ROUTING		43
+#define SOV_IP6_FRAGMENT	44
+#define SOV_IP6_AH		51
+#define SOV_IP6_DSTOPTS		60
+#define SOV_IP6_EXT_MAX		8	/* extension headers walked before giving up */
+
+static __always_inline int sov_ip6_reroutes(const void *ctx, __u8 nexthdr,
+					    int (*load)(const void *ctx, __u32 off, __u8 b[2]))
+{
+	__u32 off = 0;
+
+	for (int n = 0; n < SOV_IP6_EXT_MAX; n++) {
+		__u8 b[2];
+
+		if (nexthdr == SOV_IP6_ROUTING)
+			return 1;
+		if (nexthdr != SOV_IP6_HOPOPTS && nexthdr != SOV_IP6_DSTOPTS &&
+		    nexthdr != SOV_IP6_FRAGMENT && nexthdr != SOV_IP6_AH)
+			return 0;
+		if (load(ctx, off, b))
+			return 1;
+		/* this header's length, then the next one's type */
+		if (nexthdr == SOV_IP6_FRAGMENT)
+			off += 8;
+		else if (nexthdr == SOV_IP6_AH)
+			off += ((__u32)b[1] + 2) * 4;
+		else
+			off += ((__u32)b[1] + 1) * 8;
+		nexthdr = b[0];
+	}
+	return 1;
 }
 
 /* The counter a verdict increments. */

@@ -48,6 +48,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
+#define IP4_HLEN		20	/* an IPv4 header without options */
+#define IP6_HLEN		40
 
 /* The socket a new fd names: files[fd]->private_data. */
 static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
@@ -291,6 +293,44 @@ int sov_bind6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+static __always_inline int skb_load_ext(const void *ctx, __u32 off, __u8 b[2])
+{
+	return bpf_skb_load_bytes((struct __sk_buff *)ctx, IP6_HLEN + off, b, 2);
+}
+
+/*
+ * A packet whose header does not name where it goes (rules.h): IPv4
+ * options with a source route (LSRR, SSRR) or an IPv6 routing header, set
+ * with IP_OPTIONS or IPV6_RTHDR on the socket or per message. The header's
+ * destination is then only the first hop, so such a packet of a tainted
+ * owner is judged as the unknown zone; other options and extension headers
+ * (hop-by-hop, destination options) do not change the destination. A
+ * packet without options costs one byte read.
+ */
+static __always_inline int skb_reroutes(struct __sk_buff *skb, __u16 family)
+{
+	__u8 opts[SOV_IPOPT_BUF];
+	__u8 b;
+	__u32 len;
+
+	if (family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, 0, &b, 1))
+			return 1;
+		len = (__u32)(b & 0xf) * 4;
+		/* one compare with a constant: the verifier must see len >= 1
+		 * for the variable-size read below */
+		if (len <= IP4_HLEN)
+			return len < IP4_HLEN;
+		len -= IP4_HLEN;
+		if (len > SOV_IPOPT_MAX || bpf_skb_load_bytes(skb, IP4_HLEN, opts, len))
+			return 1;
+		return sov_ip4_opts_reroute(opts, len);
+	}
+	if (bpf_skb_load_bytes(skb, 6, &b, 1))
+		return 1;
+	return sov_ip6_reroutes(skb, b, skb_load_ext);
+}
+
 /*
  * Late taint: a socket connected (and allowed) while its owner was
  * untainted. Once the owner is tainted, its packets to a zone the taint
@@ -361,6 +401,7 @@ int sov_skb_egress(struct __sk_buff *skb)
 		dst.sotype = sk->type;
 		verdict = channel_verdict(t, cfg, &dst, &violated);
 	} else {
+		dst.unsure = skb_reroutes(skb, dst.family);
 		verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
 	}
 	if (verdict == SOV_VERDICT_ALLOW)

@@ -308,6 +308,15 @@ static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 			error(c, p, "invalid prefix '%s': %s", show(c, p), why);
 			continue;
 		}
+		/* Destinations there are judged by their IPv4 address or as
+		 * unknown (sov/addr.h), never by an IPv6 prefix. */
+		if (pfx.family == 6 && pfx.plen >= 32 &&
+		    !memcmp(pfx.addr, "\x00\x64\xff\x9b", 4))
+			warning(c, p, "prefix '%s' never decides: NAT64 addresses (64:ff9b::/32) are judged by their IPv4 address or as unknown (docs/policy.md)",
+				show(c, p));
+		else if (pfx.family == 6 && pfx.plen >= 16 && !memcmp(pfx.addr, "\x20\x02", 2))
+			warning(c, p, "prefix '%s' never decides: 6to4 addresses (2002::/16) are judged by their IPv4 address (docs/policy.md)",
+				show(c, p));
 		if (registered && sovp_zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
 					      c->policy_src, p->line, p->col))
 			c->err = -ENOMEM;

@@ -7,8 +7,7 @@
 
 #include "policy/policy.h"
 #include "policy/tables.h"
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+#include "sov/addr.h"
 
 static int covers(const uint8_t *pfx, int plen, const uint8_t *a)
 {
@@ -49,11 +48,22 @@ uint32_t sov_policy_zone_of(const struct sov_policy_image *img, int family,
 {
 	const struct sov_policy_lpm *l = img->lpm;
 	const uint8_t *a = addr;
+	__u32 w[4], v4;
 	size_t lo, hi;
 
-	if (family == AF_INET6 && !memcmp(a, v4mapped, sizeof(v4mapped))) {
-		family = AF_INET;
-		a += 12;
+	/* The kernel's rule (sov/addr.h): v4-mapped, NAT64 and 6to4 are
+	 * judged by their IPv4 address, the rest of 64:ff9b::/32 as unknown. */
+	if (family == AF_INET6) {
+		memcpy(w, a, sizeof(w));
+		switch (sov_ip6_judged_as(w, &v4)) {
+		case SOV_IP6_V4:
+			memcpy(w, &v4, sizeof(v4));
+			family = AF_INET;
+			a = (const uint8_t *)w;
+			break;
+		case SOV_IP6_UNKNOWN:
+			return SOV_POLICY_ZONE_UNKNOWN;
+		}
 	}
 	if (family != AF_INET && family != AF_INET6)
 		return SOV_POLICY_ZONE_UNKNOWN;

@@ -59,6 +59,26 @@
  *                            broadcast frame on interface IF
  *   poke                     sendto() of one byte without an address on the
  *                            current channel (an AF_XDP socket's send)
+ *
+ * Protocol details of the egress hooks (tests/scenarios/parts/30-proto.sh),
+ * on one UDP socket, the current datagram socket:
+ *   usock:4|6                a new UDP socket (6: dual-stack, IPV6_V6ONLY off)
+ *   uconnect:ADDR:PORT       connect it
+ *   usendto:ADDR:PORT:TEXT   sendto() with ADDR's own sockaddr (an IPv4 ADDR
+ *                            on a 6 socket: an AF_INET name on AF_INET6)
+ *   usendto-unspec:ADDR:PORT:TEXT  the same sockaddr with sa_family AF_UNSPEC
+ *   umore:ADDR:PORT:TEXT     sendto() with MSG_MORE (corks the datagram)
+ *   ucork:0|1                setsockopt UDP_CORK (0 sends the corked datagram)
+ *   usend:TEXT               send() without a name
+ *   lsrr:HOP                 IP_OPTIONS with a loose source route via HOP
+ *                            (and SO_NO_CHECK: the UDP checksum of a source-
+ *                            routed datagram covers its first hop)
+ *   lsrrmsg:HOP:TEXT         sendmsg() of TEXT with an IP_RETOPTS control
+ *                            message: a loose source route via HOP for this
+ *                            datagram only (SO_NO_CHECK as above)
+ *   rthdr:HOP                IPV6_RTHDR: a segment routing header via HOP
+ *   tfo:ADDR:PORT:TEXT       sendto(MSG_FASTOPEN) of TEXT on a new TCP socket,
+ *                            which becomes the current socket
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,6 +94,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/io_uring.h>
+#include <linux/ipv6.h>
+#include <linux/seg6.h>
+#include <linux/udp.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -890,6 +915,168 @@ static void do_poke(void)
 	result("poke", kind, sendto(chan_sock, "x", 1, MSG_DONTWAIT, NULL, 0) < 0 ? errno : 0);
 }
 
+/* ------------------------------------------ protocol details (30-proto) */
+
+static int usock = -1;
+
+static int do_usock(const char *fam)
+{
+	int v6 = !strcmp(fam, "6"), zero = 0, fd;
+
+	if (!v6 && strcmp(fam, "4"))
+		return die_usage(fam);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (fd >= 0 && v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	result("usock", fam, fd < 0 ? errno : 0);
+	if (fd < 0)
+		return 0;
+	if (usock >= 0)
+		close(usock);
+	usock = fd;
+	return 0;
+}
+
+static int do_uconnect(const char *spec)
+{
+	const char *rest;
+	struct dst d;
+
+	if (parse_dst(spec, 0, &d, &rest))
+		return die_usage(spec);
+	result("uconnect", d.text,
+	       connect(usock, (struct sockaddr *)&d.ss, d.len) < 0 ? errno : 0);
+	return 0;
+}
+
+/* sendto() on the current UDP socket; family >= 0 overrides sa_family. */
+static int do_usendto(const char *action, const char *spec, int family, int flags)
+{
+	const char *text;
+	struct dst d;
+	ssize_t n;
+
+	if (parse_dst(spec, 1, &d, &text) || !text)
+		return die_usage(spec);
+	if (family >= 0)
+		d.ss.ss_family = (sa_family_t)family;
+	n = sendto(usock, text, strlen(text), flags, (struct sockaddr *)&d.ss, d.len);
+	result(action, d.text, n < 0 ? errno : 0);
+	return 0;
+}
+
+static void do_usend(const char *text)
+{
+	ssize_t n = send(usock, text, strlen(text), 0);
+
+	result("usend", text, n < 0 ? errno : 0);
+}
+
+static int do_ucork(const char *on)
+{
+	int v = atoi(on);
+
+	result("ucork", on, setsockopt(usock, IPPROTO_UDP, UDP_CORK, &v, sizeof(v)) < 0 ?
+	       errno : 0);
+	return 0;
+}
+
+static int do_lsrr(const char *hop)
+{
+	uint8_t o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4 };
+	int one = 1;
+
+	if (inet_pton(AF_INET, hop, o + 4) != 1)
+		return die_usage(hop);
+	if (setsockopt(usock, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)) < 0) {
+		result("lsrr", hop, errno);
+		return 0;
+	}
+	result("lsrr", hop, setsockopt(usock, IPPROTO_IP, IP_OPTIONS, o, sizeof(o)) < 0 ?
+	       errno : 0);
+	return 0;
+}
+
+static int do_lsrrmsg(char *spec)
+{
+	uint8_t o[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4 };
+	union {
+		char buf[CMSG_SPACE(sizeof(o))];
+		struct cmsghdr align;
+	} u;
+	char *text = strchr(spec, ':');
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int one = 1;
+
+	if (!text)
+		return die_usage(spec);
+	*text++ = '\0';
+	if (inet_pton(AF_INET, spec, o + 4) != 1)
+		return die_usage(spec);
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_RETOPTS;
+	c->cmsg_len = CMSG_LEN(sizeof(o));
+	memcpy(CMSG_DATA(c), o, sizeof(o));
+	iov.iov_base = text;
+	iov.iov_len = strlen(text);
+	setsockopt(usock, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
+	result("lsrrmsg", text, sendmsg(usock, &m, 0) < 0 ? errno : 0);
+	return 0;
+}
+
+/* Two segments: [0] the final destination (the kernel writes the socket's
+ * own), [1] the first hop, which the packet's header names. */
+static int do_rthdr(const char *hop)
+{
+	uint8_t buf[sizeof(struct ipv6_sr_hdr) + 2 * sizeof(struct in6_addr)];
+	struct ipv6_sr_hdr *srh = (struct ipv6_sr_hdr *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	srh->hdrlen = (sizeof(buf) >> 3) - 1;
+	srh->type = IPV6_SRCRT_TYPE_4;
+	srh->segments_left = 1;
+	srh->first_segment = 1;
+	if (inet_pton(AF_INET6, hop, &srh->segments[1]) != 1)
+		return die_usage(hop);
+	result("rthdr", hop, setsockopt(usock, IPPROTO_IPV6, IPV6_RTHDR, buf, sizeof(buf)) < 0 ?
+	       errno : 0);
+	return 0;
+}
+
+static int do_tfo(const char *spec)
+{
+	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000 };
+	const char *text;
+	struct dst d;
+	ssize_t n;
+	int fd;
+
+	if (parse_dst(spec, 1, &d, &text) || !text)
+		return die_usage(spec);
+	fd = socket(sock_family(&d), SOCK_STREAM, 0);
+	if (fd < 0) {
+		result("tfo", d.text, errno);
+		return 0;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = sendto(fd, text, strlen(text), MSG_FASTOPEN | MSG_NOSIGNAL,
+		   (struct sockaddr *)&d.ss, d.len);
+	result("tfo", d.text, n < 0 ? errno : 0);
+	if (n < 0) {
+		close(fd);
+		return 0;
+	}
+	if (cur_sock >= 0)
+		close(cur_sock);
+	cur_sock = fd;
+	return 0;
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -951,6 +1138,38 @@ static int run_actions(int argc, char **argv)
 				return r;
 		} else if (!strcmp(a, "poke")) {
 			do_poke();
+		/* protocol details: tests/scenarios/parts/30-proto.sh */
+		} else if (!strncmp(a, "usock:", 6)) {
+			if ((r = do_usock(arg)))
+				return r;
+		} else if (!strncmp(a, "uconnect:", 9)) {
+			if ((r = do_uconnect(arg)))
+				return r;
+		} else if (!strncmp(a, "usendto:", 8)) {
+			if ((r = do_usendto("usendto", arg, -1, 0)))
+				return r;
+		} else if (!strncmp(a, "usendto-unspec:", 15)) {
+			if ((r = do_usendto("usendto-unspec", arg, AF_UNSPEC, 0)))
+				return r;
+		} else if (!strncmp(a, "umore:", 6)) {
+			if ((r = do_usendto("umore", arg, -1, MSG_MORE)))
+				return r;
+		} else if (!strncmp(a, "ucork:", 6)) {
+			do_ucork(arg);
+		} else if (!strncmp(a, "usend:", 6)) {
+			do_usend(arg);
+		} else if (!strncmp(a, "lsrr:", 5)) {
+			if ((r = do_lsrr(arg)))
+				return r;
+		} else if (!strncmp(a, "lsrrmsg:", 8)) {
+			if ((r = do_lsrrmsg(arg)))
+				return r;
+		} else if (!strncmp(a, "rthdr:", 6)) {
+			if ((r = do_rthdr(arg)))
+				return r;
+		} else if (!strncmp(a, "tfo:", 4)) {
+			if ((r = do_tfo(arg)))
+				return r;
 		} else if (!strcmp(a, "fork")) {
 			r = do_fork();
 			if (r >= 0)

@@ -184,6 +184,14 @@ for o in --output=json "--output json"; do
 done
 expect "zone lookup --policy=FILE" 0 "^10\.10\.1\.1 eu$" "" \
 	"$S" zone lookup --policy="$TOP/policy/examples/demo.yaml" 10.10.1.1
+# IPv6 addresses that embed an IPv4 one are judged as the kernel judges
+# them (sov/addr.h): v4-mapped, NAT64 and 6to4 by it, 64:ff9b:1::/48 unknown.
+for c in "::ffff:10.20.1.1 us" "64:ff9b::10.10.1.1 eu" "64:ff9b::a14:101 us" \
+	"2002:a14:101::1 us" "2002:a0a:101::1 eu" "64:ff9b:1::a0a:101 unknown" "2003:a0a:101::1 unknown"; do
+	a=${c% *}
+	expect "zone lookup $a: ${c#* }" 0 "^$(echo "$a" | sed 's/\./\\./g') ${c#* }\$" "" \
+		"$S" zone lookup --policy "$TOP/policy/examples/demo.yaml" "$a"
+done
 
 # --- status and watch against a stand-in for sovd --------------------------
 # fake_sovd REPLY_FILE: answers one connection on $T/s with the file's bytes.
