@@ -105,6 +105,257 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
 	egress_emit(t, &dst, SOV_VERDICT_AUDIT, SOV_ZONE_UNKNOWN, violated);
 }
 
+/*
+ * The sender is judged, not only the creator (issue 10). The send-family
+ * syscalls of a tainted process record it as a writer of the socket
+ * (sov_senders); cgroup_skb/egress then judges the union of the owner's
+ * taint and the writers' classes. x86-64 numbers (x32: the same with
+ * __X32_SYSCALL_BIT, or its own numbers for the calls with compat
+ * arguments), then the ia32 table (TS_COMPAT), socketcall included.
+ */
+#define NR_write		1
+#define NR_pwrite64		18
+#define NR_writev		20
+#define NR_sendfile		40
+#define NR_sendto		44
+#define NR_sendmsg		46
+#define NR_splice		275
+#define NR_pwritev		296
+#define NR_sendmmsg		307
+#define NR_pwritev2		328
+#define NRX32_writev		516
+#define NRX32_sendmsg		518
+#define NRX32_pwritev		535
+#define NRX32_sendmmsg		538
+#define NRX32_pwritev2		547
+#define NR32_write		4
+#define NR32_socketcall		102
+#define NR32_writev		146
+#define NR32_pwrite64		181
+#define NR32_sendfile		187
+#define NR32_sendfile64		239
+#define NR32_splice		313
+#define NR32_pwritev		334
+#define NR32_sendmmsg		345
+#define NR32_sendto		369
+#define NR32_sendmsg		370
+#define NR32_pwritev2		379
+/* socketcall(2)'s calls that send */
+#define SYS_SEND		9
+#define SYS_SENDTO		11
+#define SYS_SENDMSG		16
+#define SYS_SENDMMSG		20
+
+#define S_IFMT			00170000
+#define S_IFSOCK		0140000
+#define TCP_CLOSE_STATE		7	/* TCP_CLOSE */
+#define IPPROTO_TCP_NR		6
+
+/*
+ * Which argument holds the fd a send-family call writes to: 1 = the first,
+ * 3 = the third (splice's fd_out), 0 = not a send call. 64-bit table.
+ */
+static __always_inline int send_fd_arg64(long nr)
+{
+	switch (nr) {
+	case NR_write: case NR_pwrite64: case NR_writev: case NR_sendfile:
+	case NR_sendto: case NR_sendmsg: case NR_pwritev: case NR_sendmmsg:
+	case NR_pwritev2: case NRX32_writev: case NRX32_sendmsg:
+	case NRX32_pwritev: case NRX32_sendmmsg: case NRX32_pwritev2:
+		return 1;
+	case NR_splice:
+		return 3;
+	}
+	return 0;
+}
+
+/* The same for the ia32 table; 2: socketcall (fd in its argument array). */
+static __always_inline int send_fd_arg32(long nr)
+{
+	switch (nr) {
+	case NR32_write: case NR32_writev: case NR32_pwrite64: case NR32_sendfile:
+	case NR32_sendfile64: case NR32_pwritev: case NR32_sendmmsg: case NR32_sendto:
+	case NR32_sendmsg: case NR32_pwritev2:
+		return 1;
+	case NR32_socketcall:
+		return 2;
+	case NR32_splice:
+		return 3;
+	}
+	return 0;
+}
+
+/* The struct sock an fd names when it is an AF_INET/AF_INET6 socket, as a
+ * scalar (the sov_senders key), else 0. A file is a socket when its inode
+ * is S_IFSOCK (sockfs); only then is private_data a struct socket. */
+static __always_inline __u64 inet_sock_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return (__u64)(unsigned long)sk;
+}
+
+static __always_inline struct sov_sender_state *sender_state(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&sov_sender_state, &k);
+}
+
+/*
+ * A tainted process writes to the socket 'key': it joins the socket's
+ * writers. A full map fails closed: the classes join the overflow, which
+ * cgroup_skb judges on every socket, and the loss is counted.
+ */
+static __always_inline void sender_record(__u64 key, const struct sov_taint *t, __u32 tgid)
+{
+	struct sov_sender_state *st;
+	struct sov_sender *s, ns = {};
+
+	s = bpf_map_lookup_elem(&sov_senders, &key);
+	if (!s) {
+		ns.classes = t->classes;
+		sock_owner_fill(&ns.who, tgid);
+		st = sender_state();
+		if (!bpf_map_update_elem(&sov_senders, &key, &ns, BPF_NOEXIST)) {
+			if (st)
+				__sync_fetch_and_add(&st->records, 1);
+			return;
+		}
+		s = bpf_map_lookup_elem(&sov_senders, &key);
+		if (!s) {
+			if (st)
+				__sync_fetch_and_or(&st->overflow, t->classes);
+			count(SOV_CNT_MAP_FULL);
+			return;
+		}
+	}
+	if ((s->classes | t->classes) != s->classes)
+		__sync_fetch_and_or(&s->classes, t->classes);
+	if (s->who.tgid != tgid)
+		sock_owner_fill(&s->who, tgid);
+}
+
+/* A socket that can send no more leaves sov_senders. */
+static __always_inline void sender_forget(__u64 key)
+{
+	struct sov_sender_state *st = sender_state();
+
+	if (!st || !st->records)
+		return;
+	if (!bpf_map_delete_elem(&sov_senders, &key))
+		__sync_fetch_and_add(&st->records, -1);
+}
+
+/*
+ * Entry of every syscall: the send family of a tainted process records it
+ * as a writer of the socket (before the data moves: cgroup_skb sees the
+ * record for the first packet). Other syscalls: a switch on the number;
+ * untainted processes: one lookup (their taint).
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct sov_taint *t;
+	int arg, compat;
+	__u32 tgid, args[1];
+	long fd, nr;
+	__u64 key;
+
+	nr = id & ~X32_SYSCALL_BIT;
+	arg = send_fd_arg64(nr);
+	if (!arg) {
+		arg = send_fd_arg32(nr);
+		if (!arg)
+			return 0;
+	}
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	t = taint_of(&tgid);
+	if (!t)
+		return 0;
+	task = bpf_get_current_task_btf();
+	compat = !!(task->thread_info.status & TS_COMPAT);
+	if (compat) {
+		arg = send_fd_arg32(nr);
+		if (arg == 1) {
+			fd = (int)regs->bx;
+		} else if (arg == 3) {
+			fd = (int)regs->dx;
+		} else if (arg == 2) {
+			if (regs->bx != SYS_SEND && regs->bx != SYS_SENDTO &&
+			    regs->bx != SYS_SENDMSG && regs->bx != SYS_SENDMMSG)
+				return 0;
+			if (bpf_probe_read_user(args, sizeof(args),
+						(void *)(unsigned long)(__u32)regs->cx))
+				return 0;
+			fd = (int)args[0];
+		} else {
+			return 0;
+		}
+	} else {
+		arg = send_fd_arg64(nr);
+		if (arg == 1)
+			fd = (int)regs->di;
+		else if (arg == 3)
+			fd = (int)regs->dx;
+		else
+			return 0;
+	}
+	key = inet_sock_of_fd(task, fd);
+	if (key)
+		sender_record(key, t, tgid);
+	return 0;
+}
+
+/* A TCP socket reaching TCP_CLOSE sends no more data (a time-wait socket
+ * only acknowledges): its writers are forgotten. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sov_inet_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (newstate != TCP_CLOSE_STATE)
+		return 0;
+	sender_forget((__u64)(unsigned long)sk);
+	return 0;
+}
+
+/*
+ * close() of the last fd of an inet socket. A non-TCP socket sends nothing
+ * after it (corked UDP data is dropped); a TCP socket that is not yet
+ * closed still sends its queue: inet_sock_set_state forgets it later.
+ */
+SEC("cgroup/sock_release")
+int sov_sock_release(struct bpf_sock *sk)
+{
+	if (sk->protocol == IPPROTO_TCP_NR && sk->state != TCP_CLOSE_STATE)
+		return 1;
+	sender_forget((__u64)(unsigned long)sk);
+	return 1;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -292,6 +543,27 @@ int sov_bind6(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * The writers of a socket (sov_senders) and the overflow of a full map:
+ * 0 without a lookup of sov_senders while no record exists.
+ */
+static __always_inline __u64 sender_classes(struct bpf_sock *sk, struct sov_sender **sp)
+{
+	struct sov_sender_state *st = sender_state();
+	struct sov_sender *s;
+	__u64 key;
+
+	*sp = NULL;
+	if (!st || (!st->records && !st->overflow))
+		return 0;
+	if (!st->records)
+		return st->overflow;
+	key = (__u64)(unsigned long)sk;
+	s = bpf_map_lookup_elem(&sov_senders, &key);
+	*sp = s;
+	return st->overflow | (s ? s->classes : 0);
+}
+
+/*
  * Late taint: a socket connected (and allowed) while its owner was
  * untainted. Once the owner is tainted, its packets to a zone the taint
  * does not allow are dropped here. The destination is read from the packet
@@ -299,17 +571,26 @@ int sov_bind6(struct bpf_sock_addr *ctx)
  * current task is used: this runs in whatever context sends the packet
  * (and 6.1 offers none of them to cgroup_skb); the owner recorded at
  * connect time speaks for the socket.
+ * The sender is judged too (issue 10): a socket written by a tainted
+ * process other than its owner (inherited, passed) is judged by the union
+ * of the owner's taint and its writers' classes (sov_senders, recorded at
+ * sys_enter), and the event names the writer when its classes are
+ * violated. Once refused, the socket stays refused (the stream holds the
+ * writer's bytes), also for its untainted owner.
  */
 SEC("cgroup_skb/egress")
 int sov_skb_egress(struct __sk_buff *skb)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_SKB };
+	const struct sov_sock_owner *who;
 	struct sov_sock_owner *o;
+	struct sov_sender *s;
 	struct sov_config *cfg;
+	struct sov_taint u = {};
 	struct sov_event *e;
 	struct bpf_sock *sk;
-	struct sov_taint *t;
-	__u64 violated = 0;
+	struct sov_taint *t = NULL;
+	__u64 violated = 0, sclasses;
 	__u32 zone = 0;
 	int verdict;
 
@@ -322,15 +603,15 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (!sk || sk->state == BPF_TCP_LISTEN)
 		return 1;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
-	if (!o)
-		return 1;
 	/* The owner's taint, looked up by name rather than via taint_of():
 	 * clang orders the .maps section by this reference, and the
 	 * skeleton (struct sov_tracing) keeps the map order it had. */
-	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
-	if (!t) {
+	if (o)
+		t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
+	sclasses = sender_classes(sk, &s);
+	if (!t && !sclasses) {
 		/* A refused socket stays refused, whatever became of its owner. */
-		if (o->denied == SOV_SOCK_DENIED) {
+		if (o && o->denied == SOV_SOCK_DENIED) {
 			count(SOV_CNT_PKT_DROP);
 			return 0;
 		}
@@ -339,6 +620,11 @@ int sov_skb_egress(struct __sk_buff *skb)
 	cfg = sov_cfg();
 	if (!cfg)
 		return 1;
+	if (!o)
+		o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	u.classes = sclasses;
+	if (t)
+		u.classes |= t->classes;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		dst.family = AF_INET;
@@ -359,19 +645,23 @@ int sov_skb_egress(struct __sk_buff *skb)
 	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
 	if (dst.channel != SOV_CHAN_NONE) {
 		dst.sotype = sk->type;
-		verdict = channel_verdict(t, cfg, &dst, &violated);
+		verdict = channel_verdict(&u, cfg, &dst, &violated);
 	} else {
-		verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+		verdict = egress_verdict(&u, cfg, &dst, &zone, &violated);
 	}
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
 	/* Report once per socket and verdict (an audit once, a later deny
-	 * again); drop every packet of a deny. */
-	if (egress_sock_reports(o, verdict)) {
+	 * again); drop every packet of a deny. The event names the writer
+	 * whose classes are violated, else the owner. */
+	if (o && egress_sock_reports(o, verdict)) {
 		count_verdict(verdict);
-		e = event_of_owner(SOV_EV_EGRESS, o);
+		who = o;
+		if (s && (violated & s->classes) && !(t && (violated & t->classes)))
+			who = &s->who;
+		e = event_of_owner(SOV_EV_EGRESS, who);
 		if (e) {
-			egress_fill(e, t, &dst, verdict, zone, violated);
+			egress_fill(e, &u, &dst, verdict, zone, violated);
 			event_submit(e);
 		}
 	}
