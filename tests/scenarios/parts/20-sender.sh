@@ -141,3 +141,17 @@ for how in sendfile splice; do
 	expect_file_has "sender, $how: the EU peer receives them" "$SND_EU" "snd-$how-secret-$$"
 	rm -f "$SF"
 done
+
+# ---- a ping socket (a channel) made by an untainted parent, used by its
+# tainted child: refused for the child (LSM: socket_sendmsg's channel
+# branch judges the sender; tracing: the child is recorded as a writer at
+# sendto's entry and cgroup_skb judges the channel with its classes)
+if [ "$MODE" = lsm ]; then H=sendmsg; R=EPERM; else H=skb; R=ETIMEDOUT; fi
+n0=$(icmp_in_echos "$NS_US")
+act snd-ping sock:ping4 fork-wait "read:$F" "echo:$USIP/snd-ping-$$" join
+CHILD=$(snd_child)
+expect_out "sender, ping socket: the untainted parent creates it" "sock ping4 ok"
+expect_out "sender, ping socket: the tainted child's echo to the US ($MODE: $R)" "echo $USIP $R"
+expect_ev "sender, ping socket: a deny event names the child (proto icmp, hook $H)" egress "${CHILD:-none}" \
+	'"verdict":"deny","proto":"icmp"' "\"hook\":\"$H\""
+expect_no_echoes "sender, ping socket: the US peer received no echo request" "$n0"
