@@ -287,20 +287,20 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 	__u64 key;
 
 	nr = id & ~X32_SYSCALL_BIT;
-	arg = send_fd_arg64(nr);
-	if (!arg) {
-		arg = send_fd_arg32(nr);
-		if (!arg)
-			return 0;
-	}
+	if (!send_fd_arg64(nr) && !send_fd_arg32(nr))
+		return 0;
+	/* The tables overlap (ia32's write is x86-64's stat): the one in
+	 * force is chosen before the lookup. */
+	task = bpf_get_current_task_btf();
+	compat = !!(task->thread_info.status & TS_COMPAT);
+	arg = compat ? send_fd_arg32(nr) : send_fd_arg64(nr);
+	if (!arg)
+		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	t = taint_of(&tgid);
 	if (!t)
 		return 0;
-	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & TS_COMPAT);
 	if (compat) {
-		arg = send_fd_arg32(nr);
 		if (arg == 1) {
 			fd = (int)regs->bx;
 		} else if (arg == 3) {
@@ -317,7 +317,6 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 			return 0;
 		}
 	} else {
-		arg = send_fd_arg64(nr);
 		if (arg == 1)
 			fd = (int)regs->di;
 		else if (arg == 3)

@@ -77,6 +77,9 @@
  *   sendfile:FILE            open FILE, sendfile() it to the current socket
  *   splice:FILE              open FILE, splice() it into a pipe and from the
  *                            pipe to the current socket
+ *   write-sock-ia32:TEXT     write() TEXT on the current socket through the
+ *                            ia32 entry (int $0x80; non-PIE binary, as
+ *                            read-ia32)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1102,6 +1105,29 @@ static void do_write_sock(const char *text)
 	result("write-sock", text, n < 0 ? errno : 0);
 }
 
+static void do_write_sock_ia32(const char *text)
+{
+#if defined(__x86_64__)
+	long n;
+
+	if (cur_sock < 0) {
+		result("write-sock-ia32", text, ENOTCONN);
+		return;
+	}
+	snprintf(ia32_path, sizeof(ia32_path), "%s", text);
+	if ((unsigned long)ia32_path > 0xffffffffUL) {
+		result("write-sock-ia32", text, ENOTSUP);
+		return;
+	}
+	__asm__ volatile("int $0x80" : "=a"(n)
+			 : "a"(4L), "b"((long)cur_sock), "c"(ia32_path), "d"((long)strlen(ia32_path))
+			 : "memory");
+	result("write-sock-ia32", text, n < 0 ? (int)-n : 0);
+#else
+	result("write-sock-ia32", text, ENOTSUP);
+#endif
+}
+
 /* sendfile() or splice() the whole FILE to the current socket. */
 static void do_file_to_sock(const char *path, int use_splice)
 {
@@ -1231,6 +1257,8 @@ static int run_actions(int argc, char **argv)
 				return r;
 		} else if (!strncmp(a, "write-sock:", 11)) {
 			do_write_sock(arg);
+		} else if (!strncmp(a, "write-sock-ia32:", 16)) {
+			do_write_sock_ia32(arg);
 		} else if (!strncmp(a, "sendfile:", 9)) {
 			do_file_to_sock(arg, 0);
 		} else if (!strncmp(a, "splice:", 7)) {

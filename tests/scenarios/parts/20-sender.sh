@@ -155,3 +155,24 @@ expect_out "sender, ping socket: the tainted child's echo to the US ($MODE: $R)"
 expect_ev "sender, ping socket: a deny event names the child (proto icmp, hook $H)" egress "${CHILD:-none}" \
 	'"verdict":"deny","proto":"icmp"' "\"hook\":\"$H\""
 expect_no_echoes "sender, ping socket: the US peer received no echo request" "$n0"
+
+# ---- the ia32 entry: write(2) through int $0x80 on an inherited socket
+# (the tracing path decodes the ia32 table by TS_COMPAT)
+SND_STATIC=$SOVTEST.static
+if [ -x "$SND_STATIC" ] && [ "$("$SND_STATIC" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
+	SOVTEST_SAVED=$SOVTEST
+	SOVTEST=$SND_STATIC
+	act snd-ia32 connect:$US4 fork-wait "read:$F" "write-sock-ia32:snd-ia32-$$" join
+	SOVTEST=$SOVTEST_SAVED
+	CHILD=$(snd_child)
+	expect_out "sender, ia32: the tainted child's int \$0x80 write on the inherited US socket ($MODE: $SND_REFUSED)" \
+		"write-sock-ia32 snd-ia32-$$ $SND_REFUSED"
+	expect_ev "sender, ia32: a deny event names the child (hook $SND_HOOK)" egress "${CHILD:-none}" \
+		"$SND_DENY" "\"hook\":\"$SND_HOOK\""
+	sleep 0.5
+	expect_file_lacks "sender, ia32: the US peer never receives the child's bytes" "$SND_US" "snd-ia32-$$"
+else
+	why="this kernel has 32-bit syscall emulation off (ia32_emulation=off) or sovtest.static is not built: int \$0x80 does not exist here"
+	skip "sender, ia32: the tainted child's int \$0x80 write is refused" "$why"
+	skip "sender, ia32: the US peer never receives the child's bytes" "$why"
+fi
