@@ -146,7 +146,8 @@ done
 # tainted child: refused for the child (LSM: socket_sendmsg's channel
 # branch judges the sender; tracing: the child is recorded as a writer at
 # sendto's entry and cgroup_skb judges the channel with its classes)
-if [ "$MODE" = lsm ]; then H=sendmsg; R=EPERM; else H=skb; R=ETIMEDOUT; fi
+if [ "$MODE" = lsm ]; then H=sendmsg; else H=skb; fi
+R=EPERM	# tracing: the dropped packet fails sendto with EPERM too
 n0=$(icmp_in_echos "$NS_US")
 act snd-ping sock:ping4 fork-wait "read:$F" "echo:$USIP/snd-ping-$$" join
 CHILD=$(snd_child)
