@@ -7,7 +7,8 @@
 #                untainted and tainted
 #   skb_egress   per packet of those datagrams, untainted and tainted
 # Run as root on a host where sovd takes the tracing path:
-#   sh tools/bench/sender-stats.sh      (SOV_BUILD, N: calls per load)
+#   make bench-sender, or sh tools/bench/sender-stats.sh (SOV_BUILD; N:
+#   calls per load, default 1000000)
 : "${SOV_TOP:=.}"
 . "$SOV_TOP/tests/scenarios/lib.sh"
 ENFORCE=${ENFORCE:-$SOV_BUILD/tools/bench/enforce}
