@@ -20,6 +20,7 @@ trap 'exit 143' TERM
 die() { echo "sender-stats: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root"
+command -v bpftool > /dev/null && command -v jq > /dev/null || die "needs bpftool and jq"
 STATS0=$(sysctl -n kernel.bpf_stats_enabled)
 sovt_lock || die "scenario lock"
 sovt_tmp_init && sovt_mounts && sovt_netns && sovt_dataset || die "setup"
