@@ -109,81 +109,11 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
  * The sender is judged, not only the creator (issue 10). The send-family
  * syscalls of a tainted process record it as a writer of the socket
  * (sov_senders); cgroup_skb/egress then judges the union of the owner's
- * taint and the writers' classes. x86-64 numbers (x32: the same with
- * __X32_SYSCALL_BIT, or its own numbers for the calls with compat
- * arguments), then the ia32 table (TS_COMPAT), socketcall included.
+ * taint and the writers' classes. Which calls and which argument:
+ * sov_send_fd_arg() in rules.h (x86-64, x32 and ia32 tables).
  */
-#define NR_write		1
-#define NR_pwrite64		18
-#define NR_writev		20
-#define NR_sendfile		40
-#define NR_sendto		44
-#define NR_sendmsg		46
-#define NR_splice		275
-#define NR_pwritev		296
-#define NR_sendmmsg		307
-#define NR_pwritev2		328
-#define NRX32_writev		516
-#define NRX32_sendmsg		518
-#define NRX32_pwritev		535
-#define NRX32_sendmmsg		538
-#define NRX32_pwritev2		547
-#define NR32_write		4
-#define NR32_socketcall		102
-#define NR32_writev		146
-#define NR32_pwrite64		181
-#define NR32_sendfile		187
-#define NR32_sendfile64		239
-#define NR32_splice		313
-#define NR32_pwritev		334
-#define NR32_sendmmsg		345
-#define NR32_sendto		369
-#define NR32_sendmsg		370
-#define NR32_pwritev2		379
-/* socketcall(2)'s calls that send */
-#define SYS_SEND		9
-#define SYS_SENDTO		11
-#define SYS_SENDMSG		16
-#define SYS_SENDMMSG		20
-
 #define S_IFMT			00170000
 #define S_IFSOCK		0140000
-#define TCP_CLOSE_STATE		7	/* TCP_CLOSE */
-#define IPPROTO_TCP_NR		6
-
-/*
- * Which argument holds the fd a send-family call writes to: 1 = the first,
- * 3 = the third (splice's fd_out), 0 = not a send call. 64-bit table.
- */
-static __always_inline int send_fd_arg64(long nr)
-{
-	switch (nr) {
-	case NR_write: case NR_pwrite64: case NR_writev: case NR_sendfile:
-	case NR_sendto: case NR_sendmsg: case NR_pwritev: case NR_sendmmsg:
-	case NR_pwritev2: case NRX32_writev: case NRX32_sendmsg:
-	case NRX32_pwritev: case NRX32_sendmmsg: case NRX32_pwritev2:
-		return 1;
-	case NR_splice:
-		return 3;
-	}
-	return 0;
-}
-
-/* The same for the ia32 table; 2: socketcall (fd in its argument array). */
-static __always_inline int send_fd_arg32(long nr)
-{
-	switch (nr) {
-	case NR32_write: case NR32_writev: case NR32_pwrite64: case NR32_sendfile:
-	case NR32_sendfile64: case NR32_pwritev: case NR32_sendmmsg: case NR32_sendto:
-	case NR32_sendmsg: case NR32_pwritev2:
-		return 1;
-	case NR32_socketcall:
-		return 2;
-	case NR32_splice:
-		return 3;
-	}
-	return 0;
-}
 
 /* The struct sock an fd names when it is an AF_INET/AF_INET6 socket, as a
  * scalar (the sov_senders key), else 0. A file is a socket when its inode
@@ -287,13 +217,13 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 	__u64 key;
 
 	nr = id & ~X32_SYSCALL_BIT;
-	if (!send_fd_arg64(nr) && !send_fd_arg32(nr))
+	if (!sov_send_fd_arg(nr, 0) && !sov_send_fd_arg(nr, 1))
 		return 0;
 	/* The tables overlap (ia32's write is x86-64's stat): the one in
 	 * force is chosen before the lookup. */
 	task = bpf_get_current_task_btf();
 	compat = !!(task->thread_info.status & TS_COMPAT);
-	arg = compat ? send_fd_arg32(nr) : send_fd_arg64(nr);
+	arg = sov_send_fd_arg(nr, compat);
 	if (!arg)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
@@ -301,13 +231,12 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 	if (!t)
 		return 0;
 	if (compat) {
-		if (arg == 1) {
+		if (arg == SOV_SEND_FD_ARG1) {
 			fd = (int)regs->bx;
-		} else if (arg == 3) {
+		} else if (arg == SOV_SEND_FD_ARG3) {
 			fd = (int)regs->dx;
-		} else if (arg == 2) {
-			if (regs->bx != SYS_SEND && regs->bx != SYS_SENDTO &&
-			    regs->bx != SYS_SENDMSG && regs->bx != SYS_SENDMMSG)
+		} else if (arg == SOV_SEND_FD_SOCKETCALL) {
+			if (!sov_socketcall_sends((__u32)regs->bx))
 				return 0;
 			if (bpf_probe_read_user(args, sizeof(args),
 						(void *)(unsigned long)(__u32)regs->cx))
@@ -317,9 +246,9 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 			return 0;
 		}
 	} else {
-		if (arg == 1)
+		if (arg == SOV_SEND_FD_ARG1)
 			fd = (int)regs->di;
-		else if (arg == 3)
+		else if (arg == SOV_SEND_FD_ARG3)
 			fd = (int)regs->dx;
 		else
 			return 0;
@@ -335,7 +264,7 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sov_inet_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	if (newstate != TCP_CLOSE_STATE)
+	if (newstate != SOV_TCP_CLOSE)
 		return 0;
 	sender_forget((__u64)(unsigned long)sk);
 	return 0;
@@ -349,7 +278,7 @@ int BPF_PROG(sov_inet_state, const struct sock *sk, const int oldstate, const in
 SEC("cgroup/sock_release")
 int sov_sock_release(struct bpf_sock *sk)
 {
-	if (sk->protocol == IPPROTO_TCP_NR && sk->state != TCP_CLOSE_STATE)
+	if (!sov_sender_forget_at_release(sk->protocol, sk->state))
 		return 1;
 	sender_forget((__u64)(unsigned long)sk);
 	return 1;
