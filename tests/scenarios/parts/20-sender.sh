@@ -48,12 +48,12 @@ snd_wait_line() {
 # ---- inherited over fork: the child writes, the parent keeps its socket
 act snd-inherit connect:$US4 fork-wait pid "read:$F" "write-sock:snd-child-$$" join \
 	sleep:300 "write-sock:snd-parent-after-$$"
-CHILD=$(snd_child)
+SND_CHILD=$(snd_child)
 expect_out "sender, inherited: the untainted parent connects to the US" "connect $US4 ok"
 expect_out "sender, inherited: the child reads the pii file" "read $F ok"
 expect_out "sender, inherited: the tainted child's write on the parent's socket ($MODE: $SND_REFUSED)" \
 	"write-sock snd-child-$$ $SND_REFUSED"
-expect_ev "sender, inherited: a deny event names the child (hook $SND_HOOK)" egress "${CHILD:-none}" \
+expect_ev "sender, inherited: a deny event names the child (hook $SND_HOOK)" egress "${SND_CHILD:-none}" \
 	"$SND_DENY" "\"hook\":\"$SND_HOOK\""
 expect_out "sender, inherited: the parent's later write is accepted locally" \
 	"write-sock snd-parent-after-$$ ok"
@@ -84,9 +84,9 @@ SND_SOCK=$SOV_TMP/snd-pass-$$.sock
 rm -f "$SOV_TMP/snd-passed"
 snd_bg snd-passer connect:$US4 "pass-fd:$SND_SOCK" "wait-file:$SOV_TMP/snd-passed" \
 	"write-sock:snd-passer-$$" sleep:300
-PASSER=$SND_BG
+SND_PASSER=$SND_BG
 act snd-recv "read:$F" "recv-fd:$SND_SOCK" "write-sock:snd-passed-$$" "touch:$SOV_TMP/snd-passed"
-wait "$PASSER"
+wait "$SND_PASSER"
 expect_out "sender, SCM_RIGHTS: the tainted process receives the untainted one's US socket" \
 	"recv-fd $SND_SOCK ok"
 expect_out "sender, SCM_RIGHTS: its write ($MODE: $SND_REFUSED)" "write-sock snd-passed-$$ $SND_REFUSED"
@@ -104,13 +104,13 @@ fi
 # ---- taken with pidfd_getfd
 rm -f "$SOV_TMP/snd-got"
 snd_bg snd-holder connect:$US4 show-fd "wait-file:$SOV_TMP/snd-got"
-HOLDER=$SND_BG
+SND_HOLDER=$SND_BG
 snd_wait_line "$SOV_TMP/act/snd-holder.out" '^fd [0-9]'
-HFD=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/snd-holder.out")
-act snd-getfd "read:$F" "getfd:$HOLDER:${HFD:-99}" "write-sock:snd-getfd-$$" "touch:$SOV_TMP/snd-got"
-wait "$HOLDER"
+SND_FD=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/snd-holder.out")
+act snd-getfd "read:$F" "getfd:$SND_HOLDER:${SND_FD:-99}" "write-sock:snd-getfd-$$" "touch:$SOV_TMP/snd-got"
+wait "$SND_HOLDER"
 expect_out "sender, pidfd_getfd: the tainted process takes the untainted one's US socket" \
-	"getfd $HOLDER:${HFD:-99} ok"
+	"getfd $SND_HOLDER:${SND_FD:-99} ok"
 expect_out "sender, pidfd_getfd: its write ($MODE: $SND_REFUSED)" "write-sock snd-getfd-$$ $SND_REFUSED"
 expect_ev "sender, pidfd_getfd: a deny event names the taker (hook $SND_HOOK)" egress "$A_PID" \
 	"$SND_DENY" "\"hook\":\"$SND_HOOK\""
@@ -129,10 +129,10 @@ for how in sendfile splice; do
 	if [ "$MODE" = lsm ]; then H=send; else H=skb; fi
 	expect_ev "sender, $how by the owner: deny event (hook $H)" egress "$A_PID" "$SND_DENY" "\"hook\":\"$H\""
 	act "snd-$how-child" connect:$US4 fork-wait "$how:$SF" join
-	CHILD=$(snd_child)
+	SND_CHILD=$(snd_child)
 	expect_out "sender, $how by a child on the inherited US socket ($MODE: $SND_REFUSED)" \
 		"$how $SF $SND_REFUSED"
-	expect_ev "sender, $how by a child: a deny event names the child (hook $SND_HOOK)" egress "${CHILD:-none}" \
+	expect_ev "sender, $how by a child: a deny event names the child (hook $SND_HOOK)" egress "${SND_CHILD:-none}" \
 		"$SND_DENY" "\"hook\":\"$SND_HOOK\""
 	act "snd-$how-eu" connect:$EU4 fork-wait "$how:$SF" join
 	expect_out "sender, $how by a child on an inherited EU socket is allowed" "$how $SF ok"
@@ -150,10 +150,10 @@ if [ "$MODE" = lsm ]; then H=sendmsg; else H=skb; fi
 R=EPERM	# tracing: the dropped packet fails sendto with EPERM too
 n0=$(icmp_in_echos "$NS_US")
 act snd-ping sock:ping4 fork-wait "read:$F" "echo:$USIP/snd-ping-$$" join
-CHILD=$(snd_child)
+SND_CHILD=$(snd_child)
 expect_out "sender, ping socket: the untainted parent creates it" "sock ping4 ok"
 expect_out "sender, ping socket: the tainted child's echo to the US ($MODE: $R)" "echo $USIP $R"
-expect_ev "sender, ping socket: a deny event names the child (proto icmp, hook $H)" egress "${CHILD:-none}" \
+expect_ev "sender, ping socket: a deny event names the child (proto icmp, hook $H)" egress "${SND_CHILD:-none}" \
 	'"verdict":"deny","proto":"icmp"' "\"hook\":\"$H\""
 expect_no_echoes "sender, ping socket: the US peer received no echo request" "$n0"
 
@@ -168,10 +168,10 @@ if [ "$("$SND_STATIC" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
 	SOVTEST=$SND_STATIC
 	act snd-ia32 connect:$US4 fork-wait "read:$F" "write-sock-ia32:snd-ia32-$$" join
 	SOVTEST=$SOVTEST_SAVED
-	CHILD=$(snd_child)
+	SND_CHILD=$(snd_child)
 	expect_out "sender, ia32: the tainted child's int \$0x80 write on the inherited US socket ($MODE: $SND_REFUSED)" \
 		"write-sock-ia32 snd-ia32-$$ $SND_REFUSED"
-	expect_ev "sender, ia32: a deny event names the child (hook $SND_HOOK)" egress "${CHILD:-none}" \
+	expect_ev "sender, ia32: a deny event names the child (hook $SND_HOOK)" egress "${SND_CHILD:-none}" \
 		"$SND_DENY" "\"hook\":\"$SND_HOOK\""
 	sleep 0.5
 	expect_file_lacks "sender, ia32: the US peer never receives the child's bytes" "$SND_US" "snd-ia32-$$"
