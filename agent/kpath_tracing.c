@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The tracing kernel path (bpf/tracing.bpf.c): tp_btf/sys_exit for opens,
- * the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * tp_btf/sys_enter for the senders of sockets (issue 10) and
+ * tp_btf/inet_sock_set_state to forget them, the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
@@ -54,13 +55,16 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 		{ s->progs.sov_bind4, "bind4" },
 		{ s->progs.sov_bind6, "bind6" },
 		{ s->progs.sov_sock_create, "sock_create" },
+		{ s->progs.sov_sock_release, "sock_release" },
 	};
 	char name[128];
 	int err;
 
 	if ((err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")))
 		return err;
 	for (size_t i = 0; i < n_scope; i++) {
 		int cg = kpath_open_scope_cgroup(scope[i]);

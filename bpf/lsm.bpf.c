@@ -368,6 +368,44 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
 	return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
 }
 
+/*
+ * A send on a connected socket by a tainted process, whoever created or
+ * connected the socket (inherited over fork, passed over SCM_RIGHTS, taken
+ * with pidfd_getfd): its peer was judged at connect time, maybe for
+ * another process or before this one was tainted. Judged again now for the
+ * sender. dst carries the hook, protocol and type; returns the LSM verdict.
+ * Shared by socket_sendmsg and file_permission (sendfile/splice on 6.1).
+ */
+static __always_inline int connected_send_verdict(struct sock *sk, const struct sov_taint *t,
+						  const struct sov_config *cfg,
+						  struct sov_dst *dst, __u16 family, __u32 tgid)
+{
+	struct sov_sock_owner *o;
+	__u64 violated = 0;
+	__u32 zone = 0;
+	int verdict;
+
+	dst->family = family;
+	dst->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		dst->addr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (!dst->addr[0])
+			return 0;
+	} else {
+		BPF_CORE_READ_INTO(&dst->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+	}
+	verdict = egress_verdict(t, cfg, dst, &zone, &violated);
+	if (verdict == SOV_VERDICT_ALLOW)
+		return 0;
+	/* Report once per socket and verdict; refuse every send of a deny. */
+	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && egress_sock_reports(o, verdict)) {
+		o->tgid = tgid;
+		egress_emit(t, dst, verdict, zone, violated);
+	}
+	return lsm_ret(verdict == SOV_VERDICT_DENY);
+}
+
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	     int size, int ret)
@@ -379,7 +417,6 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 	struct sov_taint *t;
 	struct sock *sk;
 	__u64 violated = 0;
-	__u32 zone = 0;
 	void *name;
 	__u16 family;
 	int verdict;
@@ -427,23 +464,66 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 
 	/* A connected socket: its peer was judged at connect time, maybe
 	 * before this process was tainted. Judge it again now. */
-	dst.family = family;
-	dst.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
-		dst.addr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		if (!dst.addr[0])
-			return 0;
-	} else {
-		BPF_CORE_READ_INTO(&dst.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
-	}
-	verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
-	if (verdict == SOV_VERDICT_ALLOW)
+	return connected_send_verdict(sk, t, cfg, &dst, family, tgid);
+}
+
+#define MAY_WRITE	0x2
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+
+/*
+ * A write to a socket file: write(), and on 6.1 sendfile() and splice() to
+ * a TCP or UDP socket, which reach the socket through sendpage and never
+ * pass socket_sendmsg (rw_verify_area() calls this hook for the output
+ * file). Judged for the writing task like socket_sendmsg's connected
+ * branch (hook "send"). Every other file access costs a few compares and
+ * no map lookup; an untainted writer to a socket one (its taint).
+ */
+SEC("lsm/file_permission")
+int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
+{
+	struct sov_dst dst = { .hook = SOV_HOOK_SEND };
+	__u32 tgid;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (ret)
+		return prev_verdict(ret);
+	if (!(mask & MAY_WRITE))
 		return 0;
-	/* Report once per socket and verdict; refuse every send of a deny. */
-	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && egress_sock_reports(o, verdict)) {
-		o->tgid = tgid;
-		egress_emit(t, &dst, verdict, zone, violated);
-	}
-	return lsm_ret(verdict == SOV_VERDICT_DENY);
+	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	t = taint_of(&tgid);
+	if (!t)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	dst.proto = sk->sk_protocol;
+	dst.sotype = sk->sk_type;
+	/* raw, ping, other protocols: socket_sendmsg judges them as channels */
+	if (sov_channel(family, dst.sotype, dst.proto) != SOV_CHAN_NONE)
+		return 0;
+	cfg = sov_cfg();
+	if (!cfg || !in_scope(cfg))
+		return 0;
+	/* As socket_sendmsg's send_dst() without a message: a source route
+	 * set on the socket makes the peer unsure, and sendfile()/splice()
+	 * to a UDP socket with a pending cork append to the cork (6.1's
+	 * udp_sendpage), which a later setsockopt(UDP_CORK, 0) sends without
+	 * any send hook: judged by the cork's destination. */
+	dst.unsure = sock_source_routed(sk, family);
+	if (dst.sotype == SOCK_DGRAM && dst.proto == IPPROTO_UDP && dst_from_cork(sk, &dst))
+		return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
+	return connected_send_verdict(sk, t, cfg, &dst, family, tgid);
 }

@@ -106,6 +106,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_sock_owner SEC(".maps");
 
+/*
+ * Tracing path: struct sock address -> tainted writers (struct sov_sender,
+ * include/sov/abi.h). No prealloc: entries exist only while a tainted
+ * process writes to a socket. Full: the writer's classes go to
+ * sov_sender_state.overflow (fail closed) and SOV_CNT_MAP_FULL counts it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct sov_sender);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_senders SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_sender_state);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_sender_state SEC(".maps");
+
 /* LSM path: the scope cgroups (tracing path attaches at them instead) */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);

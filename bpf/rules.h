@@ -464,4 +464,85 @@ static __always_inline int sov_in_scope(const struct sov_config *cfg, long (*und
 	return cfg->n_scope == 0;
 }
 
+/* ------------------------------------------------------------ senders */
+
+/*
+ * The sender is judged, not only the creator (issue 10): the tracing path
+ * records a tainted process as a writer of the socket it passes to a
+ * send-family syscall. Which argument names that fd, by syscall number and
+ * table: the x86-64 table (x32's own numbers included; the x32 bit is
+ * cleared by the caller), or the ia32 table when TS_COMPAT is set. The
+ * tables overlap (ia32's write is x86-64's stat), so the table is chosen
+ * before the number is read.
+ */
+#define SOV_SEND_FD_NONE	0	/* not a send-family call */
+#define SOV_SEND_FD_ARG1	1	/* the first argument */
+#define SOV_SEND_FD_SOCKETCALL	2	/* ia32 socketcall: the first word of its argument array */
+#define SOV_SEND_FD_ARG3	3	/* the third argument (splice's fd_out) */
+
+static __always_inline int sov_send_fd_arg(long nr, int compat)
+{
+	if (compat) {
+		switch (nr) {
+		case 4:		/* write */
+		case 146:	/* writev */
+		case 181:	/* pwrite64 */
+		case 187:	/* sendfile */
+		case 239:	/* sendfile64 */
+		case 334:	/* pwritev */
+		case 345:	/* sendmmsg */
+		case 369:	/* sendto */
+		case 370:	/* sendmsg */
+		case 379:	/* pwritev2 */
+			return SOV_SEND_FD_ARG1;
+		case 102:	/* socketcall */
+			return SOV_SEND_FD_SOCKETCALL;
+		case 313:	/* splice */
+			return SOV_SEND_FD_ARG3;
+		}
+		return SOV_SEND_FD_NONE;
+	}
+	switch (nr) {
+	case 1:		/* write */
+	case 18:	/* pwrite64 */
+	case 20:	/* writev */
+	case 40:	/* sendfile */
+	case 44:	/* sendto */
+	case 46:	/* sendmsg */
+	case 296:	/* pwritev */
+	case 307:	/* sendmmsg */
+	case 328:	/* pwritev2 */
+	case 516:	/* x32 writev */
+	case 518:	/* x32 sendmsg */
+	case 535:	/* x32 pwritev */
+	case 538:	/* x32 sendmmsg */
+	case 547:	/* x32 pwritev2 */
+		return SOV_SEND_FD_ARG1;
+	case 275:	/* splice */
+		return SOV_SEND_FD_ARG3;
+	}
+	return SOV_SEND_FD_NONE;
+}
+
+/* socketcall(2)'s calls that send (its first argument). */
+static __always_inline int sov_socketcall_sends(unsigned long call)
+{
+	return call == 9 /* SYS_SEND */ || call == 11 /* SYS_SENDTO */ ||
+	       call == 16 /* SYS_SENDMSG */ || call == 20 /* SYS_SENDMMSG */;
+}
+
+/*
+ * At the release of a socket's last fd: 1 when its writers may be
+ * forgotten now (it sends nothing more: a non-TCP socket, or a TCP socket
+ * already in TCP_CLOSE), 0 when a TCP socket still sends its queue and is
+ * forgotten when it reaches TCP_CLOSE.
+ */
+#define SOV_IPPROTO_TCP		6
+#define SOV_TCP_CLOSE		7
+
+static __always_inline int sov_sender_forget_at_release(__u32 protocol, __u32 state)
+{
+	return protocol != SOV_IPPROTO_TCP || state == SOV_TCP_CLOSE;
+}
+
 #endif /* SOV_BPF_RULES_H */

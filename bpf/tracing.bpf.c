@@ -107,6 +107,185 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
 	egress_emit(t, &dst, SOV_VERDICT_AUDIT, SOV_ZONE_UNKNOWN, violated);
 }
 
+/*
+ * The sender is judged, not only the creator (issue 10). The send-family
+ * syscalls of a tainted process record it as a writer of the socket
+ * (sov_senders); cgroup_skb/egress then judges the union of the owner's
+ * taint and the writers' classes. Which calls and which argument:
+ * sov_send_fd_arg() in rules.h (x86-64, x32 and ia32 tables).
+ */
+#define S_IFMT			00170000
+#define S_IFSOCK		0140000
+
+/* The struct sock an fd names when it is an AF_INET/AF_INET6 socket, as a
+ * scalar (the sov_senders key), else 0. A file is a socket when its inode
+ * is S_IFSOCK (sockfs); only then is private_data a struct socket. */
+static __always_inline __u64 inet_sock_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return (__u64)(unsigned long)sk;
+}
+
+static __always_inline struct sov_sender_state *sender_state(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&sov_sender_state, &k);
+}
+
+/*
+ * A tainted process writes to the socket 'key': it joins the socket's
+ * writers. A full map fails closed: the classes join the overflow, which
+ * cgroup_skb judges on every socket, and the loss is counted.
+ */
+static __always_inline void sender_record(__u64 key, const struct sov_taint *t, __u32 tgid)
+{
+	struct sov_sender_state *st;
+	struct sov_sender *s, ns = {};
+
+	s = bpf_map_lookup_elem(&sov_senders, &key);
+	if (!s) {
+		ns.classes = t->classes;
+		sock_owner_fill(&ns.who, tgid);
+		st = sender_state();
+		if (!bpf_map_update_elem(&sov_senders, &key, &ns, BPF_NOEXIST)) {
+			if (st)
+				__sync_fetch_and_add(&st->records, 1);
+			return;
+		}
+		s = bpf_map_lookup_elem(&sov_senders, &key);
+		if (!s) {
+			if (st)
+				__sync_fetch_and_or(&st->overflow, t->classes);
+			count(SOV_CNT_MAP_FULL);
+			return;
+		}
+	}
+	if ((s->classes | t->classes) != s->classes)
+		__sync_fetch_and_or(&s->classes, t->classes);
+	if (s->who.tgid != tgid)
+		sock_owner_fill(&s->who, tgid);
+}
+
+/* A socket that can send no more leaves sov_senders. */
+static __always_inline void sender_forget(__u64 key)
+{
+	struct sov_sender_state *st = sender_state();
+
+	if (!st || !st->records)
+		return;
+	if (!bpf_map_delete_elem(&sov_senders, &key))
+		__sync_fetch_and_add(&st->records, -1);
+}
+
+/*
+ * Entry of every syscall: the send family of a tainted process records it
+ * as a writer of the socket (before the data moves: cgroup_skb sees the
+ * record for the first packet). Other syscalls: a switch on the number;
+ * untainted processes: one lookup (their taint).
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct sov_taint *t;
+	int arg, compat;
+	__u32 tgid, args[1];
+	long fd, nr;
+	__u64 key;
+
+	nr = id & ~X32_SYSCALL_BIT;
+	if (!sov_send_fd_arg(nr, 0) && !sov_send_fd_arg(nr, 1))
+		return 0;
+	/* The tables overlap (ia32's write is x86-64's stat): the one in
+	 * force is chosen before the lookup. */
+	task = bpf_get_current_task_btf();
+	compat = !!(task->thread_info.status & TS_COMPAT);
+	arg = sov_send_fd_arg(nr, compat);
+	if (!arg)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	t = taint_of(&tgid);
+	if (!t)
+		return 0;
+	if (compat) {
+		if (arg == SOV_SEND_FD_ARG1) {
+			fd = (int)regs->bx;
+		} else if (arg == SOV_SEND_FD_ARG3) {
+			fd = (int)regs->dx;
+		} else if (arg == SOV_SEND_FD_SOCKETCALL) {
+			if (!sov_socketcall_sends((__u32)regs->bx))
+				return 0;
+			if (bpf_probe_read_user(args, sizeof(args),
+						(void *)(unsigned long)(__u32)regs->cx))
+				return 0;
+			fd = (int)args[0];
+		} else {
+			return 0;
+		}
+	} else {
+		if (arg == SOV_SEND_FD_ARG1)
+			fd = (int)regs->di;
+		else if (arg == SOV_SEND_FD_ARG3)
+			fd = (int)regs->dx;
+		else
+			return 0;
+	}
+	key = inet_sock_of_fd(task, fd);
+	if (key)
+		sender_record(key, t, tgid);
+	return 0;
+}
+
+/* A TCP socket reaching TCP_CLOSE sends no more data (a time-wait socket
+ * only acknowledges): its writers are forgotten. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sov_inet_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (newstate != SOV_TCP_CLOSE)
+		return 0;
+	sender_forget((__u64)(unsigned long)sk);
+	return 0;
+}
+
+/*
+ * close() of the last fd of an inet socket. A non-TCP socket sends nothing
+ * after it (corked UDP data is dropped); a TCP socket that is not yet
+ * closed still sends its queue: inet_sock_set_state forgets it later.
+ */
+SEC("cgroup/sock_release")
+int sov_sock_release(struct bpf_sock *sk)
+{
+	if (!sov_sender_forget_at_release(sk->protocol, sk->state))
+		return 1;
+	sender_forget((__u64)(unsigned long)sk);
+	return 1;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -332,6 +511,27 @@ static __always_inline int skb_reroutes(struct __sk_buff *skb, __u16 family)
 }
 
 /*
+ * The writers of a socket (sov_senders) and the overflow of a full map:
+ * 0 without a lookup of sov_senders while no record exists.
+ */
+static __always_inline __u64 sender_classes(struct bpf_sock *sk, struct sov_sender **sp)
+{
+	struct sov_sender_state *st = sender_state();
+	struct sov_sender *s;
+	__u64 key;
+
+	*sp = NULL;
+	if (!st || (!st->records && !st->overflow))
+		return 0;
+	if (!st->records)
+		return st->overflow;
+	key = (__u64)(unsigned long)sk;
+	s = bpf_map_lookup_elem(&sov_senders, &key);
+	*sp = s;
+	return st->overflow | (s ? s->classes : 0);
+}
+
+/*
  * Late taint: a socket connected (and allowed) while its owner was
  * untainted. Once the owner is tainted, its packets to a zone the taint
  * does not allow are dropped here. The destination is read from the packet
@@ -339,17 +539,26 @@ static __always_inline int skb_reroutes(struct __sk_buff *skb, __u16 family)
  * current task is used: this runs in whatever context sends the packet
  * (and 6.1 offers none of them to cgroup_skb); the owner recorded at
  * connect time speaks for the socket.
+ * The sender is judged too (issue 10): a socket written by a tainted
+ * process other than its owner (inherited, passed) is judged by the union
+ * of the owner's taint and its writers' classes (sov_senders, recorded at
+ * sys_enter), and the event names the writer when its classes are
+ * violated. Once refused, the socket stays refused (the stream holds the
+ * writer's bytes), also for its untainted owner.
  */
 SEC("cgroup_skb/egress")
 int sov_skb_egress(struct __sk_buff *skb)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_SKB };
+	const struct sov_sock_owner *who;
 	struct sov_sock_owner *o;
+	struct sov_sender *s;
 	struct sov_config *cfg;
+	struct sov_taint u = {};
 	struct sov_event *e;
 	struct bpf_sock *sk;
-	struct sov_taint *t;
-	__u64 violated = 0;
+	struct sov_taint *t = NULL;
+	__u64 violated = 0, sclasses;
 	__u32 zone = 0;
 	int verdict;
 
@@ -362,15 +571,15 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (!sk || sk->state == BPF_TCP_LISTEN)
 		return 1;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
-	if (!o)
-		return 1;
 	/* The owner's taint, looked up by name rather than via taint_of():
 	 * clang orders the .maps section by this reference, and the
 	 * skeleton (struct sov_tracing) keeps the map order it had. */
-	t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
-	if (!t) {
+	if (o)
+		t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
+	sclasses = sender_classes(sk, &s);
+	if (!t && !sclasses) {
 		/* A refused socket stays refused, whatever became of its owner. */
-		if (o->denied == SOV_SOCK_DENIED) {
+		if (o && o->denied == SOV_SOCK_DENIED) {
 			count(SOV_CNT_PKT_DROP);
 			return 0;
 		}
@@ -379,6 +588,11 @@ int sov_skb_egress(struct __sk_buff *skb)
 	cfg = sov_cfg();
 	if (!cfg)
 		return 1;
+	if (!o)
+		o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	u.classes = sclasses;
+	if (t)
+		u.classes |= t->classes;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		dst.family = AF_INET;
@@ -399,20 +613,24 @@ int sov_skb_egress(struct __sk_buff *skb)
 	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
 	if (dst.channel != SOV_CHAN_NONE) {
 		dst.sotype = sk->type;
-		verdict = channel_verdict(t, cfg, &dst, &violated);
+		verdict = channel_verdict(&u, cfg, &dst, &violated);
 	} else {
 		dst.unsure = skb_reroutes(skb, dst.family);
-		verdict = egress_verdict(t, cfg, &dst, &zone, &violated);
+		verdict = egress_verdict(&u, cfg, &dst, &zone, &violated);
 	}
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 1;
 	/* Report once per socket and verdict (an audit once, a later deny
-	 * again); drop every packet of a deny. */
-	if (egress_sock_reports(o, verdict)) {
+	 * again); drop every packet of a deny. The event names the writer
+	 * whose classes are violated, else the owner. */
+	if (o && egress_sock_reports(o, verdict)) {
 		count_verdict(verdict);
-		e = event_of_owner(SOV_EV_EGRESS, o);
+		who = o;
+		if (s && (violated & s->classes) && !(t && (violated & t->classes)))
+			who = &s->who;
+		e = event_of_owner(SOV_EV_EGRESS, who);
 		if (e) {
-			egress_fill(e, t, &dst, verdict, zone, violated);
+			egress_fill(e, &u, &dst, verdict, zone, violated);
 			event_submit(e);
 		}
 	}

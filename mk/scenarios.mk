@@ -29,3 +29,10 @@ TEST_SCRIPTS	+= tests/scenarios/host.t
 bench-enforce: $(BUILD)/sovd $(BUILD)/sovctl $(BUILD)/tests/sovtest $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/enforce.sh
 BENCH_TARGETS	+= bench-enforce
+
+# make bench-sender: BPF run time of the sender hooks (issue 10) per call,
+# from kernel.bpf_stats (tracing path).
+.PHONY: bench-sender
+bench-sender: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/sender-stats.sh
+BENCH_TARGETS	+= bench-sender

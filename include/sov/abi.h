@@ -116,6 +116,29 @@ struct sov_sock_owner {
 	char  comm[16];
 };
 
+/*
+ * Tracing path: the tainted processes that wrote to a socket they may not
+ * own (issue 10: inherited, passed, pidfd_getfd'd sockets; sendfile and
+ * splice). sov_senders is a HASH keyed by the struct sock's address (a
+ * scalar: cgroup_skb's skb->sk and a probe-read sock->sk are the same
+ * value), recorded at the send syscalls' entry (tp_btf/sys_enter) and
+ * removed when the socket can send no more (TCP_CLOSE, or release of a
+ * non-TCP socket). cgroup_skb/egress judges the union of the owner's taint
+ * and these classes; events name 'who', the last tainted writer.
+ */
+struct sov_sender {
+	struct sov_sock_owner who;	/* who.denied is unused */
+	__u64 classes;			/* every tainted writer's classes, ORed */
+};
+
+/* sov_sender_state: ARRAY of one, read by cgroup_skb before it looks a
+ * socket up in sov_senders (no record, no lookup). */
+struct sov_sender_state {
+	__u64 records;		/* entries in sov_senders */
+	__u64 overflow;		/* classes of writers that could not be recorded
+				 * (map full): judged on every socket, fail closed */
+};
+
 /* sov_classes: ARRAY[SOV_MAX_CLASSES], the name of each class bit. Pinned
  * with the labels so a later sovd can renumber bits by name. */
 struct sov_class_name {
@@ -212,6 +235,8 @@ _Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
 _Static_assert(sizeof(struct sov_label) == 16, "label");
 _Static_assert(sizeof(struct sov_taint) == 40, "taint");
 _Static_assert(sizeof(struct sov_sock_owner) == 40, "sock owner");
+_Static_assert(sizeof(struct sov_sender) == 48, "sender");
+_Static_assert(sizeof(struct sov_sender_state) == 16, "sender state");
 _Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
 _Static_assert(sizeof(struct sov_event) == 384, "event");
 _Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");

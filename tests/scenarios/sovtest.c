@@ -79,6 +79,26 @@
  *   rthdr:HOP                IPV6_RTHDR: a segment routing header via HOP
  *   tfo:ADDR:PORT:TEXT       sendto(MSG_FASTOPEN) of TEXT on a new TCP socket,
  *                            which becomes the current socket
+ * The sender is judged (issue 10, tests/scenarios/parts/20-sender.sh):
+ *   fork-wait ... join       the actions up to "join" (or the end) run in a
+ *                            child, which inherits the current socket; the
+ *                            parent prints "fork-wait child=N", waits for
+ *                            it and continues after "join"
+ *   pass-fd:PATH             listen on the AF_UNIX socket PATH, accept one
+ *                            peer and pass it the current socket
+ *                            (SCM_RIGHTS); the sender keeps its own fd
+ *   recv-fd:PATH             connect to PATH (waiting up to 10 s for it) and
+ *                            receive a socket there: the current socket
+ *   show-fd                  print "fd N" of the current socket
+ *   getfd:PID:FD             take fd FD of process PID (pidfd_open +
+ *                            pidfd_getfd): the current socket
+ *   write-sock:TEXT          write() TEXT on the current socket
+ *   sendfile:FILE            open FILE, sendfile() it to the current socket
+ *   splice:FILE              open FILE, splice() it into a pipe and from the
+ *                            pipe to the current socket
+ *   write-sock-ia32:TEXT     write() TEXT on the current socket through the
+ *                            ia32 entry (int $0x80; non-PIE binary, as
+ *                            read-ia32)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1077,6 +1097,261 @@ static int do_tfo(const char *spec)
 	return 0;
 }
 
+static int run_actions(int argc, char **argv);
+
+/* ------------------------------------------------ senders (issue 10) */
+
+#include <sys/sendfile.h>
+#include <sys/un.h>
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open		434
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd	438
+#endif
+
+/* The actions up to the next "join" run in a child; returns the index of
+ * that "join" (or argc) in the parent, -1 with *status in the child's exit. */
+static int do_fork_wait(int i, int argc, char **argv, int *rc)
+{
+	int j, status;
+	pid_t pid;
+
+	for (j = i + 1; j < argc && strcmp(argv[j], "join"); j++)
+		;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "sovtest: failed to fork: %s\n", strerror(errno));
+		*rc = 2;
+		return -1;
+	}
+	if (pid == 0) {
+		int r = run_actions(j - i - 1, argv + i + 1);
+
+		fflush(stdout);
+		_exit(r);
+	}
+	printf("fork-wait child=%d\n", (int)pid);
+	fflush(stdout);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			*rc = 2;
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		*rc = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+		return -1;
+	}
+	return j;
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static void do_pass_fd(const char *path)
+{
+	struct pollfd pfd;
+	struct sockaddr_un sun;
+	char cbuf[CMSG_SPACE(sizeof(int))], b = 'f';
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int l, c, err = 0;
+
+	if (cur_sock < 0 || unix_addr(path, &sun)) {
+		result("pass-fd", path, cur_sock < 0 ? ENOTCONN : ENAMETOOLONG);
+		return;
+	}
+	unlink(path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sun, sizeof(sun)) || listen(l, 1)) {
+		result("pass-fd", path, errno);
+		if (l >= 0)
+			close(l);
+		return;
+	}
+	pfd.fd = l;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) != 1) {
+		err = ETIMEDOUT;
+		goto out;
+	}
+	c = accept(l, NULL, NULL);
+	if (c < 0) {
+		err = errno;
+		goto out;
+	}
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &cur_sock, sizeof(int));
+	if (sendmsg(c, &mh, 0) < 0)
+		err = errno;
+	close(c);
+out:
+	close(l);
+	unlink(path);
+	result("pass-fd", path, err);
+}
+
+static void do_recv_fd(const char *path)
+{
+	struct sockaddr_un sun;
+	char cbuf[CMSG_SPACE(sizeof(int))], b;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	long deadline = now_ms() + 10000;
+	int c, fd = -1, err = 0;
+
+	if (unix_addr(path, &sun)) {
+		result("recv-fd", path, ENAMETOOLONG);
+		return;
+	}
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c < 0) {
+		result("recv-fd", path, errno);
+		return;
+	}
+	while (connect(c, (struct sockaddr *)&sun, sizeof(sun))) {
+		if (now_ms() >= deadline) {
+			err = errno;
+			goto out;
+		}
+		sleep_ms(20);
+	}
+	if (recvmsg(c, &mh, 0) <= 0) {
+		err = errno ? errno : EPROTO;
+		goto out;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		err = EPROTO;
+		goto out;
+	}
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (cur_sock >= 0)
+		close(cur_sock);
+	cur_sock = fd;
+out:
+	close(c);
+	result("recv-fd", path, err);
+}
+
+static int do_getfd(const char *spec)
+{
+	char *ep;
+	long pid = strtol(spec, &ep, 10), tfd;
+	int pidfd, fd;
+
+	if (ep == spec || *ep != ':')
+		return die_usage(spec);
+	tfd = strtol(ep + 1, &ep, 10);
+	if (*ep)
+		return die_usage(spec);
+	pidfd = (int)syscall(__NR_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0) {
+		result("getfd", spec, errno);
+		return 0;
+	}
+	fd = (int)syscall(__NR_pidfd_getfd, pidfd, (int)tfd, 0);
+	result("getfd", spec, fd < 0 ? errno : 0);
+	close(pidfd);
+	if (fd >= 0) {
+		if (cur_sock >= 0)
+			close(cur_sock);
+		cur_sock = fd;
+	}
+	return 0;
+}
+
+static void do_write_sock(const char *text)
+{
+	ssize_t n;
+
+	if (cur_sock < 0) {
+		result("write-sock", text, ENOTCONN);
+		return;
+	}
+	n = write(cur_sock, text, strlen(text));
+	result("write-sock", text, n < 0 ? errno : 0);
+}
+
+static void do_write_sock_ia32(const char *text)
+{
+#if defined(__x86_64__)
+	long n;
+
+	if (cur_sock < 0) {
+		result("write-sock-ia32", text, ENOTCONN);
+		return;
+	}
+	snprintf(ia32_path, sizeof(ia32_path), "%s", text);
+	if ((unsigned long)ia32_path > 0xffffffffUL) {
+		result("write-sock-ia32", text, ENOTSUP);
+		return;
+	}
+	__asm__ volatile("int $0x80" : "=a"(n)
+			 : "a"(4L), "b"((long)cur_sock), "c"(ia32_path), "d"((long)strlen(ia32_path))
+			 : "memory");
+	result("write-sock-ia32", text, n < 0 ? (int)-n : 0);
+#else
+	result("write-sock-ia32", text, ENOTSUP);
+#endif
+}
+
+/* sendfile() or splice() the whole FILE to the current socket. */
+static void do_file_to_sock(const char *path, int use_splice)
+{
+	const char *what = use_splice ? "splice" : "sendfile";
+	struct stat st;
+	int fd, p[2], err = 0;
+	ssize_t n;
+
+	if (cur_sock < 0) {
+		result(what, path, ENOTCONN);
+		return;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		result(what, path, errno);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (!use_splice) {
+		n = sendfile(cur_sock, fd, NULL, (size_t)st.st_size);
+		if (n < 0)
+			err = errno;
+	} else if (pipe(p)) {
+		err = errno;
+	} else {
+		n = splice(fd, NULL, p[1], NULL, (size_t)st.st_size, 0);
+		if (n < 0)
+			err = errno;
+		else if (splice(p[0], NULL, cur_sock, NULL, (size_t)n, 0) < 0)
+			err = errno;
+		close(p[0]);
+		close(p[1]);
+	}
+	close(fd);
+	result(what, path, err);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -1180,6 +1455,32 @@ static int run_actions(int argc, char **argv)
 			sleep_ms(atol(arg));
 		} else if (!strncmp(a, "wait-file:", 10)) {
 			do_wait_file(arg);
+		/* issue 10, parts/20-sender.sh: the sender is judged */
+		} else if (!strcmp(a, "fork-wait")) {
+			r = 0;
+			i = do_fork_wait(i, argc, argv, &r);
+			if (i < 0)
+				return r;
+		} else if (!strcmp(a, "join")) {
+			/* the end of a fork-wait's child actions */
+		} else if (!strncmp(a, "pass-fd:", 8)) {
+			do_pass_fd(arg);
+		} else if (!strncmp(a, "recv-fd:", 8)) {
+			do_recv_fd(arg);
+		} else if (!strcmp(a, "show-fd")) {
+			printf("fd %d\n", cur_sock);
+			fflush(stdout);
+		} else if (!strncmp(a, "getfd:", 6)) {
+			if ((r = do_getfd(arg)))
+				return r;
+		} else if (!strncmp(a, "write-sock:", 11)) {
+			do_write_sock(arg);
+		} else if (!strncmp(a, "write-sock-ia32:", 16)) {
+			do_write_sock_ia32(arg);
+		} else if (!strncmp(a, "sendfile:", 9)) {
+			do_file_to_sock(arg, 0);
+		} else if (!strncmp(a, "splice:", 7)) {
+			do_file_to_sock(arg, 1);
 		} else {
 			return die_usage(a);
 		}
