@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The LSM kernel path (bpf/lsm.bpf.c): lsm/ programs on file_open,
- * socket_create, socket_post_create, socket_connect and socket_sendmsg
- * plus the fork/exit programs; the hooks
+ * socket_create, socket_post_create, socket_connect and socket_sendmsg,
+ * file_ioctl, file_permission and mmap_file (RDMA devices held since before
+ * the taint) plus the fork/exit programs; the hooks
  * check the scope cgroups themselves (sov_scope).
  *
  * Calls: kpath_load.c, the generated lsm.skel.h. Called through
@@ -53,6 +54,9 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 				     "socket_post_create")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_connect, -1, "socket_connect")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_sendmsg, -1, "socket_sendmsg")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_file_permission, -1, "file_permission")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
 		return err;

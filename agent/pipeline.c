@@ -170,7 +170,10 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 		ev.has_dst = 1;
 		ev.verdict = verdict_name(e->verdict);
 		ev.proto = proto_name(e);
-		if (e->channel != SOV_CHAN_NONE) {
+		if (e->channel == SOV_CHAN_RDMA) {
+			ev.has_device = 1;
+			ev.device = (uint32_t)e->dev;
+		} else if (e->channel != SOV_CHAN_NONE) {
 			ev.has_channel = 1;
 			ev.sock_family = e->family;
 			ev.sock_type = e->sotype;

@@ -17,6 +17,7 @@
 #include "fork_exit.bpf.h"
 #include "open.bpf.h"
 #include "egress.bpf.h"
+#include "device.bpf.h"
 
 #define SOCK_STREAM	1
 #define EPERM		1
@@ -26,6 +27,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("lsm/file_open")
 int BPF_PROG(sov_file_open, struct file *file)
 {
+	/* An RDMA device refused to a tainted process (device.bpf.h). */
+	if (dev_permission_check(file, 0))
+		return -EPERM;
 	on_open(file, -1, NULL, -1);
 	return 0;
 }
@@ -274,4 +278,34 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 		egress_emit(t, &dst, verdict, zone, violated);
 	}
 	return lsm_ret(verdict == SOV_VERDICT_DENY);
+}
+
+/*
+ * RDMA devices held since before the taint (device.bpf.h): the verbs and
+ * rdma_cm command channels are write() and ioctl(); queues and doorbells
+ * are mmap'd. Any other file costs a few loads and no lookup here.
+ */
+SEC("lsm/file_ioctl")
+int BPF_PROG(sov_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return prev_verdict(ret);
+	return lsm_ret(dev_permission_check(file, 1));
+}
+
+SEC("lsm/file_permission")
+int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
+{
+	if (ret)
+		return prev_verdict(ret);
+	return lsm_ret(dev_permission_check(file, 1));
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return prev_verdict(ret);
+	return lsm_ret(dev_permission_check(file, 1));
 }

@@ -321,4 +321,25 @@ static __always_inline int sov_in_scope(const struct sov_config *cfg, long (*und
 	return cfg->n_scope == 0;
 }
 
+/* ------------------------------------------------------------- devices */
+
+/*
+ * Whether a character device is an RDMA device (issue 10): the fixed major
+ * of uverbs, umad and issm (IB_UVERBS_MAJOR 231: every minor of it is
+ * InfiniBand's), or a device sovd found at start-up and keeps current:
+ * known(SOV_DEV(major, SOV_DEV_ANY_MINOR)) for a dynamic major of
+ * infiniband_verbs/infiniband_mad (the kernel allocates one beyond the
+ * fixed minors' range), known(SOV_DEV(major, minor)) for the misc device
+ * rdma_cm. At most two lookups, and only for a tainted process's device:
+ * callers look the taint up first.
+ */
+static __always_inline int sov_rdma_dev(__u32 major, __u32 minor, int (*known)(__u32 key))
+{
+	if (major == SOV_RDMA_MAJOR)
+		return 1;
+	if (known(SOV_DEV(major, SOV_DEV_ANY_MINOR)))
+		return 1;
+	return known(SOV_DEV(major, minor));
+}
+
 #endif /* SOV_BPF_RULES_H */

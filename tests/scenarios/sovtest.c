@@ -59,6 +59,13 @@
  *                            broadcast frame on interface IF
  *   poke                     sendto() of one byte without an address on the
  *                            current channel (an AF_XDP socket's send)
+ *
+ * Devices (issue 10, tests/scenarios/parts/40-rdma.sh):
+ *   dev:PATH                 open PATH O_RDWR and keep it as the current
+ *                            device: "dev PATH ok" or open's errno
+ *   dev-write                write(2) 8 zero bytes on the current device (a
+ *                            verbs/rdma_cm command header the driver rejects)
+ *   dev-ioctl                ioctl(2) with command 0 on the current device
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -890,6 +898,40 @@ static void do_poke(void)
 	result("poke", kind, sendto(chan_sock, "x", 1, MSG_DONTWAIT, NULL, 0) < 0 ? errno : 0);
 }
 
+/* ---------------------------------------------- devices (parts/40-rdma.sh) */
+
+static int dev_fd = -1;
+static char dev_path[256] = "-";
+
+static void do_dev(const char *path)
+{
+	if (dev_fd >= 0)
+		close(dev_fd);
+	snprintf(dev_path, sizeof(dev_path), "%s", path);
+	dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	result("dev", path, dev_fd < 0 ? errno : 0);
+}
+
+static void do_dev_write(void)
+{
+	static const char zero[8];
+
+	if (dev_fd < 0) {
+		result("dev-write", dev_path, EBADF);
+		return;
+	}
+	result("dev-write", dev_path, write(dev_fd, zero, sizeof(zero)) < 0 ? errno : 0);
+}
+
+static void do_dev_ioctl(void)
+{
+	if (dev_fd < 0) {
+		result("dev-ioctl", dev_path, EBADF);
+		return;
+	}
+	result("dev-ioctl", dev_path, ioctl(dev_fd, 0, 0) < 0 ? errno : 0);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -961,6 +1003,13 @@ static int run_actions(int argc, char **argv)
 			sleep_ms(atol(arg));
 		} else if (!strncmp(a, "wait-file:", 10)) {
 			do_wait_file(arg);
+		/* devices: parts/40-rdma.sh */
+		} else if (!strncmp(a, "dev:", 4)) {
+			do_dev(arg);
+		} else if (!strcmp(a, "dev-write")) {
+			do_dev_write();
+		} else if (!strcmp(a, "dev-ioctl")) {
+			do_dev_ioctl();
 		} else {
 			return die_usage(a);
 		}
