@@ -72,3 +72,13 @@ $(BUILD)/tests/unit/agent/test_journal_glue: $(BUILD)/tests/unit/agent/test_jour
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_journal_glue
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_journal_glue
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_journal_glue
+
+# RDMA devices sovd finds (issue 10; no root: files written by the test).
+$(BUILD)/tests/unit/agent/test_devices: $(BUILD)/tests/unit/agent/test_devices.o \
+		$(BUILD)/agent/devices.o $(BUILD)/agent/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_devices
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_devices
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_devices
