@@ -8,11 +8,14 @@
  * devices or umad ports); /proc/devices lists them under the same names.
  * rdma_ucm's rdma_cm is a misc device (major 10) with a dynamic minor.
  *
- * Calls: log.c, libbpf. Called by main.c.
+ * Calls: log.c, libbpf. Called by main.c and pipeline.c (held devices).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include "sov/abi.h"
 #include "agent/devices.h"
@@ -67,6 +70,53 @@ size_t rdma_devs_scan(const char *proc_devices, const char *misc_dev,
 	return n;
 }
 
+/* What the last sync wrote: rdma_held_devs() judges by the same set. */
+static struct rdma_dev known[SOV_RDMA_DEVS_MAX];
+static size_t n_known;
+
+static int is_rdma(uint32_t major, uint32_t minor)
+{
+	if (major == SOV_RDMA_MAJOR)
+		return 1;
+	for (size_t i = 0; i < n_known; i++)
+		if (known[i].key == SOV_DEV(major, SOV_DEV_ANY_MINOR) ||
+		    known[i].key == SOV_DEV(major, minor))
+			return 1;
+	return 0;
+}
+
+size_t rdma_held_devs(pid_t pid, uint32_t *out, size_t max)
+{
+	char dir[64], path[128];
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		uint32_t dev;
+		size_t i;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) || !S_ISCHR(st.st_mode) ||
+		    !is_rdma(major(st.st_rdev), minor(st.st_rdev)))
+			continue;
+		dev = SOV_DEV(major(st.st_rdev), minor(st.st_rdev));
+		for (i = 0; i < n && out[i] != dev; i++)
+			;
+		if (i == n)
+			out[n++] = dev;
+	}
+	closedir(d);
+	return n;
+}
+
 int rdma_devs_sync(int map_fd)
 {
 	struct rdma_dev want[SOV_RDMA_DEVS_MAX];
@@ -77,6 +127,8 @@ int rdma_devs_sync(int map_fd)
 
 	n = rdma_devs_scan("/proc/devices", "/sys/class/misc/rdma_cm/dev", want,
 			   SOV_RDMA_DEVS_MAX);
+	memcpy(known, want, n * sizeof(want[0]));
+	n_known = n;
 	for (size_t i = 0; i < n; i++) {
 		if (!bpf_map_lookup_elem(map_fd, &want[i].key, &val) && val == want[i].kind)
 			continue;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct rdma_dev {
 	uint32_t key;		/* SOV_DEV(major, minor or SOV_DEV_ANY_MINOR) */
@@ -26,5 +27,10 @@ size_t rdma_devs_scan(const char *proc_devices, const char *misc_dev,
 /* Makes the map hold exactly what rdma_devs_scan() finds on this host.
  * Returns the number of entries added or removed, or a negative errno. */
 int rdma_devs_sync(int map_fd);
+
+/* Tracing path: the RDMA devices process pid holds open (from
+ * /proc/PID/fd), as SOV_DEV numbers; at most max. The kernel cannot refuse
+ * their use there, so sovd reports them when the process is tainted. */
+size_t rdma_held_devs(pid_t pid, uint32_t *out, size_t max);
 
 #endif

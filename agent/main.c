@@ -512,6 +512,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
+	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
 	err = rdma_devs_sync(d.kp.fd.rdma_devs);
 	if (err < 0)
 		goto cleanup;

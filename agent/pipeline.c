@@ -3,7 +3,7 @@
  * The event pipeline (pipeline.h): struct sov_event and sovd's own events
  * into struct sovd_event, once, then to every registered sink.
  *
- * Calls: host.c, log.c, policy/ (zone names). Called by main.c (ring
+ * Calls: host.c, log.c, devices.c (held RDMA devices), policy/ (zone names). Called by main.c (ring
  * buffer, agent events, loss), lifecycle.c (policy events), taint.c
  * (start-up taint). Sinks are reached only through the table.
  */
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
+#include "agent/devices.h"
 #include "agent/host.h"
 #include "agent/log.h"
 #include "agent/pipeline.h"
@@ -135,6 +136,44 @@ static int addr_is_zero(const uint8_t a[16])
 	return 1;
 }
 
+/*
+ * Tracing path: RDMA devices the newly tainted process already holds. No
+ * hook of that path sees their commands (cgroup/dev judges opens), so the
+ * use is not refused: reported as an audit of the rdma channel, like an
+ * AF_PACKET socket there. Read from /proc after the event: a process that
+ * closed the device or exited meanwhile is not reported.
+ */
+static void report_held_rdma(struct pipeline *p, const struct sovd_event *taint)
+{
+	uint32_t devs[8];
+	size_t n = rdma_held_devs(taint->pid, devs, 8);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sovd_event ev = *taint;
+
+		ev.type = "egress";
+		ev.line = NULL;
+		ev.line_len = 0;
+		ev.has_seq = 0;
+		ev.seq = 0;
+		ev.has_object = 0;
+		ev.dev = ev.ino = 0;
+		ev.path = NULL;
+		ev.has_dst = 1;
+		ev.verdict = "audit";
+		ev.proto = "rdma";
+		ev.dst = "";
+		ev.dport = 0;
+		ev.zone = "unknown";
+		/* no class allows the rdma channel (rules.h sov_channel_allowed()) */
+		ev.violated = taint->classes;
+		ev.hook = "device";
+		ev.has_device = 1;
+		ev.device = devs[i];
+		dispatch(p, &ev);
+	}
+}
+
 int pipeline_kernel_event(void *ctx, void *data, size_t len)
 {
 	struct pipeline *p = ctx;
@@ -187,6 +226,8 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 		ev.hook = hook_name(e->hook);
 	}
 	dispatch(p, &ev);
+	if (p->report_held_rdma && e->type == SOV_EV_TAINT)
+		report_held_rdma(p, &ev);
 	return 0;
 }
 

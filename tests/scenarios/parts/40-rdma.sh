@@ -187,7 +187,10 @@ else
 		act rdma-held-untainted "dev:$UV" dev-ioctl
 		expect_out "rdma, held: an untainted process opens $UV" "dev $UV ok"
 		expect_out "rdma, held: its unknown ioctl gets the driver's answer ENOTTY" "dev-ioctl $UV ENOTTY"
-		act rdma-held "dev:$UV" "read:$F" dev-write dev-ioctl
+		# (it lives 1.5 s after its taint: on the tracing path sovd
+		# finds the held device in /proc/PID/fd when the taint event
+		# arrives)
+		act rdma-held "dev:$UV" "read:$F" sleep:1500 dev-write dev-ioctl
 		expect_out "rdma, held: a process opens $UV before its taint" "dev $UV ok"
 		if [ "$MODE" = lsm ]; then
 			expect_out "rdma, held: after the taint a verbs command (write) is refused with EPERM" \
@@ -199,6 +202,10 @@ else
 			why="tracing path: cgroup/dev judges opens only; a device held since before the taint passes no hook (docs/architecture.md, known limits)"
 			skip "rdma, held: after the taint a verbs command (write) is refused" "$why"
 			skip "rdma, held: and an ioctl is refused" "$why"
+			expect_out "rdma, held: (tracing) the ioctl gets the driver's answer, not refused" \
+				"dev-ioctl $UV ENOTTY"
+			expect_ev "rdma, held: (tracing) sovd reports the held device at the taint (verdict audit, hook device)" \
+				egress "$A_PID" '"verdict":"audit","proto":"rdma"' '"hook":"device"'
 		fi
 	fi
 	"$RDMA_TOOL" link delete "$RXE" 2>/dev/null
