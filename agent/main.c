@@ -513,13 +513,15 @@ int main(int argc, char **argv)
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
 	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
-	err = rdma_devs_sync(d.kp.fd.rdma_devs);
-	if (err < 0)
-		goto cleanup;
 	err = policy_install_first(&d.life, img);
 	img = NULL;	/* the lifecycle owns it now */
 	if (err)
 		goto cleanup;
+	/* RDMA devices beyond the fixed major, before any program attaches. */
+	err = rdma_devs_sync(d.kp.fd.rdma_devs);
+	if (err < 0)
+		goto cleanup;
+	err = 0;
 	/* Losses counted before this run were reported by the run that saw them. */
 	if (!kpath_read_counters(&d.kp.fd, &cnt))
 		d.pipe.lost_reported = cnt.c[SOV_CNT_LOST];
