@@ -87,7 +87,7 @@ static int is_rdma(uint32_t major, uint32_t minor)
 
 size_t rdma_held_devs(pid_t pid, uint32_t *out, size_t max)
 {
-	char dir[64], path[128];
+	char dir[64], path[64 + 256];
 	struct dirent *de;
 	struct stat st;
 	size_t n = 0;
