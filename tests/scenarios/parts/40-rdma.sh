@@ -104,7 +104,11 @@ elif [ -z "$RDMA_TOOL" ]; then
 elif [ ! -d /sys/module/rdma_rxe ] && ! modprobe rdma_rxe 2>/dev/null; then
 	rxe_why="this kernel has no soft-RoCE (rdma_rxe module not available: $(uname -r))"
 elif ! "$RDMA_TOOL" link add "$RXE" type rxe netdev "$NS_EU-h" 2> "$SOV_TMP/rxe.err"; then
-	rxe_why="rdma link add $RXE type rxe netdev $NS_EU-h failed: $(cat "$SOV_TMP/rxe.err")"
+	# the kernel has soft-RoCE: not being able to use it is a failure
+	fail "rdma, soft-RoCE: rdma link add $RXE type rxe netdev $NS_EU-h"
+	diag_file "$SOV_TMP/rxe.err"
+	dmesg 2>/dev/null | grep -i rxe | tail -n 5 | sed 's/^/#   /'
+	rxe_why="rdma link add failed (see the failure above)"
 fi
 
 # pp_server PORT OUT: an untainted ibv_rc_pingpong server in the
