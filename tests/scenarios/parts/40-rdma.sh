@@ -22,7 +22,10 @@ fi
 RDEV_OK=1
 # 231:223 is the last fixed uverbs minor, 231:0 the first umad port: no
 # machine here has 32 HCAs, so no driver answers for them.
-mknod "$RD/uverbs31" c 231 223 && mknod "$RD/umad0" c 231 0 || RDEV_OK=
+# null (1:3) stands for "another character device": a tainted process's
+# O_RDWR open of the host's /dev/null would make it a derivative.
+mknod "$RD/uverbs31" c 231 223 && mknod "$RD/umad0" c 231 0 && mknod "$RD/null" c 1 3 ||
+	RDEV_OK=
 if [ -z "$RDEV_OK" ]; then
 	fail "rdma: mknod makes RDMA device nodes in $RD"
 else
@@ -35,16 +38,19 @@ else
 		"dev $RD/umad0 ENXIO"
 	expect_no_ev "rdma: no egress event for the untainted opens" egress "$A_PID"
 
-	act rdma-tainted "read:$F" "dev:$RD/uverbs31" "dev:$RD/umad0" dev:/dev/null
+	act rdma-tainted "read:$F" "dev:$RD/uverbs31" "dev:$RD/umad0" "dev:$RD/null"
 	expect_out "rdma: a tainted open of uverbs is refused with EPERM" "dev $RD/uverbs31 EPERM"
 	expect_ev "rdma: deny event for it (proto rdma, hook device, device 231:223)" egress "$A_PID" \
 		"\"verdict\":\"deny\",\"proto\":\"rdma\",$RDEV,\"device\":\"231:223\""
 	expect_out "rdma: a tainted open of umad is refused with EPERM" "dev $RD/umad0 EPERM"
 	expect_ev "rdma: deny event for umad (device 231:0)" egress "$A_PID" \
 		'"verdict":"deny","proto":"rdma"' '"device":"231:0"'
-	expect_out "rdma: the tainted process still opens other character devices (/dev/null)" \
-		"dev /dev/null ok"
+	expect_out "rdma: the tainted process still opens other character devices (null, 1:3)" \
+		"dev $RD/null ok"
 	expect_no_ev "rdma: and that open is no egress event" egress "$A_PID" '"device":"1:3"'
+	expect_no_ev "rdma: nor a derivation (only regular files derive)" derive "$A_PID" "\"path\":\"$RD/null\""
+	act rdma-null-reader "read:$RD/null"
+	expect_no_ev "rdma: an untainted reader of that null device stays untainted" taint "$A_PID"
 
 	act rdma-audit "read:$D/aud/model.bin" "dev:$RD/uverbs31"
 	expect_out "rdma: an audit class's open is not refused (the kernel answers ENXIO)" \
@@ -160,6 +166,7 @@ else
 	else
 		fail "rdma, soft-RoCE: the untainted ibv_rc_pingpong server starts"
 		diag_file "$SRV_OUT"
+		grep -F '"proto":"rdma"' "$EVENTS" | tail -n 3 | sed 's/^/#   /'
 	fi
 
 	SRV_OUT=$SOV_TMP/act/pp-srv2.out
