@@ -117,15 +117,22 @@ elif ! "$RDMA_TOOL" link add "$RXE" type rxe netdev "$NS_EU-h" 2> "$SOV_TMP/rxe.
 	rxe_why="rdma link add failed (see the failure above)"
 fi
 
+# tcp_listening PORT: a TCP socket listens on PORT (/proc/net/tcp{,6}).
+tcp_listening() {
+	awk -v p="$(printf '%04X' "$1")" '{ split($2, a, ":"); if (a[2] == p && $4 == "0A") f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # pp_server PORT OUT: an untainted ibv_rc_pingpong server in the
-# background (at most 30 s), waiting until it listens.
+# background (at most 30 s), waiting (10 s) until it listens for the
+# client's queue pair numbers (its stdout is a file: buffered until exit).
 pp_server() {
 	local i=0
 	timeout 30 "$PP" -d "$RXE" -g "$GIDX" -p "$1" -n 20 > "$2" 2>&1 &
 	PP_SRV=$!
 	SOVT_BG="$SOVT_BG $PP_SRV"
-	while ! grep -q "local address" "$2" 2>/dev/null; do
-		[ $i -ge 50 ] && return 1
+	while ! tcp_listening "$1"; do
+		[ $i -ge 100 ] && return 1
 		kill -0 $PP_SRV 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
