@@ -66,6 +66,7 @@
  *   dev-write                write(2) 8 zero bytes on the current device (a
  *                            verbs/rdma_cm command header the driver rejects)
  *   dev-ioctl                ioctl(2) with command 0 on the current device
+ *   dev-mmap                 mmap(2) one shared page of the current device
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -932,6 +933,20 @@ static void do_dev_ioctl(void)
 	result("dev-ioctl", dev_path, ioctl(dev_fd, 0, 0) < 0 ? errno : 0);
 }
 
+static void do_dev_mmap(void)
+{
+	void *p;
+
+	if (dev_fd < 0) {
+		result("dev-mmap", dev_path, EBADF);
+		return;
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
+	result("dev-mmap", dev_path, p == MAP_FAILED ? errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -1010,6 +1025,8 @@ static int run_actions(int argc, char **argv)
 			do_dev_write();
 		} else if (!strcmp(a, "dev-ioctl")) {
 			do_dev_ioctl();
+		} else if (!strcmp(a, "dev-mmap")) {
+			do_dev_mmap();
 		} else {
 			return die_usage(a);
 		}

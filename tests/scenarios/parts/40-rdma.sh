@@ -202,24 +202,32 @@ else
 	if [ -z "$UV" ] || [ ! -c "$UV" ]; then
 		fail "rdma, soft-RoCE: $RXE has a uverbs device node"
 	else
-		act rdma-held-untainted "dev:$UV" dev-ioctl
+		act rdma-held-untainted "dev:$UV" dev-ioctl dev-mmap
 		expect_out "rdma, held: an untainted process opens $UV" "dev $UV ok"
 		expect_out "rdma, held: its unknown ioctl gets the driver's answer ENOTTY" "dev-ioctl $UV ENOTTY"
+		if grep -q "^dev-mmap $UV EPERM" "$A_OUT"; then
+			fail "rdma, held: an untainted mmap gets the driver's answer (not EPERM)"
+			act_diag
+		else
+			pass "rdma, held: an untainted mmap gets the driver's answer (not EPERM): $(sed -n "s|^dev-mmap $UV ||p" "$A_OUT")"
+		fi
 		# (it lives 1.5 s after its taint: on the tracing path sovd
 		# finds the held device in /proc/PID/fd when the taint event
 		# arrives)
-		act rdma-held "dev:$UV" "read:$F" sleep:1500 dev-write dev-ioctl
+		act rdma-held "dev:$UV" "read:$F" sleep:1500 dev-write dev-ioctl dev-mmap
 		expect_out "rdma, held: a process opens $UV before its taint" "dev $UV ok"
 		if [ "$MODE" = lsm ]; then
 			expect_out "rdma, held: after the taint a verbs command (write) is refused with EPERM" \
 				"dev-write $UV EPERM"
 			expect_out "rdma, held: and an ioctl is refused with EPERM" "dev-ioctl $UV EPERM"
+			expect_out "rdma, held: and a new mmap of it is refused with EPERM" "dev-mmap $UV EPERM"
 			expect_ev "rdma, held: one deny event (hook device)" egress "$A_PID" \
 				'"verdict":"deny","proto":"rdma"' '"hook":"device"'
 		else
 			why="tracing path: cgroup/dev judges opens only; a device held since before the taint passes no hook (docs/architecture.md, known limits)"
 			skip "rdma, held: after the taint a verbs command (write) is refused" "$why"
 			skip "rdma, held: and an ioctl is refused" "$why"
+			skip "rdma, held: and a new mmap of it is refused" "$why"
 			expect_out "rdma, held: (tracing) the ioctl gets the driver's answer, not refused" \
 				"dev-ioctl $UV ENOTTY"
 			expect_ev "rdma, held: (tracing) sovd reports the held device at the taint (verdict audit, hook device)" \
