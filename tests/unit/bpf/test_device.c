@@ -45,7 +45,18 @@ static void test_devices(void)
 	ASSERT_TRUE(!sov_rdma_dev(242, 0, known), "an unknown dynamic major is not");
 	lookups = 0;
 	sov_rdma_dev(1, 3, known);
-	ASSERT_EQ(lookups, 2, "any other device: two lookups (whole major, then the device)");
+	sov_rdma_dev(4, 1, known);
+	sov_rdma_dev(136, 0, known);
+	ASSERT_EQ(lookups, 0, "a fixed major (null, tty, pts) costs no lookup");
+	ASSERT_TRUE(!sov_rdma_dev(255, 0, known) && !sov_rdma_dev(233, 0, known) &&
+		    !sov_rdma_dev(383, 0, known) && !sov_rdma_dev(512, 0, known),
+		    "majors outside the dynamic ranges are not");
+	ASSERT_EQ(lookups, 0, "  and cost no lookup");
+	sov_rdma_dev(10, 1, known);
+	ASSERT_EQ(lookups, 2, "a misc device: two lookups (whole major, then the device)");
+	lookups = 0;
+	ASSERT_TRUE(sov_rdma_dev(400, 3, known) == 0 && lookups == 2,
+		    "a major of the extended dynamic range (384..511) is looked up");
 	ASSERT_EQ(SOV_DEV(231, 192), (231u << 20) | 192, "SOV_DEV is the kernel's MKDEV");
 	ASSERT_EQ(SOV_DEV(10, 0x1FFFFF), (10u << 20) | 0xFFFFF, "SOV_DEV masks the minor");
 }
