@@ -3,9 +3,9 @@
  * The event pipeline (pipeline.h): struct sov_event and sovd's own events
  * into struct sovd_event, once, then to every registered sink.
  *
- * Calls: host.c, log.c, devices.c (held RDMA devices), policy/ (zone names). Called by main.c (ring
- * buffer, agent events, loss), lifecycle.c (policy events), taint.c
- * (start-up taint). Sinks are reached only through the table.
+ * Calls: host.c, log.c, devices.c (held RDMA devices), policy/ (zone
+ * names). Called by main.c (ring buffer, agent events, loss), lifecycle.c
+ * (policy events), taint.c (start-up taint). Sinks are reached only through the table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
