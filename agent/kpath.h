@@ -26,6 +26,7 @@ static inline const char *kpath_name(enum sovd_kpath k)
 struct sov_map_fds {
 	int labels, label_devs, taint, config, zone4[2], zone6[2], zone_rules,
 	    counters, scope, classes, events;
+	int rdma_devs;		/* issue 10: RDMA devices beyond the fixed major */
 };
 
 /* The maps whose size sovd chooses before load. */
@@ -104,6 +105,7 @@ struct kpath {
 	(kp)->fd.scope = bpf_map__fd((s)->maps.sov_scope);		\
 	(kp)->fd.classes = bpf_map__fd((s)->maps.sov_classes);		\
 	(kp)->fd.events = bpf_map__fd((s)->maps.sov_events);		\
+	(kp)->fd.rdma_devs = bpf_map__fd((s)->maps.sov_rdma_devs);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */

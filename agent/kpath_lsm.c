@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The LSM kernel path (bpf/lsm.bpf.c): lsm/ programs on file_open,
- * socket_create, socket_post_create, socket_connect, socket_sendmsg and
- * file_permission (writes to sockets: sendfile/splice on 6.1)
+ * socket_create, socket_post_create, socket_connect, socket_sendmsg,
+ * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
+ * held since before the taint), file_ioctl and mmap_file (RDMA devices)
  * plus the fork/exit programs; the hooks
  * check the scope cgroups themselves (sov_scope).
  *
@@ -55,6 +56,8 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_connect, -1, "socket_connect")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_sendmsg, -1, "socket_sendmsg")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_permission, -1, "file_permission")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
 		return err;

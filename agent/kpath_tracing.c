@@ -56,6 +56,7 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 		{ s->progs.sov_bind6, "bind6" },
 		{ s->progs.sov_sock_create, "sock_create" },
 		{ s->progs.sov_sock_release, "sock_release" },
+		{ s->progs.sov_dev, "dev" },		/* RDMA devices (issue 10) */
 	};
 	char name[128];
 	int err;

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include "agent/api.h"
 #include "agent/events_file.h"
+#include "agent/devices.h"
 #include "agent/features.h"
 #include "agent/host.h"
 #include "agent/jbuf.h"
@@ -271,7 +272,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 {
 	struct epoll_event evs[64];
 	int err = 0;
-	int64_t last_tick = 0, last_gc = 0;
+	int64_t last_tick = 0, last_gc = 0, last_devs = 0;
 
 	while (!stop) {
 		int n = epoll_wait(ep, evs, 64, 100);
@@ -326,6 +327,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			journal_glue_tick(&d->journal);
 			api_expire(&d->api, now);
 			metrics_expire(&d->metrics, now);
+		}
+		/* An RDMA module loaded since (issue 10): its dynamic major or
+		 * rdma_cm's minor is governed within a second. */
+		if (now - last_devs >= 1000) {
+			last_devs = now;
+			rdma_devs_sync(d->kp.fd.rdma_devs);
 		}
 		if (now - last_gc >= 10000) {
 			last_gc = now;
@@ -505,10 +512,16 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
+	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
 	err = policy_install_first(&d.life, img);
 	img = NULL;	/* the lifecycle owns it now */
 	if (err)
 		goto cleanup;
+	/* RDMA devices beyond the fixed major, before any program attaches. */
+	err = rdma_devs_sync(d.kp.fd.rdma_devs);
+	if (err < 0)
+		goto cleanup;
+	err = 0;
 	/* Losses counted before this run were reported by the run that saw them. */
 	if (!kpath_read_counters(&d.kp.fd, &cnt))
 		d.pipe.lost_reported = cnt.c[SOV_CNT_LOST];

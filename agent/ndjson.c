@@ -71,6 +71,13 @@ void ndjson_render(struct jbuf *b, const struct sovd_event *ev)
 			jb_u64(b, "sock_type", ev->sock_type);
 			jb_u64(b, "sock_protocol", ev->sock_protocol);
 		}
+		if (ev->has_device) {
+			char dev[24];
+
+			snprintf(dev, sizeof(dev), "%u:%u", ev->device >> SOV_MINORBITS,
+				 ev->device & SOV_DEV_ANY_MINOR);
+			jb_str(b, "device", dev);
+		}
 	}
 	if (ev->body && ev->body[0]) {
 		jb_raw(b, ",", 1);

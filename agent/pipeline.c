@@ -3,9 +3,9 @@
  * The event pipeline (pipeline.h): struct sov_event and sovd's own events
  * into struct sovd_event, once, then to every registered sink.
  *
- * Calls: host.c, log.c, policy/ (zone names). Called by main.c (ring
- * buffer, agent events, loss), lifecycle.c (policy events), taint.c
- * (start-up taint). Sinks are reached only through the table.
+ * Calls: host.c, log.c, devices.c (held RDMA devices), policy/ (zone
+ * names). Called by main.c (ring buffer, agent events, loss), lifecycle.c
+ * (policy events), taint.c (start-up taint). Sinks are reached only through the table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
+#include "agent/devices.h"
 #include "agent/host.h"
 #include "agent/log.h"
 #include "agent/pipeline.h"
@@ -135,6 +136,52 @@ static int addr_is_zero(const uint8_t a[16])
 	return 1;
 }
 
+/*
+ * Tracing path: RDMA devices the newly tainted process already holds. No
+ * hook of that path sees their commands (cgroup/dev judges opens), so the
+ * use is not refused: reported as an audit of the rdma channel, like an
+ * AF_PACKET socket there. Read from /proc after the event: a process that
+ * closed the device or exited meanwhile is not reported.
+ */
+static void report_held_rdma(struct pipeline *p, const struct sovd_event *taint)
+{
+	uint32_t devs[8];
+	uint64_t allowed = 0, violated;
+	size_t n;
+
+	/* the classes whose channels: allows rdma (rules.h sov_channel_rule()) */
+	if (p->policy && p->policy->img)
+		allowed = p->policy->img->chan_allowed[SOV_CHAN_RDMA];
+	violated = taint->classes & ~allowed;
+	if (!violated)
+		return;
+	n = rdma_held_devs(taint->pid, devs, 8);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sovd_event ev = *taint;
+
+		ev.type = "egress";
+		ev.line = NULL;
+		ev.line_len = 0;
+		ev.has_seq = 0;
+		ev.seq = 0;
+		ev.has_object = 0;
+		ev.dev = ev.ino = 0;
+		ev.path = NULL;
+		ev.has_dst = 1;
+		ev.verdict = "audit";
+		ev.proto = "rdma";
+		ev.dst = "";
+		ev.dport = 0;
+		ev.zone = "unknown";
+		ev.violated = violated;
+		ev.hook = "device";
+		ev.has_device = 1;
+		ev.device = devs[i];
+		dispatch(p, &ev);
+	}
+}
+
 int pipeline_kernel_event(void *ctx, void *data, size_t len)
 {
 	struct pipeline *p = ctx;
@@ -170,7 +217,10 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 		ev.has_dst = 1;
 		ev.verdict = verdict_name(e->verdict);
 		ev.proto = proto_name(e);
-		if (e->channel != SOV_CHAN_NONE) {
+		if (e->channel == SOV_CHAN_RDMA) {
+			ev.has_device = 1;
+			ev.device = (uint32_t)e->dev;
+		} else if (e->channel != SOV_CHAN_NONE) {
 			ev.has_channel = 1;
 			ev.sock_family = e->family;
 			ev.sock_type = e->sotype;
@@ -184,6 +234,8 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 		ev.hook = hook_name(e->hook);
 	}
 	dispatch(p, &ev);
+	if (p->report_held_rdma && e->type == SOV_EV_TAINT)
+		report_held_rdma(p, &ev);
 	return 0;
 }
 

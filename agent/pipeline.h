@@ -20,6 +20,10 @@ struct pipeline {
 	const struct sovd_policy_view *policy;
 	int64_t boot_to_real_ns;
 	uint64_t lost_reported;		/* kernel-lost events already reported */
+	/* Tracing path: nothing in the kernel sees an RDMA device held since
+	 * before the taint; a taint event is followed by an audit event per
+	 * such device (issue 10). */
+	int report_held_rdma;
 };
 
 void pipeline_init(struct pipeline *p);

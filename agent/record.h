@@ -46,6 +46,9 @@ struct sovd_event {
 	 * xdp, other protocols): the socket as socket() made it */
 	int has_channel;
 	uint32_t sock_family, sock_type, sock_protocol;
+	/* egress of an RDMA device (issue 10): its number, major << 20 | minor */
+	int has_device;
+	uint32_t device;
 	/* agent, policy, loss: the event's own fields, a JSON object body
 	 * without braces (may be "") */
 	const char *body;

@@ -17,6 +17,7 @@
 #include "fork_exit.bpf.h"
 #include "open.bpf.h"
 #include "egress.bpf.h"
+#include "device.bpf.h"
 
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2
@@ -28,6 +29,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("lsm/file_open")
 int BPF_PROG(sov_file_open, struct file *file)
 {
+	/* An RDMA device refused to a tainted process (device.bpf.h). */
+	if (dev_permission_check(file, 0))
+		return -EPERM;
 	on_open(file, -1, NULL, -1);
 	return 0;
 }
@@ -483,6 +487,7 @@ SEC("lsm/file_permission")
 int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_SEND };
+	__u32 mode;
 	__u32 tgid;
 	struct sov_config *cfg;
 	struct sov_taint *t;
@@ -492,9 +497,11 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 
 	if (ret)
 		return prev_verdict(ret);
-	if (!(mask & MAY_WRITE))
-		return 0;
-	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+	mode = file->f_inode->i_mode & S_IFMT;
+	/* an RDMA device held since before the taint (device.bpf.h) */
+	if (mode == SOV_S_IFCHR)
+		return lsm_ret(dev_permission_check(file, 1));
+	if (!(mask & MAY_WRITE) || mode != S_IFSOCK)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	t = taint_of(&tgid);
@@ -526,4 +533,27 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 	if (dst.sotype == SOCK_DGRAM && dst.proto == IPPROTO_UDP && dst_from_cork(sk, &dst))
 		return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
 	return connected_send_verdict(sk, t, cfg, &dst, family, tgid);
+}
+
+/*
+ * RDMA devices held since before the taint (device.bpf.h): the verbs and
+ * rdma_cm command channels are write() and ioctl(); queues and doorbells
+ * are mmap'd. Any other file costs a few loads and no lookup here.
+ */
+SEC("lsm/file_ioctl")
+int BPF_PROG(sov_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return prev_verdict(ret);
+	return lsm_ret(dev_permission_check(file, 1));
+}
+
+
+SEC("lsm/mmap_file")
+int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return prev_verdict(ret);
+	return lsm_ret(dev_permission_check(file, 1));
 }

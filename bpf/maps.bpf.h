@@ -152,4 +152,34 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_counters SEC(".maps");
 
+/*
+ * RDMA character devices beyond the fixed major (abi.h SOV_RDMA_*): device
+ * number -> SOV_RDMA_VERBS/MAD/CM, written by sovd at start and kept
+ * current while it runs (a module loaded later adds its dynamic major or
+ * misc minor).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, SOV_RDMA_DEVS_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_rdma_devs SEC(".maps");
+
+/* (process, device) -> the report state of an RDMA device held since before
+ * the taint (like a socket's sov_sock_owner.denied): the read, write and
+ * ioctl hooks run per command, the report is once per verdict. */
+struct sov_dev_seen_key {
+	__u32 tgid;
+	__u32 dev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct sov_dev_seen_key);
+	__type(value, __u32);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_dev_seen SEC(".maps");
+
 #endif

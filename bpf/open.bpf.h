@@ -32,7 +32,12 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 	if (sov_open_taints(labelled, fmode, flags) &&
 	    taint_grow(tgid, &classes, file, &key, fd, upath, dirfd))
 		derive_on_taint(classes);
-	if (sov_open_writes(fmode))
+	/* Only a regular file becomes a derivative, as in the fd walk
+	 * (sov_fd_writes()): a tainted process opening /dev/null or a tty for
+	 * writing must not label it, or every later reader of /dev/null (the
+	 * stdin of every background job) would be tainted. */
+	if (sov_open_writes(fmode) &&
+	    sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
 		derive_on_write(tgid, file, fd, upath, dirfd);
 }
 

@@ -545,4 +545,32 @@ static __always_inline int sov_sender_forget_at_release(__u32 protocol, __u32 st
 	return protocol != SOV_IPPROTO_TCP || state == SOV_TCP_CLOSE;
 }
 
+/* ------------------------------------------------------------- devices */
+
+/*
+ * Whether a character device is an RDMA device (issue 10): the fixed major
+ * of uverbs, umad and issm (IB_UVERBS_MAJOR 231: every minor of it is
+ * InfiniBand's), or a device sovd found at start-up and keeps current:
+ * known(SOV_DEV(major, SOV_DEV_ANY_MINOR)) for a dynamic major of
+ * infiniband_verbs/infiniband_mad (the kernel allocates one beyond the
+ * fixed minors' range), known(SOV_DEV(major, minor)) for the misc device
+ * rdma_cm. At most two lookups (none outside the misc major and the
+ * dynamic ranges), and only for a tainted process's device: callers look
+ * the taint up first.
+ */
+static __always_inline int sov_rdma_dev(__u32 major, __u32 minor, int (*known)(__u32 key))
+{
+	if (major == SOV_RDMA_MAJOR)
+		return 1;
+	/* Only the misc major and the kernel's dynamic ranges
+	 * (fs/char_dev.c find_dynamic_major(): 254..234, then 511..384) can
+	 * hold another RDMA device: a tty or /dev/null costs no lookup. */
+	if (major != SOV_MISC_MAJOR && !(major >= 234 && major <= 254) &&
+	    !(major >= 384 && major <= 511))
+		return 0;
+	if (known(SOV_DEV(major, SOV_DEV_ANY_MINOR)))
+		return 1;
+	return known(SOV_DEV(major, minor));
+}
+
 #endif /* SOV_BPF_RULES_H */

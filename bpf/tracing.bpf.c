@@ -639,3 +639,43 @@ int sov_skb_egress(struct __sk_buff *skb)
 	count(SOV_CNT_PKT_DROP);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- devices */
+#include "device.bpf.h"
+
+/* uapi bpf.h's device cgroup constants (anonymous enums: not in vmlinux.h) */
+#define DEVCG_ACC_READ		(1 << 1)
+#define DEVCG_ACC_WRITE		(1 << 2)
+#define DEVCG_DEV_CHAR		2
+
+/*
+ * RDMA devices (device.bpf.h): the device cgroup check runs in
+ * inode_permission(), before the driver's open, in the context of the
+ * process that opens; returning 0 makes the open fail with EPERM. mknod and
+ * block devices pass without a lookup, character devices of an untainted
+ * process with one. cgroup_current_func_proto() (6.1 and later) gives these
+ * programs the current task's pid/tgid, uid, comm and cgroup. An fd opened
+ * before the taint never passes here again (docs/architecture.md).
+ */
+SEC("cgroup/dev")
+int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 type = ctx->access_type & 0xFFFF;
+	__u32 access = ctx->access_type >> 16;
+	struct sov_config *cfg;
+	struct sov_taint *t;
+
+	if (type != DEVCG_DEV_CHAR ||
+	    !(access & (DEVCG_ACC_READ | DEVCG_ACC_WRITE)))
+		return 1;
+	t = taint_of(&tgid);
+	if (!t)
+		return 1;
+	if (!rdma_dev(ctx->major, ctx->minor))
+		return 1;
+	cfg = sov_cfg();
+	if (!cfg)
+		return 1;
+	return device_decide(t, cfg, ctx->major, ctx->minor, 0) == SOV_VERDICT_DENY ? 0 : 1;
+}

@@ -24,7 +24,7 @@ TEST_SCRIPTS	+= tests/agent/sockets.t
 
 # Taint map counting vs collecting (needs root: it creates a BPF map).
 $(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
-		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o \
+		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/devices.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -35,7 +35,7 @@ TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_taint
 
 # The pipeline's one record and its NDJSON rendering (no root).
 $(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline.o \
-		$(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
+		$(BUILD)/agent/pipeline.o $(BUILD)/agent/devices.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -72,3 +72,13 @@ $(BUILD)/tests/unit/agent/test_journal_glue: $(BUILD)/tests/unit/agent/test_jour
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_journal_glue
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_journal_glue
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_journal_glue
+
+# RDMA devices sovd finds (issue 10; no root: files written by the test).
+$(BUILD)/tests/unit/agent/test_devices: $(BUILD)/tests/unit/agent/test_devices.o \
+		$(BUILD)/agent/devices.o $(BUILD)/agent/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_devices
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_devices
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_devices

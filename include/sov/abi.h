@@ -200,6 +200,27 @@ struct sov_counters {
 #define SOV_CHAN_RDMA		6	/* an RDMA device: /dev/infiniband/uverbs*, rdma_cm */
 #define SOV_CHAN_MAX		7
 
+/*
+ * RDMA devices (issue 10): sov_rdma_devs is a HASH keyed by a character
+ * device's number as the kernel numbers it (SOV_DEV(major, minor), major
+ * << 20 | minor); SOV_DEV_ANY_MINOR in the minor bits stands for every
+ * minor of that major. The fixed major of uverbs/umad/issm is in the rule
+ * itself (bpf/rules.h sov_rdma_dev()); sovd adds the dynamic majors of
+ * "infiniband_verbs" and "infiniband_mad" (/proc/devices) and the misc
+ * device rdma_cm (10, dynamic minor, /sys/class/misc/rdma_cm/dev).
+ */
+#define SOV_RDMA_MAJOR		231	/* IB_UVERBS_MAJOR: uverbs, umad, issm */
+#define SOV_MISC_MAJOR		10
+#define SOV_MINORBITS		20
+#define SOV_DEV_ANY_MINOR	0xFFFFFu
+#define SOV_DEV(major, minor)	(((__u32)(major) << SOV_MINORBITS) | ((__u32)(minor) & SOV_DEV_ANY_MINOR))
+#define SOV_RDMA_DEVS_MAX	64
+
+/* sov_rdma_devs value: what the device is (for sovd's own use) */
+#define SOV_RDMA_VERBS		1	/* uverbs (infiniband_verbs) */
+#define SOV_RDMA_MAD		2	/* umad, issm (infiniband_mad) */
+#define SOV_RDMA_CM		3	/* rdma_cm (misc) */
+
 struct sov_event {
 	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;

@@ -99,6 +99,13 @@
  *   write-sock-ia32:TEXT     write() TEXT on the current socket through the
  *                            ia32 entry (int $0x80; non-PIE binary, as
  *                            read-ia32)
+ * Devices (issue 10, tests/scenarios/parts/40-rdma.sh):
+ *   dev:PATH                 open PATH O_RDWR and keep it as the current
+ *                            device: "dev PATH ok" or open's errno
+ *   dev-write                write(2) 8 zero bytes on the current device (a
+ *                            verbs/rdma_cm command header the driver rejects)
+ *   dev-ioctl                ioctl(2) with command 0 on the current device
+ *   dev-mmap                 mmap(2) one shared page of the current device
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -110,6 +117,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1352,6 +1360,54 @@ static void do_file_to_sock(const char *path, int use_splice)
 	result(what, path, err);
 }
 
+/* ---------------------------------------------- devices (parts/40-rdma.sh) */
+
+static int dev_fd = -1;
+static char dev_path[256] = "-";
+
+static void do_dev(const char *path)
+{
+	if (dev_fd >= 0)
+		close(dev_fd);
+	snprintf(dev_path, sizeof(dev_path), "%s", path);
+	dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	result("dev", path, dev_fd < 0 ? errno : 0);
+}
+
+static void do_dev_write(void)
+{
+	static const char zero[8];
+
+	if (dev_fd < 0) {
+		result("dev-write", dev_path, EBADF);
+		return;
+	}
+	result("dev-write", dev_path, write(dev_fd, zero, sizeof(zero)) < 0 ? errno : 0);
+}
+
+static void do_dev_ioctl(void)
+{
+	if (dev_fd < 0) {
+		result("dev-ioctl", dev_path, EBADF);
+		return;
+	}
+	result("dev-ioctl", dev_path, ioctl(dev_fd, 0, 0) < 0 ? errno : 0);
+}
+
+static void do_dev_mmap(void)
+{
+	void *p;
+
+	if (dev_fd < 0) {
+		result("dev-mmap", dev_path, EBADF);
+		return;
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
+	result("dev-mmap", dev_path, p == MAP_FAILED ? errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -1481,6 +1537,15 @@ static int run_actions(int argc, char **argv)
 			do_file_to_sock(arg, 0);
 		} else if (!strncmp(a, "splice:", 7)) {
 			do_file_to_sock(arg, 1);
+		/* devices: parts/40-rdma.sh */
+		} else if (!strncmp(a, "dev:", 4)) {
+			do_dev(arg);
+		} else if (!strcmp(a, "dev-write")) {
+			do_dev_write();
+		} else if (!strcmp(a, "dev-ioctl")) {
+			do_dev_ioctl();
+		} else if (!strcmp(a, "dev-mmap")) {
+			do_dev_mmap();
 		} else {
 			return die_usage(a);
 		}
