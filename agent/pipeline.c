@@ -122,6 +122,10 @@ static const char *proto_name(const struct sov_event *e)
 	case SOV_CHAN_RDMA:
 		return "rdma";
 	case SOV_CHAN_OTHER:
+		if (e->family != AF_INET && e->family != AF_INET6)
+			return e->family == AF_VSOCK ? "vsock" : e->family == AF_TIPC ? "tipc" :
+			       e->family == AF_RDS ? "rds" : e->family == 43 ? "smc" :
+			       e->family == AF_KCM ? "kcm" : "other";
 		return e->proto == IPPROTO_SCTP ? "sctp" : e->proto == IPPROTO_UDPLITE ? "udplite" :
 		       e->proto == 262 ? "mptcp" : "other";
 	}

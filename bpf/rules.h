@@ -36,6 +36,10 @@
 #define SOV_AF_INET6		10
 #define SOV_AF_PACKET		17
 #define SOV_AF_XDP		44
+#define SOV_AF_UNIX		1
+#define SOV_AF_KEY		15
+#define SOV_AF_NETLINK		16
+#define SOV_AF_ALG		38
 #define SOV_SOCK_STREAM		1
 #define SOV_SOCK_DGRAM		2
 #define SOV_SOCK_RAW		3
@@ -398,8 +402,12 @@ static __always_inline int sov_sock_reports(__u32 denied, int verdict)
  * sendmsg hooks and cgroup_skb parses their packets. Raw and ping sockets
  * carry whatever IP packet or ICMP payload the process writes, AF_PACKET
  * and AF_XDP frames never pass the IP stack, and sovd parses no other IP
- * protocol (SCTP, UDP-Lite, MPTCP...). Every other family is not a
- * channel here (AF_UNIX, AF_NETLINK...: docs/threat-model.md).
+ * protocol (SCTP, UDP-Lite, MPTCP...). Families that stay on the host
+ * (AF_UNIX, AF_NETLINK, AF_KEY, AF_ALG: data between processes is issue
+ * 11's) are not a channel; every other family is "other", fail closed:
+ * AF_VSOCK (to the hypervisor and other VMs), AF_TIPC, AF_RDS, AF_SMC
+ * (SMC-R moves data over RDMA), AF_KCM, AF_CAN, AF_BLUETOOTH and any
+ * family a kernel adds later.
  */
 static __always_inline __u32 sov_channel(__u32 family, __u32 type, __u32 protocol)
 {
@@ -408,8 +416,11 @@ static __always_inline __u32 sov_channel(__u32 family, __u32 type, __u32 protoco
 		return SOV_CHAN_PACKET;
 	if (family == SOV_AF_XDP)
 		return SOV_CHAN_XDP;
-	if (family != SOV_AF_INET && family != SOV_AF_INET6)
+	if (family == SOV_AF_UNIX || family == SOV_AF_NETLINK || family == SOV_AF_KEY ||
+	    family == SOV_AF_ALG)
 		return SOV_CHAN_NONE;
+	if (family != SOV_AF_INET && family != SOV_AF_INET6)
+		return SOV_CHAN_OTHER;
 	if (type == SOV_SOCK_RAW)
 		return SOV_CHAN_RAW;
 	if (type == SOV_SOCK_PACKET)

@@ -40,8 +40,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_openat2		437
 #define TS_COMPAT		0x0002	/* arch/x86: set for the syscall in flight */
 
-/* socket(): AF_PACKET and AF_XDP sockets pass no cgroup hook, so this
- * path sees them only at the syscall's exit (socket_exit()). */
+/* socket(): AF_PACKET, AF_XDP and the other non-IP channels pass no cgroup
+ * hook, so this path sees them only at the syscall's exit (socket_exit()). */
 #define NR_socket		41
 #define NR32_socket		359
 
@@ -67,11 +67,13 @@ static __always_inline struct socket *socket_of_fd(struct task_struct *task, lon
 }
 
 /*
- * An AF_PACKET or AF_XDP socket made by a tainted process. No cgroup hook
- * runs for these families, and a syscall's exit cannot refuse: the socket
- * stays, and the channel is reported (verdict audit, hook socket) so that
- * the journal holds it. docs/threat-model.md says what this path cannot
- * stop. Other families cost a few reads and no map lookup.
+ * A socket of a family other than IP that is a channel (AF_PACKET, AF_XDP,
+ * AF_VSOCK, AF_TIPC, ...: rules.h sov_channel()) made by a tainted process.
+ * No cgroup hook runs for these families, and a syscall's exit cannot
+ * refuse: the socket stays, and the channel is reported (verdict audit,
+ * hook socket) so that the journal holds it. docs/threat-model.md says
+ * what this path cannot stop. IP sockets and the families that stay on the
+ * host (AF_UNIX, AF_NETLINK...) cost a few reads and no map lookup.
  */
 static __always_inline void socket_exit(struct task_struct *task, long fd)
 {
@@ -88,7 +90,14 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
 	if (!sock)
 		return;
 	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
-	if (family != SOV_AF_PACKET && family != SOV_AF_XDP)
+	/* inet sockets passed cgroup/sock_create; AF_UNIX and the other
+	 * families that stay on the host are not channels */
+	if (family == AF_INET || family == AF_INET6)
+		return;
+	dst.sotype = BPF_CORE_READ(sock, type);
+	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	dst.channel = sov_channel(family, dst.sotype, dst.proto);
+	if (dst.channel == SOV_CHAN_NONE)
 		return;
 	t = taint_of(&tgid);
 	if (!t)
@@ -97,9 +106,6 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
 	if (!cfg)
 		return;
 	dst.family = family;
-	dst.sotype = BPF_CORE_READ(sock, type);
-	dst.proto = BPF_CORE_READ(sock, sk, sk_protocol);
-	dst.channel = sov_channel(family, dst.sotype, dst.proto);
 	verdict = channel_verdict(t, cfg, &dst, &violated);
 	if (verdict == SOV_VERDICT_ALLOW)
 		return;

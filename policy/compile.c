@@ -572,6 +572,8 @@ static const char *channel_of_proto(const struct ynode *n)
 	static const char *const map[][2] = {
 		{ "icmp", "ping" }, { "icmpv6", "ping" }, { "sctp", "other" },
 		{ "udplite", "other" }, { "mptcp", "other" },
+		{ "vsock", "other" }, { "tipc", "other" }, { "rds", "other" },
+		{ "smc", "other" }, { "kcm", "other" },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

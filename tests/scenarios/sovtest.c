@@ -49,7 +49,8 @@
  *   sock:KIND                create a socket of KIND and keep it as the
  *                            current channel: ping4 ping6 (ICMP datagram),
  *                            raw4 raw6 (SOCK_RAW, ICMP), packet (AF_PACKET
- *                            SOCK_DGRAM, IPv4), xdp (AF_XDP), sctp, udplite
+ *                            SOCK_DGRAM, IPv4), xdp (AF_XDP), sctp, udplite,
+ *                            vsock (AF_VSOCK stream)
  *   echo:ADDR/TEXT           an ICMP(v6) echo request carrying TEXT to ADDR on
  *                            the current ping or raw socket, then wait 1.5 s
  *                            for its reply: "echo ADDR ok" (the reply came),
@@ -737,6 +738,7 @@ static const struct {
 	{ "xdp", AF_XDP, SOCK_RAW, 0 },
 	{ "sctp", AF_INET, SOCK_STREAM, IPPROTO_SCTP },
 	{ "udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE },
+	{ "vsock", AF_VSOCK, SOCK_STREAM, 0 },	/* a family other than IP (50-families) */
 };
 
 static int chan_sock = -1, chan_kind = -1;

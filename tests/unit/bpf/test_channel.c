@@ -44,6 +44,18 @@ static const struct c cases[] = {
 	{ "unix stream", AF_UNIX, SOCK_STREAM, 0, SOV_CHAN_NONE },
 	{ "unix dgram", AF_UNIX, SOCK_DGRAM, 0, SOV_CHAN_NONE },
 	{ "netlink raw", AF_NETLINK, SOCK_RAW, 0, SOV_CHAN_NONE },
+	{ "key (PF_KEY)", AF_KEY, SOCK_RAW, 2, SOV_CHAN_NONE },
+	{ "alg (kernel crypto)", AF_ALG, SOCK_SEQPACKET, 0, SOV_CHAN_NONE },
+	/* families that leave the host, or that sovd does not parse: other */
+	{ "vsock stream", AF_VSOCK, SOCK_STREAM, 0, SOV_CHAN_OTHER },
+	{ "vsock dgram", AF_VSOCK, SOCK_DGRAM, 0, SOV_CHAN_OTHER },
+	{ "tipc rdm", AF_TIPC, SOCK_RDM, 0, SOV_CHAN_OTHER },
+	{ "rds", AF_RDS, SOCK_SEQPACKET, 0, SOV_CHAN_OTHER },
+	{ "smc", 43 /* AF_SMC */, SOCK_STREAM, 0, SOV_CHAN_OTHER },
+	{ "kcm", AF_KCM, SOCK_DGRAM, 0, SOV_CHAN_OTHER },
+	{ "can raw", AF_CAN, SOCK_RAW, 1, SOV_CHAN_OTHER },
+	{ "bluetooth", AF_BLUETOOTH, SOCK_STREAM, 0, SOV_CHAN_OTHER },
+	{ "a family from the future", 60, SOCK_STREAM, 0, SOV_CHAN_OTHER },
 	/* raw IP, whatever the protocol */
 	{ "raw4 icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP, SOV_CHAN_RAW },
 	{ "raw4 IPPROTO_RAW", AF_INET, SOCK_RAW, IPPROTO_RAW, SOV_CHAN_RAW },
@@ -84,6 +96,10 @@ static void test_classification(void)
 	/* rules.h's copies of the kernel constants */
 	ASSERT_EQ(SOV_AF_PACKET, AF_PACKET, "SOV_AF_PACKET is AF_PACKET");
 	ASSERT_EQ(SOV_AF_XDP, AF_XDP, "SOV_AF_XDP is AF_XDP");
+	ASSERT_EQ(SOV_AF_UNIX, AF_UNIX, "SOV_AF_UNIX is AF_UNIX");
+	ASSERT_EQ(SOV_AF_KEY, AF_KEY, "SOV_AF_KEY is AF_KEY");
+	ASSERT_EQ(SOV_AF_NETLINK, AF_NETLINK, "SOV_AF_NETLINK is AF_NETLINK");
+	ASSERT_EQ(SOV_AF_ALG, AF_ALG, "SOV_AF_ALG is AF_ALG");
 	ASSERT_EQ(SOV_SOCK_RAW, SOCK_RAW, "SOV_SOCK_RAW is SOCK_RAW");
 	ASSERT_EQ(SOV_SOCK_PACKET, SOCK_PACKET, "SOV_SOCK_PACKET is SOCK_PACKET");
 	ASSERT_EQ(SOV_IPPROTO_ICMPV6, IPPROTO_ICMPV6, "SOV_IPPROTO_ICMPV6 is IPPROTO_ICMPV6");
