@@ -89,7 +89,7 @@ static void test_derived_label(void)
 	l = sov_label_derived(BIT(0) | BIT(63), S_IFREG | 0644);
 	ASSERT_EQ(l.classes, BIT(0) | BIT(63), "derived: classes kept (bits 0 and 63)");
 	ASSERT_EQ(l.flags, SOV_LABEL_DERIVED, "derived: a regular file is derived, not a dir");
-	ASSERT_EQ(l._pad, 0, "derived: padding zeroed (a map value)");
+	ASSERT_EQ(l.gen, 0, "derived: gen zeroed until stamped (a map value)");
 	l = sov_label_derived(BIT(3), S_IFDIR | 0755);
 	ASSERT_EQ(l.flags, SOV_LABEL_DERIVED | SOV_LABEL_DIR,
 		  "derived: a directory keeps labelling what is created below");
