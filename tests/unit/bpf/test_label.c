@@ -178,11 +178,44 @@ static void test_walk_depth(void)
 	ASSERT_EQ(n_lookups, 2, "depth: only parents 4 and 3 looked up");
 }
 
+/* Inode reuse: a label of another generation is no label. */
+static void test_generation(void)
+{
+	struct sov_label l = sov_label_derived(BIT(2), S_IFREG | 0644);
+
+	ASSERT_TRUE(sov_label_current(&l, 7), "gen: a label without a generation matches any");
+	sov_label_stamp(&l, 7);
+	ASSERT_TRUE(l.flags & SOV_LABEL_GEN, "gen: stamped label records one");
+	ASSERT_EQ(l.gen, 7, "gen: the inode's i_generation");
+	ASSERT_EQ(l.flags & ~SOV_LABEL_GEN, SOV_LABEL_DERIVED, "gen: stamping keeps the flags");
+	ASSERT_TRUE(sov_label_current(&l, 7), "gen: same generation, same inode");
+	ASSERT_TRUE(!sov_label_current(&l, 8), "gen: another generation is a reused number");
+	ASSERT_TRUE(!sov_label_current(&l, 0), "gen: generation 0 is a generation too");
+	ASSERT_TRUE(!sov_label_current(NULL, 7), "gen: no entry, no label");
+	l.gen = 0;
+	ASSERT_TRUE(sov_label_current(&l, 0), "gen: a recorded 0 matches 0");
+}
+
+/* Only data takes a label from the kernel. */
+static void test_kind(void)
+{
+	ASSERT_TRUE(sov_label_kind(S_IFREG | 0644), "kind: a regular file");
+	ASSERT_TRUE(sov_label_kind(S_IFDIR | 0755), "kind: a directory");
+	ASSERT_TRUE(sov_label_kind(S_IFLNK | 0777), "kind: a symlink");
+	ASSERT_TRUE(!sov_label_kind(S_IFIFO | 0600), "kind: a FIFO is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFSOCK | 0755), "kind: a socket file is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFCHR | 0666), "kind: a char device (/dev/null, a tty) is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFBLK | 0660), "kind: a block device is not");
+	ASSERT_TRUE(!sov_label_kind(0), "kind: no type is not");
+}
+
 int main(void)
 {
 	test_derived_label();
 	test_passes_on();
 	test_walk();
 	test_walk_depth();
+	test_generation();
+	test_kind();
 	return tap_done();
 }
