@@ -4,7 +4,7 @@
 # allows [eu, local]).
 #
 # Kinds: a tainted process writes to a null device (1:3), a zero device
-# (1:5), a pty master (/dev/ptmx, 5:2: a tty) and a FIFO, opened after its
+# (1:5), a pty master (ptmx of a private devpts instance: a tty) and a FIFO, opened after its
 # taint (the open path) and held open at the moment of its taint (the fd
 # walk); then an untainted process reads each and stays untainted (no
 # taint event, connect to US allowed). The device nodes are made with
@@ -21,7 +21,11 @@ if mount -t tmpfs -o mode=0755,size=64k sovt-dkinds "$DK"; then
 else
 	diag "derive-kinds: could not mount a tmpfs at $DK; using the scratch directory"
 fi
-if mknod "$DK/null" c 1 3 && mknod "$DK/zero" c 1 5 && mknod "$DK/ptmx" c 5 2 &&
+# The pty master comes from a private devpts instance (a ptmx node outside
+# devpts does not open), so a label on it would touch no terminal of the host.
+if mknod "$DK/null" c 1 3 && mknod "$DK/zero" c 1 5 && mkdir "$DK/pts" &&
+	mount -t devpts -o newinstance,ptmxmode=0666 sovt-devpts "$DK/pts" &&
+	SOVT_MOUNTED="$DK/pts $SOVT_MOUNTED" && ln -s pts/ptmx "$DK/ptmx" &&
 	mkfifo "$DK/fifo"; then
 	for dk_how in open walk; do
 		if [ $dk_how = open ]; then
@@ -47,8 +51,9 @@ if mknod "$DK/null" c 1 3 && mknod "$DK/zero" c 1 5 && mknod "$DK/ptmx" c 5 2 &&
 		done
 	done
 else
-	fail "derive-kinds: mknod/mkfifo make the null, zero, ptmx nodes and a FIFO in $DK"
+	fail "derive-kinds: mknod, a devpts instance and mkfifo make null, zero, ptmx and a FIFO in $DK"
 fi
+umount "$DK/pts" 2>/dev/null
 [ -n "$DK_MOUNTED" ] && umount "$DK"
 rm -rf "$DK"
 
