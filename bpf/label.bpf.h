@@ -32,6 +32,13 @@ static __always_inline __u64 label_dentry_ino(const void *node)
 	return BPF_CORE_READ(d, d_inode, i_ino);
 }
 
+static __always_inline __u32 label_dentry_gen(const void *node)
+{
+	const struct dentry *d = node;
+
+	return BPF_CORE_READ(d, d_inode, i_generation);
+}
+
 static __always_inline const struct sov_label *label_lookup(const struct sov_inode_key *key)
 {
 	return label_of(key);
@@ -81,7 +88,7 @@ static __always_inline int file_label(struct file *file, struct sov_inode_key *k
 		return 0;
 
 	pl = sov_label_walk(BPF_CORE_READ(file, f_path.dentry), dev, label_dentry_parent,
-			    label_dentry_ino, label_lookup);
+			    label_dentry_ino, label_dentry_gen, label_lookup);
 	if (!pl)
 		return 0;
 	nl = sov_label_derived(pl->classes, i_mode);

@@ -111,13 +111,15 @@ static __always_inline int sov_label_passes_on(const struct sov_label *l)
  * The ancestor walk of a file without its own label: up to SOV_WALK_MAX
  * parents (stopping at the root, whose parent is itself), the nearest
  * labelled directory wins. 'node' is the file's dentry in the kernel, a
- * mock node in the tests; parent_of() and ino_of() read the tree and
- * lookup() is the label map. Returns that directory's label, or NULL.
+ * mock node in the tests; parent_of(), ino_of() and gen_of() (the inode's
+ * i_generation) read the tree and lookup() is the label map. Returns that
+ * directory's label, or NULL.
  */
 static __always_inline const struct sov_label *
 sov_label_walk(const void *node, __u64 dev,
 	       const void *(*parent_of)(const void *node),
 	       __u64 (*ino_of)(const void *node),
+	       __u32 (*gen_of)(const void *node),
 	       const struct sov_label *(*lookup)(const struct sov_inode_key *key))
 {
 	for (int i = 0; i < SOV_WALK_MAX; i++) {
@@ -131,7 +133,9 @@ sov_label_walk(const void *node, __u64 dev,
 		pk.dev = dev;
 		pk.ino = ino_of(parent);
 		pl = lookup(&pk);
-		if (sov_label_passes_on(pl))
+		/* gen_of() is read only for a labelled directory: a stale one
+		 * (its number reused by a new directory) passes nothing on. */
+		if (sov_label_passes_on(pl) && sov_label_current(pl, gen_of(parent)))
 			return pl;
 		node = parent;
 	}

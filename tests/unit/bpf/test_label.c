@@ -22,6 +22,7 @@
 struct node {
 	const struct node *parent;
 	uint64_t ino;
+	uint32_t gen;
 };
 static struct node nodes[N_NODES];
 
@@ -41,6 +42,11 @@ static const void *parent_of(const void *n)
 static __u64 ino_of(const void *n)
 {
 	return ((const struct node *)n)->ino;
+}
+
+static __u32 gen_of(const void *n)
+{
+	return ((const struct node *)n)->gen;
 }
 
 static const struct sov_label *lookup(const struct sov_inode_key *key)
@@ -79,7 +85,7 @@ static void chain(void)
 static const struct sov_label *walk(int from)
 {
 	n_lookups = 0;
-	return sov_label_walk(&nodes[from], DEV, parent_of, ino_of, lookup);
+	return sov_label_walk(&nodes[from], DEV, parent_of, ino_of, gen_of, lookup);
 }
 
 static void test_derived_label(void)
@@ -196,6 +202,26 @@ static void test_generation(void)
 	ASSERT_TRUE(sov_label_current(&l, 0), "gen: a recorded 0 matches 0");
 }
 
+/* A labelled directory of another generation passes nothing on. */
+static void test_walk_generation(void)
+{
+	const struct sov_label *l;
+
+	chain();
+	nodes[4].gen = 9;
+	set_label(DEV, 104, BIT(4), SOV_LABEL_DIR | SOV_LABEL_GEN);
+	labels[0].label.gen = 9;
+	l = walk(7);
+	ASSERT_TRUE(l && l->classes == BIT(4), "walk gen: the directory's own generation passes on");
+	nodes[4].gen = 10;	/* node 4's number now belongs to a new directory */
+	l = walk(7);
+	ASSERT_TRUE(l == NULL, "walk gen: a stale directory label passes nothing on");
+	set_label(DEV, 102, BIT(2), SOV_LABEL_DIR);
+	l = walk(7);
+	ASSERT_TRUE(l && l->classes == BIT(2),
+		    "walk gen: the walk goes on past it (a label without generation matches)");
+}
+
 /* Only data takes a label from the kernel. */
 static void test_kind(void)
 {
@@ -216,6 +242,7 @@ int main(void)
 	test_walk();
 	test_walk_depth();
 	test_generation();
+	test_walk_generation();
 	test_kind();
 	return tap_done();
 }
