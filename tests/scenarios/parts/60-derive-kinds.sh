@@ -21,39 +21,43 @@ if mount -t tmpfs -o mode=0755,size=64k sovt-dkinds "$DK"; then
 else
 	diag "derive-kinds: could not mount a tmpfs at $DK; using the scratch directory"
 fi
-# The pty master comes from a private devpts instance (a ptmx node outside
-# devpts does not open), so a label on it would touch no terminal of the host.
-if mknod "$DK/null" c 1 3 && mknod "$DK/zero" c 1 5 && mkdir "$DK/pts" &&
-	mount -t devpts -o newinstance,ptmxmode=0666 sovt-devpts "$DK/pts" &&
-	SOVT_MOUNTED="$DK/pts $SOVT_MOUNTED" && ln -s pts/ptmx "$DK/ptmx" &&
-	mkfifo "$DK/fifo"; then
-	for dk_how in open walk; do
-		if [ $dk_how = open ]; then
-			act dk-writer-$dk_how "read:$F" "hold-rw:$DK/null:x" "hold-rw:$DK/zero:x" \
-				"hold-rw:$DK/ptmx" "hold-rw:$DK/fifo:x"
-		else
-			act dk-writer-$dk_how "hold-rw:$DK/null:x" "hold-rw:$DK/zero:x" \
-				"hold-rw:$DK/ptmx" "hold-rw:$DK/fifo:x" "read:$F"
-		fi
-		dk_w=$A_PID
-		expect_ev "derive-kinds ($dk_how): the writer is tainted" taint "$dk_w" '"classes":["pii-eu"]'
-		for n in null zero ptmx fifo; do
-			expect_out "derive-kinds ($dk_how): the tainted writer opens and writes $n" \
-				"hold-rw $DK/$n ok"
-		done
-		expect_no_ev "derive-kinds ($dk_how): no derive event names a device or FIFO" derive "$dk_w" \
-			"\"path\":\"$DK/"
-		for n in null zero ptmx fifo; do
-			act dk-reader-$dk_how-$n "read1:$DK/$n" "connect:$US4"
-			expect_out "derive-kinds ($dk_how): an untainted reader of $n reads it" "read1 $DK/$n ok"
-			expect_out "derive-kinds ($dk_how): and may connect to US" "connect $US4 ok"
-			expect_no_ev "derive-kinds ($dk_how): and is not tainted by $n" taint "$A_PID"
-		done
+# Fresh nodes for each way in (open, fd walk), so that one case's failure
+# cannot hide behind the other's. The pty master comes from a private devpts
+# instance (a ptmx node outside devpts does not open), so a label on it
+# would touch no terminal of the host.
+for dk_how in open walk; do
+	dk=$DK/$dk_how
+	if ! { mkdir -p "$dk/pts" && mknod "$dk/null" c 1 3 && mknod "$dk/zero" c 1 5 &&
+		mount -t devpts -o newinstance,ptmxmode=0666 sovt-devpts "$dk/pts" &&
+		SOVT_MOUNTED="$dk/pts $SOVT_MOUNTED" && ln -s pts/ptmx "$dk/ptmx" &&
+		mkfifo "$dk/fifo"; }; then
+		fail "derive-kinds ($dk_how): mknod, a devpts instance and mkfifo make null, zero, ptmx and a FIFO in $dk"
+		umount "$dk/pts" 2>/dev/null
+		continue
+	fi
+	if [ $dk_how = open ]; then
+		act dk-writer-$dk_how "read:$F" "hold-rw:$dk/null:x" "hold-rw:$dk/zero:x" \
+			"hold-rw:$dk/ptmx" "hold-rw:$dk/fifo:x"
+	else
+		act dk-writer-$dk_how "hold-rw:$dk/null:x" "hold-rw:$dk/zero:x" \
+			"hold-rw:$dk/ptmx" "hold-rw:$dk/fifo:x" "read:$F"
+	fi
+	dk_w=$A_PID
+	expect_ev "derive-kinds ($dk_how): the writer is tainted" taint "$dk_w" '"classes":["pii-eu"]'
+	for n in null zero ptmx fifo; do
+		expect_out "derive-kinds ($dk_how): the tainted writer opens and writes $n" \
+			"hold-rw $dk/$n ok"
 	done
-else
-	fail "derive-kinds: mknod, a devpts instance and mkfifo make null, zero, ptmx and a FIFO in $DK"
-fi
-umount "$DK/pts" 2>/dev/null
+	expect_no_ev "derive-kinds ($dk_how): no derive event names a device or FIFO" derive "$dk_w" \
+		"\"path\":\"$dk/"
+	for n in null zero ptmx fifo; do
+		act dk-reader-$dk_how-$n "read1:$dk/$n" "connect:$US4"
+		expect_out "derive-kinds ($dk_how): an untainted reader of $n reads it" "read1 $dk/$n ok"
+		expect_out "derive-kinds ($dk_how): and may connect to US" "connect $US4 ok"
+		expect_no_ev "derive-kinds ($dk_how): and is not tainted by $n" taint "$A_PID"
+	done
+	umount "$dk/pts" 2>/dev/null
+done
 [ -n "$DK_MOUNTED" ] && umount "$DK"
 rm -rf "$DK"
 
