@@ -3,7 +3,9 @@
  * What sovd reads of the host (see host.h). Calls only libc: every other
  * agent file may call it.
  */
-#define _XOPEN_SOURCE 700
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -37,6 +39,63 @@ const char *host_name(void)
 uint64_t kdev_from_user(dev_t dev)
 {
 	return ((uint64_t)major(dev) << 20) | minor(dev);
+}
+
+static uint32_t fh_u32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t fh_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+int host_fh_gen(int type, const unsigned char *fh, unsigned int len, uint64_t ino,
+		uint32_t *gen)
+{
+	/* FILEID_INO32_GEN {ino32, gen}: ext2/3/4, xfs with 32-bit inodes */
+	if (type == 1 && len == 8 && ino <= 0xffffffffu && fh_u32(fh) == ino) {
+		*gen = fh_u32(fh + 4);
+		return 0;
+	}
+	/* tmpfs (shmem_encode_fh, type 1): {gen, ino low, ino high} */
+	if (type == 1 && len == 12 &&
+	    (fh_u32(fh + 4) | (uint64_t)fh_u32(fh + 8) << 32) == ino) {
+		*gen = fh_u32(fh);
+		return 0;
+	}
+	/* xfs 64-bit inodes (0x81): {ino64, gen} */
+	if (type == 0x81 && len == 12 && fh_u64(fh) == ino) {
+		*gen = fh_u32(fh + 8);
+		return 0;
+	}
+	/* btrfs (0x4d, 0x4e, 0x4f): {objectid, root, gen, ...} */
+	if (type >= 0x4d && type <= 0x4f && len >= 20 && fh_u64(fh) == ino) {
+		*gen = fh_u32(fh + 16);
+		return 0;
+	}
+	return -1;
+}
+
+int host_inode_gen(const char *path, int follow, uint64_t ino, uint32_t *gen)
+{
+	union {
+		struct file_handle fh;
+		unsigned char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	int mnt;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, follow ? AT_SYMLINK_FOLLOW : 0))
+		return -1;
+	return host_fh_gen(h.fh.handle_type, h.fh.f_handle, h.fh.handle_bytes, ino, gen);
 }
 
 static char cg2_path[256];

@@ -29,6 +29,18 @@ uint32_t proc_uid(pid_t pid);
 uint64_t kdev_from_user(dev_t dev);
 
 /*
+ * The inode's i_generation, as the kernel programs read it, from a file
+ * handle (name_to_handle_at: no open, so no taint, no FIFO or device
+ * opened). host_fh_gen() knows the handle layouts of ext2/3/4, xfs, tmpfs
+ * and btrfs and accepts one only when its inode number is ino. Returns 0
+ * and fills *gen, or -1 when the generation cannot be known (the label then
+ * matches any generation). follow: follow a final symlink.
+ */
+int host_inode_gen(const char *path, int follow, uint64_t ino, uint32_t *gen);
+int host_fh_gen(int type, const unsigned char *fh, unsigned int len, uint64_t ino,
+		uint32_t *gen);
+
+/*
  * The executable of process tgid for an event at boot_ns (CLOCK_BOOTTIME),
  * "" if unknown. Kept per tgid with the process's start time and the boot
  * time at which it was last seen alive: an event between the two names

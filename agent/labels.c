@@ -79,15 +79,23 @@ void labels_free(struct label_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int add(struct label_table *t, const struct stat *st, uint64_t classes)
+static int add(struct label_table *t, const char *path, int follow, const struct stat *st,
+	       uint64_t classes)
 {
 	struct ulabel *l = find(t, kdev_from_user(st->st_dev), st->st_ino, 1);
+	uint32_t gen;
 
 	if (!l)
 		return -ENOMEM;
 	l->classes |= classes;
 	if (S_ISDIR(st->st_mode))
 		l->flags |= SOV_LABEL_DIR;
+	/* The generation ties the label to this inode, not to its number
+	 * (a new file reusing it after this one is deleted is not labelled). */
+	if (!(l->flags & SOV_LABEL_GEN) && !host_inode_gen(path, follow, st->st_ino, &gen)) {
+		l->flags |= SOV_LABEL_GEN;
+		l->gen = gen;
+	}
 	return 0;
 }
 
@@ -103,7 +111,7 @@ static int walk_cb(const char *path, const struct stat *st, int type, struct FTW
 		pr_warn("cannot read %s below a labelled directory; it stays unlabelled until opened", path);
 		return 0;
 	}
-	walk_err = add(walk_t, st, walk_classes);
+	walk_err = add(walk_t, path, 0, st, walk_classes);
 	return walk_err ? FTW_STOP : FTW_CONTINUE;
 }
 
@@ -123,7 +131,7 @@ int labels_collect(struct label_table *t, const struct sov_policy_image *img)
 				continue;
 			}
 			if (!S_ISDIR(st.st_mode)) {
-				if (add(t, &st, 1ull << cl->bit))
+				if (add(t, cl->paths[p], 1, &st, 1ull << cl->bit))
 					return -ENOMEM;
 				continue;
 			}
@@ -269,10 +277,18 @@ int labels_write(struct label_table *t, const struct sov_map_fds *fd, const char
 		existed = !bpf_map_lookup_elem(fd->labels, &k, &v);
 		if (!existed)
 			memset(&v, 0, sizeof(v));
+		/* The kernel's label of another generation: a deleted file's,
+		 * whose inode number this file reuses. Labels of another
+		 * generation do not merge. */
+		if (existed && (l->flags & SOV_LABEL_GEN) && (v.flags & SOV_LABEL_GEN) &&
+		    v.gen != l->gen)
+			memset(&v, 0, sizeof(v));
 		add_c = l->classes & ~v.classes;
 		add_f = l->flags & ~v.flags;
 		v.classes |= l->classes;
 		v.flags |= l->flags;
+		if (l->flags & SOV_LABEL_GEN)
+			v.gen = l->gen;
 		if (undo && (!existed || add_c || add_f) &&
 		    (err = remember(undo, &k, add_c, add_f, existed)))
 			goto fail;

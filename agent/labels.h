@@ -16,6 +16,7 @@ struct sov_map_fds;
 struct ulabel {
 	uint64_t dev, ino, classes;
 	uint32_t flags, used;
+	uint32_t gen;		/* i_generation, valid with SOV_LABEL_GEN in flags */
 };
 
 struct label_table {

@@ -87,10 +87,16 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 			struct sov_label kl = {};
 			uint64_t classes = 0;
 
+			uint32_t gen;
+			int known = !host_inode_gen(fpath, 1, k.ino, &gen);
+
+			/* A label of another generation is a deleted file's
+			 * whose inode number this one reuses: no label. */
 			l = labels_find(labels, k.dev, k.ino);
-			if (l)
+			if (l && !(known && (l->flags & SOV_LABEL_GEN) && l->gen != gen))
 				classes |= l->classes;
-			if (!bpf_map_lookup_elem(fd->labels, &k, &kl))
+			if (!bpf_map_lookup_elem(fd->labels, &k, &kl) &&
+			    !(known && (kl.flags & SOV_LABEL_GEN) && kl.gen != gen))
 				classes |= kl.classes;
 			if (!classes || !fd_readable(pe->d_name, fe->d_name))
 				continue;

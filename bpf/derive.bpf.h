@@ -24,22 +24,32 @@ static __always_inline void derive_file(__u64 add, struct file *file, int fd,
 	struct sov_inode_key key = {};
 	struct sov_label *lab;
 	struct inode *inode;
+	__u32 gen, i_mode;
 
 	inode = BPF_CORE_READ(file, f_inode);
 	if (!inode)
 		return;
+	/* Only data becomes a derivative (sov_label_kind(): both callers
+	 * already pass regular files only; this keeps it so for any other). */
+	i_mode = BPF_CORE_READ(inode, i_mode);
+	if (!sov_label_kind(i_mode))
+		return;
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(inode, i_ino);
+	gen = BPF_CORE_READ(inode, i_generation);
 	lab = label_of(&key);
-	if (lab) {
+	/* A stale label (a deleted file's, the inode number reused) is
+	 * replaced below as if there were none. */
+	if (lab && sov_label_current(lab, gen)) {
 		if (!sov_classes_grow(lab->classes, add))
 			return;
 		__sync_fetch_and_or(&lab->classes, add);
 		lab->flags |= SOV_LABEL_DERIVED;
 		add = lab->classes;
 	} else {
-		struct sov_label nl = sov_label_derived(add, BPF_CORE_READ(inode, i_mode));
+		struct sov_label nl = sov_label_derived(add, i_mode);
 
+		sov_label_stamp(&nl, gen);
 		if (bpf_map_update_elem(&sov_labels, &key, &nl, BPF_ANY)) {
 			/* Not stored: say so rather than claim a derivation. */
 			count(SOV_CNT_MAP_FULL);

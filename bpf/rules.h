@@ -32,6 +32,7 @@
 #define SOV_S_IFMT		00170000
 #define SOV_S_IFDIR		0040000
 #define SOV_S_IFREG		0100000
+#define SOV_S_IFLNK		0120000
 #define SOV_AF_INET		2
 #define SOV_AF_INET6		10
 #define SOV_AF_PACKET		17
@@ -68,6 +69,38 @@ static __always_inline struct sov_label sov_label_derived(__u64 classes, __u32 i
 	return l;
 }
 
+/*
+ * Whether a label found for (dev, ino) belongs to the inode at hand, whose
+ * i_generation is 'gen': a label that records a generation matches only
+ * that generation (a stale label of a deleted file whose inode number was
+ * reused is no label), one without matches any.
+ */
+static __always_inline int sov_label_current(const struct sov_label *l, __u32 gen)
+{
+	return l && (!(l->flags & SOV_LABEL_GEN) || l->gen == gen);
+}
+
+/* A label the kernel creates records the inode's generation. */
+static __always_inline void sov_label_stamp(struct sov_label *l, __u32 gen)
+{
+	l->flags |= SOV_LABEL_GEN;
+	l->gen = gen;
+}
+
+/*
+ * Only data takes a label from the kernel (derivation, inheritance from a
+ * directory): regular files, directories and symlinks; never a FIFO, a
+ * socket file, a character or a block device, whose bytes are not the
+ * file's (a tainted process writing to /dev/null or a FIFO, or a FIFO made
+ * in a labelled directory, must not taint every later reader).
+ */
+static __always_inline int sov_label_kind(__u32 i_mode)
+{
+	__u32 fmt = i_mode & SOV_S_IFMT;
+
+	return fmt == SOV_S_IFREG || fmt == SOV_S_IFDIR || fmt == SOV_S_IFLNK;
+}
+
 /* Only a labelled directory passes its classes on to what lies below. */
 static __always_inline int sov_label_passes_on(const struct sov_label *l)
 {
@@ -78,13 +111,15 @@ static __always_inline int sov_label_passes_on(const struct sov_label *l)
  * The ancestor walk of a file without its own label: up to SOV_WALK_MAX
  * parents (stopping at the root, whose parent is itself), the nearest
  * labelled directory wins. 'node' is the file's dentry in the kernel, a
- * mock node in the tests; parent_of() and ino_of() read the tree and
- * lookup() is the label map. Returns that directory's label, or NULL.
+ * mock node in the tests; parent_of(), ino_of() and gen_of() (the inode's
+ * i_generation) read the tree and lookup() is the label map. Returns that
+ * directory's label, or NULL.
  */
 static __always_inline const struct sov_label *
 sov_label_walk(const void *node, __u64 dev,
 	       const void *(*parent_of)(const void *node),
 	       __u64 (*ino_of)(const void *node),
+	       __u32 (*gen_of)(const void *node),
 	       const struct sov_label *(*lookup)(const struct sov_inode_key *key))
 {
 	for (int i = 0; i < SOV_WALK_MAX; i++) {
@@ -98,7 +133,9 @@ sov_label_walk(const void *node, __u64 dev,
 		pk.dev = dev;
 		pk.ino = ino_of(parent);
 		pl = lookup(&pk);
-		if (sov_label_passes_on(pl))
+		/* gen_of() is read only for a labelled directory: a stale one
+		 * (its number reused by a new directory) passes nothing on. */
+		if (sov_label_passes_on(pl) && sov_label_current(pl, gen_of(parent)))
 			return pl;
 		node = parent;
 	}

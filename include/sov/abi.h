@@ -28,6 +28,7 @@
 /* sov_label.flags */
 #define SOV_LABEL_DIR		(1u << 0)  /* a directory: labels what lies below */
 #define SOV_LABEL_DERIVED	(1u << 1)  /* set by the kernel (derivation/inheritance) */
+#define SOV_LABEL_GEN		(1u << 2)  /* gen holds the inode's i_generation */
 
 /* LPM trie keys: prefix length first, address in network byte order. */
 struct sov_lpm4_key {
@@ -82,10 +83,19 @@ struct sov_inode_key {
 	__u64 ino;
 };
 
+/*
+ * A label belongs to one inode, not to an inode number: with SOV_LABEL_GEN,
+ * gen is the inode's i_generation when it was labelled, and an inode with
+ * the same (dev, ino) but another generation (the number reused by a new
+ * file after the labelled one was deleted) is not labelled (the kernel
+ * removes the stale entry when it meets it). Without SOV_LABEL_GEN (sovd
+ * could not read the generation on that filesystem) the label matches any
+ * generation.
+ */
 struct sov_label {
 	__u64 classes;
 	__u32 flags;		/* SOV_LABEL_* */
-	__u32 _pad;
+	__u32 gen;		/* i_generation, valid with SOV_LABEL_GEN */
 };
 
 /*

@@ -107,6 +107,14 @@
  *                            verbs/rdma_cm command header the driver rejects)
  *   dev-ioctl                ioctl(2) with command 0 on the current device
  *   dev-mmap                 mmap(2) one shared page of the current device
+ *
+ * Kinds of file that are no derivative (parts/60-derive-kinds.sh):
+ *   hold-rw:PATH[:TEXT]      open O_RDWR|O_NONBLOCK|O_NOCTTY (a FIFO opens
+ *                            without a reader), write TEXT, keep it open
+ *                            until exit; EAGAIN of the write is ok
+ *   read1:PATH               open O_RDONLY|O_NONBLOCK|O_NOCTTY, one read
+ *                            (bounded: /dev/zero never ends), close;
+ *                            EAGAIN of the read is ok
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1410,6 +1418,46 @@ static void do_dev_mmap(void)
 		munmap(p, 4096);
 }
 
+/* parts/60-derive-kinds.sh */
+static void do_hold_rw(const char *spec)
+{
+	char path[4096];
+	const char *text = "", *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	int fd, err = 0;
+
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, spec, n);
+	path[n] = '\0';
+	if (colon)
+		text = colon + 1;
+	fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		result("hold-rw", path, errno);
+		return;
+	}
+	if (*text && write(fd, text, strlen(text)) < 0 && errno != EAGAIN)
+		err = errno;
+	result("hold-rw", path, err);	/* fd stays open until exit */
+}
+
+static void do_read1(const char *path)
+{
+	char buf[512];
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		result("read1", path, errno);
+		return;
+	}
+	if (read(fd, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+		err = errno;
+	close(fd);
+	result("read1", path, err);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -1548,6 +1596,11 @@ static int run_actions(int argc, char **argv)
 			do_dev_ioctl();
 		} else if (!strcmp(a, "dev-mmap")) {
 			do_dev_mmap();
+		/* kinds of file that are no derivative: parts/60-derive-kinds.sh */
+		} else if (!strncmp(a, "hold-rw:", 8)) {
+			do_hold_rw(arg);
+		} else if (!strncmp(a, "read1:", 6)) {
+			do_read1(arg);
 		} else {
 			return die_usage(a);
 		}

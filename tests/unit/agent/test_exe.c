@@ -57,8 +57,32 @@ static void *named_thread(void *arg)
 	return NULL;
 }
 
+/* host_fh_gen(): i_generation from the file handle layouts (labels.c). */
+static void test_fh_gen(void)
+{
+	uint32_t w[5], gen = 0;
+	uint64_t ino64 = 0x123456789aull;
+
+	w[0] = 1234; w[1] = 0xdeadbeef;	/* ext4: {ino32, gen} */
+	ASSERT_TRUE(!host_fh_gen(1, (unsigned char *)w, 8, 1234, &gen) && gen == 0xdeadbeef,
+		    "fh: ext4 {ino32, gen}");
+	ASSERT_TRUE(host_fh_gen(1, (unsigned char *)w, 8, 1235, &gen), "fh: another inode's handle");
+	w[0] = 77; w[1] = 1234; w[2] = 0;	/* tmpfs: {gen, ino lo, ino hi} */
+	ASSERT_TRUE(!host_fh_gen(1, (unsigned char *)w, 12, 1234, &gen) && gen == 77,
+		    "fh: tmpfs {gen, ino}");
+	memcpy(w, &ino64, 8); w[2] = 99;	/* xfs 64-bit: {ino64, gen} */
+	ASSERT_TRUE(!host_fh_gen(0x81, (unsigned char *)w, 12, ino64, &gen) && gen == 99,
+		    "fh: xfs {ino64, gen}");
+	memcpy(w, &ino64, 8); w[2] = 5; w[3] = 0; w[4] = 42;	/* btrfs */
+	ASSERT_TRUE(!host_fh_gen(0x4d, (unsigned char *)w, 20, ino64, &gen) && gen == 42,
+		    "fh: btrfs {objectid, root, gen}");
+	ASSERT_TRUE(host_fh_gen(0x2, (unsigned char *)w, 20, ino64, &gen), "fh: unknown layout");
+	ASSERT_TRUE(host_fh_gen(1, (unsigned char *)w, 4, 1234, &gen), "fh: short handle");
+}
+
 int main(void)
 {
+	test_fh_gen();
 	char self[PATH_MAX];
 	struct timespec ts;
 	uint64_t now, arg[2];

@@ -22,6 +22,7 @@
 struct node {
 	const struct node *parent;
 	uint64_t ino;
+	uint32_t gen;
 };
 static struct node nodes[N_NODES];
 
@@ -41,6 +42,11 @@ static const void *parent_of(const void *n)
 static __u64 ino_of(const void *n)
 {
 	return ((const struct node *)n)->ino;
+}
+
+static __u32 gen_of(const void *n)
+{
+	return ((const struct node *)n)->gen;
 }
 
 static const struct sov_label *lookup(const struct sov_inode_key *key)
@@ -79,7 +85,7 @@ static void chain(void)
 static const struct sov_label *walk(int from)
 {
 	n_lookups = 0;
-	return sov_label_walk(&nodes[from], DEV, parent_of, ino_of, lookup);
+	return sov_label_walk(&nodes[from], DEV, parent_of, ino_of, gen_of, lookup);
 }
 
 static void test_derived_label(void)
@@ -89,7 +95,7 @@ static void test_derived_label(void)
 	l = sov_label_derived(BIT(0) | BIT(63), S_IFREG | 0644);
 	ASSERT_EQ(l.classes, BIT(0) | BIT(63), "derived: classes kept (bits 0 and 63)");
 	ASSERT_EQ(l.flags, SOV_LABEL_DERIVED, "derived: a regular file is derived, not a dir");
-	ASSERT_EQ(l._pad, 0, "derived: padding zeroed (a map value)");
+	ASSERT_EQ(l.gen, 0, "derived: gen zeroed until stamped (a map value)");
 	l = sov_label_derived(BIT(3), S_IFDIR | 0755);
 	ASSERT_EQ(l.flags, SOV_LABEL_DERIVED | SOV_LABEL_DIR,
 		  "derived: a directory keeps labelling what is created below");
@@ -178,11 +184,65 @@ static void test_walk_depth(void)
 	ASSERT_EQ(n_lookups, 2, "depth: only parents 4 and 3 looked up");
 }
 
+/* Inode reuse: a label of another generation is no label. */
+static void test_generation(void)
+{
+	struct sov_label l = sov_label_derived(BIT(2), S_IFREG | 0644);
+
+	ASSERT_TRUE(sov_label_current(&l, 7), "gen: a label without a generation matches any");
+	sov_label_stamp(&l, 7);
+	ASSERT_TRUE(l.flags & SOV_LABEL_GEN, "gen: stamped label records one");
+	ASSERT_EQ(l.gen, 7, "gen: the inode's i_generation");
+	ASSERT_EQ(l.flags & ~SOV_LABEL_GEN, SOV_LABEL_DERIVED, "gen: stamping keeps the flags");
+	ASSERT_TRUE(sov_label_current(&l, 7), "gen: same generation, same inode");
+	ASSERT_TRUE(!sov_label_current(&l, 8), "gen: another generation is a reused number");
+	ASSERT_TRUE(!sov_label_current(&l, 0), "gen: generation 0 is a generation too");
+	ASSERT_TRUE(!sov_label_current(NULL, 7), "gen: no entry, no label");
+	l.gen = 0;
+	ASSERT_TRUE(sov_label_current(&l, 0), "gen: a recorded 0 matches 0");
+}
+
+/* A labelled directory of another generation passes nothing on. */
+static void test_walk_generation(void)
+{
+	const struct sov_label *l;
+
+	chain();
+	nodes[4].gen = 9;
+	set_label(DEV, 104, BIT(4), SOV_LABEL_DIR | SOV_LABEL_GEN);
+	labels[0].label.gen = 9;
+	l = walk(7);
+	ASSERT_TRUE(l && l->classes == BIT(4), "walk gen: the directory's own generation passes on");
+	nodes[4].gen = 10;	/* node 4's number now belongs to a new directory */
+	l = walk(7);
+	ASSERT_TRUE(l == NULL, "walk gen: a stale directory label passes nothing on");
+	set_label(DEV, 102, BIT(2), SOV_LABEL_DIR);
+	l = walk(7);
+	ASSERT_TRUE(l && l->classes == BIT(2),
+		    "walk gen: the walk goes on past it (a label without generation matches)");
+}
+
+/* Only data takes a label from the kernel. */
+static void test_kind(void)
+{
+	ASSERT_TRUE(sov_label_kind(S_IFREG | 0644), "kind: a regular file");
+	ASSERT_TRUE(sov_label_kind(S_IFDIR | 0755), "kind: a directory");
+	ASSERT_TRUE(sov_label_kind(S_IFLNK | 0777), "kind: a symlink");
+	ASSERT_TRUE(!sov_label_kind(S_IFIFO | 0600), "kind: a FIFO is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFSOCK | 0755), "kind: a socket file is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFCHR | 0666), "kind: a char device (/dev/null, a tty) is not");
+	ASSERT_TRUE(!sov_label_kind(S_IFBLK | 0660), "kind: a block device is not");
+	ASSERT_TRUE(!sov_label_kind(0), "kind: no type is not");
+}
+
 int main(void)
 {
 	test_derived_label();
 	test_passes_on();
 	test_walk();
 	test_walk_depth();
+	test_generation();
+	test_walk_generation();
+	test_kind();
 	return tap_done();
 }
