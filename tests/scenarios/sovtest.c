@@ -107,6 +107,12 @@
  *                            verbs/rdma_cm command header the driver rejects)
  *   dev-ioctl                ioctl(2) with command 0 on the current device
  *   dev-mmap                 mmap(2) one shared page of the current device
+ * fds of files received (issue 11, tests/scenarios/parts/61-fdpass-taint.sh):
+ *   open-keep:FILE           open FILE O_RDONLY and keep it as the current
+ *                            socket slot (what pass-fd passes, show-fd
+ *                            prints): "open-keep FILE ok" or open's errno
+ *   read-fd                  read the current fd (from offset 0) to its end:
+ *                            "read-fd N ok" with N the fd, or read's errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1548,11 +1554,48 @@ static int run_actions(int argc, char **argv)
 			do_dev_ioctl();
 		} else if (!strcmp(a, "dev-mmap")) {
 			do_dev_mmap();
+		/* fds of files received: parts/61-fdpass-taint.sh */
+		} else if (!strncmp(a, "open-keep:", 10)) {
+			do_open_keep(arg);
+		} else if (!strcmp(a, "read-fd")) {
+			do_read_fd();
 		} else {
 			return die_usage(a);
 		}
 	}
 	return 0;
+}
+
+/* issue 11, parts/61-fdpass-taint.sh: a file's fd in the current slot */
+static void do_open_keep(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		if (cur_sock >= 0)
+			close(cur_sock);
+		cur_sock = fd;
+	}
+	result("open-keep", path, fd < 0 ? errno : 0);
+}
+
+static void do_read_fd(void)
+{
+	char buf[4096], name[16];
+	ssize_t n;
+	off_t off = 0;
+	int err = 0;
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	if (cur_sock < 0) {
+		result("read-fd", name, EBADF);
+		return;
+	}
+	while ((n = pread(cur_sock, buf, sizeof(buf), off)) > 0)
+		off += n;
+	if (n < 0)
+		err = errno;
+	result("read-fd", name, err);
 }
 
 static int append_chunk(const char *out, const char *buf, ssize_t n)
