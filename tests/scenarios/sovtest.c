@@ -1268,6 +1268,38 @@ out:
 	result("recv-fd", path, err);
 }
 
+/* issue 11, parts/61-fdpass-taint.sh: a file's fd in the current slot */
+static void do_open_keep(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		if (cur_sock >= 0)
+			close(cur_sock);
+		cur_sock = fd;
+	}
+	result("open-keep", path, fd < 0 ? errno : 0);
+}
+
+static void do_read_fd(void)
+{
+	char buf[4096], name[16];
+	ssize_t n;
+	off_t off = 0;
+	int err = 0;
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	if (cur_sock < 0) {
+		result("read-fd", name, EBADF);
+		return;
+	}
+	while ((n = pread(cur_sock, buf, sizeof(buf), off)) > 0)
+		off += n;
+	if (n < 0)
+		err = errno;
+	result("read-fd", name, err);
+}
+
 static int do_getfd(const char *spec)
 {
 	char *ep;
@@ -1564,38 +1596,6 @@ static int run_actions(int argc, char **argv)
 		}
 	}
 	return 0;
-}
-
-/* issue 11, parts/61-fdpass-taint.sh: a file's fd in the current slot */
-static void do_open_keep(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-
-	if (fd >= 0) {
-		if (cur_sock >= 0)
-			close(cur_sock);
-		cur_sock = fd;
-	}
-	result("open-keep", path, fd < 0 ? errno : 0);
-}
-
-static void do_read_fd(void)
-{
-	char buf[4096], name[16];
-	ssize_t n;
-	off_t off = 0;
-	int err = 0;
-
-	snprintf(name, sizeof(name), "%d", cur_sock);
-	if (cur_sock < 0) {
-		result("read-fd", name, EBADF);
-		return;
-	}
-	while ((n = pread(cur_sock, buf, sizeof(buf), off)) > 0)
-		off += n;
-	if (n < 0)
-		err = errno;
-	result("read-fd", name, err);
 }
 
 static int append_chunk(const char *out, const char *buf, ssize_t n)
