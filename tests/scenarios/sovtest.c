@@ -113,6 +113,8 @@
  *                            prints): "open-keep FILE ok" or open's errno
  *   read-fd                  read the current fd (from offset 0) to its end:
  *                            "read-fd N ok" with N the fd, or read's errno
+ *   recv-fd-mm:PATH          recv-fd:PATH through recvmmsg() (one message);
+ *                            prints "recv-fd PATH ..." as recv-fd does
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1223,6 +1225,23 @@ out:
 	result("pass-fd", path, err);
 }
 
+/* issue 11, parts/61-fdpass-taint.sh: recv-fd-mm receives with recvmmsg() */
+static int recv_fd_mm;
+
+static ssize_t recv_fd_msg(int c, struct msghdr *mh)
+{
+	struct mmsghdr mm = { .msg_hdr = *mh };
+	int n;
+
+	if (!recv_fd_mm)
+		return recvmsg(c, mh, 0);
+	n = recvmmsg(c, &mm, 1, 0, NULL);
+	if (n != 1)
+		return n < 0 ? -1 : 0;
+	*mh = mm.msg_hdr;
+	return mm.msg_len;
+}
+
 static void do_recv_fd(const char *path)
 {
 	struct sockaddr_un sun;
@@ -1250,7 +1269,7 @@ static void do_recv_fd(const char *path)
 		}
 		sleep_ms(20);
 	}
-	if (recvmsg(c, &mh, 0) <= 0) {
+	if (recv_fd_msg(c, &mh) <= 0) {
 		err = errno ? errno : EPROTO;
 		goto out;
 	}
@@ -1591,6 +1610,10 @@ static int run_actions(int argc, char **argv)
 			do_open_keep(arg);
 		} else if (!strcmp(a, "read-fd")) {
 			do_read_fd();
+		} else if (!strncmp(a, "recv-fd-mm:", 11)) {
+			recv_fd_mm = 1;
+			do_recv_fd(arg);
+			recv_fd_mm = 0;
 		} else {
 			return die_usage(a);
 		}

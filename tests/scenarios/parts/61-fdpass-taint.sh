@@ -2,7 +2,7 @@
 # Part of tests/scenarios/run.sh (sourced with the main sovd enforcing the
 # test policy): a labelled file's fd that arrives without an open taints
 # the receiver (issue 11). An untainted process receives the fd of the pii
-# file over SCM_RIGHTS (recvmsg) or takes it with pidfd_getfd(), reads it
+# file over SCM_RIGHTS (recvmsg, recvmmsg) or takes it with pidfd_getfd(), reads it
 # and connects to the US: refused (LSM path: lsm/file_receive; tracing
 # path: the recvmsg and pidfd_getfd exits), and its bytes never reach the
 # US peer. The false-positive side: the fd of an unlabelled file passed the
@@ -31,14 +31,20 @@ fdp_wait_fd() {
 	sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$out" | head -n1
 }
 
-# ---- SCM_RIGHTS (recvmsg), labelled and unlabelled
-for kind in pii plain; do
-	if [ $kind = pii ]; then FDP_FILE=$F; else FDP_FILE=$FDP_PLAIN; fi
+# ---- SCM_RIGHTS: labelled and unlabelled through recvmsg(), labelled
+# through recvmmsg() (kind pii-mm)
+for kind in pii plain pii-mm; do
+	FDP_RECV=recv-fd
+	case $kind in
+	pii) FDP_FILE=$F ;;
+	plain) FDP_FILE=$FDP_PLAIN ;;
+	*) FDP_FILE=$F FDP_RECV=recv-fd-mm ;;
+	esac
 	FDP_SOCK=$SOV_TMP/fdp-$kind-$$.sock
 	FDP_TEXT=fdp-scm-$kind-$$
 	fdp_bg fdp-passer-$kind "open-keep:$FDP_FILE" "pass-fd:$FDP_SOCK"
 	FDP_PASSER=$FDP_BG
-	act fdp-recv-$kind "recv-fd:$FDP_SOCK" read-fd connect:$US4 "write-sock:$FDP_TEXT"
+	act fdp-recv-$kind "$FDP_RECV:$FDP_SOCK" read-fd connect:$US4 "write-sock:$FDP_TEXT"
 	wait "$FDP_PASSER"
 	expect_out "fd passing, SCM_RIGHTS, $kind: the receiver gets the file's fd" \
 		"recv-fd $FDP_SOCK ok"
@@ -48,13 +54,13 @@ for kind in pii plain; do
 	else
 		pass "fd passing, SCM_RIGHTS, $kind: the receiver reads the received fd"
 	fi
-	if [ $kind = pii ]; then
-		expect_ev "fd passing, SCM_RIGHTS: a taint event names the receiver, class pii-eu" \
+	if [ $kind != plain ]; then
+		expect_ev "fd passing, SCM_RIGHTS, $kind: a taint event names the receiver, class pii-eu" \
 			taint "$A_PID" '"classes":["pii-eu"]'
-		expect_out "fd passing, SCM_RIGHTS: the receiver's connect to the US is refused" \
+		expect_out "fd passing, SCM_RIGHTS, $kind: the receiver's connect to the US is refused" \
 			"connect $US4 EPERM"
 		sleep 0.3
-		expect_file_lacks "fd passing, SCM_RIGHTS: the US peer never receives the receiver's bytes" \
+		expect_file_lacks "fd passing, SCM_RIGHTS, $kind: the US peer never receives the receiver's bytes" \
 			"$FDP_US" "$FDP_TEXT"
 	else
 		expect_out "fd passing, SCM_RIGHTS, unlabelled: the receiver's connect to the US is allowed" \
