@@ -329,14 +329,19 @@ static __always_inline struct file *file_of_fd(struct task_struct *task, long fd
  */
 #define SOV_MSGHDR_CONTROL	32	/* offsetof(struct user_msghdr, msg_control) */
 #define SOV_MMSGHDR_SIZE	64	/* sizeof(struct mmsghdr) on x86-64 */
-#define SOV_CMSG_HDR		16	/* sizeof(struct cmsghdr) on x86-64 */
-#define SOV_SOL_SOCKET		1
-#define SOV_SCM_RIGHTS		1
 #define SOV_RECV_STEPS		1024	/* bpf_loop iterations at most */
 
 struct recv_walk {
 	struct task_struct *task;
 	const char *msgs;	/* the user's msghdr (recvmsg) or mmsghdr array */
+	__u32 n_msgs;		/* messages received */
+	__u32 stride;		/* 0 for recvmsg, SOV_MMSGHDR_SIZE for recvmmsg */
+	/* The walk's state, from here to the end: zero at the start, but
+	 * written by a probe read (recv_exit()) so that the verifier sees
+	 * unknown values. Verifiers before 6.7 check a bpf_loop callback
+	 * once, with the caller's stack as it is at the call; with known
+	 * zeros they would prove the later steps dead and remove them (6.1
+	 * did: no fd was ever walked). */
 	const char *ctl;	/* the current message's control buffer */
 	struct sov_inode_key key;	/* a labelled file received */
 	__u64 classes;		/* union of the labelled files' classes */
@@ -344,11 +349,10 @@ struct recv_walk {
 	__u64 pos;		/* offset of the next cmsg header or fd */
 	__u64 fd_end;		/* end of the current SCM_RIGHTS data, 0 if none */
 	__u32 msg;		/* the current message */
-	__u32 n_msgs;		/* messages received */
-	__u32 stride;		/* 0 for recvmsg, SOV_MMSGHDR_SIZE for recvmmsg */
-	int fd;			/* the labelled file's fd */
+	int fd;			/* the labelled file's fd (set with the first class) */
 	int loaded;		/* ctl/ctl_len hold message 'msg' */
 };
+#define RECV_STATE_OFF	__builtin_offsetof(struct recv_walk, ctl)
 
 static long recv_walk_cb(__u32 i, void *ctx)
 {
@@ -357,8 +361,8 @@ static long recv_walk_cb(__u32 i, void *ctx)
 	struct { const char *ctl; __u64 len; } mc;
 	struct sov_inode_key key = {};
 	struct file *file;
-	__u64 classes;
-	int fd;
+	__u64 classes, next = 0;
+	int fd, step;
 
 	(void)i;
 	if (!w->loaded) {
@@ -376,14 +380,14 @@ static long recv_walk_cb(__u32 i, void *ctx)
 	}
 	if (w->fd_end) {
 		/* the next fd of an SCM_RIGHTS message */
-		if (w->pos + sizeof(int) > w->fd_end) {
-			w->pos = (w->fd_end + 7) & ~7ULL;	/* CMSG_ALIGN */
+		if (w->pos + SOV_CMSG_FD > w->fd_end) {
+			w->pos = sov_cmsg_after(w->fd_end);
 			w->fd_end = 0;
 			return 0;
 		}
 		if (bpf_probe_read_user(&fd, sizeof(fd), w->ctl + w->pos))
 			return 1;
-		w->pos += sizeof(int);
+		w->pos += SOV_CMSG_FD;
 		file = file_of_fd(w->task, fd);
 		if (!file)
 			return 0;
@@ -398,18 +402,20 @@ static long recv_walk_cb(__u32 i, void *ctx)
 		return 0;
 	}
 	/* the next cmsg header, or the next message */
-	if (!w->ctl || w->pos + SOV_CMSG_HDR > w->ctl_len ||
-	    bpf_probe_read_user(&cm, sizeof(cm), w->ctl + w->pos) ||
-	    cm.len < SOV_CMSG_HDR || w->pos + cm.len > w->ctl_len) {
+	if (!sov_recv_may_have_fds((__u64)(unsigned long)w->ctl, w->ctl_len) ||
+	    !sov_cmsg_fits(w->pos, w->ctl_len) ||
+	    bpf_probe_read_user(&cm, sizeof(cm), w->ctl + w->pos))
+		step = -1;
+	else
+		step = sov_cmsg_step(w->pos, w->ctl_len, cm.len, cm.level, cm.type, &next);
+	if (step < 0) {
 		w->msg++;
 		w->loaded = 0;
-		return 0;
-	}
-	if (cm.level == SOV_SOL_SOCKET && cm.type == SOV_SCM_RIGHTS) {
-		w->fd_end = w->pos + cm.len;
+	} else if (step) {
+		w->fd_end = next;
 		w->pos += SOV_CMSG_HDR;
 	} else {
-		w->pos += (cm.len + 7) & ~7ULL;
+		w->pos = next;
 	}
 	return 0;
 }
@@ -422,16 +428,19 @@ static __always_inline void recv_exit(struct task_struct *task, const char *msgs
 		.msgs = msgs,
 		.n_msgs = n_msgs,
 		.stride = stride,
-		.fd = -1,
 	};
+	struct recv_walk zero = {};
 	struct { const char *ctl; __u64 len; } mc;
 
 	/* The fast path of a single message: no control data, no walk. */
 	if (n_msgs == 1) {
 		if (bpf_probe_read_user(&mc, sizeof(mc), msgs + SOV_MSGHDR_CONTROL) ||
-		    !mc.ctl || mc.len < SOV_CMSG_HDR + sizeof(int))
+		    !sov_recv_may_have_fds((__u64)(unsigned long)mc.ctl, mc.len))
 			return;
 	}
+	if (bpf_probe_read_kernel((char *)&w + RECV_STATE_OFF, sizeof(w) - RECV_STATE_OFF,
+				  (char *)&zero + RECV_STATE_OFF))
+		return;
 	bpf_loop(SOV_RECV_STEPS, recv_walk_cb, &w, 0);
 	on_receive(w.classes, &w.key, w.fd);
 }
