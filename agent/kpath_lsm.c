@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The LSM kernel path (bpf/lsm.bpf.c): lsm/ programs on file_open,
+ * file_receive (fds received over SCM_RIGHTS or pidfd_getfd),
  * socket_create, socket_post_create, socket_connect, socket_sendmsg,
  * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
  * held since before the taint), file_ioctl and mmap_file (RDMA devices)
@@ -50,6 +51,7 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	(void)scope;
 	(void)n_scope;
 	if ((err = kpath_attach_prog(kp, s->progs.sov_file_open, -1, "file_open")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_file_receive, -1, "file_receive")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_create, -1, "socket_create")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_socket_post_create, -1,
 				     "socket_post_create")) ||

@@ -37,6 +37,23 @@ int BPF_PROG(sov_file_open, struct file *file)
 }
 
 /*
+ * An fd that arrives without an open (issue 11): SCM_RIGHTS (scm_detach_fds
+ * -> receive_fd) and pidfd_getfd() both call security_file_receive() in
+ * the receiver's context before the fd is installed. The receiver is
+ * tainted as by an open for reading (open.bpf.h receive_label()). Never
+ * refuses.
+ */
+SEC("lsm/file_receive")
+int BPF_PROG(sov_file_receive, struct file *file)
+{
+	struct sov_inode_key key = {};
+	__u64 classes = receive_label(file, &key);
+
+	on_receive(classes, &key, -1);
+	return 0;
+}
+
+/*
  * An earlier BPF LSM program's refusal stands. It is returned as -EPERM, a
  * constant: 6.12's verifier wants every return provably in [-4095, 0], and
  * clang's 32-bit moves of the incoming value lose the range it knows.

@@ -41,4 +41,40 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 		derive_on_write(tgid, file, fd, upath, dirfd);
 }
 
+/*
+ * A file descriptor that arrives in a process without an open: received
+ * over SCM_RIGHTS or taken with pidfd_getfd() (LSM: file_receive, fd = -1;
+ * tracing: the recvmsg/recvmmsg/pidfd_getfd exits with the new fd).
+ * Reading is what the receiver can do with it, so the rule is an open's
+ * for reading (sov_open_taints()): a labelled file open for reading taints
+ * the receiver with its classes. The f_mode test comes first, so an fd not
+ * open for reading costs no lookup. No event path: bpf_d_path() is not
+ * allowed at file_receive, and the tracing path has no user path; the
+ * event carries dev, ino and the fd. Returns the classes the receiver
+ * gained from this file (0 when none).
+ */
+static __always_inline __u64 receive_label(struct file *file, struct sov_inode_key *key)
+{
+	__u64 classes = 0;
+	__u32 flags = 0;
+	unsigned int fmode;
+
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (!(fmode & SOV_FMODE_READ))
+		return 0;
+	if (!sov_open_taints(file_label(file, key, &classes, &flags), fmode, flags))
+		return 0;
+	return classes;
+}
+
+/* The receiver gains 'classes' (the union of what it received); key and
+ * fd name one of the labelled files, for the taint event. */
+static __always_inline void on_receive(__u64 classes, const struct sov_inode_key *key, int fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (classes && taint_grow(tgid, &classes, NULL, key, fd, NULL, -1))
+		derive_on_taint(classes);
+}
+
 #endif

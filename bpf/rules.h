@@ -621,4 +621,53 @@ static __always_inline int sov_rdma_dev(__u32 major, __u32 minor, int (*known)(_
 	return known(SOV_DEV(major, minor));
 }
 
+/*
+ * fds received over SCM_RIGHTS (issue 11, tracing path): the walk over a
+ * received message's control data that the kernel wrote into the user's
+ * buffer (msg_controllen: the length it used). x86-64 layout: a cmsg
+ * header is { size_t len; int level; int type; } (16 bytes), data follows,
+ * each header 8-aligned.
+ */
+#define SOV_CMSG_HDR		16
+#define SOV_CMSG_FD		4	/* sizeof(int) */
+#define SOV_SOL_SOCKET		1
+#define SOV_SCM_RIGHTS		1
+
+/* A message worth walking: a control buffer that can hold one fd. */
+static __always_inline int sov_recv_may_have_fds(__u64 ctl, __u64 ctl_len)
+{
+	return ctl && ctl_len >= SOV_CMSG_HDR + SOV_CMSG_FD;
+}
+
+/* A cmsg header fits at pos. */
+static __always_inline int sov_cmsg_fits(__u64 pos, __u64 ctl_len)
+{
+	return pos <= ctl_len && ctl_len - pos >= SOV_CMSG_HDR;
+}
+
+/*
+ * The header at pos, of cmsg_len bytes: -1: malformed (shorter than a
+ * header or past the used length): stop this message; 1: SCM_RIGHTS: its
+ * fds are [pos + SOV_CMSG_HDR, *next); 0: another message type: the next
+ * header is at *next.
+ */
+static __always_inline int sov_cmsg_step(__u64 pos, __u64 ctl_len, __u64 cmsg_len,
+					 int level, int type, __u64 *next)
+{
+	if (cmsg_len < SOV_CMSG_HDR || cmsg_len > ctl_len - pos)
+		return -1;
+	if (level == SOV_SOL_SOCKET && type == SOV_SCM_RIGHTS) {
+		*next = pos + cmsg_len;
+		return 1;
+	}
+	*next = pos + ((cmsg_len + 7) & ~7ULL);
+	return 0;
+}
+
+/* After the fds of an SCM_RIGHTS message ending at fd_end: the next header. */
+static __always_inline __u64 sov_cmsg_after(__u64 fd_end)
+{
+	return (fd_end + 7) & ~7ULL;
+}
+
 #endif /* SOV_BPF_RULES_H */

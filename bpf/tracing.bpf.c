@@ -45,6 +45,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_socket		41
 #define NR32_socket		359
 
+/* Calls that install fds without an open (issue 11): recvmsg/recvmmsg
+ * (SCM_RIGHTS, x86-64 only: the ia32 and x32 calls use the compat msghdr
+ * and socketcall; documented limit) and pidfd_getfd (same number in both
+ * tables). */
+#define NR_recvmsg		47
+#define NR_recvmmsg		299
+#define NR_pidfd_getfd		438
+
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
@@ -292,6 +300,161 @@ int sov_sock_release(struct bpf_sock *sk)
 	return 1;
 }
 
+/* files[fd] of the current task, or NULL. */
+static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	return file;
+}
+
+/*
+ * SCM_RIGHTS fds received by recvmsg()/recvmmsg() (issue 11). At the exit,
+ * the kernel has written the control messages into the user's buffer and
+ * the used length into msg_controllen; the fds it names are installed. A
+ * walk over the messages, their cmsg headers and the fds of each
+ * SCM_RIGHTS message, one step per bpf_loop iteration (a state machine,
+ * so the verifier sees one iteration), gathers the union of the classes
+ * of the labelled files received; one taint_grow() follows. A message
+ * without control data costs one 16-byte user read and no lookup.
+ */
+#define SOV_MSGHDR_CONTROL	32	/* offsetof(struct user_msghdr, msg_control) */
+#define SOV_MMSGHDR_SIZE	64	/* sizeof(struct mmsghdr) on x86-64 */
+#define SOV_RECV_STEPS		1024	/* bpf_loop iterations at most */
+
+struct recv_walk {
+	struct task_struct *task;
+	const char *msgs;	/* the user's msghdr (recvmsg) or mmsghdr array */
+	__u32 n_msgs;		/* messages received */
+	__u32 stride;		/* 0 for recvmsg, SOV_MMSGHDR_SIZE for recvmmsg */
+	/* The walk's state, from here to the end: zero at the start, but
+	 * written by a probe read (recv_exit()) so that the verifier sees
+	 * unknown values. Verifiers before 6.7 check a bpf_loop callback
+	 * once, with the caller's stack as it is at the call; with known
+	 * zeros they would prove the later steps dead and remove them (6.1
+	 * did: no fd was ever walked). */
+	const char *ctl;	/* the current message's control buffer */
+	struct sov_inode_key key;	/* a labelled file received */
+	__u64 classes;		/* union of the labelled files' classes */
+	__u64 ctl_len;		/* its used length */
+	__u64 pos;		/* offset of the next cmsg header or fd */
+	__u64 fd_end;		/* end of the current SCM_RIGHTS data, 0 if none */
+	__u32 msg;		/* the current message */
+	int fd;			/* the labelled file's fd (set with the first class) */
+	int loaded;		/* ctl/ctl_len hold message 'msg' */
+};
+#define RECV_STATE_OFF	__builtin_offsetof(struct recv_walk, ctl)
+
+static long recv_walk_cb(__u32 i, void *ctx)
+{
+	struct recv_walk *w = ctx;
+	struct { __u64 len; int level; int type; } cm;
+	struct { const char *ctl; __u64 len; } mc;
+	struct sov_inode_key key = {};
+	struct file *file;
+	__u64 classes, next = 0;
+	int fd, step;
+
+	(void)i;
+	if (!w->loaded) {
+		if (w->msg >= w->n_msgs)
+			return 1;
+		if (bpf_probe_read_user(&mc, sizeof(mc), w->msgs +
+					(__u64)w->msg * w->stride + SOV_MSGHDR_CONTROL))
+			return 1;
+		w->ctl = mc.ctl;
+		w->ctl_len = mc.len;
+		w->pos = 0;
+		w->fd_end = 0;
+		w->loaded = 1;
+		return 0;
+	}
+	if (w->fd_end) {
+		/* the next fd of an SCM_RIGHTS message */
+		if (w->pos + SOV_CMSG_FD > w->fd_end) {
+			w->pos = sov_cmsg_after(w->fd_end);
+			w->fd_end = 0;
+			return 0;
+		}
+		if (bpf_probe_read_user(&fd, sizeof(fd), w->ctl + w->pos))
+			return 1;
+		w->pos += SOV_CMSG_FD;
+		file = file_of_fd(w->task, fd);
+		if (!file)
+			return 0;
+		classes = receive_label(file, &key);
+		if (classes) {
+			if (!w->classes) {
+				w->key = key;
+				w->fd = fd;
+			}
+			w->classes |= classes;
+		}
+		return 0;
+	}
+	/* the next cmsg header, or the next message */
+	if (!sov_recv_may_have_fds((__u64)(unsigned long)w->ctl, w->ctl_len) ||
+	    !sov_cmsg_fits(w->pos, w->ctl_len) ||
+	    bpf_probe_read_user(&cm, sizeof(cm), w->ctl + w->pos))
+		step = -1;
+	else
+		step = sov_cmsg_step(w->pos, w->ctl_len, cm.len, cm.level, cm.type, &next);
+	if (step < 0) {
+		w->msg++;
+		w->loaded = 0;
+	} else if (step) {
+		w->fd_end = next;
+		w->pos += SOV_CMSG_HDR;
+	} else {
+		w->pos = next;
+	}
+	return 0;
+}
+
+static __always_inline void recv_exit(struct task_struct *task, const char *msgs,
+				      __u32 n_msgs, __u32 stride)
+{
+	struct recv_walk w = {
+		.task = task,
+		.msgs = msgs,
+		.n_msgs = n_msgs,
+		.stride = stride,
+	};
+	struct recv_walk zero = {};
+	struct { const char *ctl; __u64 len; } mc;
+
+	/* The fast path of a single message: no control data, no walk. */
+	if (n_msgs == 1) {
+		if (bpf_probe_read_user(&mc, sizeof(mc), msgs + SOV_MSGHDR_CONTROL) ||
+		    !sov_recv_may_have_fds((__u64)(unsigned long)mc.ctl, mc.len))
+			return;
+	}
+	if (bpf_probe_read_kernel((char *)&w + RECV_STATE_OFF, sizeof(w) - RECV_STATE_OFF,
+				  (char *)&zero + RECV_STATE_OFF))
+		return;
+	bpf_loop(SOV_RECV_STEPS, recv_walk_cb, &w, 0);
+	on_receive(w.classes, &w.key, w.fd);
+}
+
+/* pidfd_getfd(): the return value is the new fd. */
+static __always_inline void getfd_exit(struct task_struct *task, long fd)
+{
+	struct sov_inode_key key = {};
+	struct file *file = file_of_fd(task, fd);
+
+	if (file)
+		on_receive(receive_label(file, &key), &key, fd);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -310,9 +473,23 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
 	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
 	    nr != NR32_openat && nr != NR32_open_by_handle_at && nr != NR_socket &&
-	    nr != NR32_socket)
+	    nr != NR32_socket && nr != NR_recvmsg && nr != NR_recvmmsg && nr != NR_pidfd_getfd)
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (nr == NR_pidfd_getfd) {
+		getfd_exit(task, ret);
+		return 0;
+	}
+	if (nr == NR_recvmsg || nr == NR_recvmmsg) {
+		/* 47 and 299 are other calls in the ia32 table */
+		if (task->thread_info.status & TS_COMPAT)
+			return 0;
+		if (nr == NR_recvmsg)
+			recv_exit(task, (const char *)regs->si, 1, 0);
+		else if (ret > 0)
+			recv_exit(task, (const char *)regs->si, (__u32)ret, SOV_MMSGHDR_SIZE);
+		return 0;
+	}
 	if (nr == NR_socket || nr == NR32_socket) {
 		if ((nr == NR32_socket) == !!(task->thread_info.status & TS_COMPAT))
 			socket_exit(task, ret);

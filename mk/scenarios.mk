@@ -36,3 +36,10 @@ BENCH_TARGETS	+= bench-enforce
 bench-sender: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/sender-stats.sh
 BENCH_TARGETS	+= bench-sender
+
+# make bench-recv: BPF run time of sys_exit for recvmsg with and without
+# SCM_RIGHTS fds (issue 11), from kernel.bpf_stats (tracing path).
+.PHONY: bench-recv
+bench-recv: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/recv-stats.sh
+BENCH_TARGETS	+= bench-recv

@@ -115,6 +115,15 @@
  *   read1:PATH               open O_RDONLY|O_NONBLOCK|O_NOCTTY, one read
  *                            (bounded: /dev/zero never ends), close;
  *                            EAGAIN of the read is ok
+ *
+ * fds of files received (issue 11, tests/scenarios/parts/61-fdpass-taint.sh):
+ *   open-keep:FILE           open FILE O_RDONLY and keep it as the current
+ *                            socket slot (what pass-fd passes, show-fd
+ *                            prints): "open-keep FILE ok" or open's errno
+ *   read-fd                  read the current fd (from offset 0) to its end:
+ *                            "read-fd N ok" with N the fd, or read's errno
+ *   recv-fd-mm:PATH          recv-fd:PATH through recvmmsg() (one message);
+ *                            prints "recv-fd PATH ..." as recv-fd does
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1225,6 +1234,23 @@ out:
 	result("pass-fd", path, err);
 }
 
+/* issue 11, parts/61-fdpass-taint.sh: recv-fd-mm receives with recvmmsg() */
+static int recv_fd_mm;
+
+static ssize_t recv_fd_msg(int c, struct msghdr *mh)
+{
+	struct mmsghdr mm = { .msg_hdr = *mh };
+	int n;
+
+	if (!recv_fd_mm)
+		return recvmsg(c, mh, 0);
+	n = recvmmsg(c, &mm, 1, 0, NULL);
+	if (n != 1)
+		return n < 0 ? -1 : 0;
+	*mh = mm.msg_hdr;
+	return mm.msg_len;
+}
+
 static void do_recv_fd(const char *path)
 {
 	struct sockaddr_un sun;
@@ -1252,7 +1278,7 @@ static void do_recv_fd(const char *path)
 		}
 		sleep_ms(20);
 	}
-	if (recvmsg(c, &mh, 0) <= 0) {
+	if (recv_fd_msg(c, &mh) <= 0) {
 		err = errno ? errno : EPROTO;
 		goto out;
 	}
@@ -1268,6 +1294,38 @@ static void do_recv_fd(const char *path)
 out:
 	close(c);
 	result("recv-fd", path, err);
+}
+
+/* issue 11, parts/61-fdpass-taint.sh: a file's fd in the current slot */
+static void do_open_keep(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		if (cur_sock >= 0)
+			close(cur_sock);
+		cur_sock = fd;
+	}
+	result("open-keep", path, fd < 0 ? errno : 0);
+}
+
+static void do_read_fd(void)
+{
+	char buf[4096], name[16];
+	ssize_t n;
+	off_t off = 0;
+	int err = 0;
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	if (cur_sock < 0) {
+		result("read-fd", name, EBADF);
+		return;
+	}
+	while ((n = pread(cur_sock, buf, sizeof(buf), off)) > 0)
+		off += n;
+	if (n < 0)
+		err = errno;
+	result("read-fd", name, err);
 }
 
 static int do_getfd(const char *spec)
@@ -1601,6 +1659,15 @@ static int run_actions(int argc, char **argv)
 			do_hold_rw(arg);
 		} else if (!strncmp(a, "read1:", 6)) {
 			do_read1(arg);
+		/* fds of files received: parts/61-fdpass-taint.sh */
+		} else if (!strncmp(a, "open-keep:", 10)) {
+			do_open_keep(arg);
+		} else if (!strcmp(a, "read-fd")) {
+			do_read_fd();
+		} else if (!strncmp(a, "recv-fd-mm:", 11)) {
+			recv_fd_mm = 1;
+			do_recv_fd(arg);
+			recv_fd_mm = 0;
 		} else {
 			return die_usage(a);
 		}

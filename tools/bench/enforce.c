@@ -16,6 +16,11 @@
  *   enforce write PATH N [TAINT]           ns per write() of 64 bytes (PATH:
  *                                          /dev/null): a send-capable syscall
  *                                          that is not a socket
+ *   enforce recvfd N [FILE]                ns per sendmsg()+recvmsg() of a
+ *                                          1-byte datagram on an AF_UNIX pair,
+ *                                          carrying an fd of FILE (SCM_RIGHTS,
+ *                                          then closed) when given, else no
+ *                                          control data (issue 11)
  *
  * TAINT is a file read once before measuring, so the process measures as a
  * tainted one (with a labelled file, once sovd runs). Each command prints
@@ -243,6 +248,60 @@ static int bench_write(const char *path, long n)
 	return 0;
 }
 
+/* issue 11: the recvmsg exit of the tracing path (bench-recv) */
+static int bench_recvfd(long n, const char *path)
+{
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } sc, rc;
+	char b = 'x';
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr sm = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr rm = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int sv[2], fd = -1, got;
+	double t0;
+	long i;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv)) {
+		fprintf(stderr, "enforce: socketpair: %s\n", strerror(errno));
+		return 2;
+	}
+	if (path) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
+			return 2;
+		}
+		memset(&sc, 0, sizeof(sc));
+		sm.msg_control = sc.buf;
+		sm.msg_controllen = sizeof(sc.buf);
+		cm = CMSG_FIRSTHDR(&sm);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		rm.msg_control = rc.buf;
+		rm.msg_controllen = sizeof(rc.buf);
+		if (sendmsg(sv[0], &sm, 0) != 1 || recvmsg(sv[1], &rm, 0) != 1) {
+			fprintf(stderr, "enforce: sendmsg/recvmsg: %s\n", strerror(errno));
+			return 2;
+		}
+		cm = CMSG_FIRSTHDR(&rm);
+		if (cm && cm->cmsg_type == SCM_RIGHTS) {
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+			close(got);
+		}
+	}
+	printf("recvfd %.1f\n", (now_ns() - t0) / n);
+	close(sv[0]);
+	close(sv[1]);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "serve"))
@@ -274,6 +333,8 @@ int main(int argc, char **argv)
 			return 2;
 		return bench_write(argv[2], atol(argv[3]));
 	}
+	if (argc >= 3 && !strcmp(argv[1], "recvfd"))
+		return bench_recvfd(atol(argv[2]), argc > 3 ? argv[3] : NULL);
 	fprintf(stderr,
 		"usage: enforce serve ADDR PORT SECONDS\n"
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
@@ -281,6 +342,7 @@ int main(int argc, char **argv)
 		"       enforce getppid N\n"
 		"       enforce socket udp|ping N [TAINT_FILE]\n"
 		"       enforce udp ADDR PORT N [TAINT_FILE]\n"
-		"       enforce write PATH N [TAINT_FILE]\n");
+		"       enforce write PATH N [TAINT_FILE]\n"
+		"       enforce recvfd N [FILE]\n");
 	return 2;
 }
