@@ -11,8 +11,10 @@
 #include "label.bpf.h"
 #include "taint.bpf.h"
 
-/* How many fds are checked for derivation when a process becomes tainted. */
-#define SOV_FD_WALK_MAX	1024
+/* bpf_loop's own bound: the fd walk's only cap (one step per word of the
+ * open_fds bitmap and one per open fd: 1 << 20 fds, the default nr_open,
+ * take 1 << 14 + the open fds steps). */
+#define SOV_FD_WALK_STEPS	(1U << 23)
 
 /*
  * Derivation of one file: it gets 'add' (the taint's derivable classes).
@@ -63,31 +65,72 @@ static __always_inline void derive_file(__u64 add, struct file *file, int fd,
 /*
  * When a process becomes tainted, files it already holds open for writing
  * become derivatives too: `sh -c 'cat data > out'` opens out before cat
- * reads the data. The fd table is walked once per taint change (rare),
- * with bpf_loop so the verifier sees one iteration.
+ * reads the data. The fd table is walked once per taint change (rare), up
+ * to max_fds (no other limit), with bpf_loop so the verifier sees one
+ * iteration: a step loads the next word of the open_fds bitmap (64 fds;
+ * an empty word costs one step), or takes the lowest open fd of the
+ * loaded word and derives it when it is a regular file open for writing.
  */
 struct fd_walk {
 	struct file **fds;
+	const unsigned long *open_fds;
 	__u64 add;
-	__u32 max;
+	__u32 words;		/* max_fds / 64 */
+	/* The walk's state, from here to the end: zero at the start, written
+	 * by a probe read (derive_open_fds()) so the verifier sees unknown
+	 * values. Before 6.7 it checks the callback once with the caller's
+	 * stack; known zeros would prove the fd steps dead (see recv_walk in
+	 * tracing.bpf.c). */
+	__u64 bits;		/* open fds of word 'word' not yet taken */
+	__u32 word;		/* the next word to load, + 1 once loaded */
+	__u32 pad;
 };
+#define FD_WALK_STATE_OFF	__builtin_offsetof(struct fd_walk, bits)
+
+/* Index of the lowest set bit of a non-zero word. */
+static __always_inline __u32 sov_low_bit(__u64 b)
+{
+	__u32 n = 0;
+
+	if (!(b & 0xffffffffULL)) { n += 32; b >>= 32; }
+	if (!(b & 0xffffULL)) { n += 16; b >>= 16; }
+	if (!(b & 0xffULL)) { n += 8; b >>= 8; }
+	if (!(b & 0xfULL)) { n += 4; b >>= 4; }
+	if (!(b & 0x3ULL)) { n += 2; b >>= 2; }
+	if (!(b & 0x1ULL))
+		n += 1;
+	return n;
+}
 
 static long derive_fd_cb(__u32 i, void *ctx)
 {
 	struct fd_walk *w = ctx;
 	struct file *file = NULL;
+	unsigned long word = 0;
 	unsigned int fmode;
+	__u32 fd;
 
-	if (i >= w->max)
-		return 1;
-	if (bpf_probe_read_kernel(&file, sizeof(file), w->fds + i) || !file)
+	(void)i;
+	if (!w->bits) {
+		/* the next word of the bitmap */
+		if (w->word >= w->words)
+			return 1;
+		if (bpf_probe_read_kernel(&word, sizeof(word), w->open_fds + w->word))
+			return 1;
+		w->bits = word;
+		w->word++;
+		return 0;
+	}
+	fd = (w->word - 1) * 64 + sov_low_bit(w->bits);
+	w->bits &= w->bits - 1;
+	if (bpf_probe_read_kernel(&file, sizeof(file), w->fds + fd) || !file)
 		return 0;
 	/* The inode is read only for a descriptor open for writing. */
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (!sov_open_writes(fmode) ||
 	    !sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
 		return 0;
-	derive_file(w->add, file, (int)i, NULL, -1, 0);
+	derive_file(w->add, file, (int)fd, NULL, -1, 0);
 	return 0;
 }
 
@@ -96,15 +139,20 @@ static __always_inline void derive_open_fds(__u64 add)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt;
 	struct fd_walk w = { .add = add };
+	struct fd_walk zero = {};
 
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || !add)
 		return;
 	w.fds = BPF_CORE_READ(fdt, fd);
-	w.max = BPF_CORE_READ(fdt, max_fds);
-	if (w.max > SOV_FD_WALK_MAX)
-		w.max = SOV_FD_WALK_MAX;
-	bpf_loop(w.max, derive_fd_cb, &w, 0);
+	w.open_fds = BPF_CORE_READ(fdt, open_fds);
+	/* max_fds is a multiple of BITS_PER_LONG (64 here) */
+	w.words = BPF_CORE_READ(fdt, max_fds) / 64;
+	if (bpf_probe_read_kernel((char *)&w + FD_WALK_STATE_OFF,
+				  sizeof(w) - FD_WALK_STATE_OFF,
+				  (char *)&zero + FD_WALK_STATE_OFF))
+		return;
+	bpf_loop(SOV_FD_WALK_STEPS, derive_fd_cb, &w, 0);
 }
 
 /* The process's taint just grew to 'taint': derive what it holds open. */
@@ -116,9 +164,11 @@ static __always_inline void derive_on_taint(__u64 taint)
 		derive_open_fds(sov_derivable(taint, cfg));
 }
 
-/* An open for writing: the file derives when the process is tainted. */
+/* An open for writing (trusted: file may go to bpf_d_path()), or a
+ * received fd open for writing (not trusted): the file derives when the
+ * process is tainted. */
 static __always_inline void derive_on_write(__u32 tgid, struct file *file, int fd,
-					    const char *upath, int dirfd)
+					    const char *upath, int dirfd, int trusted)
 {
 	struct sov_taint *t = taint_of(&tgid);
 	struct sov_config *cfg;
@@ -127,7 +177,7 @@ static __always_inline void derive_on_write(__u32 tgid, struct file *file, int f
 		return;
 	cfg = sov_cfg();
 	if (cfg && sov_derivable(t->classes, cfg))
-		derive_file(sov_derivable(t->classes, cfg), file, fd, upath, dirfd, 1);
+		derive_file(sov_derivable(t->classes, cfg), file, fd, upath, dirfd, trusted);
 }
 
 #endif

@@ -40,8 +40,9 @@ int BPF_PROG(sov_file_open, struct file *file)
  * An fd that arrives without an open (issue 11): SCM_RIGHTS (scm_detach_fds
  * -> receive_fd) and pidfd_getfd() both call security_file_receive() in
  * the receiver's context before the fd is installed. The receiver is
- * tainted as by an open for reading (open.bpf.h receive_label()). Never
- * refuses.
+ * tainted as by an open for reading (open.bpf.h receive_label()); a
+ * tainted receiver of a regular file's fd open for writing makes the file
+ * a derivative (receive_write()). Never refuses.
  */
 SEC("lsm/file_receive")
 int BPF_PROG(sov_file_receive, struct file *file)
@@ -50,6 +51,7 @@ int BPF_PROG(sov_file_receive, struct file *file)
 	__u64 classes = receive_label(file, &key);
 
 	on_receive(classes, &key, -1);
+	receive_write(file, -1);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 	 * stdin of every background job) would be tainted. */
 	if (sov_open_writes(fmode) &&
 	    sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
-		derive_on_write(tgid, file, fd, upath, dirfd);
+		derive_on_write(tgid, file, fd, upath, dirfd, 1);
 }
 
 /*
@@ -65,6 +65,22 @@ static __always_inline __u64 receive_label(struct file *file, struct sov_inode_k
 	if (!sov_open_taints(file_label(file, key, &classes, &flags), fmode, flags))
 		return 0;
 	return classes;
+}
+
+/*
+ * A received fd open for writing a regular file: a tainted receiver makes
+ * it a derivative, as an open for writing does (issue 11). The f_mode and
+ * i_mode tests come first, so a received fd not open for writing costs no
+ * lookup; one taint lookup otherwise. The file pointer is not trusted
+ * (no bpf_d_path): the derive event carries dev, ino and the fd.
+ */
+static __always_inline void receive_write(struct file *file, int fd)
+{
+	unsigned int fmode = BPF_CORE_READ(file, f_mode);
+
+	if (sov_open_writes(fmode) &&
+	    sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
+		derive_on_write(bpf_get_current_pid_tgid() >> 32, file, fd, NULL, -1, 0);
 }
 
 /* The receiver gains 'classes' (the union of what it received); key and

@@ -399,6 +399,9 @@ static long recv_walk_cb(__u32 i, void *ctx)
 			}
 			w->classes |= classes;
 		}
+		/* with the taint held before this message; on_receive()
+		 * walks the fds again when the message taints */
+		receive_write(file, fd);
 		return 0;
 	}
 	/* the next cmsg header, or the next message */
@@ -451,8 +454,10 @@ static __always_inline void getfd_exit(struct task_struct *task, long fd)
 	struct sov_inode_key key = {};
 	struct file *file = file_of_fd(task, fd);
 
-	if (file)
+	if (file) {
 		on_receive(receive_label(file, &key), &key, fd);
+		receive_write(file, fd);
+	}
 }
 
 SEC("tp_btf/sys_exit")

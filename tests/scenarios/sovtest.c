@@ -124,6 +124,15 @@
  *                            "read-fd N ok" with N the fd, or read's errno
  *   recv-fd-mm:PATH          recv-fd:PATH through recvmmsg() (one message);
  *                            prints "recv-fd PATH ..." as recv-fd does
+ *
+ * Writable fds (issue 11, tests/scenarios/parts/62-fdwalk.sh):
+ *   open-wkeep:FILE          open FILE O_WRONLY|O_CREAT|O_TRUNC and keep it
+ *                            as the current socket slot (write-sock writes
+ *                            it, pass-fd passes it, show-fd prints it):
+ *                            "open-wkeep FILE ok" or open's errno
+ *   dup-to:N                 raise RLIMIT_NOFILE above N, move the current
+ *                            fd to N (dup2, close the old one): "dup-to N
+ *                            ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -136,6 +145,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1309,6 +1319,47 @@ static void do_open_keep(const char *path)
 	result("open-keep", path, fd < 0 ? errno : 0);
 }
 
+/* issue 11, parts/62-fdwalk.sh: a file open for writing in the current slot */
+static void do_open_wkeep(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd >= 0) {
+		if (cur_sock >= 0)
+			close(cur_sock);
+		cur_sock = fd;
+	}
+	result("open-wkeep", path, fd < 0 ? errno : 0);
+}
+
+static void do_dup_to(const char *arg)
+{
+	struct rlimit rl;
+	long n = atol(arg);
+	int err = 0;
+
+	if (cur_sock < 0 || n < 3 || n > (1L << 20)) {
+		result("dup-to", arg, cur_sock < 0 ? ENOTCONN : EINVAL);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)n) {
+		rl.rlim_cur = (rlim_t)n + 1;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			err = errno;
+	}
+	if (!err && cur_sock != n) {
+		if (dup2(cur_sock, (int)n) < 0) {
+			err = errno;
+		} else {
+			close(cur_sock);
+			cur_sock = (int)n;
+		}
+	}
+	result("dup-to", arg, err);
+}
+
 static void do_read_fd(void)
 {
 	char buf[4096], name[16];
@@ -1668,6 +1719,11 @@ static int run_actions(int argc, char **argv)
 			recv_fd_mm = 1;
 			do_recv_fd(arg);
 			recv_fd_mm = 0;
+		/* writable fds: parts/62-fdwalk.sh */
+		} else if (!strncmp(a, "open-wkeep:", 11)) {
+			do_open_wkeep(arg);
+		} else if (!strncmp(a, "dup-to:", 7)) {
+			do_dup_to(arg);
 		} else {
 			return die_usage(a);
 		}

@@ -1,0 +1,103 @@
+# shellcheck shell=sh
+# Part of tests/scenarios/run.sh (sourced with the main sovd enforcing the
+# test policy): every writable fd of a tainted process makes a derivative
+# (issue 11). (1) A process opens an output file for writing, moves the fd
+# above 1024 (2000, 70000: the fd walk at taint time has no fd-number
+# limit), reads the pii file (taint) and writes; an untainted reader of the
+# output is then tainted (pii-eu), its connect to the US refused and its
+# bytes never arrive there. (2) A tainted process receives an untainted
+# process's writable fd of an output file (SCM_RIGHTS, pidfd_getfd) and
+# writes it: an untainted reader of the output is tainted. The
+# false-positive side: an untainted receiver writing leaves the output
+# unlabelled (its reader's connect to the US is allowed and arrives).
+
+FDW=$SOV_TMP/fdwalk
+FDW_US=$SOV_TMP/srv/us-tcp.out
+mkdir -p "$FDW"
+
+# fdw_reader NAME OUT TAINTED DESC: an untainted process reads OUT and
+# connects to the US; TAINTED=1 expects it tainted and refused
+fdw_reader() {
+	local text=fdw-$1-$$
+	act "fdw-$1-reader" "read:$2" connect:$US4 "write-sock:$text"
+	expect_out "$4: the reader reads the output" "read $2 ok"
+	if [ "$3" = 1 ]; then
+		expect_ev "$4: the output's reader is tainted, class pii-eu" \
+			taint "$A_PID" '"classes":["pii-eu"]'
+		expect_out "$4: the reader's connect to the US is refused" "connect $US4 EPERM"
+		sleep 0.3
+		expect_file_lacks "$4: the US peer never receives the reader's bytes" "$FDW_US" "$text"
+	else
+		expect_out "$4: the reader's connect to the US is allowed" "connect $US4 ok"
+		sleep 0.3
+		expect_file_has "$4: the reader's bytes reach the US" "$FDW_US" "$text"
+		expect_no_ev "$4: the output's reader is not tainted" taint "$A_PID"
+	fi
+}
+
+# ---- (1) a writable fd above 1024 at taint time
+for fdw_n in 2000 70000; do
+	fdw_out=$FDW/high-$fdw_n.out
+	fdw_d="fd walk, fd $fdw_n"
+	rm -f "$fdw_out"
+	act "fdw-high-$fdw_n" "open-wkeep:$fdw_out" "dup-to:$fdw_n" "read:$F" "write-sock:high-$fdw_n-$$"
+	expect_out "$fdw_d: the writer opens the output" "open-wkeep $fdw_out ok"
+	expect_out "$fdw_d: the writer moves it to fd $fdw_n" "dup-to $fdw_n ok"
+	expect_out "$fdw_d: the writer writes it" "write-sock high-$fdw_n-$$ ok"
+	expect_ev "$fdw_d: the writer is tainted" taint "$A_PID" '"classes":["pii-eu"]'
+	expect_ev "$fdw_d: a derive event names the writer, class pii-eu" \
+		derive "$A_PID" '"classes":["pii-eu"]'
+	fdw_reader "high-$fdw_n" "$fdw_out" 1 "$fdw_d"
+	rm -f "$fdw_out"
+done
+
+# ---- (2) received writable fds: SCM_RIGHTS and pidfd_getfd, a tainted
+# receiver (derives) and an untainted one (does not)
+for fdw_how in scm getfd; do
+	for fdw_who in tainted clean; do
+		fdw_out=$FDW/recv-$fdw_how-$fdw_who.out
+		fdw_d="received writable fd, $fdw_how, $fdw_who receiver"
+		rm -f "$fdw_out"
+		if [ $fdw_who = tainted ]; then fdw_pre="read:$F"; else fdw_pre="sleep:1"; fi
+		if [ $fdw_how = scm ]; then
+			fdw_sock=$SOV_TMP/fdw-$fdw_who-$$.sock
+			"$SOVTEST" pid "open-wkeep:$fdw_out" "pass-fd:$fdw_sock" \
+				> "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>&1 &
+			fdw_giver=$!
+			SOVT_BG="$SOVT_BG $fdw_giver"
+			act "fdw-recv-$fdw_how-$fdw_who" "$fdw_pre" "recv-fd:$fdw_sock" "write-sock:recv-$fdw_how-$fdw_who-$$"
+			expect_out "$fdw_d: the receiver gets the fd" "recv-fd $fdw_sock ok"
+		else
+			fdw_done=$SOV_TMP/fdw-got-$fdw_who-$$
+			rm -f "$fdw_done"
+			"$SOVTEST" pid "open-wkeep:$fdw_out" show-fd "wait-file:$fdw_done" \
+				> "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>&1 &
+			fdw_giver=$!
+			SOVT_BG="$SOVT_BG $fdw_giver"
+			fdw_i=0
+			while ! grep -q '^fd [0-9]' "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>/dev/null &&
+				[ $fdw_i -lt 50 ]; do
+				sleep 0.1
+				fdw_i=$((fdw_i + 1))
+			done
+			fdw_fd=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" | head -n1)
+			act "fdw-recv-$fdw_how-$fdw_who" "$fdw_pre" "getfd:$fdw_giver:${fdw_fd:-99}" \
+				"write-sock:recv-$fdw_how-$fdw_who-$$" "touch:$fdw_done"
+			expect_out "$fdw_d: the taker gets the fd" "getfd $fdw_giver:${fdw_fd:-99} ok"
+			rm -f "$fdw_done"
+		fi
+		wait "$fdw_giver"
+		expect_out "$fdw_d: the receiver writes the output" "write-sock recv-$fdw_how-$fdw_who-$$ ok"
+		if [ $fdw_who = tainted ]; then
+			expect_ev "$fdw_d: the receiver is tainted" taint "$A_PID" '"classes":["pii-eu"]'
+			expect_ev "$fdw_d: a derive event names the receiver, class pii-eu" \
+				derive "$A_PID" '"classes":["pii-eu"]'
+			fdw_reader "recv-$fdw_how-$fdw_who" "$fdw_out" 1 "$fdw_d"
+		else
+			expect_no_ev "$fdw_d: no derive event for the receiver" derive "$A_PID"
+			fdw_reader "recv-$fdw_how-$fdw_who" "$fdw_out" 0 "$fdw_d"
+		fi
+		rm -f "$fdw_out"
+	done
+done
+rm -rf "$FDW"
