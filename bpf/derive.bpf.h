@@ -75,17 +75,16 @@ struct fd_walk {
 	struct file **fds;
 	const unsigned long *open_fds;
 	__u64 add;
+	/* The walk's state: it starts with the first word of the bitmap,
+	 * read by a probe read (derive_open_fds()), so the verifier sees
+	 * unknown values. Before 6.7 it checks the callback once with the
+	 * caller's stack; known zeros would prove the fd steps dead (see
+	 * recv_walk in tracing.bpf.c). No zeroed copy: the stack of the
+	 * sys_exit program and its callbacks is near the 512-byte limit. */
+	__u64 bits;		/* open fds of word 'word' - 1 not yet taken */
+	__u32 word;		/* the next word to load */
 	__u32 words;		/* max_fds / 64 */
-	/* The walk's state, from here to the end: zero at the start, written
-	 * by a probe read (derive_open_fds()) so the verifier sees unknown
-	 * values. Before 6.7 it checks the callback once with the caller's
-	 * stack; known zeros would prove the fd steps dead (see recv_walk in
-	 * tracing.bpf.c). */
-	__u64 bits;		/* open fds of word 'word' not yet taken */
-	__u32 word;		/* the next word to load, + 1 once loaded */
-	__u32 pad;
 };
-#define FD_WALK_STATE_OFF	__builtin_offsetof(struct fd_walk, bits)
 
 /* Index of the lowest set bit of a non-zero word. */
 static __always_inline __u32 sov_low_bit(__u64 b)
@@ -106,7 +105,7 @@ static long derive_fd_cb(__u32 i, void *ctx)
 {
 	struct fd_walk *w = ctx;
 	struct file *file = NULL;
-	unsigned long word = 0;
+	__u64 word = 0;
 	unsigned int fmode;
 	__u32 fd;
 
@@ -138,19 +137,16 @@ static __always_inline void derive_open_fds(__u64 add)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt;
-	struct fd_walk w = { .add = add };
-	struct fd_walk zero = {};
+	struct fd_walk w = { .add = add, .word = 1 };
 
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || !add)
 		return;
 	w.fds = BPF_CORE_READ(fdt, fd);
 	w.open_fds = BPF_CORE_READ(fdt, open_fds);
-	/* max_fds is a multiple of BITS_PER_LONG (64 here) */
+	/* max_fds is a multiple of BITS_PER_LONG (64 here), at least 64 */
 	w.words = BPF_CORE_READ(fdt, max_fds) / 64;
-	if (bpf_probe_read_kernel((char *)&w + FD_WALK_STATE_OFF,
-				  sizeof(w) - FD_WALK_STATE_OFF,
-				  (char *)&zero + FD_WALK_STATE_OFF))
+	if (!w.words || bpf_probe_read_kernel(&w.bits, sizeof(w.bits), w.open_fds))
 		return;
 	bpf_loop(SOV_FD_WALK_STEPS, derive_fd_cb, &w, 0);
 }

@@ -74,13 +74,30 @@ static __always_inline __u64 receive_label(struct file *file, struct sov_inode_k
  * lookup; one taint lookup otherwise. The file pointer is not trusted
  * (no bpf_d_path): the derive event carries dev, ino and the fd.
  */
-static __always_inline void receive_write(struct file *file, int fd)
+static __always_inline int receive_writes(struct file *file)
 {
 	unsigned int fmode = BPF_CORE_READ(file, f_mode);
 
-	if (sov_open_writes(fmode) &&
-	    sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode)))
+	return sov_open_writes(fmode) &&
+	       sov_fd_writes(fmode, BPF_CORE_READ(file, f_inode, i_mode));
+}
+
+static __always_inline void receive_write(struct file *file, int fd)
+{
+	if (receive_writes(file))
 		derive_on_write(bpf_get_current_pid_tgid() >> 32, file, fd, NULL, -1, 0);
+}
+
+/* SCM_RIGHTS on the tracing path: the message carried a regular file open
+ * for writing; a tainted receiver derives what it holds open for writing
+ * (the fd walk; the received fds are installed). One taint lookup. */
+static __always_inline void receive_writes_walk(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sov_taint *t = taint_of(&tgid);
+
+	if (t)
+		derive_on_taint(t->classes);
 }
 
 /* The receiver gains 'classes' (the union of what it received); key and

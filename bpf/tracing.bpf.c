@@ -351,6 +351,7 @@ struct recv_walk {
 	__u32 msg;		/* the current message */
 	int fd;			/* the labelled file's fd (set with the first class) */
 	int loaded;		/* ctl/ctl_len hold message 'msg' */
+	int writes;		/* a regular file open for writing was received */
 };
 #define RECV_STATE_OFF	__builtin_offsetof(struct recv_walk, ctl)
 
@@ -399,9 +400,11 @@ static long recv_walk_cb(__u32 i, void *ctx)
 			}
 			w->classes |= classes;
 		}
-		/* with the taint held before this message; on_receive()
-		 * walks the fds again when the message taints */
-		receive_write(file, fd);
+		/* a regular file open for writing: derived after the walk
+		 * (recv_exit()); no lookup here, and the callback's stack
+		 * stays small */
+		if (receive_writes(file))
+			w->writes = 1;
 		return 0;
 	}
 	/* the next cmsg header, or the next message */
@@ -446,6 +449,8 @@ static __always_inline void recv_exit(struct task_struct *task, const char *msgs
 		return;
 	bpf_loop(SOV_RECV_STEPS, recv_walk_cb, &w, 0);
 	on_receive(w.classes, &w.key, w.fd);
+	if (w.writes)
+		receive_writes_walk();
 }
 
 /* pidfd_getfd(): the return value is the new fd. */
