@@ -224,6 +224,11 @@ MAPPER_OUT=$SOV_TMP/act/mapper.out
 $ACT_WRAP "$SOVTEST" pid "map-close:$PII/customers.csv" "wait-file:$SOV_TMP/go-holder:120000" \
 	"connect:$US4" > "$MAPPER_OUT" 2>&1 &
 MAPPER=$!
+i=0
+while ! grep -q '^map-close ' "$MAPPER_OUT" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 
 # ================================================================ sovd #1
 PIN1=$BPFFS/sovt-$$-main
