@@ -45,10 +45,79 @@ static int fd_readable(const char *pid, const char *fd)
 	return readable;
 }
 
-/* Taints processes that already hold a labelled file open for reading. */
+/*
+ * One entry of /proc/PID/fd (fdinfo given: O_WRONLY does not taint) or of
+ * /proc/PID/map_files (fdinfo NULL: a file mapping, any mapping reads).
+ * Returns 1 when the process's taint grew.
+ */
+static int scan_entry(const struct sov_map_fds *fd, const struct label_table *labels,
+		      struct pipeline *p, long pid, const char *fpath, const char *pid_s,
+		      const char *fdinfo)
+{
+	char target[PATH_MAX];
+	const struct ulabel *l;
+	struct stat st;
+	ssize_t n;
+
+	if (stat(fpath, &st) || S_ISDIR(st.st_mode))
+		return 0;
+	/* The kernel's labels, derived ones included (they outlive a clean
+	 * restart), and sovd's own. */
+	struct sov_inode_key k = {
+		.dev = kdev_from_user(st.st_dev), .ino = st.st_ino,
+	};
+	struct sov_label kl = {};
+	uint64_t classes = 0;
+
+	uint32_t gen = 0;
+	int known = 0, in_map;
+
+	/* A label of another generation is a deleted file's whose inode
+	 * number this one reuses: no label. The generation is read only for
+	 * a file with a label (a process maps tens of unlabelled files). */
+	l = labels_find(labels, k.dev, k.ino);
+	in_map = !bpf_map_lookup_elem(fd->labels, &k, &kl);
+	if (!l && !in_map)
+		return 0;
+	known = !host_inode_gen(fpath, 1, k.ino, &gen);
+	if (l && !(known && (l->flags & SOV_LABEL_GEN) && l->gen != gen))
+		classes |= l->classes;
+	if (in_map && !(known && (kl.flags & SOV_LABEL_GEN) && kl.gen != gen))
+		classes |= kl.classes;
+	if (!classes || (fdinfo && !fd_readable(pid_s, fdinfo)))
+		return 0;
+
+	__u32 tgid = pid;
+	struct sov_taint t = {};
+
+	if (bpf_map_lookup_elem(fd->taint, &tgid, &t)) {
+		memset(&t, 0, sizeof(t));
+		t.dev = k.dev;
+		t.ino = k.ino;
+	}
+	if ((t.classes | classes) == t.classes)
+		return 0;
+	t.classes |= classes;
+	if (bpf_map_update_elem(fd->taint, &tgid, &t, BPF_ANY)) {
+		pr_warn("failed to taint pid %ld: %s", pid, strerror(errno));
+		return 0;
+	}
+	n = readlink(fpath, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	pipeline_emit_taint_user(p, pid, t.classes, target, k.dev, k.ino);
+	return 1;
+}
+
+/*
+ * Taints processes that already hold a labelled file open for reading, or
+ * mapped (issue 11: a file mapped and its fd closed before sovd started is
+ * read through the mapping; /proc/PID/map_files names each file mapping,
+ * root only, which sovd is).
+ */
 int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labels,
 		    struct pipeline *p)
 {
+	static const char *const dirs[] = { "fd", "map_files" };
 	struct dirent *pe, *fe;
 	size_t tainted = 0;
 	DIR *proc, *fds;
@@ -64,64 +133,22 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 
 		if (*end || pid <= 0 || pid == self)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((fe = readdir(fds))) {
-			char fpath[300], target[PATH_MAX];
-			const struct ulabel *l;
-			struct stat st;
-			ssize_t n;
-
-			if (fe->d_name[0] == '.')
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			snprintf(path, sizeof(path), "/proc/%ld/%s", pid, dirs[d]);
+			fds = opendir(path);
+			if (!fds)
 				continue;
-			snprintf(fpath, sizeof(fpath), "/proc/%ld/fd/%s", pid, fe->d_name);
-			if (stat(fpath, &st) || S_ISDIR(st.st_mode))
-				continue;
-			/* The kernel's labels, derived ones included (they
-			 * outlive a clean restart), and sovd's own. */
-			struct sov_inode_key k = {
-				.dev = kdev_from_user(st.st_dev), .ino = st.st_ino,
-			};
-			struct sov_label kl = {};
-			uint64_t classes = 0;
+			while ((fe = readdir(fds))) {
+				char fpath[600];
 
-			uint32_t gen;
-			int known = !host_inode_gen(fpath, 1, k.ino, &gen);
-
-			/* A label of another generation is a deleted file's
-			 * whose inode number this one reuses: no label. */
-			l = labels_find(labels, k.dev, k.ino);
-			if (l && !(known && (l->flags & SOV_LABEL_GEN) && l->gen != gen))
-				classes |= l->classes;
-			if (!bpf_map_lookup_elem(fd->labels, &k, &kl) &&
-			    !(known && (kl.flags & SOV_LABEL_GEN) && kl.gen != gen))
-				classes |= kl.classes;
-			if (!classes || !fd_readable(pe->d_name, fe->d_name))
-				continue;
-
-			__u32 tgid = pid;
-			struct sov_taint t = {};
-
-			if (bpf_map_lookup_elem(fd->taint, &tgid, &t)) {
-				memset(&t, 0, sizeof(t));
-				t.dev = k.dev;
-				t.ino = k.ino;
+				if (fe->d_name[0] == '.')
+					continue;
+				snprintf(fpath, sizeof(fpath), "%s/%s", path, fe->d_name);
+				tainted += scan_entry(fd, labels, p, pid, fpath, pe->d_name,
+						      d == 0 ? fe->d_name : NULL);
 			}
-			if ((t.classes | classes) == t.classes)
-				continue;
-			t.classes |= classes;
-			if (bpf_map_update_elem(fd->taint, &tgid, &t, BPF_ANY)) {
-				pr_warn("failed to taint pid %ld: %s", pid, strerror(errno));
-				continue;
-			}
-			n = readlink(fpath, target, sizeof(target) - 1);
-			target[n > 0 ? n : 0] = '\0';
-			pipeline_emit_taint_user(p, pid, t.classes, target, k.dev, k.ino);
-			tainted++;
+			closedir(fds);
 		}
-		closedir(fds);
 	}
 	closedir(proc);
 	if (tainted)

@@ -176,4 +176,20 @@ static __always_inline void derive_on_write(__u32 tgid, struct file *file, int f
 		derive_file(sov_derivable(t->classes, cfg), file, fd, upath, dirfd, trusted);
 }
 
+/*
+ * A writable shared mapping of a file (sov_map_writes(), checked by the
+ * caller first): writes through it reach the file as write() does, so it
+ * derives as an open for writing does: a regular file open for writing
+ * (mmap refuses a shared writable mapping of a file not open for writing)
+ * of a tainted process. The gap it closes: an fd opened for writing before
+ * the taint and mapped after it once closed, or never in the fd walk's
+ * reach. LSM: mmap_file (fd -1); tracing: the mmap exit with the fd.
+ */
+static __always_inline void derive_on_map(struct file *file, int fd)
+{
+	if (!sov_fd_writes(BPF_CORE_READ(file, f_mode), BPF_CORE_READ(file, f_inode, i_mode)))
+		return;
+	derive_on_write(bpf_get_current_pid_tgid() >> 32, file, fd, NULL, -1, 0);
+}
+
 #endif

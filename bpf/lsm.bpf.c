@@ -568,11 +568,19 @@ int BPF_PROG(sov_file_ioctl, struct file *file, unsigned int cmd, unsigned long 
 }
 
 
+/*
+ * Also a writable shared mapping of a regular file by a tainted process
+ * makes it a derivative (derive_on_map()): the flag tests first, then the
+ * file's mode and the taint lookup. A mapping that a later check refuses
+ * has labelled the file anyway (fail closed: more labelled, never less).
+ */
 SEC("lsm/mmap_file")
 int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
 	if (ret)
 		return prev_verdict(ret);
+	if (file && sov_map_writes(prot, flags))
+		derive_on_map(file, -1);
 	return lsm_ret(dev_permission_check(file, 1));
 }

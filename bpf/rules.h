@@ -169,6 +169,25 @@ static __always_inline int sov_fd_writes(__u32 f_mode, __u32 i_mode)
 	return (f_mode & SOV_FMODE_WRITE) && (i_mode & SOV_S_IFMT) == SOV_S_IFREG;
 }
 
+/*
+ * mmap(2) flags (uapi asm-generic/mman-common.h, the same on x86): a
+ * mapping writes through to its file when it is shared (MAP_SHARED or
+ * MAP_SHARED_VALIDATE), writable and not anonymous (issue 11).
+ */
+#define SOV_PROT_WRITE		0x2
+#define SOV_MAP_TYPE		0x0f
+#define SOV_MAP_SHARED		0x01
+#define SOV_MAP_SHARED_VALIDATE	0x03
+#define SOV_MAP_ANONYMOUS	0x20
+
+static __always_inline int sov_map_writes(__u64 prot, __u64 flags)
+{
+	__u64 type = flags & SOV_MAP_TYPE;
+
+	return (prot & SOV_PROT_WRITE) && !(flags & SOV_MAP_ANONYMOUS) &&
+	       (type == SOV_MAP_SHARED || type == SOV_MAP_SHARED_VALIDATE);
+}
+
 /* The classes a tainted process passes on to what it writes. */
 static __always_inline __u64 sov_derivable(__u64 taint, const struct sov_config *cfg)
 {

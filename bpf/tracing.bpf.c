@@ -53,6 +53,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_recvmmsg		299
 #define NR_pidfd_getfd		438
 
+/* mmap (issue 11): a writable shared file mapping derives its file. x86-64
+ * mmap and ia32 mmap2 (fd in the fifth argument; the ia32 old_mmap takes a
+ * struct in memory: documented limit). */
+#define NR_mmap			9
+#define NR32_mmap2		192
+
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
@@ -465,6 +471,31 @@ static __always_inline void getfd_exit(struct task_struct *task, long fd)
 	}
 }
 
+/* mmap()/mmap2() succeeded: the flags first (most mappings are private or
+ * anonymous and stop here), then the fd's file, then derive_on_map(). */
+static __always_inline void mmap_exit(struct task_struct *task, struct pt_regs *regs,
+				      int compat)
+{
+	unsigned long prot, flags;
+	struct file *file;
+	int fd;
+
+	if (compat) {
+		prot = (__u32)regs->dx;
+		flags = (__u32)regs->si;
+		fd = (int)regs->di;
+	} else {
+		prot = regs->dx;
+		flags = regs->r10;
+		fd = (int)regs->r8;
+	}
+	if (fd < 0 || !sov_map_writes(prot, flags))
+		return;
+	file = file_of_fd(task, fd);
+	if (file)
+		derive_on_map(file, fd);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -483,9 +514,16 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
 	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
 	    nr != NR32_openat && nr != NR32_open_by_handle_at && nr != NR_socket &&
-	    nr != NR32_socket && nr != NR_recvmsg && nr != NR_recvmmsg && nr != NR_pidfd_getfd)
+	    nr != NR32_socket && nr != NR_recvmsg && nr != NR_recvmmsg && nr != NR_pidfd_getfd &&
+	    nr != NR_mmap && nr != NR32_mmap2)
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (nr == NR_mmap || nr == NR32_mmap2) {
+		/* 9 is link() and 192 lgetxattr() in the other table */
+		if ((nr == NR32_mmap2) == !!(task->thread_info.status & TS_COMPAT))
+			mmap_exit(task, regs, nr == NR32_mmap2);
+		return 0;
+	}
 	if (nr == NR_pidfd_getfd) {
 		getfd_exit(task, ret);
 		return 0;

@@ -218,6 +218,17 @@ mkdir -p "$SOV_TMP/act"
 $ACT_WRAP sh -c 'exec 3< "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; exec "$3" pid "connect:$4"' \
 	holder "$PII/customers.csv" "$SOV_TMP/go-holder" "$SOVTEST" "$US4" > "$HOLDER_OUT" 2>&1 &
 HOLDER=$!
+# The same for a file mapped, its fd closed, before sovd started (issue 11,
+# parts/63-mmap.sh): the scan reads /proc/PID/map_files too.
+MAPPER_OUT=$SOV_TMP/act/mapper.out
+$ACT_WRAP "$SOVTEST" pid "map-close:$PII/customers.csv" "wait-file:$SOV_TMP/go-holder:120000" \
+	"connect:$US4" > "$MAPPER_OUT" 2>&1 &
+MAPPER=$!
+i=0
+while ! grep -q '^map-close ' "$MAPPER_OUT" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 
 # ================================================================ sovd #1
 PIN1=$BPFFS/sovt-$$-main
@@ -253,6 +264,14 @@ A_OUT=$HOLDER_OUT
 A_PID=$HOLDER
 expect_ev "start-up scan: a process holding a labelled file open is tainted" taint "$HOLDER" \
 	'"classes":["pii-eu"]' "\"path\":\"$PII/customers.csv\""
+expect_out "start-up scan: that process is refused US" "connect $US4 EPERM"
+wait "$MAPPER"
+A_OUT=$MAPPER_OUT
+A_PID=$MAPPER
+expect_out "start-up scan: a process maps the labelled file and closes its fd" \
+	"map-close $PII/customers.csv ok"
+expect_ev "start-up scan: a process with a labelled file mapped (fd closed) is tainted" taint \
+	"$MAPPER" '"classes":["pii-eu"]' "\"path\":\"$PII/customers.csv\""
 expect_out "start-up scan: that process is refused US" "connect $US4 EPERM"
 
 # ---- untainted and tainted processes, TCP over IPv4

@@ -133,6 +133,19 @@
  *   dup-to:N                 raise RLIMIT_NOFILE above N, move the current
  *                            fd to N (dup2, close the old one): "dup-to N
  *                            ok" or the errno
+ *
+ * Mappings (issue 11, tests/scenarios/parts/63-mmap.sh and the start-up
+ * scan in run.sh):
+ *   map-open:PATH            open PATH O_RDWR|O_CREAT and keep it as the
+ *                            mapping fd, moved to fd 2000 (above the
+ *                            kernel's fd walk): "map-open PATH ok" or errno
+ *   map-write:shared|private:TEXT  size the mapping fd's file to a page,
+ *                            mmap it read-write (MAP_SHARED or MAP_PRIVATE),
+ *                            copy TEXT to its start, msync, munmap:
+ *                            "map-write MODE ok" or the errno
+ *   map-close:PATH           open PATH O_RDONLY, mmap its first page
+ *                            MAP_PRIVATE read-only, close the fd, keep the
+ *                            mapping until exit: "map-close PATH ok"
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -159,6 +172,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -1528,6 +1542,83 @@ static void do_dev_mmap(void)
 }
 
 /* parts/60-derive-kinds.sh */
+/* mappings: parts/63-mmap.sh */
+static int map_fd = -1;
+
+/* The fd is moved to 2000 (the soft fd limit raised to the hard one for
+ * it): above the 1024 fds the kernel's walk at taint time looks at, so a
+ * derivative comes only from the mapping itself. */
+static void do_map_open(const char *path)
+{
+	struct rlimit rl;
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+
+	if (fd < 0) {
+		result("map-open", path, errno);
+		return;
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 2100 && rl.rlim_max >= 2100) {
+		rl.rlim_cur = 2100;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 2000);
+	if (map_fd < 0) {
+		result("map-open", path, errno);
+		close(fd);
+		return;
+	}
+	close(fd);
+	result("map-open", path, 0);
+}
+
+static void do_map_write(const char *spec)
+{
+	int shared = !strncmp(spec, "shared:", 7);
+	const char *text = strchr(spec, ':');
+	const char *mode = shared ? "shared" : "private";
+	size_t n;
+	char *p;
+	int err = 0;
+
+	if (map_fd < 0 || !text) {
+		result("map-write", mode, EBADF);
+		return;
+	}
+	text++;
+	n = strlen(text);
+	if (n > 4096)
+		n = 4096;
+	if (ftruncate(map_fd, 4096) < 0) {
+		result("map-write", mode, errno);
+		return;
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE,
+		 map_fd, 0);
+	if (p == MAP_FAILED) {
+		result("map-write", mode, errno);
+		return;
+	}
+	memcpy(p, text, n);
+	if (msync(p, 4096, MS_SYNC) < 0)
+		err = errno;
+	munmap(p, 4096);
+	result("map-write", mode, err);
+}
+
+static void do_map_close(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	void *p;
+
+	if (fd < 0) {
+		result("map-close", path, errno);
+		return;
+	}
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	result("map-close", path, p == MAP_FAILED ? errno : 0);	/* mapped until exit */
+}
+
 static void do_hold_rw(const char *spec)
 {
 	char path[4096];
@@ -1724,6 +1815,13 @@ static int run_actions(int argc, char **argv)
 			do_open_wkeep(arg);
 		} else if (!strncmp(a, "dup-to:", 7)) {
 			do_dup_to(arg);
+		/* mappings: parts/63-mmap.sh */
+		} else if (!strncmp(a, "map-open:", 9)) {
+			do_map_open(arg);
+		} else if (!strncmp(a, "map-write:", 10)) {
+			do_map_write(arg);
+		} else if (!strncmp(a, "map-close:", 10)) {
+			do_map_close(arg);
 		} else {
 			return die_usage(a);
 		}

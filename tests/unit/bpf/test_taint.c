@@ -47,6 +47,15 @@ static void test_writes(void)
 	ASSERT_TRUE(!sov_fd_writes(WR, S_IFSOCK | 0600), "fd: a socket is not");
 	ASSERT_TRUE(!sov_fd_writes(WR, S_IFCHR | 0620), "fd: a tty is not");
 	ASSERT_TRUE(!sov_fd_writes(WR, S_IFDIR | 0755), "fd: a directory is not");
+
+	/* mmap (issue 11): only a writable shared file mapping writes through */
+	ASSERT_TRUE(sov_map_writes(0x1 | 0x2, 0x01), "map: shared read-write writes");
+	ASSERT_TRUE(sov_map_writes(0x2, 0x03), "map: MAP_SHARED_VALIDATE writes");
+	ASSERT_TRUE(sov_map_writes(0x2, 0x01 | 0x8000), "map: other flags (MAP_POPULATE) do not matter");
+	ASSERT_TRUE(!sov_map_writes(0x1 | 0x2, 0x02), "map: MAP_PRIVATE is copy-on-write");
+	ASSERT_TRUE(!sov_map_writes(0x1, 0x01), "map: shared read-only does not write");
+	ASSERT_TRUE(!sov_map_writes(0x2, 0x01 | 0x20), "map: shared anonymous has no file");
+	ASSERT_TRUE(!sov_map_writes(0x2 | 0x4, 0x0), "map: no map type is no write-through");
 }
 
 static void test_derivable_and_grow(void)
