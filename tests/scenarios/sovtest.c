@@ -139,6 +139,8 @@
  *   map-open:PATH            open PATH O_RDWR|O_CREAT and keep it as the
  *                            mapping fd, moved to fd 2000 (above the
  *                            kernel's fd walk): "map-open PATH ok" or errno
+ *   map-open-ro:PATH         the same, O_RDONLY (PATH must exist and hold a
+ *                            page: MAP_PRIVATE writes need no writable fd)
  *   map-write:shared|private:TEXT  size the mapping fd's file to a page,
  *                            mmap it read-write (MAP_SHARED or MAP_PRIVATE),
  *                            copy TEXT to its start, msync, munmap:
@@ -1548,10 +1550,10 @@ static int map_fd = -1;
 /* The fd is moved to 2000 (the soft fd limit raised to the hard one for
  * it): above the 1024 fds the kernel's walk at taint time looks at, so a
  * derivative comes only from the mapping itself. */
-static void do_map_open(const char *path)
+static void do_map_open(const char *path, int rdonly)
 {
 	struct rlimit rl;
-	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	int fd = rdonly ? open(path, O_RDONLY) : open(path, O_RDWR | O_CREAT, 0644);
 
 	if (fd < 0) {
 		result("map-open", path, errno);
@@ -1588,7 +1590,8 @@ static void do_map_write(const char *spec)
 	n = strlen(text);
 	if (n > 4096)
 		n = 4096;
-	if (ftruncate(map_fd, 4096) < 0) {
+	/* a read-only fd (map-open-ro) maps a file that already has a page */
+	if ((fcntl(map_fd, F_GETFL) & O_ACCMODE) != O_RDONLY && ftruncate(map_fd, 4096) < 0) {
 		result("map-write", mode, errno);
 		return;
 	}
@@ -1817,7 +1820,9 @@ static int run_actions(int argc, char **argv)
 			do_dup_to(arg);
 		/* mappings: parts/63-mmap.sh */
 		} else if (!strncmp(a, "map-open:", 9)) {
-			do_map_open(arg);
+			do_map_open(arg, 0);
+		} else if (!strncmp(a, "map-open-ro:", 12)) {
+			do_map_open(arg, 1);
 		} else if (!strncmp(a, "map-write:", 10)) {
 			do_map_write(arg);
 		} else if (!strncmp(a, "map-close:", 10)) {
