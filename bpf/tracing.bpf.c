@@ -65,19 +65,29 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IP4_HLEN		20	/* an IPv4 header without options */
 #define IP6_HLEN		40
 
-/* The socket a new fd names: files[fd]->private_data. */
-static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
+/* files[fd] of the current task, or NULL. */
+static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
 {
 	struct file **fds, *file;
 	struct fdtable *fdt;
 
+	if (fd < 0)
+		return NULL;
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
-	return BPF_CORE_READ(file, private_data);
+	return file;
+}
+
+/* The socket a new fd names: files[fd]->private_data. */
+static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
+{
+	struct file *file = file_of_fd(task, fd);
+
+	return file ? BPF_CORE_READ(file, private_data) : NULL;
 }
 
 /*
@@ -142,19 +152,12 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
  * is S_IFSOCK (sockfs); only then is private_data a struct socket. */
 static __always_inline __u64 inet_sock_of_fd(struct task_struct *task, long fd)
 {
-	struct file **fds, *file;
-	struct fdtable *fdt;
+	struct file *file = file_of_fd(task, fd);
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
-	if (fd < 0)
-		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return 0;
 	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return 0;
@@ -304,23 +307,6 @@ int sov_sock_release(struct bpf_sock *sk)
 		return 1;
 	sender_forget((__u64)(unsigned long)sk);
 	return 1;
-}
-
-/* files[fd] of the current task, or NULL. */
-static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
-{
-	struct file **fds, *file;
-	struct fdtable *fdt;
-
-	if (fd < 0)
-		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	return file;
 }
 
 /*
@@ -501,8 +487,7 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
 	const char *upath = NULL;
 	struct task_struct *task;
-	struct file **fds, *file;
-	struct fdtable *fdt;
+	struct file *file;
 	int dirfd = AT_FDCWD;
 	long nr;
 
@@ -563,11 +548,8 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || ret >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[ret]) || !file)
+	file = file_of_fd(task, ret);
+	if (!file)
 		return 0;
 	on_open(file, ret, upath, dirfd);
 	return 0;
