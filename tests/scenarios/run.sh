@@ -64,6 +64,26 @@ act() {
 	[ -n "$A_PID" ] || A_PID=none
 }
 
+# act_bg NAME ACTION...: sovtest in the background (output
+# $SOV_TMP/act/NAME.out), its pid in BG_PID, killed at cleanup.
+act_bg() {
+	local name=$1
+	shift
+	"$SOVTEST" pid "$@" > "$SOV_TMP/act/$name.out" 2>&1 &
+	SOVT_BG="$SOVT_BG $!"
+	BG_PID=$!
+}
+
+# wait_line FILE REGEX: up to 5 s for a line matching REGEX; 1 if none came.
+wait_line() {
+	local i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $i -ge 50 ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 act_diag() {
 	diag "sovtest output:"
 	diag_file "$A_OUT"

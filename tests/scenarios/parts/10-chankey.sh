@@ -35,6 +35,18 @@ else
 	diag_file "$CK/ping.out"
 fi
 
+# ck_echos_grew DESC: the US peer's InEchos grew since n0 was read
+ck_echos_grew() {
+	n1=$(icmp_in_echos "$NS_US")
+	if [ -n "$n0" ] && [ -n "$n1" ] && [ "$n1" -gt "$n0" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diag "the US peer's InEchos before ${n0:-?}, after ${n1:-?}: expected more"
+		act_diag
+	fi
+}
+
 # A tainted process: raw refused, ping kept, and its echoes reach the US.
 n0=$(icmp_in_echos "$NS_US")
 act ck-tainted "read:$F" sock:raw4 sock:ping4 "echo:$CK_USIP/ck-ping-$$" \
@@ -45,14 +57,7 @@ expect_ev "channels key: deny event for the raw socket (pii-eu violated)" egress
 expect_out "channels key: ping allowed for pii-eu: the tainted process opens a ping socket" \
 	"sock ping4 ok"
 expect_out "channels key: its echo request to the US is answered" "echo $CK_USIP ok"
-n1=$(icmp_in_echos "$NS_US")
-if [ -n "$n0" ] && [ -n "$n1" ] && [ "$n1" -gt "$n0" ]; then
-	pass "channels key: the US peer counted the tainted process's echo request (InEchos)"
-else
-	fail "channels key: the US peer counted the tainted process's echo request (InEchos)"
-	diag "the US peer's InEchos before ${n0:-?}, after ${n1:-?}: expected more"
-	act_diag
-fi
+ck_echos_grew "channels key: the US peer counted the tainted process's echo request (InEchos)"
 expect_out "channels key: an ICMPv6 ping socket is kept too" "sock ping6 ok"
 expect_out "channels key: its echo to the US is answered" "echo fd00:20::2 ok"
 expect_ev "channels key: the allowed ping socket is recorded with verdict allow" egress "$A_PID" \
@@ -66,14 +71,7 @@ n0=$(icmp_in_echos "$NS_US")
 act ck-pre sock:ping4 "read:$F" "echo:$CK_USIP/ck-pre-$$"
 expect_out "channels key: a ping socket held before the taint still sends after it" \
 	"echo $CK_USIP ok"
-n1=$(icmp_in_echos "$NS_US")
-if [ -n "$n0" ] && [ -n "$n1" ] && [ "$n1" -gt "$n0" ]; then
-	pass "channels key: the US peer counted that echo request"
-else
-	fail "channels key: the US peer counted that echo request"
-	diag "the US peer's InEchos before ${n0:-?}, after ${n1:-?}: expected more"
-	act_diag
-fi
+ck_echos_grew "channels key: the US peer counted that echo request"
 
 # Every class in the taint must allow the channel: audited does not allow
 # ping, so a process tainted by both gets an audit (audited is audit-only).

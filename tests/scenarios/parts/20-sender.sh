@@ -26,25 +26,6 @@ SND_DENY='"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"
 # the child's pid from "fork-wait child=N" in $A_OUT
 snd_child() { sed -n 's/^fork-wait child=\([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1; }
 
-# snd_bg NAME ACTION...: a background sovtest (output $SOV_TMP/act/NAME.out)
-snd_bg() {
-	local name=$1
-	shift
-	"$SOVTEST" pid "$@" > "$SOV_TMP/act/$name.out" 2>&1 &
-	SOVT_BG="$SOVT_BG $!"
-	SND_BG=$!
-}
-
-# snd_wait_line FILE REGEX: up to 5 s for a line
-snd_wait_line() {
-	local i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		[ $i -ge 50 ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-
 # ---- inherited over fork: the child writes, the parent keeps its socket
 act snd-inherit connect:$US4 fork-wait pid "read:$F" "write-sock:snd-child-$$" join \
 	sleep:300 "write-sock:snd-parent-after-$$"
@@ -82,9 +63,9 @@ expect_no_ev "sender, inherited only: no egress event for the parent" egress "$A
 # ---- passed over SCM_RIGHTS to an unrelated process
 SND_SOCK=$SOV_TMP/snd-pass-$$.sock
 rm -f "$SOV_TMP/snd-passed"
-snd_bg snd-passer connect:$US4 "pass-fd:$SND_SOCK" "wait-file:$SOV_TMP/snd-passed" \
+act_bg snd-passer connect:$US4 "pass-fd:$SND_SOCK" "wait-file:$SOV_TMP/snd-passed" \
 	"write-sock:snd-passer-$$" sleep:300
-SND_PASSER=$SND_BG
+SND_PASSER=$BG_PID
 act snd-recv "read:$F" "recv-fd:$SND_SOCK" "write-sock:snd-passed-$$" "touch:$SOV_TMP/snd-passed"
 wait "$SND_PASSER"
 expect_out "sender, SCM_RIGHTS: the tainted process receives the untainted one's US socket" \
@@ -103,9 +84,9 @@ fi
 
 # ---- taken with pidfd_getfd
 rm -f "$SOV_TMP/snd-got"
-snd_bg snd-holder connect:$US4 show-fd "wait-file:$SOV_TMP/snd-got"
-SND_HOLDER=$SND_BG
-snd_wait_line "$SOV_TMP/act/snd-holder.out" '^fd [0-9]'
+act_bg snd-holder connect:$US4 show-fd "wait-file:$SOV_TMP/snd-got"
+SND_HOLDER=$BG_PID
+wait_line "$SOV_TMP/act/snd-holder.out" '^fd [0-9]'
 SND_FD=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/snd-holder.out")
 act snd-getfd "read:$F" "getfd:$SND_HOLDER:${SND_FD:-99}" "write-sock:snd-getfd-$$" "touch:$SOV_TMP/snd-got"
 wait "$SND_HOLDER"

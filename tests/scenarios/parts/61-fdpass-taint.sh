@@ -11,24 +11,10 @@
 FDP_US=$SOV_TMP/srv/us-tcp.out
 FDP_PLAIN=$D/plain/readme.txt
 
-# fdp_bg NAME ACTION...: a background sovtest (output $SOV_TMP/act/NAME.out)
-fdp_bg() {
-	local name=$1
-	shift
-	"$SOVTEST" pid "$@" > "$SOV_TMP/act/$name.out" 2>&1 &
-	SOVT_BG="$SOVT_BG $!"
-	FDP_BG=$!
-}
-
 # fdp_wait_fd NAME: up to 5 s for "fd N" in NAME's output; prints N
 fdp_wait_fd() {
-	local i=0 out=$SOV_TMP/act/$1.out
-	while ! grep -q '^fd [0-9]' "$out" 2>/dev/null; do
-		[ $i -ge 50 ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$out" | head -n1
+	wait_line "$SOV_TMP/act/$1.out" '^fd [0-9]'
+	sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/$1.out" | head -n1
 }
 
 # ---- SCM_RIGHTS: labelled and unlabelled through recvmsg(), labelled
@@ -42,8 +28,8 @@ for kind in pii plain pii-mm; do
 	esac
 	FDP_SOCK=$SOV_TMP/fdp-$kind-$$.sock
 	FDP_TEXT=fdp-scm-$kind-$$
-	fdp_bg fdp-passer-$kind "open-keep:$FDP_FILE" "pass-fd:$FDP_SOCK"
-	FDP_PASSER=$FDP_BG
+	act_bg fdp-passer-$kind "open-keep:$FDP_FILE" "pass-fd:$FDP_SOCK"
+	FDP_PASSER=$BG_PID
 	act fdp-recv-$kind "$FDP_RECV:$FDP_SOCK" read-fd connect:$US4 "write-sock:$FDP_TEXT"
 	wait "$FDP_PASSER"
 	expect_out "fd passing, SCM_RIGHTS, $kind: the receiver gets the file's fd" \
@@ -82,8 +68,8 @@ for kind in pii plain; do
 	FDP_DONE=$SOV_TMP/fdp-got-$kind-$$
 	FDP_TEXT=fdp-getfd-$kind-$$
 	rm -f "$FDP_DONE"
-	fdp_bg fdp-holder-$kind "open-keep:$FDP_FILE" show-fd "wait-file:$FDP_DONE"
-	FDP_HOLDER=$FDP_BG
+	act_bg fdp-holder-$kind "open-keep:$FDP_FILE" show-fd "wait-file:$FDP_DONE"
+	FDP_HOLDER=$BG_PID
 	FDP_FD=$(fdp_wait_fd fdp-holder-$kind)
 	act fdp-getfd-$kind "getfd:$FDP_HOLDER:${FDP_FD:-99}" read-fd connect:$US4 \
 		"write-sock:$FDP_TEXT" "touch:$FDP_DONE"

@@ -61,25 +61,16 @@ for fdw_how in scm getfd; do
 		if [ $fdw_who = tainted ]; then fdw_pre="read:$F"; else fdw_pre="sleep:1"; fi
 		if [ $fdw_how = scm ]; then
 			fdw_sock=$SOV_TMP/fdw-$fdw_who-$$.sock
-			"$SOVTEST" pid "open-wkeep:$fdw_out" "pass-fd:$fdw_sock" \
-				> "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>&1 &
-			fdw_giver=$!
-			SOVT_BG="$SOVT_BG $fdw_giver"
+			act_bg "fdw-giver-$fdw_how-$fdw_who" "open-wkeep:$fdw_out" "pass-fd:$fdw_sock"
+			fdw_giver=$BG_PID
 			act "fdw-recv-$fdw_how-$fdw_who" "$fdw_pre" "recv-fd:$fdw_sock" "write-sock:recv-$fdw_how-$fdw_who-$$"
 			expect_out "$fdw_d: the receiver gets the fd" "recv-fd $fdw_sock ok"
 		else
 			fdw_done=$SOV_TMP/fdw-got-$fdw_who-$$
 			rm -f "$fdw_done"
-			"$SOVTEST" pid "open-wkeep:$fdw_out" show-fd "wait-file:$fdw_done" \
-				> "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>&1 &
-			fdw_giver=$!
-			SOVT_BG="$SOVT_BG $fdw_giver"
-			fdw_i=0
-			while ! grep -q '^fd [0-9]' "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" 2>/dev/null &&
-				[ $fdw_i -lt 50 ]; do
-				sleep 0.1
-				fdw_i=$((fdw_i + 1))
-			done
+			act_bg "fdw-giver-$fdw_how-$fdw_who" "open-wkeep:$fdw_out" show-fd "wait-file:$fdw_done"
+			fdw_giver=$BG_PID
+			wait_line "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" '^fd [0-9]'
 			fdw_fd=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" | head -n1)
 			act "fdw-recv-$fdw_how-$fdw_who" "$fdw_pre" "getfd:$fdw_giver:${fdw_fd:-99}" \
 				"write-sock:recv-$fdw_how-$fdw_who-$$" "touch:$fdw_done"
