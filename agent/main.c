@@ -513,6 +513,7 @@ int main(int argc, char **argv)
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
 	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
+	d.pipe.maps = &d.kp.fd;
 	err = policy_install_first(&d.life, img);
 	img = NULL;	/* the lifecycle owns it now */
 	if (err)

@@ -20,6 +20,7 @@
 #include "agent/devices.h"
 #include "agent/host.h"
 #include "agent/log.h"
+#include "agent/mapscan.h"
 #include "agent/pipeline.h"
 #include "policy/policy.h"
 
@@ -240,6 +241,9 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	dispatch(p, &ev);
 	if (p->report_held_rdma && e->type == SOV_EV_TAINT)
 		report_held_rdma(p, &ev);
+	/* shared writable mappings made before the taint (mapscan.h) */
+	if (p->maps && e->type == SOV_EV_TAINT)
+		mapscan_derive(p->maps, p, (pid_t)e->tgid, e->classes);
 	return 0;
 }
 
@@ -268,15 +272,15 @@ void pipeline_emit_own(struct pipeline *p, const char *type, const char *body)
 	pipeline_flush(p);
 }
 
-void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
-			      const char *path, uint64_t dev, uint64_t ino)
+void pipeline_emit_file_user(struct pipeline *p, const char *type, pid_t pid,
+			     uint64_t classes, const char *path, uint64_t dev, uint64_t ino)
 {
 	struct sovd_event ev = {};
 	char cg[512];
 
 	proc_comm(pid, ev.comm, sizeof(ev.comm));
 	proc_cgroup(pid, cg, sizeof(cg));
-	ev.type = "taint";
+	ev.type = type;
 	ev.wall_ns = host_now_ns(CLOCK_REALTIME);
 	ev.boot_ns = host_now_ns(CLOCK_BOOTTIME);
 	ev.pid = ev.tid = pid;
@@ -289,6 +293,12 @@ void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
 	ev.dev = dev;
 	ev.ino = ino;
 	dispatch(p, &ev);
+}
+
+void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
+			      const char *path, uint64_t dev, uint64_t ino)
+{
+	pipeline_emit_file_user(p, "taint", pid, classes, path, dev, ino);
 }
 
 void pipeline_check_loss(struct pipeline *p, uint64_t lost_total)

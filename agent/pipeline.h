@@ -14,6 +14,8 @@
 
 #define PIPELINE_MAX_SINKS 8
 
+struct sov_map_fds;
+
 struct pipeline {
 	struct sovd_sink sinks[PIPELINE_MAX_SINKS];
 	size_t n_sinks;
@@ -24,6 +26,9 @@ struct pipeline {
 	 * before the taint; a taint event is followed by an audit event per
 	 * such device (issue 10). */
 	int report_held_rdma;
+	/* Both paths: a taint event is followed by the derivation of the
+	 * files the process maps shared and writable (mapscan.h). */
+	const struct sov_map_fds *maps;
 };
 
 void pipeline_init(struct pipeline *p);
@@ -36,6 +41,9 @@ void pipeline_flush(struct pipeline *p);
 /* One of sovd's own events (agent, policy, loss): body is the part after
  * the common fields, a JSON object's members without braces, may be "". */
 void pipeline_emit_own(struct pipeline *p, const char *type, const char *body);
+/* A taint or derive ('type') found by sovd itself, not by the kernel. */
+void pipeline_emit_file_user(struct pipeline *p, const char *type, pid_t pid,
+			     uint64_t classes, const char *path, uint64_t dev, uint64_t ino);
 /* A process found holding a labelled file at start-up. */
 void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
 			      const char *path, uint64_t dev, uint64_t ino);

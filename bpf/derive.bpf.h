@@ -20,26 +20,13 @@
  * Derivation of one file: it gets 'add' (the taint's derivable classes).
  * One derive event per inode and new class set.
  */
-static __always_inline void derive_file(__u64 add, struct file *file, int fd,
-					const char *upath, int dirfd, int trusted)
+static __always_inline void derive_inode(__u64 add, struct sov_inode_key *key, __u32 gen,
+					 __u32 i_mode, struct file *file, int fd,
+					 const char *upath, int dirfd, int trusted)
 {
-	struct sov_inode_key key = {};
 	struct sov_label *lab;
-	struct inode *inode;
-	__u32 gen, i_mode;
 
-	inode = BPF_CORE_READ(file, f_inode);
-	if (!inode)
-		return;
-	/* Only data becomes a derivative (sov_label_kind(): both callers
-	 * already pass regular files only; this keeps it so for any other). */
-	i_mode = BPF_CORE_READ(inode, i_mode);
-	if (!sov_label_kind(i_mode))
-		return;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	gen = BPF_CORE_READ(inode, i_generation);
-	lab = label_of(&key);
+	lab = label_of(key);
 	/* A stale label (a deleted file's, the inode number reused) is
 	 * replaced below as if there were none. */
 	if (lab && sov_label_current(lab, gen)) {
@@ -52,14 +39,60 @@ static __always_inline void derive_file(__u64 add, struct file *file, int fd,
 		struct sov_label nl = sov_label_derived(add, i_mode);
 
 		sov_label_stamp(&nl, gen);
-		if (bpf_map_update_elem(&sov_labels, &key, &nl, BPF_ANY)) {
+		if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY)) {
 			/* Not stored: say so rather than claim a derivation. */
 			count(SOV_CNT_MAP_FULL);
 			return;
 		}
 	}
 	count(SOV_CNT_DERIVE);
-	file_event(SOV_EV_DERIVE, add, trusted ? file : NULL, &key, fd, upath, dirfd);
+	file_event(SOV_EV_DERIVE, add, trusted ? file : NULL, key, fd, upath, dirfd);
+}
+
+static __always_inline void derive_file(__u64 add, struct file *file, int fd,
+					const char *upath, int dirfd, int trusted)
+{
+	struct sov_inode_key key = {};
+	struct inode *inode;
+	__u32 i_mode;
+
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	/* Only data becomes a derivative (sov_label_kind(): both callers
+	 * already pass regular files only; this keeps it so for any other). */
+	i_mode = BPF_CORE_READ(inode, i_mode);
+	if (!sov_label_kind(i_mode))
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	derive_inode(add, &key, BPF_CORE_READ(inode, i_generation), i_mode, file, fd, upath,
+		     dirfd, trusted);
+}
+
+/*
+ * The files the process mapped shared and writable while it was untainted
+ * (sov_maps_held, noted by maps_held_note()): writes through those
+ * mappings reach the files whether or not their fds are still open.
+ * Mappings of an earlier image (before an exec) are not the process's.
+ */
+static __always_inline void derive_maps_held(__u64 add)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sov_maps_held *h = bpf_map_lookup_elem(&sov_maps_held, &tgid);
+	__u32 i;
+
+	if (!h || h->mm != (__u64)BPF_CORE_READ(task, mm))
+		return;
+	for (i = 0; i < SOV_MAPS_HELD; i++) {
+		struct sov_inode_key key;
+
+		if (i >= h->n)
+			break;
+		key = h->f[i].key;
+		derive_inode(add, &key, h->f[i].gen, h->f[i].mode, NULL, -1, NULL, -1, 0);
+	}
 }
 
 /*
@@ -156,8 +189,10 @@ static __always_inline void derive_on_taint(__u64 taint)
 {
 	struct sov_config *cfg = sov_cfg();
 
-	if (cfg)
+	if (cfg && sov_derivable(taint, cfg)) {
 		derive_open_fds(sov_derivable(taint, cfg));
+		derive_maps_held(sov_derivable(taint, cfg));
+	}
 }
 
 /* An open for writing (trusted: file may go to bpf_d_path()), or a
@@ -185,11 +220,73 @@ static __always_inline void derive_on_write(__u32 tgid, struct file *file, int f
  * the taint and mapped after it once closed, or never in the fd walk's
  * reach. LSM: mmap_file (fd -1); tracing: the mmap exit with the fd.
  */
+static const struct sov_maps_held sov_maps_held_zero;
+
+/*
+ * An untainted process maps a file shared and writable: remembered (one
+ * lookup, rare: libraries are mapped private), so that its taint later
+ * derives the file even once the fd is closed (derive_maps_held()).
+ * Beyond SOV_MAPS_HELD files the entry says overflow and sovd's scan of
+ * /proc/PID/maps on the taint event finds the rest.
+ */
+static __always_inline void maps_held_note(__u32 tgid, struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
+	struct sov_maps_held *h;
+	struct inode *inode;
+	__u64 dev, ino;
+	__u32 i, n;
+
+	h = bpf_map_lookup_elem(&sov_maps_held, &tgid);
+	if (!h) {
+		if (bpf_map_update_elem(&sov_maps_held, &tgid, &sov_maps_held_zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&sov_maps_held, &tgid)) {
+			count(SOV_CNT_MAP_FULL);
+			return;
+		}
+		h = bpf_map_lookup_elem(&sov_maps_held, &tgid);
+		if (!h)
+			return;
+	}
+	if (h->mm != mm) {
+		/* a new image (exec) or a new entry: the old mappings are gone */
+		h->mm = mm;
+		h->n = 0;
+		h->overflow = 0;
+	}
+	inode = BPF_CORE_READ(file, f_inode);
+	dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	ino = BPF_CORE_READ(inode, i_ino);
+	n = h->n;
+	for (i = 0; i < SOV_MAPS_HELD; i++) {
+		if (i >= n)
+			break;
+		if (h->f[i].key.dev == dev && h->f[i].key.ino == ino)
+			return;
+	}
+	if (n >= SOV_MAPS_HELD) {
+		h->overflow = 1;
+		return;
+	}
+	h->f[n].key.dev = dev;
+	h->f[n].key.ino = ino;
+	h->f[n].gen = BPF_CORE_READ(inode, i_generation);
+	h->f[n].mode = BPF_CORE_READ(inode, i_mode);
+	h->n = n + 1;
+}
+
 static __always_inline void derive_on_map(struct file *file, int fd)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
 	if (!sov_fd_writes(BPF_CORE_READ(file, f_mode), BPF_CORE_READ(file, f_inode, i_mode)))
 		return;
-	derive_on_write(bpf_get_current_pid_tgid() >> 32, file, fd, NULL, -1, 0);
+	if (!taint_of(&tgid)) {
+		maps_held_note(tgid, file);
+		return;
+	}
+	derive_on_write(tgid, file, fd, NULL, -1, 0);
 }
 
 #endif

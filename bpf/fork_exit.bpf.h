@@ -10,6 +10,27 @@
 
 #include "taint.bpf.h"
 
+/* The child of fork() inherits the parent's shared mappings, and with them
+ * the files they write (derive.bpf.h maps_held_note()). */
+static __always_inline void maps_held_inherit(struct task_struct *parent,
+					      struct task_struct *child, __u32 ptgid, __u32 ctgid)
+{
+	struct sov_maps_held *h = bpf_map_lookup_elem(&sov_maps_held, &ptgid);
+	struct sov_maps_held c;
+
+	if (!h || h->mm != (__u64)BPF_CORE_READ(parent, mm))
+		return;
+	c = *h;
+	c.mm = (__u64)BPF_CORE_READ(child, mm);
+	if (bpf_map_update_elem(&sov_maps_held, &ctgid, &c, BPF_ANY))
+		count(SOV_CNT_MAP_FULL);
+}
+
+static __always_inline void maps_held_forget(__u32 tgid)
+{
+	bpf_map_delete_elem(&sov_maps_held, &tgid);
+}
+
 /* fork: the child inherits the parent's taint. exec keeps it (same tgid). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sov_fork, struct task_struct *parent, struct task_struct *child)
@@ -21,6 +42,7 @@ int BPF_PROG(sov_fork, struct task_struct *parent, struct task_struct *child)
 	if (BPF_CORE_READ(child, pid) != ctgid)
 		return 0;
 	taint_inherit(ptgid, ctgid);
+	maps_held_inherit(parent, child, ptgid, ctgid);
 	return 0;
 }
 
@@ -36,6 +58,7 @@ int BPF_PROG(sov_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	taint_exited(BPF_CORE_READ(p, tgid));
+	maps_held_forget(BPF_CORE_READ(p, tgid));
 	return 0;
 }
 

@@ -166,6 +166,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_rdma_devs SEC(".maps");
 
+/* tgid -> files mapped shared and writable while untainted (abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct sov_maps_held);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_maps_held SEC(".maps");
+
 /* (process, device) -> the report state of an RDMA device held since before
  * the taint (like a socket's sov_sock_owner.denied): the read, write and
  * ioctl hooks run per command, the report is once per verdict. */

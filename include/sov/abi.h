@@ -84,6 +84,29 @@ struct sov_inode_key {
 };
 
 /*
+ * maps_held: HASH keyed by tgid (issue 11). The files a process maps
+ * shared and writable while it is untainted: when it becomes tainted they
+ * derive, as the files it holds open for writing do, even if their fds
+ * were closed. Bounded per process; the rest are found by sovd from
+ * /proc/PID/maps on the taint event (agent/mapscan.c). 'mm' tells the
+ * process's mappings apart from those of an earlier image (exec).
+ */
+#define SOV_MAPS_HELD		4
+
+struct sov_map_held {
+	struct sov_inode_key key;
+	__u32 gen;		/* i_generation */
+	__u32 mode;		/* i_mode */
+};
+
+struct sov_maps_held {
+	__u64 mm;		/* the mm_struct the mappings belong to */
+	__u32 n;		/* entries used in f[] */
+	__u32 overflow;		/* more mappings than f[] holds */
+	struct sov_map_held f[SOV_MAPS_HELD];
+};
+
+/*
  * A label belongs to one inode, not to an inode number: with SOV_LABEL_GEN,
  * gen is the inode's i_generation when it was labelled, and an inode with
  * the same (dev, ino) but another generation (the number reused by a new

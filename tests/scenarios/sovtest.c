@@ -148,6 +148,11 @@
  *   map-close:PATH           open PATH O_RDONLY, mmap its first page
  *                            MAP_PRIVATE read-only, close the fd, keep the
  *                            mapping until exit: "map-close PATH ok"
+ *   map-pre:PATH             open PATH O_RDWR|O_CREAT, size it to a page,
+ *                            mmap it MAP_SHARED read-write, close the fd,
+ *                            keep the mapping: "map-pre PATH ok" or errno
+ *   map-put:TEXT             copy TEXT to map-pre's mapping and msync:
+ *                            "map-put mapping ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1622,6 +1627,42 @@ static void do_map_close(const char *path)
 	result("map-close", path, p == MAP_FAILED ? errno : 0);	/* mapped until exit */
 }
 
+/* a mapping whose fd is closed before the taint (agent/mapscan.c) */
+static char *map_pre;
+
+static void do_map_pre(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	void *p = MAP_FAILED;
+	int err;
+
+	if (fd < 0) {
+		result("map-pre", path, errno);
+		return;
+	}
+	if (!ftruncate(fd, 4096))
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	err = p == MAP_FAILED ? errno : 0;
+	close(fd);
+	if (!err)
+		map_pre = p;
+	result("map-pre", path, err);
+}
+
+static void do_map_put(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (!map_pre) {
+		result("map-put", "mapping", EBADF);
+		return;
+	}
+	if (n > 4096)
+		n = 4096;
+	memcpy(map_pre, text, n);
+	result("map-put", "mapping", msync(map_pre, 4096, MS_SYNC) ? errno : 0);
+}
+
 static void do_hold_rw(const char *spec)
 {
 	char path[4096];
@@ -1827,6 +1868,10 @@ static int run_actions(int argc, char **argv)
 			do_map_write(arg);
 		} else if (!strncmp(a, "map-close:", 10)) {
 			do_map_close(arg);
+		} else if (!strncmp(a, "map-pre:", 8)) {
+			do_map_pre(arg);
+		} else if (!strncmp(a, "map-put:", 8)) {
+			do_map_put(arg);
 		} else {
 			return die_usage(a);
 		}

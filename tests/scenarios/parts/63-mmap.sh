@@ -11,6 +11,10 @@
 # output unlabelled (its reader may connect to the US, no taint event).
 # The start-up scan's mapping case (a file mapped, its fd closed before
 # sovd started) is in run.sh beside the fd holder.
+# Mappings made BEFORE the taint whose fd is closed: the kernel remembers
+# up to SOV_MAPS_HELD (4) such files per process (sov_maps_held) and
+# derives them at the taint; beyond that sovd derives them from
+# /proc/PID/maps on the taint event (agent/mapscan.c).
 
 MM=$SOV_TMP/mmap
 rm -rf "$MM"
@@ -75,5 +79,35 @@ expect_no_ev "mmap (untainted): the output does not derive" derive "$MM_W" "$MM_
 mm_reader untainted
 expect_out "mmap (untainted): the reader may connect to the US" "connect $US4 ok"
 expect_no_ev "mmap (untainted): the reader is not tainted" taint "$A_PID"
+
+# ---- mapped shared and writable BEFORE the taint, fd closed
+mm_pre() {
+	local name=$1 out=$MM/$1.out
+	shift
+	act mm-w-$name "$@" "map-pre:$out" "read:$F" "map-put:mm-secret-$name" sleep:300
+	MM_W=$A_PID
+	MM_INO="\"ino\":$(stat -c %i "$out" 2>/dev/null || echo none),"
+	expect_out "mmap ($name): the output is mapped and its fd closed" "map-pre $out ok"
+	expect_out "mmap ($name): the writer writes through the mapping after its taint" \
+		"map-put mapping ok"
+	expect_ev "mmap ($name): the output becomes a derivative" derive "$MM_W" \
+		'"classes":["pii-eu"]' "$MM_INO"
+	mm_reader $name
+	expect_ev "mmap ($name): an untainted reader of the output is tainted" taint "$A_PID" \
+		'"classes":["pii-eu"]'
+	expect_out "mmap ($name): that reader is refused the US" "connect $US4 EPERM"
+}
+# in the kernel's record (one mapping)
+mm_pre pre
+# beyond it: four other shared mappings first, then the output
+mm_pre pre-many "map-pre:$MM/m1" "map-pre:$MM/m2" "map-pre:$MM/m3" "map-pre:$MM/m4"
+# an untainted writer through a mapping made the same way: no derivative
+act mm-w-pre-clean "map-pre:$MM/pre-clean.out" "map-put:mm-clean" sleep:300
+MM_W=$A_PID
+MM_INO="\"ino\":$(stat -c %i "$MM/pre-clean.out" 2>/dev/null || echo none),"
+expect_no_ev "mmap (pre-clean): the output does not derive" derive "$MM_W" "$MM_INO"
+mm_reader pre-clean
+expect_out "mmap (pre-clean): the reader may connect to the US" "connect $US4 ok"
+expect_no_ev "mmap (pre-clean): the reader is not tainted" taint "$A_PID"
 
 rm -rf "$MM"
