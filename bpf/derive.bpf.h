@@ -221,6 +221,7 @@ static __always_inline void derive_on_write(__u32 tgid, struct file *file, int f
  * reach. LSM: mmap_file (fd -1); tracing: the mmap exit with the fd.
  */
 static const struct sov_maps_held sov_maps_held_zero;
+_Static_assert(SOV_MAPS_HELD == 4, "maps_held_note() masks the slot index with 3");
 
 /*
  * An untainted process maps a file shared and writable: remembered (one
@@ -269,6 +270,9 @@ static __always_inline void maps_held_note(__u32 tgid, struct file *file)
 		h->overflow = 1;
 		return;
 	}
+	/* 6.1's verifier walks an impossible branch (umin 4, umax 3) of the
+	 * index without a mask the compiler cannot drop */
+	asm volatile("%0 &= 3" : "+r"(n));
 	h->f[n].key.dev = dev;
 	h->f[n].key.ino = ino;
 	h->f[n].gen = BPF_CORE_READ(inode, i_generation);
