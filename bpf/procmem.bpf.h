@@ -112,16 +112,17 @@ static __always_inline void pm_event(__u32 tgid, __u64 classes, const struct pm_
 {
 	struct sov_event *e;
 	__u64 args[1];
+	struct task_struct *tk = src->task;
 
-	if (src->task) {
+	if (tk) {
 		e = event_reserve(SOV_EV_TAINT);
 		if (!e)
 			return;
 		e->tgid = tgid;
-		e->pid = BPF_CORE_READ(src->task, pid);
-		e->uid = BPF_CORE_READ(src->task, real_cred, uid.val);
-		e->cgroup_id = BPF_CORE_READ(src->task, cgroups, dfl_cgrp, kn, id);
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), src->task->comm);
+		e->pid = BPF_CORE_READ(tk, pid);
+		e->uid = BPF_CORE_READ(tk, real_cred, uid.val);
+		e->cgroup_id = BPF_CORE_READ(tk, cgroups, dfl_cgrp, kn, id);
+		BPF_CORE_READ_STR_INTO(&e->comm, tk, comm);
 	} else if (tgid == (__u32)(bpf_get_current_pid_tgid() >> 32)) {
 		e = event_new(SOV_EV_TAINT);
 		if (!e)
@@ -343,17 +344,19 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 	struct pm_src src = {};
 	struct pm_vma v = {};
 	struct sov_label *lab;
+	struct file *file;
 	struct inode *inode;
 	__u64 grown;
 
 	if (bpf_find_vma(task, (__u64)addr, pm_vma_cb, &v, 0) || !v.file)
 		return;
-	inode = BPF_CORE_READ(v.file, f_inode);
+	file = v.file;
+	inode = BPF_CORE_READ(file, f_inode);
 	if (!inode)
 		return;
 	src.key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	src.key.ino = BPF_CORE_READ(inode, i_ino);
-	src.name = BPF_CORE_READ(v.file, f_path.dentry, d_name.name);
+	src.name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 	lab = label_of(&src.key);
 	if (lab && sov_label_current(lab, BPF_CORE_READ(inode, i_generation))) {
 		grown = pm_taint_grow(me, lab->classes, &src);
@@ -361,7 +364,7 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 			derive_on_taint(grown);
 	}
 	if (!(regs->dx & PM_SHM_RDONLY))
-		derive_on_write(me, v.file, -1, NULL, -1, 0);
+		derive_on_write(me, file, -1, NULL, -1, 0);
 }
 
 SEC("tp_btf/sys_exit")
