@@ -13,9 +13,8 @@ N=${N:-300000}
 . "$SOV_TOP/tools/bench/bpfstats.sh"
 bpfstats_setup procmemstats
 
-# bpftool shows 15 bytes of a program's name
-measure "getppid" sov_procmem_exi "$ENFORCE" getppid "$N"
+measure "getppid" sov_procmem_exit "$ENFORCE" getppid "$N"
 measure "getppid (main sys_exit)" sov_sys_exit "$ENFORCE" getppid "$N"
-measure "open /dev/null, untainted" sov_procmem_exi "$ENFORCE" open /dev/null "$N"
-measure "open /dev/null, tainted" sov_procmem_exi "$ENFORCE" open /dev/null "$N" "$LABELLED"
+measure "open /dev/null, untainted" sov_procmem_exit "$ENFORCE" open /dev/null "$N"
+measure "open /dev/null, tainted" sov_procmem_exit "$ENFORCE" open /dev/null "$N" "$LABELLED"
 measure "open /dev/null (main sys_exit)" sov_sys_exit "$ENFORCE" open /dev/null "$N"
