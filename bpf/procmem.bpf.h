@@ -74,8 +74,10 @@ static __always_inline int pm_ptrace_dir(long req)
 	return 0;
 }
 
-/* files[fd] of the task (the same read as tracing.bpf.c file_of_fd(),
- * which the LSM object does not have). */
+/* files[fd] of the current task (as tracing.bpf.c file_of_fd(), which the
+ * LSM object does not have). Every open pays this: the task's own pointers
+ * are walked with direct BTF loads (no helper call), only the array slot
+ * with a probe read. */
 static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long fd)
 {
 	struct file **fds, *file;
@@ -83,10 +85,10 @@ static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long
 
 	if (fd < 0)
 		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	fdt = task->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	return file;
