@@ -41,38 +41,8 @@
 #define PM_TS_COMPAT		0x0002	/* arch/x86: thread_info.status */
 
 #define PM_PROC_SUPER_MAGIC	0x9fa0
-#define PM_SHM_RDONLY		010000
-
-/* ptrace requests that copy the tracee's memory or registers out ... */
-#define PM_PEEKTEXT		1
-#define PM_PEEKDATA		2
-#define PM_PEEKUSR		3
-#define PM_GETREGS		12
-#define PM_GETFPREGS		14
-#define PM_GETREGSET		0x4204
-/* ... and those that copy the tracer's data in */
-#define PM_POKETEXT		4
-#define PM_POKEDATA		5
-#define PM_POKEUSR		6
-#define PM_SETREGS		13
-#define PM_SETFPREGS		15
-#define PM_SETREGSET		0x4205
 
 #define PM_TRACEES_MAX		16	/* tracees of one tracer looked at */
-
-/* 1: the request reads the tracee, 2: it writes it, 0: neither. */
-static __always_inline int pm_ptrace_dir(long req)
-{
-	switch (req) {
-	case PM_PEEKTEXT: case PM_PEEKDATA: case PM_PEEKUSR:
-	case PM_GETREGS: case PM_GETFPREGS: case PM_GETREGSET:
-		return 1;
-	case PM_POKETEXT: case PM_POKEDATA: case PM_POKEUSR:
-	case PM_SETREGS: case PM_SETFPREGS: case PM_SETREGSET:
-		return 2;
-	}
-	return 0;
-}
 
 /* files[fd] of the current task (as tracing.bpf.c file_of_fd(), which the
  * LSM object does not have). Every open pays this: the task's own pointers
@@ -365,7 +335,7 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 		if (grown)
 			derive_on_taint(grown);
 	}
-	if (!(regs->dx & PM_SHM_RDONLY))
+	if (sov_shmat_writes(regs->dx))
 		derive_on_write(me, file, -1, NULL, -1, 0);
 }
 
@@ -397,13 +367,13 @@ int BPF_PROG(sov_procmem_exit, struct pt_regs *regs, long ret)
 			pm_write_to(pm_global_pid(task, (long)(int)regs->di), NULL);
 		break;
 	case PM_NR_ptrace:
-		dir = pm_ptrace_dir(regs->di);
+		dir = sov_ptrace_dir(regs->di);
 		if (!dir)
 			break;
 		tracee = pm_tracee(task, (long)(int)regs->si);
 		if (!tracee)
 			break;
-		if (dir == 1)
+		if (dir == SOV_MEM_READ)
 			pm_read_from(BPF_CORE_READ(tracee, tgid));
 		else
 			pm_write_to(BPF_CORE_READ(tracee, tgid), tracee);
