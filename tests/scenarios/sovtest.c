@@ -164,6 +164,9 @@
  *                            writable, TEXT written, detached: "shm-id N"
  *   sysv-read:ID             attach segment ID SHM_RDONLY, print "got TEXT"
  *   sysv-rm:ID               IPC_RMID the segment
+ *   sysv-hold:ID             attach segment ID SHM_RDONLY and keep it
+ *   sysv-show                print "got TEXT", what the kept segment holds now
+ *   sysv-write:ID:TEXT       attach segment ID writable, write TEXT, detach
  *   posix-write:PATH:TEXT    open PATH O_RDWR|O_CREAT (a /dev/shm file: what
  *                            shm_open does), map it shared, copy TEXT in
  *   posix-read:PATH          open PATH O_RDONLY, map it shared read-only,
@@ -1875,6 +1878,45 @@ static void do_sysv_read(const char *arg)
 	shmdt(p);
 }
 
+/* a segment attached read-only and kept (sysv-hold), shown later (sysv-show) */
+static char *pm_held;
+
+static void do_sysv_hold(const char *arg)
+{
+	char *p = shmat(atoi(arg), NULL, SHM_RDONLY);
+
+	if (p != (void *)-1)
+		pm_held = p;
+	result("sysv-hold", arg, p == (void *)-1 ? errno : 0);
+}
+
+static void do_sysv_show(void)
+{
+	if (pm_held)
+		pm_got(pm_held, 256);
+	result("sysv-show", "held", pm_held ? 0 : ENOENT);
+}
+
+/* attach segment ID writable, write TEXT, detach */
+static void do_sysv_write(const char *spec)
+{
+	char *ep, *p;
+	int id = (int)strtol(spec, &ep, 10);
+
+	if (ep == spec || *ep != ':') {
+		result("sysv-write", spec, EINVAL);
+		return;
+	}
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1) {
+		result("sysv-write", spec, errno);
+		return;
+	}
+	snprintf(p, 4096, "%s", ep + 1);
+	shmdt(p);
+	result("sysv-write", spec, 0);
+}
+
 static void do_sysv_rm(const char *arg)
 {
 	result("sysv-rm", arg, shmctl(atoi(arg), IPC_RMID, NULL) ? errno : 0);
@@ -2170,6 +2212,12 @@ static int run_actions(int argc, char **argv)
 			do_sysv_read(arg);
 		} else if (!strncmp(a, "sysv-rm:", 8)) {
 			do_sysv_rm(arg);
+		} else if (!strncmp(a, "sysv-hold:", 10)) {
+			do_sysv_hold(arg);
+		} else if (!strcmp(a, "sysv-show")) {
+			do_sysv_show();
+		} else if (!strncmp(a, "sysv-write:", 11)) {
+			do_sysv_write(arg);
 		} else if (!strncmp(a, "posix-write:", 12)) {
 			do_posix_write(arg);
 		} else if (!strncmp(a, "posix-read:", 11)) {

@@ -154,3 +154,38 @@ for kind in pii plain; do
 		expect_ev "memfd: a derive event labels the tainted writer's memfd pii-eu" derive \
 			"$A_PID" '"classes":["pii-eu"]'
 done
+
+# ---- SysV shm attached before it was labelled: an untainted process makes
+# a segment, a reader attaches it and keeps it; then a process that read
+# the pii file (twin: one that did not) writes into the segment. The
+# segment is labelled at that writable shmat; sovd, on its derive event,
+# taints the processes that map it (/proc/PID/map_files), so the reader,
+# which only reads through its old mapping, is refused the US.
+for kind in pii plain; do
+	PM_PRE=
+	[ $kind = pii ] && PM_PRE="read:$F"
+	PM_TEXT=pm-sysv-late-$kind-$$
+	PM_DONE=$SOV_TMP/pm-done-sysv-late-$kind-$$
+	rm -f "$PM_DONE"
+	act pm-sysv-late-c-$kind sysv-new:empty
+	PM_ID=$(sed -n 's/^shm-id \([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+	act_bg pm-sysv-late-r-$kind "sysv-hold:${PM_ID:-0}" "wait-file:$PM_DONE" sysv-show \
+		connect:$US4 "write-sock:$PM_TEXT" "sysv-rm:${PM_ID:-0}"
+	PM_R=$BG_PID
+	wait_line "$SOV_TMP/act/pm-sysv-late-r-$kind.out" '^sysv-hold '
+	act pm-sysv-late-w-$kind $PM_PRE "sysv-write:${PM_ID:-0}:late-data-$kind"
+	expect_out "SysV shm attached before its label, $kind: the writer writes the segment" \
+		"sysv-write ${PM_ID:-0}:late-data-$kind ok"
+	A_OUT=$SOV_TMP/act/pm-sysv-late-r-$kind.out
+	A_PID=$PM_R
+	# sovd taints the reader after the derive event: wait for it first
+	[ $kind = pii ] && ev_wait taint "$PM_R" > /dev/null
+	touch "$PM_DONE"
+	wait "$PM_R"
+	rm -f "$PM_DONE"
+	expect_out "SysV shm attached before its label, $kind: the reader attached it first" \
+		"sysv-hold ${PM_ID:-0} ok"
+	expect_out "SysV shm attached before its label, $kind: the reader sees the later bytes" \
+		"got late-data-$kind"
+	pm_oracle "SysV shm attached before its label, $kind: the reader" $kind "$PM_TEXT"
+done
