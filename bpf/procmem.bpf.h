@@ -22,8 +22,11 @@
  * x86-64 syscall table only (the ia32 and x32 entries are not decoded:
  * docs/architecture.md). Every other syscall costs a compare chain; the
  * untainted fast path of each call costs at most one map lookup, except
- * shmat (a label lookup, as an open) and the opens (no lookup unless the
- * file is a procfs "mem" file).
+ * shmat (a label lookup, as an open, + the taint lookup of a writable
+ * attach) and the opens (no lookup unless the file is a procfs "mem" file;
+ * two for one opened read-write). Shared memory that a process mapped
+ * before it was labelled is found by sovd after the derive event (agent
+ * taint.c, taint_shm_sink).
  */
 #ifndef SOV_PROCMEM_BPF_H
 #define SOV_PROCMEM_BPF_H

@@ -175,6 +175,10 @@
  *                            mapping; the memfd is the current fd (pass-fd)
  *   map-fd-read              map the current fd shared read-only, print
  *                            "got TEXT"
+ *   map-fd-hold              map the current fd shared read-only and keep it
+ *   map-show                 print "got TEXT", what the kept mapping holds now
+ *   memfd-put:TEXT           write TEXT into the current fd (a memfd) through
+ *                            a new shared read-write mapping
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -2002,6 +2006,34 @@ static void do_memfd_new(const char *text)
 	result("memfd-new", text, err);
 }
 
+/* the current fd mapped shared read-only and kept (map-fd-hold), shown
+ * later (map-show); memfd-put writes TEXT through a new shared mapping */
+static char *pm_map_held;
+
+static void do_map_fd_hold(void)
+{
+	char name[16];
+	char *p = cur_sock < 0 ? MAP_FAILED :
+		  mmap(NULL, 4096, PROT_READ, MAP_SHARED, cur_sock, 0);
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	if (p != MAP_FAILED)
+		pm_map_held = p;
+	result("map-fd-hold", name, p == MAP_FAILED ? (cur_sock < 0 ? EBADF : errno) : 0);
+}
+
+static void do_map_show(void)
+{
+	if (pm_map_held)
+		pm_got(pm_map_held, 256);
+	result("map-show", "held", pm_map_held ? 0 : ENOENT);
+}
+
+static void do_memfd_put(const char *text)
+{
+	result("memfd-put", text, cur_sock < 0 ? EBADF : pm_map_put(cur_sock, text));
+}
+
 /* map the current fd (a received memfd) read-only and print it */
 static void do_map_fd_read(void)
 {
@@ -2226,6 +2258,12 @@ static int run_actions(int argc, char **argv)
 			do_memfd_new(arg);
 		} else if (!strcmp(a, "map-fd-read")) {
 			do_map_fd_read();
+		} else if (!strcmp(a, "map-fd-hold")) {
+			do_map_fd_hold();
+		} else if (!strcmp(a, "map-show")) {
+			do_map_show();
+		} else if (!strncmp(a, "memfd-put:", 10)) {
+			do_memfd_put(arg);
 		} else {
 			return die_usage(a);
 		}

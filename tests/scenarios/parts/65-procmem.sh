@@ -189,3 +189,45 @@ for kind in pii plain; do
 		"got late-data-$kind"
 	pm_oracle "SysV shm attached before its label, $kind: the reader" $kind "$PM_TEXT"
 done
+
+# ---- a memfd received and mapped before it was labelled: an untainted
+# process makes a memfd and passes it; the receiver maps it and keeps the
+# mapping; then the maker reads the pii file (twin: does not) and writes
+# the memfd through a new shared mapping, which labels it (mmap exit /
+# mmap_file); sovd, on that derive event, taints the receiver that holds
+# the memfd, which then reads the bytes through its old mapping.
+for kind in pii plain; do
+	PM_PRE=
+	[ $kind = pii ] && PM_PRE="read:$F"
+	PM_SOCK=$SOV_TMP/pm-memfd-late-$kind-$$.sock
+	PM_TEXT=pm-memfd-late-$kind-$$
+	PM_GO=$SOV_TMP/pm-go-memfd-late-$kind-$$
+	PM_DONE=$SOV_TMP/pm-done-memfd-late-$kind-$$
+	rm -f "$PM_GO" "$PM_DONE"
+	act_bg pm-memfd-late-w-$kind memfd-new:empty "pass-fd:$PM_SOCK" "wait-file:$PM_GO" \
+		$PM_PRE "memfd-put:late-memfd-$kind"
+	PM_W=$BG_PID
+	act_bg pm-memfd-late-r-$kind "recv-fd:$PM_SOCK" map-fd-hold "touch:$PM_GO" \
+		"wait-file:$PM_DONE" map-show connect:$US4 "write-sock:$PM_TEXT"
+	PM_R=$BG_PID
+	wait "$PM_W"
+	A_OUT=$SOV_TMP/act/pm-memfd-late-w-$kind.out
+	A_PID=$PM_W
+	expect_out "memfd mapped before its label, $kind: the maker writes it later" \
+		"memfd-put late-memfd-$kind ok"
+	A_OUT=$SOV_TMP/act/pm-memfd-late-r-$kind.out
+	A_PID=$PM_R
+	[ $kind = pii ] && ev_wait taint "$PM_R" > /dev/null
+	touch "$PM_DONE"
+	wait "$PM_R"
+	rm -f "$PM_GO" "$PM_DONE"
+	if grep -q '^map-fd-hold [0-9][0-9]* ok$' "$A_OUT"; then
+		pass "memfd mapped before its label, $kind: the receiver mapped it first"
+	else
+		fail "memfd mapped before its label, $kind: the receiver mapped it first"
+		act_diag
+	fi
+	expect_out "memfd mapped before its label, $kind: the receiver sees the later bytes" \
+		"got late-memfd-$kind"
+	pm_oracle "memfd mapped before its label, $kind: the receiver" $kind "$PM_TEXT"
+done
