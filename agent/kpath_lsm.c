@@ -5,7 +5,8 @@
  * socket_create, socket_post_create, socket_connect, socket_sendmsg,
  * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
  * held since before the taint), file_ioctl and mmap_file (RDMA devices)
- * plus the fork/exit programs; the hooks
+ * plus the fork/exit programs and tp_btf/sys_exit for process and shared
+ * memory (issue 11, bpf/procmem.bpf.h); the hooks
  * check the scope cgroups themselves (sov_scope).
  *
  * Calls: kpath_load.c, the generated lsm.skel.h. Called through
@@ -61,7 +62,9 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
+	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")))
 		return err;
 	return kpath_pin_links(kp);
 }

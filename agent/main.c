@@ -197,6 +197,7 @@ struct sovd {
 	struct ring_buffer *rb;
 	struct policy_maps pmaps;
 	struct label_table labels;
+	struct taint_shm shm;		/* issue 11: shared memory labelled after it was mapped */
 	struct policy_life life;
 	struct pipeline pipe;
 	struct events_file events;
@@ -416,6 +417,7 @@ static int add_sinks(struct sovd *d)
 		events_file_sink(&d->events),
 		api_watch_sink(&d->api),
 		metrics_sink(&d->metrics),
+		taint_shm_sink(&d->shm),	/* last: it may emit taint events */
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -559,6 +561,7 @@ int main(int argc, char **argv)
 	d.metrics.api_pool = &d.api.pool;
 	if (d.metrics.listen_fd >= 0)
 		d.api.view.metrics_pool = &d.metrics.pool;
+	taint_shm_init(&d.shm, &d.kp.fd, &d.labels, &d.pipe);
 	err = add_sinks(&d);
 	if (err)
 		goto cleanup;

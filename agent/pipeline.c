@@ -203,6 +203,10 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	ev.tid = e->pid;
 	ev.uid = e->uid;
 	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
+	/* a process tainted through process_vm_writev: the kernel knew only
+	 * its number (bpf/procmem.bpf.h) */
+	if (!ev.comm[0])
+		proc_comm((pid_t)e->tgid, ev.comm, sizeof(ev.comm));
 	ev.exe = proc_exe(e->tgid, ev.boot_ns);
 	ev.cgroup = cgroup_path(e->cgroup_id);
 	ev.classes = e->classes;

@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include "agent/host.h"
 #include "agent/kpath.h"
 #include "agent/labels.h"
 #include "agent/log.h"
 #include "agent/pipeline.h"
+#include "agent/record.h"
 #include "agent/taint.h"
 
 /* O_WRONLY opens do not taint; /proc/PID/fdinfo/N has the flags in octal. */
@@ -195,4 +197,105 @@ size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns)
 size_t taint_count(const struct sov_map_fds *fd)
 {
 	return walk(fd, 0, 0);
+}
+
+/*
+ * Shared memory labelled after it was mapped (issue 11): the kernel
+ * programs label a SysV segment at a tainted process's writable shmat(),
+ * a memfd at a tainted process's memfd_create(), a /dev/shm file at its
+ * open for writing; a process that attached, mapped or received it before
+ * then reads what is written later through its mapping or fd without any
+ * hook. On the derive event of such an inode (on the internal shmem mount
+ * of SysV segments and memfds, or on /dev/shm), sovd finds the processes
+ * that map it (/proc/PID/map_files) or hold it open for reading
+ * (/proc/PID/fd) and taints them as the start-up scan does. It runs after
+ * the event, so bytes read in between are not caught (docs/architecture.md).
+ */
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 1U
+#endif
+
+void taint_shm_init(struct taint_shm *s, const struct sov_map_fds *fd,
+		    const struct label_table *labels, struct pipeline *p)
+{
+	struct stat st;
+	int mfd;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->labels = labels;
+	s->p = p;
+	mfd = (int)syscall(SYS_memfd_create, "sovd-shm-probe", MFD_CLOEXEC);
+	if (mfd >= 0) {
+		if (!fstat(mfd, &st))
+			s->devs[s->n_devs++] = kdev_from_user(st.st_dev);
+		close(mfd);
+	}
+	if (!stat("/dev/shm", &st) && S_ISDIR(st.st_mode))
+		s->devs[s->n_devs++] = kdev_from_user(st.st_dev);
+}
+
+static int shm_dev(const struct taint_shm *s, uint64_t dev)
+{
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (s->devs[i] == dev)
+			return 1;
+	return 0;
+}
+
+static void shm_scan(struct taint_shm *s, uint32_t deriver, uint64_t dev, uint64_t ino)
+{
+	static const char *const dirs[] = { "fd", "map_files" };
+	struct dirent *pe, *fe;
+	DIR *proc, *ents;
+	char path[300], fpath[600];
+	pid_t self = getpid();
+	struct stat st;
+	size_t n = 0;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while ((pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self || pid == (long)deriver)
+			continue;
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			snprintf(path, sizeof(path), "/proc/%ld/%s", pid, dirs[d]);
+			ents = opendir(path);
+			if (!ents)
+				continue;
+			while ((fe = readdir(ents))) {
+				if (fe->d_name[0] == '.')
+					continue;
+				snprintf(fpath, sizeof(fpath), "%s/%s", path, fe->d_name);
+				if (stat(fpath, &st) || st.st_ino != ino ||
+				    kdev_from_user(st.st_dev) != dev)
+					continue;
+				n += scan_entry(s->fd, s->labels, s->p, pid, fpath, pe->d_name,
+						d == 0 ? fe->d_name : NULL);
+			}
+			closedir(ents);
+		}
+	}
+	closedir(proc);
+	if (n)
+		pr_info("tainted %zu processes that mapped or held shared memory labelled after", n);
+}
+
+static void shm_emit(void *ctx, struct sovd_event *ev)
+{
+	struct taint_shm *s = ctx;
+
+	/* a kernel derive event (sovd's own events have no object) */
+	if (strcmp(ev->type, "derive") || !ev->has_object || !shm_dev(s, ev->dev))
+		return;
+	shm_scan(s, ev->pid, ev->dev, ev->ino);
+}
+
+struct sovd_sink taint_shm_sink(struct taint_shm *s)
+{
+	return (struct sovd_sink){ .name = "shm", .emit = shm_emit, .ctx = s };
 }

@@ -10,6 +10,7 @@
 struct sov_map_fds;
 struct label_table;
 struct pipeline;
+struct sovd_sink;
 
 /* Taints processes that already hold a labelled file open for reading,
  * each with a taint event. */
@@ -21,5 +22,20 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns);
 /* The number of live tainted processes; changes nothing. */
 size_t taint_count(const struct sov_map_fds *fd);
+
+/* Shared memory labelled after it was mapped (issue 11): on the derive
+ * event of a SysV segment, memfd or /dev/shm file, the processes mapping
+ * it or holding it open for reading are tainted (taint_shm_sink). */
+struct taint_shm {
+	const struct sov_map_fds *fd;
+	const struct label_table *labels;
+	struct pipeline *p;
+	uint64_t devs[2];	/* kernel dev of the shmem mount and of /dev/shm */
+	size_t n_devs;
+};
+
+void taint_shm_init(struct taint_shm *s, const struct sov_map_fds *fd,
+		    const struct label_table *labels, struct pipeline *p);
+struct sovd_sink taint_shm_sink(struct taint_shm *s);
 
 #endif

@@ -689,4 +689,37 @@ static __always_inline __u64 sov_cmsg_after(__u64 fd_end)
 	return (fd_end + 7) & ~7ULL;
 }
 
+/*
+ * Process memory (issue 11, bpf/procmem.bpf.h): which ptrace requests copy
+ * the tracee's memory or registers out to the tracer (SOV_MEM_READ: the
+ * tracer gains the tracee's taint) and which copy the tracer's data in
+ * (SOV_MEM_WRITE: the tracee gains a tainted tracer's). Attach, detach,
+ * continue, options and signals move no data: 0. x86-64 request numbers.
+ */
+#define SOV_MEM_READ		1
+#define SOV_MEM_WRITE		2
+
+static __always_inline int sov_ptrace_dir(long req)
+{
+	switch (req) {
+	case 1: case 2: case 3:		/* PEEKTEXT, PEEKDATA, PEEKUSR */
+	case 12: case 14:		/* GETREGS, GETFPREGS */
+	case 0x4204:			/* GETREGSET */
+		return SOV_MEM_READ;
+	case 4: case 5: case 6:		/* POKETEXT, POKEDATA, POKEUSR */
+	case 13: case 15:		/* SETREGS, SETFPREGS */
+	case 0x4205:			/* SETREGSET */
+		return SOV_MEM_WRITE;
+	}
+	return 0;
+}
+
+/* shmat(): attached writable unless SHM_RDONLY (010000) is in shmflg. */
+#define SOV_SHM_RDONLY		010000
+
+static __always_inline int sov_shmat_writes(__u64 shmflg)
+{
+	return !(shmflg & SOV_SHM_RDONLY);
+}
+
 #endif /* SOV_BPF_RULES_H */

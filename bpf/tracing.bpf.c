@@ -17,6 +17,7 @@
 #include "fork_exit.bpf.h"
 #include "open.bpf.h"
 #include "egress.bpf.h"
+#include "procmem.bpf.h"	/* issue 11: process and shared memory */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -43,3 +43,10 @@ BENCH_TARGETS	+= bench-sender
 bench-recv: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/recv-stats.sh
 BENCH_TARGETS	+= bench-recv
+
+# make bench-procmem: BPF run time of the process/shared memory program
+# (issue 11, bpf/procmem.bpf.h) per ignored syscall and per open
+.PHONY: bench-procmem
+bench-procmem: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/procmem-stats.sh
+BENCH_TARGETS	+= bench-procmem

@@ -153,6 +153,37 @@
  *                            keep the mapping: "map-pre PATH ok" or errno
  *   map-put:TEXT             copy TEXT to map-pre's mapping and msync:
  *                            "map-put mapping ok" or the errno
+ *
+ * Process and shared memory (issue 11, tests/scenarios/parts/65-procmem.sh);
+ * HOW is vm (process_vm_writev/readv), pmem (/proc/PID/mem, opened O_WRONLY
+ * or O_RDONLY), ptrace (PTRACE_ATTACH, POKEDATA/PEEKDATA, DETACH) or regs
+ * (PTRACE_ATTACH, GETREGS and for a write SETREGS of the same registers):
+ *   mem-hold:TEXT            copy TEXT into a buffer of this process and
+ *                            print "mem-addr 0xADDR" (its address)
+ *   mem-show                 print "mem TEXT", what the buffer holds now
+ *   HOW-write:PID:ADDR:TEXT  write TEXT (and its NUL) at ADDR in process PID:
+ *                            "HOW-write PID ok" or the errno
+ *   HOW-read:PID:ADDR:LEN    read LEN bytes at ADDR of process PID: "HOW-read
+ *                            PID ok" and "got TEXT", or the errno
+ *   sysv-new:TEXT            a new SysV segment (IPC_PRIVATE), attached
+ *                            writable, TEXT written, detached: "shm-id N"
+ *   sysv-read:ID             attach segment ID SHM_RDONLY, print "got TEXT"
+ *   sysv-rm:ID               IPC_RMID the segment
+ *   sysv-hold:ID             attach segment ID SHM_RDONLY and keep it
+ *   sysv-show                print "got TEXT", what the kept segment holds now
+ *   sysv-write:ID:TEXT       attach segment ID writable, write TEXT, detach
+ *   posix-write:PATH:TEXT    open PATH O_RDWR|O_CREAT (a /dev/shm file: what
+ *                            shm_open does), map it shared, copy TEXT in
+ *   posix-read:PATH          open PATH O_RDONLY, map it shared read-only,
+ *                            print "got TEXT"
+ *   memfd-new:TEXT           memfd_create, TEXT written through a shared
+ *                            mapping; the memfd is the current fd (pass-fd)
+ *   map-fd-read              map the current fd shared read-only, print
+ *                            "got TEXT"
+ *   map-fd-hold              map the current fd shared read-only and keep it
+ *   map-show                 print "got TEXT", what the kept mapping holds now
+ *   memfd-put:TEXT           write TEXT into the current fd (a memfd) through
+ *                            a new shared read-write mapping
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1702,6 +1733,357 @@ static void do_read1(const char *path)
 	result("read1", path, err);
 }
 
+/* ------------------------- process and shared memory (issue 11, parts/65-procmem.sh) */
+
+#include <sys/ipc.h>
+#include <sys/ptrace.h>
+#include <sys/shm.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#ifndef __NR_memfd_create
+#define __NR_memfd_create	319
+#endif
+
+/* The memory other processes read or write (mem-hold, mem-show). */
+static char pm_buf[256];
+
+/* "PID:ADDR:REST": REST is TEXT (writes) or LEN (reads) */
+static int pm_spec(const char *spec, pid_t *pid, unsigned long *addr, const char **rest)
+{
+	char *ep;
+
+	*pid = (pid_t)strtol(spec, &ep, 10);
+	if (ep == spec || *ep != ':')
+		return -1;
+	*addr = strtoul(ep + 1, &ep, 0);
+	if (*ep != ':')
+		return -1;
+	*rest = ep + 1;
+	return 0;
+}
+
+static void pm_got(const char *buf, size_t n)
+{
+	printf("got %.*s\n", (int)strnlen(buf, n), buf);
+	fflush(stdout);
+}
+
+static void do_mem_hold(const char *text)
+{
+	snprintf(pm_buf, sizeof(pm_buf), "%s", text);
+	printf("mem-addr %#lx\n", (unsigned long)pm_buf);
+	result("mem-hold", text, 0);
+}
+
+static void do_mem_show(void)
+{
+	printf("mem %.*s\n", (int)strnlen(pm_buf, sizeof(pm_buf)), pm_buf);
+	fflush(stdout);
+}
+
+/* process_vm_writev/readv (how "vm"), /proc/PID/mem (how "pmem") */
+static int do_pm_vm(const char *act, const char *spec, int write, int procmem)
+{
+	char buf[256] = "", path[64], tgt[32];
+	unsigned long addr;
+	const char *rest;
+	size_t len;
+	ssize_t n;
+	pid_t pid;
+	int fd;
+
+	if (pm_spec(spec, &pid, &addr, &rest))
+		return die_usage(spec);
+	len = write ? strlen(rest) + 1 : (size_t)atol(rest);
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	snprintf(tgt, sizeof(tgt), "%d", (int)pid);
+	if (procmem) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		fd = open(path, write ? O_WRONLY : O_RDONLY);
+		if (fd < 0) {
+			result(act, tgt, errno);
+			return 0;
+		}
+		n = write ? pwrite(fd, rest, len, (off_t)addr) : pread(fd, buf, len, (off_t)addr);
+		close(fd);
+	} else {
+		struct iovec l = { .iov_base = write ? (void *)rest : buf, .iov_len = len };
+		struct iovec r = { .iov_base = (void *)addr, .iov_len = len };
+
+		n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) :
+			    process_vm_readv(pid, &l, 1, &r, 1, 0);
+	}
+	result(act, tgt, n < 0 ? errno : n == (ssize_t)len ? 0 : EIO);
+	if (!write && n > 0)
+		pm_got(buf, (size_t)n);
+	return 0;
+}
+
+/* ptrace: attach, wait for the stop, then POKEDATA/PEEKDATA words of the
+ * buffer (how "ptrace") or GETREGS/SETREGS (how "regs"), detach */
+static int do_pm_ptrace(const char *act, const char *spec, int write, int regs)
+{
+	char buf[256 + sizeof(long)] = "", tgt[32];
+	struct user_regs_struct ur;
+	unsigned long addr;
+	const char *rest;
+	size_t len, off;
+	int st, err = 0;
+	long w;
+	pid_t pid;
+
+	if (pm_spec(spec, &pid, &addr, &rest))
+		return die_usage(spec);
+	if (write) {
+		len = strlen(rest) + 1;
+		if (len > 256)
+			len = 256;
+		memcpy(buf, rest, len);
+	} else {
+		len = (size_t)atol(rest);
+		if (len > 256)
+			len = 256;
+	}
+	snprintf(tgt, sizeof(tgt), "%d", (int)pid);
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL)) {
+		result(act, tgt, errno);
+		return 0;
+	}
+	if (waitpid(pid, &st, __WALL) < 0) {
+		err = errno;
+		goto out;
+	}
+	if (regs) {
+		if (ptrace(PTRACE_GETREGS, pid, NULL, &ur) ||
+		    (write && ptrace(PTRACE_SETREGS, pid, NULL, &ur)))
+			err = errno;
+		goto out;
+	}
+	for (off = 0; off < len; off += sizeof(long)) {
+		if (write) {
+			memcpy(&w, buf + off, sizeof(w));
+			if (ptrace(PTRACE_POKEDATA, pid, (void *)(addr + off), (void *)w)) {
+				err = errno;
+				break;
+			}
+		} else {
+			errno = 0;
+			w = ptrace(PTRACE_PEEKDATA, pid, (void *)(addr + off), NULL);
+			if (errno) {
+				err = errno;
+				break;
+			}
+			memcpy(buf + off, &w, sizeof(w));
+		}
+	}
+out:
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	result(act, tgt, err);
+	if (!write && !regs && !err)
+		pm_got(buf, len);
+	return 0;
+}
+
+/* SysV shm: a new segment holding TEXT (attached writable, written,
+ * detached); prints "shm-id N" */
+static void do_sysv_new(const char *text)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	char *p;
+
+	if (id < 0) {
+		result("sysv-new", text, errno);
+		return;
+	}
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1) {
+		result("sysv-new", text, errno);
+		shmctl(id, IPC_RMID, NULL);
+		return;
+	}
+	snprintf(p, 4096, "%s", text);
+	shmdt(p);
+	printf("shm-id %d\n", id);
+	result("sysv-new", text, 0);
+}
+
+/* attach segment ID read-only, print what it holds */
+static void do_sysv_read(const char *arg)
+{
+	char *p = shmat(atoi(arg), NULL, SHM_RDONLY);
+
+	if (p == (void *)-1) {
+		result("sysv-read", arg, errno);
+		return;
+	}
+	result("sysv-read", arg, 0);
+	pm_got(p, 256);
+	shmdt(p);
+}
+
+/* a segment attached read-only and kept (sysv-hold), shown later (sysv-show) */
+static char *pm_held;
+
+static void do_sysv_hold(const char *arg)
+{
+	char *p = shmat(atoi(arg), NULL, SHM_RDONLY);
+
+	if (p != (void *)-1)
+		pm_held = p;
+	result("sysv-hold", arg, p == (void *)-1 ? errno : 0);
+}
+
+static void do_sysv_show(void)
+{
+	if (pm_held)
+		pm_got(pm_held, 256);
+	result("sysv-show", "held", pm_held ? 0 : ENOENT);
+}
+
+/* attach segment ID writable, write TEXT, detach */
+static void do_sysv_write(const char *spec)
+{
+	char *ep, *p;
+	int id = (int)strtol(spec, &ep, 10);
+
+	if (ep == spec || *ep != ':') {
+		result("sysv-write", spec, EINVAL);
+		return;
+	}
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1) {
+		result("sysv-write", spec, errno);
+		return;
+	}
+	snprintf(p, 4096, "%s", ep + 1);
+	shmdt(p);
+	result("sysv-write", spec, 0);
+}
+
+static void do_sysv_rm(const char *arg)
+{
+	result("sysv-rm", arg, shmctl(atoi(arg), IPC_RMID, NULL) ? errno : 0);
+}
+
+/* a page of fd mapped MAP_SHARED read-write, TEXT copied in */
+static int pm_map_put(int fd, const char *text)
+{
+	char *p;
+
+	if (ftruncate(fd, 4096))
+		return errno;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	snprintf(p, 4096, "%s", text);
+	munmap(p, 4096);
+	return 0;
+}
+
+/* a page of fd mapped MAP_SHARED read-only, printed */
+static int pm_map_get(int fd)
+{
+	char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return errno;
+	pm_got(p, 256);
+	munmap(p, 4096);
+	return 0;
+}
+
+/* POSIX shm is a file under /dev/shm (shm_open is open there) */
+static void do_posix_write(const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	char path[4096];
+	int fd, err;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(path)) {
+		result("posix-write", spec, EINVAL);
+		return;
+	}
+	memcpy(path, spec, colon - spec);
+	path[colon - spec] = '\0';
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		result("posix-write", path, errno);
+		return;
+	}
+	err = pm_map_put(fd, colon + 1);
+	close(fd);
+	result("posix-write", path, err);
+}
+
+static void do_posix_read(const char *path)
+{
+	int fd = open(path, O_RDONLY), err;
+
+	if (fd < 0) {
+		result("posix-read", path, errno);
+		return;
+	}
+	err = pm_map_get(fd);
+	close(fd);
+	result("posix-read", path, err);
+}
+
+/* a memfd holding TEXT (written through a shared mapping), in the current
+ * fd slot (pass-fd passes it) */
+static void do_memfd_new(const char *text)
+{
+	int fd = (int)syscall(__NR_memfd_create, "sovt", 0), err;
+
+	if (fd < 0) {
+		result("memfd-new", text, errno);
+		return;
+	}
+	err = pm_map_put(fd, text);
+	if (cur_sock >= 0)
+		close(cur_sock);
+	cur_sock = fd;
+	result("memfd-new", text, err);
+}
+
+/* the current fd mapped shared read-only and kept (map-fd-hold), shown
+ * later (map-show); memfd-put writes TEXT through a new shared mapping */
+static char *pm_map_held;
+
+static void do_map_fd_hold(void)
+{
+	char name[16];
+	char *p = cur_sock < 0 ? MAP_FAILED :
+		  mmap(NULL, 4096, PROT_READ, MAP_SHARED, cur_sock, 0);
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	if (p != MAP_FAILED)
+		pm_map_held = p;
+	result("map-fd-hold", name, p == MAP_FAILED ? (cur_sock < 0 ? EBADF : errno) : 0);
+}
+
+static void do_map_show(void)
+{
+	if (pm_map_held)
+		pm_got(pm_map_held, 256);
+	result("map-show", "held", pm_map_held ? 0 : ENOENT);
+}
+
+static void do_memfd_put(const char *text)
+{
+	result("memfd-put", text, cur_sock < 0 ? EBADF : pm_map_put(cur_sock, text));
+}
+
+/* map the current fd (a received memfd) read-only and print it */
+static void do_map_fd_read(void)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", cur_sock);
+	result("map-fd-read", name, cur_sock < 0 ? EBADF : pm_map_get(cur_sock));
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -1872,6 +2254,61 @@ static int run_actions(int argc, char **argv)
 			do_map_pre(arg);
 		} else if (!strncmp(a, "map-put:", 8)) {
 			do_map_put(arg);
+		/* process and shared memory: parts/65-procmem.sh */
+		} else if (!strncmp(a, "mem-hold:", 9)) {
+			do_mem_hold(arg);
+		} else if (!strcmp(a, "mem-show")) {
+			do_mem_show();
+		} else if (!strncmp(a, "vm-write:", 9)) {
+			if ((r = do_pm_vm("vm-write", arg, 1, 0)))
+				return r;
+		} else if (!strncmp(a, "vm-read:", 8)) {
+			if ((r = do_pm_vm("vm-read", arg, 0, 0)))
+				return r;
+		} else if (!strncmp(a, "pmem-write:", 11)) {
+			if ((r = do_pm_vm("pmem-write", arg, 1, 1)))
+				return r;
+		} else if (!strncmp(a, "pmem-read:", 10)) {
+			if ((r = do_pm_vm("pmem-read", arg, 0, 1)))
+				return r;
+		} else if (!strncmp(a, "ptrace-write:", 13)) {
+			if ((r = do_pm_ptrace("ptrace-write", arg, 1, 0)))
+				return r;
+		} else if (!strncmp(a, "ptrace-read:", 12)) {
+			if ((r = do_pm_ptrace("ptrace-read", arg, 0, 0)))
+				return r;
+		} else if (!strncmp(a, "regs-write:", 11)) {
+			if ((r = do_pm_ptrace("regs-write", arg, 1, 1)))
+				return r;
+		} else if (!strncmp(a, "regs-read:", 10)) {
+			if ((r = do_pm_ptrace("regs-read", arg, 0, 1)))
+				return r;
+		} else if (!strncmp(a, "sysv-new:", 9)) {
+			do_sysv_new(arg);
+		} else if (!strncmp(a, "sysv-read:", 10)) {
+			do_sysv_read(arg);
+		} else if (!strncmp(a, "sysv-rm:", 8)) {
+			do_sysv_rm(arg);
+		} else if (!strncmp(a, "sysv-hold:", 10)) {
+			do_sysv_hold(arg);
+		} else if (!strcmp(a, "sysv-show")) {
+			do_sysv_show();
+		} else if (!strncmp(a, "sysv-write:", 11)) {
+			do_sysv_write(arg);
+		} else if (!strncmp(a, "posix-write:", 12)) {
+			do_posix_write(arg);
+		} else if (!strncmp(a, "posix-read:", 11)) {
+			do_posix_read(arg);
+		} else if (!strncmp(a, "memfd-new:", 10)) {
+			do_memfd_new(arg);
+		} else if (!strcmp(a, "map-fd-read")) {
+			do_map_fd_read();
+		} else if (!strcmp(a, "map-fd-hold")) {
+			do_map_fd_hold();
+		} else if (!strcmp(a, "map-show")) {
+			do_map_show();
+		} else if (!strncmp(a, "memfd-put:", 10)) {
+			do_memfd_put(arg);
 		} else {
 			return die_usage(a);
 		}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Taint through another process's memory and through shared memory
+ * (issue 11), on both kernel paths: one tp_btf/sys_exit program of its own
+ * (sov_procmem_exit), beside the tracing path's sys_exit program, whose
+ * stack is near the 512-byte limit. tp_btf loads on the LSM kernels too,
+ * and the rules are judged after the access succeeded, per access
+ * (ptrace_access_check runs before it and only at attach/open time).
+ *
+ * Rules: data a tainted process writes into another process's memory
+ * (process_vm_writev, PTRACE_POKE*, PTRACE_SET*REGS*, a /proc/PID/mem fd
+ * opened for writing) taints the target with the writer's classes; a
+ * process that reads a tainted process's memory (process_vm_readv,
+ * PTRACE_PEEK*, PTRACE_GET*REGS*, a /proc/PID/mem fd opened for reading)
+ * is tainted with the target's classes. A SysV shared memory segment
+ * attached writable by a tainted process is labelled (its shmem inode, as
+ * a derivative); a process that attaches a labelled segment is tainted. A
+ * memfd created by a tainted process is a derivative from its creation
+ * (memfd_create passes no open hook on either path). POSIX shm (/dev/shm)
+ * is a tmpfs file: the open rules cover it.
+ *
+ * x86-64 syscall table only (the ia32 and x32 entries are not decoded:
+ * docs/architecture.md). Every other syscall costs a compare chain; the
+ * untainted fast path of each call costs at most one map lookup, except
+ * shmat (a label lookup, as an open, + the taint lookup of a writable
+ * attach) and the opens (no lookup unless the file is a procfs "mem" file;
+ * two for one opened read-write). Shared memory that a process mapped
+ * before it was labelled is found by sovd after the derive event (agent
+ * taint.c, taint_shm_sink).
+ */
+#ifndef SOV_PROCMEM_BPF_H
+#define SOV_PROCMEM_BPF_H
+
+#include "derive.bpf.h"
+
+#define PM_NR_open		2
+#define PM_NR_shmat		30
+#define PM_NR_ptrace		101
+#define PM_NR_openat		257
+#define PM_NR_process_vm_readv	310
+#define PM_NR_process_vm_writev	311
+#define PM_NR_memfd_create	319
+#define PM_NR_openat2		437
+#define PM_TS_COMPAT		0x0002	/* arch/x86: thread_info.status */
+
+#define PM_PROC_SUPER_MAGIC	0x9fa0
+
+#define PM_TRACEES_MAX		16	/* tracees of one tracer looked at */
+
+/* files[fd] of the current task (as tracing.bpf.c file_of_fd(), which the
+ * LSM object does not have). Every open pays this: the task's own pointers
+ * are walked with direct BTF loads (no helper call), only the array slot
+ * with a probe read. */
+static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+
+	if (fd < 0)
+		return NULL;
+	fdt = task->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	fds = fdt->fd;
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	return file;
+}
+
+/*
+ * What a taint event by memory says: the process whose memory the data
+ * came from or went to (peer), or the shared memory segment's inode (key,
+ * name: its dentry's name, "SYSV0000abcd"). task: the process tainted when
+ * it is not the current one and is known (its comm, uid and cgroup), NULL
+ * when it is the current one or only its number is known.
+ */
+struct pm_src {
+	struct sov_inode_key key;
+	const unsigned char *name;	/* kernel string or NULL */
+	struct task_struct *task;
+	__u32 peer;			/* 0: none */
+};
+
+static const char pm_mem_fmt[] = "/proc/%u/mem";
+
+static __always_inline void pm_event(__u32 tgid, __u64 classes, const struct pm_src *src)
+{
+	struct sov_event *e;
+	__u64 args[1];
+	struct task_struct *tk = src->task;
+
+	if (tk) {
+		e = event_reserve(SOV_EV_TAINT);
+		if (!e)
+			return;
+		e->tgid = tgid;
+		e->pid = BPF_CORE_READ(tk, pid);
+		e->uid = BPF_CORE_READ(tk, real_cred, uid.val);
+		e->cgroup_id = BPF_CORE_READ(tk, cgroups, dfl_cgrp, kn, id);
+		BPF_CORE_READ_STR_INTO(&e->comm, tk, comm);
+	} else if (tgid == (__u32)(bpf_get_current_pid_tgid() >> 32)) {
+		e = event_new(SOV_EV_TAINT);
+		if (!e)
+			return;
+	} else {
+		/* process_vm_writev: only the target's number is known; sovd
+		 * reads the rest from /proc (docs/events.md) */
+		e = event_reserve(SOV_EV_TAINT);
+		if (!e)
+			return;
+		e->tgid = tgid;
+		e->pid = tgid;
+		e->uid = (__u32)-1;
+	}
+	e->classes = classes;
+	e->dev = src->key.dev;
+	e->ino = src->key.ino;
+	e->hook = SOV_HOOK_OPEN;
+	if (src->peer) {
+		args[0] = src->peer;
+		bpf_snprintf(e->path, sizeof(e->path), pm_mem_fmt, args, sizeof(args));
+	} else if (src->name) {
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), src->name);
+	}
+	event_submit(e);
+}
+
+/*
+ * The thread group tgid gains 'classes' (as taint_grow(), for any thread
+ * group, not only the current one). Returns the whole new taint when it
+ * grew, 0 otherwise.
+ */
+static __always_inline __u64 pm_taint_grow(__u32 tgid, __u64 classes, const struct pm_src *src)
+{
+	struct sov_taint *t = taint_of(&tgid);
+
+	if (!classes)
+		return 0;
+	if (t && !sov_classes_grow(t->classes, classes))
+		return 0;
+	if (t) {
+		__sync_fetch_and_or(&t->classes, classes);
+		classes = t->classes;
+	} else {
+		struct sov_taint nt = {
+			.classes = classes,
+			.dev = src->key.dev,
+			.ino = src->key.ino,
+			.since_ns = bpf_ktime_get_boot_ns(),
+		};
+		if (bpf_map_update_elem(&sov_taint, &tgid, &nt, BPF_NOEXIST)) {
+			t = taint_of(&tgid);
+			if (!t) {
+				count(SOV_CNT_MAP_FULL);
+				return 0;
+			}
+			__sync_fetch_and_or(&t->classes, classes);
+			classes = t->classes;
+		}
+	}
+	count(SOV_CNT_TAINT);
+	pm_event(tgid, classes, src);
+	return classes;
+}
+
+/* The current process read the memory of tgid 'peer': it gains peer's
+ * taint (one lookup: peer's taint), then derives what it holds open for
+ * writing, as any taint does. */
+static __always_inline void pm_read_from(__u32 peer)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct pm_src src = { .peer = peer };
+	struct sov_taint *pt;
+	__u64 grown;
+
+	if (peer == me || !peer)
+		return;
+	pt = taint_of(&peer);
+	if (!pt)
+		return;
+	grown = pm_taint_grow(me, pt->classes, &src);
+	if (grown)
+		derive_on_taint(grown);
+}
+
+/*
+ * The current process wrote into the memory of tgid 'peer' (task, when
+ * known): peer gains the writer's taint (one lookup: the writer's). The
+ * files the target holds open for writing at that moment are not walked
+ * (the walk reads the current task's table); its later opens for writing
+ * derive (docs/architecture.md).
+ */
+static __always_inline void pm_write_to(__u32 peer, struct task_struct *task)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct pm_src src = { .peer = me, .task = task };
+	struct sov_taint *mt;
+
+	if (peer == me || !peer)
+		return;
+	mt = taint_of(&me);
+	if (!mt)
+		return;
+	pm_taint_grow(peer, mt->classes, &src);
+}
+
+/*
+ * A pid number passed by the caller, as a thread group id of the initial
+ * pid namespace (the sov_taint key). Resolved only when the caller lives
+ * in the initial namespace, where the number is the global one; 0 (not
+ * judged: docs/architecture.md) otherwise.
+ */
+static __always_inline __u32 pm_global_pid(struct task_struct *task, long nr)
+{
+	if (nr <= 0 || BPF_CORE_READ(task, thread_pid, level) != 0)
+		return 0;
+	return (__u32)nr;
+}
+
+/*
+ * The tracee named 'nr' by a ptrace() call that succeeded: ptrace acts
+ * only on the caller's own tracees, so it is on current->ptraced (linked
+ * by ptrace_entry); the number is the tracee's id in the caller's pid
+ * namespace (numbers[level] of its struct pid).
+ */
+static __always_inline struct task_struct *pm_tracee(struct task_struct *task, long nr)
+{
+	struct list_head *head = &task->ptraced, *pos;
+	unsigned int level = BPF_CORE_READ(task, thread_pid, level);
+	struct task_struct *t;
+	struct upid up;
+	struct pid *p;
+	int i;
+
+	pos = BPF_CORE_READ(task, ptraced.next);
+	for (i = 0; i < PM_TRACEES_MAX; i++) {
+		if (!pos || pos == head)
+			return NULL;
+		t = (void *)((char *)pos - bpf_core_field_offset(struct task_struct, ptrace_entry));
+		p = BPF_CORE_READ(t, thread_pid);
+		if (p && !bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]) &&
+		    up.nr == nr)
+			return t;
+		pos = BPF_CORE_READ(pos, next);
+	}
+	return NULL;
+}
+
+/*
+ * An fd just opened: when it is a procfs "mem" file (/proc/PID/mem,
+ * /proc/PID/task/TID/mem), the process it belongs to is reached through
+ * the proc inode's struct pid (namespace-free). Open for reading: the
+ * opener gains the target's taint; open for writing by a tainted opener:
+ * the target gains the opener's. Judged at open (the fd is the access).
+ * Any other file: a few reads, no lookup.
+ */
+static __always_inline void pm_open_exit(struct task_struct *task, long fd)
+{
+	struct file *file = pm_file_of_fd(task, fd);
+	struct proc_inode *ei;
+	struct hlist_node *first;
+	struct task_struct *target;
+	struct inode *inode;
+	struct pid *pid;
+	unsigned int fmode;
+	char name[4];
+	__u32 tgid;
+
+	if (!file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || BPF_CORE_READ(inode, i_sb, s_magic) != PM_PROC_SUPER_MAGIC)
+		return;
+	if (bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name)) ||
+	    name[0] != 'm' || name[1] != 'e' || name[2] != 'm' || name[3])
+		return;
+	ei = (void *)((char *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode));
+	pid = BPF_CORE_READ(ei, pid);
+	if (!pid)
+		return;
+	first = BPF_CORE_READ(pid, tasks[PIDTYPE_PID].first);
+	if (!first)
+		return;
+	target = (void *)((char *)first - bpf_core_field_offset(struct task_struct, pid_links));
+	tgid = BPF_CORE_READ(target, tgid);
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (fmode & SOV_FMODE_READ)
+		pm_read_from(tgid);
+	if (sov_open_writes(fmode))
+		pm_write_to(tgid, target);
+}
+
+struct pm_vma {
+	struct file *file;
+};
+
+static long pm_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct pm_vma *v = ctx;
+
+	(void)task;
+	v->file = vma->vm_file;
+	return 0;
+}
+
+/*
+ * shmat() returned the address of the new mapping: its vm_file shares the
+ * segment's shmem inode (ipc/shm.c do_shmat: alloc_file_clone of
+ * shp->shm_file). A labelled segment taints the process that attaches it
+ * (any attach can read); a writable attach by a tainted process labels it.
+ * A segment attached before it was labelled is not seen again: the data
+ * written through it later reaches that process unjudged
+ * (docs/architecture.md).
+ */
+static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_regs *regs,
+					  long addr)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct pm_src src = {};
+	struct pm_vma v = {};
+	struct sov_label *lab;
+	struct file *file;
+	struct inode *inode;
+	__u64 grown;
+
+	if (bpf_find_vma(task, (__u64)addr, pm_vma_cb, &v, 0) || !v.file)
+		return;
+	file = v.file;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	src.key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	src.key.ino = BPF_CORE_READ(inode, i_ino);
+	src.name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	lab = label_of(&src.key);
+	if (lab && sov_label_current(lab, BPF_CORE_READ(inode, i_generation))) {
+		grown = pm_taint_grow(me, lab->classes, &src);
+		if (grown)
+			derive_on_taint(grown);
+	}
+	if (sov_shmat_writes(regs->dx))
+		derive_on_write(me, file, -1, NULL, -1, 0);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sov_procmem_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task, *tracee;
+	long nr;
+	int dir;
+
+	if (ret < 0)
+		return 0;
+	nr = regs->orig_ax;
+	if (nr != PM_NR_open && nr != PM_NR_openat && nr != PM_NR_openat2 &&
+	    nr != PM_NR_process_vm_readv && nr != PM_NR_process_vm_writev &&
+	    nr != PM_NR_ptrace && nr != PM_NR_shmat && nr != PM_NR_memfd_create)
+		return 0;
+	task = bpf_get_current_task_btf();
+	/* the same numbers are other calls in the ia32 table */
+	if (task->thread_info.status & PM_TS_COMPAT)
+		return 0;
+	switch (nr) {
+	case PM_NR_process_vm_readv:
+		if (ret > 0)
+			pm_read_from(pm_global_pid(task, (long)(int)regs->di));
+		break;
+	case PM_NR_process_vm_writev:
+		if (ret > 0)
+			pm_write_to(pm_global_pid(task, (long)(int)regs->di), NULL);
+		break;
+	case PM_NR_ptrace:
+		dir = sov_ptrace_dir(regs->di);
+		if (!dir)
+			break;
+		tracee = pm_tracee(task, (long)(int)regs->si);
+		if (!tracee)
+			break;
+		if (dir == SOV_MEM_READ)
+			pm_read_from(BPF_CORE_READ(tracee, tgid));
+		else
+			pm_write_to(BPF_CORE_READ(tracee, tgid), tracee);
+		break;
+	case PM_NR_shmat:
+		pm_shmat_exit(task, regs, ret);
+		break;
+	case PM_NR_memfd_create: {
+		struct file *file = pm_file_of_fd(task, ret);
+
+		/* a derivative from its creation when the creator is tainted
+		 * (one lookup: its taint) */
+		if (file)
+			derive_on_write(bpf_get_current_pid_tgid() >> 32, file, ret, NULL, -1, 0);
+		break;
+	}
+	default:
+		pm_open_exit(task, ret);
+	}
+	return 0;
+}
+
+#endif
