@@ -2,7 +2,8 @@
 /*
  * The tracing kernel path (bpf/tracing.bpf.c): tp_btf/sys_exit for opens,
  * tp_btf/sys_enter for the senders of sockets (issue 10) and
- * tp_btf/inet_sock_set_state to forget them, the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * tp_btf/inet_sock_set_state to forget them, the IPC programs of
+ * bpf/ipc.bpf.h (issue 11: sys_enter, sys_exit, inet_sock_set_state), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
@@ -65,7 +66,11 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")) ||
+	    /* taint over pipes, Unix sockets, loopback TCP (issue 11, bpf/ipc.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")))
 		return err;
 	for (size_t i = 0; i < n_scope; i++) {
 		int cg = kpath_open_scope_cgroup(scope[i]);

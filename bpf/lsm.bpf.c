@@ -18,6 +18,7 @@
 #include "open.bpf.h"
 #include "egress.bpf.h"
 #include "device.bpf.h"
+#include "ipc.bpf.h"
 
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2
