@@ -70,7 +70,8 @@ for kind in pii plain; do
 		# shellcheck disable=SC2046
 		act ipc-$c-$kind "ipc-fork:$pk" ipc-read $(ipc_reader_tail "$text") join \
 			$pre $(ipc_taint_first $kind) "ipc-write:ipc-data-$c" ipc-wait
-		child=$(sed -n 's/^ipc-fork [a-z]* child=\([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+		sovt_val "$A_OUT" 's/^ipc-fork [a-z]* child=\([0-9][0-9]*\)$/\1/p'
+		child=$SOVT_V
 		expect_out "ipc, $c, $kind: the writer writes" "ipc-write ipc-data-$c ok"
 		case $pk in pipe) p='pipe:[' ;; *) p='socket:[' ;; esac
 		ipc_check "$c" $kind "$A_OUT" "$child" "$text" "$p"
@@ -90,8 +91,8 @@ for kind in pii plain; do
 	wait "$rbg"
 	expect_out "ipc, fifo, $kind: the writer writes" "ipc-write ipc-data-fifo ok"
 	rout=$SOV_TMP/act/ipc-fifo-r-$kind.out
-	ipc_check fifo $kind "$rout" "$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$rout" | head -n1)" \
-		"$text" "$fifo"
+	sovt_val "$rout" 's/^pid \([0-9]*\)$/\1/p'
+	ipc_check fifo $kind "$rout" "$SOVT_V" "$text" "$fifo"
 	rm -f "$fifo"
 done
 
@@ -122,8 +123,8 @@ for kind in pii plain; do
 			fail "ipc, $c, $kind: the writer sends"
 			act_diag
 		fi
-		ipc_check $c $kind "$rout" "$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$rout" | head -n1)" \
-			"$text" 'socket:['
+		sovt_val "$rout" 's/^pid \([0-9]*\)$/\1/p'
+		ipc_check $c $kind "$rout" "$SOVT_V" "$text" 'socket:['
 		rm -f "$sock"
 	done
 done
@@ -143,8 +144,8 @@ for kind in pii plain; do
 	wait "$rbg"
 	expect_out "ipc, loopback tcp, $kind: the writer connects to the local listener" \
 		"connect 127.0.0.1:$port ok"
-	ipc_check "loopback tcp" $kind "$rout" \
-		"$(sed -n 's/^pid \([0-9]*\)$/\1/p' "$rout" | head -n1)" "$text" 'socket:['
+	sovt_val "$rout" 's/^pid \([0-9]*\)$/\1/p'
+	ipc_check "loopback tcp" $kind "$rout" "$SOVT_V" "$text" 'socket:['
 done
 
 # ---- derivation: copy_file_range, sendfile, splice of the pii file into
