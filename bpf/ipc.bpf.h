@@ -344,8 +344,10 @@ int BPF_PROG(sov_ipc_enter, struct pt_regs *regs, long id)
 /* The object the reader's file reads from: which map and key, and the
  * generation the label must carry. 0: not an IPC object. */
 static __always_inline int ipc_reader_key(struct file *file, struct sov_ipc_key *key,
-					  struct sov_ipc_name_key *nk, __u32 *gen, int *dgram)
+					  struct sov_ipc_name_key **nkp, __u32 *gen, int *dgram)
 {
+	struct sov_ipc_name_key *nk;
+	__u32 zero = 0;
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
 	struct socket *sock;
 	struct sock *sk;
@@ -369,8 +371,16 @@ static __always_inline int ipc_reader_key(struct file *file, struct sov_ipc_key 
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family == AF_UNIX) {
 		*dgram = BPF_CORE_READ(sock, type) == SOV_IPC_SOCK_DGRAM;
-		if (*dgram && ipc_unix_name(sk, nk))
-			return 2;
+		if (*dgram) {
+			nk = bpf_map_lookup_elem(&sov_ipc_scratch, &zero);
+			if (!nk)
+				return 0;
+			__builtin_memset(nk, 0, sizeof(*nk));
+			if (ipc_unix_name(sk, nk)) {
+				*nkp = nk;
+				return 2;
+			}
+		}
 		key->obj = (__u64)(unsigned long)sk;
 		*gen = (__u32)BPF_CORE_READ(inode, i_ino);
 		return 1;
@@ -387,7 +397,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 {
 	struct sov_ipc_key key = {};
-	struct sov_ipc_name_key nk = {};
+	struct sov_ipc_name_key *nk = NULL;
 	struct sov_inode_key ik = {};
 	struct sov_ipc_state *st;
 	struct sov_ipc_label *l;
@@ -417,16 +427,18 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 	kind = ipc_reader_key(file, &key, &nk, &gen, &dgram);
 	if (!kind)
 		return 0;
-	l = kind == 2 ? bpf_map_lookup_elem(&sov_ipc_names, &nk) :
-			bpf_map_lookup_elem(&sov_ipc, &key);
+	if (kind == 2 && nk)
+		l = bpf_map_lookup_elem(&sov_ipc_names, nk);
+	else
+		l = bpf_map_lookup_elem(&sov_ipc, &key);
 	if (!l)
 		return 0;
 	/* a label of a dead object whose address this one reuses */
 	if (l->gen && l->gen != gen)
 		return 0;
 	if (sov_ipc_eof(ret, dgram)) {
-		if (kind == 2)
-			ipc_forget(&sov_ipc_names, &nk);
+		if (kind == 2 && nk)
+			ipc_forget(&sov_ipc_names, nk);
 		else
 			ipc_forget(&sov_ipc, &key);
 		return 0;

@@ -243,4 +243,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_ipc_state SEC(".maps");
 
+/* A reader's datagram name, built off the stack: sov_ipc_exit also runs
+ * the fd walk's bpf_loop, and 6.1/6.12 count its callback's stack with it
+ * (512 bytes in all). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_ipc_name_key);
+	__uint(max_entries, 1);
+} sov_ipc_scratch SEC(".maps");
+
 #endif
