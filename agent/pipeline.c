@@ -57,8 +57,38 @@ void pipeline_flush(struct pipeline *p)
 			p->sinks[i].flush(p->sinks[i].ctx);
 }
 
+/* The kernel's device number of pipefs (kind 0) or sockfs (1), learnt once
+ * from a pipe and a socket of our own; 0 when unknown. */
+static uint64_t pseudo_dev(int kind)
+{
+	static uint64_t dev[2];
+	static int known;
+	struct stat st;
+	int fds[2];
+
+	if (!known) {
+		known = 1;
+		if (!pipe(fds)) {
+			if (!fstat(fds[0], &st))
+				dev[0] = kdev_from_user(st.st_dev);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		fds[0] = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fds[0] >= 0) {
+			if (!fstat(fds[0], &st))
+				dev[1] = kdev_from_user(st.st_dev);
+			close(fds[0]);
+		}
+	}
+	return dev[kind];
+}
+
 /* The file of a taint/derive event: the fd's path when it still names the
- * same inode, else the path the hook saw (made absolute with the cwd). */
+ * same inode, else the path the hook saw (made absolute with the cwd). A
+ * taint by data read from a pipe or socket (issue 11): the fd's link, or
+ * when the fd is gone, "pipe:[N]"/"socket:[N]" as /proc writes them (a
+ * FIFO on a filesystem then gives "", its dev and ino name it). */
 static void file_path(const struct sov_event *e, char *out, size_t len)
 {
 	char link[64], cwd[PATH_MAX];
@@ -78,6 +108,11 @@ static void file_path(const struct sov_event *e, char *out, size_t len)
 			    kdev_from_user(st.st_dev) == e->dev && st.st_ino == e->ino)
 				return;
 		}
+	}
+	if (e->hook == SOV_HOOK_IPC && e->dev && (e->dev == pseudo_dev(0) || e->dev == pseudo_dev(1))) {
+		snprintf(out, len, "%s:[%llu]", e->dev == pseudo_dev(0) ? "pipe" : "socket",
+			 (unsigned long long)e->ino);
+		return;
 	}
 	if (e->path[0] == '/' || !e->path[0]) {
 		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
