@@ -173,6 +173,9 @@
  *   ipc-read                 a blocking read() of the IPC fd (10 s at most):
  *                            "ipc-read TEXT", "ipc-read -" at its end, or
  *                            the errno
+ *   ipc-write-ia32:TEXT, ipc-read-ia32  ipc-write and ipc-read through
+ *                            the ia32 entry (int $0x80 write and read;
+ *                            non-PIE binary, as read-ia32)
  *   ipc-ready:PATH           create PATH (a signal to the script; the
  *                            action after it may block)
  *   copy-to:MODE:SRC:DST     open SRC for reading and DST for writing
@@ -1895,6 +1898,47 @@ static void do_ipc_read(void)
 	fflush(stdout);
 }
 
+/* ipc-write/ipc-read through int $0x80 (ia32 write 4, read 3), with the
+ * static buffer below 4 GiB of a non-PIE build; ENOTSUP elsewhere */
+static void do_ipc_ia32(const char *text)
+{
+#if defined(__x86_64__)
+	struct sigaction sa = { .sa_handler = ipc_alarm };
+	const char *a = text ? "ipc-write-ia32" : "ipc-read-ia32";
+	long n;
+
+	if (ipc_fd < 0 || (unsigned long)ia32_path > 0xffffffffUL) {
+		result(a, text ? text : "-", ipc_fd < 0 ? EBADF : ENOTSUP);
+		return;
+	}
+	if (text) {
+		snprintf(ia32_path, sizeof(ia32_path), "%s", text);
+		__asm__ volatile("int $0x80" : "=a"(n)
+				 : "a"(4L), "b"((long)ipc_fd), "c"(ia32_path),
+				   "d"((long)strlen(ia32_path))
+				 : "memory");
+		result(a, text, n < 0 ? (int)-n : 0);
+		return;
+	}
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(10);
+	__asm__ volatile("int $0x80" : "=a"(n)
+			 : "a"(3L), "b"((long)ipc_fd), "c"(ia32_path),
+			   "d"((long)sizeof(ia32_path) - 1)
+			 : "memory");
+	alarm(0);
+	if (n < 0) {
+		result(a, "-", (int)-n);
+		return;
+	}
+	ia32_path[n] = '\0';
+	printf("%s %s\n", a, n ? ia32_path : "-");
+	fflush(stdout);
+#else
+	result(text ? "ipc-write-ia32" : "ipc-read-ia32", text ? text : "-", ENOTSUP);
+#endif
+}
+
 static void do_copy_to(char *spec)
 {
 	char *src = strchr(spec, ':'), *dst;
@@ -2134,6 +2178,10 @@ static int run_actions(int argc, char **argv)
 			do_ipc_write(arg);
 		} else if (!strcmp(a, "ipc-read")) {
 			do_ipc_read();
+		} else if (!strncmp(a, "ipc-write-ia32:", 15)) {
+			do_ipc_ia32(arg);
+		} else if (!strcmp(a, "ipc-read-ia32")) {
+			do_ipc_ia32(NULL);
 		} else if (!strncmp(a, "ipc-ready:", 10)) {
 			do_write(arg, "ipc-ready", O_WRONLY | O_CREAT);
 		} else if (!strncmp(a, "copy-to:", 8)) {

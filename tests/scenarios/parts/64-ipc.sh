@@ -27,7 +27,7 @@ ipc_taint_first() {
 ipc_check() {
 	local c=$1 kind=$2 out=$3 rpid=$4 text=$5 path=$6 saved=$A_OUT
 	A_OUT=$out
-	if grep -q '^ipc-read ipc-' "$out" || grep -q '^recv ipc-' "$out"; then
+	if grep -q '^ipc-read\(-ia32\)\{0,1\} ipc-' "$out" || grep -q '^recv ipc-' "$out"; then
 		pass "ipc, $c, $kind: the reader reads the writer's data"
 	else
 		fail "ipc, $c, $kind: the reader reads the writer's data"
@@ -77,6 +77,32 @@ for kind in pii plain; do
 		ipc_check "$c" $kind "$A_OUT" "$child" "$text" "$p"
 	done
 done
+
+# ---- the ia32 entry: the same pipe, written and read through int $0x80
+# (the IPC programs decode the ia32 table by TS_COMPAT; on the host
+# sovtest.static is the non-PIE build whose buffers sit below 4 GiB)
+IPC_STATIC=$SOVTEST
+[ -x "$SOVTEST.static" ] && IPC_STATIC=$SOVTEST.static
+if [ "$("$IPC_STATIC" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
+	for kind in pii plain; do
+		text=ipc-ia32-$kind-$$
+		IPC_SAVED=$SOVTEST
+		SOVTEST=$IPC_STATIC
+		# shellcheck disable=SC2046
+		act ipc-ia32-$kind "ipc-fork:pipe" ipc-read-ia32 $(ipc_reader_tail "$text") join \
+			$(ipc_taint_first $kind) "ipc-write-ia32:ipc-data-ia32" ipc-wait
+		SOVTEST=$IPC_SAVED
+		sovt_val "$A_OUT" 's/^ipc-fork [a-z]* child=\([0-9][0-9]*\)$/\1/p'
+		expect_out "ipc, ia32, $kind: the writer writes through int \$0x80" \
+			"ipc-write-ia32 ipc-data-ia32 ok"
+		expect_out "ipc, ia32, $kind: the reader reads through int \$0x80" \
+			"ipc-read-ia32 ipc-data-ia32"
+		ipc_check ia32 $kind "$A_OUT" "$SOVT_V" "$text" 'pipe:['
+	done
+else
+	why="this kernel has 32-bit syscall emulation off (ia32_emulation=off): int \$0x80 faults, so the channel does not exist"
+	skip "ipc, ia32: a pipe written and read through int \$0x80 taints the reader" "$why"
+fi
 
 # ---- a FIFO between unrelated processes
 for kind in pii plain; do
