@@ -6,7 +6,8 @@
  * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
  * held since before the taint), file_ioctl and mmap_file (RDMA devices)
  * plus the fork/exit programs and tp_btf/sys_exit for process and shared
- * memory (issue 11, bpf/procmem.bpf.h); the hooks
+ * memory (issue 11, bpf/procmem.bpf.h), the IPC programs of bpf/ipc.bpf.h
+ * (tp_btf sys_enter, sys_exit, inet_sock_set_state; issue 11); the hooks
  * check the scope cgroups themselves (sov_scope).
  *
  * Calls: kpath_load.c, the generated lsm.skel.h. Called through
@@ -64,7 +65,12 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")) ||
+	    /* taint over pipes, Unix sockets, loopback TCP (issue 11,
+	     * bpf/ipc.bpf.h): tp_btf programs, loaded on this path too */
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")))
 		return err;
 	return kpath_pin_links(kp);
 }

@@ -3,7 +3,8 @@
  * The tracing kernel path (bpf/tracing.bpf.c): tp_btf/sys_exit for opens,
  * tp_btf/sys_enter for the senders of sockets (issue 10) and
  * tp_btf/inet_sock_set_state to forget them, a second tp_btf/sys_exit for
- * process and shared memory (issue 11, bpf/procmem.bpf.h), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * process and shared memory (issue 11, bpf/procmem.bpf.h), the IPC programs of
+ * bpf/ipc.bpf.h (issue 11: sys_enter, sys_exit, inet_sock_set_state), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
@@ -68,7 +69,11 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")) ||
 	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")) ||
+	    /* taint over pipes, Unix sockets, loopback TCP (issue 11, bpf/ipc.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")))
 		return err;
 	for (size_t i = 0; i < n_scope; i++) {
 		int cg = kpath_open_scope_cgroup(scope[i]);

@@ -58,8 +58,38 @@ void pipeline_flush(struct pipeline *p)
 			p->sinks[i].flush(p->sinks[i].ctx);
 }
 
+/* The kernel's device number of pipefs (kind 0) or sockfs (1), learnt once
+ * from a pipe and a socket of our own; 0 when unknown. */
+static uint64_t pseudo_dev(int kind)
+{
+	static uint64_t dev[2];
+	static int known;
+	struct stat st;
+	int fds[2];
+
+	if (!known) {
+		known = 1;
+		if (!pipe(fds)) {
+			if (!fstat(fds[0], &st))
+				dev[0] = kdev_from_user(st.st_dev);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		fds[0] = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fds[0] >= 0) {
+			if (!fstat(fds[0], &st))
+				dev[1] = kdev_from_user(st.st_dev);
+			close(fds[0]);
+		}
+	}
+	return dev[kind];
+}
+
 /* The file of a taint/derive event: the fd's path when it still names the
- * same inode, else the path the hook saw (made absolute with the cwd). */
+ * same inode, else the path the hook saw (made absolute with the cwd). A
+ * taint by data read from a pipe or socket (issue 11): the fd's link, or
+ * when the fd is gone, "pipe:[N]"/"socket:[N]" as /proc writes them (a
+ * FIFO on a filesystem then gives "", its dev and ino name it). */
 static void file_path(const struct sov_event *e, char *out, size_t len)
 {
 	char link[64], cwd[PATH_MAX];
@@ -71,10 +101,19 @@ static void file_path(const struct sov_event *e, char *out, size_t len)
 		n = readlink(link, out, len - 1);
 		if (n > 0) {
 			out[n] = '\0';
+			/* data read from a pipe or socket (issue 11): the fd's
+			 * link names it ("pipe:[N]", "socket:[N]", a FIFO's path) */
+			if (e->hook == SOV_HOOK_IPC)
+				return;
 			if (out[0] == '/' && !stat(link, &st) &&
 			    kdev_from_user(st.st_dev) == e->dev && st.st_ino == e->ino)
 				return;
 		}
+	}
+	if (e->hook == SOV_HOOK_IPC && e->dev && (e->dev == pseudo_dev(0) || e->dev == pseudo_dev(1))) {
+		snprintf(out, len, "%s:[%llu]", e->dev == pseudo_dev(0) ? "pipe" : "socket",
+			 (unsigned long long)e->ino);
+		return;
 	}
 	if (e->path[0] == '/' || !e->path[0]) {
 		snprintf(out, len, "%.*s", (int)sizeof(e->path), e->path);
@@ -104,7 +143,8 @@ static const char *hook_name(uint32_t h)
 {
 	return h == SOV_HOOK_CONNECT ? "connect" : h == SOV_HOOK_SENDMSG ? "sendmsg" :
 	       h == SOV_HOOK_SKB ? "skb" : h == SOV_HOOK_SOCKET ? "socket" :
-	       h == SOV_HOOK_SEND ? "send" : h == SOV_HOOK_DEVICE ? "device" : "open";
+	       h == SOV_HOOK_SEND ? "send" : h == SOV_HOOK_DEVICE ? "device" :
+	       h == SOV_HOOK_IPC ? "ipc" : "open";
 }
 
 /* The egress event's proto: the channel's name for a socket that is not

@@ -122,10 +122,12 @@ static __always_inline void event_path(struct sov_event *e, struct file *file,
 #endif
 }
 
-/* A taint or derive event: the file, its classes, the fd it has. */
-static __always_inline void file_event(__u32 type, __u64 classes, struct file *file,
-				       const struct sov_inode_key *key, int fd,
-				       const char *upath, int dirfd)
+/* A taint or derive event: the file, its classes, the fd it has, the
+ * hook that saw it (SOV_HOOK_OPEN, or SOV_HOOK_IPC for a pipe or socket
+ * read, issue 11). */
+static __always_inline void file_event_hook(__u32 type, __u64 classes, struct file *file,
+					    const struct sov_inode_key *key, int fd,
+					    const char *upath, int dirfd, __u16 hook)
 {
 	struct sov_event *e = event_new(type);
 
@@ -135,9 +137,16 @@ static __always_inline void file_event(__u32 type, __u64 classes, struct file *f
 	e->dev = key->dev;
 	e->ino = key->ino;
 	e->fd = (__u32)fd;
-	e->hook = SOV_HOOK_OPEN;
+	e->hook = hook;
 	event_path(e, file, upath, dirfd);
 	event_submit(e);
+}
+
+static __always_inline void file_event(__u32 type, __u64 classes, struct file *file,
+				       const struct sov_inode_key *key, int fd,
+				       const char *upath, int dirfd)
+{
+	file_event_hook(type, classes, file, key, fd, upath, dirfd, SOV_HOOK_OPEN);
 }
 
 #endif

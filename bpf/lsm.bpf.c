@@ -19,6 +19,7 @@
 #include "egress.bpf.h"
 #include "device.bpf.h"
 #include "procmem.bpf.h"	/* issue 11: process and shared memory */
+#include "ipc.bpf.h"
 
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2

@@ -191,4 +191,75 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_dev_seen SEC(".maps");
 
+/*
+ * Taint over local channels (issue 11, bpf/ipc.bpf.h), both paths: the
+ * objects tainted processes wrote into, and a gate for the read side.
+ */
+#define SOV_IPC_NAME_BUF	128	/* sun_path (108) rounded up: reads masked */
+
+/* The object a reader reads from: obj (a kernel address) for a pipe or
+ * Unix socket, or a TCP connection seen from its reader (obj 0). */
+struct sov_ipc_key {
+	__u64 obj;
+	__u32 netns;
+	__u16 lport;		/* the reader's local port */
+	__u16 rport;		/* its remote port (the writer's) */
+	__u32 laddr[4];		/* the reader's local address, v6 form */
+	__u32 raddr[4];
+};
+
+/* A Unix datagram socket's name in a network namespace: the sun_path
+ * bytes (up to the first NUL for a path name, len bytes for an abstract
+ * one, zero padded). */
+struct sov_ipc_name_key {
+	__u32 netns;
+	__u32 len;
+	char name[SOV_IPC_NAME_BUF];
+};
+
+struct sov_ipc_label {
+	__u64 classes;		/* the writers' derivable classes */
+	__u32 gen;		/* the object's inode number, 0: any */
+	__u32 tgid;		/* the last tainted writer */
+};
+
+struct sov_ipc_state {
+	__u64 records;		/* labels stored minus labels forgotten (LRU
+				 * evictions are not seen: the gate stays open) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct sov_ipc_key);
+	__type(value, struct sov_ipc_label);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_ipc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct sov_ipc_name_key);
+	__type(value, struct sov_ipc_label);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_ipc_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_ipc_state);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_ipc_state SEC(".maps");
+
+/* A reader's datagram name, built off the stack: sov_ipc_exit also runs
+ * the fd walk's bpf_loop, and 6.1/6.12 count its callback's stack with it
+ * (512 bytes in all). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_ipc_name_key);
+	__uint(max_entries, 1);
+} sov_ipc_scratch SEC(".maps");
+
 #endif

@@ -19,9 +19,9 @@ static __always_inline struct sov_taint *taint_of(const __u32 *tgid)
  * Returns 1 when it grew (counted, with a taint event) and leaves the whole
  * new taint in *classes; 0 when nothing changed or it could not be stored.
  */
-static __always_inline int taint_grow(__u32 tgid, __u64 *classes, struct file *file,
-				      const struct sov_inode_key *key, int fd,
-				      const char *upath, int dirfd)
+static __always_inline int taint_grow_hook(__u32 tgid, __u64 *classes, struct file *file,
+					   const struct sov_inode_key *key, int fd,
+					   const char *upath, int dirfd, __u16 hook)
 {
 	struct sov_taint *t = taint_of(&tgid);
 
@@ -50,8 +50,16 @@ static __always_inline int taint_grow(__u32 tgid, __u64 *classes, struct file *f
 		}
 	}
 	count(SOV_CNT_TAINT);
-	file_event(SOV_EV_TAINT, *classes, file, key, fd, upath, dirfd);
+	file_event_hook(SOV_EV_TAINT, *classes, file, key, fd, upath, dirfd, hook);
 	return 1;
+}
+
+/* Reading a labelled file (the event's hook is "open"). */
+static __always_inline int taint_grow(__u32 tgid, __u64 *classes, struct file *file,
+				      const struct sov_inode_key *key, int fd,
+				      const char *upath, int dirfd)
+{
+	return taint_grow_hook(tgid, classes, file, key, fd, upath, dirfd, SOV_HOOK_OPEN);
 }
 
 /* fork: a new process (not a thread) starts with its parent's taint. */

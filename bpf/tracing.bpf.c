@@ -18,6 +18,7 @@
 #include "open.bpf.h"
 #include "egress.bpf.h"
 #include "procmem.bpf.h"	/* issue 11: process and shared memory */
+#include "ipc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -66,22 +67,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IP4_HLEN		20	/* an IPv4 header without options */
 #define IP6_HLEN		40
 
-/* files[fd] of the current task, or NULL. */
-static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
-{
-	struct file **fds, *file;
-	struct fdtable *fdt;
-
-	if (fd < 0)
-		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	return file;
-}
+/* file_of_fd(): bpf/ipc.bpf.h */
 
 /* The socket a new fd names: files[fd]->private_data. */
 static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)

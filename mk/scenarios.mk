@@ -50,3 +50,10 @@ BENCH_TARGETS	+= bench-recv
 bench-procmem: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/procmem-stats.sh
 BENCH_TARGETS	+= bench-procmem
+# make bench-ipc: cost of taint over local channels (issue 11) for
+# untainted processes: pipe write+read with and without sovd, and the BPF
+# run time of the IPC programs, from kernel.bpf_stats.
+.PHONY: bench-ipc
+bench-ipc: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/ipc-stats.sh
+BENCH_TARGETS	+= bench-ipc

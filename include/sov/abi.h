@@ -216,6 +216,7 @@ struct sov_counters {
 #define SOV_HOOK_SOCKET		5	/* a channel refused or audited at socket creation */
 #define SOV_HOOK_SEND		6	/* a send by a process other than the socket's owner (issue 10: inherited, passed sockets; sendfile/splice) */
 #define SOV_HOOK_DEVICE		7	/* an RDMA device opened or used (issue 10) */
+#define SOV_HOOK_IPC		8	/* taint: data read from a pipe, FIFO, Unix socket or loopback TCP written by a tainted process (issue 11) */
 
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their

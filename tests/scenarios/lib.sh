@@ -324,6 +324,28 @@ sovt_cleanup() {
 	fi
 }
 
+# sovt_val FILE SED-SCRIPT: the first line `sed -n SED-SCRIPT FILE` prints,
+# in SOVT_V ("" if none), without tainting this shell. FILE is often the
+# output of a tainted sovtest, a labelled derivative: a `$(sed ... FILE)`
+# would hand its bytes to this shell through a pipe, and data read from a
+# pipe written by a tainted process taints the reader (issue 11), so every
+# later actor forked from here would start tainted. The value comes back
+# as the name of an empty file instead, which the shell finds with a glob
+# (a directory listing, not data sovd labels). Values are pids, fds and
+# inode numbers: no "/".
+sovt_val() {
+	local d=$SOV_TMP/.val f
+	rm -rf "$d"
+	mkdir -p "$d"
+	sh -c 'v=$(sed -n "$2" "$1" | head -n1); case $v in ""|*/*) ;; *) : > "$3/$v" ;; esac' \
+		sh "$1" "$2" "$d"
+	SOVT_V=
+	for f in "$d"/*; do
+		[ -e "$f" ] && SOVT_V=${f##*/}
+	done
+	rm -rf "$d"
+}
+
 # ev_match TYPE PID [FIXED-STRING...]: prints the events in $EVENTS of that
 # type and pid containing every string; fails when there are none. The
 # contract fixes the key order, so type and pid are adjacent.

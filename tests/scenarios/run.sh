@@ -60,7 +60,8 @@ act() {
 	shift
 	A_OUT=$SOV_TMP/act/$name.out
 	$ACT_WRAP "$SOVTEST" pid "$@" > "$A_OUT" 2>&1
-	A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+	sovt_val "$A_OUT" 's/^pid \([0-9][0-9]*\)$/\1/p'
+	A_PID=$SOVT_V
 	[ -n "$A_PID" ] || A_PID=none
 }
 
@@ -124,7 +125,8 @@ expect_ev() {
 barrier() {
 	local out=$SOV_TMP/act/barrier.out bpid
 	$ACT_WRAP "$SOVTEST" pid "read:$PII/barrier.csv" > "$out" 2>&1
-	bpid=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$out")
+	sovt_val "$out" 's/^pid \([0-9][0-9]*\)$/\1/p'
+	bpid=$SOVT_V
 	ev_wait taint "${bpid:-none}" > /dev/null && return 0
 	diag "barrier: no taint event for the sentinel (pid ${bpid:-none}) within 5 s"
 	return 1
@@ -331,7 +333,8 @@ expect_ev "derive: deny event for the derivative's reader" egress "$A_PID" \
 
 # ---- inheritance: fork and exec
 act fork "read:$F" fork pid connect:$US4
-CHILD=$(sed -n 's/^fork child=\([0-9][0-9]*\)$/\1/p' "$A_OUT")
+sovt_val "$A_OUT" 's/^fork child=\([0-9][0-9]*\)$/\1/p'
+CHILD=$SOVT_V
 expect_out "fork: the forked child of a tainted process is refused US" "connect $US4 EPERM"
 if [ -n "$CHILD" ] && grep -Fqx "pid $CHILD" "$A_OUT"; then
 	expect_ev "fork: deny event carries the child's pid" egress "$CHILD" \
@@ -567,7 +570,8 @@ while ! grep -q "^send post-taint" "$A_OUT" && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$A_OUT")
+sovt_val "$A_OUT" 's/^pid \([0-9][0-9]*\)$/\1/p'
+A_PID=$SOVT_V
 expect_out "pre-connected: connect before the taint succeeds" "connect $US4 ok"
 expect_out "pre-connected: data sent before the taint is accepted" "send pre-taint-$$ ok"
 expect_file_has "pre-connected: the US peer received the bytes sent before the taint" \
@@ -604,7 +608,8 @@ while [ ! -e "$SOV_TMP/srv-ready" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1))
 "$IP" netns exec "$NS_US" "$SOVTEST" connect:10.20.0.1:9099 recv > "$CLI_OUT" 2>&1
 wait $spid
 A_OUT=$SRV_OUT
-A_PID=$(sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$SRV_OUT")
+sovt_val "$SRV_OUT" 's/^pid \([0-9][0-9]*\)$/\1/p'
+A_PID=$SOVT_V
 expect_out "server: the tainted server accepts the US client" "accept - ok"
 if [ "$MODE" = lsm ]; then
 	expect_out "server: its reply fails with EPERM (LSM path)" "send reply-$$ EPERM"
@@ -632,7 +637,8 @@ for c in "hardlink:$D/plain/hardlink.csv:a hard link made after start" \
 	file=${rest%%:*}
 	what=${rest#*:}
 	act "$name" "stat:$file" "read:$file" connect:$US4
-	ino=$(sed -n 's/^stat .* ino=\([0-9][0-9]*\)$/\1/p' "$A_OUT")
+	sovt_val "$A_OUT" 's/^stat .* ino=\([0-9][0-9]*\)$/\1/p'
+	ino=$SOVT_V
 	expect_out "inode labels: $what is refused US after reading it" "connect $US4 EPERM"
 	expect_ev "inode labels: $what taints its reader (taint event, same inode)" taint "$A_PID" \
 		'"classes":["pii-eu"]' "\"ino\":${ino:-none}"

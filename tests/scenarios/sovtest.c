@@ -184,6 +184,40 @@
  *   map-show                 print "got TEXT", what the kept mapping holds now
  *   memfd-put:TEXT           write TEXT into the current fd (a memfd) through
  *                            a new shared read-write mapping
+ *
+ * Local channels (issue 11, tests/scenarios/parts/64-ipc.sh), on one IPC
+ * fd (not the current socket):
+ *   ipc-fork:KIND ... join   make a pipe (KIND pipe), a Unix stream
+ *                            socketpair (pair) or a datagram one (dpair),
+ *                            fork; the child runs the actions up to "join"
+ *                            with the read end as its IPC fd, then exits;
+ *                            the parent prints "ipc-fork KIND child=N" and
+ *                            continues after "join" with the write end
+ *   ipc-wait                 wait for that child: "ipc-wait ok"
+ *   fifo-r:PATH, fifo-w:PATH mkfifo PATH (if missing), open it for reading
+ *                            or writing: the IPC fd
+ *   unix-listen:PATH         a Unix stream listener at PATH; accept one
+ *                            peer (10 s at most): the IPC fd
+ *   unix-connect:PATH        connect a Unix stream socket to PATH (waiting
+ *                            up to 10 s for it): the IPC fd
+ *   udg-bind:PATH            a Unix datagram socket bound at PATH
+ *   udg-connect:PATH         a Unix datagram socket connected to PATH
+ *                            (waiting up to 10 s for it)
+ *   udg-sendto:PATH:TEXT     sendto() TEXT to PATH on a new, unbound Unix
+ *                            datagram socket
+ *   ipc-write:TEXT           write() TEXT on the IPC fd
+ *   ipc-read                 a blocking read() of the IPC fd (10 s at most):
+ *                            "ipc-read TEXT", "ipc-read -" at its end, or
+ *                            the errno
+ *   ipc-write-ia32:TEXT, ipc-read-ia32  ipc-write and ipc-read through
+ *                            the ia32 entry (int $0x80 write and read;
+ *                            non-PIE binary, as read-ia32)
+ *   ipc-ready:PATH           create PATH (a signal to the script; the
+ *                            action after it may block)
+ *   copy-to:MODE:SRC:DST     open SRC for reading and DST for writing
+ *                            (created, truncated) and copy with MODE cfr
+ *                            (copy_file_range), sendfile or splice (through
+ *                            a pipe): "copy-to MODE ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -2084,6 +2118,297 @@ static void do_map_fd_read(void)
 	result("map-fd-read", name, cur_sock < 0 ? EBADF : pm_map_get(cur_sock));
 }
 
+/* ---- local channels: issue 11, parts/64-ipc.sh */
+static int ipc_fd = -1;
+static pid_t ipc_child = -1;
+
+static int run_actions(int argc, char **argv);
+
+static int do_ipc_fork(int i, int argc, char **argv, const char *kind, int *rc)
+{
+	int p[2], j, r;
+	pid_t pid;
+
+	for (j = i + 1; j < argc && strcmp(argv[j], "join"); j++)
+		;
+	if (!strcmp(kind, "pipe"))
+		r = pipe(p);
+	else if (!strcmp(kind, "pair"))
+		r = socketpair(AF_UNIX, SOCK_STREAM, 0, p);
+	else if (!strcmp(kind, "dpair"))
+		r = socketpair(AF_UNIX, SOCK_DGRAM, 0, p);
+	else
+		return *rc = die_usage(kind), -1;
+	if (r) {
+		result("ipc-fork", kind, errno);
+		return j;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		*rc = 2;
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		ipc_fd = p[0];
+		r = run_actions(j - i - 1, argv + i + 1);
+		fflush(stdout);
+		_exit(r);
+	}
+	close(p[0]);
+	ipc_fd = p[1];
+	ipc_child = pid;
+	printf("ipc-fork %s child=%d\n", kind, (int)pid);
+	fflush(stdout);
+	return j;
+}
+
+static void do_ipc_wait(void)
+{
+	int status;
+
+	if (ipc_child < 0) {
+		result("ipc-wait", "-", ECHILD);
+		return;
+	}
+	while (waitpid(ipc_child, &status, 0) < 0 && errno == EINTR)
+		;
+	ipc_child = -1;
+	printf("ipc-wait ok\n");
+	fflush(stdout);
+}
+
+static void do_fifo(const char *path, int wr)
+{
+	const char *a = wr ? "fifo-w" : "fifo-r";
+
+	if (mkfifo(path, 0600) && errno != EEXIST) {
+		result(a, path, errno);
+		return;
+	}
+	ipc_fd = open(path, wr ? O_WRONLY : O_RDONLY);
+	result(a, path, ipc_fd < 0 ? errno : 0);
+}
+
+/* connect a new Unix socket of 'type' to path, retrying up to 10 s */
+static void do_unix_connect(const char *a, const char *path, int type)
+{
+	struct sockaddr_un sun;
+	long deadline = now_ms() + 10000;
+	int c, err = 0;
+
+	if (unix_addr(path, &sun)) {
+		result(a, path, ENAMETOOLONG);
+		return;
+	}
+	c = socket(AF_UNIX, type, 0);
+	if (c < 0) {
+		result(a, path, errno);
+		return;
+	}
+	while (connect(c, (struct sockaddr *)&sun, sizeof(sun))) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() > deadline) {
+			err = errno;
+			break;
+		}
+		sleep_ms(50);
+	}
+	if (err)
+		close(c);
+	else
+		ipc_fd = c;
+	result(a, path, err);
+}
+
+static void do_unix_bind(const char *a, const char *path, int type)
+{
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	int l, c, err = 0;
+
+	if (unix_addr(path, &sun)) {
+		result(a, path, ENAMETOOLONG);
+		return;
+	}
+	unlink(path);
+	l = socket(AF_UNIX, type, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    (type == SOCK_STREAM && listen(l, 1))) {
+		result(a, path, errno);
+		if (l >= 0)
+			close(l);
+		return;
+	}
+	if (type != SOCK_STREAM) {
+		ipc_fd = l;
+		result(a, path, 0);
+		return;
+	}
+	pfd.fd = l;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) != 1) {
+		err = ETIMEDOUT;
+	} else {
+		c = accept(l, NULL, NULL);
+		if (c < 0)
+			err = errno;
+		else
+			ipc_fd = c;
+	}
+	close(l);
+	unlink(path);
+	result(a, path, err);
+}
+
+static void do_udg_sendto(char *spec)
+{
+	struct sockaddr_un sun;
+	char *text = strrchr(spec, ':');
+	int c, err = 0;
+
+	if (!text)
+		exit(die_usage(spec));
+	*text++ = '\0';
+	if (unix_addr(spec, &sun)) {
+		result("udg-sendto", spec, ENAMETOOLONG);
+		return;
+	}
+	c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (c < 0 || sendto(c, text, strlen(text), 0, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		err = errno;
+	if (c >= 0)
+		close(c);
+	result("udg-sendto", spec, err);
+}
+
+static void do_ipc_write(const char *text)
+{
+	if (ipc_fd < 0) {
+		result("ipc-write", text, EBADF);
+		return;
+	}
+	result("ipc-write", text, write(ipc_fd, text, strlen(text)) < 0 ? errno : 0);
+}
+
+static void ipc_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A blocking read(), so the reader may sit in it before the writer's
+ * taint; SIGALRM (no SA_RESTART) ends it after 10 s with EINTR. */
+static void do_ipc_read(void)
+{
+	struct sigaction sa = { .sa_handler = ipc_alarm };
+	char buf[4096];
+	ssize_t n;
+
+	if (ipc_fd < 0) {
+		result("ipc-read", "-", EBADF);
+		return;
+	}
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(10);
+	n = read(ipc_fd, buf, sizeof(buf) - 1);
+	alarm(0);
+	if (n < 0) {
+		result("ipc-read", "-", errno);
+		return;
+	}
+	buf[n] = '\0';
+	printf("ipc-read %s\n", n ? buf : "-");
+	fflush(stdout);
+}
+
+/* ipc-write/ipc-read through int $0x80 (ia32 write 4, read 3), with the
+ * static buffer below 4 GiB of a non-PIE build; ENOTSUP elsewhere */
+static void do_ipc_ia32(const char *text)
+{
+#if defined(__x86_64__)
+	struct sigaction sa = { .sa_handler = ipc_alarm };
+	const char *a = text ? "ipc-write-ia32" : "ipc-read-ia32";
+	long n;
+
+	if (ipc_fd < 0 || (unsigned long)ia32_path > 0xffffffffUL) {
+		result(a, text ? text : "-", ipc_fd < 0 ? EBADF : ENOTSUP);
+		return;
+	}
+	if (text) {
+		snprintf(ia32_path, sizeof(ia32_path), "%s", text);
+		__asm__ volatile("int $0x80" : "=a"(n)
+				 : "a"(4L), "b"((long)ipc_fd), "c"(ia32_path),
+				   "d"((long)strlen(ia32_path))
+				 : "memory");
+		result(a, text, n < 0 ? (int)-n : 0);
+		return;
+	}
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(10);
+	__asm__ volatile("int $0x80" : "=a"(n)
+			 : "a"(3L), "b"((long)ipc_fd), "c"(ia32_path),
+			   "d"((long)sizeof(ia32_path) - 1)
+			 : "memory");
+	alarm(0);
+	if (n < 0) {
+		result(a, "-", (int)-n);
+		return;
+	}
+	ia32_path[n] = '\0';
+	printf("%s %s\n", a, n ? ia32_path : "-");
+	fflush(stdout);
+#else
+	result(text ? "ipc-write-ia32" : "ipc-read-ia32", text ? text : "-", ENOTSUP);
+#endif
+}
+
+static void do_copy_to(char *spec)
+{
+	char *src = strchr(spec, ':'), *dst;
+	int in, out, p[2], err = 0;
+	ssize_t n;
+
+	dst = src ? strchr(src + 1, ':') : NULL;
+	if (!dst)
+		exit(die_usage(spec));
+	*src++ = '\0';
+	*dst++ = '\0';
+	in = open(src, O_RDONLY);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (in < 0 || out < 0) {
+		err = errno;
+	} else if (!strcmp(spec, "cfr")) {
+		while ((n = copy_file_range(in, NULL, out, NULL, 65536, 0)) > 0)
+			;
+		if (n < 0)
+			err = errno;
+	} else if (!strcmp(spec, "sendfile")) {
+		while ((n = sendfile(out, in, NULL, 65536)) > 0)
+			;
+		if (n < 0)
+			err = errno;
+	} else if (!strcmp(spec, "splice")) {
+		if (pipe(p)) {
+			err = errno;
+		} else {
+			while ((n = splice(in, NULL, p[1], NULL, 65536, 0)) > 0)
+				if (splice(p[0], NULL, out, NULL, (size_t)n, 0) < 0)
+					break;
+			if (n < 0)
+				err = errno;
+			close(p[0]);
+			close(p[1]);
+		}
+	} else {
+		exit(die_usage(spec));
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	result("copy-to", spec, err);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -2309,6 +2634,40 @@ static int run_actions(int argc, char **argv)
 			do_map_show();
 		} else if (!strncmp(a, "memfd-put:", 10)) {
 			do_memfd_put(arg);
+		/* local channels: parts/64-ipc.sh */
+		} else if (!strncmp(a, "ipc-fork:", 9)) {
+			r = 0;
+			i = do_ipc_fork(i, argc, argv, arg, &r);
+			if (i < 0)
+				return r;
+		} else if (!strcmp(a, "ipc-wait")) {
+			do_ipc_wait();
+		} else if (!strncmp(a, "fifo-r:", 7)) {
+			do_fifo(arg, 0);
+		} else if (!strncmp(a, "fifo-w:", 7)) {
+			do_fifo(arg, 1);
+		} else if (!strncmp(a, "unix-listen:", 12)) {
+			do_unix_bind("unix-listen", arg, SOCK_STREAM);
+		} else if (!strncmp(a, "unix-connect:", 13)) {
+			do_unix_connect("unix-connect", arg, SOCK_STREAM);
+		} else if (!strncmp(a, "udg-bind:", 9)) {
+			do_unix_bind("udg-bind", arg, SOCK_DGRAM);
+		} else if (!strncmp(a, "udg-connect:", 12)) {
+			do_unix_connect("udg-connect", arg, SOCK_DGRAM);
+		} else if (!strncmp(a, "udg-sendto:", 11)) {
+			do_udg_sendto(arg);
+		} else if (!strncmp(a, "ipc-write:", 10)) {
+			do_ipc_write(arg);
+		} else if (!strcmp(a, "ipc-read")) {
+			do_ipc_read();
+		} else if (!strncmp(a, "ipc-write-ia32:", 15)) {
+			do_ipc_ia32(arg);
+		} else if (!strcmp(a, "ipc-read-ia32")) {
+			do_ipc_ia32(NULL);
+		} else if (!strncmp(a, "ipc-ready:", 10)) {
+			do_write(arg, "ipc-ready", O_WRONLY | O_CREAT);
+		} else if (!strncmp(a, "copy-to:", 8)) {
+			do_copy_to(arg);
 		} else {
 			return die_usage(a);
 		}

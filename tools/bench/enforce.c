@@ -21,6 +21,9 @@
  *                                          carrying an fd of FILE (SCM_RIGHTS,
  *                                          then closed) when given, else no
  *                                          control data (issue 11)
+ *   enforce pipe N [TAINT]                 ns per write()+read() of 1 byte
+ *                                          through a pipe (issue 11: the IPC
+ *                                          programs of bpf/ipc.bpf.h)
  *
  * TAINT is a file read once before measuring, so the process measures as a
  * tainted one (with a labelled file, once sovd runs). Each command prints
@@ -302,6 +305,31 @@ static int bench_recvfd(long n, const char *path)
 	return 0;
 }
 
+/* issue 11: the IPC write entry and read exit (bench-ipc) */
+static int bench_pipe(long n)
+{
+	char b = 'x';
+	int p[2];
+	double t0;
+	long i;
+
+	if (pipe(p)) {
+		fprintf(stderr, "enforce: pipe: %s\n", strerror(errno));
+		return 2;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if (write(p[1], &b, 1) != 1 || read(p[0], &b, 1) != 1) {
+			fprintf(stderr, "enforce: pipe write/read: %s\n", strerror(errno));
+			return 2;
+		}
+	}
+	printf("pipe %.1f\n", (now_ns() - t0) / n);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "serve"))
@@ -335,6 +363,11 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[1], "recvfd"))
 		return bench_recvfd(atol(argv[2]), argc > 3 ? argv[3] : NULL);
+	if (argc >= 3 && !strcmp(argv[1], "pipe")) {
+		if (argc > 3 && taint_with(argv[3]))
+			return 2;
+		return bench_pipe(atol(argv[2]));
+	}
 	fprintf(stderr,
 		"usage: enforce serve ADDR PORT SECONDS\n"
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
@@ -343,6 +376,7 @@ int main(int argc, char **argv)
 		"       enforce socket udp|ping N [TAINT_FILE]\n"
 		"       enforce udp ADDR PORT N [TAINT_FILE]\n"
 		"       enforce write PATH N [TAINT_FILE]\n"
-		"       enforce recvfd N [FILE]\n");
+		"       enforce recvfd N [FILE]\n"
+		"       enforce pipe N [TAINT_FILE]\n");
 	return 2;
 }

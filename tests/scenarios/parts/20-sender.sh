@@ -24,12 +24,13 @@ fi
 SND_DENY='"verdict":"deny","proto":"tcp","dst":"10.20.0.2","dport":8080,"zone":"us","violated":["pii-eu"]'
 
 # the child's pid from "fork-wait child=N" in $A_OUT
-snd_child() { sed -n 's/^fork-wait child=\([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1; }
+# (sovt_val: the output is a tainted process's, read without tainting the shell)
+snd_child() { sovt_val "$A_OUT" 's/^fork-wait child=\([0-9][0-9]*\)$/\1/p'; }
 
 # ---- inherited over fork: the child writes, the parent keeps its socket
 act snd-inherit connect:$US4 fork-wait pid "read:$F" "write-sock:snd-child-$$" join \
 	sleep:300 "write-sock:snd-parent-after-$$"
-SND_CHILD=$(snd_child)
+snd_child; SND_CHILD=$SOVT_V
 expect_out "sender, inherited: the untainted parent connects to the US" "connect $US4 ok"
 expect_out "sender, inherited: the child reads the pii file" "read $F ok"
 expect_out "sender, inherited: the tainted child's write on the parent's socket ($MODE: $SND_REFUSED)" \
@@ -87,7 +88,8 @@ rm -f "$SOV_TMP/snd-got"
 act_bg snd-holder connect:$US4 show-fd "wait-file:$SOV_TMP/snd-got"
 SND_HOLDER=$BG_PID
 wait_line "$SOV_TMP/act/snd-holder.out" '^fd [0-9]'
-SND_FD=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/snd-holder.out")
+sovt_val "$SOV_TMP/act/snd-holder.out" 's/^fd \([0-9][0-9]*\)$/\1/p'
+SND_FD=$SOVT_V
 act snd-getfd "read:$F" "getfd:$SND_HOLDER:${SND_FD:-99}" "write-sock:snd-getfd-$$" "touch:$SOV_TMP/snd-got"
 wait "$SND_HOLDER"
 expect_out "sender, pidfd_getfd: the tainted process takes the untainted one's US socket" \
@@ -110,7 +112,7 @@ for how in sendfile splice; do
 	if [ "$MODE" = lsm ]; then H=send; else H=skb; fi
 	expect_ev "sender, $how by the owner: deny event (hook $H)" egress "$A_PID" "$SND_DENY" "\"hook\":\"$H\""
 	act "snd-$how-child" connect:$US4 fork-wait "$how:$SF" join
-	SND_CHILD=$(snd_child)
+	snd_child; SND_CHILD=$SOVT_V
 	expect_out "sender, $how by a child on the inherited US socket ($MODE: $SND_REFUSED)" \
 		"$how $SF $SND_REFUSED"
 	expect_ev "sender, $how by a child: a deny event names the child (hook $SND_HOOK)" egress "${SND_CHILD:-none}" \
@@ -131,7 +133,7 @@ if [ "$MODE" = lsm ]; then H=sendmsg; else H=skb; fi
 R=EPERM	# tracing: the dropped packet fails sendto with EPERM too
 n0=$(icmp_in_echos "$NS_US")
 act snd-ping sock:ping4 fork-wait "read:$F" "echo:$USIP/snd-ping-$$" join
-SND_CHILD=$(snd_child)
+snd_child; SND_CHILD=$SOVT_V
 expect_out "sender, ping socket: the untainted parent creates it" "sock ping4 ok"
 expect_out "sender, ping socket: the tainted child's echo to the US ($MODE: $R)" "echo $USIP $R"
 expect_ev "sender, ping socket: a deny event names the child (proto icmp, hook $H)" egress "${SND_CHILD:-none}" \
@@ -149,7 +151,7 @@ if [ "$("$SND_STATIC" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
 	SOVTEST=$SND_STATIC
 	act snd-ia32 connect:$US4 fork-wait "read:$F" "write-sock-ia32:snd-ia32-$$" join
 	SOVTEST=$SOVTEST_SAVED
-	SND_CHILD=$(snd_child)
+	snd_child; SND_CHILD=$SOVT_V
 	expect_out "sender, ia32: the tainted child's int \$0x80 write on the inherited US socket ($MODE: $SND_REFUSED)" \
 		"write-sock-ia32 snd-ia32-$$ $SND_REFUSED"
 	expect_ev "sender, ia32: a deny event names the child (hook $SND_HOOK)" egress "${SND_CHILD:-none}" \

@@ -82,13 +82,15 @@ else
 	act ru-writer "read:$F" "write:$RU/old.csv:secret-reuse" "stat:$RU/old.csv"
 	expect_ev "inode reuse: the tainted writer's output is a derivative" derive "$A_PID" \
 		"\"path\":\"$RU/old.csv\""
-	ru_old=$(sed -n "s|^stat $RU/old.csv ino=||p" "$A_OUT")
+	sovt_val "$A_OUT" "s|^stat $RU/old.csv ino=||p"
+	ru_old=$SOVT_V
 	act ru-check "read:$RU/old.csv"
 	expect_ev "inode reuse: a reader of the derivative is tainted (the label works)" taint "$A_PID"
 	rm -f "$RU/old.csv"
 	echo "public" > "$RU/new.txt"
 	act ru-new "stat:$RU/new.txt"
-	ru_new=$(sed -n "s|^stat $RU/new.txt ino=||p" "$A_OUT")
+	sovt_val "$A_OUT" "s|^stat $RU/new.txt ino=||p"
+	ru_new=$SOVT_V
 	if [ -z "$ru_old" ] || [ "$ru_old" != "$ru_new" ]; then
 		skip "inode reuse: a new file reusing a derivative's inode number is not labelled" \
 			"the file system gave the new file inode ${ru_new:-?}, not ${ru_old:-?}"

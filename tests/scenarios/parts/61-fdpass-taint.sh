@@ -11,10 +11,10 @@
 FDP_US=$SOV_TMP/srv/us-tcp.out
 FDP_PLAIN=$D/plain/readme.txt
 
-# fdp_wait_fd NAME: up to 5 s for "fd N" in NAME's output; prints N
+# fdp_wait_fd NAME: up to 5 s for "fd N" in NAME's output; N in SOVT_V
 fdp_wait_fd() {
 	wait_line "$SOV_TMP/act/$1.out" '^fd [0-9]'
-	sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/$1.out" | head -n1
+	sovt_val "$SOV_TMP/act/$1.out" 's/^fd \([0-9][0-9]*\)$/\1/p'
 }
 
 # ---- SCM_RIGHTS: labelled and unlabelled through recvmsg(), labelled
@@ -70,7 +70,8 @@ for kind in pii plain; do
 	rm -f "$FDP_DONE"
 	act_bg fdp-holder-$kind "open-keep:$FDP_FILE" show-fd "wait-file:$FDP_DONE"
 	FDP_HOLDER=$BG_PID
-	FDP_FD=$(fdp_wait_fd fdp-holder-$kind)
+	fdp_wait_fd fdp-holder-$kind
+	FDP_FD=$SOVT_V
 	act fdp-getfd-$kind "getfd:$FDP_HOLDER:${FDP_FD:-99}" read-fd connect:$US4 \
 		"write-sock:$FDP_TEXT" "touch:$FDP_DONE"
 	wait "$FDP_HOLDER"

@@ -71,7 +71,9 @@ for fdw_how in scm getfd; do
 			act_bg "fdw-giver-$fdw_how-$fdw_who" "open-wkeep:$fdw_out" show-fd "wait-file:$fdw_done"
 			fdw_giver=$BG_PID
 			wait_line "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" '^fd [0-9]'
-			fdw_fd=$(sed -n 's/^fd \([0-9][0-9]*\)$/\1/p' "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" | head -n1)
+			sovt_val "$SOV_TMP/act/fdw-giver-$fdw_how-$fdw_who.out" \
+				's/^fd \([0-9][0-9]*\)$/\1/p'
+			fdw_fd=$SOVT_V
 			act "fdw-recv-$fdw_how-$fdw_who" "$fdw_pre" "getfd:$fdw_giver:${fdw_fd:-99}" \
 				"write-sock:recv-$fdw_how-$fdw_who-$$" "touch:$fdw_done"
 			expect_out "$fdw_d: the taker gets the fd" "getfd $fdw_giver:${fdw_fd:-99} ok"

@@ -106,7 +106,8 @@ for kind in pii plain; do
 	PM_TEXT=pm-sysv-$kind-$$
 	act pm-sysv-w-$kind $PM_PRE sysv-new:shm-data-$kind
 	expect_out "SysV shm, $kind: the writer fills a new segment" "sysv-new shm-data-$kind ok"
-	PM_ID=$(sed -n 's/^shm-id \([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+	sovt_val "$A_OUT" 's/^shm-id \([0-9][0-9]*\)$/\1/p'
+	PM_ID=$SOVT_V
 	[ $kind = pii ] &&
 		expect_ev "SysV shm: a derive event labels the segment pii-eu" derive "$A_PID" \
 			'"classes":["pii-eu"]'
@@ -168,7 +169,8 @@ for kind in pii plain; do
 	PM_DONE=$SOV_TMP/pm-done-sysv-late-$kind-$$
 	rm -f "$PM_DONE"
 	act pm-sysv-late-c-$kind sysv-new:empty
-	PM_ID=$(sed -n 's/^shm-id \([0-9][0-9]*\)$/\1/p' "$A_OUT" | head -n1)
+	sovt_val "$A_OUT" 's/^shm-id \([0-9][0-9]*\)$/\1/p'
+	PM_ID=$SOVT_V
 	act_bg pm-sysv-late-r-$kind "sysv-hold:${PM_ID:-0}" "wait-file:$PM_DONE" sysv-show \
 		connect:$US4 "write-sock:$PM_TEXT" "sysv-rm:${PM_ID:-0}"
 	PM_R=$BG_PID
