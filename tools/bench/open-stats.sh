@@ -1,0 +1,31 @@
+#!/bin/sh
+# What an open() costs in sys_exit on the tracing path (issue 11: labels at
+# creation replaced the per-open ancestor walk), from the kernel's own BPF
+# statistics (as tools/bench/recv-stats.sh): sys_exit's run time per
+# open()+close() (two runs: the close's exit is one of the cheap ones that
+# getppid() measures) of
+#   - an unlabelled file on the device that holds the labelled directory,
+#     4 directories below / and 20 below (the old walk climbed up to 16),
+#   - the labelled file (the process is tainted by the first open),
+#   - an O_CREAT open of an existing unlabelled file (the creation walk,
+#     which climbs to / when nothing above is labelled) and of a file in
+#     the labelled directory (its own label: no walk).
+# Run as root on a host where sovd takes the tracing path:
+#   make bench-open, or sh tools/bench/open-stats.sh (SOV_BUILD; N: opens
+#   per load, default 300000)
+: "${SOV_TOP:=.}"
+N=${N:-300000}
+. "$SOV_TOP/tools/bench/bpfstats.sh"
+bpfstats_setup openstats
+
+PLAIN=$SOV_TMP/data/plain/readme.txt
+DEEP=$SOV_TMP/data/plain/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16
+mkdir -p "$DEEP" && echo deep > "$DEEP/f.txt" || die "failed to make $DEEP"
+echo made > "$SOV_TMP/data/pii/creat.txt" || die "failed to make a file in the labelled dir"
+measure "getppid (reference)" sov_sys_exit "$ENFORCE" getppid "$N"
+measure "open, unlabelled, 4 levels" sov_sys_exit "$ENFORCE" open "$PLAIN" "$N"
+measure "open, unlabelled, 20 levels" sov_sys_exit "$ENFORCE" open "$DEEP/f.txt" "$N"
+measure "open, labelled (tainted)" sov_sys_exit "$ENFORCE" open "$LABELLED" "$N"
+measure "O_CREAT, unlabelled, 4 levels" sov_sys_exit "$ENFORCE" open-creat "$PLAIN" "$N"
+measure "O_CREAT, unlabelled, 20 levels" sov_sys_exit "$ENFORCE" open-creat "$DEEP/f.txt" "$N"
+measure "O_CREAT, in the labelled dir" sov_sys_exit "$ENFORCE" open-creat "$SOV_TMP/data/pii/creat.txt" "$N"
