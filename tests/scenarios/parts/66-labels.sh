@@ -75,9 +75,9 @@ if grep -Fqx "tmpfile-link $LB_PII/tmpfile.csv EOPNOTSUPP" "$A_OUT"; then
 else
 	expect_out "labels (tmpfile): an O_TMPFILE file is linkat()ed into the labelled dir" \
 		"tmpfile-link $LB_PII/tmpfile.csv ok"
-	lb_labelled tmpfile "$LB_PII/tmpfile.csv"
 	expect_out "labels (tmpfile twin): and another into an unlabelled dir" \
 		"tmpfile-link $LB_PLAIN/tmpfile.csv ok"
+	lb_labelled tmpfile "$LB_PII/tmpfile.csv"
 	lb_clean tmpfile-twin "$LB_PLAIN/tmpfile.csv"
 fi
 
