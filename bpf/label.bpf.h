@@ -239,9 +239,10 @@ static long create_memo_cb(__u32 i, void *ctx)
  * file and every directory crossed take its classes (so directories made
  * by mkdir -p below a labelled one are labelled by the first file created
  * in them). Cost: the file's lookup, label_devs, and one lookup per
- * directory climbed; opens without O_CREAT never walk.
+ * directory climbed; opens without O_CREAT, and O_CREAT opens of a file
+ * that is not empty (it was not created), never walk.
  */
-static __always_inline void label_on_create(struct file *file)
+static __always_inline void label_on_create(struct file *file, int tmpfile)
 {
 	struct sov_walk zero = {}, w;
 	struct create_memo m;
@@ -256,6 +257,11 @@ static __always_inline void label_on_create(struct file *file)
 		return;
 	i_mode = BPF_CORE_READ(inode, i_mode);
 	if (!sov_label_kind(i_mode))
+		return;
+	/* A file this open created is empty (an O_TMPFILE one too): an
+	 * O_CREAT open of a file that has data (an append to a log) created
+	 * nothing, and pays no lookup. */
+	if (!tmpfile && BPF_CORE_READ(inode, i_size) != 0)
 		return;
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(inode, i_ino);

@@ -565,7 +565,7 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	/* Labels at creation (label.bpf.h): before the open is judged, so a
 	 * file made below new directories is labelled when it is judged. */
 	if (sov_open_creates(oflags))
-		label_on_create(file);
+		label_on_create(file, (oflags & SOV_O_TMPFILE) == SOV_O_TMPFILE);
 	on_open(file, ret, upath, dirfd);
 	return 0;
 }

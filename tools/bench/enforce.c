@@ -7,6 +7,7 @@
  *   enforce connect ADDR PORT N [TAINT]    ns per connect()
  *   enforce open PATH N [TAINT]            ns per open()+close()
  *   enforce open-creat PATH N              ns per open(O_WRONLY|O_CREAT)+close()
+ *   enforce open-trunc PATH N              ns per open(O_WRONLY|O_CREAT|O_TRUNC)+close()
  *                                          (issue 11: the creation walk)
  *   enforce getppid N                      ns per getppid()
  *   enforce socket FAMILY N [TAINT]        ns per socket()+close(): FAMILY
@@ -320,6 +321,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "open-creat"))
 		return bench_open(argv[2], atol(argv[3]), O_WRONLY | O_CREAT);
+	if (argc >= 4 && !strcmp(argv[1], "open-trunc"))
+		return bench_open(argv[2], atol(argv[3]), O_WRONLY | O_CREAT | O_TRUNC);
 	if (argc >= 3 && !strcmp(argv[1], "getppid"))
 		return bench_getppid(atol(argv[2]));
 	if (argc >= 4 && !strcmp(argv[1], "socket")) {
@@ -344,6 +347,7 @@ int main(int argc, char **argv)
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
 		"       enforce open PATH N [TAINT_FILE]\n"
 		"       enforce open-creat PATH N\n"
+		"       enforce open-trunc PATH N\n"
 		"       enforce getppid N\n"
 		"       enforce socket udp|ping N [TAINT_FILE]\n"
 		"       enforce udp ADDR PORT N [TAINT_FILE]\n"

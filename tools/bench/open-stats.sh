@@ -7,9 +7,11 @@
 #   - an unlabelled file on the device that holds the labelled directory,
 #     4 directories below / and 20 below (the old walk climbed up to 16),
 #   - the labelled file (the process is tainted by the first open),
-#   - an O_CREAT open of an existing unlabelled file (the creation walk,
-#     which climbs to / when nothing above is labelled) and of a file in
-#     the labelled directory (its own label: no walk).
+#   - an O_CREAT open of an existing unlabelled file that has data (an
+#     append: nothing created, no walk), an O_CREAT|O_TRUNC open of an
+#     empty one (the creation walk, which climbs to / when nothing above is
+#     labelled), and of an empty file in the labelled directory (its own
+#     label: no walk).
 # Run as root on a host where sovd takes the tracing path:
 #   make bench-open, or sh tools/bench/open-stats.sh (SOV_BUILD; N: opens
 #   per load, default 300000)
@@ -21,11 +23,13 @@ bpfstats_setup openstats
 PLAIN=$SOV_TMP/data/plain/readme.txt
 DEEP=$SOV_TMP/data/plain/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16
 mkdir -p "$DEEP" && echo deep > "$DEEP/f.txt" || die "failed to make $DEEP"
-echo made > "$SOV_TMP/data/pii/creat.txt" || die "failed to make a file in the labelled dir"
+: > "$SOV_TMP/data/pii/creat.txt" || die "failed to make a file in the labelled dir"
+: > "$SOV_TMP/data/plain/empty.txt" && : > "$DEEP/empty.txt" || die "failed to make empty files"
 measure "getppid (reference)" sov_sys_exit "$ENFORCE" getppid "$N"
 measure "open, unlabelled, 4 levels" sov_sys_exit "$ENFORCE" open "$PLAIN" "$N"
 measure "open, unlabelled, 20 levels" sov_sys_exit "$ENFORCE" open "$DEEP/f.txt" "$N"
 measure "open, labelled (tainted)" sov_sys_exit "$ENFORCE" open "$LABELLED" "$N"
-measure "O_CREAT, unlabelled, 4 levels" sov_sys_exit "$ENFORCE" open-creat "$PLAIN" "$N"
-measure "O_CREAT, unlabelled, 20 levels" sov_sys_exit "$ENFORCE" open-creat "$DEEP/f.txt" "$N"
-measure "O_CREAT, in the labelled dir" sov_sys_exit "$ENFORCE" open-creat "$SOV_TMP/data/pii/creat.txt" "$N"
+measure "O_CREAT, not empty, 20 levels" sov_sys_exit "$ENFORCE" open-creat "$DEEP/f.txt" "$N"
+measure "O_CREAT|O_TRUNC, empty, 4 levels" sov_sys_exit "$ENFORCE" open-trunc "$SOV_TMP/data/plain/empty.txt" "$N"
+measure "O_CREAT|O_TRUNC, empty, 20 levels" sov_sys_exit "$ENFORCE" open-trunc "$DEEP/empty.txt" "$N"
+measure "O_CREAT|O_TRUNC, labelled dir" sov_sys_exit "$ENFORCE" open-trunc "$SOV_TMP/data/pii/creat.txt" "$N"
