@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The labels of the policy's paths (labels.h).
- * Calls: host.c, log.c, libbpf. Called by lifecycle.c and taint.c.
+ * Calls: host.c, log.c, libbpf. Called by lifecycle.c, taint.c and
+ * label_watch.c (late policy paths and mounts).
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>

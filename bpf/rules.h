@@ -5,7 +5,7 @@
  * tests (tests/unit/bpf/) compile this same header with gcc and call them
  * with small map mocks, so a rule is tested without root or a kernel.
  *
- * Where a rule needs a map (the ancestor walk, the zone and rule tables) it
+ * Where a rule needs a map (the creation walk, the zone and rule tables) it
  * takes the lookup as a function argument. Every function is
  * __always_inline and the kernel passes its own __always_inline lookups, so
  * clang turns each argument into a direct, inlined call: the programs keep

@@ -20,6 +20,21 @@ N=${N:-300000}
 . "$SOV_TOP/tools/bench/bpfstats.sh"
 bpfstats_setup openstats
 
+# Only this sovd's sys_exit program (other sovd instances on the machine
+# may run a program of the same name): bpfstats_read by program id.
+OPEN_PROG_ID=
+for l in "$BPFFS/sovt-$$-openstats"/links/*; do
+	id=$(bpftool link show pinned "$l" -j 2>/dev/null | jq -r '.prog_id // empty')
+	[ -n "$id" ] || continue
+	if [ "$(bpftool prog show id "$id" -j | jq -r .name)" = sov_sys_exit ]; then
+		OPEN_PROG_ID=$id
+	fi
+done
+[ -n "$OPEN_PROG_ID" ] || die "sovd's sys_exit program not found under its pins"
+bpfstats_read() {
+	bpftool prog show id "$OPEN_PROG_ID" -j | jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"'
+}
+
 PLAIN=$SOV_TMP/data/plain/readme.txt
 DEEP=$SOV_TMP/data/plain/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16
 mkdir -p "$DEEP" && echo deep > "$DEEP/f.txt" || die "failed to make $DEEP"
