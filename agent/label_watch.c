@@ -133,6 +133,7 @@ static void scan_paths(struct label_watch *w, int initial)
 	strv_free(w->missing, w->n_missing);
 	w->missing = missing;
 	w->n_missing = n_missing;
+	w->img_seen = img;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -152,7 +153,9 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-/* The mount points of the mount table (field 5 of mountinfo). */
+/* The mounts of the mount table as "ID PATH" (fields 1 and 5 of
+ * mountinfo): a mount replaced at the same place between two reads is a
+ * new one. */
 static int read_mounts(int fd, char ***v, size_t *n)
 {
 	FILE *f;
@@ -168,14 +171,16 @@ static int read_mounts(int fd, char ***v, size_t *n)
 		return -errno;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		char *save = NULL, *id = strtok_r(line, " ", &save), *tok = id;
+		char key[8192 + 32];
 
 		for (int i = 1; tok && i < 5; i++)
 			tok = strtok_r(NULL, " ", &save);
 		if (!tok)
 			continue;
 		unescape(tok);
-		if (strv_add(v, n, tok)) {
+		snprintf(key, sizeof(key), "%s %s", id, tok);
+		if (strv_add(v, n, key)) {
 			fclose(f);
 			return -ENOMEM;
 		}
@@ -205,6 +210,8 @@ static void scan_mounts(struct label_watch *w, int initial)
 	if (w->mi_fd < 0 || read_mounts(w->mi_fd, &mounts, &n))
 		return;
 	for (size_t m = 0; !initial && img && m < n; m++) {
+		const char *mnt = strchr(mounts[m], ' ') + 1;
+
 		if (strv_has(w->mounts, w->n_mounts, mounts[m]))
 			continue;
 		for (size_t c = 0; c < img->n_classes; c++) {
@@ -213,15 +220,15 @@ static void scan_mounts(struct label_watch *w, int initial)
 			for (size_t p = 0; p < cl->n_paths; p++) {
 				int err;
 
-				if (!path_below(mounts[m], cl->paths[p]))
+				if (!path_below(mnt, cl->paths[p]))
 					continue;
-				err = label_now(w, mounts[m], 1ull << cl->bit);
+				err = label_now(w, mnt, 1ull << cl->bit);
 				if (err)
 					pr_err("failed to label the late mount %s below %s (class %s): %s",
-					       mounts[m], cl->paths[p], cl->name, strerror(-err));
+					       mnt, cl->paths[p], cl->name, strerror(-err));
 				else
 					pr_info("late mount %s below %s: labelled as class %s",
-						mounts[m], cl->paths[p], cl->name);
+						mnt, cl->paths[p], cl->name);
 			}
 		}
 	}
@@ -275,6 +282,14 @@ void label_watch_on_paths(struct label_watch *w)
 void label_watch_on_mounts(struct label_watch *w)
 {
 	scan_mounts(w, 0);
+}
+
+void label_watch_tick(struct label_watch *w)
+{
+	/* A policy applied since: its paths were labelled by the apply; the
+	 * missing ones are watched from now on. */
+	if (w->life->img != w->img_seen)
+		scan_paths(w, 1);
 }
 
 void label_watch_close(struct label_watch *w)

@@ -24,8 +24,9 @@ struct label_watch {
 	const char *pin_dir;
 	char **missing;			/* policy paths absent at the last scan */
 	size_t n_missing;
-	char **mounts;			/* mount points at the last read */
+	char **mounts;			/* "ID PATH" of the mounts at the last read */
 	size_t n_mounts;
+	const void *img_seen;		/* the policy the missing paths are of */
 };
 
 /* Takes the state at start (the paths labelled at start, the mounts
@@ -34,6 +35,8 @@ int label_watch_start(struct label_watch *w, int ep, uint32_t tag_paths, uint32_
 /* One of the fds is ready: labels what appeared. */
 void label_watch_on_paths(struct label_watch *w);
 void label_watch_on_mounts(struct label_watch *w);
+/* Once a second: a policy applied since has its missing paths watched. */
+void label_watch_tick(struct label_watch *w);
 void label_watch_close(struct label_watch *w);
 
 #endif

@@ -338,6 +338,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 		if (now - last_devs >= 1000) {
 			last_devs = now;
 			rdma_devs_sync(d->kp.fd.rdma_devs);
+			label_watch_tick(&d->lwatch);
 		}
 		if (now - last_gc >= 10000) {
 			last_gc = now;

@@ -238,8 +238,8 @@ static long create_memo_cb(__u32 i, void *ctx)
  * labelled directory above it (any depth up to SOV_WALK_MAX); found, the
  * file and every directory crossed take its classes (so directories made
  * by mkdir -p below a labelled one are labelled by the first file created
- * in them). Cost: the file's lookup, label_devs, and one lookup per
- * directory climbed; opens without O_CREAT, and O_CREAT opens of a file
+ * in them). Cost: label_devs (1 lookup on a device without labelled
+ * directories), the file's lookup, and one lookup per directory climbed; opens without O_CREAT, and O_CREAT opens of a file
  * that is not empty (it was not created), never walk.
  */
 static __always_inline void label_on_create(struct file *file, int tmpfile)
@@ -264,12 +264,12 @@ static __always_inline void label_on_create(struct file *file, int tmpfile)
 	if (!tmpfile && BPF_CORE_READ(inode, i_size) != 0)
 		return;
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (!bpf_map_lookup_elem(&sov_label_devs, &key.dev))
+		return;
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	gen = BPF_CORE_READ(inode, i_generation);
 	lab = label_of(&key);
 	if (lab && sov_label_current(lab, gen))
-		return;
-	if (!bpf_map_lookup_elem(&sov_label_devs, &key.dev))
 		return;
 	/* The walk's state read by a probe read, not written as constants:
 	 * verifiers before 6.7 check a bpf_loop callback once with the
