@@ -4,7 +4,8 @@
  * file_receive (fds received over SCM_RIGHTS or pidfd_getfd),
  * socket_create, socket_post_create, socket_connect, socket_sendmsg,
  * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
- * held since before the taint), file_ioctl and mmap_file (RDMA devices)
+ * held since before the taint), file_ioctl and mmap_file (RDMA devices),
+ * d_instantiate and inode_rename (labels at creation)
  * plus the fork/exit programs and tp_btf/sys_exit for process and shared
  * memory (issue 11, bpf/procmem.bpf.h), the IPC programs of bpf/ipc.bpf.h
  * (tp_btf sys_enter, sys_exit, inet_sock_set_state; issue 11); the hooks
@@ -62,6 +63,8 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_permission, -1, "file_permission")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_d_instantiate, -1, "d_instantiate")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_inode_rename, -1, "inode_rename")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */

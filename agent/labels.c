@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The labels of the policy's paths (labels.h).
- * Calls: host.c, log.c, libbpf. Called by lifecycle.c and taint.c.
+ * Calls: host.c, log.c, libbpf. Called by lifecycle.c, taint.c and
+ * label_watch.c (late policy paths and mounts).
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -115,36 +116,45 @@ static int walk_cb(const char *path, const struct stat *st, int type, struct FTW
 	return walk_err ? FTW_STOP : FTW_CONTINUE;
 }
 
+int labels_collect_path(struct label_table *t, const char *path, uint64_t classes)
+{
+	struct stat st;
+
+	/* stat, not lstat: a policy path that is a symlink means the data it
+	 * points to. Below it, FTW_PHYS. */
+	if (stat(path, &st))
+		return -ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return add(t, path, 1, &st, classes) ? -ENOMEM : 0;
+	walk_t = t;
+	walk_classes = classes;
+	walk_err = 0;
+	/* FTW_PHYS: a symlink inside a data set labels the link, not
+	 * whatever it points to. */
+	if (nftw(path, walk_cb, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 || walk_err) {
+		int err = walk_err ? walk_err : -errno;
+
+		pr_err("failed to walk %s: %s", path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int labels_collect(struct label_table *t, const struct sov_policy_image *img)
 {
 	for (size_t c = 0; c < img->n_classes; c++) {
 		const struct sov_img_class *cl = &img->classes[c];
 
 		for (size_t p = 0; p < cl->n_paths; p++) {
-			struct stat st;
+			int err = labels_collect_path(t, cl->paths[p], 1ull << cl->bit);
 
-			/* stat, not lstat: a policy path that is a symlink
-			 * means the data it points to. Below it, FTW_PHYS. */
-			if (stat(cl->paths[p], &st)) {
-				pr_warn("class %s: path %s does not exist (yet); it is not labelled",
+			if (err == -ENOENT) {
+				pr_warn("class %s: path %s does not exist (yet); it is labelled when it appears",
 					cl->name, cl->paths[p]);
 				continue;
 			}
-			if (!S_ISDIR(st.st_mode)) {
-				if (add(t, cl->paths[p], 1, &st, 1ull << cl->bit))
-					return -ENOMEM;
-				continue;
-			}
-			walk_t = t;
-			walk_classes = 1ull << cl->bit;
-			walk_err = 0;
-			/* FTW_PHYS: a symlink inside a data set labels the link, not
-			 * whatever it points to. */
-			if (nftw(cl->paths[p], walk_cb, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 || walk_err) {
-				pr_err("failed to walk %s: %s", cl->paths[p],
-				       strerror(walk_err ? -walk_err : errno));
-				return walk_err ? walk_err : -errno;
-			}
+			if (err)
+				return err;
 		}
 	}
 	return 0;

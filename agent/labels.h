@@ -34,6 +34,9 @@ struct label_undo {
 	size_t n, cap;
 };
 
+/* Walks one path (a file, or a directory and all below it) into t with
+ * 'classes'. -ENOENT when it does not exist. */
+int labels_collect_path(struct label_table *t, const char *path, uint64_t classes);
 /* Walks the policy's paths into t (adding to what it holds). */
 int labels_collect(struct label_table *t, const struct sov_policy_image *img);
 /*

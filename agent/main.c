@@ -31,6 +31,7 @@
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/kpath.h"
+#include "agent/label_watch.h"
 #include "agent/labels.h"
 #include "agent/lifecycle.h"
 #include "agent/log.h"
@@ -205,10 +206,12 @@ struct sovd {
 	struct api api;
 	struct metrics metrics;
 	struct api_counts counts;
+	struct label_watch lwatch;
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
-enum { TAG_RB = 1, TAG_SIGNAL, TAG_API, TAG_API_CONN, TAG_METRICS, TAG_METRICS_CONN };
+enum { TAG_RB = 1, TAG_SIGNAL, TAG_API, TAG_API_CONN, TAG_METRICS, TAG_METRICS_CONN,
+       TAG_LATE_PATHS, TAG_LATE_MOUNTS };
 
 static volatile sig_atomic_t stop;
 
@@ -315,6 +318,8 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			case TAG_API_CONN: api_on_conn(&d->api, fd, evs[i].events); break;
 			case TAG_METRICS: metrics_on_listen(&d->metrics); break;
 			case TAG_METRICS_CONN: metrics_on_conn(&d->metrics, fd, evs[i].events); break;
+			case TAG_LATE_PATHS: label_watch_on_paths(&d->lwatch); break;
+			case TAG_LATE_MOUNTS: label_watch_on_mounts(&d->lwatch); break;
 			}
 		}
 		if (d->journal.failed) {
@@ -334,6 +339,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 		if (now - last_devs >= 1000) {
 			last_devs = now;
 			rdma_devs_sync(d->kp.fd.rdma_devs);
+			label_watch_tick(&d->lwatch);
 		}
 		if (now - last_gc >= 10000) {
 			last_gc = now;
@@ -437,6 +443,8 @@ int main(int argc, char **argv)
 
 	d.api.listen_fd = -1;
 	d.metrics.listen_fd = -1;
+	d.lwatch.ino_fd = -1;
+	d.lwatch.mi_fd = -1;
 	err = parse_opts(&d.o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
@@ -574,6 +582,15 @@ int main(int argc, char **argv)
 			       d.life.img->n_scope);
 	if (err)
 		goto cleanup;
+	/* Policy paths and mounts that appear from now on (issue 11). */
+	d.lwatch.life = &d.life;
+	d.lwatch.fd = &d.kp.fd;
+	d.lwatch.pin_dir = d.o.pin_dir;
+	err = label_watch_start(&d.lwatch, ep, TAG_LATE_PATHS, TAG_LATE_MOUNTS);
+	if (err) {
+		pr_err("failed to watch for late policy paths and mounts: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = taint_scan_proc(&d.kp.fd, &d.labels, &d.pipe);
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
@@ -615,6 +632,7 @@ cleanup:
 		close(sfd);
 	if (ep >= 0)
 		close(ep);
+	label_watch_close(&d.lwatch);
 	labels_free(&d.labels);
 	policy_life_free(&d.life);
 	sov_policy_free(img);

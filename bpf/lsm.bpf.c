@@ -39,6 +39,29 @@ int BPF_PROG(sov_file_open, struct file *file)
 }
 
 /*
+ * Labels at creation (issue 11, label.bpf.h): a dentry that gets its inode
+ * (mkdir, create, mknod, symlink, link, O_TMPFILE's linkat; a lookup that
+ * reads an inode into the dcache) takes its labelled parent's classes. A
+ * void hook: it cannot refuse.
+ */
+SEC("lsm/d_instantiate")
+int BPF_PROG(sov_d_instantiate, struct dentry *dentry, struct inode *inode)
+{
+	label_on_instantiate(dentry, inode);
+	return 0;
+}
+
+/* What is moved into a labelled directory takes its classes (before the
+ * move; RENAME_EXCHANGE passes here once for each side). Never refuses. */
+SEC("lsm/inode_rename")
+int BPF_PROG(sov_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry)
+{
+	label_on_move(BPF_CORE_READ(old_dentry, d_inode), new_dir);
+	return 0;
+}
+
+/*
  * An fd that arrives without an open (issue 11): SCM_RIGHTS (scm_detach_fds
  * -> receive_fd) and pidfd_getfd() both call security_file_receive() in
  * the receiver's context before the fd is installed. The receiver is

@@ -63,8 +63,9 @@ struct {
 } sov_labels SEC(".maps");
 
 /*
- * Devices that hold a labelled directory. Only opens on these pay the
- * ancestor walk that finds files created below a labelled directory.
+ * Devices that hold a labelled directory. On the tracing path only an
+ * O_CREAT/O_TMPFILE open of a file without a label on one of these pays
+ * the creation walk (label.bpf.h label_on_create()).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

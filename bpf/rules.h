@@ -5,7 +5,7 @@
  * tests (tests/unit/bpf/) compile this same header with gcc and call them
  * with small map mocks, so a rule is tested without root or a kernel.
  *
- * Where a rule needs a map (the ancestor walk, the zone and rule tables) it
+ * Where a rule needs a map (the creation walk, the zone and rule tables) it
  * takes the lookup as a function argument. Every function is
  * __always_inline and the kernel passes its own __always_inline lookups, so
  * clang turns each argument into a direct, inlined call: the programs keep
@@ -51,8 +51,14 @@
 #define SOV_IPPROTO_UDP		17
 #define SOV_IPPROTO_ICMPV6	58
 
-/* How many ancestors an open walks looking for a labelled directory. */
-#define SOV_WALK_MAX		16
+/* How many directories the creation walk (tracing path) climbs at most: more
+ * than one path can name (PATH_MAX 4096 is at most 2048 components). */
+#define SOV_WALK_MAX		4096
+
+/* open()'s flags that create a file (O_CREAT, __O_TMPFILE; x86-64 values,
+ * the same in the ia32 table) */
+#define SOV_O_CREAT		0100
+#define SOV_O_TMPFILE		020000000
 
 /* ------------------------------------------------------------------ labels */
 
@@ -108,38 +114,70 @@ static __always_inline int sov_label_passes_on(const struct sov_label *l)
 }
 
 /*
- * The ancestor walk of a file without its own label: up to SOV_WALK_MAX
- * parents (stopping at the root, whose parent is itself), the nearest
- * labelled directory wins. 'node' is the file's dentry in the kernel, a
- * mock node in the tests; parent_of(), ino_of() and gen_of() (the inode's
- * i_generation) read the tree and lookup() is the label map. Returns that
- * directory's label, or NULL.
+ * Labels at creation (issue 11). A file or directory without a label of its
+ * own takes the classes of its parent directory when that directory's label
+ * passes them on and belongs to it (generation 'gen', the parent inode's
+ * i_generation): a file created, hard-linked or moved into a labelled
+ * directory. One lookup, the parent's; no walk.
  */
-static __always_inline const struct sov_label *
-sov_label_walk(const void *node, __u64 dev,
-	       const void *(*parent_of)(const void *node),
-	       __u64 (*ino_of)(const void *node),
-	       __u32 (*gen_of)(const void *node),
-	       const struct sov_label *(*lookup)(const struct sov_inode_key *key))
+static __always_inline int sov_label_inherits(const struct sov_label *parent, __u32 gen)
 {
-	for (int i = 0; i < SOV_WALK_MAX; i++) {
-		struct sov_inode_key pk;
-		const struct sov_label *pl;
-		const void *parent;
+	return sov_label_passes_on(parent) && sov_label_current(parent, gen);
+}
 
-		parent = parent_of(node);
-		if (!parent || parent == node)
-			break;
-		pk.dev = dev;
-		pk.ino = ino_of(parent);
-		pl = lookup(&pk);
-		/* gen_of() is read only for a labelled directory: a stale one
-		 * (its number reused by a new directory) passes nothing on. */
-		if (sov_label_passes_on(pl) && sov_label_current(pl, gen_of(parent)))
-			return pl;
-		node = parent;
+/* An open that may have created its file (the tracing path's creation walk). */
+static __always_inline int sov_open_creates(__u64 flags)
+{
+	return (flags & (SOV_O_CREAT | SOV_O_TMPFILE)) != 0;
+}
+
+/*
+ * The creation walk of the tracing path, one directory per step (the
+ * kernel runs it under bpf_loop, so its depth is not bounded by the
+ * verifier; the tests run it in a loop). A file created below directories
+ * that have no label yet (made by mkdir after start: the tracing path does
+ * not see mkdir's new dentry) finds the nearest labelled directory above
+ * it; the kernel then labels the file and every directory crossed, so that
+ * the next file created or opened there needs one parent lookup. 'node' is
+ * a dentry in the kernel, a mock node in the tests; parent_of(), ino_of()
+ * and gen_of() read the tree and lookup() is the label map. Returns 1 when
+ * the walk is over (found, or at the root), 0 to go on.
+ */
+struct sov_walk {
+	const void *node;	/* the last directory looked at (the file at start) */
+	__u64 dev;
+	__u64 classes;		/* the labelled directory's, when found */
+	__u32 depth;		/* directories crossed without a label */
+	__u32 found;
+};
+
+static __always_inline int
+sov_label_walk_step(struct sov_walk *w,
+		    const void *(*parent_of)(const void *node),
+		    __u64 (*ino_of)(const void *node),
+		    __u32 (*gen_of)(const void *node),
+		    const struct sov_label *(*lookup)(const struct sov_inode_key *key))
+{
+	struct sov_inode_key pk;
+	const struct sov_label *pl;
+	const void *parent;
+
+	parent = parent_of(w->node);
+	if (!parent || parent == w->node)
+		return 1;
+	pk.dev = w->dev;
+	pk.ino = ino_of(parent);
+	pl = lookup(&pk);
+	/* gen_of() is read only for a labelled directory: a stale one
+	 * (its number reused by a new directory) passes nothing on. */
+	if (sov_label_passes_on(pl) && sov_label_current(pl, gen_of(parent))) {
+		w->classes = pl->classes;
+		w->found = 1;
+		return 1;
 	}
-	return NULL;
+	w->node = parent;
+	w->depth++;
+	return 0;
 }
 
 /* ------------------------------------------------------------ taint, derive */

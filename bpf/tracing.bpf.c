@@ -474,8 +474,10 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 {
 	const char *upath = NULL;
 	struct task_struct *task;
+	const void *how = NULL;
 	struct file *file;
 	int dirfd = AT_FDCWD;
+	__u64 oflags = 0;
 	long nr;
 
 	if (ret < 0)
@@ -518,26 +520,39 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	if (task->thread_info.status & TS_COMPAT) {
 		if (nr == NR32_open || nr == NR32_creat) {
 			upath = (const char *)(unsigned long)(__u32)regs->bx;
+			oflags = nr == NR32_creat ? SOV_O_CREAT : (__u32)regs->cx;
 		} else if (nr == NR32_openat || nr == NR32_openat2) {
 			dirfd = (int)regs->bx;
 			upath = (const char *)(unsigned long)(__u32)regs->cx;
+			how = (const void *)(unsigned long)(__u32)regs->dx;
+			oflags = (__u32)regs->dx;
 		} else if (nr != NR32_open_by_handle_at) {
 			return 0;
 		}
 	} else {
 		if (nr == NR_open || nr == NR_creat) {
 			upath = (const char *)regs->di;
+			oflags = nr == NR_creat ? SOV_O_CREAT : regs->si;
 		} else if (nr == NR_openat || nr == NR_openat2) {
 			dirfd = (int)regs->di;
 			upath = (const char *)regs->si;
+			how = (const void *)regs->dx;
+			oflags = regs->dx;
 		} else if (nr != NR_open_by_handle_at) {
 			return 0;
 		}
 	}
+	/* openat2's flags are the first field of its struct open_how */
+	if (nr == NR_openat2 && bpf_probe_read_user(&oflags, sizeof(oflags), how))
+		oflags = SOV_O_CREAT;	/* unreadable: walk (fail closed) */
 
 	file = file_of_fd(task, ret);
 	if (!file)
 		return 0;
+	/* Labels at creation (label.bpf.h): before the open is judged, so a
+	 * file made below new directories is labelled when it is judged. */
+	if (sov_open_creates(oflags))
+		label_on_create(file, (oflags & SOV_O_TMPFILE) == SOV_O_TMPFILE);
 	on_open(file, ret, upath, dirfd);
 	return 0;
 }

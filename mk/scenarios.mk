@@ -57,3 +57,9 @@ BENCH_TARGETS	+= bench-procmem
 bench-ipc: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/ipc-stats.sh
 BENCH_TARGETS	+= bench-ipc
+# make bench-open: BPF run time of sys_exit per open() (issue 11: labels at
+# creation, no per-open ancestor walk), from kernel.bpf_stats (tracing path).
+.PHONY: bench-open
+bench-open: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/open-stats.sh
+BENCH_TARGETS	+= bench-open

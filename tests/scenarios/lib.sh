@@ -198,7 +198,7 @@ zones:
     cidrs: [127.0.0.0/8, "::1/128"]
 classes:
   pii-eu:
-    paths: ["$SOV_TMP/data/pii"]
+    paths: ["$SOV_TMP/data/pii", "$SOV_TMP/late-pii/data"]
     allow: [eu, local]
     action: block
   audited:

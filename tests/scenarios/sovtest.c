@@ -218,6 +218,11 @@
  *                            (created, truncated) and copy with MODE cfr
  *                            (copy_file_range), sendfile or splice (through
  *                            a pipe): "copy-to MODE ok" or the errno
+ *
+ * Labels at creation (issue 11, tests/scenarios/parts/66-labels.sh):
+ *   tmpfile-link:DIR:DEST:TEXT  open DIR O_TMPFILE|O_WRONLY, write TEXT,
+ *                            linkat() it to DEST (AT_EMPTY_PATH):
+ *                            "tmpfile-link DEST ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -2409,6 +2414,30 @@ static void do_copy_to(char *spec)
 	result("copy-to", spec, err);
 }
 
+/* parts/66-labels.sh: an unnamed file made in DIR, then named DEST. */
+static void do_tmpfile_link(char *arg)
+{
+	char *dest = strchr(arg, ':'), *text;
+	int fd, err = 0;
+
+	if (!dest || !(text = strchr(dest + 1, ':'))) {
+		result("tmpfile-link", arg, EINVAL);
+		return;
+	}
+	*dest++ = '\0';
+	*text++ = '\0';
+	fd = open(arg, O_TMPFILE | O_WRONLY, 0644);
+	if (fd < 0) {
+		result("tmpfile-link", dest, errno);
+		return;
+	}
+	if (write(fd, text, strlen(text)) < 0 ||
+	    linkat(fd, "", AT_FDCWD, dest, AT_EMPTY_PATH))
+		err = errno;
+	close(fd);
+	result("tmpfile-link", dest, err);
+}
+
 static int run_actions(int argc, char **argv)
 {
 	int i, r;
@@ -2668,6 +2697,9 @@ static int run_actions(int argc, char **argv)
 			do_write(arg, "ipc-ready", O_WRONLY | O_CREAT);
 		} else if (!strncmp(a, "copy-to:", 8)) {
 			do_copy_to(arg);
+		/* labels at creation: parts/66-labels.sh */
+		} else if (!strncmp(a, "tmpfile-link:", 13)) {
+			do_tmpfile_link(arg);
 		} else {
 			return die_usage(a);
 		}

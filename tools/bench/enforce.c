@@ -6,6 +6,9 @@
  *   enforce serve ADDR PORT SECONDS        accept-and-close loop
  *   enforce connect ADDR PORT N [TAINT]    ns per connect()
  *   enforce open PATH N [TAINT]            ns per open()+close()
+ *   enforce open-creat PATH N              ns per open(O_WRONLY|O_CREAT)+close()
+ *   enforce open-trunc PATH N              ns per open(O_WRONLY|O_CREAT|O_TRUNC)+close()
+ *                                          (issue 11: the creation walk)
  *   enforce getppid N                      ns per getppid()
  *   enforce socket FAMILY N [TAINT]        ns per socket()+close(): FAMILY
  *                                          udp (the owner record), ping
@@ -136,14 +139,14 @@ static int bench_connect(const char *addr, const char *port, long n)
 	return 0;
 }
 
-static int bench_open(const char *path, long n)
+static int bench_open(const char *path, long n, int flags)
 {
 	double t0;
 	long i;
 
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
-		int fd = open(path, O_RDONLY);
+		int fd = open(path, flags, 0644);
 
 		if (fd < 0) {
 			fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
@@ -342,8 +345,12 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "open")) {
 		if (argc > 4 && taint_with(argv[4]))
 			return 2;
-		return bench_open(argv[2], atol(argv[3]));
+		return bench_open(argv[2], atol(argv[3]), O_RDONLY);
 	}
+	if (argc >= 4 && !strcmp(argv[1], "open-creat"))
+		return bench_open(argv[2], atol(argv[3]), O_WRONLY | O_CREAT);
+	if (argc >= 4 && !strcmp(argv[1], "open-trunc"))
+		return bench_open(argv[2], atol(argv[3]), O_WRONLY | O_CREAT | O_TRUNC);
 	if (argc >= 3 && !strcmp(argv[1], "getppid"))
 		return bench_getppid(atol(argv[2]));
 	if (argc >= 4 && !strcmp(argv[1], "socket")) {
@@ -372,6 +379,8 @@ int main(int argc, char **argv)
 		"usage: enforce serve ADDR PORT SECONDS\n"
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
 		"       enforce open PATH N [TAINT_FILE]\n"
+		"       enforce open-creat PATH N\n"
+		"       enforce open-trunc PATH N\n"
 		"       enforce getppid N\n"
 		"       enforce socket udp|ping N [TAINT_FILE]\n"
 		"       enforce udp ADDR PORT N [TAINT_FILE]\n"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The label rules of bpf/rules.h, compiled for user space: the labels the
- * kernel creates (derived, directories keep labelling) and the ancestor walk
- * that lets a file created below a labelled directory inherit its classes,
- * over a mock dentry tree and a mock label map.
+ * kernel creates (derived, directories keep labelling), the parent rule of
+ * labels at creation (sov_label_inherits()) and the tracing path's
+ * creation walk (sov_label_walk_step(), which the kernel runs under
+ * bpf_loop), over a mock dentry tree and a mock label map.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #define OTHER_DEV	0x800002ull
 
 /* The mock dentry tree: node i's parent is parent[i]; the root is its own. */
-#define N_NODES		40
+#define N_NODES		(SOV_WALK_MAX + 8)
 struct node {
 	const struct node *parent;
 	uint64_t ino;
@@ -82,10 +83,24 @@ static void chain(void)
 	}
 }
 
+/* The creation walk as the kernel runs it: at most SOV_WALK_MAX steps. */
+static struct sov_walk last;
+
 static const struct sov_label *walk(int from)
 {
+	static struct sov_label found;
+
 	n_lookups = 0;
-	return sov_label_walk(&nodes[from], DEV, parent_of, ino_of, gen_of, lookup);
+	memset(&last, 0, sizeof(last));
+	last.node = &nodes[from];
+	last.dev = DEV;
+	for (int i = 0; i < SOV_WALK_MAX; i++)
+		if (sov_label_walk_step(&last, parent_of, ino_of, gen_of, lookup))
+			break;
+	if (!last.found)
+		return NULL;
+	found.classes = last.classes;
+	return &found;
 }
 
 static void test_derived_label(void)
@@ -163,17 +178,20 @@ static void test_walk_depth(void)
 {
 	const struct sov_label *l;
 
-	/* Labelled dir at node 0, the file SOV_WALK_MAX and one more below. */
+	/* Labelled dir at node 0: a file 20 levels below (mkdir -p) finds it,
+	 * and the walk counts the 19 directories it crossed (the kernel
+	 * labels them). */
 	chain();
 	set_label(DEV, 100, BIT(9), SOV_LABEL_DIR);
+	l = walk(20);
+	ASSERT_TRUE(l && l->classes == BIT(9), "depth: a labelled dir 20 levels up is found");
+	ASSERT_EQ(n_lookups, 20, "depth: 20 lookups");
+	ASSERT_EQ(last.depth, 19, "depth: 19 unlabelled directories crossed");
 	l = walk(SOV_WALK_MAX);
-	ASSERT_TRUE(l && l->classes == BIT(9), "depth: a labelled dir 16 levels up is found");
-	ASSERT_EQ(n_lookups, SOV_WALK_MAX, "depth: 16 lookups");
+	ASSERT_TRUE(l && l->classes == BIT(9), "depth: SOV_WALK_MAX levels up is found");
 	l = walk(SOV_WALK_MAX + 1);
-	ASSERT_TRUE(l == NULL, "depth: 17 levels up is beyond the walk");
-	ASSERT_EQ(n_lookups, SOV_WALK_MAX, "depth: never more than 16 lookups");
-	l = walk(N_NODES - 1);
-	ASSERT_EQ(n_lookups, SOV_WALK_MAX, "depth: a deep file costs 16 lookups at most");
+	ASSERT_TRUE(l == NULL, "depth: one more is beyond the walk");
+	ASSERT_EQ(n_lookups, SOV_WALK_MAX, "depth: never more than SOV_WALK_MAX lookups");
 
 	/* A dentry without a parent (NULL) ends the walk. */
 	chain();
@@ -182,6 +200,24 @@ static void test_walk_depth(void)
 	l = walk(5);
 	ASSERT_TRUE(l == NULL, "depth: a NULL parent ends the walk");
 	ASSERT_EQ(n_lookups, 2, "depth: only parents 4 and 3 looked up");
+}
+
+/* One parent lookup: what a file without its own label takes. */
+static void test_inherits(void)
+{
+	struct sov_label dir = { .classes = BIT(1), .flags = SOV_LABEL_DIR };
+	struct sov_label file = { .classes = BIT(1) };
+
+	ASSERT_TRUE(sov_label_inherits(&dir, 5), "inherits: from a labelled directory");
+	ASSERT_TRUE(!sov_label_inherits(&file, 5), "inherits: not from a labelled file");
+	ASSERT_TRUE(!sov_label_inherits(NULL, 5), "inherits: not from an unlabelled parent");
+	sov_label_stamp(&dir, 5);
+	ASSERT_TRUE(sov_label_inherits(&dir, 5), "inherits: the directory's own generation");
+	ASSERT_TRUE(!sov_label_inherits(&dir, 6), "inherits: not from a stale directory label");
+	ASSERT_TRUE(sov_open_creates(0100), "creates: O_CREAT");
+	ASSERT_TRUE(sov_open_creates(020200000), "creates: O_TMPFILE");
+	ASSERT_TRUE(sov_open_creates(0101 | 01000), "creates: O_CREAT|O_WRONLY|O_TRUNC");
+	ASSERT_TRUE(!sov_open_creates(0 | 02 | 01000 | 02000), "creates: not O_RDWR|O_TRUNC|O_APPEND");
 }
 
 /* Inode reuse: a label of another generation is no label. */
@@ -241,6 +277,7 @@ int main(void)
 	test_passes_on();
 	test_walk();
 	test_walk_depth();
+	test_inherits();
 	test_generation();
 	test_walk_generation();
 	test_kind();
