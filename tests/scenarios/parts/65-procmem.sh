@@ -23,10 +23,13 @@
 
 PM_US=$SOV_TMP/srv/us-tcp.out
 
-# pm_addr NAME: up to 5 s for "mem-addr 0x..." in NAME's output; prints it
+# pm_addr NAME: up to 5 s for "mem-addr 0x..." in NAME's output, into PM_ADDR
 pm_addr() {
 	wait_line "$SOV_TMP/act/$1.out" '^mem-addr 0x'
-	sed -n 's/^mem-addr \(0x[0-9a-f]*\)$/\1/p' "$SOV_TMP/act/$1.out" | head -n1
+	# sovt_val: a tainted target's output read through a pipe would taint
+	# this shell (taint over local channels, parts/64-ipc.sh)
+	sovt_val "$SOV_TMP/act/$1.out" 's/^mem-addr \(0x[0-9a-f]*\)$/\1/p'
+	PM_ADDR=$SOVT_V
 }
 
 # pm_oracle DESC KIND TEXT: the current actor (A_OUT, A_PID) connected to
@@ -65,7 +68,7 @@ for how in vm pmem ptrace regs; do
 		act_bg pm-tgt-w-$how-$kind mem-hold:clean "wait-file:$PM_DONE" mem-show \
 			connect:$US4 "write-sock:$PM_TEXT"
 		PM_TGT=$BG_PID
-		PM_ADDR=$(pm_addr pm-tgt-w-$how-$kind)
+		pm_addr pm-tgt-w-$how-$kind
 		act pm-w-$how-$kind $PM_PRE "$how-write:$PM_TGT:${PM_ADDR:-0}:from-writer" \
 			"touch:$PM_DONE"
 		wait "$PM_TGT"
@@ -85,7 +88,7 @@ for how in vm pmem ptrace regs; do
 		rm -f "$PM_DONE"
 		act_bg pm-tgt-r-$how-$kind $PM_PRE mem-hold:secret-$how "wait-file:$PM_DONE"
 		PM_TGT=$BG_PID
-		PM_ADDR=$(pm_addr pm-tgt-r-$how-$kind)
+		pm_addr pm-tgt-r-$how-$kind
 		act pm-r-$how-$kind "$how-read:$PM_TGT:${PM_ADDR:-0}:16" connect:$US4 \
 			"write-sock:$PM_TEXT" "touch:$PM_DONE"
 		wait "$PM_TGT"
