@@ -23,6 +23,8 @@ static int lsm_open(struct kpath *kp, const char *pin_dir)
 
 	if (!s)
 		return -errno;
+	/* before load: how overlayfs files lead to their real file */
+	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
 	kp->pin_dir = pin_dir;
 	kp->skel.lsm = s;
 	kp->obj = s->obj;

@@ -2,7 +2,8 @@
 /*
  * The tracing kernel path (bpf/tracing.bpf.c): tp_btf/sys_exit for opens,
  * tp_btf/sys_enter for the senders of sockets (issue 10) and
- * tp_btf/inet_sock_set_state to forget them, the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * tp_btf/inet_sock_set_state to forget them, tp_btf/io_uring_complete for
+ * io_uring's opens, reads and writes (issue 11), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
@@ -23,6 +24,8 @@ static int tracing_open(struct kpath *kp, const char *pin_dir)
 
 	if (!s)
 		return -errno;
+	/* before load: how overlayfs files lead to their real file */
+	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
 	kp->pin_dir = pin_dir;
 	kp->skel.tracing = s;
 	kp->obj = s->obj;
@@ -65,7 +68,9 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")) ||
+	    /* io_uring's opens, reads and writes (issue 11, bpf/views.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))
 		return err;
 	for (size_t i = 0; i < n_scope; i++) {
 		int cg = kpath_open_scope_cgroup(scope[i]);

@@ -8,6 +8,34 @@
 #define SOV_OPEN_BPF_H
 
 #include "derive.bpf.h"
+#include "views.bpf.h"
+
+/*
+ * The label of what an open file shows: its real file's (views.bpf.h
+ * real_file(): the upper or lower file behind an overlayfs file), and, for
+ * an overlay file, the overlay inode's own label too (a policy path that
+ * is itself an overlay view was labelled by the overlay's dev/ino): the
+ * union of both. A file of any other filesystem is looked up once, as
+ * before. key names the real file (or the view, when only it is labelled).
+ */
+static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
+				      __u64 *classes, __u32 *flags)
+{
+	struct file *real = real_file(file);
+	struct sov_inode_key vkey = {};
+	__u64 vclasses = 0;
+	__u32 vflags = 0;
+	int labelled;
+
+	labelled = file_label(real, key, classes, flags);
+	if (real == file || !file_label(file, &vkey, &vclasses, &vflags))
+		return labelled;
+	if (!labelled)
+		*key = vkey;
+	*classes |= vclasses;
+	*flags |= vflags;
+	return 1;
+}
 
 /*
  * An open that succeeded (tracing: at syscall exit with the new fd; LSM: at
@@ -26,7 +54,7 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 	int labelled;
 
 	fmode = BPF_CORE_READ(file, f_mode);
-	labelled = file_label(file, &key, &classes, &flags);
+	labelled = view_label(file, &key, &classes, &flags);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (sov_open_taints(labelled, fmode, flags) &&
@@ -62,7 +90,7 @@ static __always_inline __u64 receive_label(struct file *file, struct sov_inode_k
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (!(fmode & SOV_FMODE_READ))
 		return 0;
-	if (!sov_open_taints(file_label(file, key, &classes, &flags), fmode, flags))
+	if (!sov_open_taints(view_label(file, key, &classes, &flags), fmode, flags))
 		return 0;
 	return classes;
 }
