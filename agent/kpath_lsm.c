@@ -63,7 +63,9 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
+	    /* io_uring's reads and writes of fixed files (bpf/views.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))
 		return err;
 	return kpath_pin_links(kp);
 }

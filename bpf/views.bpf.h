@@ -12,9 +12,10 @@
  * label layer. The overlay's own inode is judged too (view_label(): a
  * policy path that is itself an overlay view labels the overlay's inodes).
  *
- * io_uring (tracing path; the LSM path sees io_uring's opens at
- * file_open): the program sov_uring_complete at tp_btf/io_uring_complete,
- * included by tracing.bpf.c with SOV_VIEWS_PROGS defined.
+ * io_uring: the program sov_uring_complete at tp_btf/io_uring_complete,
+ * included by tracing.bpf.c and lsm.bpf.c with SOV_VIEWS_PROGS defined
+ * (the LSM path sees io_uring's opens at file_open; it needs the program
+ * for the reads and writes of fixed files).
  */
 #ifndef SOV_VIEWS_BPF_H
 #define SOV_VIEWS_BPF_H
@@ -100,10 +101,10 @@ struct io_open___sov {
  * the same on all). It runs in the ring owner's thread group (the
  * submitting task, its io-wq workers or its SQPOLL thread), before the
  * CQE is visible, so before the process can use what it read.
- *  - OPENAT/OPENAT2 returning an fd (not a direct open into the fixed
+ *  - (tracing path) OPENAT/OPENAT2 returning an fd (not a direct open into the fixed
  *    table): the fd is in the owner's table; judged as an open (on_open()),
  *    so it taints and derives like openat().
- *  - FIXED_FD_INSTALL: a fixed file installed as an fd, judged as a
+ *  - (tracing path) FIXED_FD_INSTALL: a fixed file installed as an fd, judged as a
  *    received fd (taint by reading, derive by writing).
  *  - read ops (READ, READV, READ_FIXED, READV_FIXED, READ_MULTISHOT) that
  *    read something: the request's file (fixed or not) taints as an open
@@ -134,6 +135,8 @@ int sov_uring_complete(__u64 *ctx)
 	res = BPF_CORE_READ(req, cqe.res);
 	if (res < 0)
 		return 0;
+#ifndef SOV_LSM_PATH
+	/* The LSM path saw these at file_open and file_receive. */
 	if (op == SOV_IORING_OP_OPENAT || op == SOV_IORING_OP_OPENAT2) {
 		struct io_open___sov *o = (void *)req;
 
@@ -152,6 +155,7 @@ int sov_uring_complete(__u64 *ctx)
 		}
 		return 0;
 	}
+#endif
 	file = BPF_CORE_READ(req, file);
 	if (!file || !res)
 		return 0;

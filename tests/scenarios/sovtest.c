@@ -157,10 +157,12 @@
  *                            errno of the failing step
  *   uring-fixed-write:PATH[:TEXT]  the same open O_WRONLY|O_CREAT|O_TRUNC,
  *                            then IORING_OP_WRITE of TEXT to the fixed file
- *   uring-write:PATH[:TEXT]  open PATH O_WRONLY|O_CREAT|O_TRUNC with open(2),
- *                            register the fd as fixed file 0, close the fd,
- *                            then IORING_OP_WRITE of TEXT to the fixed file
- *                            (a file written only through the ring)
+ *   uring-reg:PATH           open PATH O_WRONLY|O_CREAT|O_TRUNC with open(2),
+ *                            register the fd as fixed file 0 of a ring kept
+ *                            for uring-write-reg, close the fd (the file
+ *                            stays in the ring only): "uring-reg PATH ok"
+ *   uring-write-reg:TEXT     IORING_OP_WRITE of TEXT to that fixed file:
+ *                            "uring-write-reg TEXT ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1230,15 +1232,31 @@ static int uring_run(struct uring *r, const struct io_uring_sqe *sqe)
 	return res;
 }
 
-/* uring-fixed-read / uring-fixed-write / uring-write (see the header) */
-static void do_uring_fixed(const char *name, const char *spec, int write, int direct)
+/* IORING_OP_READ or IORING_OP_WRITE on fixed file 0; 0 or an errno */
+static int uring_rw0(struct uring *r, int write, const char *text, char *buf, size_t n)
+{
+	struct io_uring_sqe sqe;
+	int res;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = write ? IORING_OP_WRITE : IORING_OP_READ;
+	sqe.flags = IOSQE_FIXED_FILE;
+	sqe.fd = 0;
+	sqe.addr = (unsigned long)(write ? text : buf);
+	sqe.len = write ? strlen(text) : n;
+	res = uring_run(r, &sqe);
+	return res < 0 ? -res : 0;
+}
+
+/* uring-fixed-read / uring-fixed-write (see the header) */
+static void do_uring_fixed(const char *name, const char *spec, int write)
 {
 	char path[4096], buf[4096];
 	const char *text = "uring-data", *colon = write ? strchr(spec, ':') : NULL;
 	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
 	struct io_uring_sqe sqe;
 	struct uring r;
-	int slot = -1, err, res, fd;
+	int slot = -1, err, res;
 
 	if (n >= sizeof(path))
 		n = sizeof(path) - 1;
@@ -1249,47 +1267,53 @@ static void do_uring_fixed(const char *name, const char *spec, int write, int di
 	err = uring_open(&r);
 	if (err)
 		goto out;
-	if (!direct) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0) {
-			err = errno;
-			goto out;
-		}
-		slot = fd;
-	}
-	/* one fixed-file slot: sparse (-1) for a direct open, else the fd */
+	/* one sparse fixed-file slot */
 	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_FILES, &slot, 1) < 0) {
 		err = errno;
 		goto out;
 	}
-	if (!direct)
-		close(slot);
-	if (direct) {
-		memset(&sqe, 0, sizeof(sqe));
-		sqe.opcode = IORING_OP_OPENAT;
-		sqe.fd = AT_FDCWD;
-		sqe.addr = (unsigned long)path;
-		sqe.open_flags = write ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY;
-		sqe.len = 0644;
-		sqe.file_index = 1;	/* slot 0 */
-		res = uring_run(&r, &sqe);
-		if (res < 0) {
-			err = -res;
-			goto out;
-		}
-	}
 	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = write ? IORING_OP_WRITE : IORING_OP_READ;
-	sqe.flags = IOSQE_FIXED_FILE;
-	sqe.fd = 0;
-	sqe.addr = (unsigned long)(write ? text : buf);
-	sqe.len = write ? strlen(text) : sizeof(buf);
-	sqe.off = 0;
+	sqe.opcode = IORING_OP_OPENAT;
+	sqe.fd = AT_FDCWD;
+	sqe.addr = (unsigned long)path;
+	sqe.open_flags = write ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY;
+	sqe.len = 0644;
+	sqe.file_index = 1;	/* slot 0 */
 	res = uring_run(&r, &sqe);
-	err = res < 0 ? -res : 0;
+	if (res < 0) {
+		err = -res;
+		goto out;
+	}
+	err = uring_rw0(&r, write, text, buf, sizeof(buf));
 out:
 	uring_close(&r);
 	result(name, path, err);
+}
+
+static struct uring reg_ring = { .fd = -1 };
+
+static void do_uring_reg(const char *path)
+{
+	int fd, err;
+
+	err = uring_open(&reg_ring);
+	if (!err) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			err = errno;
+		else if (syscall(__NR_io_uring_register, reg_ring.fd, IORING_REGISTER_FILES,
+				 &fd, 1) < 0)
+			err = errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	result("uring-reg", path, err);
+}
+
+static void do_uring_write_reg(const char *text)
+{
+	result("uring-write-reg", text,
+	       reg_ring.fd < 0 ? EBADF : uring_rw0(&reg_ring, 1, text, NULL, 0));
 }
 
 static int run_actions(int argc, char **argv);
@@ -1971,11 +1995,13 @@ static int run_actions(int argc, char **argv)
 			do_map_close(arg);
 		/* io_uring (issue 11, parts/68-iouring.sh) */
 		} else if (!strncmp(a, "uring-fixed-read:", 17)) {
-			do_uring_fixed("uring-fixed-read", arg, 0, 1);
+			do_uring_fixed("uring-fixed-read", arg, 0);
 		} else if (!strncmp(a, "uring-fixed-write:", 18)) {
-			do_uring_fixed("uring-fixed-write", arg, 1, 1);
-		} else if (!strncmp(a, "uring-write:", 12)) {
-			do_uring_fixed("uring-write", arg, 1, 0);
+			do_uring_fixed("uring-fixed-write", arg, 1);
+		} else if (!strncmp(a, "uring-reg:", 10)) {
+			do_uring_reg(arg);
+		} else if (!strncmp(a, "uring-write-reg:", 16)) {
+			do_uring_write_reg(arg);
 		} else {
 			return die_usage(a);
 		}
