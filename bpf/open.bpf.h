@@ -17,7 +17,30 @@
  * is itself an overlay view was labelled by the overlay's dev/ino): the
  * union of both. A file of any other filesystem is looked up once, as
  * before. key names the real file (or the view, when only it is labelled).
+ * An overlay file whose real file is an upper file copied up from a
+ * labelled lower file (a copy-up by an untainted writer, which no hook of
+ * the tracing path sees) takes the lower file's classes: they are stored
+ * on the upper file (copyup_label()).
  */
+static __always_inline void copyup_label(struct file *file, struct file *real,
+					 __u64 *classes, __u32 *flags)
+{
+	struct inode *lower = ovl_lower_inode(BPF_CORE_READ(file, f_inode));
+	struct sov_inode_key lkey = {};
+	struct sov_label *lab;
+
+	if (!lower || lower == BPF_CORE_READ(real, f_inode))
+		return;
+	lkey.dev = BPF_CORE_READ(lower, i_sb, s_dev);
+	lkey.ino = BPF_CORE_READ(lower, i_ino);
+	lab = label_of(&lkey);
+	if (!lab || !sov_label_current(lab, BPF_CORE_READ(lower, i_generation)) ||
+	    (lab->flags & SOV_LABEL_DIR))
+		return;
+	*classes |= lab->classes;
+	derive_file(lab->classes, file, -1, NULL, -1, 0);
+}
+
 static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
 				      __u64 *classes, __u32 *flags)
 {
@@ -28,7 +51,13 @@ static __always_inline int view_label(struct file *file, struct sov_inode_key *k
 	int labelled;
 
 	labelled = file_label(real, key, classes, flags);
-	if (real == file || !file_label(file, &vkey, &vclasses, &vflags))
+	if (real == file)
+		return labelled;
+	if (!labelled)
+		copyup_label(file, real, classes, flags);
+	if (*classes)
+		labelled = 1;
+	if (!file_label(file, &vkey, &vclasses, &vflags))
 		return labelled;
 	if (!labelled)
 		*key = vkey;

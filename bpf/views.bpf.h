@@ -65,6 +65,49 @@ static __always_inline struct file *real_file(struct file *file)
 	return real;
 }
 
+/*
+ * The lower file an overlayfs inode was copied up from (or still is):
+ * 6.1 keeps it in struct ovl_inode's lowerpath, 6.5 on in ovl_inode->oe's
+ * first lower layer. The types are overlayfs's (vmlinux when it is built
+ * in, the overlay module's BTF when it is loaded at sovd's start); without
+ * them the lookup is compiled out (bpf_core_type_exists()) and returns
+ * NULL. 'inode' is the overlay inode (an overlay file's f_inode).
+ */
+struct ovl_path___sov {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct ovl_entry___sov {
+	unsigned int __numlower;
+	struct ovl_path___sov __lowerstack[1];
+} __attribute__((preserve_access_index));
+
+struct ovl_inode___sov {
+	struct inode vfs_inode;
+	struct ovl_entry___sov *oe;		/* 6.5 on */
+	struct ovl_path___sov lowerpath;	/* 6.1 .. 6.4 */
+} __attribute__((preserve_access_index));
+
+static __always_inline struct inode *ovl_lower_inode(struct inode *inode)
+{
+	struct ovl_inode___sov *oi;
+	struct ovl_entry___sov *oe;
+	struct dentry *d = NULL;
+
+	if (!bpf_core_type_exists(struct ovl_inode___sov))
+		return NULL;
+	oi = (void *)((char *)inode - bpf_core_field_offset(struct ovl_inode___sov, vfs_inode));
+	if (bpf_core_field_exists(oi->oe)) {
+		oe = BPF_CORE_READ(oi, oe);
+		if (!oe || !BPF_CORE_READ(oe, __numlower))
+			return NULL;
+		d = BPF_CORE_READ(oe, __lowerstack[0].dentry);
+	} else if (bpf_core_field_exists(oi->lowerpath)) {
+		d = BPF_CORE_READ(oi, lowerpath.dentry);
+	}
+	return d ? BPF_CORE_READ(d, d_inode) : NULL;
+}
+
 #endif /* SOV_VIEWS_BPF_H */
 
 /* ------------------------------------------------------------ programs */

@@ -8,7 +8,8 @@
 # private_data (bpf/views.bpf.h). The test mounts two overlays on a tmpfs
 # of its own (upper and work dirs there): OL over data/pii/sub (inside the
 # labelled tree) and OP over an unlabelled lower. (1) Reading a pii file
-# through OL's merged view taints (US refused, its bytes never arrive).
+# through OL's merged view taints (US refused, its bytes never arrive);
+# an untainted process's copy-up of it makes a labelled upper file.
 # (2) A tainted process writing through OP (a copy-up of a lower file, and
 # a new file) labels the upper file: an untainted reader of the upper file
 # is tainted and refused. False positives: reading through OP, and an
@@ -65,6 +66,24 @@ else
 
 	# ---- (1') an unlabelled lower file read through the other view: clean
 	ov_reader plain "$OV/p/clean.txt" 0 "overlay (unlabelled lower, read through the view)"
+
+	# ---- (1'') an untainted process copies a labelled lower file up (an
+	# open for writing that neither reads nor truncates): the upper file
+	# holds the labelled bytes and must carry the label. LSM path: the
+	# copy-up opens the lower file in the opener's context (file_open),
+	# tainting it, and its write open derives the upper file; tracing path:
+	# the upper file takes the lower file's label (copyup_label(),
+	# bpf/open.bpf.h)
+	ov_d="overlay (labelled lower copied up by an untainted process)"
+	act ov-copyup "touch:$OV/l/deep.csv"
+	expect_out "$ov_d: the open for writing succeeds" "touch $OV/l/deep.csv ok"
+	if [ -f "$OV/l-up/deep.csv" ]; then
+		pass "$ov_d: deep.csv was copied up"
+	else
+		fail "$ov_d: deep.csv was copied up"
+	fi
+	ov_reader copyup-upper "$OV/l-up/deep.csv" 1 "$ov_d: the upper file read directly"
+	ov_reader copyup-view "$OV/l/deep.csv" 1 "$ov_d: the file read through the view"
 
 	# ---- (2) a tainted process's copy-up write and a new file: the upper
 	# files are derivatives
