@@ -15,55 +15,67 @@
  * real_file(): the upper or lower file behind an overlayfs file), and, for
  * an overlay file, the overlay inode's own label too (a policy path that
  * is itself an overlay view was labelled by the overlay's dev/ino): the
- * union of both. A file of any other filesystem is looked up once, as
- * before. key names the real file (or the view, when only it is labelled).
- * An overlay file whose real file is an upper file copied up from a
- * labelled lower file (a copy-up by an untainted writer, which no hook of
- * the tracing path sees) takes the lower file's classes: they are stored
- * on the upper file (copyup_label()).
+ * union of both. A file of any other filesystem is looked up as before
+ * (file_label() once). key names the real file.
+ * With 'copyup' (an open), an overlay file whose real file is an upper
+ * file copied up from a labelled lower file (a copy-up by an untainted
+ * writer, which no hook of the tracing path sees) takes the lower file's
+ * classes, stored on the upper file (a derive event names it). The
+ * overlay-only state lives in sov_view_scratch, not on the stack.
  */
-static __always_inline void copyup_label(struct file *file, struct file *real,
-					 __u64 *classes, __u32 *flags)
+static __always_inline void copyup_label(struct sov_view_scratch *s, struct file *file,
+					 struct file *real)
 {
 	struct inode *lower = ovl_lower_inode(BPF_CORE_READ(file, f_inode));
-	struct sov_inode_key lkey = {};
+	struct inode *upper = BPF_CORE_READ(real, f_inode);
 	struct sov_label *lab;
 
-	if (!lower || lower == BPF_CORE_READ(real, f_inode))
+	if (!lower || !upper || lower == upper)
 		return;
-	lkey.dev = BPF_CORE_READ(lower, i_sb, s_dev);
-	lkey.ino = BPF_CORE_READ(lower, i_ino);
-	lab = label_of(&lkey);
+	s->lkey.dev = BPF_CORE_READ(lower, i_sb, s_dev);
+	s->lkey.ino = BPF_CORE_READ(lower, i_ino);
+	lab = label_of(&s->lkey);
 	if (!lab || !sov_label_current(lab, BPF_CORE_READ(lower, i_generation)) ||
 	    (lab->flags & SOV_LABEL_DIR))
 		return;
-	*classes |= lab->classes;
-	derive_file(lab->classes, file, -1, NULL, -1, 0);
+	s->classes |= lab->classes;
+	s->ukey.dev = BPF_CORE_READ(upper, i_sb, s_dev);
+	s->ukey.ino = BPF_CORE_READ(upper, i_ino);
+	s->nl = sov_label_derived(lab->classes, BPF_CORE_READ(upper, i_mode));
+	sov_label_stamp(&s->nl, BPF_CORE_READ(upper, i_generation));
+	if (bpf_map_update_elem(&sov_labels, &s->ukey, &s->nl, BPF_NOEXIST)) {
+		count(SOV_CNT_MAP_FULL);
+		return;
+	}
+	count(SOV_CNT_DERIVE);
+	file_event(SOV_EV_DERIVE, s->nl.classes, NULL, &s->ukey, -1, NULL, -1);
 }
 
 static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
-				      __u64 *classes, __u32 *flags)
+				      __u64 *classes, __u32 *flags, int copyup)
 {
 	struct file *real = real_file(file);
-	struct sov_inode_key vkey = {};
-	__u64 vclasses = 0;
-	__u32 vflags = 0;
+	struct sov_view_scratch *s;
 	int labelled;
 
 	labelled = file_label(real, key, classes, flags);
 	if (real == file)
 		return labelled;
-	if (!labelled)
-		copyup_label(file, real, classes, flags);
-	if (*classes)
-		labelled = 1;
-	if (!file_label(file, &vkey, &vclasses, &vflags))
+	s = bpf_map_lookup_elem(&sov_view_scratch, &sov_view_zero);
+	if (!s)
 		return labelled;
-	if (!labelled)
-		*key = vkey;
-	*classes |= vclasses;
-	*flags |= vflags;
-	return 1;
+	if (!file_label(file, &s->vkey, &s->classes, &s->flags)) {
+		s->classes = 0;
+		s->flags = 0;
+	}
+	if (copyup && !labelled)
+		copyup_label(s, file, real);
+	if (s->classes) {
+		*classes |= s->classes;
+		*flags |= s->flags;
+		labelled = 1;
+	}
+	return labelled;
 }
 
 /*
@@ -83,7 +95,7 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 	int labelled;
 
 	fmode = BPF_CORE_READ(file, f_mode);
-	labelled = view_label(file, &key, &classes, &flags);
+	labelled = view_label(file, &key, &classes, &flags, 1);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (sov_open_taints(labelled, fmode, flags) &&
@@ -119,7 +131,7 @@ static __always_inline __u64 receive_label(struct file *file, struct sov_inode_k
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (!(fmode & SOV_FMODE_READ))
 		return 0;
-	if (!sov_open_taints(view_label(file, key, &classes, &flags), fmode, flags))
+	if (!sov_open_taints(view_label(file, key, &classes, &flags, 0), fmode, flags))
 		return 0;
 	return classes;
 }

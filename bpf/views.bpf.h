@@ -34,6 +34,32 @@
 const volatile __u32 sov_ovl_file_struct = 0;
 
 /*
+ * Scratch space for what only overlay files need (the overlay inode's own
+ * label, the lower file of a copy-up): a per-CPU array, so the callers'
+ * stacks do not grow (tp_btf/sys_exit and its recvmsg walk callback are
+ * near the 512-byte limit on 6.1 and 6.12). Files of other filesystems
+ * never look it up.
+ */
+struct sov_view_scratch {
+	struct sov_inode_key vkey;	/* the overlay inode */
+	struct sov_inode_key lkey;	/* the lower inode of a copy-up */
+	struct sov_inode_key ukey;	/* the upper (real) inode */
+	struct sov_label nl;		/* the label the upper file takes */
+	__u64 classes;
+	__u32 flags;
+	__u32 zero;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sov_view_scratch);
+} sov_view_scratch SEC(".maps");
+
+static const __u32 sov_view_zero = 0;
+
+/*
  * The real file behind an overlayfs regular file, or the file itself.
  * A file of any other filesystem costs three loads (f_inode, i_sb,
  * s_magic) and no map lookup. An overlay file whose real file is not
