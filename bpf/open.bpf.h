@@ -51,31 +51,41 @@ static __always_inline void copyup_label(struct sov_view_scratch *s, struct file
 	file_event(SOV_EV_DERIVE, s->nl.classes, NULL, &s->ukey, -1, NULL, -1);
 }
 
+/* The overlay-only part of view_label(), a global function (verified
+ * once, its state in sov_view_scratch): the classes the overlay inode
+ * carries itself and, with copyup, those an upper file takes from the
+ * labelled lower file it was copied up from. 0 when none. */
+__noinline __u64 sov_view_extra(__u64 file_addr, __u64 real_addr, int copyup)
+{
+	struct file *file = (struct file *)(unsigned long)file_addr;
+	struct sov_view_scratch *s;
+
+	s = bpf_map_lookup_elem(&sov_view_scratch, &sov_view_zero);
+	if (!s)
+		return 0;
+	if (!file_label(file, &s->vkey, &s->classes, &s->flags))
+		s->classes = 0;
+	if (copyup)
+		copyup_label(s, file, (struct file *)(unsigned long)real_addr);
+	return s->classes;
+}
+
 static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
 				      __u64 *classes, __u32 *flags, int copyup)
 {
 	struct file *real = real_file(file);
-	struct sov_view_scratch *s;
 	int labelled;
+	__u64 more;
 
 	labelled = file_label(real, key, classes, flags);
 	if (real == file)
 		return labelled;
-	s = bpf_map_lookup_elem(&sov_view_scratch, &sov_view_zero);
-	if (!s)
+	more = sov_view_extra((__u64)(unsigned long)file, (__u64)(unsigned long)real,
+			      copyup && !labelled);
+	if (!more)
 		return labelled;
-	if (!file_label(file, &s->vkey, &s->classes, &s->flags)) {
-		s->classes = 0;
-		s->flags = 0;
-	}
-	if (copyup && !labelled)
-		copyup_label(s, file, real);
-	if (s->classes) {
-		*classes |= s->classes;
-		*flags |= s->flags;
-		labelled = 1;
-	}
-	return labelled;
+	*classes |= more;
+	return 1;
 }
 
 /*
@@ -122,18 +132,42 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
  * event carries dev, ino and the fd. Returns the classes the receiver
  * gained from this file (0 when none).
  */
-static __always_inline __u64 receive_label(struct file *file, struct sov_inode_key *key)
+static __always_inline __u64 receive_label_as(struct file *file, struct sov_inode_key *key,
+					      int view)
 {
 	__u64 classes = 0;
 	__u32 flags = 0;
 	unsigned int fmode;
+	int labelled;
 
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (!(fmode & SOV_FMODE_READ))
 		return 0;
-	if (!sov_open_taints(view_label(file, key, &classes, &flags, 0), fmode, flags))
+	if (view)
+		labelled = view_label(file, key, &classes, &flags, 0);
+	else
+		labelled = file_label(file, key, &classes, &flags);
+	if (!sov_open_taints(labelled, fmode, flags))
 		return 0;
 	return classes;
+}
+
+static __always_inline __u64 receive_label(struct file *file, struct sov_inode_key *key)
+{
+	return receive_label_as(file, key, 1);
+}
+
+/*
+ * The same without views (the file's own inode only): for the tracing
+ * path's SCM_RIGHTS walk (recv_walk_cb()), a bpf_loop callback whose
+ * frame, added to sys_exit's, leaves no room for a call to the global
+ * functions of views.bpf.h (combined stack limit 512 on 6.1 and 6.12; each
+ * call costs at least 32). An overlay file received that way is judged by
+ * the overlay inode (docs/architecture.md, known limits).
+ */
+static __always_inline __u64 receive_label_noview(struct file *file, struct sov_inode_key *key)
+{
+	return receive_label_as(file, key, 0);
 }
 
 /*

@@ -384,7 +384,7 @@ static long recv_walk_cb(__u32 i, void *ctx)
 		file = file_of_fd(w->task, fd);
 		if (!file)
 			return 0;
-		classes = receive_label(file, &key);
+		classes = receive_label_noview(file, &key);
 		if (classes) {
 			if (!w->classes) {
 				w->key = key;

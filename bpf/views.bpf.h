@@ -67,9 +67,9 @@ static const __u32 sov_view_zero = 0;
  * is: the LSM path sees the real file at its own file_open. The result is
  * an untrusted pointer (probe reads only, never bpf_d_path()).
  */
-static __always_inline struct file *real_file(struct file *file)
+__noinline __u64 sov_real_file(__u64 addr)
 {
-	struct file *real = file, *p;
+	struct file *real = (struct file *)addr, *p;
 	unsigned long magic;
 	int i;
 
@@ -88,7 +88,14 @@ static __always_inline struct file *real_file(struct file *file)
 			break;
 		real = p;
 	}
-	return real;
+	return (__u64)(unsigned long)real;
+}
+
+/* A global function (verified once, called, not inlined): its loads and
+ * temporaries stay off the callers' stacks (see sov_view_scratch). */
+static __always_inline struct file *real_file(struct file *file)
+{
+	return (struct file *)(unsigned long)sov_real_file((__u64)(unsigned long)file);
 }
 
 /*
