@@ -11,14 +11,11 @@
  *
  * Calls: libbpf (BTF). Called by kpath_lsm.c and kpath_tracing.c.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/utsname.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "agent/kpath.h"
-#include "agent/log.h"
 
 static int has_ovl_file(const struct btf *btf)
 {
