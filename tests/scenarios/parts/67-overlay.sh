@@ -82,6 +82,8 @@ else
 	else
 		fail "$ov_d: deep.csv was copied up"
 	fi
+	expect_ev "$ov_d: a derive event names the upper file, class pii-eu" derive "$A_PID" \
+		'"classes":["pii-eu"]' "\"ino\":$(stat -c %i "$OV/l-up/deep.csv" 2>/dev/null || echo none),"
 	ov_reader copyup-upper "$OV/l-up/deep.csv" 1 "$ov_d: the upper file read directly"
 	ov_reader copyup-view "$OV/l/deep.csv" 1 "$ov_d: the file read through the view"
 
