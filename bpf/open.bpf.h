@@ -73,15 +73,14 @@ __noinline __u64 sov_view_extra(__u64 file_addr, __u64 real_addr, int copyup)
 static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
 				      __u64 *classes, __u32 *flags, int copyup)
 {
-	struct file *real = real_file(file);
+	__u64 fa = file_addr(file), ra, more;
 	int labelled;
-	__u64 more;
 
-	labelled = file_label(real, key, classes, flags);
-	if (real == file)
-		return labelled;
-	more = sov_view_extra((__u64)(unsigned long)file, (__u64)(unsigned long)real,
-			      copyup && !labelled);
+	ra = fa ? sov_real_file(fa) : fa;
+	if (ra == fa)
+		return file_label(file, key, classes, flags);
+	labelled = file_label((struct file *)(unsigned long)ra, key, classes, flags);
+	more = sov_view_extra(fa, ra, copyup && !labelled);
 	if (!more)
 		return labelled;
 	*classes |= more;

@@ -91,11 +91,34 @@ __noinline __u64 sov_real_file(__u64 addr)
 	return (__u64)(unsigned long)real;
 }
 
+/*
+ * A file pointer as the scalar a global function takes. An LSM hook's
+ * file is a trusted BTF pointer, which 6.1's verifier refuses as a scalar
+ * argument ("R1 is not a scalar"): it is read back from the stack with a
+ * probe read (0 if that fails). On the tracing path files come from probe
+ * reads and are scalars already.
+ */
+static __always_inline __u64 file_addr(struct file *file)
+{
+	__u64 a = (__u64)(unsigned long)file;
+#ifdef SOV_LSM_PATH
+	if (bpf_probe_read_kernel(&a, sizeof(a), &file))
+		a = 0;
+#endif
+	return a;
+}
+
 /* A global function (verified once, called, not inlined): its loads and
- * temporaries stay off the callers' stacks (see sov_view_scratch). */
+ * temporaries stay off the callers' stacks (see sov_view_scratch). The
+ * file itself when it is no view (its trusted pointer kept on LSM). */
 static __always_inline struct file *real_file(struct file *file)
 {
-	return (struct file *)(unsigned long)sov_real_file((__u64)(unsigned long)file);
+	__u64 fa = file_addr(file), ra;
+
+	if (!fa)
+		return file;
+	ra = sov_real_file(fa);
+	return ra == fa ? file : (struct file *)(unsigned long)ra;
 }
 
 /*
