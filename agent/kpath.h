@@ -110,6 +110,8 @@ struct kpath {
 
 /* kpath_load.c: below both paths. */
 int kpath_prepare_pin_dir(const char *pin_dir);
+/* views.c: overlayfs keeps a struct ovl_file in private_data (bpf/views.bpf.h) */
+int kpath_ovl_file_struct(void);
 int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz);
 void kpath_load_failed(const struct kpath *kp, int err);
 int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, const char *name);

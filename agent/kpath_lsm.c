@@ -26,6 +26,8 @@ static int lsm_open(struct kpath *kp, const char *pin_dir)
 
 	if (!s)
 		return -errno;
+	/* before load: how overlayfs files lead to their real file */
+	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
 	kp->pin_dir = pin_dir;
 	kp->skel.lsm = s;
 	kp->obj = s->obj;
@@ -73,7 +75,9 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	     * bpf/ipc.bpf.h): tp_btf programs, loaded on this path too */
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
+	    /* io_uring's reads and writes of fixed files (bpf/views.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))
 		return err;
 	return kpath_pin_links(kp);
 }

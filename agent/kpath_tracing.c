@@ -4,7 +4,8 @@
  * tp_btf/sys_enter for the senders of sockets (issue 10) and
  * tp_btf/inet_sock_set_state to forget them, a second tp_btf/sys_exit for
  * process and shared memory (issue 11, bpf/procmem.bpf.h), the IPC programs of
- * bpf/ipc.bpf.h (issue 11: sys_enter, sys_exit, inet_sock_set_state), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
+ * bpf/ipc.bpf.h (issue 11: sys_enter, sys_exit, inet_sock_set_state), tp_btf/io_uring_complete
+ * for io_uring's opens, reads and writes (issue 11), the fork/exit programs, and cgroup sock_addr + cgroup_skb programs
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
@@ -25,6 +26,8 @@ static int tracing_open(struct kpath *kp, const char *pin_dir)
 
 	if (!s)
 		return -errno;
+	/* before load: how overlayfs files lead to their real file */
+	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
 	kp->pin_dir = pin_dir;
 	kp->skel.tracing = s;
 	kp->obj = s->obj;
@@ -73,7 +76,9 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	    /* taint over pipes, Unix sockets, loopback TCP (issue 11, bpf/ipc.bpf.h) */
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
+	    /* io_uring's opens, reads and writes (issue 11, bpf/views.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))
 		return err;
 	for (size_t i = 0; i < n_scope; i++) {
 		int cg = kpath_open_scope_cgroup(scope[i]);

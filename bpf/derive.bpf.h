@@ -10,6 +10,7 @@
 
 #include "label.bpf.h"
 #include "taint.bpf.h"
+#include "views.bpf.h"
 
 /* bpf_loop's own bound: the fd walk's only cap (one step per word of the
  * open_fds bitmap and one per open fd: 1 << 20 fds, the default nr_open,
@@ -56,7 +57,10 @@ static __always_inline void derive_file(__u64 add, struct file *file, int fd,
 	struct inode *inode;
 	__u32 i_mode;
 
-	inode = BPF_CORE_READ(file, f_inode);
+	/* The real file behind an overlayfs file: a write through the view
+	 * (after copy-up: the upper file) derives the data's own inode
+	 * (views.bpf.h). file stays the view for the event's path. */
+	inode = BPF_CORE_READ(real_file(file), f_inode);
 	if (!inode)
 		return;
 	/* Only data becomes a derivative (sov_label_kind(): both callers

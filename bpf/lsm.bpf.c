@@ -617,3 +617,9 @@ int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 		derive_on_map(f, -1);
 	return lsm_ret(dev_permission_check(f, 1));
 }
+
+/* ------------------------------------------------------------ views */
+/* io_uring's reads and writes of fixed files (issue 11): views.bpf.h. A
+ * tp_btf program: it loads where the LSM programs load (6.1, 6.12). */
+#define SOV_VIEWS_PROGS 1
+#include "views.bpf.h"

@@ -8,6 +8,84 @@
 #define SOV_OPEN_BPF_H
 
 #include "derive.bpf.h"
+#include "views.bpf.h"
+
+/*
+ * The label of what an open file shows: its real file's (views.bpf.h
+ * real_file(): the upper or lower file behind an overlayfs file), and, for
+ * an overlay file, the overlay inode's own label too (a policy path that
+ * is itself an overlay view was labelled by the overlay's dev/ino): the
+ * union of both. A file of any other filesystem is looked up as before
+ * (file_label() once). key names the real file.
+ * With 'copyup' (an open), an overlay file whose real file is an upper
+ * file copied up from a labelled lower file (a copy-up by an untainted
+ * writer, which no hook of the tracing path sees) takes the lower file's
+ * classes, stored on the upper file (a derive event names it). The
+ * overlay-only state lives in sov_view_scratch, not on the stack.
+ */
+static __always_inline void copyup_label(struct sov_view_scratch *s, struct file *file,
+					 struct file *real)
+{
+	struct inode *lower = ovl_lower_inode(BPF_CORE_READ(file, f_inode));
+	struct inode *upper = BPF_CORE_READ(real, f_inode);
+	struct sov_label *lab;
+
+	if (!lower || !upper || lower == upper)
+		return;
+	s->lkey.dev = BPF_CORE_READ(lower, i_sb, s_dev);
+	s->lkey.ino = BPF_CORE_READ(lower, i_ino);
+	lab = label_of(&s->lkey);
+	if (!lab || !sov_label_current(lab, BPF_CORE_READ(lower, i_generation)) ||
+	    (lab->flags & SOV_LABEL_DIR))
+		return;
+	s->classes |= lab->classes;
+	s->ukey.dev = BPF_CORE_READ(upper, i_sb, s_dev);
+	s->ukey.ino = BPF_CORE_READ(upper, i_ino);
+	s->nl = sov_label_derived(lab->classes, BPF_CORE_READ(upper, i_mode));
+	sov_label_stamp(&s->nl, BPF_CORE_READ(upper, i_generation));
+	if (bpf_map_update_elem(&sov_labels, &s->ukey, &s->nl, BPF_NOEXIST)) {
+		count(SOV_CNT_MAP_FULL);
+		return;
+	}
+	count(SOV_CNT_DERIVE);
+	file_event(SOV_EV_DERIVE, s->nl.classes, NULL, &s->ukey, -1, NULL, -1);
+}
+
+/* The overlay-only part of view_label(), a global function (verified
+ * once, its state in sov_view_scratch): the classes the overlay inode
+ * carries itself and, with copyup, those an upper file takes from the
+ * labelled lower file it was copied up from. 0 when none. */
+__noinline __u64 sov_view_extra(__u64 file_addr, __u64 real_addr, int copyup)
+{
+	struct file *file = (struct file *)(unsigned long)file_addr;
+	struct sov_view_scratch *s;
+
+	s = bpf_map_lookup_elem(&sov_view_scratch, &sov_view_zero);
+	if (!s)
+		return 0;
+	if (!file_label(file, &s->vkey, &s->classes, &s->flags))
+		s->classes = 0;
+	if (copyup)
+		copyup_label(s, file, (struct file *)(unsigned long)real_addr);
+	return s->classes;
+}
+
+static __always_inline int view_label(struct file *file, struct sov_inode_key *key,
+				      __u64 *classes, __u32 *flags, int copyup)
+{
+	__u64 fa = file_addr(file), ra, more;
+	int labelled;
+
+	ra = fa ? sov_real_file(fa) : fa;
+	if (ra == fa)
+		return file_label(file, key, classes, flags);
+	labelled = file_label((struct file *)(unsigned long)ra, key, classes, flags);
+	more = sov_view_extra(fa, ra, copyup && !labelled);
+	if (!more)
+		return labelled;
+	*classes |= more;
+	return 1;
+}
 
 /*
  * An open that succeeded (tracing: at syscall exit with the new fd; LSM: at
@@ -26,7 +104,7 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
 	int labelled;
 
 	fmode = BPF_CORE_READ(file, f_mode);
-	labelled = file_label(file, &key, &classes, &flags);
+	labelled = view_label(file, &key, &classes, &flags, 1);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (sov_open_taints(labelled, fmode, flags) &&
@@ -53,18 +131,42 @@ static __always_inline void on_open(struct file *file, int fd, const char *upath
  * event carries dev, ino and the fd. Returns the classes the receiver
  * gained from this file (0 when none).
  */
-static __always_inline __u64 receive_label(struct file *file, struct sov_inode_key *key)
+static __always_inline __u64 receive_label_as(struct file *file, struct sov_inode_key *key,
+					      int view)
 {
 	__u64 classes = 0;
 	__u32 flags = 0;
 	unsigned int fmode;
+	int labelled;
 
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (!(fmode & SOV_FMODE_READ))
 		return 0;
-	if (!sov_open_taints(file_label(file, key, &classes, &flags), fmode, flags))
+	if (view)
+		labelled = view_label(file, key, &classes, &flags, 0);
+	else
+		labelled = file_label(file, key, &classes, &flags);
+	if (!sov_open_taints(labelled, fmode, flags))
 		return 0;
 	return classes;
+}
+
+static __always_inline __u64 receive_label(struct file *file, struct sov_inode_key *key)
+{
+	return receive_label_as(file, key, 1);
+}
+
+/*
+ * The same without views (the file's own inode only): for the tracing
+ * path's SCM_RIGHTS walk (recv_walk_cb()), a bpf_loop callback whose
+ * frame, added to sys_exit's, leaves no room for a call to the global
+ * functions of views.bpf.h (combined stack limit 512 on 6.1 and 6.12; each
+ * call costs at least 32). An overlay file received that way is judged by
+ * the overlay inode (docs/architecture.md, known limits).
+ */
+static __always_inline __u64 receive_label_noview(struct file *file, struct sov_inode_key *key)
+{
+	return receive_label_as(file, key, 0);
 }
 
 /*

@@ -24,7 +24,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* x86-64 syscall numbers of the calls that return a new file descriptor
  * for a path (x32 uses the same numbers with __X32_SYSCALL_BIT). io_uring
- * opens do not pass here: documented limit. */
+ * opens pass sov_uring_complete instead (views.bpf.h). */
 #define NR_open			2
 #define NR_creat		85
 #define NR_openat		257
@@ -371,7 +371,7 @@ static long recv_walk_cb(__u32 i, void *ctx)
 		file = file_of_fd(w->task, fd);
 		if (!file)
 			return 0;
-		classes = receive_label(file, &key);
+		classes = receive_label_noview(file, &key);
 		if (classes) {
 			if (!w->classes) {
 				w->key = key;
@@ -894,3 +894,8 @@ int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
 		return 1;
 	return device_decide(t, cfg, ctx->major, ctx->minor, 0) == SOV_VERDICT_DENY ? 0 : 1;
 }
+
+/* ------------------------------------------------------------ views */
+/* io_uring's opens, reads and writes (issue 11): views.bpf.h. */
+#define SOV_VIEWS_PROGS 1
+#include "views.bpf.h"

@@ -347,17 +347,13 @@ act exec "read:$F" exec:self pid connect:$US4
 expect_out "exec: a tainted process that execs is still refused US" "connect $US4 EPERM"
 expect_ev "exec: deny event after exec" egress "$A_PID" '"verdict":"deny"' '"zone":"us"'
 
-# ---- an open through io_uring: the LSM path sees it at file_open; the
-# tracing path cannot (no open syscall exits): a documented limit
+# ---- an open through io_uring: the LSM path sees it at file_open, the
+# tracing path at io_uring_complete (bpf/views.bpf.h; more in
+# parts/68-iouring.sh)
 act uring "read-uring:$F" connect:$US4
 expect_out "io_uring: an IORING_OP_OPENAT of the pii file succeeds" "read-uring $F ok"
-if [ "$MODE" = lsm ]; then
-	expect_ev "io_uring: on the LSM path it taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
-	expect_out "io_uring: and the process is refused US" "connect $US4 EPERM"
-else
-	skip "io_uring: the open taints" "tracing path: io_uring opens pass no open syscall exit (docs/architecture.md, known limits)"
-	skip "io_uring: the process is refused US" "same limit"
-fi
+expect_ev "io_uring: the open taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
+expect_out "io_uring: and the process is refused US" "connect $US4 EPERM"
 
 # ---- an open through the ia32 entry (int $0x80) taints too
 # A kernel booted with ia32_emulation=off (or built with it off by default)

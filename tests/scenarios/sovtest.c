@@ -223,6 +223,21 @@
  *   tmpfile-link:DIR:DEST:TEXT  open DIR O_TMPFILE|O_WRONLY, write TEXT,
  *                            linkat() it to DEST (AT_EMPTY_PATH):
  *                            "tmpfile-link DEST ok" or the errno
+ *
+ * io_uring (issue 11, tests/scenarios/parts/68-iouring.sh); raw syscalls:
+ *   uring-fixed-read:PATH    a ring with one sparse fixed-file slot; an
+ *                            IORING_OP_OPENAT of PATH straight into the slot
+ *                            (no fd ever exists), then IORING_OP_READ of the
+ *                            fixed file: "uring-fixed-read PATH ok" or the
+ *                            errno of the failing step
+ *   uring-fixed-write:PATH[:TEXT]  the same open O_WRONLY|O_CREAT|O_TRUNC,
+ *                            then IORING_OP_WRITE of TEXT to the fixed file
+ *   uring-reg:PATH           open PATH O_WRONLY|O_CREAT|O_TRUNC with open(2),
+ *                            register the fd as fixed file 0 of a ring kept
+ *                            for uring-write-reg, close the fd (the file
+ *                            stays in the ring only): "uring-reg PATH ok"
+ *   uring-write-reg:TEXT     IORING_OP_WRITE of TEXT to that fixed file:
+ *                            "uring-write-reg TEXT ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1223,6 +1238,157 @@ static int do_tfo(const char *spec)
 		close(cur_sock);
 	cur_sock = fd;
 	return 0;
+}
+
+/* ---- io_uring (issue 11, tests/scenarios/parts/68-iouring.sh) ---- */
+struct uring {
+	int fd;
+	struct io_uring_params p;
+	char *sq, *cq;
+	struct io_uring_sqe *sqes;
+	size_t sq_sz, cq_sz, sqe_sz;
+};
+
+static void uring_close(struct uring *r)
+{
+	if (r->sqes && r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqe_sz);
+	if (r->cq && r->cq != MAP_FAILED && r->cq != r->sq)
+		munmap(r->cq, r->cq_sz);
+	if (r->sq && r->sq != MAP_FAILED)
+		munmap(r->sq, r->sq_sz);
+	if (r->fd >= 0)
+		close(r->fd);
+}
+
+/* 0 or an errno */
+static int uring_open(struct uring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
+	if (r->fd < 0)
+		return errno;
+	r->sq_sz = r->p.sq_off.array + r->p.sq_entries * sizeof(unsigned);
+	r->cq_sz = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
+	if (r->p.features & IORING_FEAT_SINGLE_MMAP)
+		r->sq_sz = r->cq_sz = r->sq_sz > r->cq_sz ? r->sq_sz : r->cq_sz;
+	r->sqe_sz = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq = mmap(NULL, r->sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		     r->fd, IORING_OFF_SQ_RING);
+	r->cq = (r->p.features & IORING_FEAT_SINGLE_MMAP) ? r->sq :
+		mmap(NULL, r->cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		     r->fd, IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->sqe_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED || r->sqes == MAP_FAILED)
+		return errno;
+	return 0;
+}
+
+/* Submits *sqe and waits for its completion; returns cqe->res or -errno. */
+static int uring_run(struct uring *r, const struct io_uring_sqe *sqe)
+{
+	unsigned tail, idx, head;
+	struct io_uring_cqe *cqe;
+	int res;
+
+	tail = *(unsigned *)(r->sq + r->p.sq_off.tail);
+	idx = tail & *(unsigned *)(r->sq + r->p.sq_off.ring_mask);
+	r->sqes[idx] = *sqe;
+	((unsigned *)(r->sq + r->p.sq_off.array))[idx] = idx;
+	__atomic_store_n((unsigned *)(r->sq + r->p.sq_off.tail), tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -errno;
+	head = __atomic_load_n((unsigned *)(r->cq + r->p.cq_off.head), __ATOMIC_ACQUIRE);
+	cqe = &((struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes))
+		[head & *(unsigned *)(r->cq + r->p.cq_off.ring_mask)];
+	res = cqe->res;
+	__atomic_store_n((unsigned *)(r->cq + r->p.cq_off.head), head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+/* IORING_OP_READ or IORING_OP_WRITE on fixed file 0; 0 or an errno */
+static int uring_rw0(struct uring *r, int write, const char *text, char *buf, size_t n)
+{
+	struct io_uring_sqe sqe;
+	int res;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = write ? IORING_OP_WRITE : IORING_OP_READ;
+	sqe.flags = IOSQE_FIXED_FILE;
+	sqe.fd = 0;
+	sqe.addr = (unsigned long)(write ? text : buf);
+	sqe.len = write ? strlen(text) : n;
+	res = uring_run(r, &sqe);
+	return res < 0 ? -res : 0;
+}
+
+/* uring-fixed-read / uring-fixed-write (see the header) */
+static void do_uring_fixed(const char *name, const char *spec, int write)
+{
+	char path[4096], buf[4096];
+	const char *text = "uring-data", *colon = write ? strchr(spec, ':') : NULL;
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	struct io_uring_sqe sqe;
+	struct uring r;
+	int slot = -1, err, res;
+
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, spec, n);
+	path[n] = '\0';
+	if (colon)
+		text = colon + 1;
+	err = uring_open(&r);
+	if (err)
+		goto out;
+	/* one sparse fixed-file slot */
+	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_FILES, &slot, 1) < 0) {
+		err = errno;
+		goto out;
+	}
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_OPENAT;
+	sqe.fd = AT_FDCWD;
+	sqe.addr = (unsigned long)path;
+	sqe.open_flags = write ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY;
+	sqe.len = 0644;
+	sqe.file_index = 1;	/* slot 0 */
+	res = uring_run(&r, &sqe);
+	if (res < 0) {
+		err = -res;
+		goto out;
+	}
+	err = uring_rw0(&r, write, text, buf, sizeof(buf));
+out:
+	uring_close(&r);
+	result(name, path, err);
+}
+
+static struct uring reg_ring = { .fd = -1 };
+
+static void do_uring_reg(const char *path)
+{
+	int fd, err;
+
+	err = uring_open(&reg_ring);
+	if (!err) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			err = errno;
+		else if (syscall(__NR_io_uring_register, reg_ring.fd, IORING_REGISTER_FILES,
+				 &fd, 1) < 0)
+			err = errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	result("uring-reg", path, err);
+}
+
+static void do_uring_write_reg(const char *text)
+{
+	result("uring-write-reg", text,
+	       reg_ring.fd < 0 ? EBADF : uring_rw0(&reg_ring, 1, text, NULL, 0));
 }
 
 static int run_actions(int argc, char **argv);
@@ -2700,6 +2866,15 @@ static int run_actions(int argc, char **argv)
 		/* labels at creation: parts/66-labels.sh */
 		} else if (!strncmp(a, "tmpfile-link:", 13)) {
 			do_tmpfile_link(arg);
+		/* io_uring (issue 11, parts/68-iouring.sh) */
+		} else if (!strncmp(a, "uring-fixed-read:", 17)) {
+			do_uring_fixed("uring-fixed-read", arg, 0);
+		} else if (!strncmp(a, "uring-fixed-write:", 18)) {
+			do_uring_fixed("uring-fixed-write", arg, 1);
+		} else if (!strncmp(a, "uring-reg:", 10)) {
+			do_uring_reg(arg);
+		} else if (!strncmp(a, "uring-write-reg:", 16)) {
+			do_uring_write_reg(arg);
 		} else {
 			return die_usage(a);
 		}
