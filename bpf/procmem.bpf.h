@@ -299,7 +299,10 @@ static long pm_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	struct pm_vma *v = ctx;
 
 	(void)task;
-	v->file = vma->vm_file;
+	/* probe-read: a plain value, as the global functions the file goes
+	 * to take (views.bpf.h sov_real_file()); a BTF pointer is refused */
+	if (bpf_probe_read_kernel(&v->file, sizeof(v->file), &vma->vm_file))
+		v->file = NULL;
 	return 0;
 }
 
