@@ -472,13 +472,21 @@ int selfaudit_run(struct selfaudit *a)
 	check_foreign(r);
 	check_maps(r);
 	reassert_scope(a);
-	memcpy(a->findings, r->findings, sizeof(a->findings));
-	memcpy(a->reported, r->keys, sizeof(a->reported));
 	n = r->n;
-	free(r);
 	a->audits++;
 	a->last_check_ns = host_now_ns(CLOCK_REALTIME);
 	a->last_check_mono_ms = mono_ms();
+	/* Findings stay in the status for an interval after they are gone
+	 * (repaired): a status right after a repair still shows it. */
+	if (n) {
+		a->last_finding_mono_ms = a->last_check_mono_ms;
+		memcpy(a->findings, r->findings, sizeof(a->findings));
+	} else if (a->last_check_mono_ms - a->last_finding_mono_ms >
+		   (int64_t)a->interval_s * 1000) {
+		a->findings[0] = '\0';
+	}
+	memcpy(a->reported, r->keys, sizeof(a->reported));
+	free(r);
 	a->ok = n == 0;
 	if (a->ok) {
 		a->last_ok_ns = a->last_check_ns;
@@ -493,6 +501,9 @@ const char *selfaudit_state(const struct selfaudit *a)
 		return "audit-stale";
 	if (!a->ok)
 		return "tampered";
+	if (a->last_finding_mono_ms &&
+	    mono_ms() - a->last_finding_mono_ms <= (int64_t)a->interval_s * 1000)
+		return "repaired";
 	if (mono_ms() - a->last_ok_mono_ms > (int64_t)a->interval_s * 1000 + 1000)
 		return "audit-stale";
 	return "enforcing";

@@ -46,6 +46,7 @@ struct selfaudit {
 	int64_t last_check_ns;		/* CLOCK_REALTIME of the last audit; 0: none */
 	int64_t last_ok_ns;		/* of the last audit that found nothing */
 	int64_t last_check_mono_ms, last_ok_mono_ms;
+	int64_t last_finding_mono_ms;	/* of the last audit that found something */
 	int ok;				/* the last audit found nothing */
 	uint64_t tamper_total;		/* tamper events emitted */
 	uint64_t audits;
@@ -62,7 +63,8 @@ void selfaudit_record_maps(struct selfaudit *a);
 /* One audit; returns the number of findings (0: all as recorded). */
 int selfaudit_run(struct selfaudit *a);
 /* "enforcing" when the last audit passed within the interval, else
- * "tampered" or "audit-stale". */
+ * "tampered" (the last audit found something), "repaired" (it passed, but
+ * one within the last interval found what sovd repaired), "audit-stale". */
 const char *selfaudit_state(const struct selfaudit *a);
 /* ,"audit":{...} into a status document. */
 void selfaudit_status_json(const struct selfaudit *a, struct jbuf *b);
