@@ -110,8 +110,18 @@ static uint64_t map_hash(int fd)
 	return mix(sum ^ mix(n + 1));
 }
 
+static uint32_t active_half(const struct selfaudit *a)
+{
+	struct sov_config cfg = {};
+	__u32 k = 0;
+
+	bpf_map_lookup_elem(a->kp->fd.config, &k, &cfg);
+	return cfg.active;
+}
+
 void selfaudit_record_maps(struct selfaudit *a)
 {
+	a->active = active_half(a);
 	for (int i = 0; i < SELFAUDIT_MAPS; i++)
 		a->map_hash[i] = map_hash(map_fd(&a->kp->fd, i));
 }
@@ -387,17 +397,25 @@ static void check_foreign(struct audit_run *r)
 	}
 }
 
-/* The policy in force, written again into both halves and the class
- * names, with the same generation. */
+/* The policy in force, written again with the same generation: staged
+ * and committed (the config whole), then staged into the other half too,
+ * so that both halves hold it; and the class names. */
 static int rewrite_policy(struct selfaudit *a)
 {
 	struct sov_policy_image *img = a->life->img;
 	int err;
 
-	for (int h = 0; h < 2; h++) {
+	/* Ends on the half sovd had in force (a_active), both halves whole:
+	 * stage (inactive half), commit; again if that is not the half. */
+	if ((err = policy_maps_stage(a->pm, img)) ||
+	    (err = policy_maps_commit(a->pm, img, a->life->generation)))
+		return err;
+	if (active_half(a) != a->active) {
 		if ((err = policy_maps_stage(a->pm, img)) ||
 		    (err = policy_maps_commit(a->pm, img, a->life->generation)))
 			return err;
+	} else if ((err = policy_maps_stage(a->pm, img))) {
+		return err;
 	}
 	for (__u32 b = 0; b < SOV_MAX_CLASSES; b++) {
 		struct sov_class_name nm = {};

@@ -42,6 +42,7 @@ struct selfaudit {
 	struct selfaudit_link *links;
 	size_t n_links;
 	uint64_t map_hash[SELFAUDIT_MAPS];
+	uint32_t active;		/* the zone tables' half sovd put in force */
 	int recorded;			/* links and maps recorded */
 	int64_t last_check_ns;		/* CLOCK_REALTIME of the last audit; 0: none */
 	int64_t last_ok_ns;		/* of the last audit that found nothing */
