@@ -134,7 +134,7 @@ static int link_info(int fd, struct bpf_link_info *info)
 	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
 }
 
-static int prog_tag(uint32_t id, uint8_t tag[8])
+static int prog_tag(uint32_t id, uint8_t tag[8], char name[16])
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -142,10 +142,13 @@ static int prog_tag(uint32_t id, uint8_t tag[8])
 
 	if (fd < 0)
 		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
-	else
+	} else {
 		memcpy(tag, info.tag, 8);
+		if (name)
+			memcpy(name, info.name, 16);
+	}
 	close(fd);
 	return err;
 }
@@ -169,7 +172,8 @@ static void record_link(struct selfaudit *a, size_t i)
 	} else {
 		l->scope = -1;
 	}
-	prog_tag(l->prog_id, l->tag);
+	prog_tag(l->prog_id, l->tag, l->prog_name);
+	l->prog_name[15] = '\0';
 }
 
 int selfaudit_record(struct selfaudit *a)
@@ -308,7 +312,7 @@ static void check_links(struct audit_run *r)
 			snprintf(key, sizeof(key), "link:%s:prog", name);
 			finding(r, key, 0, "\"what\":\"link\",\"name\":\"%s\",\"change\":\"runs another program\",\"link_id\":%u,\"expected_prog_id\":%u,\"found_prog_id\":%u,\"note\":\"not repaired: restart sovd\"",
 				name, l->link_id, l->prog_id, info.prog_id);
-		} else if (prog_tag(l->prog_id, tag) || memcmp(tag, l->tag, 8)) {
+		} else if (prog_tag(l->prog_id, tag, NULL) || memcmp(tag, l->tag, 8)) {
 			snprintf(key, sizeof(key), "prog:%s:tag", name);
 			finding(r, key, 0, "\"what\":\"program\",\"name\":\"%s\",\"change\":\"tag differs or program gone\",\"prog_id\":%u,\"note\":\"not repaired: restart sovd\"",
 				name, l->prog_id);
@@ -349,11 +353,32 @@ static void check_links(struct audit_run *r)
 		pr_err("self-audit: failed to re-pin the links under %s/links", kp->pin_dir);
 }
 
-/* Foreign programs on the cgroup hooks sovd uses, per scope cgroup. */
+/* Another sovd's program: the name sovd's own program on that hook has. */
+static int other_sovd(const struct selfaudit *a, uint32_t attach_type, uint32_t id)
+{
+	uint8_t tag[8];
+	char name[16] = "";
+
+	if (prog_tag(id, tag, name))
+		return 0;
+	name[15] = '\0';
+	for (size_t i = 0; i < a->n_links; i++)
+		if (a->links[i].scope >= 0 && a->links[i].attach_type == attach_type &&
+		    !strcmp(a->links[i].prog_name, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Foreign programs on the cgroup hooks sovd uses: the programs in effect
+ * for each scope cgroup (its own and its ancestors'), with the flags of
+ * those attached to the scope cgroup itself ("inherited": an ancestor's).
+ */
 static void check_foreign(struct audit_run *r)
 {
 	struct selfaudit *a = r->a;
 	struct sov_policy_image *img = a->life->img;
+	uint64_t others = 0;
 	char key[160];
 
 	for (size_t s = 0; s < img->n_scope; s++) {
@@ -377,24 +402,38 @@ static void check_foreign(struct audit_run *r)
 		if (cg < 0)
 			continue;
 		for (size_t t = 0; t < nt; t++) {
-			__u32 ids[64], pflags[64], cnt = 64;
-			LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids,
-				    .prog_attach_flags = pflags, .prog_cnt = cnt);
+			__u32 ids[64], own[64], pflags[64];
+			LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = own,
+				    .prog_attach_flags = pflags, .prog_cnt = 64);
+			LIBBPF_OPTS(bpf_prog_query_opts, qe, .query_flags = BPF_F_QUERY_EFFECTIVE,
+				    .prog_ids = ids, .prog_cnt = 64);
 
 			memset(pflags, 0, sizeof(pflags));
 			if (bpf_prog_query_opts(cg, types[t], &q))
+				q.prog_cnt = 0;
+			if (bpf_prog_query_opts(cg, types[t], &qe))
 				continue;
-			for (__u32 k = 0; k < q.prog_cnt && k < 64; k++) {
+			for (__u32 k = 0; k < qe.prog_cnt && k < 64; k++) {
+				const char *fl = "inherited";
+
 				if (is_ours(a, ids[k]))
 					continue;
+				if (other_sovd(a, types[t], ids[k])) {
+					others++;
+					continue;
+				}
+				for (__u32 m = 0; m < q.prog_cnt && m < 64; m++)
+					if (own[m] == ids[k])
+						fl = flags_name(pflags[m] | q.attach_flags);
 				snprintf(key, sizeof(key), "foreign:%zu:%u:%u", s, types[t], ids[k]);
-				finding(r, key, 0, "\"what\":\"foreign_program\",\"cgroup\":\"%s\",\"attach_type\":\"%s\",\"found_prog_id\":%u,\"attach_flags\":\"%s\",\"note\":\"not removed; it cannot weaken sovd's verdicts: cgroup programs attached by link are multi-attach and every program must allow\"",
+				finding(r, key, 0, "\"what\":\"foreign_program\",\"cgroup\":\"%s\",\"attach_type\":\"%s\",\"found_prog_id\":%u,\"attach_flags\":\"%s\",\"note\":\"not removed; it cannot make sovd allow what sovd refuses (every cgroup program must allow), but a sock_addr program can rewrite the destination after sovd's check\"",
 					img->scope_cgroups[s], libbpf_bpf_attach_type_str(types[t]) ?: "?",
-					ids[k], flags_name(pflags[k] | q.attach_flags));
+					ids[k], fl);
 			}
 		}
 		close(cg);
 	}
+	a->other_sovd_progs = others;
 }
 
 /* The policy in force, written again with the same generation: staged
@@ -540,6 +579,7 @@ void selfaudit_status_json(const struct selfaudit *a, struct jbuf *b)
 	jb_u64(b, "audits", a->audits);
 	jb_u64(b, "tamper_total", a->tamper_total);
 	jb_u64(b, "links", a->n_links);
+	jb_u64(b, "other_sovd_programs", a->other_sovd_progs);
 	jb_raw(b, ",\"findings\":[", 13);
 	jb_raw(b, a->findings, strlen(a->findings));
 	jb_raw(b, "]", 1);

@@ -30,6 +30,7 @@ struct selfaudit_link {
 	uint32_t link_id, prog_id, type, attach_type;
 	uint64_t cgroup_id;		/* cgroup links: the scope cgroup */
 	uint8_t tag[8];			/* the program's tag */
+	char prog_name[16];		/* the program's name (BPF_OBJ_NAME_LEN) */
 	int scope;			/* index of the scope cgroup, -1: not a cgroup link */
 };
 
@@ -51,6 +52,9 @@ struct selfaudit {
 	int ok;				/* the last audit found nothing */
 	uint64_t tamper_total;		/* tamper events emitted */
 	uint64_t audits;
+	/* Programs on sovd's cgroup hooks named as sovd's own there: another
+	 * sovd (a test, an upgrade); counted, not findings. */
+	uint64_t other_sovd_progs;
 	/* The last audit's findings: a JSON array's elements, and the keys
 	 * of those reported already (a lasting finding is one event). */
 	char findings[SELFAUDIT_FINDINGS];
