@@ -84,7 +84,7 @@ enum { OPT_PIN_DIR = SOVCTL_LONG_ONLY };
 
 static const struct sovctl_opt status_opts[] = {
 	{ "output", 'o', "text|json", "text (default), or sovd's status document as it is", 0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", "sovd's pin directory, read when sovd cannot be reached\n(default /sys/fs/bpf/sovd, sovd's --pin-dir)", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", "sovd's pin directory, read when sovd is not reached\n(default /sys/fs/bpf/sovd, sovd's --pin-dir)", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
