@@ -104,6 +104,11 @@ else
 	skip "link detach of a cgroup link" "the $KP path has no cgroup links (its LSM links are refused detach on the LSM path's own tests)"
 fi
 
+# --- a tracing link: the kernel has no detach for it -----------------------
+tid=$(bpftool link show pinned "$PIN/links/sys_exit" | sed -n 's/^\([0-9]*\):.*/\1/p')
+! bpftool link detach id "$tid" 2> /dev/null
+ok $? "bpftool link detach of the tracing link sys_exit ($tid): refused by the kernel"
+
 # --- a zone table rewritten: rewritten back -------------------------------
 before=$(bpftool map dump pinned "$PIN/sov_zone4_1" 2>&1)
 bpftool map update pinned "$PIN/sov_zone4_1" key 24 0 0 0 10 20 0 0 value 0 0 0 0 0 0 0 0
@@ -139,6 +144,8 @@ if [ "$KP" = tracing ]; then
 	[ $? = 0 ] || diag "$T/err"
 	! bpftool cgroup attach "$CG" connect4 pinned "$FOREIGN" override 2> /dev/null
 	ok $? "attaching it with override next to sovd's links: refused by the kernel"
+	! bpftool cgroup attach "$CG" connect4 pinned "$FOREIGN" 2> /dev/null
+	ok $? "attaching it exclusively (no flag) next to sovd's links: refused by the kernel"
 	bpftool cgroup attach "$CG" connect4 pinned "$FOREIGN" multi
 	ok $? "attaching it with BPF_F_ALLOW_MULTI next to sovd's connect4"
 	fid=$(bpftool prog show pinned "$FOREIGN" | sed -n 's/^\([0-9]*\):.*/\1/p')
