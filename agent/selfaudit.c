@@ -484,7 +484,10 @@ static void check_maps(struct audit_run *r)
 	if (!cl)
 		return;
 	err = rewrite_policy(a);
-	selfaudit_record_maps(a);
+	/* A failed rewrite keeps the old reference: the difference stays a
+	 * finding (one event) until it is gone. */
+	if (!err)
+		selfaudit_record_maps(a);
 	finding(r, "maps", !err, "\"what\":\"maps\",\"maps\":[%s],\"change\":\"content differs from what sovd wrote\",\"generation\":%u%s",
 		changed, a->life->generation,
 		err ? ",\"note\":\"not repaired: restart sovd\"" : "");
