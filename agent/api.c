@@ -103,6 +103,7 @@ static void status_json(struct api *a, struct jbuf *b)
 	};
 	const struct api_view *v = &a->view;
 	const struct sov_policy_image *img = a->life->img;
+	const char *ast;
 	int jfailed = v->journal->failed;
 	struct sov_counters c = {};
 
@@ -110,8 +111,7 @@ static void status_json(struct api *a, struct jbuf *b)
 	kpath_read_counters(v->fd, &c);
 	jb_open(b);
 	/* "enforcing" only when the self-audit, run for this request, passed. */
-	const char *ast = a->audit ? selfaudit_state(a->audit) : "audit-stale";
-
+	ast = a->audit ? selfaudit_state(a->audit) : "audit-stale";
 	jb_str(b, "state", strcmp(ast, "enforcing") ? ast :
 			   jfailed ? "enforcing-journal-failed" : "enforcing");
 	jb_str(b, "kernel_path", v->kernel_path);
@@ -217,12 +217,12 @@ static void handle(struct api *a, struct conn *c)
 		char *m = msg + 8;
 		int err = policy_apply_file(a->life, c->in + 6, m, sizeof(msg) - 8);
 		const char *pre = err ? "error\n" : "ok ";
+		size_t pl = strlen(pre);
 
 		/* What the self-audit compares the maps with, after sovd's
 		 * write (a refused apply may have written the inactive half). */
 		if (a->audit)
 			selfaudit_record_maps(a->audit);
-		size_t pl = strlen(pre);
 
 		/* The status word goes right before the message. */
 		memcpy(m - pl, pre, pl);
