@@ -29,6 +29,7 @@
 #include "agent/lifecycle.h"
 #include "agent/log.h"
 #include "agent/ndjson.h"
+#include "agent/selfaudit.h"
 #include "policy/policy.h"
 
 int api_listen(struct api *a, const char *path)
@@ -102,13 +103,17 @@ static void status_json(struct api *a, struct jbuf *b)
 	};
 	const struct api_view *v = &a->view;
 	const struct sov_policy_image *img = a->life->img;
+	const char *ast;
 	int jfailed = v->journal->failed;
 	struct sov_counters c = {};
 
 	_Static_assert(sizeof(cnames) / sizeof(cnames[0]) == SOV_CNT_MAX, "a name per counter");
 	kpath_read_counters(v->fd, &c);
 	jb_open(b);
-	jb_str(b, "state", jfailed ? "enforcing-journal-failed" : "enforcing");
+	/* "enforcing" only when the self-audit, run for this request, passed. */
+	ast = a->audit ? selfaudit_state(a->audit) : "audit-stale";
+	jb_str(b, "state", strcmp(ast, "enforcing") ? ast :
+			   jfailed ? "enforcing-journal-failed" : "enforcing");
 	jb_str(b, "kernel_path", v->kernel_path);
 	jb_u64(b, "pid", getpid());
 	jb_key(b, "policy");
@@ -151,6 +156,8 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_str(b, "journal", v->journal->j ? (jfailed ? "failed" : "ok") : "off");
 	jb_u64(b, "journal_errors", v->journal->errors);
 	jb_str(b, "pin_dir", v->pin_dir);
+	if (a->audit)
+		selfaudit_status_json(a->audit, b);
 	jb_close(b);
 	jb_raw(b, "\n", 1);
 }
@@ -195,6 +202,8 @@ static void handle(struct api *a, struct conn *c)
 	struct jbuf b;
 
 	if (!strcmp(c->in, "status")) {
+		if (a->audit)
+			selfaudit_run(a->audit);
 		jb_init(&b);
 		status_json(a, &b);
 		if (!b.oom)
@@ -209,6 +218,11 @@ static void handle(struct api *a, struct conn *c)
 		int err = policy_apply_file(a->life, c->in + 6, m, sizeof(msg) - 8);
 		const char *pre = err ? "error\n" : "ok ";
 		size_t pl = strlen(pre);
+
+		/* What the self-audit compares the maps with, after sovd's
+		 * write (a refused apply may have written the inactive half). */
+		if (a->audit)
+			selfaudit_record_maps(a->audit);
 
 		/* The status word goes right before the message. */
 		memcpy(m - pl, pre, pl);

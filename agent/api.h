@@ -15,6 +15,7 @@ struct sovd_features;
 struct sov_map_fds;
 struct policy_life;
 struct journal_glue;
+struct selfaudit;
 
 /* Counts that cost a walk of a kernel map: taken by the loop's periodic
  * walk (main.c), reported "as of" then, so status never walks a map. */
@@ -47,6 +48,7 @@ struct api {
 	size_t n_watchers;
 	struct api_view view;
 	struct policy_life *life;	/* apply */
+	struct selfaudit *audit;	/* status runs one; NULL before attach */
 };
 
 int api_listen(struct api *a, const char *path);

@@ -235,7 +235,9 @@ int kpath_pin_links(struct kpath *kp)
 		snprintf(path, sizeof(path), "%s/%s", dir, kp->link_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
-		err = bpf_link__pin(kp->links[i], path);
+		/* The raw pin, not bpf_link__pin: libbpf refuses a second pin
+		 * of a link, and the self-audit re-pins a removed pin. */
+		err = bpf_obj_pin(bpf_link__fd(kp->links[i]), path) ? -errno : 0;
 		if (err) {
 			pr_err("failed to pin link %s: %s", path, strerror(-err));
 			return err;

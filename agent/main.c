@@ -38,6 +38,7 @@
 #include "agent/metrics.h"
 #include "agent/pipeline.h"
 #include "agent/policy_maps.h"
+#include "agent/selfaudit.h"
 #include "agent/taint.h"
 #include "policy/policy.h"
 #include "sov_version.h"
@@ -55,6 +56,7 @@ struct sovd_opts {
 	uint64_t ringbuf_size;
 	uint32_t max_procs;
 	uint32_t max_labels;
+	unsigned audit_interval;	/* seconds between self-audits */
 	int probe_only;
 };
 
@@ -64,18 +66,21 @@ static void usage(FILE *o)
 "usage: sovd --policy FILE [--journal DIR|none] [--key FILE] [--socket PATH]\n"
 "            [--metrics ADDR:PORT] [--pin-dir DIR] [--kernel-path auto|lsm|tracing]\n"
 "            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
-"            [--max-labels N] [--locdb FILE] [--verbose]\n"
+"            [--max-labels N] [--locdb FILE] [--audit-interval SECONDS]\n"
+"            [--verbose]\n"
 "       sovd --probe [--kernel-path auto|lsm|tracing]\n"
 "       sovd --help | --version\n"
 "\n"
 "  --kernel-path P  the kernel programs to enforce with: lsm, tracing, or auto\n"
 "                   (LSM where it runs); --mode is its old name, still accepted\n"
-"  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n");
+"  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
+"  --audit-interval S  check sovd's links, programs and policy maps every S\n"
+"                   seconds (1..3600, default 5)\n");
 }
 
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
-	OPT_VERSION,
+	OPT_VERSION, OPT_AUDIT,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -111,6 +116,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -122,6 +128,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	o->pin_dir = "/sys/fs/bpf/sovd";
 	o->ringbuf_size = 4 << 20;
 	o->max_procs = 65536;
+	o->audit_interval = 5;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -178,6 +185,16 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 				o->max_labels = v;
 			break;
 		}
+		case OPT_AUDIT: {
+			unsigned long long v;
+
+			if (parse_num(optarg, &v) || !v || v > 3600) {
+				fprintf(stderr, "sovd: --audit-interval takes 1..3600 seconds\n");
+				return -EINVAL;
+			}
+			o->audit_interval = v;
+			break;
+		}
 		case 'h': usage(stdout); return 1;
 		case OPT_VERSION: printf("sovd %s\n", SOV_VERSION); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -207,6 +224,7 @@ struct sovd {
 	struct metrics metrics;
 	struct api_counts counts;
 	struct label_watch lwatch;
+	struct selfaudit audit;
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -276,7 +294,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 {
 	struct epoll_event evs[64];
 	int err = 0;
-	int64_t last_tick = 0, last_gc = 0, last_devs = 0;
+	int64_t last_tick = 0, last_gc = 0, last_devs = 0, last_audit = conn_now_ms();
 
 	while (!stop) {
 		int n = epoll_wait(ep, evs, 64, 100);
@@ -302,7 +320,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 					if (si.ssi_signo == SIGHUP) {
 						static char msg[65536];
 
-						if (policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg))) {
+						int rc = policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg));
+
+						/* sovd wrote the maps (a refused policy may
+						 * have staged): the self-audit's reference. */
+						selfaudit_record_maps(&d->audit);
+						if (rc) {
 							fprintf(stderr, "%s", msg);
 						} else {
 							msg[strcspn(msg, "\n")] = '\0';
@@ -340,6 +363,11 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			last_devs = now;
 			rdma_devs_sync(d->kp.fd.rdma_devs);
 			label_watch_tick(&d->lwatch);
+		}
+		/* Self-audit (issue 12): links, programs, policy maps. */
+		if (now - last_audit >= (int64_t)d->o.audit_interval * 1000) {
+			last_audit = now;
+			selfaudit_run(&d->audit);
 		}
 		if (now - last_gc >= 10000) {
 			last_gc = now;
@@ -591,6 +619,16 @@ int main(int argc, char **argv)
 		pr_err("failed to watch for late policy paths and mounts: %s", strerror(-err));
 		goto cleanup;
 	}
+	/* What the self-audit compares with: recorded right after attach. */
+	d.audit = (struct selfaudit){
+		.kp = &d.kp, .life = &d.life, .pm = &d.pmaps, .pipe = &d.pipe,
+		.interval_s = d.o.audit_interval,
+	};
+	err = selfaudit_record(&d.audit);
+	if (err)
+		goto cleanup;
+	d.api.audit = &d.audit;
+	d.metrics.audit = &d.audit;
 	err = taint_scan_proc(&d.kp.fd, &d.labels, &d.pipe);
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));
@@ -598,6 +636,7 @@ int main(int argc, char **argv)
 	walk_maps(&d);
 	policy_announce(&d.life);
 	emit_agent(&d, "start");
+	selfaudit_run(&d.audit);
 	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
 		d.life.img->sha256_hex, kpath_name(chosen));
 
@@ -626,6 +665,7 @@ cleanup:
 	if (d.rb)
 		ring_buffer__free(d.rb);
 	unload_kpath(&d);
+	selfaudit_free(&d.audit);
 	journal_glue_close(&d.journal);
 	events_file_close(&d.events);
 	if (sfd >= 0)

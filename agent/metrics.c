@@ -20,8 +20,9 @@
 #include "agent/lifecycle.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/selfaudit.h"
 
-static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss" };
+static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss", "tamper" };
 
 int metrics_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 		       char *err, size_t errlen)
@@ -194,6 +195,14 @@ static void serve(struct metrics *m, struct conn *c)
 			   n > 0 && n < (int)sizeof(body); i++)
 		n += snprintf(body + n, sizeof(body) - n, "sovd_records_total{type=\"%s\"} %llu\n",
 			      rec_types[i], (unsigned long long)m->records[i]);
+	if (n > 0 && n < (int)sizeof(body) && m->audit)
+		n += snprintf(body + n, sizeof(body) - n,
+			      "# HELP sovd_tamper_total Differences the self-audit found in sovd's links, pins, programs and policy maps (tamper events).\n"
+			      "# TYPE sovd_tamper_total counter\nsovd_tamper_total %llu\n"
+			      "# HELP sovd_audit_ok 1 when the last self-audit found sovd's programs and maps as it left them.\n"
+			      "# TYPE sovd_audit_ok gauge\nsovd_audit_ok %d\n",
+			      (unsigned long long)m->audit->tamper_total,
+			      !strcmp(selfaudit_state(m->audit), "enforcing"));
 	n = pools(m, body, sizeof(body), n);
 	if (n < 0 || n >= (int)sizeof(body)) {
 		conn_reply(&m->pool, c, "HTTP/1.0 500 Internal Server Error\r\n\r\n", 38);

@@ -11,6 +11,7 @@
 struct sov_map_fds;
 struct policy_life;
 struct journal_glue;
+struct selfaudit;
 
 #define METRICS_MAX_CONNS	128
 #define METRICS_IDLE_MS		5000
@@ -23,8 +24,9 @@ struct metrics {
 	const struct policy_life *life;
 	const struct journal_glue *journal;
 	const struct conn_pool *api_pool;
+	const struct selfaudit *audit;	/* sovd_tamper_total; NULL before attach */
 	/* records seen by the pipeline, by type */
-	uint64_t records[6];
+	uint64_t records[7];
 };
 
 /*

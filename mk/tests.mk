@@ -82,3 +82,13 @@ $(BUILD)/tests/unit/agent/test_devices: $(BUILD)/tests/unit/agent/test_devices.o
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_devices
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_devices
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_devices
+
+# Self-audit (issue 12): tampering with sovd's links, pins, maps and cgroup
+# hooks is detected, journaled and repaired. allow.bpf.o is the foreign
+# program it attaches next to sovd's.
+$(BUILD)/tests/agent/allow.bpf.o: tests/agent/allow.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror -I$(BUILD) -c $< -o $@
+ALL_TARGETS	+= $(BUILD)/tests/agent/allow.bpf.o
+TEST_SCRIPTS	+= tests/agent/tamper.t

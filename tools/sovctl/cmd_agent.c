@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <dirent.h>
+#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "tools/sovctl/sovctl.h"
 
@@ -78,16 +80,22 @@ static const char *jstr(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+enum { OPT_PIN_DIR = SOVCTL_LONG_ONLY };
+
 static const struct sovctl_opt status_opts[] = {
 	{ "output", 'o', "text|json", "text (default), or sovd's status document as it is", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", "sovd's pin directory, read when sovd is not reached\n(default /sys/fs/bpf/sovd, sovd's --pin-dir)", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
 const struct sovctl_cmd sovctl_status_cmd = {
 	.name = "status",
 	.about = "Print the state of the running sovd: kernel path, policy, journal, counters.",
-	.notes = "Exits 0 once sovd enforces its policy with a working journal, 1 when it runs\n"
-		 "in another state (enforcing-journal-failed), 2 when it cannot be reached.\n",
+	.notes = "Exits 0 once sovd enforces its policy with a working journal and its last\n"
+		 "self-audit passed within the audit interval; 1 when it runs in another state\n"
+		 "(tampered, audit-stale, enforcing-journal-failed); 2 when it cannot be reached\n"
+		 "and nothing is attached from its pin directory; 3 when it cannot be reached\n"
+		 "but programs pinned there still enforce (without a journal).\n",
 	.opts = status_opts,
 	.flags = SOVCTL_CMD_SOCKET,
 	.run = status_run,
@@ -104,8 +112,73 @@ static const char *kernel_path(json_object *o)
 	return jstr(o, "mode");
 }
 
+/*
+ * sovd cannot be reached: what its pins still hold. A link pinned under
+ * PIN/links is attached unless its info says otherwise (a detached cgroup
+ * link reads cgroup id 0). Returns the attached links, or -errno.
+ */
+static int pinned_links(const char *pin_dir, int *total)
+{
+	char dir[512], path[1024];
+	struct dirent *de;
+	int n = 0;
+	DIR *dh;
+
+	*total = 0;
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	dh = opendir(dir);
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dh))) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		(*total)++;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id &&
+		    (info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id))
+			n++;
+		close(fd);
+	}
+	closedir(dh);
+	return n;
+}
+
+#define SOVCTL_NOT_RUNNING_PINNED	3
+
+static int status_offline(const char *sock, const char *pin_dir, const char *out)
+{
+	int total, n = pinned_links(pin_dir, &total);
+
+	if (n < 0) {
+		fprintf(stderr, "sovctl: sovd not running (no answer at %s); cannot read pins under %s: %s\n",
+			sock, pin_dir, strerror(-n));
+		return SOVCTL_USAGE;
+	}
+	if (!n) {
+		fprintf(stderr, "sovctl: sovd not running, nothing attached (no answer at %s; no attached link pinned under %s)\n",
+			sock, pin_dir);
+		return SOVCTL_USAGE;
+	}
+	if (!strcmp(out, "json"))
+		printf("{\"state\":\"not-running-pinned\",\"pin_dir\":\"%s\",\"attached_links\":%d,\"pinned_links\":%d,\"journal\":\"none\"}\n",
+		       pin_dir, n, total);
+	else
+		printf("state:       not-running-pinned\n"
+		       "sovd not running; %d programs still attached from pins under %s: enforcing without a journal\n",
+		       n, pin_dir);
+	return SOVCTL_NOT_RUNNING_PINNED;
+}
+
 static int status_run(int argc, char **argv)
 {
+	const char *pin_dir = "/sys/fs/bpf/sovd";
 	const char *sock = sovctl_socket, *out = "text";
 	struct sovctl_getopt g;
 	json_object *st, *v;
@@ -114,6 +187,10 @@ static int status_run(int argc, char **argv)
 
 	sovctl_getopt_init(&g, &sovctl_status_cmd, argc, argv);
 	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		if (c == OPT_PIN_DIR) {
+			pin_dir = g.arg;
+			continue;
+		}
 		if (c != 'o')
 			return sovctl_getopt_exit(&g, c);
 		out = g.arg;
@@ -127,7 +204,7 @@ static int status_run(int argc, char **argv)
 	}
 	fd = dial(sock, "status\n");
 	if (fd < 0)
-		return SOVCTL_USAGE;
+		return status_offline(sock, pin_dir, out);
 	reply = slurp(fd);
 	close(fd);
 	st = reply ? json_tokener_parse(reply) : NULL;
@@ -149,6 +226,18 @@ static int status_run(int argc, char **argv)
 		       pol ? jstr(pol, "generation") : "");
 		printf("sha256:      %s\n", pol ? jstr(pol, "sha256") : "");
 		printf("journal:     %s\n", jstr(st, "journal"));
+		if (json_object_object_get_ex(st, "audit", &v)) {
+			json_object *f;
+
+			printf("self-audit:  %s (%s audits, %s tamper events)\n",
+			       json_object_get_boolean(json_object_object_get_ex(v, "ok", &f) ? f : NULL) ?
+			       "ok" : "FAILED", jstr(v, "audits"), jstr(v, "tamper_total"));
+			if (json_object_object_get_ex(v, "findings", &f))
+				for (size_t i = 0; i < json_object_array_length(f); i++)
+					printf("  finding:   %s\n",
+					       json_object_to_json_string_ext(json_object_array_get_idx(f, i),
+									      JSON_C_TO_STRING_PLAIN));
+		}
 		printf("tainted:     %s processes\n", jstr(st, "tainted_processes"));
 		printf("labels:      %s inodes\n", jstr(st, "labels"));
 		if (feat)
