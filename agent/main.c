@@ -120,7 +120,6 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	o->socket = "/run/sovd/sovd.sock";
 	o->pin_dir = "/sys/fs/bpf/sovd";
 	o->ringbuf_size = 4 << 20;
-	o->max_procs = 65536;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -204,6 +203,7 @@ struct sovd {
 	struct api api;
 	struct metrics metrics;
 	struct api_counts counts;
+	uint64_t overflow_reported;	/* taint overflow classes already reported */
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -229,9 +229,27 @@ static int setup_signals(void)
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
+	uint64_t over;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
+	/* Taints the kernel could not store are applied to every untracked
+	 * process (fail closed): said once per growth, journaled. */
+	over = taint_overflow_classes(&d->kp.fd);
+	d->counts.overflow = over;
+	d->counts.max_procs = d->o.max_procs;
+	d->counts.max_labels = d->o.max_labels;
+	if (over & ~d->overflow_reported) {
+		char body[160];
+
+		snprintf(body, sizeof(body),
+			 "\"map\":\"taint\",\"classes_mask\":%llu,\"applied_to\":\"every untracked process\"",
+			 (unsigned long long)over);
+		pr_warn("taint map overflow: classes 0x%llx now apply to every process without a taint entry",
+			(unsigned long long)over);
+		pipeline_emit_own(&d->pipe, "loss", body);
+		d->overflow_reported = over;
+	}
 }
 
 /* A loop that does not hear the ring buffer or the signals must not start. */
@@ -472,6 +490,8 @@ int main(int argc, char **argv)
 	err = policy_collect(&d.life, img);
 	if (err)
 		goto cleanup;
+	if (!d.o.max_procs)
+		d.o.max_procs = taint_default_size();
 	if (!d.o.max_labels) {
 		d.o.max_labels = d.labels.n * 4;
 		if (d.o.max_labels < 131072)

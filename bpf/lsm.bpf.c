@@ -103,7 +103,7 @@ static __always_inline int in_scope(const struct sov_config *cfg)
 static __always_inline struct sov_taint *tainted_in_scope(struct sov_config **cfgp)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct sov_taint *t = taint_of(&tgid);
+	struct sov_taint *t = taint_judged(&tgid);
 	struct sov_config *cfg;
 
 	if (!t)
@@ -446,7 +446,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 
 	if (ret)
 		return prev_verdict(ret);
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
 	/* A direct (BTF) dereference: bpf_sk_storage_get() below needs the
@@ -523,7 +523,7 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 	if (!(mask & MAY_WRITE) || mode != S_IFSOCK)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
 	sock = bpf_sock_from_file(file);

@@ -122,11 +122,13 @@ struct sov_label {
 };
 
 /*
- * taint: HASH keyed by tgid. Never shrinks for the life of the process.
- * When the process exits the entry stays, marked with exited_ns, so that
- * data its sockets still hold (TCP retransmissions after exit) is judged by
- * the taint it had; the fork hook drops a stale entry when its tgid is
- * reused, and sovd removes exited entries after SOV_TAINT_LINGER_S.
+ * taint: HASH keyed by tgid, live processes only (issue 12). Never shrinks
+ * for the life of the process. When the process exits the entry moves to
+ * taint_exited (an LRU keyed by tgid), marked with exited_ns, so that data
+ * its sockets still hold (TCP retransmissions after exit) is judged by the
+ * taint it had, and exited processes never take the room of live ones;
+ * the fork hook drops a stale entry when its tgid is reused, and sovd
+ * removes exited entries after SOV_TAINT_LINGER_S.
  */
 struct sov_taint {
 	__u64 classes;
@@ -137,6 +139,17 @@ struct sov_taint {
 };
 
 #define SOV_TAINT_LINGER_S	1200	/* > TCP's retransmission give-up time */
+
+/*
+ * taint_state: ARRAY[1]. When a taint cannot be stored (the taint map full,
+ * or no memory), its classes join overflow.classes, and every process
+ * without an entry of its own is judged as tainted with them at egress
+ * (fail closed) until sovd restarts; counted in map_full, reported by sovd
+ * as an "overflow" event.
+ */
+struct sov_taint_state {
+	struct sov_taint overflow;	/* classes: the lost taints' union */
+};
 
 /* Socket ownership (SK_STORAGE): who created it (sock_create /
  * socket_post_create), or later bound, connected or sent on it. */
