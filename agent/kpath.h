@@ -28,6 +28,7 @@ struct sov_map_fds {
 	    counters, scope, classes, events;
 	int rdma_devs;		/* issue 10: RDMA devices beyond the fixed major */
 	int taint_exited, taint_state;	/* issue 12: exited processes, lost taints */
+	int self, self_ids;		/* issue 12: self-protection (LSM path) */
 };
 
 /* The maps whose size sovd chooses before load. */
@@ -110,6 +111,8 @@ struct kpath {
 	(kp)->fd.rdma_devs = bpf_map__fd((s)->maps.sov_rdma_devs);	\
 	(kp)->fd.taint_exited = bpf_map__fd((s)->maps.sov_taint_exited); \
 	(kp)->fd.taint_state = bpf_map__fd((s)->maps.sov_taint_state);	\
+	(kp)->fd.self = bpf_map__fd((s)->maps.sov_self);		\
+	(kp)->fd.self_ids = bpf_map__fd((s)->maps.sov_self_ids);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */

@@ -61,7 +61,13 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_file_ioctl, -1, "file_ioctl")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_map, -1, "self_map")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_bpf, -1, "self_bpf")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_unlink, -1, "self_unlink")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_rmdir, -1, "self_rmdir")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_rename, -1, "self_rename")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_truncate, -1, "self_truncate")))
 		return err;
 	return kpath_pin_links(kp);
 }

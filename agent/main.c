@@ -37,6 +37,7 @@
 #include "agent/metrics.h"
 #include "agent/pipeline.h"
 #include "agent/policy_maps.h"
+#include "agent/selfprot.h"
 #include "agent/taint.h"
 #include "policy/policy.h"
 #include "sov_version.h"
@@ -53,6 +54,7 @@ struct sovd_opts {
 	enum sovd_kpath kpath;
 	uint64_t ringbuf_size;
 	uint32_t max_procs;
+	int unlock;		/* --unlock: no self-protection (upgrades) */
 	uint32_t max_labels;
 	int probe_only;
 };
@@ -69,12 +71,14 @@ static void usage(FILE *o)
 "\n"
 "  --kernel-path P  the kernel programs to enforce with: lsm, tracing, or auto\n"
 "                   (LSM where it runs); --mode is its old name, still accepted\n"
-"  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n");
+"  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
+"  --unlock         leave sovd's maps, links, pins and journal unprotected\n"
+"                   (LSM path; for an upgrade or maintenance)\n");
 }
 
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
-	OPT_VERSION,
+	OPT_VERSION, OPT_UNLOCK,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -110,6 +114,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "unlock", no_argument, NULL, OPT_UNLOCK },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -125,6 +130,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		case 'p': o->policy = optarg; break;
 		case 'j': o->journal = optarg; break;
 		case 'k': o->key = optarg; break;
+		case OPT_UNLOCK: o->unlock = 1; break;
 		case 's': o->socket = optarg; break;
 		case 'P': o->pin_dir = optarg; break;
 		case 'e': o->events = optarg; break;
@@ -591,6 +597,9 @@ int main(int argc, char **argv)
 			       d.life.img->n_scope);
 	if (err)
 		goto cleanup;
+	err = selfprot_enable(&d.kp, d.o.journal, d.o.key, d.o.unlock);
+	if (err)
+		pr_warn("self-protection not enabled: %s", strerror(-err));
 	err = taint_scan_proc(&d.kp.fd, &d.labels, &d.pipe);
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));

@@ -21,7 +21,8 @@
 #include "agent/log.h"
 #include "agent/metrics.h"
 
-static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss" };
+static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss",
+					 "tamper" };
 
 int metrics_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 		       char *err, size_t errlen)

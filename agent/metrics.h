@@ -24,7 +24,7 @@ struct metrics {
 	const struct journal_glue *journal;
 	const struct conn_pool *api_pool;
 	/* records seen by the pipeline, by type */
-	uint64_t records[6];
+	uint64_t records[7];	/* per type, metrics.c rec_types */
 };
 
 /*

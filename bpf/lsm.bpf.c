@@ -18,6 +18,7 @@
 #include "open.bpf.h"
 #include "egress.bpf.h"
 #include "device.bpf.h"
+#include "selfprot.bpf.h"
 
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2
@@ -31,6 +32,9 @@ int BPF_PROG(sov_file_open, struct file *file)
 {
 	/* An RDMA device refused to a tainted process (device.bpf.h). */
 	if (dev_permission_check(file, 0))
+		return -EPERM;
+	/* sovd's journal and key, written by sovd only (selfprot.bpf.h) */
+	if (self_file_open(file))
 		return -EPERM;
 	on_open(file, -1, NULL, -1);
 	return 0;

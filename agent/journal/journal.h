@@ -77,6 +77,7 @@ struct sov_journal_opts {
 #define SOV_REC_LOSS		"loss"
 #define SOV_REC_HEARTBEAT	"heartbeat"
 #define SOV_REC_RECOVERY	"recovery"
+#define SOV_REC_TAMPER		"tamper"	/* issue 12: an attempt on sovd itself */
 
 /* Field groups present in a record (sov_record.has). */
 #define SOV_HAS_ACTOR	(1u << 0)	/* pid, uid (+ comm, exe, cgroup if non-NULL) */
