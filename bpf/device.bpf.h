@@ -107,16 +107,19 @@ static __always_inline int dev_permission_check(struct file *file, int held)
 	struct inode *inode;
 	__u32 tgid, rdev;
 
+	/* Probe reads: mmap_file passes NULL for an anonymous mapping, and a
+	 * verifier that takes the hook's argument as never NULL drops the
+	 * check and loads through it directly (6.12 oopsed). */
 	if (!file)
 		return 0;
-	inode = file->f_inode;
-	if (!inode || (inode->i_mode & SOV_S_IFMT) != SOV_S_IFCHR)
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & SOV_S_IFMT) != SOV_S_IFCHR)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
-	rdev = inode->i_rdev;
+	rdev = BPF_CORE_READ(inode, i_rdev);
 	if (!rdma_dev(rdev >> SOV_MINORBITS, rdev & SOV_DEV_ANY_MINOR))
 		return 0;
 	cfg = sov_cfg();

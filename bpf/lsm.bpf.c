@@ -582,9 +582,17 @@ SEC("lsm/mmap_file")
 int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	struct file *f = NULL;
+
 	if (ret)
 		return prev_verdict(ret);
-	if (file && sov_map_writes(prot, flags))
-		derive_on_map(file, -1);
-	return lsm_ret(dev_permission_check(file, 1));
+	/* file is NULL for an anonymous mapping; read as a plain value (a
+	 * verifier that takes the argument as never NULL would drop the
+	 * test and load through NULL), then only probe reads follow. */
+	bpf_probe_read_kernel(&f, sizeof(f), &ctx[0]);
+	if (!f)
+		return 0;
+	if (sov_map_writes(prot, flags))
+		derive_on_map(f, -1);
+	return lsm_ret(dev_permission_check(f, 1));
 }
