@@ -251,10 +251,10 @@ struct sov_counters {
 #define SOV_HOOK_SEND		6	/* a send by a process other than the socket's owner (issue 10: inherited, passed sockets; sendfile/splice) */
 #define SOV_HOOK_DEVICE		7	/* an RDMA device opened or used (issue 10) */
 /* issue 12, SOV_EV_TAMPER: what was refused (LSM path) */
-#define SOV_HOOK_SELF_MAP	8	/* a writable fd of one of sovd's maps */
-#define SOV_HOOK_SELF_LINK	9	/* detach or update of one of sovd's links */
-#define SOV_HOOK_SELF_PIN	10	/* unlink/rename/rmdir in sovd's pin directory */
-#define SOV_HOOK_SELF_JOURNAL	11	/* write, truncate, unlink of the journal or its key */
+#define SOV_HOOK_SELF_MAP	9	/* a writable fd of one of sovd's maps */
+#define SOV_HOOK_SELF_LINK	10	/* detach or update of one of sovd's links */
+#define SOV_HOOK_SELF_PIN	11	/* unlink/rename/rmdir in sovd's pin directory */
+#define SOV_HOOK_SELF_JOURNAL	12	/* write, truncate, unlink of the journal or its key */
 
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their
