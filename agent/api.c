@@ -146,6 +146,14 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_u64(b, "tainted_processes", v->counts->tainted);
 	jb_u64(b, "labels", v->counts->labels);
 	jb_u64(b, "counts_as_of_ns", (uint64_t)v->counts->as_of_ns);
+	/* issue 12: sizes chosen from the host, and the fail-closed state */
+	jb_key(b, "map_sizes");
+	jb_open(b);
+	jb_u64(b, "taint", v->counts->max_procs);
+	jb_u64(b, "taint_exited", v->counts->max_procs);
+	jb_u64(b, "labels", v->counts->max_labels);
+	jb_close(b);
+	jb_u64(b, "taint_overflow_classes", v->counts->overflow);
 	jb_u64(b, "watchers", a->n_watchers);
 	jb_key(b, "connections");
 	jb_open(b);

@@ -23,6 +23,9 @@ struct api_counts {
 	uint64_t tainted;	/* live tainted processes */
 	uint64_t labels;	/* entries of the label map (sovd's and derived) */
 	int64_t as_of_ns;	/* CLOCK_REALTIME of the walk; 0: none yet */
+	uint64_t overflow;	/* classes of taints the kernel could not store */
+	uint32_t max_procs;	/* taint map size (live; the exited LRU alike) */
+	uint32_t max_labels;	/* label map size */
 };
 
 /* What status reports, owned by others. */

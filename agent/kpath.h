@@ -27,11 +27,13 @@ struct sov_map_fds {
 	int labels, label_devs, taint, config, zone4[2], zone6[2], zone_rules,
 	    counters, scope, classes, events;
 	int rdma_devs;		/* issue 10: RDMA devices beyond the fixed major */
+	int taint_exited, taint_state;	/* issue 12: exited processes, lost taints */
+	int self, self_ids;		/* issue 12: self-protection (LSM path) */
 };
 
 /* The maps whose size sovd chooses before load. */
 struct kpath_sized_maps {
-	struct bpf_map *labels, *taint, *zone4[2], *zone6[2], *events;
+	struct bpf_map *labels, *taint, *taint_exited, *zone4[2], *zone6[2], *events;
 };
 
 struct kpath_sizes {
@@ -84,6 +86,7 @@ struct kpath {
 #define KPATH_TAKE_SIZED(kp, s) do {					\
 	(kp)->sized.labels = (s)->maps.sov_labels;			\
 	(kp)->sized.taint = (s)->maps.sov_taint;			\
+	(kp)->sized.taint_exited = (s)->maps.sov_taint_exited;		\
 	(kp)->sized.zone4[0] = (s)->maps.sov_zone4_0;			\
 	(kp)->sized.zone4[1] = (s)->maps.sov_zone4_1;			\
 	(kp)->sized.zone6[0] = (s)->maps.sov_zone6_0;			\
@@ -106,6 +109,10 @@ struct kpath {
 	(kp)->fd.classes = bpf_map__fd((s)->maps.sov_classes);		\
 	(kp)->fd.events = bpf_map__fd((s)->maps.sov_events);		\
 	(kp)->fd.rdma_devs = bpf_map__fd((s)->maps.sov_rdma_devs);	\
+	(kp)->fd.taint_exited = bpf_map__fd((s)->maps.sov_taint_exited); \
+	(kp)->fd.taint_state = bpf_map__fd((s)->maps.sov_taint_state);	\
+	(kp)->fd.self = bpf_map__fd((s)->maps.sov_self);		\
+	(kp)->fd.self_ids = bpf_map__fd((s)->maps.sov_self_ids);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */

@@ -97,7 +97,7 @@ static uint32_t wanted_size(const struct kpath *kp, const struct bpf_map *map,
 
 	if (map == m->labels)
 		return sz->max_labels;
-	if (map == m->taint)
+	if (map == m->taint || map == m->taint_exited)
 		return sz->max_procs;
 	if (map == m->zone4[0] || map == m->zone4[1])
 		return max_u32(4096, 2 * sz->n_v4);

@@ -77,7 +77,14 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
 	    /* io_uring's reads and writes of fixed files (bpf/views.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))
+	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")) ||
+	    /* issue 12: self-protection (bpf/selfprot.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_map, -1, "self_map")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_bpf, -1, "self_bpf")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_unlink, -1, "self_unlink")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_rmdir, -1, "self_rmdir")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_rename, -1, "self_rename")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_self_truncate, -1, "self_truncate")))
 		return err;
 	return kpath_pin_links(kp);
 }

@@ -39,6 +39,7 @@
 #include "agent/pipeline.h"
 #include "agent/policy_maps.h"
 #include "agent/selfaudit.h"
+#include "agent/selfprot.h"
 #include "agent/taint.h"
 #include "policy/policy.h"
 #include "sov_version.h"
@@ -55,6 +56,7 @@ struct sovd_opts {
 	enum sovd_kpath kpath;
 	uint64_t ringbuf_size;
 	uint32_t max_procs;
+	int unlock;		/* --unlock: no self-protection (upgrades) */
 	uint32_t max_labels;
 	unsigned audit_interval;	/* seconds between self-audits */
 	int probe_only;
@@ -75,12 +77,14 @@ static void usage(FILE *o)
 "                   (LSM where it runs); --mode is its old name, still accepted\n"
 "  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
 "  --audit-interval S  check sovd's links, programs and policy maps every S\n"
-"                   seconds (1..3600, default 5)\n");
+"                   seconds (1..3600, default 5)\n"
+"  --unlock         leave sovd's maps, links, pins and journal unprotected\n"
+"                   (LSM path; for an upgrade or maintenance)\n");
 }
 
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
-	OPT_VERSION, OPT_AUDIT,
+	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -117,6 +121,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "audit-interval", required_argument, NULL, OPT_AUDIT },
+		{ "unlock", no_argument, NULL, OPT_UNLOCK },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -127,13 +132,13 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	o->socket = "/run/sovd/sovd.sock";
 	o->pin_dir = "/sys/fs/bpf/sovd";
 	o->ringbuf_size = 4 << 20;
-	o->max_procs = 65536;
 	o->audit_interval = 5;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
 		case 'j': o->journal = optarg; break;
 		case 'k': o->key = optarg; break;
+		case OPT_UNLOCK: o->unlock = 1; break;
 		case 's': o->socket = optarg; break;
 		case 'P': o->pin_dir = optarg; break;
 		case 'e': o->events = optarg; break;
@@ -225,6 +230,7 @@ struct sovd {
 	struct api_counts counts;
 	struct label_watch lwatch;
 	struct selfaudit audit;
+	uint64_t overflow_reported;	/* taint overflow classes already reported */
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -251,9 +257,27 @@ static int setup_signals(void)
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
+	uint64_t over;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
+	/* Taints the kernel could not store are applied to every untracked
+	 * process (fail closed): said once per growth, journaled. */
+	over = taint_overflow_classes(&d->kp.fd);
+	d->counts.overflow = over;
+	d->counts.max_procs = d->o.max_procs;
+	d->counts.max_labels = d->o.max_labels;
+	if (over & ~d->overflow_reported) {
+		char body[160];
+
+		snprintf(body, sizeof(body),
+			 "\"map\":\"taint\",\"classes_mask\":%llu,\"applied_to\":\"every untracked process\"",
+			 (unsigned long long)over);
+		pr_warn("taint map overflow: classes 0x%llx now apply to every process without a taint entry",
+			(unsigned long long)over);
+		pipeline_emit_own(&d->pipe, "loss", body);
+		d->overflow_reported = over;
+	}
 }
 
 /* A loop that does not hear the ring buffer or the signals must not start. */
@@ -510,6 +534,8 @@ int main(int argc, char **argv)
 	err = policy_collect(&d.life, img);
 	if (err)
 		goto cleanup;
+	if (!d.o.max_procs)
+		d.o.max_procs = taint_default_size();
 	if (!d.o.max_labels) {
 		d.o.max_labels = d.labels.n * 4;
 		if (d.o.max_labels < 131072)
@@ -629,6 +655,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	d.api.audit = &d.audit;
 	d.metrics.audit = &d.audit;
+	err = selfprot_enable(&d.kp, d.o.journal, d.o.key, d.o.unlock);
+	if (err)
+		pr_warn("self-protection not enabled: %s", strerror(-err));
 	err = taint_scan_proc(&d.kp.fd, &d.labels, &d.pipe);
 	if (err)
 		pr_warn("failed to scan /proc for open labelled files: %s", strerror(-err));

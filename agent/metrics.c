@@ -22,7 +22,8 @@
 #include "agent/metrics.h"
 #include "agent/selfaudit.h"
 
-static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss", "tamper" };
+static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss",
+					 "tamper" };
 
 int metrics_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 		       char *err, size_t errlen)

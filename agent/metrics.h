@@ -26,7 +26,7 @@ struct metrics {
 	const struct conn_pool *api_pool;
 	const struct selfaudit *audit;	/* sovd_tamper_total; NULL before attach */
 	/* records seen by the pipeline, by type */
-	uint64_t records[7];
+	uint64_t records[7];	/* per type, metrics.c rec_types */
 };
 
 /*

@@ -227,6 +227,46 @@ static void report_held_rdma(struct pipeline *p, const struct sovd_event *taint)
 	}
 }
 
+/*
+ * A refused attempt on sovd itself (LSM path, bpf/selfprot.bpf.h): the
+ * process that tried, what it tried, on what. Journaled like every event.
+ */
+static int tamper_event(struct pipeline *p, const struct sov_event *e)
+{
+	static const char *const what[] = {
+		[SOV_HOOK_SELF_MAP] = "map-write", [SOV_HOOK_SELF_LINK] = "link-detach",
+		[SOV_HOOK_SELF_PIN] = "pin-change", [SOV_HOOK_SELF_JOURNAL] = "journal-write",
+	};
+	struct sovd_event ev = {};
+	char body[512], name[sizeof(e->path) + 1];
+	const char *w = e->hook < sizeof(what) / sizeof(what[0]) && what[e->hook] ?
+			what[e->hook] : "unknown";
+	size_t j = 0;
+
+	/* the object's name, kept to characters that need no JSON escape */
+	for (size_t i = 0; i < sizeof(e->path) && e->path[i]; i++)
+		if (e->path[i] >= 0x20 && e->path[i] < 0x7f && e->path[i] != '"' &&
+		    e->path[i] != '\\')
+			name[j++] = e->path[i];
+	name[j] = '\0';
+	snprintf(body, sizeof(body),
+		 "\"action\":\"%s\",\"object\":\"%s\",\"id\":%llu,\"dev\":%llu,\"refused\":true",
+		 w, name, (unsigned long long)e->ino, (unsigned long long)e->dev);
+	ev.type = "tamper";
+	ev.wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
+	ev.boot_ns = e->ts_boot_ns;
+	ev.pid = e->tgid;
+	ev.tid = e->pid;
+	ev.uid = e->uid;
+	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
+	ev.exe = proc_exe(e->tgid, ev.boot_ns);
+	ev.cgroup = cgroup_path(e->cgroup_id);
+	ev.body = body;
+	dispatch(p, &ev);
+	pipeline_flush(p);
+	return 0;
+}
+
 int pipeline_kernel_event(void *ctx, void *data, size_t len)
 {
 	struct pipeline *p = ctx;
@@ -236,6 +276,8 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->type == SOV_EV_TAMPER)
+		return tamper_event(p, e);
 	ev.type = e->type == SOV_EV_TAINT ? "taint" : e->type == SOV_EV_DERIVE ? "derive" : "egress";
 	ev.wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
 	ev.boot_ns = e->ts_boot_ns;

@@ -252,16 +252,33 @@ int policy_maps_remap_classes(struct policy_maps *pm, const struct sov_policy_im
 			bpf_map_update_elem(pm->fd->labels, cur, &v, BPF_EXIST);
 			n++;
 		}
-		prev = NULL;
-		while (bpf_map_get_next_key(pm->fd->taint, prev, next) == 0) {
-			struct sov_taint t;
+		/* live and exited processes' taint, and the lost taints' union */
+		int tmaps[2] = { pm->fd->taint, pm->fd->taint_exited };
 
-			memcpy(cur, next, sizeof(__u32));
-			prev = cur;
-			if (bpf_map_lookup_elem(pm->fd->taint, cur, &t))
-				continue;
-			t.classes = remap_mask(t.classes, to);
-			bpf_map_update_elem(pm->fd->taint, cur, &t, BPF_EXIST);
+		for (int m = 0; m < 2; m++) {
+			prev = NULL;
+			while (tmaps[m] >= 0 &&
+			       bpf_map_get_next_key(tmaps[m], prev, next) == 0) {
+				struct sov_taint t;
+
+				memcpy(cur, next, sizeof(__u32));
+				prev = cur;
+				if (bpf_map_lookup_elem(tmaps[m], cur, &t))
+					continue;
+				t.classes = remap_mask(t.classes, to);
+				bpf_map_update_elem(tmaps[m], cur, &t, BPF_EXIST);
+			}
+		}
+		{
+			struct sov_taint_state st;
+			__u32 zero = 0;
+
+			if (pm->fd->taint_state >= 0 &&
+			    !bpf_map_lookup_elem(pm->fd->taint_state, &zero, &st) &&
+			    st.overflow.classes) {
+				st.overflow.classes = remap_mask(st.overflow.classes, to);
+				bpf_map_update_elem(pm->fd->taint_state, &zero, &st, BPF_ANY);
+			}
 		}
 		pr_info("rewrote %zu labels", n);
 	}

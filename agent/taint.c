@@ -159,23 +159,26 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 }
 
 /*
- * Exited processes keep their taint entry for SOV_TAINT_LINGER_S (their
- * sockets may still send queued data); afterwards gc removes it. Reading
- * the count (status) must not change the map: only the event loop's
+ * Exited processes' taint lives in sov_taint_exited (an LRU: exited
+ * processes never take the room of live ones) for SOV_TAINT_LINGER_S
+ * (their sockets may still send queued data); afterwards gc removes it.
+ * Entries of the live map marked exited come from a run before issue 12
+ * (or an exit whose move failed) and are collected the same way. Reading
+ * the count (status) must not change the maps: only the event loop's
  * periodic gc deletes.
  */
-static size_t walk(const struct sov_map_fds *fd, int collect, uint64_t now)
+static size_t walk_map(int map, int collect, uint64_t now)
 {
 	__u32 cur, next, *prev = NULL;
 	__u32 stale[256];
 	size_t live = 0, nstale = 0;
 
-	while (bpf_map_get_next_key(fd->taint, prev, &next) == 0) {
+	while (bpf_map_get_next_key(map, prev, &next) == 0) {
 		struct sov_taint t;
 
 		cur = next;
 		prev = &cur;
-		if (bpf_map_lookup_elem(fd->taint, &cur, &t))
+		if (bpf_map_lookup_elem(map, &cur, &t))
 			continue;
 		if (!t.exited_ns)
 			live++;
@@ -185,18 +188,65 @@ static size_t walk(const struct sov_map_fds *fd, int collect, uint64_t now)
 			stale[nstale++] = cur;
 	}
 	for (size_t i = 0; i < nstale; i++)
-		bpf_map_delete_elem(fd->taint, &stale[i]);
+		bpf_map_delete_elem(map, &stale[i]);
 	return live;
 }
 
 size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns)
 {
-	return walk(fd, 1, now_ns);
+	if (fd->taint_exited >= 0)
+		walk_map(fd->taint_exited, 1, now_ns);
+	return walk_map(fd->taint, 1, now_ns);
 }
 
 size_t taint_count(const struct sov_map_fds *fd)
 {
-	return walk(fd, 0, 0);
+	return walk_map(fd->taint, 0, 0);
+}
+
+uint64_t taint_overflow_classes(const struct sov_map_fds *fd)
+{
+	struct sov_taint_state st = {};
+	__u32 zero = 0;
+
+	if (fd->taint_state < 0 || bpf_map_lookup_elem(fd->taint_state, &zero, &st))
+		return 0;
+	return st.overflow.classes;
+}
+
+/*
+ * Live tainted processes can never outnumber the host's processes: the
+ * taint map is sized to hold them all, min(pid_max, threads-max), so that
+ * it cannot fill (exited ones go to the LRU). At least 1024, at most 2^22.
+ */
+static uint64_t read_u64_file(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+uint32_t taint_default_size(void)
+{
+	uint64_t pid_max = read_u64_file("/proc/sys/kernel/pid_max");
+	uint64_t threads = read_u64_file("/proc/sys/kernel/threads-max");
+	uint64_t n = 65536;
+
+	if (pid_max && threads)
+		n = pid_max < threads ? pid_max : threads;
+	else if (pid_max || threads)
+		n = pid_max ? pid_max : threads;
+	if (n < 1024)
+		n = 1024;
+	if (n > (1u << 22))
+		n = 1u << 22;
+	return (uint32_t)n;
 }
 
 /*

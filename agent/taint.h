@@ -22,6 +22,12 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns);
 /* The number of live tainted processes; changes nothing. */
 size_t taint_count(const struct sov_map_fds *fd);
+/* The union of the taints the kernel could not store (struct
+ * sov_taint_state): applied to every untracked process; 0 normally. */
+uint64_t taint_overflow_classes(const struct sov_map_fds *fd);
+/* The taint map's size when --max-procs is not given: min(pid_max,
+ * threads-max), within 1024..2^22. */
+uint32_t taint_default_size(void);
 
 /* Shared memory labelled after it was mapped (issue 11): on the derive
  * event of a SysV segment, memfd or /dev/shm file, the processes mapping

@@ -116,7 +116,7 @@ static __always_inline int dev_permission_check(struct file *file, int held)
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & SOV_S_IFMT) != SOV_S_IFCHR)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
 	rdev = BPF_CORE_READ(inode, i_rdev);

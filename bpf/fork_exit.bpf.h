@@ -31,6 +31,17 @@ static __always_inline void maps_held_forget(__u32 tgid)
 	bpf_map_delete_elem(&sov_maps_held, &tgid);
 }
 
+/* sovd exits (crash or stop): its self-protection ends with it (abi.h
+ * struct sov_self), so that its successor can adopt the pins. */
+static __always_inline void self_exited(__u32 tgid)
+{
+	__u32 k = 0;
+	struct sov_self *s = bpf_map_lookup_elem(&sov_self, &k);
+
+	if (s && s->tgid == tgid)
+		s->enabled = 0;
+}
+
 /* fork: the child inherits the parent's taint. exec keeps it (same tgid). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sov_fork, struct task_struct *parent, struct task_struct *child)
@@ -59,6 +70,7 @@ int BPF_PROG(sov_exit, struct task_struct *p)
 		return 0;
 	taint_exited(BPF_CORE_READ(p, tgid));
 	maps_held_forget(BPF_CORE_READ(p, tgid));
+	self_exited(BPF_CORE_READ(p, tgid));
 	return 0;
 }
 

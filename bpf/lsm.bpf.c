@@ -20,6 +20,7 @@
 #include "device.bpf.h"
 #include "procmem.bpf.h"	/* issue 11: process and shared memory */
 #include "ipc.bpf.h"
+#include "selfprot.bpf.h"
 
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2
@@ -33,6 +34,9 @@ int BPF_PROG(sov_file_open, struct file *file)
 {
 	/* An RDMA device refused to a tainted process (device.bpf.h). */
 	if (dev_permission_check(file, 0))
+		return -EPERM;
+	/* sovd's journal and key, written by sovd only (selfprot.bpf.h) */
+	if (self_file_open(file))
 		return -EPERM;
 	on_open(file, -1, NULL, -1);
 	return 0;
@@ -128,7 +132,7 @@ static __always_inline int in_scope(const struct sov_config *cfg)
 static __always_inline struct sov_taint *tainted_in_scope(struct sov_config **cfgp)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct sov_taint *t = taint_of(&tgid);
+	struct sov_taint *t = taint_judged(&tgid);
 	struct sov_config *cfg;
 
 	if (!t)
@@ -471,7 +475,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 
 	if (ret)
 		return prev_verdict(ret);
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
 	/* A direct (BTF) dereference: bpf_sk_storage_get() below needs the
@@ -548,7 +552,7 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 	if (!(mask & MAY_WRITE) || mode != S_IFSOCK)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
 	sock = bpf_sock_from_file(file);

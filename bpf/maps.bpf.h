@@ -93,6 +93,42 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_taint SEC(".maps");
 
+/* tgid -> taint of an exited process, the oldest evicted first (abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, struct sov_taint);
+	__uint(max_entries, 65536);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_taint_exited SEC(".maps");
+
+/* sovd itself, for the self-protection hooks (abi.h, issue 12) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_self);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_self SEC(".maps");
+
+/* (kind << 32 | id) -> 1: sovd's own links and maps (abi.h SOV_SELF_*) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(max_entries, 512);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_self_ids SEC(".maps");
+
+/* the union of the taints that could not be stored (abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_taint_state);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_taint_state SEC(".maps");
+
 /*
  * socket -> owning tgid, recorded at creation (and at bind, connect,
  * sendmsg), for sockets connected or created before their owner's taint.

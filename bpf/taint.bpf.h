@@ -14,6 +14,48 @@ static __always_inline struct sov_taint *taint_of(const __u32 *tgid)
 	return bpf_map_lookup_elem(&sov_taint, tgid);
 }
 
+/* A taint that could not be stored: its classes apply to every process
+ * without an entry (struct sov_taint_state; fail closed). */
+static __always_inline void taint_overflow(__u64 classes)
+{
+	__u32 k = 0;
+	struct sov_taint_state *st = bpf_map_lookup_elem(&sov_taint_state, &k);
+
+	count(SOV_CNT_MAP_FULL);
+	if (st && classes)
+		__sync_fetch_and_or(&st->overflow.classes, classes);
+}
+
+/*
+ * The taint egress is judged by: the process's own, else the union of the
+ * taints that could not be stored (an ARRAY lookup, inlined by the
+ * verifier), else none. Only the egress hooks use it: derivation and
+ * events use the process's own taint (taint_of()).
+ */
+static __always_inline struct sov_taint *taint_judged(const __u32 *tgid)
+{
+	struct sov_taint *t = taint_of(tgid);
+	struct sov_taint_state *st;
+	__u32 k = 0;
+
+	if (t)
+		return t;
+	st = bpf_map_lookup_elem(&sov_taint_state, &k);
+	if (st && st->overflow.classes)
+		return &st->overflow;
+	return NULL;
+}
+
+/* The owner of a socket that may have exited (late data, cgroup_skb). */
+static __always_inline struct sov_taint *taint_of_owner(const __u32 *tgid)
+{
+	struct sov_taint *t = taint_judged(tgid);
+
+	if (t)
+		return t;
+	return bpf_map_lookup_elem(&sov_taint_exited, tgid);
+}
+
 /*
  * Reading a labelled file: the thread group's taint grows by *classes.
  * Returns 1 when it grew (counted, with a taint event) and leaves the whole
@@ -41,8 +83,10 @@ static __always_inline int taint_grow_hook(__u32 tgid, __u64 *classes, struct fi
 		if (bpf_map_update_elem(&sov_taint, &tgid, &nt, BPF_NOEXIST)) {
 			t = taint_of(&tgid);
 			if (!t) {
-				/* The taint map is full: fail loudly, counted. */
-				count(SOV_CNT_MAP_FULL);
+				/* Not stored (the map full, no memory): the
+				 * classes apply to every untracked process
+				 * (fail closed), counted and reported. */
+				taint_overflow(*classes);
 				return 0;
 			}
 			__sync_fetch_and_or(&t->classes, *classes);
@@ -67,17 +111,18 @@ static __always_inline void taint_inherit(__u32 ptgid, __u32 ctgid)
 {
 	struct sov_taint *t, nt;
 
+	/* The tgid may be reused: an exited process's lingering entry must
+	 * not taint the new one, nor its sockets' late data. */
+	bpf_map_delete_elem(&sov_taint_exited, &ctgid);
 	t = taint_of(&ptgid);
 	if (!t) {
-		/* The tgid may be reused: an exited process's lingering
-		 * entry must not taint the new one. */
 		bpf_map_delete_elem(&sov_taint, &ctgid);
 		return;
 	}
 	nt = *t;
 	nt.exited_ns = 0;
 	if (bpf_map_update_elem(&sov_taint, &ctgid, &nt, BPF_ANY))
-		count(SOV_CNT_MAP_FULL);
+		taint_overflow(nt.classes);
 }
 
 /*
@@ -87,9 +132,19 @@ static __always_inline void taint_inherit(__u32 ptgid, __u32 ctgid)
 static __always_inline void taint_exited(__u32 tgid)
 {
 	struct sov_taint *t = taint_of(&tgid);
+	struct sov_taint et;
 
-	if (t)
-		t->exited_ns = bpf_ktime_get_boot_ns();
+	if (!t)
+		return;
+	/* Moved out of the live map: exited processes never fill it. An
+	 * LRU cannot refuse; should the copy fail, the entry stays live. */
+	et = *t;
+	et.exited_ns = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&sov_taint_exited, &tgid, &et, BPF_ANY)) {
+		t->exited_ns = et.exited_ns;
+		return;
+	}
+	bpf_map_delete_elem(&sov_taint, &tgid);
 }
 
 #endif

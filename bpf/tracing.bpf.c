@@ -110,7 +110,7 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
 	dst.channel = sov_channel(family, dst.sotype, dst.proto);
 	if (dst.channel == SOV_CHAN_NONE)
 		return;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return;
 	cfg = sov_cfg();
@@ -583,7 +583,7 @@ static __always_inline int sock_addr_decide(struct bpf_sock_addr *ctx,
 
 	if (own)
 		o = sock_owner_set(ctx->sk, tgid);
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 1;
 	cfg = sov_cfg();
@@ -660,7 +660,7 @@ int sov_sock_create(struct bpf_sock *sk)
 	dst.channel = sov_channel(sk->family, sk->type, sk->protocol);
 	if (dst.channel == SOV_CHAN_NONE)
 		return 1;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 1;
 	cfg = sov_cfg();
@@ -786,11 +786,9 @@ int sov_skb_egress(struct __sk_buff *skb)
 	if (!sk || sk->state == BPF_TCP_LISTEN)
 		return 1;
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, 0);
-	/* The owner's taint, looked up by name rather than via taint_of():
-	 * clang orders the .maps section by this reference, and the
-	 * skeleton (struct sov_tracing) keeps the map order it had. */
+	/* The owner's taint, also once it exited (sov_taint_exited). */
 	if (o)
-		t = bpf_map_lookup_elem(&sov_taint, &o->tgid);
+		t = taint_of_owner(&o->tgid);
 	sclasses = sender_classes(sk, &s);
 	if (!t && !sclasses) {
 		/* A refused socket stays refused, whatever became of its owner. */
@@ -884,7 +882,7 @@ int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
 	if (type != DEVCG_DEV_CHAR ||
 	    !(access & (DEVCG_ACC_READ | DEVCG_ACC_WRITE)))
 		return 1;
-	t = taint_of(&tgid);
+	t = taint_judged(&tgid);
 	if (!t)
 		return 1;
 	if (!rdma_dev(ctx->major, ctx->minor))

@@ -77,7 +77,7 @@ struct sov_journal_opts {
 #define SOV_REC_LOSS		"loss"
 #define SOV_REC_HEARTBEAT	"heartbeat"
 #define SOV_REC_RECOVERY	"recovery"
-#define SOV_REC_TAMPER		"tamper"	/* sovd's self-audit (issue 12) */
+#define SOV_REC_TAMPER		"tamper"	/* issue 12: sovd's self-audit, or an attempt on sovd refused */
 
 /* Field groups present in a record (sov_record.has). */
 #define SOV_HAS_ACTOR	(1u << 0)	/* pid, uid (+ comm, exe, cgroup if non-NULL) */

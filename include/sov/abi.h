@@ -122,11 +122,13 @@ struct sov_label {
 };
 
 /*
- * taint: HASH keyed by tgid. Never shrinks for the life of the process.
- * When the process exits the entry stays, marked with exited_ns, so that
- * data its sockets still hold (TCP retransmissions after exit) is judged by
- * the taint it had; the fork hook drops a stale entry when its tgid is
- * reused, and sovd removes exited entries after SOV_TAINT_LINGER_S.
+ * taint: HASH keyed by tgid, live processes only (issue 12). Never shrinks
+ * for the life of the process. When the process exits the entry moves to
+ * taint_exited (an LRU keyed by tgid), marked with exited_ns, so that data
+ * its sockets still hold (TCP retransmissions after exit) is judged by the
+ * taint it had, and exited processes never take the room of live ones;
+ * the fork hook drops a stale entry when its tgid is reused, and sovd
+ * removes exited entries after SOV_TAINT_LINGER_S.
  */
 struct sov_taint {
 	__u64 classes;
@@ -137,6 +139,37 @@ struct sov_taint {
 };
 
 #define SOV_TAINT_LINGER_S	1200	/* > TCP's retransmission give-up time */
+
+/*
+ * self: ARRAY[1] (issue 12), written by sovd after it attached its
+ * programs: while 'enabled' and the process 'tgid' lives, the LSM path
+ * refuses every other process writable fds of sovd's maps and detaching
+ * or updating sovd's links (their ids in self_ids), changes in the
+ * pin directory, and writes to the journal directory and key. The exit of
+ * 'tgid' clears 'enabled' (a crashed sovd must not lock its successor
+ * out); `sovd --unlock` leaves it 0.
+ */
+#define SOV_SELF_LINK	1ull	/* self_ids key: SOV_SELF_LINK << 32 | link id */
+#define SOV_SELF_MAP	2ull	/* self_ids key: SOV_SELF_MAP << 32 | map id */
+
+struct sov_self {
+	__u32 tgid;
+	__u32 enabled;
+	__u64 pin_dev, pin_ino, links_ino;	/* PIN_DIR and PIN_DIR/links */
+	__u64 jdir_dev, jdir_ino;		/* the journal directory, 0: none */
+	__u64 key_dev, key_ino;			/* the journal key, 0: none */
+};
+
+/*
+ * taint_state: ARRAY[1]. When a taint cannot be stored (the taint map full,
+ * or no memory), its classes join overflow.classes, and every process
+ * without an entry of its own is judged as tainted with them at egress
+ * (fail closed) until sovd restarts; counted in map_full, reported by sovd
+ * as an "overflow" event.
+ */
+struct sov_taint_state {
+	struct sov_taint overflow;	/* classes: the lost taints' union */
+};
 
 /* Socket ownership (SK_STORAGE): who created it (sock_create /
  * socket_post_create), or later bound, connected or sent on it. */
@@ -202,6 +235,7 @@ struct sov_counters {
 #define SOV_EV_TAINT		1
 #define SOV_EV_DERIVE		2
 #define SOV_EV_EGRESS		3
+#define SOV_EV_TAMPER		4	/* issue 12: a refused attempt on sovd itself (LSM path) */
 
 /* sov_event.verdict */
 #define SOV_VERDICT_ALLOW	0
@@ -217,6 +251,11 @@ struct sov_counters {
 #define SOV_HOOK_SEND		6	/* a send by a process other than the socket's owner (issue 10: inherited, passed sockets; sendfile/splice) */
 #define SOV_HOOK_DEVICE		7	/* an RDMA device opened or used (issue 10) */
 #define SOV_HOOK_IPC		8	/* taint: data read from a pipe, FIFO, Unix socket or loopback TCP written by a tainted process (issue 11) */
+/* issue 12, SOV_EV_TAMPER: what was refused (LSM path) */
+#define SOV_HOOK_SELF_MAP	9	/* a writable fd of one of sovd's maps */
+#define SOV_HOOK_SELF_LINK	10	/* detach or update of one of sovd's links */
+#define SOV_HOOK_SELF_PIN	11	/* unlink/rename/rmdir in sovd's pin directory */
+#define SOV_HOOK_SELF_JOURNAL	12	/* write, truncate, unlink of the journal or its key */
 
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their

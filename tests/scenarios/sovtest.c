@@ -151,6 +151,14 @@
  *   map-pre:PATH             open PATH O_RDWR|O_CREAT, size it to a page,
  *                            mmap it MAP_SHARED read-write, close the fd,
  *                            keep the mapping: "map-pre PATH ok" or errno
+ * sovd itself (issue 12, tests/scenarios/parts/70-selfprot.sh):
+ *   bpf-get:rw|ro:PATH       BPF_OBJ_GET of a pinned object, read-write or
+ *                            read-only: "bpf-get MODE ok" or the errno
+ *   bpf-detach:PATH          BPF_OBJ_GET of a pinned link, then
+ *                            BPF_LINK_DETACH: "bpf-detach PATH ok" or errno
+ *   unlink:PATH              unlink(2): "unlink PATH ok" or the errno
+ *   append:PATH              open PATH O_WRONLY|O_APPEND: "append PATH ok"
+ *                            or the errno
  *   map-put:TEXT             copy TEXT to map-pre's mapping and msync:
  *                            "map-put mapping ok" or the errno
  *
@@ -254,6 +262,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/bpf.h>
 #include <linux/io_uring.h>
 #include <linux/ipv6.h>
 #include <linux/seg6.h>
@@ -1863,6 +1872,54 @@ static void do_map_close(const char *path)
 	result("map-close", path, p == MAP_FAILED ? errno : 0);	/* mapped until exit */
 }
 
+/* issue 12: attempts on sovd's own objects (parts/70-selfprot.sh) */
+static int bpf_obj_get_path(const char *path, int rdonly)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)path;
+	a.file_flags = rdonly ? BPF_F_RDONLY : 0;
+	return (int)syscall(__NR_bpf, BPF_OBJ_GET, &a, sizeof(a));
+}
+
+static void do_bpf_get(const char *spec)
+{
+	int ro = !strncmp(spec, "ro:", 3);
+	const char *path = strchr(spec, ':');
+	int fd = path ? bpf_obj_get_path(path + 1, ro) : -1;
+
+	result("bpf-get", ro ? "ro" : "rw", fd < 0 ? (path ? errno : EINVAL) : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void do_bpf_detach(const char *path)
+{
+	int fd = bpf_obj_get_path(path, 0), err = 0;
+	union bpf_attr a;
+
+	if (fd < 0) {
+		result("bpf-detach", path, errno);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.link_detach.link_fd = fd;
+	if (syscall(__NR_bpf, BPF_LINK_DETACH, &a, sizeof(a)) < 0)
+		err = errno;
+	close(fd);
+	result("bpf-detach", path, err);
+}
+
+static void do_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	result("append", path, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* a mapping whose fd is closed before the taint (agent/mapscan.c) */
 static char *map_pre;
 
@@ -2875,6 +2932,15 @@ static int run_actions(int argc, char **argv)
 			do_uring_reg(arg);
 		} else if (!strncmp(a, "uring-write-reg:", 16)) {
 			do_uring_write_reg(arg);
+		/* sovd itself: parts/70-selfprot.sh */
+		} else if (!strncmp(a, "bpf-get:", 8)) {
+			do_bpf_get(arg);
+		} else if (!strncmp(a, "bpf-detach:", 11)) {
+			do_bpf_detach(arg);
+		} else if (!strncmp(a, "unlink:", 7)) {
+			result("unlink", arg, unlink(arg) ? errno : 0);
+		} else if (!strncmp(a, "append:", 7)) {
+			do_append(arg);
 		} else {
 			return die_usage(a);
 		}

@@ -240,6 +240,19 @@ static int status_run(int argc, char **argv)
 		}
 		printf("tainted:     %s processes\n", jstr(st, "tainted_processes"));
 		printf("labels:      %s inodes\n", jstr(st, "labels"));
+		{
+			json_object *ms = NULL;
+
+			json_object_object_get_ex(st, "map_sizes", &ms);
+			if (ms)
+				printf("map sizes:   taint=%s taint_exited=%s labels=%s\n",
+				       jstr(ms, "taint"), jstr(ms, "taint_exited"),
+				       jstr(ms, "labels"));
+			if (strcmp(jstr(st, "taint_overflow_classes"), "0") &&
+			    strcmp(jstr(st, "taint_overflow_classes"), ""))
+				printf("overflow:    taints lost; classes mask %s applies to every untracked process\n",
+				       jstr(st, "taint_overflow_classes"));
+		}
 		if (feat)
 			printf("features:    btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s\n",
 			       jstr(feat, "btf"), jstr(feat, "bpf_lsm"), jstr(feat, "tp_btf"),

@@ -5,12 +5,30 @@
 # re-pinned: a tamper event naming the pin (repaired: true) within the
 # interval, the pin back, `sovctl status` exit 1 (state repaired, the
 # finding listed) right after, exit 0 (enforcing) once an interval passed.
-# tests/agent/tamper.t does the bpftool tamperings on the host.
+# tests/agent/tamper.t does the bpftool tamperings on the host. On the LSM
+# path the removal is refused in the kernel (parts/70-selfprot.sh), so the
+# part checks that and that status stays enforcing.
 
 SA_PIN=$(ls "$PIN1/links" | head -n 1)
 SA_OUT=$SOV_TMP/selfaudit-status.out
 if [ -z "$SA_PIN" ]; then
 	fail "self-audit: the main sovd has link pins under $PIN1/links"
+elif [ "$MODE" = lsm ]; then
+	# the LSM path refuses the removal itself (bpf/selfprot.bpf.h,
+	# parts/70-selfprot.sh): nothing for the self-audit to find there
+	if rm "$PIN1/links/$SA_PIN" 2> /dev/null; then
+		fail "self-audit (LSM path): removing the link pin $SA_PIN is refused"
+	else
+		pass "self-audit (LSM path): removing the link pin $SA_PIN is refused"
+	fi
+	"$SOVCTL" --socket "$SOV_TMP/sovd.sock" status > "$SA_OUT" 2>&1
+	sa_rc=$?
+	if [ $sa_rc = 0 ] && grep -q "state: *enforcing" "$SA_OUT"; then
+		pass "self-audit (LSM path): status stays enforcing, exit 0"
+	else
+		fail "self-audit (LSM path): status stays enforcing, exit 0 (exit $sa_rc)"
+		diag_file "$SA_OUT"
+	fi
 elif ! rm "$PIN1/links/$SA_PIN"; then
 	fail "self-audit: rm of the link pin $SA_PIN"
 else
