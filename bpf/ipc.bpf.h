@@ -275,18 +275,9 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 		}
 		if (!peer)
 			return;
-		if (BPF_CORE_READ(sock, type) == SOV_IPC_SOCK_DGRAM) {
-			key.obj = (__u64)(unsigned long)peer;
-			ipc_put(&sov_ipc, &key, classes,
-				ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid);
-			return;
-		}
-		/* stream, seqpacket: the writer's own sock, which the reader
-		 * finds as its peer. The peer may still be an embryo in the
-		 * listener's queue (no socket, no inode yet): a label on it
-		 * could not tell it from a later sock at the same address. */
-		key.obj = (__u64)(unsigned long)sk;
-		ipc_put(&sov_ipc, &key, classes, (__u32)BPF_CORE_READ(inode, i_ino), tgid);
+		key.obj = (__u64)(unsigned long)peer;
+		ipc_put(&sov_ipc, &key, classes,
+			ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid);
 		return;
 	}
 	if ((family != AF_INET && family != AF_INET6) ||
@@ -390,18 +381,8 @@ static __always_inline int ipc_reader_key(struct file *file, struct sov_ipc_key 
 				return 2;
 			}
 		}
-		if (*dgram) {
-			key->obj = (__u64)(unsigned long)sk;
-			*gen = (__u32)BPF_CORE_READ(inode, i_ino);
-			return 1;
-		}
-		/* stream, seqpacket: labelled on the writer's sock, the peer
-		 * (ipc_label_file()) */
-		sk = BPF_CORE_READ((struct unix_sock *)sk, peer);
-		if (!sk)
-			return 0;
 		key->obj = (__u64)(unsigned long)sk;
-		*gen = ipc_socket_ino(BPF_CORE_READ(sk, sk_socket));
+		*gen = (__u32)BPF_CORE_READ(inode, i_ino);
 		return 1;
 	}
 	if ((family != AF_INET && family != AF_INET6) ||
@@ -452,10 +433,8 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 		l = bpf_map_lookup_elem(&sov_ipc, &key);
 	if (!l)
 		return 0;
-	/* a label of a dead object whose address this one reuses (gen 0: a
-	 * Unix writer already closed, orphaned but held by this reader as its
-	 * peer, so its address cannot have been reused) */
-	if (l->gen && gen && l->gen != gen)
+	/* a label of a dead object whose address this one reuses */
+	if (l->gen && l->gen != gen)
 		return 0;
 	if (sov_ipc_eof(ret, dgram)) {
 		if (kind == 2 && nk)
