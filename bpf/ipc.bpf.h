@@ -393,6 +393,38 @@ static __always_inline int ipc_reader_key(struct file *file, struct sov_ipc_key 
 	return 1;
 }
 
+/*
+ * accept() returned the fd of a Unix stream socket that was an embryo in
+ * the listener's queue until now: a tainted client that wrote before the
+ * accept labelled it with generation 0 (no inode yet). The label takes the
+ * new inode's number, so it matches this socket only, never a later sock
+ * at the same address (ipc_reader_key() compares generations exactly).
+ */
+static __always_inline void ipc_accept_exit(struct task_struct *task, long fd,
+					    struct sov_ipc_key *key)
+{
+	struct sov_ipc_label *l;
+	struct socket *sock;
+	struct inode *inode;
+	struct file *file;
+	struct sock *sk;
+
+	file = file_of_fd(task, fd);
+	if (!file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & SOV_S_IFMT) != SOV_IPC_S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return;
+	key->obj = (__u64)(unsigned long)sk;
+	l = bpf_map_lookup_elem(&sov_ipc, key);
+	if (l && !l->gen)
+		l->gen = (__u32)BPF_CORE_READ(inode, i_ino);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 {
@@ -411,13 +443,18 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 	if (ret < 0)
 		return 0;
 	nr = regs->orig_ax & ~SOV_IPC_X32_BIT;
-	if (!sov_ipc_reads(nr, 0) && !sov_ipc_reads(nr, 1))
+	if (!sov_ipc_reads(nr, 0) && !sov_ipc_reads(nr, 1) &&
+	    !sov_ipc_accepts(nr, 0) && !sov_ipc_accepts(nr, 1))
 		return 0;
 	st = ipc_state();
 	if (!st || !st->records)
 		return 0;
 	task = bpf_get_current_task_btf();
 	compat = !!(task->thread_info.status & SOV_IPC_TS_COMPAT);
+	if (sov_ipc_accepts(nr, compat)) {
+		ipc_accept_exit(task, ret, &key);
+		return 0;
+	}
 	if (!sov_ipc_reads(nr, compat))
 		return 0;
 	fd = compat ? (int)regs->bx : (int)regs->di;
@@ -433,8 +470,9 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 		l = bpf_map_lookup_elem(&sov_ipc, &key);
 	if (!l)
 		return 0;
-	/* a label of a dead object whose address this one reuses */
-	if (l->gen && l->gen != gen)
+	/* a label of a dead object whose address this one reuses, or of an
+	 * embryo never accepted (generation 0; ipc_accept_exit()) */
+	if (l->gen != gen)
 		return 0;
 	if (sov_ipc_eof(ret, dgram)) {
 		if (kind == 2 && nk)

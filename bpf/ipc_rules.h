@@ -58,6 +58,16 @@ static __always_inline int sov_ipc_reads(long nr, int compat)
 	       nr == 519 /* x32 recvmsg */ || nr == 537 /* x32 recvmmsg */;
 }
 
+/* accept(2) and accept4(2): the new socket gets its inode only here, so a
+ * label put on it while it was still an embryo (a tainted client wrote
+ * before the accept) takes its generation now. 1 when nr is one. */
+static __always_inline int sov_ipc_accepts(long nr, int compat)
+{
+	if (compat)
+		return nr == 364 /* accept4 */;
+	return nr == 43 /* accept */ || nr == 288 /* accept4 */;
+}
+
 /* splice and tee move data on to their fd_out: an IPC object there is
  * labelled when the call tainted the process. The argument, or NONE. */
 static __always_inline int sov_ipc_forward_fd_arg(long nr, int compat)
