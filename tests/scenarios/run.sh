@@ -75,6 +75,29 @@ act_bg() {
 	BG_PID=$!
 }
 
+# out_reader NAME FILE TAINTED DESC: an untainted process reads FILE (a
+# writer's output) and connects to the US; TAINTED=1 expects it tainted,
+# refused and its bytes never at the US peer, 0 expects it clean
+# (parts/62-fdwalk.sh, 68-iouring.sh).
+out_reader() {
+	local text=out-$1-$$
+	act "$1-reader" "read:$2" connect:$US4 "write-sock:$text"
+	expect_out "$4: the reader reads the output" "read $2 ok"
+	if [ "$3" = 1 ]; then
+		expect_ev "$4: the output's reader is tainted, class pii-eu" \
+			taint "$A_PID" '"classes":["pii-eu"]'
+		expect_out "$4: the reader's connect to the US is refused" "connect $US4 EPERM"
+		sleep 0.3
+		expect_file_lacks "$4: the US peer never receives the reader's bytes" \
+			"$SOV_TMP/srv/us-tcp.out" "$text"
+	else
+		expect_out "$4: the reader's connect to the US is allowed" "connect $US4 ok"
+		sleep 0.3
+		expect_file_has "$4: the reader's bytes reach the US" "$SOV_TMP/srv/us-tcp.out" "$text"
+		expect_no_ev "$4: the output's reader is not tainted" taint "$A_PID"
+	fi
+}
+
 # wait_line FILE REGEX: up to 5 s for a line matching REGEX; 1 if none came.
 wait_line() {
 	local i=0

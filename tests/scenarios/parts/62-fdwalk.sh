@@ -12,28 +12,7 @@
 # unlabelled (its reader's connect to the US is allowed and arrives).
 
 FDW=$SOV_TMP/fdwalk
-FDW_US=$SOV_TMP/srv/us-tcp.out
 mkdir -p "$FDW"
-
-# fdw_reader NAME OUT TAINTED DESC: an untainted process reads OUT and
-# connects to the US; TAINTED=1 expects it tainted and refused
-fdw_reader() {
-	local text=fdw-$1-$$
-	act "fdw-$1-reader" "read:$2" connect:$US4 "write-sock:$text"
-	expect_out "$4: the reader reads the output" "read $2 ok"
-	if [ "$3" = 1 ]; then
-		expect_ev "$4: the output's reader is tainted, class pii-eu" \
-			taint "$A_PID" '"classes":["pii-eu"]'
-		expect_out "$4: the reader's connect to the US is refused" "connect $US4 EPERM"
-		sleep 0.3
-		expect_file_lacks "$4: the US peer never receives the reader's bytes" "$FDW_US" "$text"
-	else
-		expect_out "$4: the reader's connect to the US is allowed" "connect $US4 ok"
-		sleep 0.3
-		expect_file_has "$4: the reader's bytes reach the US" "$FDW_US" "$text"
-		expect_no_ev "$4: the output's reader is not tainted" taint "$A_PID"
-	fi
-}
 
 # ---- (1) a writable fd above 1024 at taint time
 for fdw_n in 2000; do
@@ -47,7 +26,7 @@ for fdw_n in 2000; do
 	expect_ev "$fdw_d: the writer is tainted" taint "$A_PID" '"classes":["pii-eu"]'
 	expect_ev "$fdw_d: a derive event names the writer, class pii-eu" \
 		derive "$A_PID" '"classes":["pii-eu"]'
-	fdw_reader "high-$fdw_n" "$fdw_out" 1 "$fdw_d"
+	out_reader fdw-"high-$fdw_n" "$fdw_out" 1 "$fdw_d"
 	rm -f "$fdw_out"
 done
 
@@ -85,10 +64,10 @@ for fdw_how in scm getfd; do
 			expect_ev "$fdw_d: the receiver is tainted" taint "$A_PID" '"classes":["pii-eu"]'
 			expect_ev "$fdw_d: a derive event names the receiver, class pii-eu" \
 				derive "$A_PID" '"classes":["pii-eu"]'
-			fdw_reader "recv-$fdw_how-$fdw_who" "$fdw_out" 1 "$fdw_d"
+			out_reader fdw-"recv-$fdw_how-$fdw_who" "$fdw_out" 1 "$fdw_d"
 		else
 			expect_no_ev "$fdw_d: no derive event for the receiver" derive "$A_PID"
-			fdw_reader "recv-$fdw_how-$fdw_who" "$fdw_out" 0 "$fdw_d"
+			out_reader fdw-"recv-$fdw_how-$fdw_who" "$fdw_out" 0 "$fdw_d"
 		fi
 		rm -f "$fdw_out"
 	done

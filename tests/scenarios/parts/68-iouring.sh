@@ -21,26 +21,6 @@ IU_US=$SOV_TMP/srv/us-tcp.out
 rm -rf "$IU"
 mkdir -p "$IU"
 
-# iu_reader NAME FILE TAINTED DESC: a process reads FILE (plain read(2))
-# and connects to the US
-iu_reader() {
-	local text=iu-$1-$$
-	act "iu-$1-reader" "read:$2" connect:$US4 "write-sock:$text"
-	expect_out "$4: the reader reads the output" "read $2 ok"
-	if [ "$3" = 1 ]; then
-		expect_ev "$4: the output's reader is tainted, class pii-eu" \
-			taint "$A_PID" '"classes":["pii-eu"]'
-		expect_out "$4: the reader's connect to the US is refused" "connect $US4 EPERM"
-		sleep 0.3
-		expect_file_lacks "$4: the US peer never receives the reader's bytes" "$IU_US" "$text"
-	else
-		expect_out "$4: the reader's connect to the US is allowed" "connect $US4 ok"
-		sleep 0.3
-		expect_file_has "$4: the reader's bytes reach the US" "$IU_US" "$text"
-		expect_no_ev "$4: the output's reader is not tainted" taint "$A_PID"
-	fi
-}
-
 # ---- (1) a fixed-file read of the pii file
 iu_d="io_uring (fixed read)"
 iu_text=iu-read-$$
@@ -70,7 +50,7 @@ expect_out "$iu_d: OPENAT into the fixed table and WRITE succeed" "uring-fixed-w
 expect_ev "$iu_d: the writer is tainted" taint "$A_PID" '"classes":["pii-eu"]'
 expect_ev "$iu_d: the output becomes a derivative, class pii-eu" derive "$A_PID" \
 	'"classes":["pii-eu"]' "\"ino\":$(stat -c %i "$iu_out" 2>/dev/null || echo none),"
-iu_reader tainted "$iu_out" 1 "$iu_d"
+out_reader iu-tainted "$iu_out" 1 "$iu_d"
 
 # ---- (2') a file registered in the ring while untainted, its fd closed
 # (no fd walk at the taint can see it), written through the ring after the
@@ -82,7 +62,7 @@ expect_out "$iu_d: the file is registered as a fixed file" "uring-reg $iu_out ok
 expect_out "$iu_d: the WRITE to the fixed file succeeds" "uring-write-reg iu-secret ok"
 expect_ev "$iu_d: the output becomes a derivative, class pii-eu" derive "$A_PID" \
 	'"classes":["pii-eu"]' "\"ino\":$(stat -c %i "$iu_out" 2>/dev/null || echo none),"
-iu_reader registered "$iu_out" 1 "$iu_d"
+out_reader iu-registered "$iu_out" 1 "$iu_d"
 
 # ---- (2'') the same fixed-file write by an untainted process: clean
 iu_d="io_uring (fixed write, untainted)"
@@ -90,6 +70,6 @@ iu_out=$IU/untainted.out
 act iu-write-clean "uring-fixed-write:$iu_out:iu-public"
 expect_out "$iu_d: the write succeeds" "uring-fixed-write $iu_out ok"
 expect_no_ev "$iu_d: no derive event" derive "$A_PID"
-iu_reader untainted "$iu_out" 0 "$iu_d"
+out_reader iu-untainted "$iu_out" 0 "$iu_d"
 
 rm -rf "$IU"
