@@ -227,6 +227,24 @@ static void report_held_rdma(struct pipeline *p, const struct sovd_event *taint)
 	}
 }
 
+/* The process a kernel event names: times, ids, comm, exe, cgroup. */
+static void kernel_actor(const struct pipeline *p, const struct sov_event *e,
+			 struct sovd_event *ev)
+{
+	ev->wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
+	ev->boot_ns = e->ts_boot_ns;
+	ev->pid = e->tgid;
+	ev->tid = e->pid;
+	ev->uid = e->uid;
+	snprintf(ev->comm, sizeof(ev->comm), "%.*s", (int)sizeof(e->comm), e->comm);
+	/* a process tainted through process_vm_writev: the kernel knew only
+	 * its number (bpf/procmem.bpf.h) */
+	if (!ev->comm[0])
+		proc_comm((pid_t)e->tgid, ev->comm, sizeof(ev->comm));
+	ev->exe = proc_exe(e->tgid, ev->boot_ns);
+	ev->cgroup = cgroup_path(e->cgroup_id);
+}
+
 /*
  * A refused attempt on sovd itself (LSM path, bpf/selfprot.bpf.h): the
  * process that tried, what it tried, on what. Journaled like every event.
@@ -253,14 +271,7 @@ static int tamper_event(struct pipeline *p, const struct sov_event *e)
 		 "\"action\":\"%s\",\"object\":\"%s\",\"id\":%llu,\"dev\":%llu,\"refused\":true",
 		 w, name, (unsigned long long)e->ino, (unsigned long long)e->dev);
 	ev.type = "tamper";
-	ev.wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
-	ev.boot_ns = e->ts_boot_ns;
-	ev.pid = e->tgid;
-	ev.tid = e->pid;
-	ev.uid = e->uid;
-	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
-	ev.exe = proc_exe(e->tgid, ev.boot_ns);
-	ev.cgroup = cgroup_path(e->cgroup_id);
+	kernel_actor(p, e, &ev);
 	ev.body = body;
 	dispatch(p, &ev);
 	pipeline_flush(p);
@@ -279,18 +290,7 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	if (e->type == SOV_EV_TAMPER)
 		return tamper_event(p, e);
 	ev.type = e->type == SOV_EV_TAINT ? "taint" : e->type == SOV_EV_DERIVE ? "derive" : "egress";
-	ev.wall_ns = e->ts_boot_ns + p->boot_to_real_ns;
-	ev.boot_ns = e->ts_boot_ns;
-	ev.pid = e->tgid;
-	ev.tid = e->pid;
-	ev.uid = e->uid;
-	snprintf(ev.comm, sizeof(ev.comm), "%.*s", (int)sizeof(e->comm), e->comm);
-	/* a process tainted through process_vm_writev: the kernel knew only
-	 * its number (bpf/procmem.bpf.h) */
-	if (!ev.comm[0])
-		proc_comm((pid_t)e->tgid, ev.comm, sizeof(ev.comm));
-	ev.exe = proc_exe(e->tgid, ev.boot_ns);
-	ev.cgroup = cgroup_path(e->cgroup_id);
+	kernel_actor(p, e, &ev);
 	ev.classes = e->classes;
 	if (e->type == SOV_EV_TAINT || e->type == SOV_EV_DERIVE) {
 		file_path(e, path, sizeof(path));
