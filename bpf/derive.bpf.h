@@ -17,6 +17,23 @@
  * take 1 << 14 + the open fds steps). */
 #define SOV_FD_WALK_STEPS	(1U << 23)
 
+/* files[fd] of a task, or NULL. */
+static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
+{
+	struct file **fds, *file;
+	struct fdtable *fdt;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	return file;
+}
+
 /*
  * Derivation of one file: it gets 'add' (the taint's derivable classes).
  * One derive event per inode and new class set.

@@ -65,23 +65,6 @@ static __always_inline struct sov_ipc_state *ipc_state(void)
 	return bpf_map_lookup_elem(&sov_ipc_state, &k);
 }
 
-/* files[fd] of a task, or NULL. */
-static __always_inline struct file *file_of_fd(struct task_struct *task, long fd)
-{
-	struct file **fds, *file;
-	struct fdtable *fdt;
-
-	if (fd < 0)
-		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	return file;
-}
-
 /* The inode number of a struct socket (struct socket_alloc's inode). */
 static __always_inline __u32 ipc_socket_ino(struct socket *sock)
 {

@@ -47,10 +47,11 @@
 
 #define PM_TRACEES_MAX		16	/* tracees of one tracer looked at */
 
-/* files[fd] of the current task (as tracing.bpf.c file_of_fd(), which the
- * LSM object does not have). Every open pays this: the task's own pointers
- * are walked with direct BTF loads (no helper call), only the array slot
- * with a probe read. */
+/* files[fd] of the current task, as derive.bpf.h file_of_fd() but with
+ * direct BTF loads for the task's own pointers (no helper call), only the
+ * array slot with a probe read: every open pays this (~170 ns per open's
+ * exit against ~300 ns with probe reads, bench-procmem). task must be the
+ * trusted pointer of bpf_get_current_task_btf(). */
 static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long fd)
 {
 	struct file **fds, *file;

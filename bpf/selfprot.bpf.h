@@ -10,7 +10,7 @@
 #ifndef SOV_SELFPROT_BPF_H
 #define SOV_SELFPROT_BPF_H
 
-#include "events.bpf.h"
+#include "derive.bpf.h"	/* file_of_fd() */
 
 #define SOV_FMODE_WRITE		0x2
 #define SOV_BPF_LINK_UPDATE	29
@@ -71,20 +71,10 @@ int BPF_PROG(sov_self_map, struct bpf_map *map, fmode_t fmode, int ret)
 /* The link an fd of the current process names, if it is one of sovd's. */
 static __always_inline int self_link_fd(int fd, __u32 *id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds, *file;
+	struct file *file = file_of_fd(bpf_get_current_task_btf(), fd);
 	struct bpf_link *link;
-	unsigned int max;
 
-	if (fd < 0)
-		return 0;
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if ((unsigned int)fd >= max)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	if (BPF_CORE_READ(file, f_op) != &bpf_link_fops)
+	if (!file || BPF_CORE_READ(file, f_op) != &bpf_link_fops)
 		return 0;
 	link = BPF_CORE_READ(file, private_data);
 	*id = BPF_CORE_READ(link, id);

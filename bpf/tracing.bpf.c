@@ -67,7 +67,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IP4_HLEN		20	/* an IPv4 header without options */
 #define IP6_HLEN		40
 
-/* file_of_fd(): bpf/ipc.bpf.h */
+/* file_of_fd(): bpf/derive.bpf.h */
 
 /* The socket a new fd names: files[fd]->private_data. */
 static __always_inline struct socket *socket_of_fd(struct task_struct *task, long fd)
