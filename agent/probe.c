@@ -136,7 +136,7 @@ int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_
 		break;
 	}
 	if (!f->tp_btf) {
-		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 5.11 or later with BPF enabled");
+		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 6.1 or later with BPF enabled");
 		return -ENOTSUP;
 	}
 	*chosen = SOVD_KPATH_TRACING;
