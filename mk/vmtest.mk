@@ -7,7 +7,7 @@
 vmtest: build-all
 	$(Q)tools/vmtest/run $(BUILD) $(CURDIR)
 
-TEST_SCRIPTS += tests/vm/verdicts.t tests/vm/vmtest.t
+TEST_SCRIPTS += tests/vm/vmtest.t tests/vm/verdicts.t
 
 # vmtest-all: the matrix plus the boots of tools/vmtest/matrix-all (kernels
 # not yet in the default matrix, docs/kernels.md). Not part of make test.

@@ -4,7 +4,8 @@
 # the runner must tell a passing boot, failed assertions, a guest kernel
 # panic and a stalled guest that hits the time limit apart (issue 13), and
 # never run more boots at once than the host's CPUs carry. Needs the
-# cached Debian 12 kernel of `make vmtest` (build/vmtest/bookworm): the
+# cached Debian 12 kernel of `make vmtest` (build/vmtest/bookworm; make test
+# runs this after tests/vm/vmtest.t, which fetches it): the
 # runner fetches and builds an image before it boots.
 set -uo pipefail
 top=${SOV_TOP:-$(pwd)}
