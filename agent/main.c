@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/api.h"
 #include "agent/events_file.h"
@@ -31,6 +32,7 @@
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/kpath.h"
+#include "agent/label_gc.h"
 #include "agent/label_watch.h"
 #include "agent/labels.h"
 #include "agent/lifecycle.h"
@@ -229,6 +231,7 @@ struct sovd {
 	struct metrics metrics;
 	struct api_counts counts;
 	struct label_watch lwatch;
+	struct label_gc lgc;		/* issue 12: labels of deleted inodes */
 	struct selfaudit audit;
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
 };
@@ -265,8 +268,6 @@ static void check_loss(struct sovd *d)
 	 * process (fail closed): said once per growth, journaled. */
 	over = taint_overflow_classes(&d->kp.fd);
 	d->counts.overflow = over;
-	d->counts.max_procs = d->o.max_procs;
-	d->counts.max_labels = d->o.max_labels;
 	if (over & ~d->overflow_reported) {
 		char body[160];
 
@@ -302,6 +303,29 @@ static void drain(void *ctx)
 
 	ring_buffer__consume(d->rb);
 	pipeline_flush(&d->pipe);
+}
+
+/* The sizes of the maps in use (a reused pin keeps the size it had). */
+static uint32_t map_size(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* The label collector (label_gc.h), once a second: a slice of the label
+ * map in chunks, the ring buffer drained between them. */
+static void collect_labels(struct sovd *d)
+{
+	for (int i = 0; i < 8; i++) {
+		uint64_t passes = d->lgc.passes;
+
+		label_gc_step(&d->lgc, 512);
+		drain(d);
+		if (d->lgc.passes != passes || !d->lgc.in_pass)
+			break;
+	}
 }
 
 /* The periodic walk of the taint and label maps (a syscall per entry):
@@ -387,6 +411,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			last_devs = now;
 			rdma_devs_sync(d->kp.fd.rdma_devs);
 			label_watch_tick(&d->lwatch);
+			collect_labels(d);
 		}
 		/* Self-audit (issue 12): links, programs, policy maps. */
 		if (now - last_audit >= (int64_t)d->o.audit_interval * 1000) {
@@ -602,7 +627,12 @@ int main(int argc, char **argv)
 	d.api.view = (struct api_view){
 		.kernel_path = kpath_name(chosen), .feat = &d.feat, .fd = &d.kp.fd,
 		.journal = &d.journal, .pin_dir = d.o.pin_dir, .counts = &d.counts,
+		.gc = &d.lgc,
 	};
+	d.counts.max_procs = map_size(d.kp.fd.taint);
+	d.counts.max_exited = map_size(d.kp.fd.taint_exited);
+	d.counts.max_labels = map_size(d.kp.fd.labels);
+	label_gc_init(&d.lgc, d.kp.fd.labels);
 	d.api.life = &d.life;
 	err = api_listen(&d.api, d.o.socket);
 	if (err)
@@ -614,6 +644,7 @@ int main(int argc, char **argv)
 	d.metrics.fd = &d.kp.fd;
 	d.metrics.life = &d.life;
 	d.metrics.journal = &d.journal;
+	d.metrics.gc = &d.lgc;
 	err = metrics_listen(&d.metrics, d.o.metrics);
 	if (err)
 		goto cleanup;
@@ -702,6 +733,7 @@ cleanup:
 	if (ep >= 0)
 		close(ep);
 	label_watch_close(&d.lwatch);
+	label_gc_close(&d.lgc);
 	labels_free(&d.labels);
 	policy_life_free(&d.life);
 	sov_policy_free(img);

@@ -232,6 +232,31 @@ static long create_memo_cb(__u32 i, void *ctx)
 }
 
 /*
+ * The label of an inode being freed without links (deleted: its last
+ * name removed and its last user gone) is deleted with it, so the map
+ * does not fill with the dead and a new inode that reuses the number
+ * starts unlabelled (issue 12). Only the inode's own label (same
+ * generation, or one stored without it) goes: on ext4 the number is free
+ * again before this hook runs, and a new inode already labelled under it
+ * has another generation. One lookup per freed unlinked inode.
+ */
+static __always_inline void label_reclaim(struct inode *inode)
+{
+	struct sov_inode_key key = {};
+	struct sov_label *lab;
+
+	if (BPF_CORE_READ(inode, __i_nlink))
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	lab = label_of(&key);
+	if (!lab || !sov_label_current(lab, BPF_CORE_READ(inode, i_generation)))
+		return;
+	if (!bpf_map_delete_elem(&sov_labels, &key))
+		count(SOV_CNT_LABEL_GONE);
+}
+
+/*
  * Tracing path, an open that may have created its file (O_CREAT or
  * O_TMPFILE), before on_open() judges it. A file without a label of its
  * own on a device that holds a labelled directory looks for the nearest

@@ -225,7 +225,8 @@ struct sov_class_name {
 #define SOV_CNT_DERIVE		6
 #define SOV_CNT_PKT_DROP	7	/* late-taint packets dropped */
 #define SOV_CNT_MAP_FULL	8	/* a label or taint could not be stored */
-#define SOV_CNT_MAX		9
+#define SOV_CNT_LABEL_GONE	9	/* labels of deleted inodes reclaimed by the kernel */
+#define SOV_CNT_MAX		10
 
 struct sov_counters {
 	__u64 c[SOV_CNT_MAX];
