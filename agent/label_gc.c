@@ -76,7 +76,9 @@ static void learn_dev(struct label_gc_dev *d)
 				unsigned char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
 			} h;
 			struct stat st;
-			int mid, fd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			/* not O_PATH: open_by_handle_at refuses an O_PATH mount fd
+			 * (EBADF); a directory open never taints */
+			int mid, fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 			if (fd < 0)
 				continue;

@@ -7,7 +7,7 @@
  * inode dies, and a label may outlive its inode while sovd is stopped, so
  * sovd also walks the map, a slice each second: each label names its
  * inode by (device, inode number, generation), which is a file handle on
- * ext2/3/4, xfs and tmpfs; open_by_handle_at() (O_PATH: no open hook runs,
+ * ext2/3/4, xfs and tmpfs; open_by_handle_at() (O_PATH: no open hook reads,
  * nothing is read) says ESTALE when that inode is gone. A label on another
  * filesystem, or without a generation, is never deleted (counted as
  * unverifiable). docs/architecture.md gives the window and the race.
