@@ -24,7 +24,8 @@ struct api_counts {
 	uint64_t tainted;	/* live tainted processes */
 	uint64_t labels;	/* entries of the label map (sovd's and derived) */
 	int64_t as_of_ns;	/* CLOCK_REALTIME of the walk; 0: none yet */
-	uint64_t overflow;	/* classes of taints the kernel could not store */
+	uint64_t overflow;	/* classes of taints (and labels) the kernel could not store */
+	uint64_t labels_lost;	/* classes of labels the kernel could not store */
 	uint32_t max_procs;	/* taint map size (live processes) */
 	uint32_t max_exited;	/* the exited processes' LRU */
 	uint32_t max_labels;	/* label map size */

@@ -234,6 +234,7 @@ struct sovd {
 	struct label_gc lgc;		/* issue 12: labels of deleted inodes */
 	struct selfaudit audit;
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
+	uint64_t lost_labels_reported;	/* lost label classes already reported */
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -260,7 +261,7 @@ static int setup_signals(void)
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
-	uint64_t over;
+	uint64_t over, lost;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
@@ -268,6 +269,23 @@ static void check_loss(struct sovd *d)
 	 * process (fail closed): said once per growth, journaled. */
 	over = taint_overflow_classes(&d->kp.fd);
 	d->counts.overflow = over;
+	/* Labels the kernel could not store (a full label map): their
+	 * classes are judged on every process (fail closed). */
+	lost = taint_labels_lost(&d->kp.fd);
+	d->counts.labels_lost = lost;
+	if (lost & ~d->lost_labels_reported) {
+		char body[160];
+
+		snprintf(body, sizeof(body),
+			 "\"map\":\"labels\",\"classes_mask\":%llu,\"applied_to\":\"every process\"",
+			 (unsigned long long)lost);
+		pr_warn("label map full: a label was not stored; classes 0x%llx now apply to every process (raise --max-labels and restart sovd with fresh pins)",
+			(unsigned long long)lost);
+		pipeline_emit_own(&d->pipe, "loss", body);
+		d->lost_labels_reported = lost;
+		/* the same classes in the overflow are said here */
+		d->overflow_reported |= lost;
+	}
 	if (over & ~d->overflow_reported) {
 		char body[160];
 

@@ -120,6 +120,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_self_ids SEC(".maps");
 
+/* A process's taint with the lost classes added, for the egress hooks
+ * (taint.bpf.h taint_judged()): off the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_taint);
+	__uint(max_entries, 1);
+} sov_judge_scratch SEC(".maps");
+
 /* the union of the taints that could not be stored (abi.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

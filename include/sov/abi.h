@@ -164,11 +164,16 @@ struct sov_self {
  * taint_state: ARRAY[1]. When a taint cannot be stored (the taint map full,
  * or no memory), its classes join overflow.classes, and every process
  * without an entry of its own is judged as tainted with them at egress
- * (fail closed) until sovd restarts; counted in map_full, reported by sovd
- * as an "overflow" event.
+ * (fail closed) until sovd's pins are removed; counted in map_full,
+ * reported by sovd as a "loss" event. When a label cannot be stored (the
+ * label map full: a derivative, a file made in a labelled directory), the
+ * file is unlabelled and its later readers are unknown: its classes join
+ * overflow.classes too, and labels_lost, and every process, with an entry
+ * or without, is judged with them at egress (issue 12).
  */
 struct sov_taint_state {
-	struct sov_taint overflow;	/* classes: the lost taints' union */
+	struct sov_taint overflow;	/* classes: the lost taints' and labels' union */
+	__u64 labels_lost;		/* classes of the labels that could not be stored */
 };
 
 /* Socket ownership (SK_STORAGE): who created it (sock_create /
