@@ -156,6 +156,7 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_close(b);
 	jb_u64(b, "taint_overflow_classes", v->counts->overflow);
 	jb_u64(b, "labels_lost_classes", v->counts->labels_lost);
+	jb_u64(b, "ipc_lost_classes", v->counts->ipc_lost);
 	if (v->gc) {
 		/* labels of deleted inodes: the kernel's are counters.labels_reclaimed */
 		jb_key(b, "label_gc");

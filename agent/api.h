@@ -26,6 +26,7 @@ struct api_counts {
 	int64_t as_of_ns;	/* CLOCK_REALTIME of the walk; 0: none yet */
 	uint64_t overflow;	/* classes of taints (and labels) the kernel could not store */
 	uint64_t labels_lost;	/* classes of labels the kernel could not store */
+	uint64_t ipc_lost;	/* classes of IPC labels an LRU map may have evicted */
 	uint32_t max_procs;	/* taint map size (live processes) */
 	uint32_t max_exited;	/* the exited processes' LRU */
 	uint32_t max_labels;	/* label map size */

@@ -7,10 +7,12 @@
  * inode dies, and a label may outlive its inode while sovd is stopped, so
  * sovd also walks the map, a slice each second: each label names its
  * inode by (device, inode number, generation), which is a file handle on
- * ext2/3/4, xfs and tmpfs; open_by_handle_at() (O_PATH: no open hook reads,
+ * ext2/3/4 and xfs; open_by_handle_at() (O_PATH: no open hook reads,
  * nothing is read) says ESTALE when that inode is gone. A label on another
- * filesystem, or without a generation, is never deleted (counted as
- * unverifiable). docs/architecture.md gives the window and the race.
+ * filesystem (tmpfs answers ESTALE for live inodes nobody made a handle
+ * of; btrfs, overlayfs, NFS, FUSE), or without a generation, is never
+ * deleted (counted as unverifiable). docs/architecture.md gives the window
+ * and the race.
  */
 #ifndef SOVD_LABEL_GC_H
 #define SOVD_LABEL_GC_H

@@ -235,6 +235,7 @@ struct sovd {
 	struct selfaudit audit;
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
 	uint64_t lost_labels_reported;	/* lost label classes already reported */
+	uint64_t lost_ipc_reported;	/* IPC label classes already reported */
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -258,10 +259,28 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* A loss event for labels the kernel lost (map: labels or ipc), once per
+ * growth of the classes; the same classes in the overflow are said here. */
+static void report_lost(struct sovd *d, const char *map, uint64_t lost, uint64_t *reported,
+			const char *why)
+{
+	char body[160];
+
+	if (!(lost & ~*reported))
+		return;
+	snprintf(body, sizeof(body),
+		 "\"map\":\"%s\",\"classes_mask\":%llu,\"applied_to\":\"every process\"",
+		 map, (unsigned long long)lost);
+	pr_warn("%s; classes 0x%llx now apply to every process", why, (unsigned long long)lost);
+	pipeline_emit_own(&d->pipe, "loss", body);
+	*reported = lost;
+	d->overflow_reported |= lost;
+}
+
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
-	uint64_t over, lost;
+	uint64_t over, lost, ipc;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
@@ -269,23 +288,16 @@ static void check_loss(struct sovd *d)
 	 * process (fail closed): said once per growth, journaled. */
 	over = taint_overflow_classes(&d->kp.fd);
 	d->counts.overflow = over;
-	/* Labels the kernel could not store (a full label map): their
-	 * classes are judged on every process (fail closed). */
-	lost = taint_labels_lost(&d->kp.fd);
+	/* Labels the kernel could not store (a full label map) or that an
+	 * LRU may evict (IPC): their classes are judged on every process
+	 * (fail closed). */
+	lost = taint_labels_lost(&d->kp.fd, &ipc);
 	d->counts.labels_lost = lost;
-	if (lost & ~d->lost_labels_reported) {
-		char body[160];
-
-		snprintf(body, sizeof(body),
-			 "\"map\":\"labels\",\"classes_mask\":%llu,\"applied_to\":\"every process\"",
-			 (unsigned long long)lost);
-		pr_warn("label map full: a label was not stored; classes 0x%llx now apply to every process (raise --max-labels and restart sovd with fresh pins)",
-			(unsigned long long)lost);
-		pipeline_emit_own(&d->pipe, "loss", body);
-		d->lost_labels_reported = lost;
-		/* the same classes in the overflow are said here */
-		d->overflow_reported |= lost;
-	}
+	d->counts.ipc_lost = ipc;
+	report_lost(d, "labels", lost, &d->lost_labels_reported,
+		    "label map full: a label was not stored; raise --max-labels and restart sovd with fresh pins");
+	report_lost(d, "ipc", ipc, &d->lost_ipc_reported,
+		    "IPC label map at its eviction point: a label may be evicted");
 	if (over & ~d->overflow_reported) {
 		char body[160];
 
@@ -619,6 +631,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
+	err = kpath_ipc_arm(&d.kp);
+	if (err) {
+		pr_err("failed to write the IPC label maps' limits: %s", strerror(-err));
+		goto cleanup;
+	}
 	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
 	d.pipe.maps = &d.kp.fd;
 	err = policy_install_first(&d.life, img);

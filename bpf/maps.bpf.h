@@ -269,10 +269,7 @@ struct sov_ipc_label {
 	__u32 tgid;		/* the last tainted writer */
 };
 
-struct sov_ipc_state {
-	__u64 records;		/* labels stored minus labels forgotten (LRU
-				 * evictions are not seen: the gate stays open) */
-};
+/* struct sov_ipc_state: include/sov/abi.h */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -174,6 +174,23 @@ struct sov_self {
 struct sov_taint_state {
 	struct sov_taint overflow;	/* classes: the lost taints' and labels' union */
 	__u64 labels_lost;		/* classes of the labels that could not be stored */
+	__u64 ipc_lost;			/* classes of IPC labels that may be evicted */
+};
+
+/*
+ * ipc_state: ARRAY[1] (bpf/ipc.bpf.h). The IPC label maps are LRU hashes,
+ * which evict without a word; sovd writes, before attach, the entries
+ * below which each cannot evict (its size less what the CPUs' local free
+ * lists may hold). A new label at or above it may push out any label the
+ * map holds: every class the map ever held joins sov_taint_state.overflow
+ * (ipc_lost), judged on every process (fail closed, issue 12).
+ */
+struct sov_ipc_state {
+	__u64 records;		/* labels stored minus labels forgotten, both
+				 * maps (the read side's gate) */
+	__u64 held[2];		/* the same per map: 0 sov_ipc, 1 sov_ipc_names */
+	__u64 safe[2];		/* written by sovd (above) */
+	__u64 seen[2];		/* every class ever stored in the map */
 };
 
 /* Socket ownership (SK_STORAGE): who created it (sock_create /

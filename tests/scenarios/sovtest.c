@@ -167,6 +167,13 @@
  *   label-of:MAP:DEV:INO     look (DEV, INO) up in the pinned label map MAP
  *                            (read-only): "label DEV:INO classes=0xN" or
  *                            "label DEV:INO none" or the errno
+ *   pipes:N                  N times: pipe(), write a byte, close both ends
+ *                            unread (IPC labels left behind: tests/agent/
+ *                            flood.t): "pipes N ok" or the first errno
+ *   dgram-names:N            one Unix datagram socket sends a byte to N
+ *                            abstract names nobody bound (each a label in
+ *                            sov_ipc_names): "dgram-names N ok" or the
+ *                            first errno other than ECONNREFUSED
  *
  * Process and shared memory (issue 11, tests/scenarios/parts/65-procmem.sh);
  * HOW is vm (process_vm_writev/readv), pmem (/proc/PID/mem, opened O_WRONLY
@@ -267,6 +274,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <stddef.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/bpf.h>
@@ -1986,6 +1994,47 @@ usage:
 	result("label-of", spec, EINVAL);
 }
 
+static void do_pipes(const char *arg)
+{
+	long n = strtol(arg, NULL, 10);
+	int p[2], err = 0;
+
+	for (long i = 0; i < n && !err; i++) {
+		if (pipe(p)) {
+			err = errno;
+			break;
+		}
+		if (write(p[1], "x", 1) != 1)
+			err = errno;
+		close(p[0]);
+		close(p[1]);
+	}
+	result("pipes", arg, err);
+}
+
+static void do_dgram_names(const char *arg)
+{
+	long n = strtol(arg, NULL, 10);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0) {
+		result("dgram-names", arg, errno);
+		return;
+	}
+	for (long i = 0; i < n && !err; i++) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		int len = snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1,
+				   "sovt-flood-%d-%ld", (int)getpid(), i);
+
+		if (sendto(s, "x", 1, 0, (struct sockaddr *)&un,
+			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0 &&
+		    errno != ECONNREFUSED)
+			err = errno;
+	}
+	close(s);
+	result("dgram-names", arg, err);
+}
+
 /* a mapping whose fd is closed before the taint (agent/mapscan.c) */
 static char *map_pre;
 
@@ -3011,6 +3060,10 @@ static int run_actions(int argc, char **argv)
 			do_inode(arg);
 		} else if (!strncmp(a, "label-of:", 9)) {	/* 69-reclaim */
 			do_label_of(arg);
+		} else if (!strncmp(a, "pipes:", 6)) {		/* tests/agent/flood.t */
+			do_pipes(arg);
+		} else if (!strncmp(a, "dgram-names:", 12)) {	/* tests/agent/flood.t */
+			do_dgram_names(arg);
 		} else {
 			return die_usage(a);
 		}
