@@ -121,12 +121,14 @@ struct {
 } sov_self_ids SEC(".maps");
 
 /* A process's taint with the lost classes added, for the egress hooks
- * (taint.bpf.h taint_judged()): off the stack. */
+ * (taint.bpf.h taint_judged()): off the stack. Slot 0 for the hooks that
+ * run in the caller's context, 1 for cgroup_skb, which may run in a
+ * softirq that interrupts one of them on the same CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct sov_taint);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 } sov_judge_scratch SEC(".maps");
 
 /* the union of the taints that could not be stored (abi.h) */
