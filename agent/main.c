@@ -373,9 +373,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 	struct epoll_event evs[64];
 	int err = 0;
 	int64_t last_tick = 0, last_gc = 0, last_devs = 0, last_audit = conn_now_ms();
+	int64_t last_drain = 0;
 
 	while (!stop) {
-		int n = epoll_wait(ep, evs, 64, 100);
+		/* 50 ms: egress events do not wake sovd (bpf/events.bpf.h
+		 * event_submit()); they are drained here at that pace */
+		int n = epoll_wait(ep, evs, 64, 50);
 		int64_t now;
 
 		if (n < 0 && errno != EINTR) {
@@ -428,6 +431,11 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			break;
 		}
 		now = conn_now_ms();
+		if (now - last_drain >= 50) {
+			last_drain = now;
+			ring_buffer__consume(d->rb);
+			pipeline_flush(&d->pipe);
+		}
 		if (now - last_tick >= 100) {
 			last_tick = now;
 			check_loss(d);
