@@ -187,7 +187,6 @@ size_t label_gc_step(struct label_gc *g, size_t budget)
 	if (g->in_pass && bpf_map_lookup_elem(g->map_fd, &g->cursor, &l))
 		g->in_pass = 0;		/* the next key went meanwhile: start over */
 	if (!g->in_pass) {
-		forget_devs(g);		/* mounts come and go between passes */
 		if (bpf_map_get_next_key(g->map_fd, NULL, &k))
 			return 0;	/* empty */
 		g->in_pass = 1;
@@ -208,6 +207,9 @@ size_t label_gc_step(struct label_gc *g, size_t budget)
 	}
 	if (g->in_pass)
 		g->cursor = k;
+	/* An fd of a mount keeps it busy (umount: EBUSY): held only for
+	 * the slice, the mount table read again for the next. */
+	forget_devs(g);
 	if (g->reclaimed > before)
 		pr_debug("label collector: %llu labels of deleted inodes removed",
 			 (unsigned long long)(g->reclaimed - before));

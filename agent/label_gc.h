@@ -27,7 +27,8 @@ struct label_gc {
 	int map_fd;
 	struct label_gc_dev {
 		uint64_t dev;		/* the kernel's s_dev */
-		int fd;			/* O_PATH fd of a mount of it, or -1 */
+		int fd;			/* a mount's root directory, or -1; only
+					 * during a slice (it keeps the mount busy) */
 		int layout;		/* HOST_FH_*, HOST_FH_NONE: unverifiable */
 	} devs[LABEL_GC_DEVS];
 	size_t n_devs;
