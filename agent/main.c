@@ -13,6 +13,7 @@
  * call every module; no module calls main.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -366,6 +367,9 @@ static void walk_maps(struct sovd *d)
 	drain(d);
 	d->counts.labels = kpath_map_count(d->kp.fd.labels);
 	d->counts.as_of_ns = host_now_ns(CLOCK_REALTIME);
+	/* what a policy apply since (a compile of country prefixes, the
+	 * label walk) left on the heap goes back to the system */
+	malloc_trim(0);
 }
 
 static int event_loop(struct sovd *d, int ep, int sfd)
@@ -738,6 +742,9 @@ int main(int argc, char **argv)
 
 	walk_maps(&d);
 	policy_announce(&d.life);
+	/* The start-up's garbage (vmlinux BTF for CO-RE, the compiled
+	 * policy's tables, the walk) goes back to the system (issue 14). */
+	malloc_trim(0);
 	emit_agent(&d, "start");
 	selfaudit_run(&d.audit);
 	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
