@@ -60,7 +60,14 @@ $(BUILD)/vmlinux.h: FORCE | $(BUILD)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
 
-$(BUILD)/%.o: %.c | $(BUILD)
+# The syscall numbers of the target ARCH (bpf/rules.h, bpf/sysarch.bpf.h),
+# generated from the kernel UAPI headers by the target's preprocessor and,
+# like vmlinux.h, rewritten only when their content changed.
+$(BUILD)/sov_syscalls.h: tools/gen-syscalls FORCE | $(BUILD)
+	$(Q)tools/gen-syscalls $(ARCH) "$(CC)" > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
+
+$(BUILD)/%.o: %.c | $(BUILD) $(BUILD)/sov_syscalls.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
