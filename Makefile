@@ -6,15 +6,22 @@
 #   make bench      benchmarks (ratios against the no-agent baseline)
 #   make fuzz       build the libFuzzer targets
 #   make install    install sovd and sovctl under $(PREFIX)
+#   make ARCH=arm64 cross-build all of it for arm64 into build-arm64/
 # V=1 shows the commands.
 
+# ARCH: the target (x86 or arm64; default the host's). make ARCH=arm64 on
+# an x86 host cross-builds into build-arm64/ (mk/cross.mk).
+HOST_ARCH	:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+ARCH		:= $(HOST_ARCH)
+ifneq ($(ARCH),$(HOST_ARCH))
+BUILD		?= build-$(ARCH)
+endif
 BUILD		?= build
 PREFIX		?= /usr/local
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
 VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
-ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 ifeq ($(V),1)
 Q :=
