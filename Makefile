@@ -126,4 +126,5 @@ clean:
 .PHONY: FORCE
 FORCE:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not the arm64 sysroot's files: mk/cross.mk)
+-include $(shell find $(BUILD) -path $(BUILD)/sysroot -prune -o -name '*.d' -type f -print 2>/dev/null)
