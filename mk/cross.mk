@@ -32,7 +32,11 @@ PKG_LIBS	= -L$(SYSROOT_LIB) -Wl,-rpath-link,$(SYSROOT_LIB) \
 		  $(shell $(CROSS_PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
 			  echo -lbpf -lyaml -lcrypto -lz -ljson-c -lloc)
 
-$(SYSROOT)/packages: tools/arm64-sysroot
+.PHONY: deps-arm64
+deps-arm64:
+	$(Q)tools/install-deps --arm64 --check >/dev/null 2>&1 || tools/install-deps --arm64
+
+$(SYSROOT)/packages: tools/arm64-sysroot | deps-arm64
 	$(call msg,SYSROOT,$(SYSROOT))
 	$(Q)tools/arm64-sysroot $(SYSROOT)
 
