@@ -138,9 +138,31 @@ static __always_inline int ipc_user_name(struct sock *sk, const char *uaddr, lon
 	return !bpf_probe_read_user(k->name, len & 0x7f, uaddr + 2);
 }
 
-/* Store or grow a label. */
+/*
+ * A label that may be lost (issue 12): the LRU maps evict without a word,
+ * so a new label is judged against the entries below which the LRU cannot
+ * evict (safe, written by sovd from the map's size and the CPUs' local
+ * free lists). At or above it, an insert may push out any label the map
+ * holds, whose reader would then go untainted: every class the map ever
+ * held joins the overflow, judged on every process (fail closed; abi.h
+ * struct sov_taint_state.ipc_lost; a "loss" event map=ipc).
+ */
+static __always_inline void ipc_lost(__u64 classes)
+{
+	struct sov_taint_state *ts;
+	__u32 k = 0;
+
+	count(SOV_CNT_MAP_FULL);
+	ts = bpf_map_lookup_elem(&sov_taint_state, &k);
+	if (ts && classes) {
+		__sync_fetch_and_or(&ts->ipc_lost, classes);
+		__sync_fetch_and_or(&ts->overflow.classes, classes);
+	}
+}
+
+/* Store or grow a label in map w (0: sov_ipc, 1: sov_ipc_names). */
 static __always_inline void ipc_put(void *map, const void *key, __u64 classes, __u32 gen,
-				    __u32 tgid)
+				    __u32 tgid, int w)
 {
 	struct sov_ipc_label *l, nl = { .classes = classes, .gen = gen, .tgid = tgid };
 	struct sov_ipc_state *st;
@@ -152,21 +174,38 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 		l->tgid = tgid;
 		return;
 	}
-	if (bpf_map_update_elem(map, key, &nl, BPF_ANY)) {
-		count(SOV_CNT_MAP_FULL);
+	st = ipc_state();
+	if (!st) {
+		ipc_lost(classes);
 		return;
 	}
-	st = ipc_state();
-	if (st && !l)
+	w &= 1;
+	if (sov_classes_grow(st->seen[w], classes))
+		__sync_fetch_and_or(&st->seen[w], classes);
+	/* a new entry where the LRU may evict: fail closed first */
+	if (!l && st->held[w] >= st->safe[w])
+		ipc_lost(st->seen[w] | classes);
+	if (bpf_map_update_elem(map, key, &nl, BPF_ANY)) {
+		ipc_lost(classes);
+		return;
+	}
+	if (!l) {
 		__sync_fetch_and_add(&st->records, 1);
+		__sync_fetch_and_add(&st->held[w], 1);
+	}
 }
 
-static __always_inline void ipc_forget(void *map, const void *key)
+static __always_inline void ipc_forget(void *map, const void *key, int w)
 {
 	struct sov_ipc_state *st = ipc_state();
 
-	if (!bpf_map_delete_elem(map, key) && st && st->records)
+	if (bpf_map_delete_elem(map, key) || !st)
+		return;
+	w &= 1;
+	if (st->records)
 		__sync_fetch_and_add(&st->records, -1);
+	if (st->held[w])
+		__sync_fetch_and_add(&st->held[w], -1);
 }
 
 /* Where a datagram sent by the call in flight goes (sendto's and
@@ -241,7 +280,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 	mode = BPF_CORE_READ(inode, i_mode) & SOV_S_IFMT;
 	if (mode == SOV_IPC_S_IFIFO) {
 		key.obj = (__u64)(unsigned long)inode;
-		ipc_put(&sov_ipc, &key, classes, (__u32)BPF_CORE_READ(inode, i_ino), tgid);
+		ipc_put(&sov_ipc, &key, classes, (__u32)BPF_CORE_READ(inode, i_ino), tgid, 0);
 		return;
 	}
 	if (mode != SOV_IPC_S_IFSOCK)
@@ -259,7 +298,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 			if (peer ? ipc_unix_name(peer, &nk) :
 			    (ipc_send_name(regs, nr, compat, &ua, &ulen) &&
 			     ipc_user_name(sk, ua, ulen, &nk))) {
-				ipc_put(&sov_ipc_names, &nk, classes, 0, tgid);
+				ipc_put(&sov_ipc_names, &nk, classes, 0, tgid, 1);
 				return;
 			}
 		}
@@ -267,7 +306,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 			return;
 		key.obj = (__u64)(unsigned long)peer;
 		ipc_put(&sov_ipc, &key, classes,
-			ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid);
+			ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid, 0);
 		return;
 	}
 	if ((family != AF_INET && family != AF_INET6) ||
@@ -278,7 +317,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 	if (!sov_ipc_local_tcp(key.raddr, key.laddr))
 		return;
 	key.netns = ipc_netns(sk);
-	ipc_put(&sov_ipc, &key, classes, 0, tgid);
+	ipc_put(&sov_ipc, &key, classes, 0, tgid, 0);
 }
 
 /* The fd of a call's argument 'arg' (SOV_SEND_FD_ARG1/ARG3, SOV_IPC_FD_ARG2). */
@@ -474,9 +513,9 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (sov_ipc_eof(ret, dgram)) {
 		if (kind == 2 && nk)
-			ipc_forget(&sov_ipc_names, nk);
+			ipc_forget(&sov_ipc_names, nk, 1);
 		else
-			ipc_forget(&sov_ipc, &key);
+			ipc_forget(&sov_ipc, &key, 0);
 		return 0;
 	}
 	classes = l->classes;
@@ -534,7 +573,7 @@ int BPF_PROG(sov_ipc_tcp_state, const struct sock *sk, const int oldstate, const
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	ipc_tcp_ends((struct sock *)sk, family, key.laddr, key.raddr, &key.lport, &key.rport);
 	key.netns = ipc_netns((struct sock *)sk);
-	ipc_forget(&sov_ipc, &key);
+	ipc_forget(&sov_ipc, &key, 0);
 	return 0;
 }
 
