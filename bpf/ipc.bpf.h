@@ -42,11 +42,7 @@
 
 #include "derive.bpf.h"
 #include "ipc_rules.h"
-
-#ifndef SOV_IPC_X32_BIT
-#define SOV_IPC_X32_BIT		0x40000000	/* __X32_SYSCALL_BIT */
-#define SOV_IPC_TS_COMPAT	0x0002		/* arch/x86 thread_info.status */
-#endif
+#include "sysarch.bpf.h"
 #ifndef AF_UNIX
 #define AF_UNIX			SOV_AF_UNIX
 #endif
@@ -220,15 +216,17 @@ static __always_inline int ipc_send_name(struct pt_regs *regs, long nr, int comp
 	struct { const char *name; int len; } mh;
 	__u32 mh32[2];
 
+#ifdef SOV_ARCH_X86
 	if (compat) {
-		if (nr == 369) {		/* sendto */
-			*ua = (const char *)(unsigned long)(__u32)regs->di;
-			*ulen = (int)regs->bp;
+		if (nr == SOV_NR32_sendto) {
+			*ua = (const char *)(unsigned long)SOV_SC32_ARG5(regs);
+			*ulen = (int)SOV_SC32_ARG6(regs);
 			return 1;
 		}
-		if (nr == 370 || nr == 345) {	/* sendmsg, sendmmsg: compat msghdr */
+		/* sendmsg, sendmmsg: compat msghdr */
+		if (nr == SOV_NR32_sendmsg || nr == SOV_NR32_sendmmsg) {
 			if (bpf_probe_read_user(mh32, sizeof(mh32),
-						(void *)(unsigned long)(__u32)regs->cx))
+						(void *)(unsigned long)SOV_SC32_ARG2(regs)))
 				return 0;
 			*ua = (const char *)(unsigned long)mh32[0];
 			*ulen = (int)mh32[1];
@@ -236,13 +234,22 @@ static __always_inline int ipc_send_name(struct pt_regs *regs, long nr, int comp
 		}
 		return 0;
 	}
-	if (nr == 44) {				/* sendto */
-		*ua = (const char *)regs->r8;
-		*ulen = (int)regs->r9;
+#else
+	(void)mh32;
+	if (compat)
+		return 0;
+#endif
+	if (nr == SOV_NR_sendto) {
+		*ua = (const char *)SOV_SC_ARG5(regs);
+		*ulen = (int)SOV_SC_ARG6(regs);
 		return 1;
 	}
-	if (nr == 46 || nr == 307 || nr == 518 || nr == 538) {	/* sendmsg, sendmmsg */
-		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si))
+	if (nr == SOV_NR_sendmsg || nr == SOV_NR_sendmmsg
+#ifdef SOV_ARCH_X86
+	    || nr == SOV_NRX32_sendmsg || nr == SOV_NRX32_sendmmsg
+#endif
+	    ) {
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)SOV_SC_ARG2(regs)))
 			return 0;
 		*ua = mh.name;
 		*ulen = mh.len;
@@ -316,13 +323,17 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 /* The fd of a call's argument 'arg' (SOV_SEND_FD_ARG1/ARG3, SOV_IPC_FD_ARG2). */
 static __always_inline long ipc_fd_arg(struct pt_regs *regs, int arg, int compat)
 {
+#ifdef SOV_ARCH_X86
 	if (compat)
-		return arg == SOV_SEND_FD_ARG1 ? (int)regs->bx :
-		       arg == SOV_IPC_FD_ARG2 ? (int)regs->cx :
-		       arg == SOV_SEND_FD_ARG3 ? (int)regs->dx : -1;
-	return arg == SOV_SEND_FD_ARG1 ? (int)regs->di :
-	       arg == SOV_IPC_FD_ARG2 ? (int)regs->si :
-	       arg == SOV_SEND_FD_ARG3 ? (int)regs->dx : -1;
+		return arg == SOV_SEND_FD_ARG1 ? (int)SOV_SC32_ARG1(regs) :
+		       arg == SOV_IPC_FD_ARG2 ? (int)SOV_SC32_ARG2(regs) :
+		       arg == SOV_SEND_FD_ARG3 ? (int)SOV_SC32_ARG3(regs) : -1;
+#else
+	(void)compat;
+#endif
+	return arg == SOV_SEND_FD_ARG1 ? (int)SOV_SC_ARG1(regs) :
+	       arg == SOV_IPC_FD_ARG2 ? (int)SOV_SC_ARG2(regs) :
+	       arg == SOV_SEND_FD_ARG3 ? (int)SOV_SC_ARG3(regs) : -1;
 }
 
 static __always_inline void ipc_label_fd(struct task_struct *task, long fd, __u64 taint,
@@ -347,11 +358,11 @@ int BPF_PROG(sov_ipc_enter, struct pt_regs *regs, long id)
 	__u32 tgid;
 	long nr;
 
-	nr = id & ~SOV_IPC_X32_BIT;
+	nr = id & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_ipc_write_fd_arg(nr, 0) && !sov_ipc_write_fd_arg(nr, 1))
 		return 0;
 	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & SOV_IPC_TS_COMPAT);
+	compat = sov_task_compat(task);
 	arg = sov_ipc_write_fd_arg(nr, compat);
 	if (arg == SOV_SEND_FD_NONE || arg == SOV_SEND_FD_SOCKETCALL)
 		return 0;
@@ -464,7 +475,7 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 
 	if (ret < 0)
 		return 0;
-	nr = regs->orig_ax & ~SOV_IPC_X32_BIT;
+	nr = SOV_SC_ID(regs) & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_ipc_reads(nr, 0) && !sov_ipc_reads(nr, 1) &&
 	    !sov_ipc_accepts(nr, 0) && !sov_ipc_accepts(nr, 1))
 		return 0;
@@ -472,14 +483,18 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 	if (!st || !st->records)
 		return 0;
 	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & SOV_IPC_TS_COMPAT);
+	compat = sov_task_compat(task);
 	if (sov_ipc_accepts(nr, compat)) {
 		ipc_accept_exit(task, ret, &key);
 		return 0;
 	}
 	if (!sov_ipc_reads(nr, compat))
 		return 0;
-	fd = compat ? (int)regs->bx : (int)regs->di;
+#ifdef SOV_ARCH_X86
+	fd = compat ? (int)SOV_SC32_ARG1(regs) : (int)SOV_SC_ARG1(regs);
+#else
+	fd = (int)SOV_SC_ARG1(regs);
+#endif
 	file = file_of_fd(task, fd);
 	if (!file)
 		return 0;

@@ -393,7 +393,9 @@ out:
  * ia32 syscall table (a 64-bit process may use int $0x80 too). The path
  * must sit below 4 GiB, hence a static buffer in a non-PIE binary.
  */
+#if defined(__x86_64__)
 static char ia32_path[4096];
+#endif
 
 static void do_read_ia32(const char *path)
 {
@@ -2117,6 +2119,9 @@ static void do_read1(const char *path)
 #include <sys/shm.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#if !defined(__x86_64__)
+#include <elf.h>	/* NT_PRSTATUS: arm64 has only PTRACE_GETREGSET */
+#endif
 
 #ifndef __NR_memfd_create
 #define __NR_memfd_create	319
@@ -2233,9 +2238,17 @@ static int do_pm_ptrace(const char *act, const char *spec, int write, int regs)
 		goto out;
 	}
 	if (regs) {
+#if defined(__x86_64__)
 		if (ptrace(PTRACE_GETREGS, pid, NULL, &ur) ||
 		    (write && ptrace(PTRACE_SETREGS, pid, NULL, &ur)))
 			err = errno;
+#else
+		struct iovec iov = { .iov_base = &ur, .iov_len = sizeof(ur) };
+
+		if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) ||
+		    (write && ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov)))
+			err = errno;
+#endif
 		goto out;
 	}
 	for (off = 0; off < len; off += sizeof(long)) {
