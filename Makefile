@@ -6,15 +6,22 @@
 #   make bench      benchmarks (ratios against the no-agent baseline)
 #   make fuzz       build the libFuzzer targets
 #   make install    install sovd and sovctl under $(PREFIX)
+#   make ARCH=arm64 cross-build all of it for arm64 into build-arm64/
 # V=1 shows the commands.
 
+# ARCH: the target (x86 or arm64; default the host's). make ARCH=arm64 on
+# an x86 host cross-builds into build-arm64/ (mk/cross.mk).
+HOST_ARCH	:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+ARCH		:= $(HOST_ARCH)
+ifneq ($(ARCH),$(HOST_ARCH))
+BUILD		?= build-$(ARCH)
+endif
 BUILD		?= build
 PREFIX		?= /usr/local
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
 VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
-ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 ifeq ($(V),1)
 Q :=
@@ -60,7 +67,14 @@ $(BUILD)/vmlinux.h: FORCE | $(BUILD)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
 
-$(BUILD)/%.o: %.c | $(BUILD)
+# The syscall numbers of the target ARCH (bpf/rules.h, bpf/sysarch.bpf.h),
+# generated from the kernel UAPI headers by the target's preprocessor and,
+# like vmlinux.h, rewritten only when their content changed.
+$(BUILD)/sov_syscalls.h: tools/gen-syscalls FORCE | $(BUILD)
+	$(Q)tools/gen-syscalls $(ARCH) "$(CC)" > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
+
+$(BUILD)/%.o: %.c | $(BUILD) $(BUILD)/sov_syscalls.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -112,4 +126,5 @@ clean:
 .PHONY: FORCE
 FORCE:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not the arm64 sysroot's files: mk/cross.mk)
+-include $(shell find $(BUILD) -path $(BUILD)/sysroot -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "agent/api.h"
+#include "agent/label_gc.h"
 #include "agent/features.h"
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
@@ -99,7 +100,7 @@ static void status_json(struct api *a, struct jbuf *b)
 {
 	static const char *const cnames[] = {
 		"events", "lost", "allow", "deny", "audit", "taint", "derive", "packets_dropped",
-		"map_full",
+		"map_full", "labels_reclaimed",
 	};
 	const struct api_view *v = &a->view;
 	const struct sov_policy_image *img = a->life->img;
@@ -150,10 +151,22 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_key(b, "map_sizes");
 	jb_open(b);
 	jb_u64(b, "taint", v->counts->max_procs);
-	jb_u64(b, "taint_exited", v->counts->max_procs);
+	jb_u64(b, "taint_exited", v->counts->max_exited);
 	jb_u64(b, "labels", v->counts->max_labels);
 	jb_close(b);
 	jb_u64(b, "taint_overflow_classes", v->counts->overflow);
+	jb_u64(b, "labels_lost_classes", v->counts->labels_lost);
+	jb_u64(b, "ipc_lost_classes", v->counts->ipc_lost);
+	if (v->gc) {
+		/* labels of deleted inodes: the kernel's are counters.labels_reclaimed */
+		jb_key(b, "label_gc");
+		jb_open(b);
+		jb_u64(b, "reclaimed", v->gc->reclaimed);
+		jb_u64(b, "checked", v->gc->checked);
+		jb_u64(b, "unverifiable", v->gc->unverifiable);
+		jb_u64(b, "passes", v->gc->passes);
+		jb_close(b);
+	}
 	jb_u64(b, "watchers", a->n_watchers);
 	jb_key(b, "connections");
 	jb_open(b);

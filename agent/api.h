@@ -16,6 +16,7 @@ struct sov_map_fds;
 struct policy_life;
 struct journal_glue;
 struct selfaudit;
+struct label_gc;
 
 /* Counts that cost a walk of a kernel map: taken by the loop's periodic
  * walk (main.c), reported "as of" then, so status never walks a map. */
@@ -23,8 +24,11 @@ struct api_counts {
 	uint64_t tainted;	/* live tainted processes */
 	uint64_t labels;	/* entries of the label map (sovd's and derived) */
 	int64_t as_of_ns;	/* CLOCK_REALTIME of the walk; 0: none yet */
-	uint64_t overflow;	/* classes of taints the kernel could not store */
-	uint32_t max_procs;	/* taint map size (live; the exited LRU alike) */
+	uint64_t overflow;	/* classes of taints (and labels) the kernel could not store */
+	uint64_t labels_lost;	/* classes of labels the kernel could not store */
+	uint64_t ipc_lost;	/* classes of IPC labels an LRU map may have evicted */
+	uint32_t max_procs;	/* taint map size (live processes) */
+	uint32_t max_exited;	/* the exited processes' LRU */
 	uint32_t max_labels;	/* label map size */
 };
 
@@ -37,6 +41,7 @@ struct api_view {
 	const char *pin_dir;
 	const struct api_counts *counts;
 	const struct conn_pool *metrics_pool;	/* NULL: no --metrics */
+	const struct label_gc *gc;		/* the label collector */
 };
 
 #define API_MAX_CONNS		128

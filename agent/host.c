@@ -84,6 +84,50 @@ int host_fh_gen(int type, const unsigned char *fh, unsigned int len, uint64_t in
 	return -1;
 }
 
+int host_fh_layout(int type, const unsigned char *fh, unsigned int len, uint64_t ino, int xfs)
+{
+	uint32_t gen;
+
+	if (host_fh_gen(type, fh, len, ino, &gen))
+		return HOST_FH_NONE;
+	if (type == 1 && len == 8)
+		return xfs ? HOST_FH_XFS : HOST_FH_INO32_GEN;
+	if (type == 1 && len == 12)
+		return HOST_FH_SHMEM;
+	if (type == 0x81)
+		return HOST_FH_XFS;
+	return HOST_FH_NONE;
+}
+
+int host_fh_make(int layout, uint64_t ino, uint32_t gen, unsigned char *fh, int *type)
+{
+	uint32_t w[2] = { (uint32_t)ino, gen };
+	uint32_t s[3] = { gen, (uint32_t)ino, (uint32_t)(ino >> 32) };
+
+	switch (layout) {
+	case HOST_FH_XFS:
+		if (ino > 0xffffffffu) {
+			memcpy(fh, &ino, 8);
+			memcpy(fh + 8, &gen, 4);
+			*type = 0x81;
+			return 12;
+		}
+		/* xfs names 32-bit inodes like ext4 */
+		__attribute__((fallthrough));
+	case HOST_FH_INO32_GEN:
+		if (ino > 0xffffffffu)
+			return -1;
+		memcpy(fh, w, sizeof(w));
+		*type = 1;
+		return sizeof(w);
+	case HOST_FH_SHMEM:
+		memcpy(fh, s, sizeof(s));
+		*type = 1;
+		return sizeof(s);
+	}
+	return -1;
+}
+
 int host_inode_gen(const char *path, int follow, uint64_t ino, uint32_t *gen)
 {
 	union {
@@ -96,6 +140,23 @@ int host_inode_gen(const char *path, int follow, uint64_t ino, uint32_t *gen)
 	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, follow ? AT_SYMLINK_FOLLOW : 0))
 		return -1;
 	return host_fh_gen(h.fh.handle_type, h.fh.f_handle, h.fh.handle_bytes, ino, gen);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+void host_mountinfo_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
 }
 
 static char cg2_path[256];

@@ -25,6 +25,10 @@ void proc_comm(pid_t pid, char *out, size_t len);
 /* The owner uid of /proc/PID, (uint32_t)-1 if gone. */
 uint32_t proc_uid(pid_t pid);
 
+/* A mountinfo field, its \ooo escapes (space, tab, newline, backslash)
+ * decoded in place. */
+void host_mountinfo_unescape(char *s);
+
 /* stat() reports new_encode_dev(s_dev); the kernel programs see s_dev. */
 uint64_t kdev_from_user(dev_t dev);
 
@@ -39,6 +43,20 @@ uint64_t kdev_from_user(dev_t dev);
 int host_inode_gen(const char *path, int follow, uint64_t ino, uint32_t *gen);
 int host_fh_gen(int type, const unsigned char *fh, unsigned int len, uint64_t ino,
 		uint32_t *gen);
+
+/*
+ * The inverse, for the label collector (label_gc.c): the handle layout of
+ * a filesystem, learnt from the handle of one of its inodes (ino) as
+ * name_to_handle_at gave it (HOST_FH_NONE: a layout host_fh_gen does not
+ * know, or one that holds more than the inode number and generation, like
+ * btrfs's subvolume), and the handle of inode (ino, gen) in that layout.
+ * xfs: the filesystem type is xfs (its 64-bit inode numbers have their own
+ * handle type). host_fh_make returns the handle's length and fills *type,
+ * or -1 when the inode cannot be named in that layout.
+ */
+enum { HOST_FH_NONE, HOST_FH_INO32_GEN, HOST_FH_SHMEM, HOST_FH_XFS };
+int host_fh_layout(int type, const unsigned char *fh, unsigned int len, uint64_t ino, int xfs);
+int host_fh_make(int layout, uint64_t ino, uint32_t gen, unsigned char *fh, int *type);
 
 /*
  * The executable of process tgid for an event at boot_ns (CLOCK_BOOTTIME),

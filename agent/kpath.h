@@ -29,11 +29,13 @@ struct sov_map_fds {
 	int rdma_devs;		/* issue 10: RDMA devices beyond the fixed major */
 	int taint_exited, taint_state;	/* issue 12: exited processes, lost taints */
 	int self, self_ids;		/* issue 12: self-protection (LSM path) */
+	int ipc, ipc_names, ipc_state;	/* issue 12: IPC labels that may be evicted */
 };
 
 /* The maps whose size sovd chooses before load. */
 struct kpath_sized_maps {
 	struct bpf_map *labels, *taint, *taint_exited, *zone4[2], *zone6[2], *events;
+	struct bpf_map *ipc, *ipc_names;
 };
 
 struct kpath_sizes {
@@ -92,6 +94,8 @@ struct kpath {
 	(kp)->sized.zone6[0] = (s)->maps.sov_zone6_0;			\
 	(kp)->sized.zone6[1] = (s)->maps.sov_zone6_1;			\
 	(kp)->sized.events = (s)->maps.sov_events;			\
+	(kp)->sized.ipc = (s)->maps.sov_ipc;				\
+	(kp)->sized.ipc_names = (s)->maps.sov_ipc_names;		\
 } while (0)
 
 #define KPATH_TAKE_FDS(kp, s) do {					\
@@ -113,6 +117,9 @@ struct kpath {
 	(kp)->fd.taint_state = bpf_map__fd((s)->maps.sov_taint_state);	\
 	(kp)->fd.self = bpf_map__fd((s)->maps.sov_self);		\
 	(kp)->fd.self_ids = bpf_map__fd((s)->maps.sov_self_ids);	\
+	(kp)->fd.ipc = bpf_map__fd((s)->maps.sov_ipc);			\
+	(kp)->fd.ipc_names = bpf_map__fd((s)->maps.sov_ipc_names);	\
+	(kp)->fd.ipc_state = bpf_map__fd((s)->maps.sov_ipc_state);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */
@@ -120,6 +127,9 @@ int kpath_prepare_pin_dir(const char *pin_dir);
 /* views.c: overlayfs keeps a struct ovl_file in private_data (bpf/views.bpf.h) */
 int kpath_ovl_file_struct(void);
 int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz);
+/* After load, before attach: tells the IPC programs how many labels each
+ * LRU map holds before it may evict (bpf/ipc.bpf.h ipc_put()). */
+int kpath_ipc_arm(struct kpath *kp);
 void kpath_load_failed(const struct kpath *kp, int err);
 int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, const char *name);
 int kpath_open_scope_cgroup(const char *rel);

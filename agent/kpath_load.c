@@ -85,6 +85,15 @@ make:
 	return 0;
 }
 
+#define SOV_LRU_LOCAL_FREE	128
+
+static unsigned int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
 static uint32_t max_u32(uint32_t a, uint32_t b)
 {
 	return a > b ? a : b;
@@ -105,6 +114,48 @@ static uint32_t wanted_size(const struct kpath *kp, const struct bpf_map *map,
 		return max_u32(4096, 2 * sz->n_v6);
 	if (map == m->events)
 		return (uint32_t)sz->ringbuf;
+	/* LRU maps: each CPU's local free list takes up to 128 entries
+	 * (kernel/bpf/bpf_lru_list.c LOCAL_FREE_TARGET), and eviction may
+	 * start when the global one is empty: room for 4 such lists a CPU */
+	if (map == m->ipc)
+		return max_u32(16384, (uint32_t)(4 * SOV_LRU_LOCAL_FREE * ncpus()));
+	if (map == m->ipc_names)
+		return max_u32(4096, (uint32_t)(4 * SOV_LRU_LOCAL_FREE * ncpus()));
+	return 0;
+}
+
+/*
+ * The entries below which an LRU map cannot evict: its size less what the
+ * CPUs' local free lists may hold (at most a quarter of it with the sizes
+ * above).
+ */
+static uint64_t lru_safe(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint64_t reserve;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	reserve = (uint64_t)SOV_LRU_LOCAL_FREE * ncpus();
+	if (reserve > info.max_entries / 4)
+		reserve = info.max_entries / 4;
+	return info.max_entries - reserve;
+}
+
+int kpath_ipc_arm(struct kpath *kp)
+{
+	struct sov_ipc_state st = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(kp->fd.ipc_state, &zero, &st))
+		return -errno;
+	st.safe[0] = lru_safe(kp->fd.ipc);
+	st.safe[1] = lru_safe(kp->fd.ipc_names);
+	if (bpf_map_update_elem(kp->fd.ipc_state, &zero, &st, BPF_ANY))
+		return -errno;
+	pr_debug("IPC label maps: %llu and %llu entries before eviction",
+		 (unsigned long long)st.safe[0], (unsigned long long)st.safe[1]);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * socket_create, socket_post_create, socket_connect, socket_sendmsg,
  * file_permission (writes to sockets: sendfile/splice on 6.1; RDMA devices
  * held since before the taint), file_ioctl and mmap_file (RDMA devices),
- * d_instantiate and inode_rename (labels at creation)
+ * d_instantiate and inode_rename (labels at creation), inode_free_security
+ * (labels of deleted inodes reclaimed)
  * plus the fork/exit programs and tp_btf/sys_exit for process and shared
  * memory (issue 11, bpf/procmem.bpf.h), the IPC programs of bpf/ipc.bpf.h
  * (tp_btf sys_enter, sys_exit, inet_sock_set_state; issue 11); the hooks
@@ -67,6 +68,8 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_mmap_file, -1, "mmap_file")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_d_instantiate, -1, "d_instantiate")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_inode_rename, -1, "inode_rename")) ||
+	    /* issue 12: a deleted inode's label is reclaimed with it */
+	    (err = kpath_attach_prog(kp, s->progs.sov_inode_free, -1, "inode_free")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */

@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include "agent/conn.h"
+#include "agent/host.h"
 #include "agent/label_watch.h"
 #include "agent/labels.h"
 #include "agent/lifecycle.h"
@@ -136,23 +137,6 @@ static void scan_paths(struct label_watch *w, int initial)
 	w->img_seen = img;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The mounts of the mount table as "ID PATH" (fields 1 and 5 of
  * mountinfo): a mount replaced at the same place between two reads is a
  * new one. */
@@ -178,7 +162,7 @@ static int read_mounts(int fd, char ***v, size_t *n)
 			tok = strtok_r(NULL, " ", &save);
 		if (!tok)
 			continue;
-		unescape(tok);
+		host_mountinfo_unescape(tok);
 		snprintf(key, sizeof(key), "%s %s", id, tok);
 		if (strv_add(v, n, key)) {
 			fclose(f);

@@ -13,6 +13,7 @@
  * call every module; no module calls main.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/api.h"
 #include "agent/events_file.h"
@@ -31,6 +33,7 @@
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/kpath.h"
+#include "agent/label_gc.h"
 #include "agent/label_watch.h"
 #include "agent/labels.h"
 #include "agent/lifecycle.h"
@@ -229,8 +232,11 @@ struct sovd {
 	struct metrics metrics;
 	struct api_counts counts;
 	struct label_watch lwatch;
+	struct label_gc lgc;		/* issue 12: labels of deleted inodes */
 	struct selfaudit audit;
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
+	uint64_t lost_labels_reported;	/* lost label classes already reported */
+	uint64_t lost_ipc_reported;	/* IPC label classes already reported */
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -254,10 +260,28 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* A loss event for labels the kernel lost (map: labels or ipc), once per
+ * growth of the classes; the same classes in the overflow are said here. */
+static void report_lost(struct sovd *d, const char *map, uint64_t lost, uint64_t *reported,
+			const char *why)
+{
+	char body[160];
+
+	if (!(lost & ~*reported))
+		return;
+	snprintf(body, sizeof(body),
+		 "\"map\":\"%s\",\"classes_mask\":%llu,\"applied_to\":\"every process\"",
+		 map, (unsigned long long)lost);
+	pr_warn("%s; classes 0x%llx now apply to every process", why, (unsigned long long)lost);
+	pipeline_emit_own(&d->pipe, "loss", body);
+	*reported = lost;
+	d->overflow_reported |= lost;
+}
+
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
-	uint64_t over;
+	uint64_t over, lost, ipc;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
@@ -265,8 +289,16 @@ static void check_loss(struct sovd *d)
 	 * process (fail closed): said once per growth, journaled. */
 	over = taint_overflow_classes(&d->kp.fd);
 	d->counts.overflow = over;
-	d->counts.max_procs = d->o.max_procs;
-	d->counts.max_labels = d->o.max_labels;
+	/* Labels the kernel could not store (a full label map) or that an
+	 * LRU may evict (IPC): their classes are judged on every process
+	 * (fail closed). */
+	lost = taint_labels_lost(&d->kp.fd, &ipc);
+	d->counts.labels_lost = lost;
+	d->counts.ipc_lost = ipc;
+	report_lost(d, "labels", lost, &d->lost_labels_reported,
+		    "label map full: a label was not stored; raise --max-labels and restart sovd with fresh pins");
+	report_lost(d, "ipc", ipc, &d->lost_ipc_reported,
+		    "IPC label map at its eviction point: a label may be evicted");
 	if (over & ~d->overflow_reported) {
 		char body[160];
 
@@ -304,6 +336,29 @@ static void drain(void *ctx)
 	pipeline_flush(&d->pipe);
 }
 
+/* The sizes of the maps in use (a reused pin keeps the size it had). */
+static uint32_t map_size(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* The label collector (label_gc.h), once a second: a slice of the label
+ * map in chunks, the ring buffer drained between them. */
+static void collect_labels(struct sovd *d)
+{
+	for (int i = 0; i < 8; i++) {
+		uint64_t passes = d->lgc.passes;
+
+		label_gc_step(&d->lgc, 512);
+		drain(d);
+		if (d->lgc.passes != passes || !d->lgc.in_pass)
+			break;
+	}
+}
+
 /* The periodic walk of the taint and label maps (a syscall per entry):
  * collects exited processes' taint and counts what status reports. */
 static void walk_maps(struct sovd *d)
@@ -312,6 +367,9 @@ static void walk_maps(struct sovd *d)
 	drain(d);
 	d->counts.labels = kpath_map_count(d->kp.fd.labels);
 	d->counts.as_of_ns = host_now_ns(CLOCK_REALTIME);
+	/* what a policy apply since (a compile of country prefixes, the
+	 * label walk) left on the heap goes back to the system */
+	malloc_trim(0);
 }
 
 static int event_loop(struct sovd *d, int ep, int sfd)
@@ -319,9 +377,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 	struct epoll_event evs[64];
 	int err = 0;
 	int64_t last_tick = 0, last_gc = 0, last_devs = 0, last_audit = conn_now_ms();
+	int64_t last_drain = 0;
 
 	while (!stop) {
-		int n = epoll_wait(ep, evs, 64, 100);
+		/* 50 ms: egress events do not wake sovd (bpf/events.bpf.h
+		 * event_submit()); they are drained here at that pace */
+		int n = epoll_wait(ep, evs, 64, 50);
 		int64_t now;
 
 		if (n < 0 && errno != EINTR) {
@@ -374,6 +435,11 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			break;
 		}
 		now = conn_now_ms();
+		if (now - last_drain >= 50) {
+			last_drain = now;
+			ring_buffer__consume(d->rb);
+			pipeline_flush(&d->pipe);
+		}
 		if (now - last_tick >= 100) {
 			last_tick = now;
 			check_loss(d);
@@ -387,6 +453,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			last_devs = now;
 			rdma_devs_sync(d->kp.fd.rdma_devs);
 			label_watch_tick(&d->lwatch);
+			collect_labels(d);
 		}
 		/* Self-audit (issue 12): links, programs, policy maps. */
 		if (now - last_audit >= (int64_t)d->o.audit_interval * 1000) {
@@ -576,6 +643,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.pmaps.scope_in_map = d.kp.ops->scope_in_map;
+	err = kpath_ipc_arm(&d.kp);
+	if (err) {
+		pr_err("failed to write the IPC label maps' limits: %s", strerror(-err));
+		goto cleanup;
+	}
 	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
 	d.pipe.maps = &d.kp.fd;
 	err = policy_install_first(&d.life, img);
@@ -602,7 +674,12 @@ int main(int argc, char **argv)
 	d.api.view = (struct api_view){
 		.kernel_path = kpath_name(chosen), .feat = &d.feat, .fd = &d.kp.fd,
 		.journal = &d.journal, .pin_dir = d.o.pin_dir, .counts = &d.counts,
+		.gc = &d.lgc,
 	};
+	d.counts.max_procs = map_size(d.kp.fd.taint);
+	d.counts.max_exited = map_size(d.kp.fd.taint_exited);
+	d.counts.max_labels = map_size(d.kp.fd.labels);
+	label_gc_init(&d.lgc, d.kp.fd.labels);
 	d.api.life = &d.life;
 	err = api_listen(&d.api, d.o.socket);
 	if (err)
@@ -614,6 +691,7 @@ int main(int argc, char **argv)
 	d.metrics.fd = &d.kp.fd;
 	d.metrics.life = &d.life;
 	d.metrics.journal = &d.journal;
+	d.metrics.gc = &d.lgc;
 	err = metrics_listen(&d.metrics, d.o.metrics);
 	if (err)
 		goto cleanup;
@@ -664,6 +742,9 @@ int main(int argc, char **argv)
 
 	walk_maps(&d);
 	policy_announce(&d.life);
+	/* The start-up's garbage (vmlinux BTF for CO-RE, the compiled
+	 * policy's tables, the walk) goes back to the system (issue 14). */
+	malloc_trim(0);
 	emit_agent(&d, "start");
 	selfaudit_run(&d.audit);
 	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
@@ -702,6 +783,7 @@ cleanup:
 	if (ep >= 0)
 		close(ep);
 	label_watch_close(&d.lwatch);
+	label_gc_close(&d.lgc);
 	labels_free(&d.labels);
 	policy_life_free(&d.life);
 	sov_policy_free(img);

@@ -20,6 +20,7 @@
 #include "agent/lifecycle.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/label_gc.h"
 #include "agent/selfaudit.h"
 
 static const char *const rec_types[] = { "taint", "derive", "egress", "agent", "policy", "loss",
@@ -177,6 +178,9 @@ static void serve(struct metrics *m, struct conn *c)
 		"# TYPE sovd_derivations_total counter\nsovd_derivations_total %llu\n"
 		"# TYPE sovd_packets_dropped_total counter\nsovd_packets_dropped_total %llu\n"
 		"# TYPE sovd_map_full_total counter\nsovd_map_full_total %llu\n"
+		"# HELP sovd_labels_reclaimed_total Labels of deleted inodes removed, by the kernel (LSM path) or by sovd's collector.\n"
+		"# TYPE sovd_labels_reclaimed_total counter\n"
+		"sovd_labels_reclaimed_total{by=\"kernel\"} %llu\nsovd_labels_reclaimed_total{by=\"sovd\"} %llu\n"
 		"# TYPE sovd_policy_generation gauge\nsovd_policy_generation %u\n"
 		"# TYPE sovd_journal_failed gauge\nsovd_journal_failed %d\n"
 		"# TYPE sovd_journal_errors_total counter\nsovd_journal_errors_total %llu\n"
@@ -190,6 +194,8 @@ static void serve(struct metrics *m, struct conn *c)
 		(unsigned long long)k.c[SOV_CNT_AUDIT], (unsigned long long)k.c[SOV_CNT_TAINT],
 		(unsigned long long)k.c[SOV_CNT_DERIVE], (unsigned long long)k.c[SOV_CNT_PKT_DROP],
 		(unsigned long long)k.c[SOV_CNT_MAP_FULL],
+		(unsigned long long)k.c[SOV_CNT_LABEL_GONE],
+		(unsigned long long)(m->gc ? m->gc->reclaimed : 0),
 		m->life->generation, m->journal->failed, (unsigned long long)m->journal->errors,
 		m->kernel_path, m->kernel_path);
 	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]) &&

@@ -12,6 +12,7 @@ struct sov_map_fds;
 struct policy_life;
 struct journal_glue;
 struct selfaudit;
+struct label_gc;
 
 #define METRICS_MAX_CONNS	128
 #define METRICS_IDLE_MS		5000
@@ -25,6 +26,7 @@ struct metrics {
 	const struct journal_glue *journal;
 	const struct conn_pool *api_pool;
 	const struct selfaudit *audit;	/* sovd_tamper_total; NULL before attach */
+	const struct label_gc *gc;	/* sovd_labels_reclaimed_total{by="sovd"} */
 	/* records seen by the pipeline, by type */
 	uint64_t records[7];	/* per type, metrics.c rec_types */
 };

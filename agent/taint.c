@@ -214,6 +214,18 @@ uint64_t taint_overflow_classes(const struct sov_map_fds *fd)
 	return st.overflow.classes;
 }
 
+uint64_t taint_labels_lost(const struct sov_map_fds *fd, uint64_t *ipc)
+{
+	struct sov_taint_state st = {};
+	__u32 zero = 0;
+
+	*ipc = 0;
+	if (fd->taint_state < 0 || bpf_map_lookup_elem(fd->taint_state, &zero, &st))
+		return 0;
+	*ipc = st.ipc_lost;
+	return st.labels_lost;
+}
+
 /*
  * Live tainted processes can never outnumber the host's processes: the
  * taint map is sized to hold them all, min(pid_max, threads-max), so that

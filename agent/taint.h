@@ -25,6 +25,10 @@ size_t taint_count(const struct sov_map_fds *fd);
 /* The union of the taints the kernel could not store (struct
  * sov_taint_state): applied to every untracked process; 0 normally. */
 uint64_t taint_overflow_classes(const struct sov_map_fds *fd);
+/* The classes of the labels the kernel could not store (a full label
+ * map), and in *ipc those of IPC labels an LRU map may have evicted; both
+ * are part of the overflow, applied to every process. */
+uint64_t taint_labels_lost(const struct sov_map_fds *fd, uint64_t *ipc);
 /* The taint map's size when --max-procs is not given: min(pid_max,
  * threads-max), within 1024..2^22. */
 uint32_t taint_default_size(void);

@@ -58,8 +58,9 @@ static __always_inline void derive_inode(__u64 add, struct sov_inode_key *key, _
 
 		sov_label_stamp(&nl, gen);
 		if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY)) {
-			/* Not stored: say so rather than claim a derivation. */
-			count(SOV_CNT_MAP_FULL);
+			/* Not stored: no derive event; the classes are judged
+			 * on every process from now on (fail closed). */
+			label_lost(add);
 			return;
 		}
 	}

@@ -96,9 +96,24 @@ static __always_inline struct sov_event *event_of_owner(__u32 type,
 	return e;
 }
 
+/*
+ * Wake-ups (issue 14): every wake-up of sovd is an irq_work and a context
+ * switch, the larger part of what a tainted connect costs. An egress event
+ * (one per tainted connect, send or packet verdict) does not wake sovd,
+ * which drains the ring on its own every 50 ms, unless the ring holds more
+ * than an eighth of its size unread. Taint, derive and tamper events wake
+ * it at once: sovd acts on them (shared mappings, shm, the journal's
+ * order for a later barrier).
+ */
 static __always_inline void event_submit(struct sov_event *e)
 {
-	bpf_ringbuf_submit(e, 0);
+	__u64 flags = 0;
+
+	if (e->type == SOV_EV_EGRESS)
+		flags = bpf_ringbuf_query(&sov_events, BPF_RB_AVAIL_DATA) >
+				bpf_ringbuf_query(&sov_events, BPF_RB_RING_SIZE) / 8 ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 	count(SOV_CNT_EVENTS);
 }
 

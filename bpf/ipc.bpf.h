@@ -42,11 +42,7 @@
 
 #include "derive.bpf.h"
 #include "ipc_rules.h"
-
-#ifndef SOV_IPC_X32_BIT
-#define SOV_IPC_X32_BIT		0x40000000	/* __X32_SYSCALL_BIT */
-#define SOV_IPC_TS_COMPAT	0x0002		/* arch/x86 thread_info.status */
-#endif
+#include "sysarch.bpf.h"
 #ifndef AF_UNIX
 #define AF_UNIX			SOV_AF_UNIX
 #endif
@@ -142,9 +138,31 @@ static __always_inline int ipc_user_name(struct sock *sk, const char *uaddr, lon
 	return !bpf_probe_read_user(k->name, len & 0x7f, uaddr + 2);
 }
 
-/* Store or grow a label. */
+/*
+ * A label that may be lost (issue 12): the LRU maps evict without a word,
+ * so a new label is judged against the entries below which the LRU cannot
+ * evict (safe, written by sovd from the map's size and the CPUs' local
+ * free lists). At or above it, an insert may push out any label the map
+ * holds, whose reader would then go untainted: every class the map ever
+ * held joins the overflow, judged on every process (fail closed; abi.h
+ * struct sov_taint_state.ipc_lost; a "loss" event map=ipc).
+ */
+static __always_inline void ipc_lost(__u64 classes)
+{
+	struct sov_taint_state *ts;
+	__u32 k = 0;
+
+	count(SOV_CNT_MAP_FULL);
+	ts = bpf_map_lookup_elem(&sov_taint_state, &k);
+	if (ts && classes) {
+		__sync_fetch_and_or(&ts->ipc_lost, classes);
+		__sync_fetch_and_or(&ts->overflow.classes, classes);
+	}
+}
+
+/* Store or grow a label in map w (0: sov_ipc, 1: sov_ipc_names). */
 static __always_inline void ipc_put(void *map, const void *key, __u64 classes, __u32 gen,
-				    __u32 tgid)
+				    __u32 tgid, int w)
 {
 	struct sov_ipc_label *l, nl = { .classes = classes, .gen = gen, .tgid = tgid };
 	struct sov_ipc_state *st;
@@ -156,21 +174,38 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 		l->tgid = tgid;
 		return;
 	}
-	if (bpf_map_update_elem(map, key, &nl, BPF_ANY)) {
-		count(SOV_CNT_MAP_FULL);
+	st = ipc_state();
+	if (!st) {
+		ipc_lost(classes);
 		return;
 	}
-	st = ipc_state();
-	if (st && !l)
+	w &= 1;
+	if (sov_classes_grow(st->seen[w], classes))
+		__sync_fetch_and_or(&st->seen[w], classes);
+	/* a new entry where the LRU may evict: fail closed first */
+	if (!l && st->held[w] >= st->safe[w])
+		ipc_lost(st->seen[w] | classes);
+	if (bpf_map_update_elem(map, key, &nl, BPF_ANY)) {
+		ipc_lost(classes);
+		return;
+	}
+	if (!l) {
 		__sync_fetch_and_add(&st->records, 1);
+		__sync_fetch_and_add(&st->held[w], 1);
+	}
 }
 
-static __always_inline void ipc_forget(void *map, const void *key)
+static __always_inline void ipc_forget(void *map, const void *key, int w)
 {
 	struct sov_ipc_state *st = ipc_state();
 
-	if (!bpf_map_delete_elem(map, key) && st && st->records)
+	if (bpf_map_delete_elem(map, key) || !st)
+		return;
+	w &= 1;
+	if (st->records)
 		__sync_fetch_and_add(&st->records, -1);
+	if (st->held[w])
+		__sync_fetch_and_add(&st->held[w], -1);
 }
 
 /* Where a datagram sent by the call in flight goes (sendto's and
@@ -181,15 +216,17 @@ static __always_inline int ipc_send_name(struct pt_regs *regs, long nr, int comp
 	struct { const char *name; int len; } mh;
 	__u32 mh32[2];
 
+#ifdef SOV_ARCH_X86
 	if (compat) {
-		if (nr == 369) {		/* sendto */
-			*ua = (const char *)(unsigned long)(__u32)regs->di;
-			*ulen = (int)regs->bp;
+		if (nr == SOV_NR32_sendto) {
+			*ua = (const char *)(unsigned long)SOV_SC32_ARG5(regs);
+			*ulen = (int)SOV_SC32_ARG6(regs);
 			return 1;
 		}
-		if (nr == 370 || nr == 345) {	/* sendmsg, sendmmsg: compat msghdr */
+		/* sendmsg, sendmmsg: compat msghdr */
+		if (nr == SOV_NR32_sendmsg || nr == SOV_NR32_sendmmsg) {
 			if (bpf_probe_read_user(mh32, sizeof(mh32),
-						(void *)(unsigned long)(__u32)regs->cx))
+						(void *)(unsigned long)SOV_SC32_ARG2(regs)))
 				return 0;
 			*ua = (const char *)(unsigned long)mh32[0];
 			*ulen = (int)mh32[1];
@@ -197,13 +234,22 @@ static __always_inline int ipc_send_name(struct pt_regs *regs, long nr, int comp
 		}
 		return 0;
 	}
-	if (nr == 44) {				/* sendto */
-		*ua = (const char *)regs->r8;
-		*ulen = (int)regs->r9;
+#else
+	(void)mh32;
+	if (compat)
+		return 0;
+#endif
+	if (nr == SOV_NR_sendto) {
+		*ua = (const char *)SOV_SC_ARG5(regs);
+		*ulen = (int)SOV_SC_ARG6(regs);
 		return 1;
 	}
-	if (nr == 46 || nr == 307 || nr == 518 || nr == 538) {	/* sendmsg, sendmmsg */
-		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si))
+	if (nr == SOV_NR_sendmsg || nr == SOV_NR_sendmmsg
+#ifdef SOV_ARCH_X86
+	    || nr == SOV_NRX32_sendmsg || nr == SOV_NRX32_sendmmsg
+#endif
+	    ) {
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)SOV_SC_ARG2(regs)))
 			return 0;
 		*ua = mh.name;
 		*ulen = mh.len;
@@ -234,7 +280,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 	mode = BPF_CORE_READ(inode, i_mode) & SOV_S_IFMT;
 	if (mode == SOV_IPC_S_IFIFO) {
 		key.obj = (__u64)(unsigned long)inode;
-		ipc_put(&sov_ipc, &key, classes, (__u32)BPF_CORE_READ(inode, i_ino), tgid);
+		ipc_put(&sov_ipc, &key, classes, (__u32)BPF_CORE_READ(inode, i_ino), tgid, 0);
 		return;
 	}
 	if (mode != SOV_IPC_S_IFSOCK)
@@ -252,7 +298,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 			if (peer ? ipc_unix_name(peer, &nk) :
 			    (ipc_send_name(regs, nr, compat, &ua, &ulen) &&
 			     ipc_user_name(sk, ua, ulen, &nk))) {
-				ipc_put(&sov_ipc_names, &nk, classes, 0, tgid);
+				ipc_put(&sov_ipc_names, &nk, classes, 0, tgid, 1);
 				return;
 			}
 		}
@@ -260,7 +306,7 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 			return;
 		key.obj = (__u64)(unsigned long)peer;
 		ipc_put(&sov_ipc, &key, classes,
-			ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid);
+			ipc_socket_ino(BPF_CORE_READ(peer, sk_socket)), tgid, 0);
 		return;
 	}
 	if ((family != AF_INET && family != AF_INET6) ||
@@ -271,19 +317,23 @@ static __always_inline void ipc_label_file(struct file *file, __u64 classes, __u
 	if (!sov_ipc_local_tcp(key.raddr, key.laddr))
 		return;
 	key.netns = ipc_netns(sk);
-	ipc_put(&sov_ipc, &key, classes, 0, tgid);
+	ipc_put(&sov_ipc, &key, classes, 0, tgid, 0);
 }
 
 /* The fd of a call's argument 'arg' (SOV_SEND_FD_ARG1/ARG3, SOV_IPC_FD_ARG2). */
 static __always_inline long ipc_fd_arg(struct pt_regs *regs, int arg, int compat)
 {
+#ifdef SOV_ARCH_X86
 	if (compat)
-		return arg == SOV_SEND_FD_ARG1 ? (int)regs->bx :
-		       arg == SOV_IPC_FD_ARG2 ? (int)regs->cx :
-		       arg == SOV_SEND_FD_ARG3 ? (int)regs->dx : -1;
-	return arg == SOV_SEND_FD_ARG1 ? (int)regs->di :
-	       arg == SOV_IPC_FD_ARG2 ? (int)regs->si :
-	       arg == SOV_SEND_FD_ARG3 ? (int)regs->dx : -1;
+		return arg == SOV_SEND_FD_ARG1 ? (int)SOV_SC32_ARG1(regs) :
+		       arg == SOV_IPC_FD_ARG2 ? (int)SOV_SC32_ARG2(regs) :
+		       arg == SOV_SEND_FD_ARG3 ? (int)SOV_SC32_ARG3(regs) : -1;
+#else
+	(void)compat;
+#endif
+	return arg == SOV_SEND_FD_ARG1 ? (int)SOV_SC_ARG1(regs) :
+	       arg == SOV_IPC_FD_ARG2 ? (int)SOV_SC_ARG2(regs) :
+	       arg == SOV_SEND_FD_ARG3 ? (int)SOV_SC_ARG3(regs) : -1;
 }
 
 static __always_inline void ipc_label_fd(struct task_struct *task, long fd, __u64 taint,
@@ -308,11 +358,11 @@ int BPF_PROG(sov_ipc_enter, struct pt_regs *regs, long id)
 	__u32 tgid;
 	long nr;
 
-	nr = id & ~SOV_IPC_X32_BIT;
+	nr = id & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_ipc_write_fd_arg(nr, 0) && !sov_ipc_write_fd_arg(nr, 1))
 		return 0;
 	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & SOV_IPC_TS_COMPAT);
+	compat = sov_task_compat(task);
 	arg = sov_ipc_write_fd_arg(nr, compat);
 	if (arg == SOV_SEND_FD_NONE || arg == SOV_SEND_FD_SOCKETCALL)
 		return 0;
@@ -425,7 +475,7 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 
 	if (ret < 0)
 		return 0;
-	nr = regs->orig_ax & ~SOV_IPC_X32_BIT;
+	nr = SOV_SC_ID(regs) & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_ipc_reads(nr, 0) && !sov_ipc_reads(nr, 1) &&
 	    !sov_ipc_accepts(nr, 0) && !sov_ipc_accepts(nr, 1))
 		return 0;
@@ -433,14 +483,18 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 	if (!st || !st->records)
 		return 0;
 	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & SOV_IPC_TS_COMPAT);
+	compat = sov_task_compat(task);
 	if (sov_ipc_accepts(nr, compat)) {
 		ipc_accept_exit(task, ret, &key);
 		return 0;
 	}
 	if (!sov_ipc_reads(nr, compat))
 		return 0;
-	fd = compat ? (int)regs->bx : (int)regs->di;
+#ifdef SOV_ARCH_X86
+	fd = compat ? (int)SOV_SC32_ARG1(regs) : (int)SOV_SC_ARG1(regs);
+#else
+	fd = (int)SOV_SC_ARG1(regs);
+#endif
 	file = file_of_fd(task, fd);
 	if (!file)
 		return 0;
@@ -459,9 +513,9 @@ int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (sov_ipc_eof(ret, dgram)) {
 		if (kind == 2 && nk)
-			ipc_forget(&sov_ipc_names, nk);
+			ipc_forget(&sov_ipc_names, nk, 1);
 		else
-			ipc_forget(&sov_ipc, &key);
+			ipc_forget(&sov_ipc, &key, 0);
 		return 0;
 	}
 	classes = l->classes;
@@ -519,7 +573,7 @@ int BPF_PROG(sov_ipc_tcp_state, const struct sock *sk, const int oldstate, const
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	ipc_tcp_ends((struct sock *)sk, family, key.laddr, key.raddr, &key.lport, &key.rport);
 	key.netns = ipc_netns((struct sock *)sk);
-	ipc_forget(&sov_ipc, &key);
+	ipc_forget(&sov_ipc, &key, 0);
 	return 0;
 }
 

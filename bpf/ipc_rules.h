@@ -26,15 +26,21 @@ static __always_inline int sov_ipc_write_fd_arg(long nr, int compat)
 	if (arg != SOV_SEND_FD_NONE)
 		return arg;
 	if (compat) {
-		if (nr == 316)		/* vmsplice */
+#ifdef SOV_ARCH_X86
+		if (nr == SOV_NR32_vmsplice)
 			return SOV_SEND_FD_ARG1;
-		if (nr == 315)		/* tee */
+		if (nr == SOV_NR32_tee)
 			return SOV_IPC_FD_ARG2;
+#endif
 		return SOV_SEND_FD_NONE;
 	}
-	if (nr == 278 || nr == 532)	/* vmsplice, x32 vmsplice */
+	if (nr == SOV_NR_vmsplice)
 		return SOV_SEND_FD_ARG1;
-	if (nr == 276)			/* tee */
+#ifdef SOV_ARCH_X86
+	if (nr == SOV_NRX32_vmsplice)
+		return SOV_SEND_FD_ARG1;
+#endif
+	if (nr == SOV_NR_tee)
 		return SOV_IPC_FD_ARG2;
 	return SOV_SEND_FD_NONE;
 }
@@ -47,15 +53,23 @@ static __always_inline int sov_ipc_write_fd_arg(long nr, int compat)
  */
 static __always_inline int sov_ipc_reads(long nr, int compat)
 {
-	if (compat)
-		return nr == 3 /* read */ || nr == 145 /* readv */ ||
-		       nr == 313 /* splice */ || nr == 315 /* tee */ ||
-		       nr == 337 /* recvmmsg */ || nr == 371 /* recvfrom */ ||
-		       nr == 372 /* recvmsg */ || nr == 417 /* recvmmsg_time64 */;
-	return nr == 0 /* read */ || nr == 19 /* readv */ || nr == 45 /* recvfrom */ ||
-	       nr == 47 /* recvmsg */ || nr == 275 /* splice */ || nr == 276 /* tee */ ||
-	       nr == 299 /* recvmmsg */ || nr == 515 /* x32 readv */ ||
-	       nr == 519 /* x32 recvmsg */ || nr == 537 /* x32 recvmmsg */;
+	if (compat) {
+#ifdef SOV_ARCH_X86
+		return nr == SOV_NR32_read || nr == SOV_NR32_readv ||
+		       nr == SOV_NR32_splice || nr == SOV_NR32_tee ||
+		       nr == SOV_NR32_recvmmsg || nr == SOV_NR32_recvfrom ||
+		       nr == SOV_NR32_recvmsg || nr == SOV_NR32_recvmmsg_time64;
+#else
+		return 0;
+#endif
+	}
+	return nr == SOV_NR_read || nr == SOV_NR_readv || nr == SOV_NR_recvfrom ||
+	       nr == SOV_NR_recvmsg || nr == SOV_NR_splice || nr == SOV_NR_tee ||
+	       nr == SOV_NR_recvmmsg
+#ifdef SOV_ARCH_X86
+	       || nr == SOV_NRX32_readv || nr == SOV_NRX32_recvmsg || nr == SOV_NRX32_recvmmsg
+#endif
+	       ;
 }
 
 /* accept(2) and accept4(2): the new socket gets its inode only here, so a
@@ -63,19 +77,33 @@ static __always_inline int sov_ipc_reads(long nr, int compat)
  * before the accept) takes its generation now. 1 when nr is one. */
 static __always_inline int sov_ipc_accepts(long nr, int compat)
 {
-	if (compat)
-		return nr == 364 /* accept4 */;
-	return nr == 43 /* accept */ || nr == 288 /* accept4 */;
+	if (compat) {
+#ifdef SOV_ARCH_X86
+		return nr == SOV_NR32_accept4;
+#else
+		return 0;
+#endif
+	}
+	return nr == SOV_NR_accept || nr == SOV_NR_accept4;
 }
 
 /* splice and tee move data on to their fd_out: an IPC object there is
  * labelled when the call tainted the process. The argument, or NONE. */
 static __always_inline int sov_ipc_forward_fd_arg(long nr, int compat)
 {
-	if (nr == (compat ? 313 : 275))
+#ifdef SOV_ARCH_X86
+	if (nr == (compat ? SOV_NR32_splice : SOV_NR_splice))
 		return SOV_SEND_FD_ARG3;
-	if (nr == (compat ? 315 : 276))
+	if (nr == (compat ? SOV_NR32_tee : SOV_NR_tee))
 		return SOV_IPC_FD_ARG2;
+#else
+	if (compat)
+		return SOV_SEND_FD_NONE;
+	if (nr == SOV_NR_splice)
+		return SOV_SEND_FD_ARG3;
+	if (nr == SOV_NR_tee)
+		return SOV_IPC_FD_ARG2;
+#endif
 	return SOV_SEND_FD_NONE;
 }
 

@@ -57,6 +57,26 @@ static __always_inline const struct sov_label *label_lookup(const struct sov_ino
 }
 
 /*
+ * A label that could not be stored (the label map full, no memory): its
+ * file stays unlabelled and whoever reads it later is unknown, so its
+ * classes are judged on every process at egress (fail closed, issue 12;
+ * abi.h struct sov_taint_state, taint.bpf.h taint_judged()). Counted in
+ * map_full; labels_lost tells sovd to report it.
+ */
+static __always_inline void label_lost(__u64 classes)
+{
+	struct sov_taint_state *st;
+	__u32 k = 0;
+
+	count(SOV_CNT_MAP_FULL);
+	st = bpf_map_lookup_elem(&sov_taint_state, &k);
+	if (st && classes) {
+		__sync_fetch_and_or(&st->labels_lost, classes);
+		__sync_fetch_and_or(&st->overflow.classes, classes);
+	}
+}
+
+/*
  * Gives the inode (dev, ino, generation gen, mode i_mode) the kernel label
  * 'classes' (derived; a directory keeps labelling), merged with a current
  * label it already has. A full map is counted.
@@ -75,7 +95,7 @@ static __always_inline void label_store(const struct sov_inode_key *key, __u64 c
 		nl.flags |= old->flags;
 	}
 	if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY))
-		count(SOV_CNT_MAP_FULL);
+		label_lost(nl.classes);
 }
 
 /*
@@ -132,7 +152,7 @@ static __always_inline int file_label(struct file *file, struct sov_inode_key *k
 	nl = sov_label_derived(pl->classes, i_mode);
 	sov_label_stamp(&nl, BPF_CORE_READ(inode, i_generation));
 	if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_NOEXIST) && !label_of(key))
-		count(SOV_CNT_MAP_FULL);
+		label_lost(nl.classes);
 	*classes = nl.classes;
 	*flags = nl.flags;
 	return 1;
@@ -229,6 +249,31 @@ static long create_memo_cb(__u32 i, void *ctx)
 	m->node = BPF_CORE_READ(d, d_parent);
 	m->left--;
 	return 0;
+}
+
+/*
+ * The label of an inode being freed without links (deleted: its last
+ * name removed and its last user gone) is deleted with it, so the map
+ * does not fill with the dead and a new inode that reuses the number
+ * starts unlabelled (issue 12). Only the inode's own label (same
+ * generation, or one stored without it) goes: on ext4 the number is free
+ * again before this hook runs, and a new inode already labelled under it
+ * has another generation. One lookup per freed unlinked inode.
+ */
+static __always_inline void label_reclaim(struct inode *inode)
+{
+	struct sov_inode_key key = {};
+	struct sov_label *lab;
+
+	if (BPF_CORE_READ(inode, __i_nlink))
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	lab = label_of(&key);
+	if (!lab || !sov_label_current(lab, BPF_CORE_READ(inode, i_generation)))
+		return;
+	if (!bpf_map_delete_elem(&sov_labels, &key))
+		count(SOV_CNT_LABEL_GONE);
 }
 
 /*

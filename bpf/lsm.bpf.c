@@ -66,6 +66,20 @@ int BPF_PROG(sov_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 }
 
 /*
+ * A deleted inode's label goes with the inode (issue 12): the last iput of
+ * an inode without links frees it here, so its (dev, ino) can be reused
+ * by a new file that must not find a label (label.bpf.h label_reclaim()).
+ * An inode evicted from the cache while it still has links keeps its
+ * label. A void hook: it cannot refuse.
+ */
+SEC("lsm/inode_free_security")
+int BPF_PROG(sov_inode_free, struct inode *inode)
+{
+	label_reclaim(inode);
+	return 0;
+}
+
+/*
  * An fd that arrives without an open (issue 11): SCM_RIGHTS (scm_detach_fds
  * -> receive_fd) and pidfd_getfd() both call security_file_receive() in
  * the receiver's context before the fd is installed. The receiver is

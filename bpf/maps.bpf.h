@@ -120,6 +120,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sov_self_ids SEC(".maps");
 
+/* A process's taint with the lost classes added, for the egress hooks
+ * (taint.bpf.h taint_judged()): off the stack. Slot 0 for the hooks that
+ * run in the caller's context, 1 for cgroup_skb, which may run in a
+ * softirq that interrupts one of them on the same CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_taint);
+	__uint(max_entries, 2);
+} sov_judge_scratch SEC(".maps");
+
 /* the union of the taints that could not be stored (abi.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -260,10 +271,7 @@ struct sov_ipc_label {
 	__u32 tgid;		/* the last tainted writer */
 };
 
-struct sov_ipc_state {
-	__u64 records;		/* labels stored minus labels forgotten (LRU
-				 * evictions are not seen: the gate stays open) */
-};
+/* struct sov_ipc_state: include/sov/abi.h */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

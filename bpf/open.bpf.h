@@ -44,7 +44,9 @@ static __always_inline void copyup_label(struct sov_view_scratch *s, struct file
 	s->nl = sov_label_derived(lab->classes, BPF_CORE_READ(upper, i_mode));
 	sov_label_stamp(&s->nl, BPF_CORE_READ(upper, i_generation));
 	if (bpf_map_update_elem(&sov_labels, &s->ukey, &s->nl, BPF_NOEXIST)) {
-		count(SOV_CNT_MAP_FULL);
+		/* already labelled (a racing copy-up) is no loss */
+		if (!label_of(&s->ukey))
+			label_lost(s->nl.classes);
 		return;
 	}
 	count(SOV_CNT_DERIVE);

@@ -19,8 +19,8 @@
  * (memfd_create passes no open hook on either path). POSIX shm (/dev/shm)
  * is a tmpfs file: the open rules cover it.
  *
- * x86-64 syscall table only (the ia32 and x32 entries are not decoded:
- * docs/architecture.md). Every other syscall costs a compare chain; the
+ * The native syscall table only (x86-64 or arm64's generic table; the
+ * ia32 and x32 entries are not decoded: docs/architecture.md). Every other syscall costs a compare chain; the
  * untainted fast path of each call costs at most one map lookup, except
  * shmat (a label lookup, as an open, + the taint lookup of a writable
  * attach) and the opens (no lookup unless the file is a procfs "mem" file;
@@ -32,16 +32,7 @@
 #define SOV_PROCMEM_BPF_H
 
 #include "derive.bpf.h"
-
-#define PM_NR_open		2
-#define PM_NR_shmat		30
-#define PM_NR_ptrace		101
-#define PM_NR_openat		257
-#define PM_NR_process_vm_readv	310
-#define PM_NR_process_vm_writev	311
-#define PM_NR_memfd_create	319
-#define PM_NR_openat2		437
-#define PM_TS_COMPAT		0x0002	/* arch/x86: thread_info.status */
+#include "sysarch.bpf.h"	/* SOV_NR_* (generated), the arguments */
 
 #define PM_PROC_SUPER_MAGIC	0x9fa0
 
@@ -342,7 +333,7 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 		if (grown)
 			derive_on_taint(grown);
 	}
-	if (sov_shmat_writes(regs->dx))
+	if (sov_shmat_writes(SOV_SC_ARG3(regs)))
 		derive_on_write(me, file, -1, NULL, -1, 0);
 }
 
@@ -355,29 +346,33 @@ int BPF_PROG(sov_procmem_exit, struct pt_regs *regs, long ret)
 
 	if (ret < 0)
 		return 0;
-	nr = regs->orig_ax;
-	if (nr != PM_NR_open && nr != PM_NR_openat && nr != PM_NR_openat2 &&
-	    nr != PM_NR_process_vm_readv && nr != PM_NR_process_vm_writev &&
-	    nr != PM_NR_ptrace && nr != PM_NR_shmat && nr != PM_NR_memfd_create)
+	nr = SOV_SC_ID(regs);
+	if (
+#ifdef SOV_NR_open
+	    nr != SOV_NR_open &&
+#endif
+	    nr != SOV_NR_openat && nr != SOV_NR_openat2 &&
+	    nr != SOV_NR_process_vm_readv && nr != SOV_NR_process_vm_writev &&
+	    nr != SOV_NR_ptrace && nr != SOV_NR_shmat && nr != SOV_NR_memfd_create)
 		return 0;
 	task = bpf_get_current_task_btf();
 	/* the same numbers are other calls in the ia32 table */
-	if (task->thread_info.status & PM_TS_COMPAT)
+	if (sov_task_compat(task))
 		return 0;
 	switch (nr) {
-	case PM_NR_process_vm_readv:
+	case SOV_NR_process_vm_readv:
 		if (ret > 0)
-			pm_read_from(pm_global_pid(task, (long)(int)regs->di));
+			pm_read_from(pm_global_pid(task, (long)(int)SOV_SC_ARG1(regs)));
 		break;
-	case PM_NR_process_vm_writev:
+	case SOV_NR_process_vm_writev:
 		if (ret > 0)
-			pm_write_to(pm_global_pid(task, (long)(int)regs->di), NULL);
+			pm_write_to(pm_global_pid(task, (long)(int)SOV_SC_ARG1(regs)), NULL);
 		break;
-	case PM_NR_ptrace:
-		dir = sov_ptrace_dir(regs->di);
+	case SOV_NR_ptrace:
+		dir = sov_ptrace_dir(SOV_SC_ARG1(regs));
 		if (!dir)
 			break;
-		tracee = pm_tracee(task, (long)(int)regs->si);
+		tracee = pm_tracee(task, (long)(int)SOV_SC_ARG2(regs));
 		if (!tracee)
 			break;
 		if (dir == SOV_MEM_READ)
@@ -385,10 +380,10 @@ int BPF_PROG(sov_procmem_exit, struct pt_regs *regs, long ret)
 		else
 			pm_write_to(BPF_CORE_READ(tracee, tgid), tracee);
 		break;
-	case PM_NR_shmat:
+	case SOV_NR_shmat:
 		pm_shmat_exit(task, regs, ret);
 		break;
-	case PM_NR_memfd_create: {
+	case SOV_NR_memfd_create: {
 		struct file *file = pm_file_of_fd(task, ret);
 
 		/* a derivative from its creation when the creator is tainted

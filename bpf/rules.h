@@ -17,6 +17,7 @@
 
 #include "sov/abi.h"
 #include "sov/addr.h"
+#include "sov_syscalls.h"	/* generated: tools/gen-syscalls */
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
@@ -575,10 +576,11 @@ static __always_inline int sov_in_scope(const struct sov_config *cfg, long (*und
  * The sender is judged, not only the creator (issue 10): the tracing path
  * records a tainted process as a writer of the socket it passes to a
  * send-family syscall. Which argument names that fd, by syscall number and
- * table: the x86-64 table (x32's own numbers included; the x32 bit is
- * cleared by the caller), or the ia32 table when TS_COMPAT is set. The
- * tables overlap (ia32's write is x86-64's stat), so the table is chosen
- * before the number is read.
+ * table: the native table (x86-64, with x32's own numbers: the x32 bit is
+ * cleared by the caller; arm64's generic table), or, on x86, the ia32 table
+ * when TS_COMPAT is set. The tables overlap (ia32's write is x86-64's
+ * stat), so the table is chosen before the number is read. The numbers:
+ * build/sov_syscalls.h, generated from the kernel UAPI headers.
  */
 #define SOV_SEND_FD_NONE	0	/* not a send-family call */
 #define SOV_SEND_FD_ARG1	1	/* the first argument */
@@ -588,42 +590,46 @@ static __always_inline int sov_in_scope(const struct sov_config *cfg, long (*und
 static __always_inline int sov_send_fd_arg(long nr, int compat)
 {
 	if (compat) {
+#ifdef SOV_ARCH_X86
 		switch (nr) {
-		case 4:		/* write */
-		case 146:	/* writev */
-		case 181:	/* pwrite64 */
-		case 187:	/* sendfile */
-		case 239:	/* sendfile64 */
-		case 334:	/* pwritev */
-		case 345:	/* sendmmsg */
-		case 369:	/* sendto */
-		case 370:	/* sendmsg */
-		case 379:	/* pwritev2 */
+		case SOV_NR32_write:
+		case SOV_NR32_writev:
+		case SOV_NR32_pwrite64:
+		case SOV_NR32_sendfile:
+		case SOV_NR32_sendfile64:
+		case SOV_NR32_pwritev:
+		case SOV_NR32_sendmmsg:
+		case SOV_NR32_sendto:
+		case SOV_NR32_sendmsg:
+		case SOV_NR32_pwritev2:
 			return SOV_SEND_FD_ARG1;
-		case 102:	/* socketcall */
+		case SOV_NR32_socketcall:
 			return SOV_SEND_FD_SOCKETCALL;
-		case 313:	/* splice */
+		case SOV_NR32_splice:
 			return SOV_SEND_FD_ARG3;
 		}
+#endif
 		return SOV_SEND_FD_NONE;
 	}
 	switch (nr) {
-	case 1:		/* write */
-	case 18:	/* pwrite64 */
-	case 20:	/* writev */
-	case 40:	/* sendfile */
-	case 44:	/* sendto */
-	case 46:	/* sendmsg */
-	case 296:	/* pwritev */
-	case 307:	/* sendmmsg */
-	case 328:	/* pwritev2 */
-	case 516:	/* x32 writev */
-	case 518:	/* x32 sendmsg */
-	case 535:	/* x32 pwritev */
-	case 538:	/* x32 sendmmsg */
-	case 547:	/* x32 pwritev2 */
+	case SOV_NR_write:
+	case SOV_NR_pwrite64:
+	case SOV_NR_writev:
+	case SOV_NR_sendfile:
+	case SOV_NR_sendto:
+	case SOV_NR_sendmsg:
+	case SOV_NR_pwritev:
+	case SOV_NR_sendmmsg:
+	case SOV_NR_pwritev2:
+#ifdef SOV_ARCH_X86
+	case SOV_NRX32_writev:
+	case SOV_NRX32_sendmsg:
+	case SOV_NRX32_pwritev:
+	case SOV_NRX32_sendmmsg:
+	case SOV_NRX32_pwritev2:
+#endif
 		return SOV_SEND_FD_ARG1;
-	case 275:	/* splice */
+	case SOV_NR_splice:
 		return SOV_SEND_FD_ARG3;
 	}
 	return SOV_SEND_FD_NONE;

@@ -27,33 +27,50 @@ static __always_inline void taint_overflow(__u64 classes)
 }
 
 /*
- * The taint egress is judged by: the process's own, else the union of the
- * taints that could not be stored (an ARRAY lookup, inlined by the
- * verifier), else none. Only the egress hooks use it: derivation and
- * events use the process's own taint (taint_of()).
+ * The taint egress is judged by: the process's own and the union of the
+ * taints and labels that could not be stored (sov_taint_state, an ARRAY
+ * lookup inlined by the verifier; abi.h), else none. A lost label may
+ * have been read by anyone, so its classes apply to processes with an
+ * entry too (copied with them into a per-CPU scratch entry). Only the
+ * egress hooks use it: derivation and events use the process's own taint
+ * (taint_of()).
  */
-static __always_inline struct sov_taint *taint_judged(const __u32 *tgid)
+static __always_inline struct sov_taint *taint_merge(struct sov_taint *t, __u32 slot)
 {
-	struct sov_taint *t = taint_of(tgid);
 	struct sov_taint_state *st;
+	struct sov_taint *m;
 	__u32 k = 0;
 
-	if (t)
-		return t;
 	st = bpf_map_lookup_elem(&sov_taint_state, &k);
-	if (st && st->overflow.classes)
+	if (!st || !st->overflow.classes)
+		return t;
+	if (!t)
 		return &st->overflow;
-	return NULL;
+	if (!sov_classes_grow(t->classes, st->overflow.classes))
+		return t;
+	m = bpf_map_lookup_elem(&sov_judge_scratch, &slot);
+	if (!m)
+		return t;
+	*m = *t;
+	m->classes |= st->overflow.classes;
+	return m;
 }
 
-/* The owner of a socket that may have exited (late data, cgroup_skb). */
+static __always_inline struct sov_taint *taint_judged(const __u32 *tgid)
+{
+	return taint_merge(taint_of(tgid), 0);
+}
+
+/* The owner of a socket that may have exited (late data, cgroup_skb: the
+ * scratch slot of softirq context): its live taint, else the one it had
+ * when it exited, with the overflow. */
 static __always_inline struct sov_taint *taint_of_owner(const __u32 *tgid)
 {
-	struct sov_taint *t = taint_judged(tgid);
+	struct sov_taint *t = taint_of(tgid);
 
-	if (t)
-		return t;
-	return bpf_map_lookup_elem(&sov_taint_exited, tgid);
+	if (!t)
+		t = bpf_map_lookup_elem(&sov_taint_exited, tgid);
+	return taint_merge(t, 1);
 }
 
 /*

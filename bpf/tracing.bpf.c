@@ -19,47 +19,30 @@
 #include "egress.bpf.h"
 #include "procmem.bpf.h"	/* issue 11: process and shared memory */
 #include "ipc.bpf.h"
+#include "sysarch.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* x86-64 syscall numbers of the calls that return a new file descriptor
- * for a path (x32 uses the same numbers with __X32_SYSCALL_BIT). io_uring
- * opens pass sov_uring_complete instead (views.bpf.h). */
-#define NR_open			2
-#define NR_creat		85
-#define NR_openat		257
-#define NR_open_by_handle_at	304
-#define NR_openat2		437
-#define X32_SYSCALL_BIT		0x40000000
-
-/* The same calls through the ia32 entry (int $0x80, sysenter): a 64-bit
- * process may use it too, so the table is chosen by TS_COMPAT, not by the
- * binary. */
-#define NR32_open		5
-#define NR32_creat		8
-#define NR32_openat		295
-#define NR32_open_by_handle_at	342
-#define NR32_openat2		437
-#define TS_COMPAT		0x0002	/* arch/x86: set for the syscall in flight */
-
-/* socket(): AF_PACKET, AF_XDP and the other non-IP channels pass no cgroup
- * hook, so this path sees them only at the syscall's exit (socket_exit()). */
-#define NR_socket		41
-#define NR32_socket		359
-
-/* Calls that install fds without an open (issue 11): recvmsg/recvmmsg
- * (SCM_RIGHTS, x86-64 only: the ia32 and x32 calls use the compat msghdr
- * and socketcall; documented limit) and pidfd_getfd (same number in both
- * tables). */
-#define NR_recvmsg		47
-#define NR_recvmmsg		299
-#define NR_pidfd_getfd		438
-
-/* mmap (issue 11): a writable shared file mapping derives its file. x86-64
- * mmap and ia32 mmap2 (fd in the fifth argument; the ia32 old_mmap takes a
- * struct in memory: documented limit). */
-#define NR_mmap			9
-#define NR32_mmap2		192
+/* The syscall numbers (SOV_NR_*: the native table; SOV_NR32_*: x86's ia32
+ * entry, chosen by TS_COMPAT, not by the binary: a 64-bit process may use
+ * it too) are generated from the kernel UAPI headers (tools/gen-syscalls);
+ * the arguments are read through sysarch.bpf.h.
+ *
+ * Calls that return a new fd for a path: open, creat, openat, openat2,
+ * open_by_handle_at (arm64 has no open or creat). io_uring opens pass
+ * sov_uring_complete instead (views.bpf.h).
+ *
+ * socket(): AF_PACKET, AF_XDP and the other non-IP channels pass no cgroup
+ * hook, so this path sees them only at the syscall's exit (socket_exit()).
+ *
+ * Calls that install fds without an open (issue 11): recvmsg/recvmmsg
+ * (SCM_RIGHTS, native table only: the ia32 and x32 calls use the compat
+ * msghdr and socketcall; documented limit) and pidfd_getfd (same number in
+ * both x86 tables).
+ *
+ * mmap (issue 11): a writable shared file mapping derives its file. The
+ * native mmap and ia32 mmap2 (fd in the fifth argument; the ia32 old_mmap
+ * takes a struct in memory: documented limit). */
 
 #define AT_FDCWD		-100
 #define ETH_P_IP		0x0800
@@ -228,13 +211,13 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 	long fd, nr;
 	__u64 key;
 
-	nr = id & ~X32_SYSCALL_BIT;
+	nr = id & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_send_fd_arg(nr, 0) && !sov_send_fd_arg(nr, 1))
 		return 0;
 	/* The tables overlap (ia32's write is x86-64's stat): the one in
 	 * force is chosen before the lookup. */
 	task = bpf_get_current_task_btf();
-	compat = !!(task->thread_info.status & TS_COMPAT);
+	compat = sov_task_compat(task);
 	arg = sov_send_fd_arg(nr, compat);
 	if (!arg)
 		return 0;
@@ -242,26 +225,31 @@ int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
 	t = taint_of(&tgid);
 	if (!t)
 		return 0;
+#ifdef SOV_ARCH_X86
 	if (compat) {
 		if (arg == SOV_SEND_FD_ARG1) {
-			fd = (int)regs->bx;
+			fd = (int)SOV_SC32_ARG1(regs);
 		} else if (arg == SOV_SEND_FD_ARG3) {
-			fd = (int)regs->dx;
+			fd = (int)SOV_SC32_ARG3(regs);
 		} else if (arg == SOV_SEND_FD_SOCKETCALL) {
-			if (!sov_socketcall_sends((__u32)regs->bx))
+			if (!sov_socketcall_sends(SOV_SC32_ARG1(regs)))
 				return 0;
 			if (bpf_probe_read_user(args, sizeof(args),
-						(void *)(unsigned long)(__u32)regs->cx))
+						(void *)(unsigned long)SOV_SC32_ARG2(regs)))
 				return 0;
 			fd = (int)args[0];
 		} else {
 			return 0;
 		}
-	} else {
+	} else
+#else
+	(void)args;
+#endif
+	{
 		if (arg == SOV_SEND_FD_ARG1)
-			fd = (int)regs->di;
+			fd = (int)SOV_SC_ARG1(regs);
 		else if (arg == SOV_SEND_FD_ARG3)
-			fd = (int)regs->dx;
+			fd = (int)SOV_SC_ARG3(regs);
 		else
 			return 0;
 	}
@@ -307,7 +295,7 @@ int sov_sock_release(struct bpf_sock *sk)
  * without control data costs one 16-byte user read and no lookup.
  */
 #define SOV_MSGHDR_CONTROL	32	/* offsetof(struct user_msghdr, msg_control) */
-#define SOV_MMSGHDR_SIZE	64	/* sizeof(struct mmsghdr) on x86-64 */
+#define SOV_MMSGHDR_SIZE	64	/* sizeof(struct mmsghdr) on x86-64 and arm64 */
 #define SOV_RECV_STEPS		1024	/* bpf_loop iterations at most */
 
 struct recv_walk {
@@ -453,14 +441,18 @@ static __always_inline void mmap_exit(struct task_struct *task, struct pt_regs *
 	struct file *file;
 	int fd;
 
+#ifdef SOV_ARCH_X86
 	if (compat) {
-		prot = (__u32)regs->dx;
-		flags = (__u32)regs->si;
-		fd = (int)regs->di;
-	} else {
-		prot = regs->dx;
-		flags = regs->r10;
-		fd = (int)regs->r8;
+		prot = SOV_SC32_ARG3(regs);
+		flags = SOV_SC32_ARG4(regs);
+		fd = (int)SOV_SC32_ARG5(regs);
+	} else
+#endif
+	{
+		(void)compat;
+		prot = SOV_SC_ARG3(regs);
+		flags = SOV_SC_ARG4(regs);
+		fd = (int)SOV_SC_ARG5(regs);
 	}
 	if (fd < 0 || !sov_map_writes(prot, flags))
 		return;
@@ -484,66 +476,89 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	/* Every syscall of the host passes here: a direct (BTF) load and a
 	 * few compares decide for all but the open calls. */
-	nr = regs->orig_ax & ~X32_SYSCALL_BIT;
-	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_creat &&
-	    nr != NR_open_by_handle_at && nr != NR32_open && nr != NR32_creat &&
-	    nr != NR32_openat && nr != NR32_open_by_handle_at && nr != NR_socket &&
-	    nr != NR32_socket && nr != NR_recvmsg && nr != NR_recvmmsg && nr != NR_pidfd_getfd &&
-	    nr != NR_mmap && nr != NR32_mmap2)
+	nr = SOV_SC_ID(regs) & ~SOV_X32_SYSCALL_BIT;
+	if (nr != SOV_NR_openat && nr != SOV_NR_openat2 && nr != SOV_NR_open_by_handle_at &&
+#ifdef SOV_NR_open
+	    nr != SOV_NR_open && nr != SOV_NR_creat &&
+#endif
+#ifdef SOV_ARCH_X86
+	    nr != SOV_NR32_open && nr != SOV_NR32_creat && nr != SOV_NR32_openat &&
+	    nr != SOV_NR32_open_by_handle_at && nr != SOV_NR32_socket && nr != SOV_NR32_mmap2 &&
+#endif
+	    nr != SOV_NR_socket && nr != SOV_NR_recvmsg && nr != SOV_NR_recvmmsg &&
+	    nr != SOV_NR_pidfd_getfd && nr != SOV_NR_mmap)
 		return 0;
 	task = bpf_get_current_task_btf();
-	if (nr == NR_mmap || nr == NR32_mmap2) {
+#ifdef SOV_ARCH_X86
+	if (nr == SOV_NR_mmap || nr == SOV_NR32_mmap2) {
 		/* 9 is link() and 192 lgetxattr() in the other table */
-		if ((nr == NR32_mmap2) == !!(task->thread_info.status & TS_COMPAT))
-			mmap_exit(task, regs, nr == NR32_mmap2);
+		if ((nr == SOV_NR32_mmap2) == sov_task_compat(task))
+			mmap_exit(task, regs, nr == SOV_NR32_mmap2);
 		return 0;
 	}
-	if (nr == NR_pidfd_getfd) {
+#else
+	if (nr == SOV_NR_mmap) {
+		mmap_exit(task, regs, 0);
+		return 0;
+	}
+#endif
+	if (nr == SOV_NR_pidfd_getfd) {
 		getfd_exit(task, ret);
 		return 0;
 	}
-	if (nr == NR_recvmsg || nr == NR_recvmmsg) {
-		/* 47 and 299 are other calls in the ia32 table */
-		if (task->thread_info.status & TS_COMPAT)
+	if (nr == SOV_NR_recvmsg || nr == SOV_NR_recvmmsg) {
+		/* x86: other calls in the ia32 table */
+		if (sov_task_compat(task))
 			return 0;
-		if (nr == NR_recvmsg)
-			recv_exit(task, (const char *)regs->si, 1, 0);
+		if (nr == SOV_NR_recvmsg)
+			recv_exit(task, (const char *)SOV_SC_ARG2(regs), 1, 0);
 		else if (ret > 0)
-			recv_exit(task, (const char *)regs->si, (__u32)ret, SOV_MMSGHDR_SIZE);
+			recv_exit(task, (const char *)SOV_SC_ARG2(regs), (__u32)ret, SOV_MMSGHDR_SIZE);
 		return 0;
 	}
-	if (nr == NR_socket || nr == NR32_socket) {
-		if ((nr == NR32_socket) == !!(task->thread_info.status & TS_COMPAT))
+#ifdef SOV_ARCH_X86
+	if (nr == SOV_NR_socket || nr == SOV_NR32_socket) {
+		if ((nr == SOV_NR32_socket) == sov_task_compat(task))
 			socket_exit(task, ret);
 		return 0;
 	}
-	if (task->thread_info.status & TS_COMPAT) {
-		if (nr == NR32_open || nr == NR32_creat) {
-			upath = (const char *)(unsigned long)(__u32)regs->bx;
-			oflags = nr == NR32_creat ? SOV_O_CREAT : (__u32)regs->cx;
-		} else if (nr == NR32_openat || nr == NR32_openat2) {
-			dirfd = (int)regs->bx;
-			upath = (const char *)(unsigned long)(__u32)regs->cx;
-			how = (const void *)(unsigned long)(__u32)regs->dx;
-			oflags = (__u32)regs->dx;
-		} else if (nr != NR32_open_by_handle_at) {
+	if (sov_task_compat(task)) {
+		if (nr == SOV_NR32_open || nr == SOV_NR32_creat) {
+			upath = (const char *)(unsigned long)SOV_SC32_ARG1(regs);
+			oflags = nr == SOV_NR32_creat ? SOV_O_CREAT : SOV_SC32_ARG2(regs);
+		} else if (nr == SOV_NR32_openat || nr == SOV_NR32_openat2) {
+			dirfd = (int)SOV_SC32_ARG1(regs);
+			upath = (const char *)(unsigned long)SOV_SC32_ARG2(regs);
+			how = (const void *)(unsigned long)SOV_SC32_ARG3(regs);
+			oflags = SOV_SC32_ARG3(regs);
+		} else if (nr != SOV_NR32_open_by_handle_at) {
 			return 0;
 		}
-	} else {
-		if (nr == NR_open || nr == NR_creat) {
-			upath = (const char *)regs->di;
-			oflags = nr == NR_creat ? SOV_O_CREAT : regs->si;
-		} else if (nr == NR_openat || nr == NR_openat2) {
-			dirfd = (int)regs->di;
-			upath = (const char *)regs->si;
-			how = (const void *)regs->dx;
-			oflags = regs->dx;
-		} else if (nr != NR_open_by_handle_at) {
+	} else
+#else
+	if (nr == SOV_NR_socket) {
+		socket_exit(task, ret);
+		return 0;
+	}
+#endif
+	{
+#ifdef SOV_NR_open
+		if (nr == SOV_NR_open || nr == SOV_NR_creat) {
+			upath = (const char *)SOV_SC_ARG1(regs);
+			oflags = nr == SOV_NR_creat ? SOV_O_CREAT : SOV_SC_ARG2(regs);
+		} else
+#endif
+		if (nr == SOV_NR_openat || nr == SOV_NR_openat2) {
+			dirfd = (int)SOV_SC_ARG1(regs);
+			upath = (const char *)SOV_SC_ARG2(regs);
+			how = (const void *)SOV_SC_ARG3(regs);
+			oflags = SOV_SC_ARG3(regs);
+		} else if (nr != SOV_NR_open_by_handle_at) {
 			return 0;
 		}
 	}
 	/* openat2's flags are the first field of its struct open_how */
-	if (nr == NR_openat2 && bpf_probe_read_user(&oflags, sizeof(oflags), how))
+	if (nr == SOV_NR_openat2 && bpf_probe_read_user(&oflags, sizeof(oflags), how))
 		oflags = SOV_O_CREAT;	/* unreadable: walk (fail closed) */
 
 	file = file_of_fd(task, ret);

@@ -4,7 +4,7 @@
 BPF_OBJS	:= $(BUILD)/bpf/tracing.bpf.o $(BUILD)/bpf/lsm.bpf.o $(BUILD)/bpf/probe.bpf.o
 BPF_SKELS	:= $(BPF_OBJS:$(BUILD)/bpf/%.bpf.o=$(BUILD)/%.skel.h)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(BUILD)/sov_syscalls.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp.o

@@ -164,11 +164,33 @@ struct sov_self {
  * taint_state: ARRAY[1]. When a taint cannot be stored (the taint map full,
  * or no memory), its classes join overflow.classes, and every process
  * without an entry of its own is judged as tainted with them at egress
- * (fail closed) until sovd restarts; counted in map_full, reported by sovd
- * as an "overflow" event.
+ * (fail closed) until sovd's pins are removed; counted in map_full,
+ * reported by sovd as a "loss" event. When a label cannot be stored (the
+ * label map full: a derivative, a file made in a labelled directory), the
+ * file is unlabelled and its later readers are unknown: its classes join
+ * overflow.classes too, and labels_lost, and every process, with an entry
+ * or without, is judged with them at egress (issue 12).
  */
 struct sov_taint_state {
-	struct sov_taint overflow;	/* classes: the lost taints' union */
+	struct sov_taint overflow;	/* classes: the lost taints' and labels' union */
+	__u64 labels_lost;		/* classes of the labels that could not be stored */
+	__u64 ipc_lost;			/* classes of IPC labels that may be evicted */
+};
+
+/*
+ * ipc_state: ARRAY[1] (bpf/ipc.bpf.h). The IPC label maps are LRU hashes,
+ * which evict without a word; sovd writes, before attach, the entries
+ * below which each cannot evict (its size less what the CPUs' local free
+ * lists may hold). A new label at or above it may push out any label the
+ * map holds: every class the map ever held joins sov_taint_state.overflow
+ * (ipc_lost), judged on every process (fail closed, issue 12).
+ */
+struct sov_ipc_state {
+	__u64 records;		/* labels stored minus labels forgotten, both
+				 * maps (the read side's gate) */
+	__u64 held[2];		/* the same per map: 0 sov_ipc, 1 sov_ipc_names */
+	__u64 safe[2];		/* written by sovd (above) */
+	__u64 seen[2];		/* every class ever stored in the map */
 };
 
 /* Socket ownership (SK_STORAGE): who created it (sock_create /
@@ -225,7 +247,8 @@ struct sov_class_name {
 #define SOV_CNT_DERIVE		6
 #define SOV_CNT_PKT_DROP	7	/* late-taint packets dropped */
 #define SOV_CNT_MAP_FULL	8	/* a label or taint could not be stored */
-#define SOV_CNT_MAX		9
+#define SOV_CNT_LABEL_GONE	9	/* labels of deleted inodes reclaimed by the kernel */
+#define SOV_CNT_MAX		10
 
 struct sov_counters {
 	__u64 c[SOV_CNT_MAX];

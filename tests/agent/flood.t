@@ -95,6 +95,32 @@ sovd_pid=
 [ $rc = 0 ]; ok $? "SIGTERM: exit 0"
 "$SOVCTL" journal show "$T/journal" > "$T/show" 2>&1
 grep -q 'classes_mask' "$T/show"; ok $? "the overflow is in the journal"
+
+# ---- 3: IPC labels left behind until the LRU map could evict (issue 12)
+# A tainted process sends datagrams to 4000 Unix names nobody reads: their
+# labels stay in the LRU map of names (4096 entries on this host) until
+# evicted. Before the first label the map could evict, every class it held
+# applies to every process (fail closed), said by a loss event (map ipc).
+rm -rf "$PIN" "$T/ev"
+"$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --journal "$T/journal3" --key "$T/jkey.key" \
+	--socket "$T/s" --events "$T/ev" 2>> "$T/log" &
+sovd_pid=$!
+for _ in $(seq 100); do st > /dev/null && break; sleep 0.1; done
+"$SOVTEST" "connect:127.0.0.1:9" > "$T/b0" 2>&1
+grep -q "connect 127.0.0.1:9 ECONNREFUSED" "$T/b0"
+ok $? "a fresh sovd: an untainted process reaches 127.0.0.1"
+"$SOVTEST" "read:$T/pii/data.csv" "dgram-names:4000" > "$T/b1" 2>&1
+grep -q "^dgram-names 4000 ok" "$T/b1"; ok $? "a tainted process sends to 4000 Unix datagram names nobody reads"
+for _ in $(seq 50); do grep -q '"type":"loss".*"map":"ipc"' "$T/ev" && break; sleep 0.1; done
+grep -q '"type":"loss".*"map":"ipc","classes_mask":1' "$T/ev"
+ok $? "a loss event (map ipc) names the classes an eviction could lose"
+st | grep -q '"ipc_lost_classes":1'; ok $? "status reports them (ipc_lost_classes)"
+"$SOVTEST" "connect:127.0.0.1:9" > "$T/b2" 2>&1
+grep -q "connect 127.0.0.1:9 EPERM" "$T/b2"
+ok $? "from then on every process is judged with them (fail closed): refused"
+kill -TERM "$sovd_pid"; wait "$sovd_pid"; sovd_pid=
+"$SOVCTL" journal show "$T/journal3" > "$T/show3" 2>&1
+grep -qF 'map\":\"ipc' "$T/show3"; ok $? "the IPC loss is in the journal"
 [ $failed -eq 0 ] || sed 's/^/# /' "$T/log" | tail -20
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -161,6 +161,19 @@
  *                            or the errno
  *   map-put:TEXT             copy TEXT to map-pre's mapping and msync:
  *                            "map-put mapping ok" or the errno
+ * Labels of deleted inodes (issue 12, tests/scenarios/parts/69-reclaim.sh):
+ *   inode:PATH               lstat: "inode PATH DEV:INO" (DEV as the kernel
+ *                            programs see it, MAJOR<<20|MINOR) or the errno
+ *   label-of:MAP:DEV:INO     look (DEV, INO) up in the pinned label map MAP
+ *                            (read-only): "label DEV:INO classes=0xN" or
+ *                            "label DEV:INO none" or the errno
+ *   pipes:N                  N times: pipe(), write a byte, close both ends
+ *                            unread (IPC labels left behind: tests/agent/
+ *                            flood.t): "pipes N ok" or the first errno
+ *   dgram-names:N            one Unix datagram socket sends a byte to N
+ *                            abstract names nobody bound (each a label in
+ *                            sov_ipc_names): "dgram-names N ok" or the
+ *                            first errno other than ECONNREFUSED
  *
  * Process and shared memory (issue 11, tests/scenarios/parts/65-procmem.sh);
  * HOW is vm (process_vm_writev/readv), pmem (/proc/PID/mem, opened O_WRONLY
@@ -260,6 +273,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <stddef.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/bpf.h>
@@ -378,7 +393,9 @@ out:
  * ia32 syscall table (a 64-bit process may use int $0x80 too). The path
  * must sit below 4 GiB, hence a static buffer in a non-PIE binary.
  */
+#if defined(__x86_64__)
 static char ia32_path[4096];
+#endif
 
 static void do_read_ia32(const char *path)
 {
@@ -1920,6 +1937,106 @@ static void do_append(const char *path)
 		close(fd);
 }
 
+/* issue 12: labels of deleted inodes (parts/69-reclaim.sh) */
+static void do_inode(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		result("inode", path, errno);
+		return;
+	}
+	printf("inode %s %llu:%llu\n", path,
+	       (unsigned long long)(((__u64)major(st.st_dev) << 20) | minor(st.st_dev)),
+	       (unsigned long long)st.st_ino);
+	fflush(stdout);
+}
+
+static void do_label_of(const char *spec)
+{
+	char map[512];
+	const char *c = strrchr(spec, ':');
+	unsigned long long dev, ino;
+	struct { __u64 dev, ino; } key;
+	struct { __u64 classes; __u32 flags, gen; } val;
+	union bpf_attr a;
+	size_t n;
+	int fd;
+
+	if (!c || c == spec)
+		goto usage;
+	for (c--; c > spec && *c != ':'; c--)
+		;
+	n = (size_t)(c - spec);
+	if (c == spec || n >= sizeof(map) || sscanf(c + 1, "%llu:%llu", &dev, &ino) != 2)
+		goto usage;
+	memcpy(map, spec, n);
+	map[n] = '\0';
+	fd = bpf_obj_get_path(map, 1);
+	if (fd < 0) {
+		result("label-of", map, errno);
+		return;
+	}
+	key.dev = dev;
+	key.ino = ino;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (__u64)(unsigned long)&key;
+	a.value = (__u64)(unsigned long)&val;
+	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) == 0)
+		printf("label %llu:%llu classes=0x%llx\n", dev, ino, (unsigned long long)val.classes);
+	else if (errno == ENOENT)
+		printf("label %llu:%llu none\n", dev, ino);
+	else
+		result("label-of", map, errno);
+	fflush(stdout);
+	close(fd);
+	return;
+usage:
+	result("label-of", spec, EINVAL);
+}
+
+static void do_pipes(const char *arg)
+{
+	long n = strtol(arg, NULL, 10);
+	int p[2], err = 0;
+
+	for (long i = 0; i < n && !err; i++) {
+		if (pipe(p)) {
+			err = errno;
+			break;
+		}
+		if (write(p[1], "x", 1) != 1)
+			err = errno;
+		close(p[0]);
+		close(p[1]);
+	}
+	result("pipes", arg, err);
+}
+
+static void do_dgram_names(const char *arg)
+{
+	long n = strtol(arg, NULL, 10);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0) {
+		result("dgram-names", arg, errno);
+		return;
+	}
+	for (long i = 0; i < n && !err; i++) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		int len = snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1,
+				   "sovt-flood-%d-%ld", (int)getpid(), i);
+
+		if (sendto(s, "x", 1, 0, (struct sockaddr *)&un,
+			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0 &&
+		    errno != ECONNREFUSED)
+			err = errno;
+	}
+	close(s);
+	result("dgram-names", arg, err);
+}
+
 /* a mapping whose fd is closed before the taint (agent/mapscan.c) */
 static char *map_pre;
 
@@ -2002,6 +2119,9 @@ static void do_read1(const char *path)
 #include <sys/shm.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#if !defined(__x86_64__)
+#include <elf.h>	/* NT_PRSTATUS: arm64 has only PTRACE_GETREGSET */
+#endif
 
 #ifndef __NR_memfd_create
 #define __NR_memfd_create	319
@@ -2118,9 +2238,17 @@ static int do_pm_ptrace(const char *act, const char *spec, int write, int regs)
 		goto out;
 	}
 	if (regs) {
+#if defined(__x86_64__)
 		if (ptrace(PTRACE_GETREGS, pid, NULL, &ur) ||
 		    (write && ptrace(PTRACE_SETREGS, pid, NULL, &ur)))
 			err = errno;
+#else
+		struct iovec iov = { .iov_base = &ur, .iov_len = sizeof(ur) };
+
+		if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) ||
+		    (write && ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov)))
+			err = errno;
+#endif
 		goto out;
 	}
 	for (off = 0; off < len; off += sizeof(long)) {
@@ -2941,6 +3069,14 @@ static int run_actions(int argc, char **argv)
 			result("unlink", arg, unlink(arg) ? errno : 0);
 		} else if (!strncmp(a, "append:", 7)) {
 			do_append(arg);
+		} else if (!strncmp(a, "inode:", 6)) {		/* 69-reclaim */
+			do_inode(arg);
+		} else if (!strncmp(a, "label-of:", 9)) {	/* 69-reclaim */
+			do_label_of(arg);
+		} else if (!strncmp(a, "pipes:", 6)) {		/* tests/agent/flood.t */
+			do_pipes(arg);
+		} else if (!strncmp(a, "dgram-names:", 12)) {	/* tests/agent/flood.t */
+			do_dgram_names(arg);
 		} else {
 			return die_usage(a);
 		}

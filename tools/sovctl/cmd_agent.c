@@ -252,6 +252,14 @@ static int status_run(int argc, char **argv)
 			    strcmp(jstr(st, "taint_overflow_classes"), ""))
 				printf("overflow:    taints lost; classes mask %s applies to every untracked process\n",
 				       jstr(st, "taint_overflow_classes"));
+			if (strcmp(jstr(st, "labels_lost_classes"), "0") &&
+			    strcmp(jstr(st, "labels_lost_classes"), ""))
+				printf("labels lost: the label map was full; classes mask %s applies to every process\n",
+				       jstr(st, "labels_lost_classes"));
+			if (strcmp(jstr(st, "ipc_lost_classes"), "0") &&
+			    strcmp(jstr(st, "ipc_lost_classes"), ""))
+				printf("ipc lost:    an IPC label map reached its eviction point; classes mask %s applies to every process\n",
+				       jstr(st, "ipc_lost_classes"));
 		}
 		if (feat)
 			printf("features:    btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s\n",

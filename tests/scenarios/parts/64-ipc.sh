@@ -101,6 +101,7 @@ if [ "$("$IPC_STATIC" ia32-probe 2>/dev/null)" = "ia32 yes" ]; then
 	done
 else
 	why="this kernel has 32-bit syscall emulation off (ia32_emulation=off): int \$0x80 faults, so the channel does not exist"
+	[ "$(uname -m)" = x86_64 ] || why="no ia32 entry on $(uname -m) (int \$0x80 is x86's): the channel does not exist"
 	skip "ipc, ia32: a pipe written and read through int \$0x80 taints the reader" "$why"
 fi
 

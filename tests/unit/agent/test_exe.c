@@ -80,9 +80,50 @@ static void test_fh_gen(void)
 	ASSERT_TRUE(host_fh_gen(1, (unsigned char *)w, 4, 1234, &gen), "fh: short handle");
 }
 
+/* host_fh_layout() and host_fh_make(): a handle made for (ino, gen) in the
+ * layout learnt from another inode's handle reads back as (ino, gen). */
+static void test_fh_make(void)
+{
+	uint32_t w[5], gen = 0;
+	unsigned char fh[32];
+	uint64_t ino64 = 0x123456789aull;
+	int type = 0, len;
+
+	w[0] = 2; w[1] = 0;			/* ext4 root: {2, 0} */
+	ASSERT_TRUE(host_fh_layout(1, (unsigned char *)w, 8, 2, 0) == HOST_FH_INO32_GEN,
+		    "layout: ext4");
+	ASSERT_TRUE(host_fh_layout(1, (unsigned char *)w, 8, 3, 0) == HOST_FH_NONE,
+		    "layout: a handle of another inode says nothing");
+	len = host_fh_make(HOST_FH_INO32_GEN, 4321, 0xabcdef01u, fh, &type);
+	ASSERT_TRUE(len == 8 && type == 1 && !host_fh_gen(type, fh, len, 4321, &gen) &&
+		    gen == 0xabcdef01u, "make: ext4 {ino32, gen}");
+	ASSERT_TRUE(host_fh_make(HOST_FH_INO32_GEN, ino64, 1, fh, &type) < 0,
+		    "make: ext4 has no 64-bit inode numbers");
+	w[0] = 9; w[1] = 1; w[2] = 0;		/* tmpfs root: {gen, 1, 0} */
+	ASSERT_TRUE(host_fh_layout(1, (unsigned char *)w, 12, 1, 0) == HOST_FH_SHMEM,
+		    "layout: tmpfs");
+	len = host_fh_make(HOST_FH_SHMEM, ino64, 77, fh, &type);
+	ASSERT_TRUE(len == 12 && type == 1 && !host_fh_gen(type, fh, len, ino64, &gen) &&
+		    gen == 77, "make: tmpfs {gen, ino lo, ino hi}");
+	w[0] = 128; w[1] = 0;			/* xfs root */
+	ASSERT_TRUE(host_fh_layout(1, (unsigned char *)w, 8, 128, 1) == HOST_FH_XFS,
+		    "layout: xfs");
+	len = host_fh_make(HOST_FH_XFS, ino64, 99, fh, &type);
+	ASSERT_TRUE(len == 12 && type == 0x81 && !host_fh_gen(type, fh, len, ino64, &gen) &&
+		    gen == 99, "make: xfs 64-bit {ino64, gen}");
+	len = host_fh_make(HOST_FH_XFS, 500, 98, fh, &type);
+	ASSERT_TRUE(len == 8 && type == 1 && !host_fh_gen(type, fh, len, 500, &gen) && gen == 98,
+		    "make: xfs 32-bit {ino32, gen}");
+	memcpy(w, &ino64, 8); w[2] = 5; w[3] = 0; w[4] = 42;	/* btrfs: holds its subvolume */
+	ASSERT_TRUE(host_fh_layout(0x4d, (unsigned char *)w, 20, ino64, 0) == HOST_FH_NONE,
+		    "layout: btrfs is not made from (ino, gen) alone");
+	ASSERT_TRUE(host_fh_make(HOST_FH_NONE, 1, 1, fh, &type) < 0, "make: no layout");
+}
+
 int main(void)
 {
 	test_fh_gen();
+	test_fh_make();
 	char self[PATH_MAX];
 	struct timespec ts;
 	uint64_t now, arg[2];

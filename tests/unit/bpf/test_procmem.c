@@ -18,14 +18,18 @@ static void test_ptrace(void)
 		{ PTRACE_PEEKTEXT, SOV_MEM_READ, "PEEKTEXT reads" },
 		{ PTRACE_PEEKDATA, SOV_MEM_READ, "PEEKDATA reads" },
 		{ PTRACE_PEEKUSER, SOV_MEM_READ, "PEEKUSER reads" },
+#if defined(__x86_64__)	/* arm64 has only the REGSET requests */
 		{ PTRACE_GETREGS, SOV_MEM_READ, "GETREGS reads" },
 		{ PTRACE_GETFPREGS, SOV_MEM_READ, "GETFPREGS reads" },
+#endif
 		{ PTRACE_GETREGSET, SOV_MEM_READ, "GETREGSET reads" },
 		{ PTRACE_POKETEXT, SOV_MEM_WRITE, "POKETEXT writes" },
 		{ PTRACE_POKEDATA, SOV_MEM_WRITE, "POKEDATA writes" },
 		{ PTRACE_POKEUSER, SOV_MEM_WRITE, "POKEUSER writes" },
+#if defined(__x86_64__)
 		{ PTRACE_SETREGS, SOV_MEM_WRITE, "SETREGS writes" },
 		{ PTRACE_SETFPREGS, SOV_MEM_WRITE, "SETFPREGS writes" },
+#endif
 		{ PTRACE_SETREGSET, SOV_MEM_WRITE, "SETREGSET writes" },
 		{ PTRACE_TRACEME, 0, "TRACEME moves no data" },
 		{ PTRACE_ATTACH, 0, "ATTACH moves no data" },

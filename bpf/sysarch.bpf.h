@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The architecture of the syscall hooks (tp_btf/sys_enter, sys_exit): the
+ * numbers come from build/sov_syscalls.h (tools/gen-syscalls, from the
+ * kernel UAPI headers of the target), the arguments from struct pt_regs
+ * by direct BTF loads (no helper call on the fast path).
+ *
+ *   x86 (__TARGET_ARCH_x86): the x86-64 table, x32 (its bit cleared) and
+ *     the ia32 entry (TS_COMPAT in thread_info.status, arguments in
+ *     ebx, ecx, edx, esi, edi, ebp).
+ *   arm64 (__TARGET_ARCH_arm64): the generic table. x0 holds the return
+ *     value at the exit, so the first argument is read from orig_x0 (as
+ *     libbpf's PT_REGS_PARM1_CORE_SYSCALL does). AArch32 tasks (compat,
+ *     the arm EABI table) are not decoded: docs/kernels.md.
+ *
+ * SOV_SC_ARGn(regs): argument n (1..6) of the native table, as the
+ * register's full 64-bit value. SOV_SC32_ARGn(regs): of the ia32 entry
+ * (x86 only). sov_task_compat(task): 1 when the syscall in flight came
+ * through the ia32 entry; always 0 on arm64.
+ */
+#ifndef SOV_SYSARCH_BPF_H
+#define SOV_SYSARCH_BPF_H
+
+#include "sov_syscalls.h"
+
+#if defined(__TARGET_ARCH_x86)
+#ifndef SOV_ARCH_X86
+#error "sov_syscalls.h was generated for another ARCH than x86"
+#endif
+
+#define SOV_SC_ID(regs)		((long)(regs)->orig_ax)
+#define SOV_SC_ARG1(regs)	((regs)->di)
+#define SOV_SC_ARG2(regs)	((regs)->si)
+#define SOV_SC_ARG3(regs)	((regs)->dx)
+#define SOV_SC_ARG4(regs)	((regs)->r10)
+#define SOV_SC_ARG5(regs)	((regs)->r8)
+#define SOV_SC_ARG6(regs)	((regs)->r9)
+
+#define SOV_SC32_ARG1(regs)	((__u32)(regs)->bx)
+#define SOV_SC32_ARG2(regs)	((__u32)(regs)->cx)
+#define SOV_SC32_ARG3(regs)	((__u32)(regs)->dx)
+#define SOV_SC32_ARG4(regs)	((__u32)(regs)->si)
+#define SOV_SC32_ARG5(regs)	((__u32)(regs)->di)
+#define SOV_SC32_ARG6(regs)	((__u32)(regs)->bp)
+
+#define SOV_TS_COMPAT		0x0002	/* arch/x86: thread_info.status, the syscall in flight */
+
+static __always_inline int sov_task_compat(struct task_struct *task)
+{
+	return !!(task->thread_info.status & SOV_TS_COMPAT);
+}
+
+#elif defined(__TARGET_ARCH_arm64)
+#ifndef SOV_ARCH_ARM64
+#error "sov_syscalls.h was generated for another ARCH than arm64"
+#endif
+
+#define SOV_SC_ID(regs)		((long)(regs)->syscallno)
+#define SOV_SC_ARG1(regs)	((regs)->orig_x0)
+#define SOV_SC_ARG2(regs)	((regs)->regs[1])
+#define SOV_SC_ARG3(regs)	((regs)->regs[2])
+#define SOV_SC_ARG4(regs)	((regs)->regs[3])
+#define SOV_SC_ARG5(regs)	((regs)->regs[4])
+#define SOV_SC_ARG6(regs)	((regs)->regs[5])
+
+static __always_inline int sov_task_compat(struct task_struct *task)
+{
+	(void)task;
+	return 0;
+}
+
+#else
+#error "sovd's syscall hooks know x86 and arm64 (set __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
+#endif
+
+#endif
