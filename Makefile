@@ -90,7 +90,7 @@ deps-test:
 
 # make vmtest builds first (mk/vmtest.mk); the build directory is the first
 # thing that build needs, so the packages come before it.
-ifneq ($(filter vmtest,$(MAKECMDGOALS)),)
+ifneq ($(filter vmtest vmtest-all,$(MAKECMDGOALS)),)
 $(BUILD): | deps-test
 endif
 

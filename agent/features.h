@@ -12,6 +12,7 @@ struct sovd_features {
 	int tp_btf;
 	int trampolines;
 	int ringbuf;
+	int bpf_loop;		/* the bpf_loop() helper (Linux 5.17) */
 	char cgroup2[256];	/* cgroup2 mount point, "" if none */
 };
 

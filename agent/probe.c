@@ -89,6 +89,10 @@ int probe_features(struct sovd_features *f)
 
 	/* Failing probes are expected on some kernels: keep libbpf quiet. */
 	log_libbpf_quiet(1);
+	/* The newest helper sovd's programs call (with bpf_find_vma(), also
+	 * 5.17); libbpf loads a program that calls it and reads the verifier's
+	 * answer. Older kernels (5.10: docs/kernels.md) refuse the objects. */
+	f->bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_loop, NULL) == 1;
 	f->bpf_lsm = probe_one(PROBE_LSM);
 	f->tp_btf = probe_one(PROBE_TP_BTF);
 	f->trampolines = probe_one(PROBE_FENTRY);
@@ -110,6 +114,10 @@ int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_
 		pr_err("cannot create BPF maps: run sovd as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN) on a kernel with BPF ring buffers (5.8 or later)");
 		return -EPERM;
 	}
+	if (!f->bpf_loop) {
+		pr_err("this kernel lacks the bpf_loop() helper (Linux 5.17) and other BPF features that sovd's programs use (atomic or, bpf_get_current_task_btf(), ...): run sovd on Linux 6.1 or later, the oldest kernel it is tested on (docs/kernels.md)");
+		return -ENOTSUP;
+	}
 	switch (want) {
 	case SOVD_KPATH_LSM:
 		if (!f->bpf_lsm) {
@@ -128,7 +136,7 @@ int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_
 		break;
 	}
 	if (!f->tp_btf) {
-		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 5.11 or later with BPF enabled");
+		pr_err("neither BPF LSM nor BTF tracepoint programs run on this kernel: sovd needs Linux 6.1 or later with BPF enabled");
 		return -ENOTSUP;
 	}
 	*chosen = SOVD_KPATH_TRACING;
@@ -141,8 +149,9 @@ int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out
 {
 	const char *kp = chosen == SOVD_KPATH_AUTO ? "none" : kpath_name(chosen);
 
-	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s kernel_path=%s mode=%s\n",
+	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s bpf_loop=%s kernel_path=%s mode=%s\n",
 		       f->btf ? "yes" : "no", f->bpf_lsm ? "yes" : "no",
 		       f->tp_btf ? "yes" : "no", f->trampolines ? "yes" : "no",
-		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no", kp, kp);
+		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no",
+		       f->bpf_loop ? "yes" : "no", kp, kp);
 }
