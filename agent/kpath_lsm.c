@@ -72,12 +72,11 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_inode_free, -1, "inode_free")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
-	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")) ||
-	    /* taint over pipes, Unix sockets, loopback TCP (issue 11,
-	     * bpf/ipc.bpf.h): tp_btf programs, loaded on this path too */
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
+	    /* one program on each raw syscall tracepoint: process and
+	     * shared memory (bpf/procmem.bpf.h), taint over pipes, Unix
+	     * sockets, loopback TCP (bpf/ipc.bpf.h) */
+	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
+	    (err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
 	    /* io_uring's reads and writes of fixed files (bpf/views.bpf.h) */
 	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")) ||

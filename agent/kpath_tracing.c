@@ -71,11 +71,8 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")) ||
-	    /* issue 11: process and shared memory (bpf/procmem.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_procmem_exit, -1, "procmem_exit")) ||
-	    /* taint over pipes, Unix sockets, loopback TCP (issue 11, bpf/ipc.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_enter, -1, "ipc_enter")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_exit, -1, "ipc_exit")) ||
+	    /* sys_enter and sys_exit also run the process and shared
+	     * memory (bpf/procmem.bpf.h) and IPC (bpf/ipc.bpf.h) parts */
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
 	    /* io_uring's opens, reads and writes (issue 11, bpf/views.bpf.h) */
 	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")))

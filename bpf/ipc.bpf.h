@@ -349,8 +349,7 @@ static __always_inline void ipc_label_fd(struct task_struct *task, long fd, __u6
 		ipc_label_file(file, sov_derivable(taint, cfg), tgid, regs, nr, compat);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sov_ipc_enter, struct pt_regs *regs, long id)
+static __noinline int ipc_on_enter(struct pt_regs *regs, long id)
 {
 	struct task_struct *task;
 	struct sov_taint *t;
@@ -458,8 +457,7 @@ static __always_inline void ipc_accept_exit(struct task_struct *task, long fd,
 		l->gen = (__u32)BPF_CORE_READ(inode, i_ino);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sov_ipc_exit, struct pt_regs *regs, long ret)
+static __noinline int ipc_on_exit(struct pt_regs *regs, long ret)
 {
 	struct sov_ipc_key key = {};
 	struct sov_ipc_name_key *nk = NULL;

@@ -641,3 +641,20 @@ int BPF_PROG(sov_mmap_file, struct file *file, unsigned long reqprot, unsigned l
  * tp_btf program: it loads where the LSM programs load (6.1, 6.12). */
 #define SOV_VIEWS_PROGS 1
 #include "views.bpf.h"
+
+/* One program on each raw syscall tracepoint (issue 14, as on the tracing
+ * path): process and shared memory, and taint over local channels. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sov_sys_enter, struct pt_regs *regs, long id)
+{
+	ipc_on_enter(regs, id);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
+{
+	procmem_on_exit(regs, ret);
+	ipc_on_exit(regs, ret);
+	return 0;
+}

@@ -337,8 +337,7 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 		derive_on_write(me, file, -1, NULL, -1, 0);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sov_procmem_exit, struct pt_regs *regs, long ret)
+static __noinline int procmem_on_exit(struct pt_regs *regs, long ret)
 {
 	struct task_struct *task, *tracee;
 	long nr;
