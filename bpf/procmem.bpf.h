@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * Taint through another process's memory and through shared memory
- * (issue 11), on both kernel paths: one tp_btf/sys_exit program of its own
- * (sov_procmem_exit), beside the tracing path's sys_exit program, whose
- * stack is near the 512-byte limit. tp_btf loads on the LSM kernels too,
+ * (issue 11), on both kernel paths: procmem_on_exit(), a subprogram of
+ * the one tp_btf/sys_exit program (sov_sys_exit; its own stack frame: the
+ * tracing part's is near the 512-byte limit). tp_btf loads on the LSM kernels too,
  * and the rules are judged after the access succeeded, per access
  * (ptrace_access_check runs before it and only at attach/open time).
  *

@@ -1,5 +1,5 @@
 #!/bin/sh
-# What the process/shared memory program of issue 11 (sov_procmem_exit,
+# What the process/shared memory program of issue 11 (sov_sys_exit,
 # bpf/procmem.bpf.h, a second tp_btf/sys_exit) costs, from the kernel's own
 # BPF statistics (as tools/bench/sender-stats.sh): its run time per call
 # for a syscall it ignores (getppid) and for open()+close() of /dev/null,
@@ -13,8 +13,8 @@ N=${N:-300000}
 . "$SOV_TOP/tools/bench/bpfstats.sh"
 bpfstats_setup procmemstats
 
-measure "getppid" sov_procmem_exit "$ENFORCE" getppid "$N"
+measure "getppid" sov_sys_exit "$ENFORCE" getppid "$N"
 measure "getppid (main sys_exit)" sov_sys_exit "$ENFORCE" getppid "$N"
-measure "open /dev/null, untainted" sov_procmem_exit "$ENFORCE" open /dev/null "$N"
-measure "open /dev/null, tainted" sov_procmem_exit "$ENFORCE" open /dev/null "$N" "$LABELLED"
+measure "open /dev/null, untainted" sov_sys_exit "$ENFORCE" open /dev/null "$N"
+measure "open /dev/null, tainted" sov_sys_exit "$ENFORCE" open /dev/null "$N" "$LABELLED"
 measure "open /dev/null (main sys_exit)" sov_sys_exit "$ENFORCE" open /dev/null "$N"
