@@ -90,10 +90,11 @@ int host_fh_layout(int type, const unsigned char *fh, unsigned int len, uint64_t
 
 	if (host_fh_gen(type, fh, len, ino, &gen))
 		return HOST_FH_NONE;
+	/* tmpfs ({gen, ino}, 12 bytes) finds an inode by handle only once a
+	 * handle was made of it (shmem_encode_fh hashes it): ESTALE there
+	 * does not mean gone, so it has no layout here. */
 	if (type == 1 && len == 8)
 		return xfs ? HOST_FH_XFS : HOST_FH_INO32_GEN;
-	if (type == 1 && len == 12)
-		return HOST_FH_SHMEM;
 	if (type == 0x81)
 		return HOST_FH_XFS;
 	return HOST_FH_NONE;
@@ -102,7 +103,6 @@ int host_fh_layout(int type, const unsigned char *fh, unsigned int len, uint64_t
 int host_fh_make(int layout, uint64_t ino, uint32_t gen, unsigned char *fh, int *type)
 {
 	uint32_t w[2] = { (uint32_t)ino, gen };
-	uint32_t s[3] = { gen, (uint32_t)ino, (uint32_t)(ino >> 32) };
 
 	switch (layout) {
 	case HOST_FH_XFS:
@@ -120,10 +120,6 @@ int host_fh_make(int layout, uint64_t ino, uint32_t gen, unsigned char *fh, int 
 		memcpy(fh, w, sizeof(w));
 		*type = 1;
 		return sizeof(w);
-	case HOST_FH_SHMEM:
-		memcpy(fh, s, sizeof(s));
-		*type = 1;
-		return sizeof(s);
 	}
 	return -1;
 }

@@ -48,13 +48,14 @@ int host_fh_gen(int type, const unsigned char *fh, unsigned int len, uint64_t in
  * The inverse, for the label collector (label_gc.c): the handle layout of
  * a filesystem, learnt from the handle of one of its inodes (ino) as
  * name_to_handle_at gave it (HOST_FH_NONE: a layout host_fh_gen does not
- * know, or one that holds more than the inode number and generation, like
- * btrfs's subvolume), and the handle of inode (ino, gen) in that layout.
+ * know, one that holds more than the inode number and generation, like
+ * btrfs's subvolume, or tmpfs's, whose answer ESTALE does not mean the
+ * inode is gone), and the handle of inode (ino, gen) in that layout.
  * xfs: the filesystem type is xfs (its 64-bit inode numbers have their own
  * handle type). host_fh_make returns the handle's length and fills *type,
  * or -1 when the inode cannot be named in that layout.
  */
-enum { HOST_FH_NONE, HOST_FH_INO32_GEN, HOST_FH_SHMEM, HOST_FH_XFS };
+enum { HOST_FH_NONE, HOST_FH_INO32_GEN, HOST_FH_XFS };
 int host_fh_layout(int type, const unsigned char *fh, unsigned int len, uint64_t ino, int xfs);
 int host_fh_make(int layout, uint64_t ino, uint32_t gen, unsigned char *fh, int *type);
 

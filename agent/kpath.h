@@ -139,5 +139,7 @@ int kpath_unpin_all(const char *pin_dir);
 void kpath_free_links(struct kpath *kp);
 int kpath_read_counters(const struct sov_map_fds *fd, struct sov_counters *sum);
 size_t kpath_map_count(int map_fd);
+/* The map's max_entries (a reused pin keeps the size it had); 0 if unknown. */
+uint32_t kpath_map_capacity(int map_fd);
 
 #endif

@@ -131,16 +131,12 @@ static uint32_t wanted_size(const struct kpath *kp, const struct bpf_map *map,
  */
 static uint64_t lru_safe(int fd)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	uint64_t reserve;
+	uint32_t size = kpath_map_capacity(fd);
+	uint64_t reserve = (uint64_t)SOV_LRU_LOCAL_FREE * ncpus();
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	reserve = (uint64_t)SOV_LRU_LOCAL_FREE * ncpus();
-	if (reserve > info.max_entries / 4)
-		reserve = info.max_entries / 4;
-	return info.max_entries - reserve;
+	if (reserve > size / 4)
+		reserve = size / 4;
+	return size - reserve;
 }
 
 int kpath_ipc_arm(struct kpath *kp)
@@ -171,8 +167,6 @@ int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz)
 
 	bpf_object__for_each_map(map, kp->obj) {
 		const char *name = bpf_map__name(map);
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
 		uint32_t want = 0;
 		int fd;
 
@@ -181,8 +175,7 @@ int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz)
 		snprintf(path, sizeof(path), "%s/%s", kp->pin_dir, name);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
-			if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-				want = info.max_entries;
+			want = kpath_map_capacity(fd);
 			close(fd);
 			if (want) {
 				pr_debug("reusing pinned map %s (%u entries)", name, want);
@@ -404,6 +397,14 @@ int kpath_read_counters(const struct sov_map_fds *fd, struct sov_counters *sum)
 out:
 	free(per);
 	return err;
+}
+
+uint32_t kpath_map_capacity(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 }
 
 size_t kpath_map_count(int fd)

@@ -91,11 +91,6 @@ static void learn_dev(struct label_gc_dev *d)
 			d->layout = host_fh_layout(h.fh.handle_type, h.fh.f_handle,
 						   h.fh.handle_bytes, st.st_ino,
 						   fstype && !strcmp(fstype, "xfs"));
-			/* tmpfs finds an inode by handle only once a handle was
-			 * made of it (shmem_encode_fh hashes it): ESTALE there
-			 * does not mean gone. Its labels are never collected. */
-			if (d->layout == HOST_FH_SHMEM)
-				d->layout = HOST_FH_NONE;
 			if (d->layout == HOST_FH_NONE) {
 				close(fd);
 				break;		/* the filesystem's, not the mount's */

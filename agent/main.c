@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/api.h"
 #include "agent/events_file.h"
@@ -260,56 +259,44 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* A loss event for labels the kernel lost (map: labels or ipc), once per
- * growth of the classes; the same classes in the overflow are said here. */
+/* A loss event for classes the kernel could not store (map: taint,
+ * labels or ipc), once per growth; journaled. The overflow holds the lost
+ * labels' classes too: said once, with the labels. */
 static void report_lost(struct sovd *d, const char *map, uint64_t lost, uint64_t *reported,
-			const char *why)
+			const char *applied_to, const char *why)
 {
 	char body[160];
 
 	if (!(lost & ~*reported))
 		return;
 	snprintf(body, sizeof(body),
-		 "\"map\":\"%s\",\"classes_mask\":%llu,\"applied_to\":\"every process\"",
-		 map, (unsigned long long)lost);
-	pr_warn("%s; classes 0x%llx now apply to every process", why, (unsigned long long)lost);
+		 "\"map\":\"%s\",\"classes_mask\":%llu,\"applied_to\":\"%s\"",
+		 map, (unsigned long long)lost, applied_to);
+	pr_warn("%s; classes 0x%llx now apply to %s", why, (unsigned long long)lost, applied_to);
 	pipeline_emit_own(&d->pipe, "loss", body);
 	*reported = lost;
 	d->overflow_reported |= lost;
 }
 
+/* Fail closed (issue 12): what the kernel could not store is applied at
+ * egress; status and the journal say so. */
 static void check_loss(struct sovd *d)
 {
 	struct sov_counters c;
-	uint64_t over, lost, ipc;
+	struct sov_taint_state st;
 
 	if (!kpath_read_counters(&d->kp.fd, &c))
 		pipeline_check_loss(&d->pipe, c.c[SOV_CNT_LOST]);
-	/* Taints the kernel could not store are applied to every untracked
-	 * process (fail closed): said once per growth, journaled. */
-	over = taint_overflow_classes(&d->kp.fd);
-	d->counts.overflow = over;
-	/* Labels the kernel could not store (a full label map) or that an
-	 * LRU may evict (IPC): their classes are judged on every process
-	 * (fail closed). */
-	lost = taint_labels_lost(&d->kp.fd, &ipc);
-	d->counts.labels_lost = lost;
-	d->counts.ipc_lost = ipc;
-	report_lost(d, "labels", lost, &d->lost_labels_reported,
-		    "label map full: a label was not stored; raise --max-labels and restart sovd with fresh pins");
-	report_lost(d, "ipc", ipc, &d->lost_ipc_reported,
+	taint_state_read(&d->kp.fd, &st);
+	d->counts.overflow = st.overflow.classes;
+	d->counts.labels_lost = st.labels_lost;
+	d->counts.ipc_lost = st.ipc_lost;
+	report_lost(d, "labels", st.labels_lost, &d->lost_labels_reported, "every process",
+		    "label map full: a label was not stored (raise --max-labels and restart sovd with fresh pins)");
+	report_lost(d, "ipc", st.ipc_lost, &d->lost_ipc_reported, "every process",
 		    "IPC label map at its eviction point: a label may be evicted");
-	if (over & ~d->overflow_reported) {
-		char body[160];
-
-		snprintf(body, sizeof(body),
-			 "\"map\":\"taint\",\"classes_mask\":%llu,\"applied_to\":\"every untracked process\"",
-			 (unsigned long long)over);
-		pr_warn("taint map overflow: classes 0x%llx now apply to every process without a taint entry",
-			(unsigned long long)over);
-		pipeline_emit_own(&d->pipe, "loss", body);
-		d->overflow_reported = over;
-	}
+	report_lost(d, "taint", st.overflow.classes, &d->overflow_reported,
+		    "every untracked process", "taint map overflow: a taint was not stored");
 }
 
 /* A loop that does not hear the ring buffer or the signals must not start. */
@@ -334,15 +321,6 @@ static void drain(void *ctx)
 
 	ring_buffer__consume(d->rb);
 	pipeline_flush(&d->pipe);
-}
-
-/* The sizes of the maps in use (a reused pin keeps the size it had). */
-static uint32_t map_size(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 }
 
 /* The label collector (label_gc.h), once a second: a slice of the label
@@ -676,9 +654,9 @@ int main(int argc, char **argv)
 		.journal = &d.journal, .pin_dir = d.o.pin_dir, .counts = &d.counts,
 		.gc = &d.lgc,
 	};
-	d.counts.max_procs = map_size(d.kp.fd.taint);
-	d.counts.max_exited = map_size(d.kp.fd.taint_exited);
-	d.counts.max_labels = map_size(d.kp.fd.labels);
+	d.counts.max_procs = kpath_map_capacity(d.kp.fd.taint);
+	d.counts.max_exited = kpath_map_capacity(d.kp.fd.taint_exited);
+	d.counts.max_labels = kpath_map_capacity(d.kp.fd.labels);
 	label_gc_init(&d.lgc, d.kp.fd.labels);
 	d.api.life = &d.life;
 	err = api_listen(&d.api, d.o.socket);

@@ -23,14 +23,6 @@ _Static_assert(SOV_POLICY_CHAN_RAW == SOV_CHAN_RAW && SOV_POLICY_CHAN_PING == SO
 	       SOV_POLICY_CHAN_OTHER == SOV_CHAN_OTHER && SOV_POLICY_CHAN_RDMA == SOV_CHAN_RDMA &&
 	       SOV_POLICY_CHAN_MAX == SOV_CHAN_MAX, "policy channels are the kernel's SOV_CHAN_*");
 
-static uint32_t map_capacity(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
-
 /* Empties an LPM trie (the inactive half, before it is filled). */
 static int lpm_clear(int fd, size_t ksz)
 {
@@ -85,11 +77,11 @@ int policy_maps_stage(struct policy_maps *pm, const struct sov_policy_image *img
 		return err;
 	half = !cur.active;
 	/* Check capacity before writing anything. */
-	if (img->n_v4 > map_capacity(pm->fd->zone4[half]) ||
-	    img->n_v6 > map_capacity(pm->fd->zone6[half])) {
+	if (img->n_v4 > kpath_map_capacity(pm->fd->zone4[half]) ||
+	    img->n_v6 > kpath_map_capacity(pm->fd->zone6[half])) {
 		pr_err("the policy has %zu IPv4 and %zu IPv6 zone entries; the kernel tables hold %u and %u: restart sovd to grow them",
-		       img->n_v4, img->n_v6, map_capacity(pm->fd->zone4[half]),
-		       map_capacity(pm->fd->zone6[half]));
+		       img->n_v4, img->n_v6, kpath_map_capacity(pm->fd->zone4[half]),
+		       kpath_map_capacity(pm->fd->zone6[half]));
 		return -E2BIG;
 	}
 	k4 = calloc(img->n_v4 + 1, sizeof(*k4));

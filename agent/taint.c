@@ -204,26 +204,12 @@ size_t taint_count(const struct sov_map_fds *fd)
 	return walk_map(fd->taint, 0, 0);
 }
 
-uint64_t taint_overflow_classes(const struct sov_map_fds *fd)
+void taint_state_read(const struct sov_map_fds *fd, struct sov_taint_state *st)
 {
-	struct sov_taint_state st = {};
 	__u32 zero = 0;
 
-	if (fd->taint_state < 0 || bpf_map_lookup_elem(fd->taint_state, &zero, &st))
-		return 0;
-	return st.overflow.classes;
-}
-
-uint64_t taint_labels_lost(const struct sov_map_fds *fd, uint64_t *ipc)
-{
-	struct sov_taint_state st = {};
-	__u32 zero = 0;
-
-	*ipc = 0;
-	if (fd->taint_state < 0 || bpf_map_lookup_elem(fd->taint_state, &zero, &st))
-		return 0;
-	*ipc = st.ipc_lost;
-	return st.labels_lost;
+	if (fd->taint_state < 0 || bpf_map_lookup_elem(fd->taint_state, &zero, st))
+		memset(st, 0, sizeof(*st));
 }
 
 /*

@@ -22,13 +22,11 @@ int taint_scan_proc(const struct sov_map_fds *fd, const struct label_table *labe
 size_t taint_gc(const struct sov_map_fds *fd, uint64_t now_ns);
 /* The number of live tainted processes; changes nothing. */
 size_t taint_count(const struct sov_map_fds *fd);
-/* The union of the taints the kernel could not store (struct
- * sov_taint_state): applied to every untracked process; 0 normally. */
-uint64_t taint_overflow_classes(const struct sov_map_fds *fd);
-/* The classes of the labels the kernel could not store (a full label
- * map), and in *ipc those of IPC labels an LRU map may have evicted; both
- * are part of the overflow, applied to every process. */
-uint64_t taint_labels_lost(const struct sov_map_fds *fd, uint64_t *ipc);
+/* What the kernel could not store (struct sov_taint_state, include/sov/
+ * abi.h): the overflow applied at egress, and of it the classes of lost
+ * labels and of IPC labels an LRU map may have evicted; zeroes normally
+ * and when it cannot be read. */
+void taint_state_read(const struct sov_map_fds *fd, struct sov_taint_state *st);
 /* The taint map's size when --max-procs is not given: min(pid_max,
  * threads-max), within 1024..2^22. */
 uint32_t taint_default_size(void);

@@ -60,7 +60,7 @@ static __always_inline void derive_inode(__u64 add, struct sov_inode_key *key, _
 		if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY)) {
 			/* Not stored: no derive event; the classes are judged
 			 * on every process from now on (fail closed). */
-			label_lost(add);
+			overflow_add(add, SOV_LOST_LABEL);
 			return;
 		}
 	}

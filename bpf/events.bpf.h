@@ -26,6 +26,32 @@ static __always_inline void count(int idx)
 		c->c[idx]++;
 }
 
+/*
+ * What the kernel could not store fails closed (issue 12): the classes
+ * join sov_taint_state.overflow, judged at egress (taint.bpf.h
+ * taint_merge()), counted in map_full. A lost label's or IPC label's
+ * classes are also kept apart (labels_lost, ipc_lost) for sovd to report
+ * them: who reads that data later is unknown, so they apply to every
+ * process, with a taint entry or without.
+ */
+enum sov_lost { SOV_LOST_TAINT, SOV_LOST_LABEL, SOV_LOST_IPC };
+
+static __always_inline void overflow_add(__u64 classes, enum sov_lost what)
+{
+	struct sov_taint_state *st;
+	__u32 k = 0;
+
+	count(SOV_CNT_MAP_FULL);
+	st = bpf_map_lookup_elem(&sov_taint_state, &k);
+	if (!st || !classes)
+		return;
+	if (what == SOV_LOST_LABEL)
+		__sync_fetch_and_or(&st->labels_lost, classes);
+	else if (what == SOV_LOST_IPC)
+		__sync_fetch_and_or(&st->ipc_lost, classes);
+	__sync_fetch_and_or(&st->overflow.classes, classes);
+}
+
 static __always_inline void count_verdict(int verdict)
 {
 	count(sov_verdict_counter(verdict));

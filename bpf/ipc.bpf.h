@@ -139,28 +139,13 @@ static __always_inline int ipc_user_name(struct sock *sk, const char *uaddr, lon
 }
 
 /*
- * A label that may be lost (issue 12): the LRU maps evict without a word,
- * so a new label is judged against the entries below which the LRU cannot
- * evict (safe, written by sovd from the map's size and the CPUs' local
- * free lists). At or above it, an insert may push out any label the map
- * holds, whose reader would then go untainted: every class the map ever
- * held joins the overflow, judged on every process (fail closed; abi.h
- * struct sov_taint_state.ipc_lost; a "loss" event map=ipc).
+ * Store or grow a label in map w (0: sov_ipc, 1: sov_ipc_names). The LRU
+ * maps evict without a word, so a new label is judged against the entries
+ * below which the LRU cannot evict (safe, written by sovd from the map's
+ * size and the CPUs' local free lists). At or above it, an insert may
+ * push out any label the map holds, whose reader would then go untainted:
+ * every class the map ever held is lost (overflow_add(), SOV_LOST_IPC).
  */
-static __always_inline void ipc_lost(__u64 classes)
-{
-	struct sov_taint_state *ts;
-	__u32 k = 0;
-
-	count(SOV_CNT_MAP_FULL);
-	ts = bpf_map_lookup_elem(&sov_taint_state, &k);
-	if (ts && classes) {
-		__sync_fetch_and_or(&ts->ipc_lost, classes);
-		__sync_fetch_and_or(&ts->overflow.classes, classes);
-	}
-}
-
-/* Store or grow a label in map w (0: sov_ipc, 1: sov_ipc_names). */
 static __always_inline void ipc_put(void *map, const void *key, __u64 classes, __u32 gen,
 				    __u32 tgid, int w)
 {
@@ -176,7 +161,7 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 	}
 	st = ipc_state();
 	if (!st) {
-		ipc_lost(classes);
+		overflow_add(classes, SOV_LOST_IPC);
 		return;
 	}
 	w &= 1;
@@ -184,9 +169,9 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 		__sync_fetch_and_or(&st->seen[w], classes);
 	/* a new entry where the LRU may evict: fail closed first */
 	if (!l && st->held[w] >= st->safe[w])
-		ipc_lost(st->seen[w] | classes);
+		overflow_add(st->seen[w] | classes, SOV_LOST_IPC);
 	if (bpf_map_update_elem(map, key, &nl, BPF_ANY)) {
-		ipc_lost(classes);
+		overflow_add(classes, SOV_LOST_IPC);
 		return;
 	}
 	if (!l) {

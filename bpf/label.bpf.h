@@ -57,26 +57,6 @@ static __always_inline const struct sov_label *label_lookup(const struct sov_ino
 }
 
 /*
- * A label that could not be stored (the label map full, no memory): its
- * file stays unlabelled and whoever reads it later is unknown, so its
- * classes are judged on every process at egress (fail closed, issue 12;
- * abi.h struct sov_taint_state, taint.bpf.h taint_judged()). Counted in
- * map_full; labels_lost tells sovd to report it.
- */
-static __always_inline void label_lost(__u64 classes)
-{
-	struct sov_taint_state *st;
-	__u32 k = 0;
-
-	count(SOV_CNT_MAP_FULL);
-	st = bpf_map_lookup_elem(&sov_taint_state, &k);
-	if (st && classes) {
-		__sync_fetch_and_or(&st->labels_lost, classes);
-		__sync_fetch_and_or(&st->overflow.classes, classes);
-	}
-}
-
-/*
  * Gives the inode (dev, ino, generation gen, mode i_mode) the kernel label
  * 'classes' (derived; a directory keeps labelling), merged with a current
  * label it already has. A full map is counted.
@@ -95,7 +75,7 @@ static __always_inline void label_store(const struct sov_inode_key *key, __u64 c
 		nl.flags |= old->flags;
 	}
 	if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_ANY))
-		label_lost(nl.classes);
+		overflow_add(nl.classes, SOV_LOST_LABEL);
 }
 
 /*
@@ -152,7 +132,7 @@ static __always_inline int file_label(struct file *file, struct sov_inode_key *k
 	nl = sov_label_derived(pl->classes, i_mode);
 	sov_label_stamp(&nl, BPF_CORE_READ(inode, i_generation));
 	if (bpf_map_update_elem(&sov_labels, key, &nl, BPF_NOEXIST) && !label_of(key))
-		label_lost(nl.classes);
+		overflow_add(nl.classes, SOV_LOST_LABEL);
 	*classes = nl.classes;
 	*flags = nl.flags;
 	return 1;

@@ -46,7 +46,7 @@ static __always_inline void copyup_label(struct sov_view_scratch *s, struct file
 	if (bpf_map_update_elem(&sov_labels, &s->ukey, &s->nl, BPF_NOEXIST)) {
 		/* already labelled (a racing copy-up) is no loss */
 		if (!label_of(&s->ukey))
-			label_lost(s->nl.classes);
+			overflow_add(s->nl.classes, SOV_LOST_LABEL);
 		return;
 	}
 	count(SOV_CNT_DERIVE);

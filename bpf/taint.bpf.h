@@ -14,17 +14,6 @@ static __always_inline struct sov_taint *taint_of(const __u32 *tgid)
 	return bpf_map_lookup_elem(&sov_taint, tgid);
 }
 
-/* A taint that could not be stored: its classes apply to every process
- * without an entry (struct sov_taint_state; fail closed). */
-static __always_inline void taint_overflow(__u64 classes)
-{
-	__u32 k = 0;
-	struct sov_taint_state *st = bpf_map_lookup_elem(&sov_taint_state, &k);
-
-	count(SOV_CNT_MAP_FULL);
-	if (st && classes)
-		__sync_fetch_and_or(&st->overflow.classes, classes);
-}
 
 /*
  * The taint egress is judged by: the process's own and the union of the
@@ -103,7 +92,7 @@ static __always_inline int taint_grow_hook(__u32 tgid, __u64 *classes, struct fi
 				/* Not stored (the map full, no memory): the
 				 * classes apply to every untracked process
 				 * (fail closed), counted and reported. */
-				taint_overflow(*classes);
+				overflow_add(*classes, SOV_LOST_TAINT);
 				return 0;
 			}
 			__sync_fetch_and_or(&t->classes, *classes);
@@ -139,7 +128,7 @@ static __always_inline void taint_inherit(__u32 ptgid, __u32 ctgid)
 	nt = *t;
 	nt.exited_ns = 0;
 	if (bpf_map_update_elem(&sov_taint, &ctgid, &nt, BPF_ANY))
-		taint_overflow(nt.classes);
+		overflow_add(nt.classes, SOV_LOST_TAINT);
 }
 
 /*

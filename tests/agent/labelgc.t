@@ -34,7 +34,8 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 st() { "$SOVCTL" --socket "$T/s" status -o json 2>/dev/null; }
 gcf() { st | sed -n "s/.*\"label_gc\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"; }
 cnt() { st | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
-# label_of FILE: the label map's answer for FILE's inode
+# inode_of FILE: its DEV:INO as the kernel sees it; label_of DEV:INO: the
+# label map's answer for it
 inode_of() { "$SOVTEST" "inode:$1" | awk '{print $3}'; }
 label_of() { "$SOVTEST" "label-of:$PIN/sov_labels:$1"; }
 start() {

@@ -167,9 +167,6 @@
  *   label-of:MAP:DEV:INO     look (DEV, INO) up in the pinned label map MAP
  *                            (read-only): "label DEV:INO classes=0xN" or
  *                            "label DEV:INO none" or the errno
- *   pipes:N                  N times: pipe(), write a byte, close both ends
- *                            unread (IPC labels left behind: tests/agent/
- *                            flood.t): "pipes N ok" or the first errno
  *   dgram-names:N            one Unix datagram socket sends a byte to N
  *                            abstract names nobody bound (each a label in
  *                            sov_ipc_names): "dgram-names N ok" or the
@@ -1996,24 +1993,6 @@ usage:
 	result("label-of", spec, EINVAL);
 }
 
-static void do_pipes(const char *arg)
-{
-	long n = strtol(arg, NULL, 10);
-	int p[2], err = 0;
-
-	for (long i = 0; i < n && !err; i++) {
-		if (pipe(p)) {
-			err = errno;
-			break;
-		}
-		if (write(p[1], "x", 1) != 1)
-			err = errno;
-		close(p[0]);
-		close(p[1]);
-	}
-	result("pipes", arg, err);
-}
-
 static void do_dgram_names(const char *arg)
 {
 	long n = strtol(arg, NULL, 10);
@@ -3073,8 +3052,6 @@ static int run_actions(int argc, char **argv)
 			do_inode(arg);
 		} else if (!strncmp(a, "label-of:", 9)) {	/* 69-reclaim */
 			do_label_of(arg);
-		} else if (!strncmp(a, "pipes:", 6)) {		/* tests/agent/flood.t */
-			do_pipes(arg);
 		} else if (!strncmp(a, "dgram-names:", 12)) {	/* tests/agent/flood.t */
 			do_dgram_names(arg);
 		} else {
