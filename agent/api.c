@@ -116,6 +116,7 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_str(b, "state", strcmp(ast, "enforcing") ? ast :
 			   jfailed ? "enforcing-journal-failed" : "enforcing");
 	jb_str(b, "kernel_path", v->kernel_path);
+	jb_str(b, "bpf_build", v->feat && v->feat->k510 > 0 ? "5.10" : "current");
 	jb_u64(b, "pid", getpid());
 	jb_key(b, "policy");
 	jb_open(b);

@@ -13,13 +13,17 @@ struct sovd_features {
 	int trampolines;
 	int ringbuf;
 	int bpf_loop;		/* the bpf_loop() helper (Linux 5.17) */
+	/* Set by the caller before probe_choose(): -1 auto (the 5.10 build
+	 * where bpf_loop() is missing), 0 the current build, 1 the 5.10 one
+	 * (--bpf-build). probe_choose() leaves 0 or 1 in k510. */
+	int k510;
 	char cgroup2[256];	/* cgroup2 mount point, "" if none */
 };
 
 int probe_features(struct sovd_features *f);
 /* The kernel path for want (auto: LSM where it runs); on failure prints
  * one sentence with the cause and the fix. */
-int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen);
+int probe_choose(struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen);
 int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out);
 
 #endif

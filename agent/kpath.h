@@ -77,12 +77,43 @@ struct kpath {
 		struct sov_tracing *tracing;
 	} skel;
 	struct bpf_object *obj;
+	int k510;		/* the 5.10 build of the programs (bpf/compat.bpf.h) */
 	struct kpath_sized_maps sized;
 	struct sov_map_fds fd;
 	struct bpf_link **links;
 	char **link_names;
 	size_t n_links;
 };
+
+/*
+ * T_open(oo, k510): skeleton T (sov_tracing, sov_lsm) opened from the
+ * current build's ELF, or with k510 from the 5.10 build's
+ * (T_k510__elf_bytes() of the generated *-k510.skel.h): the same
+ * programs, maps and globals under the same names, which mk/bpf.mk checks.
+ */
+#define KPATH_DEFINE_SKEL_OPEN(T)					\
+static struct T *T##_open(const struct bpf_object_open_opts *oo, int k510) \
+{									\
+	struct T *s;							\
+	int err;							\
+									\
+	if (!k510)							\
+		return T##__open_opts(oo);				\
+	s = calloc(1, sizeof(*s));					\
+	if (!s)								\
+		return NULL;						\
+	err = T##__create_skeleton(s);					\
+	if (!err) {							\
+		s->skeleton->data = T##_k510__elf_bytes(&s->skeleton->data_sz); \
+		err = bpf_object__open_skeleton(s->skeleton, oo);	\
+	}								\
+	if (err) {							\
+		T##__destroy(s);					\
+		errno = -err;						\
+		return NULL;						\
+	}								\
+	return s;							\
+}
 
 /* Both skeletons name their maps alike: one way to take them. */
 #define KPATH_TAKE_SIZED(kp, s) do {					\

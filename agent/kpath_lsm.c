@@ -19,11 +19,14 @@
 #include <bpf/libbpf.h>
 #include "agent/kpath.h"
 #include "lsm.skel.h"
+#include "lsm-k510.skel.h"
+
+KPATH_DEFINE_SKEL_OPEN(sov_lsm)
 
 static int lsm_open(struct kpath *kp, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	struct sov_lsm *s = sov_lsm__open_opts(&oo);
+	struct sov_lsm *s = sov_lsm_open(&oo, kp->k510);
 
 	if (!s)
 		return -errno;

@@ -18,11 +18,14 @@
 #include <bpf/libbpf.h>
 #include "agent/kpath.h"
 #include "tracing.skel.h"
+#include "tracing-k510.skel.h"
+
+KPATH_DEFINE_SKEL_OPEN(sov_tracing)
 
 static int tracing_open(struct kpath *kp, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	struct sov_tracing *s = sov_tracing__open_opts(&oo);
+	struct sov_tracing *s = sov_tracing_open(&oo, kp->k510);
 
 	if (!s)
 		return -errno;

@@ -62,6 +62,7 @@ struct sovd_opts {
 	uint32_t max_labels;
 	unsigned audit_interval;	/* seconds between self-audits */
 	int probe_only;
+	int bpf_build;		/* --bpf-build: -1 auto, 0 current, 1 the 5.10 build */
 };
 
 static void usage(FILE *o)
@@ -71,12 +72,14 @@ static void usage(FILE *o)
 "            [--metrics ADDR:PORT] [--pin-dir DIR] [--kernel-path auto|lsm|tracing]\n"
 "            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
 "            [--max-labels N] [--locdb FILE] [--audit-interval SECONDS]\n"
-"            [--verbose]\n"
-"       sovd --probe [--kernel-path auto|lsm|tracing]\n"
+"            [--bpf-build auto|current|5.10] [--verbose]\n"
+"       sovd --probe [--kernel-path auto|lsm|tracing] [--bpf-build B]\n"
 "       sovd --help | --version\n"
 "\n"
 "  --kernel-path P  the kernel programs to enforce with: lsm, tracing, or auto\n"
 "                   (LSM where it runs); --mode is its old name, still accepted\n"
+"  --bpf-build B    which build of those programs: current (Linux 5.17 and\n"
+"                   later), 5.10, or auto (5.10 where bpf_loop() is missing)\n"
 "  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
 "  --audit-interval S  check sovd's links, programs and policy maps every S\n"
 "                   seconds (1..3600, default 5)\n"
@@ -86,7 +89,7 @@ static void usage(FILE *o)
 
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
-	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK,
+	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK, OPT_BPF_BUILD,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -124,6 +127,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 		{ "unlock", no_argument, NULL, OPT_UNLOCK },
+		{ "bpf-build", required_argument, NULL, OPT_BPF_BUILD },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -135,6 +139,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	o->pin_dir = "/sys/fs/bpf/sovd";
 	o->ringbuf_size = 4 << 20;
 	o->audit_interval = 5;
+	o->bpf_build = -1;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -154,6 +159,18 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->metrics = optarg;
+			break;
+		case OPT_BPF_BUILD:
+			if (!strcmp(optarg, "auto"))
+				o->bpf_build = -1;
+			else if (!strcmp(optarg, "current"))
+				o->bpf_build = 0;
+			else if (!strcmp(optarg, "5.10"))
+				o->bpf_build = 1;
+			else {
+				fprintf(stderr, "sovd: --bpf-build must be auto, current or 5.10\n");
+				return -EINVAL;
+			}
 			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
@@ -464,6 +481,7 @@ static int load_kpath(struct sovd *d, enum sovd_kpath k, const struct sov_policy
 	int err;
 
 	d->kp.ops = kpath_ops_of(k);
+	d->kp.k510 = d->feat.k510 > 0;
 	err = kpath_prepare_pin_dir(d->o.pin_dir);
 	if (err)
 		return err;
@@ -490,6 +508,7 @@ static void emit_agent(struct sovd *d, const char *action)
 	jb_init(&b);
 	jb_str(&b, "action", action);
 	jb_str(&b, "kernel_path", kpath_name(d->kp.ops->id));
+	jb_str(&b, "bpf_build", d->kp.k510 ? "5.10" : "current");
 	if (!strcmp(action, "start")) {
 		jb_str(&b, "version", SOV_VERSION);
 		jb_raw(&b, ",\"features\":", 12);
@@ -564,6 +583,7 @@ int main(int argc, char **argv)
 	}
 
 	probe_features(&d.feat);
+	d.feat.k510 = d.o.bpf_build;
 	err = probe_choose(&d.feat, d.o.kpath, &chosen);
 	if (d.o.probe_only) {
 		probe_print(&d.feat, err ? SOVD_KPATH_AUTO : chosen, stdout);

@@ -100,7 +100,7 @@ int probe_features(struct sovd_features *f)
 	return 0;
 }
 
-int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen)
+int probe_choose(struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath *chosen)
 {
 	if (!f->btf) {
 		pr_err("the kernel exposes no BTF (/sys/kernel/btf/vmlinux): boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
@@ -114,8 +114,12 @@ int probe_choose(const struct sovd_features *f, enum sovd_kpath want, enum sovd_
 		pr_err("cannot create BPF maps: run sovd as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN) on a kernel with BPF ring buffers (5.8 or later)");
 		return -EPERM;
 	}
-	if (!f->bpf_loop) {
-		pr_err("this kernel lacks the bpf_loop() helper (Linux 5.17) and other BPF features that sovd's programs use (atomic or, bpf_get_current_task_btf(), ...): run sovd on Linux 6.1 or later, the oldest kernel it is tested on (docs/kernels.md)");
+	/* The 5.10 build (bpf/compat.bpf.h) where bpf_loop() is missing;
+	 * --bpf-build current insists on the current one. */
+	if (f->k510 < 0)
+		f->k510 = !f->bpf_loop;
+	if (!f->bpf_loop && !f->k510) {
+		pr_err("--bpf-build current: this kernel lacks the bpf_loop() helper (Linux 5.17) and other BPF features of the current build (atomic or, bpf_get_current_task_btf(), ...): use --bpf-build auto, which loads the 5.10 build (docs/kernels.md)");
 		return -ENOTSUP;
 	}
 	switch (want) {
@@ -149,9 +153,9 @@ int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out
 {
 	const char *kp = chosen == SOVD_KPATH_AUTO ? "none" : kpath_name(chosen);
 
-	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s bpf_loop=%s kernel_path=%s mode=%s\n",
+	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s bpf_loop=%s bpf_build=%s kernel_path=%s mode=%s\n",
 		       f->btf ? "yes" : "no", f->bpf_lsm ? "yes" : "no",
 		       f->tp_btf ? "yes" : "no", f->trampolines ? "yes" : "no",
 		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no",
-		       f->bpf_loop ? "yes" : "no", kp, kp);
+		       f->bpf_loop ? "yes" : "no", f->k510 > 0 ? "5.10" : "current", kp, kp);
 }

@@ -50,7 +50,7 @@ static __always_inline void derive_inode(__u64 add, struct sov_inode_key *key, _
 	if (lab && sov_label_current(lab, gen)) {
 		if (!sov_classes_grow(lab->classes, add))
 			return;
-		__sync_fetch_and_or(&lab->classes, add);
+		sov_or(&lab->classes, add);
 		lab->flags |= SOV_LABEL_DERIVED;
 		add = lab->classes;
 	} else {
@@ -101,7 +101,7 @@ static __always_inline void derive_file(__u64 add, struct file *file, int fd,
 static __always_inline void derive_maps_held(__u64 add)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = sov_current_task();
 	struct sov_maps_held *h = bpf_map_lookup_elem(&sov_maps_held, &tgid);
 	__u32 i;
 
@@ -187,10 +187,11 @@ static long derive_fd_cb(__u32 i, void *ctx)
 	derive_file(w->add, file, (int)fd, NULL, -1, 0);
 	return 0;
 }
+SOV_WALK_FN(derive_fd_cb, struct fd_walk, SOV_WALK_SLOT_FDS)
 
 static __always_inline void derive_open_fds(__u64 add)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = sov_current_task();
 	struct fdtable *fdt;
 	struct fd_walk w = { .add = add, .word = 1 };
 
@@ -203,7 +204,7 @@ static __always_inline void derive_open_fds(__u64 add)
 	w.words = BPF_CORE_READ(fdt, max_fds) / 64;
 	if (!w.words || bpf_probe_read_kernel(&w.bits, sizeof(w.bits), w.open_fds))
 		return;
-	bpf_loop(SOV_FD_WALK_STEPS, derive_fd_cb, &w, 0);
+	sov_walk(SOV_FD_WALK_STEPS, SOV_K510_FD_STEPS, derive_fd_cb, &w, SOV_WALK_SLOT_FDS);
 }
 
 /* The process's taint just grew to 'taint': derive what it holds open. */
@@ -254,7 +255,7 @@ _Static_assert(SOV_MAPS_HELD == 4, "maps_held_note() masks the slot index with 3
  */
 static __always_inline void maps_held_note(__u32 tgid, struct file *file)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = sov_current_task();
 	__u64 mm = (__u64)BPF_CORE_READ(task, mm);
 	struct sov_maps_held *h;
 	struct inode *inode;

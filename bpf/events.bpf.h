@@ -46,10 +46,10 @@ static __always_inline void overflow_add(__u64 classes, enum sov_lost what)
 	if (!st || !classes)
 		return;
 	if (what == SOV_LOST_LABEL)
-		__sync_fetch_and_or(&st->labels_lost, classes);
+		sov_or(&st->labels_lost, classes);
 	else if (what == SOV_LOST_IPC)
-		__sync_fetch_and_or(&st->ipc_lost, classes);
-	__sync_fetch_and_or(&st->overflow.classes, classes);
+		sov_or(&st->ipc_lost, classes);
+	sov_or(&st->overflow.classes, classes);
 }
 
 static __always_inline void count_verdict(int verdict)

@@ -155,7 +155,7 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 	l = bpf_map_lookup_elem(map, key);
 	if (l && l->gen == gen) {
 		if (sov_classes_grow(l->classes, classes))
-			__sync_fetch_and_or(&l->classes, classes);
+			sov_or(&l->classes, classes);
 		l->tgid = tgid;
 		return;
 	}
@@ -166,7 +166,7 @@ static __always_inline void ipc_put(void *map, const void *key, __u64 classes, _
 	}
 	w &= 1;
 	if (sov_classes_grow(st->seen[w], classes))
-		__sync_fetch_and_or(&st->seen[w], classes);
+		sov_or(&st->seen[w], classes);
 	/* a new entry where the LRU may evict: fail closed first */
 	if (!l && st->held[w] >= st->safe[w])
 		overflow_add(st->seen[w] | classes, SOV_LOST_IPC);
@@ -345,7 +345,7 @@ static __noinline int ipc_on_enter(struct pt_regs *regs, long id)
 	nr = id & ~SOV_X32_SYSCALL_BIT;
 	if (!sov_ipc_write_fd_arg(nr, 0) && !sov_ipc_write_fd_arg(nr, 1))
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = sov_current_task();
 	compat = sov_task_compat(task);
 	arg = sov_ipc_write_fd_arg(nr, compat);
 	if (arg == SOV_SEND_FD_NONE || arg == SOV_SEND_FD_SOCKETCALL)
@@ -465,7 +465,7 @@ static __noinline int ipc_on_exit(struct pt_regs *regs, long ret)
 	st = ipc_state();
 	if (!st || !st->records)
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = sov_current_task();
 	compat = sov_task_compat(task);
 	if (sov_ipc_accepts(nr, compat)) {
 		ipc_accept_exit(task, ret, &key);

@@ -205,6 +205,7 @@ static long create_walk_cb(__u32 i, void *ctx)
 	return sov_label_walk_step(ctx, label_dentry_parent, label_dentry_ino,
 				   label_dentry_gen, label_lookup);
 }
+SOV_WALK_FN(create_walk_cb, struct sov_walk, SOV_WALK_SLOT_CREATE)
 
 struct create_memo {
 	const struct dentry *node;	/* the next directory to label */
@@ -230,6 +231,7 @@ static long create_memo_cb(__u32 i, void *ctx)
 	m->left--;
 	return 0;
 }
+SOV_WALK_FN(create_memo_cb, struct create_memo, SOV_WALK_SLOT_MEMO)
 
 /*
  * The label of an inode being freed without links (deleted: its last
@@ -305,7 +307,7 @@ static __always_inline void label_on_create(struct file *file, int tmpfile)
 	dentry = BPF_CORE_READ(file, f_path.dentry);
 	w.node = dentry;
 	w.dev = key.dev;
-	bpf_loop(SOV_WALK_MAX, create_walk_cb, &w, 0);
+	sov_walk(SOV_WALK_MAX, SOV_K510_WALK_LEVELS, create_walk_cb, &w, SOV_WALK_SLOT_CREATE);
 	if (!w.found)
 		return;
 	label_store(&key, w.classes, i_mode, gen);
@@ -315,7 +317,7 @@ static __always_inline void label_on_create(struct file *file, int tmpfile)
 	m.dev = key.dev;
 	m.classes = w.classes;
 	m.left = w.depth;
-	bpf_loop(SOV_WALK_MAX, create_memo_cb, &m, 0);
+	sov_walk(SOV_WALK_MAX, SOV_K510_WALK_LEVELS, create_memo_cb, &m, SOV_WALK_SLOT_MEMO);
 }
 
 #endif

@@ -11,6 +11,7 @@
 #define SOV_MAPS_BPF_H
 
 #include "sov/abi.h"
+#include "compat.bpf.h"
 
 /* prefix -> zone id, longest prefix wins; two of each (see abi.h) */
 #define SOV_LPM_MAP(name, keytype)					\
@@ -306,5 +307,23 @@ struct {
 	__type(value, struct sov_ipc_name_key);
 	__uint(max_entries, 1);
 } sov_ipc_scratch SEC(".maps");
+
+/*
+ * The 5.10 build's walk state (bpf/compat.bpf.h sov_walk()): a bounded
+ * loop's state in a map value, so the verifier sees unknown values at
+ * each step. One slot per walk (SOV_WALK_SLOT_*); unused by the current
+ * build, which runs the walks under bpf_loop(). Both builds keep the map:
+ * one skeleton serves both.
+ */
+struct sov_walk_slot {
+	__u8 b[128];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_walk_slot);
+	__uint(max_entries, 4);
+} sov_walk_scratch SEC(".maps");
 
 #endif

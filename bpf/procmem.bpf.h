@@ -42,7 +42,7 @@
  * direct BTF loads for the task's own pointers (no helper call), only the
  * array slot with a probe read: every open pays this (~170 ns per open's
  * exit against ~300 ns with probe reads, bench-procmem). task must be the
- * trusted pointer of bpf_get_current_task_btf(). */
+ * trusted pointer of sov_current_task(). */
 static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long fd)
 {
 	struct file **fds, *file;
@@ -50,10 +50,18 @@ static __always_inline struct file *pm_file_of_fd(struct task_struct *task, long
 
 	if (fd < 0)
 		return NULL;
+#ifdef SOV_K510
+	/* 5.10: a plain task pointer (bpf/compat.bpf.h) */
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+#else
 	fdt = task->files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
 	fds = fdt->fd;
+#endif
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	return file;
@@ -73,7 +81,40 @@ struct pm_src {
 	__u32 peer;			/* 0: none */
 };
 
+#ifndef SOV_K510
 static const char pm_mem_fmt[] = "/proc/%u/mem";
+#endif
+
+#ifdef SOV_K510
+/* "/proc/<peer>/mem" into path (at least 22 bytes), as pm_mem_fmt. */
+static __always_inline void pm_mem_path(char *path, __u32 peer)
+{
+	char d[10];
+	int n = 0, i, k;
+
+	for (i = 0; i < 10; i++) {
+		d[i] = '0' + peer % 10;
+		peer /= 10;
+		n = i + 1;
+		if (!peer)
+			break;
+	}
+	path[0] = '/'; path[1] = 'p'; path[2] = 'r'; path[3] = 'o';
+	path[4] = 'c'; path[5] = '/';
+	for (i = 0; i < 10; i++) {
+		if (i >= n)
+			break;
+		k = n - 1 - i;
+		if (k < 0 || k > 9)
+			break;
+		path[6 + i] = d[k];
+	}
+	if (n < 1 || n > 10)
+		return;
+	path[6 + n] = '/'; path[7 + n] = 'm'; path[8 + n] = 'e';
+	path[9 + n] = 'm'; path[10 + n] = 0;
+}
+#endif
 
 static __always_inline void pm_event(__u32 tgid, __u64 classes, const struct pm_src *src)
 {
@@ -109,8 +150,14 @@ static __always_inline void pm_event(__u32 tgid, __u64 classes, const struct pm_
 	e->ino = src->key.ino;
 	e->hook = SOV_HOOK_OPEN;
 	if (src->peer) {
+#ifdef SOV_K510
+		/* 5.10 has no bpf_snprintf() (5.13): the digits by hand */
+		(void)args;
+		pm_mem_path(e->path, src->peer);
+#else
 		args[0] = src->peer;
 		bpf_snprintf(e->path, sizeof(e->path), pm_mem_fmt, args, sizeof(args));
+#endif
 	} else if (src->name) {
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), src->name);
 	}
@@ -131,7 +178,7 @@ static __always_inline __u64 pm_taint_grow(__u32 tgid, __u64 classes, const stru
 	if (t && !sov_classes_grow(t->classes, classes))
 		return 0;
 	if (t) {
-		__sync_fetch_and_or(&t->classes, classes);
+		sov_or(&t->classes, classes);
 		classes = t->classes;
 	} else {
 		struct sov_taint nt = {
@@ -146,7 +193,7 @@ static __always_inline __u64 pm_taint_grow(__u32 tgid, __u64 classes, const stru
 				count(SOV_CNT_MAP_FULL);
 				return 0;
 			}
-			__sync_fetch_and_or(&t->classes, classes);
+			sov_or(&t->classes, classes);
 			classes = t->classes;
 		}
 	}
@@ -286,6 +333,7 @@ struct pm_vma {
 	struct file *file;
 };
 
+#ifndef SOV_K510
 static long pm_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
 	struct pm_vma *v = ctx;
@@ -297,6 +345,57 @@ static long pm_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 		v->file = NULL;
 	return 0;
 }
+#endif
+
+#ifdef SOV_K510
+/* Linux 5.10's VMA tree (before the maple tree of 6.1), by CO-RE. */
+struct rb_node___sov510 {
+	struct rb_node___sov510 *rb_right;
+	struct rb_node___sov510 *rb_left;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___sov510 {
+	struct { struct rb_node___sov510 *rb_node; } mm_rb;
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct___sov510 {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	struct rb_node___sov510 vm_rb;
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
+#define PM_VMA_DEPTH	48	/* an rbtree of 2^24 VMAs is at most 48 deep */
+
+/* The file mapped at addr in the task's mm, or NULL: a search of the
+ * rbtree, as find_vma() does. */
+static __always_inline struct file *pm_find_vma_file(struct task_struct *task, __u64 addr)
+{
+	struct mm_struct___sov510 *mm = (void *)BPF_CORE_READ(task, mm);
+	struct rb_node___sov510 *node;
+	struct vm_area_struct___sov510 *vma;
+	__u64 off = bpf_core_field_offset(struct vm_area_struct___sov510, vm_rb);
+	int i;
+
+	/* a kernel with the maple tree (6.1 on) has neither: never here */
+	if (!mm || !bpf_core_field_exists(struct mm_struct___sov510, mm_rb) ||
+	    !bpf_core_field_exists(struct vm_area_struct___sov510, vm_rb))
+		return NULL;
+	node = BPF_CORE_READ(mm, mm_rb.rb_node);
+	for (i = 0; i < PM_VMA_DEPTH; i++) {
+		if (!node)
+			return NULL;
+		vma = (void *)((char *)node - off);
+		if (addr < BPF_CORE_READ(vma, vm_start))
+			node = BPF_CORE_READ(node, rb_left);
+		else if (addr >= BPF_CORE_READ(vma, vm_end))
+			node = BPF_CORE_READ(node, rb_right);
+		else
+			return BPF_CORE_READ(vma, vm_file);
+	}
+	return NULL;
+}
+#endif
 
 /*
  * shmat() returned the address of the new mapping: its vm_file shares the
@@ -318,8 +417,15 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 	struct inode *inode;
 	__u64 grown;
 
+#ifdef SOV_K510
+	/* 5.10 has no bpf_find_vma() (5.17): its mm still has the rbtree */
+	v.file = pm_find_vma_file(task, (__u64)addr);
+	if (!v.file)
+		return;
+#else
 	if (bpf_find_vma(task, (__u64)addr, pm_vma_cb, &v, 0) || !v.file)
 		return;
+#endif
 	file = v.file;
 	inode = BPF_CORE_READ(file, f_inode);
 	if (!inode)
@@ -354,7 +460,7 @@ static __noinline int procmem_on_exit(struct pt_regs *regs, long ret)
 	    nr != SOV_NR_process_vm_readv && nr != SOV_NR_process_vm_writev &&
 	    nr != SOV_NR_ptrace && nr != SOV_NR_shmat && nr != SOV_NR_memfd_create)
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = sov_current_task();
 	/* the same numbers are other calls in the ia32 table */
 	if (sov_task_compat(task))
 		return 0;

@@ -71,7 +71,7 @@ int BPF_PROG(sov_self_map, struct bpf_map *map, fmode_t fmode, int ret)
 /* The link an fd of the current process names, if it is one of sovd's. */
 static __always_inline int self_link_fd(int fd, __u32 *id)
 {
-	struct file *file = file_of_fd(bpf_get_current_task_btf(), fd);
+	struct file *file = file_of_fd(sov_current_task(), fd);
 	struct bpf_link *link;
 
 	if (!file || BPF_CORE_READ(file, f_op) != &bpf_link_fops)

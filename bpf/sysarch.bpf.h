@@ -47,7 +47,12 @@
 
 static __always_inline int sov_task_compat(struct task_struct *task)
 {
+#ifdef SOV_K510
+	/* 5.10: a plain task pointer (bpf/compat.bpf.h) */
+	return !!(BPF_CORE_READ(task, thread_info.status) & SOV_TS_COMPAT);
+#else
 	return !!(task->thread_info.status & SOV_TS_COMPAT);
+#endif
 }
 
 #elif defined(__TARGET_ARCH_arm64)

@@ -77,7 +77,7 @@ static __always_inline int taint_grow_hook(__u32 tgid, __u64 *classes, struct fi
 		return 0;
 	if (t) {
 		/* Taint only grows; a racing thread may add bits too. */
-		__sync_fetch_and_or(&t->classes, *classes);
+		sov_or(&t->classes, *classes);
 		*classes = t->classes;
 	} else {
 		struct sov_taint nt = {
@@ -95,7 +95,7 @@ static __always_inline int taint_grow_hook(__u32 tgid, __u64 *classes, struct fi
 				overflow_add(*classes, SOV_LOST_TAINT);
 				return 0;
 			}
-			__sync_fetch_and_or(&t->classes, *classes);
+			sov_or(&t->classes, *classes);
 			*classes = t->classes;
 		}
 	}

@@ -173,13 +173,13 @@ static __always_inline void sender_record(__u64 key, const struct sov_taint *t, 
 		s = bpf_map_lookup_elem(&sov_senders, &key);
 		if (!s) {
 			if (st)
-				__sync_fetch_and_or(&st->overflow, t->classes);
+				sov_or(&st->overflow, t->classes);
 			count(SOV_CNT_MAP_FULL);
 			return;
 		}
 	}
 	if ((s->classes | t->classes) != s->classes)
-		__sync_fetch_and_or(&s->classes, t->classes);
+		sov_or(&s->classes, t->classes);
 	if (s->who.tgid != tgid)
 		sock_owner_fill(&s->who, tgid);
 }
@@ -215,7 +215,7 @@ static __noinline int tracing_on_enter(struct pt_regs *regs, long id)
 		return 0;
 	/* The tables overlap (ia32's write is x86-64's stat): the one in
 	 * force is chosen before the lookup. */
-	task = bpf_get_current_task_btf();
+	task = sov_current_task();
 	compat = sov_task_compat(task);
 	arg = sov_send_fd_arg(nr, compat);
 	if (!arg)
@@ -391,6 +391,7 @@ static long recv_walk_cb(__u32 i, void *ctx)
 	}
 	return 0;
 }
+SOV_WALK_FN(recv_walk_cb, struct recv_walk, SOV_WALK_SLOT_RECV)
 
 static __always_inline void recv_exit(struct task_struct *task, const char *msgs,
 				      __u32 n_msgs, __u32 stride)
@@ -413,7 +414,7 @@ static __always_inline void recv_exit(struct task_struct *task, const char *msgs
 	if (bpf_probe_read_kernel((char *)&w + RECV_STATE_OFF, sizeof(w) - RECV_STATE_OFF,
 				  (char *)&zero + RECV_STATE_OFF))
 		return;
-	bpf_loop(SOV_RECV_STEPS, recv_walk_cb, &w, 0);
+	sov_walk(SOV_RECV_STEPS, SOV_K510_RECV_STEPS, recv_walk_cb, &w, SOV_WALK_SLOT_RECV);
 	on_receive(w.classes, &w.key, w.fd);
 	if (w.writes)
 		receive_writes_walk();
@@ -486,7 +487,7 @@ static __noinline int tracing_on_exit(struct pt_regs *regs, long ret)
 	    nr != SOV_NR_socket && nr != SOV_NR_recvmsg && nr != SOV_NR_recvmmsg &&
 	    nr != SOV_NR_pidfd_getfd && nr != SOV_NR_mmap)
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = sov_current_task();
 #ifdef SOV_ARCH_X86
 	if (nr == SOV_NR_mmap || nr == SOV_NR32_mmap2) {
 		/* 9 is link() and 192 lgetxattr() in the other table */
