@@ -13,6 +13,7 @@ struct sovd_features {
 	int trampolines;
 	int ringbuf;
 	int bpf_loop;		/* the bpf_loop() helper (Linux 5.17) */
+	int cgdev_pid;		/* cgroup/dev programs have bpf_get_current_pid_tgid() (6.1) */
 	/* Set by the caller before probe_choose(): -1 auto (the 5.10 build
 	 * where bpf_loop() is missing), 0 the current build, 1 the 5.10 one
 	 * (--bpf-build). probe_choose() leaves 0 or 1 in k510. */

@@ -78,6 +78,7 @@ struct kpath {
 	} skel;
 	struct bpf_object *obj;
 	int k510;		/* the 5.10 build of the programs (bpf/compat.bpf.h) */
+	int dev_percpu;		/* tracing: sov_dev_percpu instead of sov_dev (no pid helper) */
 	struct kpath_sized_maps sized;
 	struct sov_map_fds fd;
 	struct bpf_link **links;

@@ -31,6 +31,10 @@ static int tracing_open(struct kpath *kp, const char *pin_dir)
 		return -errno;
 	/* before load: how overlayfs files lead to their real file */
 	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
+	/* one of the two RDMA device programs: with or without the
+	 * current-task helpers in cgroup/dev (bpf/tracing.bpf.c) */
+	bpf_program__set_autoload(s->progs.sov_dev, !kp->dev_percpu);
+	bpf_program__set_autoload(s->progs.sov_dev_percpu, kp->dev_percpu);
 	kp->pin_dir = pin_dir;
 	kp->skel.tracing = s;
 	kp->obj = s->obj;
@@ -64,7 +68,8 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 		{ s->progs.sov_bind6, "bind6" },
 		{ s->progs.sov_sock_create, "sock_create" },
 		{ s->progs.sov_sock_release, "sock_release" },
-		{ s->progs.sov_dev, "dev" },		/* RDMA devices (issue 10) */
+		/* RDMA devices (issue 10) */
+		{ kp->dev_percpu ? s->progs.sov_dev_percpu : s->progs.sov_dev, "dev" },
 	};
 	char name[128];
 	int err;

@@ -103,7 +103,7 @@ static void file_path(const struct sov_event *e, char *out, size_t len)
 			out[n] = '\0';
 			/* data read from a pipe or socket (issue 11): the fd's
 			 * link names it ("pipe:[N]", "socket:[N]", a FIFO's path) */
-			if (e->hook == SOV_HOOK_IPC)
+			if (e->hook == SOV_HOOK_IPC || e->hook == SOV_HOOK_URING)
 				return;
 			if (out[0] == '/' && !stat(link, &st) &&
 			    kdev_from_user(st.st_dev) == e->dev && st.st_ino == e->ino)
@@ -144,7 +144,7 @@ static const char *hook_name(uint32_t h)
 	return h == SOV_HOOK_CONNECT ? "connect" : h == SOV_HOOK_SENDMSG ? "sendmsg" :
 	       h == SOV_HOOK_SKB ? "skb" : h == SOV_HOOK_SOCKET ? "socket" :
 	       h == SOV_HOOK_SEND ? "send" : h == SOV_HOOK_DEVICE ? "device" :
-	       h == SOV_HOOK_IPC ? "ipc" : "open";
+	       h == SOV_HOOK_IPC ? "ipc" : h == SOV_HOOK_URING ? "io_uring" : "open";
 }
 
 /* The egress event's proto: the channel's name for a socket that is not

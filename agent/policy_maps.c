@@ -175,6 +175,8 @@ int policy_maps_commit(struct policy_maps *pm, const struct sov_policy_image *im
 	cfg.n_scope = pm->scope_in_map && !all ? img->n_scope : 0;
 	cfg.block_classes = img->block_classes;
 	cfg.derive_classes = img->derive_classes;
+	for (size_t i = 0; i < img->n_classes; i++)
+		cfg.all_classes |= 1ull << img->classes[i].bit;
 	cfg.mode = img->mode == SOV_POLICY_AUDIT ? SOV_MODE_AUDIT : SOV_MODE_ENFORCE;
 	cfg.generation = generation;
 	cfg.active = pm->staged;

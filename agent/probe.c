@@ -93,6 +93,9 @@ int probe_features(struct sovd_features *f)
 	 * 5.17); libbpf loads a program that calls it and reads the verifier's
 	 * answer. Older kernels (5.10: docs/kernels.md) refuse the objects. */
 	f->bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_loop, NULL) == 1;
+	/* which of the tracing path's two cgroup/dev programs can load */
+	f->cgdev_pid = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_DEVICE,
+					       BPF_FUNC_get_current_pid_tgid, NULL) == 1;
 	f->bpf_lsm = probe_one(PROBE_LSM);
 	f->tp_btf = probe_one(PROBE_TP_BTF);
 	f->trampolines = probe_one(PROBE_FENTRY);

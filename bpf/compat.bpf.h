@@ -81,8 +81,8 @@ __attribute__((noinline)) int cb##_k510(__u32 i)			\
 #define SOV_WALK_SLOT_MEMO	1	/* label.bpf.h: labelling what it crossed */
 #define SOV_WALK_SLOT_FDS	2	/* derive.bpf.h: the fd table */
 #define SOV_WALK_SLOT_RECV	3	/* tracing.bpf.c: SCM_RIGHTS */
-#define SOV_K510_WALK_LEVELS	16	/* directories climbed (bpf_loop: 4096) */
-#define SOV_K510_FD_STEPS	64	/* fd-table steps (bpf_loop: 1 << 23) */
-#define SOV_K510_RECV_STEPS	32	/* SCM_RIGHTS steps (bpf_loop: 1024) */
+#define SOV_K510_WALK_LEVELS	64	/* directories climbed (bpf_loop: 4096) */
+#define SOV_K510_FD_STEPS	1024	/* fd-table steps (bpf_loop: 1 << 23) */
+#define SOV_K510_RECV_STEPS	256	/* SCM_RIGHTS steps (bpf_loop: 1024) */
 
 #endif

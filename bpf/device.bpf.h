@@ -49,7 +49,8 @@ static __always_inline int rdma_dev(__u32 major, __u32 minor)
  * verdict, as a socket's sends are). Returns SOV_VERDICT_*.
  */
 static __always_inline int device_decide(const struct sov_taint *t, const struct sov_config *cfg,
-					 __u32 major, __u32 minor, int held)
+					 __u32 major, __u32 minor, int held,
+					 struct task_struct *task)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_DEVICE, .channel = SOV_CHAN_RDMA };
 	struct sov_dev_seen_key k;
@@ -74,7 +75,8 @@ static __always_inline int device_decide(const struct sov_taint *t, const struct
 			bpf_map_update_elem(&sov_dev_seen, &k, &state, BPF_ANY);
 	}
 	count_verdict(verdict);
-	e = event_new(SOV_EV_EGRESS);
+	/* task: the opener where the current-task helpers are missing */
+	e = task ? event_new_task(SOV_EV_EGRESS, task) : event_new(SOV_EV_EGRESS);
 	if (!e)
 		return verdict;
 	egress_fill(e, t, &dst, verdict, SOV_ZONE_UNKNOWN, violated);
@@ -126,7 +128,7 @@ static __always_inline int dev_permission_check(struct file *file, int held)
 	if (!cfg || !sov_in_scope(cfg, dev_under_scope))
 		return 0;
 	return device_decide(t, cfg, rdev >> SOV_MINORBITS, rdev & SOV_DEV_ANY_MINOR,
-			     held) == SOV_VERDICT_DENY;
+			     held, NULL) == SOV_VERDICT_DENY;
 }
 #endif
 

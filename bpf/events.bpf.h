@@ -92,6 +92,22 @@ static __always_inline struct sov_event *event_new(__u32 type)
 	return e;
 }
 
+/* event_new() for a program without the current-task helpers (5.10's
+ * cgroup/dev): the process from its task_struct. */
+static __always_inline struct sov_event *event_new_task(__u32 type, struct task_struct *task)
+{
+	struct sov_event *e = event_reserve(type);
+
+	if (!e)
+		return NULL;
+	e->pid = BPF_CORE_READ(task, pid);
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	return e;
+}
+
 /* The current task becomes the owner of a socket: what its events name when
  * they are emitted where "current" is someone else (cgroup_skb, softirq). */
 static __always_inline void sock_owner_fill(struct sov_sock_owner *o, __u32 tgid)

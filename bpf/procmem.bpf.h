@@ -123,14 +123,10 @@ static __always_inline void pm_event(__u32 tgid, __u64 classes, const struct pm_
 	struct task_struct *tk = src->task;
 
 	if (tk) {
-		e = event_reserve(SOV_EV_TAINT);
+		e = event_new_task(SOV_EV_TAINT, tk);
 		if (!e)
 			return;
 		e->tgid = tgid;
-		e->pid = BPF_CORE_READ(tk, pid);
-		e->uid = BPF_CORE_READ(tk, real_cred, uid.val);
-		e->cgroup_id = BPF_CORE_READ(tk, cgroups, dfl_cgrp, kn, id);
-		BPF_CORE_READ_STR_INTO(&e->comm, tk, comm);
 	} else if (tgid == (__u32)(bpf_get_current_pid_tgid() >> 32)) {
 		e = event_new(SOV_EV_TAINT);
 		if (!e)
@@ -443,6 +439,29 @@ static __always_inline void pm_shmat_exit(struct task_struct *task, struct pt_re
 		derive_on_write(me, file, -1, NULL, -1, 0);
 }
 
+#ifdef SOV_K510
+/*
+ * 5.10's io_uring_complete tracepoint has no request (views.bpf.h): the
+ * files a ring opens, reads and writes are not seen. Fail closed: a
+ * process that sets up a ring takes every class of the policy, as if it
+ * had read everything (a taint event, hook io_uring); what it writes
+ * through the ring is not derived (docs/kernels.md).
+ */
+static __always_inline void pm_uring_setup(long fd)
+{
+	__u32 me = bpf_get_current_pid_tgid() >> 32;
+	struct sov_inode_key key = {};
+	struct sov_config *cfg = sov_cfg();
+	__u64 classes;
+
+	if (!cfg || !cfg->all_classes)
+		return;
+	classes = cfg->all_classes;
+	if (taint_grow_hook(me, &classes, NULL, &key, (int)fd, NULL, -1, SOV_HOOK_URING))
+		derive_on_taint(classes);
+}
+#endif
+
 static __noinline int procmem_on_exit(struct pt_regs *regs, long ret)
 {
 	struct task_struct *task, *tracee;
@@ -458,7 +477,11 @@ static __noinline int procmem_on_exit(struct pt_regs *regs, long ret)
 #endif
 	    nr != SOV_NR_openat && nr != SOV_NR_openat2 &&
 	    nr != SOV_NR_process_vm_readv && nr != SOV_NR_process_vm_writev &&
-	    nr != SOV_NR_ptrace && nr != SOV_NR_shmat && nr != SOV_NR_memfd_create)
+	    nr != SOV_NR_ptrace && nr != SOV_NR_shmat && nr != SOV_NR_memfd_create
+#ifdef SOV_K510
+	    && nr != SOV_NR_io_uring_setup
+#endif
+	    )
 		return 0;
 	task = sov_current_task();
 	/* the same numbers are other calls in the ia32 table */
@@ -488,6 +511,11 @@ static __noinline int procmem_on_exit(struct pt_regs *regs, long ret)
 	case SOV_NR_shmat:
 		pm_shmat_exit(task, regs, ret);
 		break;
+#ifdef SOV_K510
+	case SOV_NR_io_uring_setup:
+		pm_uring_setup(ret);
+		break;
+#endif
 	case SOV_NR_memfd_create: {
 		struct file *file = pm_file_of_fd(task, ret);
 

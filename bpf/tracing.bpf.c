@@ -884,10 +884,9 @@ int sov_skb_egress(struct __sk_buff *skb)
  * programs the current task's pid/tgid, uid, comm and cgroup. An fd opened
  * before the taint never passes here again (docs/architecture.md).
  */
-SEC("cgroup/dev")
-int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
+static __always_inline int dev_check(struct bpf_cgroup_dev_ctx *ctx, __u32 tgid,
+				     struct task_struct *task)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 type = ctx->access_type & 0xFFFF;
 	__u32 access = ctx->access_type >> 16;
 	struct sov_config *cfg;
@@ -904,7 +903,33 @@ int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
 	cfg = sov_cfg();
 	if (!cfg)
 		return 1;
-	return device_decide(t, cfg, ctx->major, ctx->minor, 0) == SOV_VERDICT_DENY ? 0 : 1;
+	return device_decide(t, cfg, ctx->major, ctx->minor, 0, task) == SOV_VERDICT_DENY ? 0 : 1;
+}
+
+SEC("cgroup/dev")
+int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
+{
+	return dev_check(ctx, bpf_get_current_pid_tgid() >> 32, NULL);
+}
+
+/*
+ * The same where cgroup/dev programs have no current-task helper (before
+ * 6.1; sovd probes and loads one of the two, agent/kpath_tracing.c): the
+ * task from the x86 per-CPU variable current_task (until 6.1; 6.2 moved
+ * it), by bpf_this_cpu_ptr() (5.10).
+ */
+extern struct task_struct *current_task __ksym __weak;
+
+SEC("cgroup/dev")
+int sov_dev_percpu(struct bpf_cgroup_dev_ctx *ctx)
+{
+	struct task_struct **pp, *task;
+
+	if (!&current_task)
+		return 1;
+	pp = bpf_this_cpu_ptr(&current_task);
+	task = *pp;
+	return dev_check(ctx, BPF_CORE_READ(task, tgid), task);
 }
 
 /* ------------------------------------------------------------ views */

@@ -76,6 +76,7 @@ struct sov_config {
 	/* Per channel (index SOV_CHAN_*), the classes whose `channels:` key
 	 * allows it; [SOV_CHAN_NONE] and slots from SOV_CHAN_MAX on are 0. */
 	__u64 chan_allow[SOV_CHAN_SLOTS];
+	__u64 all_classes;	/* every class of the policy */
 };
 
 struct sov_inode_key {
@@ -279,6 +280,9 @@ struct sov_counters {
 #define SOV_HOOK_SELF_LINK	10	/* detach or update of one of sovd's links */
 #define SOV_HOOK_SELF_PIN	11	/* unlink/rename/rmdir in sovd's pin directory */
 #define SOV_HOOK_SELF_JOURNAL	12	/* write, truncate, unlink of the journal or its key */
+/* issue 13, SOV_EV_TAINT: an io_uring set up where sovd cannot see its
+ * file operations (the 5.10 build): the process takes every class */
+#define SOV_HOOK_URING		13
 
 /*
  * sov_event.channel: sockets that cannot be judged by destination (their
@@ -346,7 +350,7 @@ struct sov_event {
 
 _Static_assert(sizeof(struct sov_lpm4_key) == 8, "lpm4 key");
 _Static_assert(sizeof(struct sov_lpm6_key) == 20, "lpm6 key");
-_Static_assert(sizeof(struct sov_config) == 40 + 8 * SOV_CHAN_SLOTS, "config");
+_Static_assert(sizeof(struct sov_config) == 48 + 8 * SOV_CHAN_SLOTS, "config");
 _Static_assert(SOV_CHAN_MAX <= SOV_CHAN_SLOTS, "config: a chan_allow slot per channel");
 _Static_assert(sizeof(struct sov_inode_key) == 16, "inode key");
 _Static_assert(sizeof(struct sov_label) == 16, "label");

@@ -12,6 +12,8 @@ SOVD=${SOVD:-$SOV_BUILD/sovd}
 SOVCTL=${SOVCTL:-$SOV_BUILD/sovctl}
 SOVTEST=${SOVTEST:-$SOV_BUILD/tests/sovtest}
 SOV_MODE=${SOV_MODE:-auto}
+# which build of the kernel programs (sovd --bpf-build: auto|current|5.10)
+SOV_BPF_BUILD=${SOV_BPF_BUILD:-auto}
 
 NS_EU=sovt-eu
 NS_US=sovt-us
@@ -219,7 +221,7 @@ sovd_start() {
 	SOVD_LOG=$SOV_TMP/sovd-$tag.log
 	: > "$EVENTS"
 	"$SOVD" --policy "$policy" --events "$EVENTS" --pin-dir "$pin" \
-		--socket "$SOV_TMP/sovd.sock" --kernel-path "$SOV_MODE" "$@" > "$SOVD_LOG" 2>&1 &
+		--socket "$SOV_TMP/sovd.sock" --kernel-path "$SOV_MODE" --bpf-build "$SOV_BPF_BUILD" "$@" > "$SOVD_LOG" 2>&1 &
 	SOVD_PID=$!
 	while ! grep -q '"type":"agent".*"action":"start"' "$EVENTS" 2>/dev/null; do
 		if ! kill -0 "$SOVD_PID" 2>/dev/null; then
