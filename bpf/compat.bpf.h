@@ -57,13 +57,18 @@
 		}							\
 	} while (0)
 
-/* The global function of walk step cb over state type T in slot. */
+/* The global function of walk step cb over state type T in slot. Its
+ * argument is used (the bound again): clang passes an argument it sees
+ * unused as undefined, which 5.10 refuses for a global function. */
 #define SOV_WALK_FN(cb, T, slot)					\
 __attribute__((noinline)) int cb##_k510(__u32 i)			\
 {									\
 	__u32 k = (slot);						\
-	T *w = bpf_map_lookup_elem(&sov_walk_scratch, &k);		\
+	T *w;								\
 									\
+	if (i >= (1U << 24))						\
+		return 1;						\
+	w = bpf_map_lookup_elem(&sov_walk_scratch, &k);			\
 	return w ? (int)cb(i, w) : 1;					\
 }
 

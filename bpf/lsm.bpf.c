@@ -444,7 +444,8 @@ int BPF_PROG(sov_socket_connect, struct socket *sock, struct sockaddr *address,
  */
 static __always_inline int connected_send_verdict(struct sock *sk, const struct sov_taint *t,
 						  const struct sov_config *cfg,
-						  struct sov_dst *dst, __u16 family, __u32 tgid)
+						  struct sov_dst *dst, __u16 family, __u32 tgid,
+						  const int btf_sk)
 {
 	struct sov_sock_owner *o;
 	__u64 violated = 0;
@@ -463,7 +464,13 @@ static __always_inline int connected_send_verdict(struct sock *sk, const struct 
 	verdict = egress_verdict(t, cfg, dst, &zone, &violated);
 	if (verdict == SOV_VERDICT_ALLOW)
 		return 0;
-	/* Report once per socket and verdict; refuse every send of a deny. */
+	/* Report once per socket and verdict; refuse every send of a deny.
+	 * Without a BTF socket pointer (5.10's file_permission) there is no
+	 * socket storage: every refused or audited send is reported. */
+	if (!btf_sk) {
+		egress_emit(t, dst, verdict, zone, violated);
+		return lsm_ret(verdict == SOV_VERDICT_DENY);
+	}
 	o = bpf_sk_storage_get(&sov_sock_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (o && egress_sock_reports(o, verdict)) {
 		o->tgid = tgid;
@@ -530,7 +537,7 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
 
 	/* A connected socket: its peer was judged at connect time, maybe
 	 * before this process was tainted. Judge it again now. */
-	return connected_send_verdict(sk, t, cfg, &dst, family, tgid);
+	return connected_send_verdict(sk, t, cfg, &dst, family, tgid, 1);
 }
 
 #define MAY_WRITE	0x2
@@ -545,6 +552,12 @@ int BPF_PROG(sov_socket_sendmsg, struct socket *sock, struct msghdr *msg,
  * branch (hook "send"). Every other file access costs a few compares and
  * no map lookup; an untainted writer to a socket one (its taint).
  */
+#ifdef SOV_K510
+#define SOV_BTF_SOCK	0	/* file_permission's socket: a plain pointer */
+#else
+#define SOV_BTF_SOCK	1
+#endif
+
 SEC("lsm/file_permission")
 int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 {
@@ -569,6 +582,21 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 	t = taint_judged(&tgid);
 	if (!t)
 		return 0;
+#ifdef SOV_K510
+	/* 5.10 has no bpf_sock_from_file() (5.11): the socket of a socket
+	 * file is its private_data, read as a plain pointer */
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	dst.proto = BPF_CORE_READ(sk, sk_protocol);
+	dst.sotype = BPF_CORE_READ(sk, sk_type);
+#else
 	sock = bpf_sock_from_file(file);
 	if (!sock)
 		return 0;
@@ -580,6 +608,7 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 		return 0;
 	dst.proto = sk->sk_protocol;
 	dst.sotype = sk->sk_type;
+#endif
 	/* raw, ping, other protocols: socket_sendmsg judges them as channels */
 	if (sov_channel(family, dst.sotype, dst.proto) != SOV_CHAN_NONE)
 		return 0;
@@ -594,7 +623,7 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 	dst.unsure = sock_source_routed(sk, family);
 	if (dst.sotype == SOCK_DGRAM && dst.proto == IPPROTO_UDP && dst_from_cork(sk, &dst))
 		return lsm_ret(egress_decide(t, cfg, &dst) == SOV_VERDICT_DENY);
-	return connected_send_verdict(sk, t, cfg, &dst, family, tgid);
+	return connected_send_verdict(sk, t, cfg, &dst, family, tgid, SOV_BTF_SOCK);
 }
 
 /*

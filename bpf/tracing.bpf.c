@@ -402,7 +402,9 @@ static __always_inline void recv_exit(struct task_struct *task, const char *msgs
 		.n_msgs = n_msgs,
 		.stride = stride,
 	};
+#ifndef SOV_K510
 	struct recv_walk zero = {};
+#endif
 	struct { const char *ctl; __u64 len; } mc;
 
 	/* The fast path of a single message: no control data, no walk. */
@@ -411,9 +413,12 @@ static __always_inline void recv_exit(struct task_struct *task, const char *msgs
 		    !sov_recv_may_have_fds((__u64)(unsigned long)mc.ctl, mc.len))
 			return;
 	}
+#ifndef SOV_K510
+	/* (the 5.10 build's walk state is in a map value: unknown anyway) */
 	if (bpf_probe_read_kernel((char *)&w + RECV_STATE_OFF, sizeof(w) - RECV_STATE_OFF,
 				  (char *)&zero + RECV_STATE_OFF))
 		return;
+#endif
 	sov_walk(SOV_RECV_STEPS, SOV_K510_RECV_STEPS, recv_walk_cb, &w, SOV_WALK_SLOT_RECV);
 	on_receive(w.classes, &w.key, w.fd);
 	if (w.writes)

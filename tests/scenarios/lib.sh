@@ -14,6 +14,8 @@ SOVTEST=${SOVTEST:-$SOV_BUILD/tests/sovtest}
 SOV_MODE=${SOV_MODE:-auto}
 # which build of the kernel programs (sovd --bpf-build: auto|current|5.10)
 SOV_BPF_BUILD=${SOV_BPF_BUILD:-auto}
+# seconds sovd_start waits for the agent start event (the verifier's time)
+SOV_START_WAIT=${SOV_START_WAIT:-120}
 
 NS_EU=sovt-eu
 NS_US=sovt-us
@@ -231,8 +233,8 @@ sovd_start() {
 			SOVD_PID=
 			return 1
 		fi
-		if [ $i -ge 200 ]; then
-			diag "no agent start event after 20 s; sovd log:"
+		if [ $i -ge $((SOV_START_WAIT * 10)) ]; then
+			diag "no agent start event after $SOV_START_WAIT s; sovd log:"
 			diag_file "$SOVD_LOG"
 			return 1
 		fi
