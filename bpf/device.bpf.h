@@ -50,7 +50,7 @@ static __always_inline int rdma_dev(__u32 major, __u32 minor)
  */
 static __always_inline int device_decide(const struct sov_taint *t, const struct sov_config *cfg,
 					 __u32 major, __u32 minor, int held,
-					 struct task_struct *task)
+					 const struct sov_cur *cur)
 {
 	struct sov_dst dst = { .hook = SOV_HOOK_DEVICE, .channel = SOV_CHAN_RDMA };
 	struct sov_dev_seen_key k;
@@ -75,8 +75,8 @@ static __always_inline int device_decide(const struct sov_taint *t, const struct
 			bpf_map_update_elem(&sov_dev_seen, &k, &state, BPF_ANY);
 	}
 	count_verdict(verdict);
-	/* task: the opener where the current-task helpers are missing */
-	e = task ? event_new_task(SOV_EV_EGRESS, task) : event_new(SOV_EV_EGRESS);
+	/* cur: the opener where the current-task helpers are missing */
+	e = cur ? event_new_cur(SOV_EV_EGRESS, cur) : event_new(SOV_EV_EGRESS);
 	if (!e)
 		return verdict;
 	egress_fill(e, t, &dst, verdict, SOV_ZONE_UNKNOWN, violated);

@@ -92,8 +92,7 @@ static __always_inline struct sov_event *event_new(__u32 type)
 	return e;
 }
 
-/* event_new() for a program without the current-task helpers (5.10's
- * cgroup/dev): the process from its task_struct. */
+/* event_new() for a process known by its task_struct. */
 static __always_inline struct sov_event *event_new_task(__u32 type, struct task_struct *task)
 {
 	struct sov_event *e = event_reserve(type);
@@ -105,6 +104,22 @@ static __always_inline struct sov_event *event_new_task(__u32 type, struct task_
 	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	return e;
+}
+
+/* event_new() for a program without the current-task helpers (cgroup/dev
+ * before 6.1): the process from sov_cur (tracing.bpf.c sov_sched_switch). */
+static __always_inline struct sov_event *event_new_cur(__u32 type, const struct sov_cur *c)
+{
+	struct sov_event *e = event_reserve(type);
+
+	if (!e)
+		return NULL;
+	e->pid = c->pid;
+	e->tgid = c->tgid;
+	e->uid = c->uid;
+	e->cgroup_id = c->cgroup_id;
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
 	return e;
 }
 

@@ -309,6 +309,26 @@ struct {
 } sov_ipc_scratch SEC(".maps");
 
 /*
+ * The process each CPU runs (tracing path, kernels whose cgroup/dev
+ * programs lack the current-task helpers: tracing.bpf.c sov_sched_switch).
+ */
+struct sov_cur {
+	__u32 tgid;
+	__u32 pid;
+	__u32 uid;
+	__u32 pad;
+	__u64 cgroup_id;
+	char comm[SOV_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sov_cur);
+	__uint(max_entries, 1);
+} sov_cur SEC(".maps");
+
+/*
  * The 5.10 build's walk state (bpf/compat.bpf.h sov_walk()): a bounded
  * loop's state in a map value, so the verifier sees unknown values at
  * each step. One slot per walk (SOV_WALK_SLOT_*); unused by the current

@@ -890,7 +890,7 @@ int sov_skb_egress(struct __sk_buff *skb)
  * before the taint never passes here again (docs/architecture.md).
  */
 static __always_inline int dev_check(struct bpf_cgroup_dev_ctx *ctx, __u32 tgid,
-				     struct task_struct *task)
+				     const struct sov_cur *cur)
 {
 	__u32 type = ctx->access_type & 0xFFFF;
 	__u32 access = ctx->access_type >> 16;
@@ -908,7 +908,7 @@ static __always_inline int dev_check(struct bpf_cgroup_dev_ctx *ctx, __u32 tgid,
 	cfg = sov_cfg();
 	if (!cfg)
 		return 1;
-	return device_decide(t, cfg, ctx->major, ctx->minor, 0, task) == SOV_VERDICT_DENY ? 0 : 1;
+	return device_decide(t, cfg, ctx->major, ctx->minor, 0, cur) == SOV_VERDICT_DENY ? 0 : 1;
 }
 
 SEC("cgroup/dev")
@@ -918,23 +918,38 @@ int sov_dev(struct bpf_cgroup_dev_ctx *ctx)
 }
 
 /*
- * The same where cgroup/dev programs have no current-task helper (before
- * 6.1; sovd probes and loads one of the two, agent/kpath_tracing.c): the
- * task from the x86 per-CPU variable current_task (until 6.1; 6.2 moved
- * it), by bpf_this_cpu_ptr() (5.10).
+ * Kernels whose cgroup/dev programs have no current-task helper (before
+ * 6.1; sovd probes, agent/kpath_tracing.c): sov_sched_switch writes the
+ * process each CPU switches to into sov_cur (per CPU), and
+ * sov_dev_switched reads it there. A device program runs in the opener's
+ * context without a switch in between, so the slot names the opener. Only
+ * loaded on such kernels: every context switch pays a few loads.
  */
-extern struct task_struct *current_task __ksym __weak;
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sov_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 k = 0;
+	struct sov_cur *c = bpf_map_lookup_elem(&sov_cur, &k);
+
+	if (!c)
+		return 0;
+	c->tgid = next->tgid;
+	c->pid = next->pid;
+	c->uid = BPF_CORE_READ(next, real_cred, uid.val);
+	c->cgroup_id = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
+	__builtin_memcpy(c->comm, next->comm, sizeof(c->comm));
+	return 0;
+}
 
 SEC("cgroup/dev")
-int sov_dev_percpu(struct bpf_cgroup_dev_ctx *ctx)
+int sov_dev_switched(struct bpf_cgroup_dev_ctx *ctx)
 {
-	struct task_struct **pp, *task;
+	__u32 k = 0;
+	struct sov_cur *c = bpf_map_lookup_elem(&sov_cur, &k);
 
-	if (!&current_task)
+	if (!c)
 		return 1;
-	pp = bpf_this_cpu_ptr(&current_task);
-	task = *pp;
-	return dev_check(ctx, BPF_CORE_READ(task, tgid), task);
+	return dev_check(ctx, c->tgid, c);
 }
 
 /* ------------------------------------------------------------ views */

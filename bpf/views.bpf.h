@@ -150,8 +150,23 @@ static __always_inline struct inode *ovl_lower_inode(struct inode *inode)
 	struct ovl_entry___sov *oe;
 	struct dentry *d = NULL;
 
-	if (!bpf_core_type_exists(struct ovl_inode___sov))
+	if (!bpf_core_type_exists(struct ovl_inode___sov)) {
+#ifdef SOV_K510
+		/* 5.10 has no module BTF (5.11) and overlayfs is a module:
+		 * its 5.10 layout, struct ovl_inode { ...; struct inode
+		 * vfs_inode; struct dentry *__upperdentry; struct inode
+		 * *lower; }, checked to be another filesystem's inode */
+		struct inode *lower = NULL;
+		__u64 at = (__u64)(unsigned long)inode + bpf_core_type_size(struct inode) + 8;
+
+		if (bpf_probe_read_kernel(&lower, sizeof(lower), (void *)(unsigned long)at) ||
+		    !lower || BPF_CORE_READ(lower, i_sb, s_magic) == SOV_OVERLAYFS_MAGIC)
+			return NULL;
+		return lower;
+#else
 		return NULL;
+#endif
+	}
 	oi = (void *)((char *)inode - bpf_core_field_offset(struct ovl_inode___sov, vfs_inode));
 	if (bpf_core_field_exists(oi->oe)) {
 		oe = BPF_CORE_READ(oi, oe);

@@ -230,9 +230,13 @@ sovt_lock || bail "prerequisites: take the scenario lock $LOCKDIR"
 sovt_tmp_init || bail "prerequisites: create the scratch directory SOV_TMP"
 sovt_mounts || bail "prerequisites: mount bpffs and cgroup2"
 
-probe=$("$SOVD" --probe 2>&1)
+probe=$("$SOVD" --probe --bpf-build "$SOV_BPF_BUILD" 2>&1)
 rc=$?
 echo "$probe" | sed 's/^/# sovd --probe: /'
+# K510=1: sovd runs its 5.10 build of the programs (docs/kernels.md, "Linux
+# 5.10"); the few scenarios where that build does something else say so.
+K510=0
+case $probe in *bpf_build=5.10*) K510=1 ;; esac
 [ $rc -eq 0 ] || bail "prerequisites: sovd --probe finds a usable kernel path (exit $rc)" \
 	"CI runs as root with BPF; this host cannot load sovd's programs"
 
@@ -375,7 +379,14 @@ expect_ev "exec: deny event after exec" egress "$A_PID" '"verdict":"deny"' '"zon
 # parts/68-iouring.sh)
 act uring "read-uring:$F" connect:$US4
 expect_out "io_uring: an IORING_OP_OPENAT of the pii file succeeds" "read-uring $F ok"
-expect_ev "io_uring: the open taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
+if [ "$K510" = 1 ]; then
+	# 5.10: the ring's file operations are not seen; setting it up
+	# taints with every class (fail closed)
+	expect_ev "io_uring (5.10): setting up the ring taints with every class" taint "$A_PID" \
+		'"pii-eu"' '"audited"' '"path":"anon_inode:[io_uring]"'
+else
+	expect_ev "io_uring: the open taints with pii-eu" taint "$A_PID" '"classes":["pii-eu"]'
+fi
 expect_out "io_uring: and the process is refused US" "connect $US4 EPERM"
 
 # ---- an open through the ia32 entry (int $0x80) taints too
