@@ -509,9 +509,9 @@ static void emit_agent(struct sovd *d, const char *action)
 	jb_init(&b);
 	jb_str(&b, "action", action);
 	jb_str(&b, "kernel_path", kpath_name(d->kp.ops->id));
-	jb_str(&b, "bpf_build", d->kp.k510 ? "5.10" : "current");
 	if (!strcmp(action, "start")) {
 		jb_str(&b, "version", SOV_VERSION);
+		jb_str(&b, "bpf_build", d->kp.k510 ? "5.10" : "current");
 		jb_raw(&b, ",\"features\":", 12);
 		jb_open(&b);
 		jb_raw(&b, f->btf ? "\"btf\":true" : "\"btf\":false", f->btf ? 10 : 11);

@@ -174,6 +174,47 @@ static __always_inline void event_submit(struct sov_event *e)
 	count(SOV_CNT_EVENTS);
 }
 
+#if defined(SOV_LSM_PATH) && defined(SOV_K510)
+#include "sysarch.bpf.h"
+
+#define SOV_K510_THREAD_SIZE	16384	/* x86-64's kernel stack without KASAN */
+
+/*
+ * 5.10 refuses bpf_d_path() at lsm/file_open ("helper call is not allowed
+ * in probe"): the path the opening syscall passed instead (open, creat,
+ * openat, openat2; relative to dirfd, which sovd resolves), as the tracing
+ * path takes it, from the task's user registers at the top of its kernel
+ * stack (task_pt_regs()). Other opens (exec, io_uring) carry no path.
+ */
+static __always_inline void event_upath_k510(struct sov_event *e)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *task = (void *)bpf_get_current_task();
+	char *stack = BPF_CORE_READ(task, stack);
+	struct pt_regs *regs;
+	const char *up;
+	long nr;
+
+	if (!stack || sov_task_compat(task))
+		return;
+	regs = (struct pt_regs *)(stack + SOV_K510_THREAD_SIZE) - 1;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == SOV_NR_openat || nr == SOV_NR_openat2) {
+		e->dirfd = (int)BPF_CORE_READ(regs, di);
+		up = (const char *)BPF_CORE_READ(regs, si);
+	} else if (nr == SOV_NR_open || nr == SOV_NR_creat) {
+		e->dirfd = -100;	/* AT_FDCWD */
+		up = (const char *)BPF_CORE_READ(regs, di);
+	} else {
+		return;
+	}
+	bpf_probe_read_user_str(e->path, sizeof(e->path), up);
+#else
+	(void)e;
+#endif
+}
+#endif
+
 /*
  * The path of an event's file. The LSM path has the struct file at a hook
  * where bpf_d_path() is allowed; the tracing path only has the path string
@@ -185,8 +226,14 @@ static __always_inline void event_path(struct sov_event *e, struct file *file,
 #ifdef SOV_LSM_PATH
 	/* file is NULL when it came from a probe read (bpf_d_path needs the
 	 * hook's own, trusted pointer); sovd then resolves the fd. */
+#ifdef SOV_K510
+	(void)upath; (void)dirfd;
+	if (file)
+		event_upath_k510(e);
+#else
 	if (file)
 		bpf_d_path((struct path *)&file->f_path, e->path, sizeof(e->path));
+#endif
 #else
 	e->dirfd = dirfd;
 	if (upath)

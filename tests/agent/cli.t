@@ -57,7 +57,18 @@ check "invalid policy: exit 1 with file:line:column" 1 $? "$T/out" "bad.yaml:5:[
 [ ! -e "$PIN" ]; ok $? "invalid policy: nothing pinned"
 
 "$SOVD" --probe > "$T/out" 2>&1
-check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* kernel_path=(lsm|tracing) mode=(lsm|tracing)$"
+check "--probe: exit 0 and one line of findings" 0 $? "$T/out" "^btf=yes bpf_lsm=(yes|no) tp_btf=yes .* bpf_build=(current|5\.10) kernel_path=(lsm|tracing) mode=(lsm|tracing)$"
+# which build of the programs (docs/kernels.md, "Linux 5.10")
+"$SOVD" --policy "$T/ok.yaml" --bpf-build 5.9 > "$T/out" 2>&1
+check "--bpf-build 5.9: exit 2" 2 $? "$T/out" "--bpf-build must be auto, current or 5.10"
+"$SOVD" --probe --bpf-build 5.10 > "$T/out" 2>&1
+check "--bpf-build 5.10 is taken on any kernel that has BTF" 0 $? "$T/out" "bpf_build=5\.10 kernel_path="
+if grep -q "bpf_loop=yes" "$T/out"; then
+	"$SOVD" --probe --bpf-build current > "$T/out" 2>&1
+	check "--bpf-build current where bpf_loop() exists" 0 $? "$T/out" "bpf_loop=yes bpf_build=current"
+	"$SOVD" --probe > "$T/out" 2>&1
+	check "--bpf-build auto takes the current build where bpf_loop() exists" 0 $? "$T/out" "bpf_build=current"
+fi
 
 if grep -q "bpf_lsm=no" "$T/out"; then
 	"$SOVD" --policy "$T/ok.yaml" --kernel-path lsm --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out2" 2>&1
@@ -152,7 +163,7 @@ sovd_pid=
 check "SIGTERM: exit 0" 0 $rc "$T/log" ""
 [ ! -e "$PIN/links" ]; ok $? "SIGTERM: links unpinned (programs detached)"
 grep -q '"type":"agent".*"action":"stop","kernel_path":"\(lsm\|tracing\)"' "$T/ev"; ok $? "agent stop event names the kernel path"
-grep -q '"type":"agent".*"action":"start","kernel_path":"\(lsm\|tracing\)","version":"' "$T/ev"; ok $? "agent start event names the kernel path and the version"
+grep -q '"type":"agent".*"action":"start","kernel_path":"\(lsm\|tracing\)","version":"[^"]*","bpf_build":"\(current\|5\.10\)"' "$T/ev"; ok $? "agent start event names the kernel path, the version and the build of the programs"
 
 echo "1..$n"
 [ $failed -eq 0 ]
