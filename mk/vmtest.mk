@@ -10,8 +10,10 @@ vmtest: build-all
 TEST_SCRIPTS += tests/vm/vmtest.t tests/vm/verdicts.t
 
 # vmtest-all: the matrix plus the boots of tools/vmtest/matrix-all (kernels
-# not yet in the default matrix, docs/kernels.md). Not part of make test.
+# not yet in the default matrix, docs/kernels.md), then the arm64 boots
+# (make vmtest-arm64). Not part of make test.
 .PHONY: vmtest-all
 vmtest-all: build-all
 	$(Q)VMTEST_MATRIX="$(CURDIR)/tools/vmtest/matrix $(CURDIR)/tools/vmtest/matrix-all" \
 		tools/vmtest/run $(BUILD) $(CURDIR)
+	$(Q)$(MAKE) --no-print-directory vmtest-arm64
