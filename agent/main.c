@@ -648,6 +648,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d.pipe.report_held_rdma = chosen == SOVD_KPATH_TRACING;
+	d.pipe.scan_fds = d.kp.k510;
 	d.pipe.maps = &d.kp.fd;
 	err = policy_install_first(&d.life, img);
 	img = NULL;	/* the lifecycle owns it now */

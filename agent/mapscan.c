@@ -4,7 +4,9 @@
  * Calls: host.c, kpath maps, pipeline.c, log.c, libbpf. Called by
  * pipeline.c on each kernel taint event.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,18 +21,18 @@
 #include "agent/pipeline.h"
 #include "bpf/rules.h"
 
-/* One mapping: /proc/PID/map_files/START-END is the mapped file itself. */
+/* One file: fpath (/proc/PID/map_files/START-END, /proc/PID/fd/N) is the
+ * file itself. */
 static int derive_one(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
-		      const char *range, uint64_t add)
+		      const char *fpath, uint64_t add)
 {
-	char fpath[128], target[PATH_MAX];
+	char target[PATH_MAX];
 	struct sov_label kl = {};
 	struct stat st;
 	uint32_t gen = 0;
 	ssize_t n;
 	int gen_known;
 
-	snprintf(fpath, sizeof(fpath), "/proc/%d/map_files/%s", (int)pid, range);
 	if (stat(fpath, &st) || !S_ISREG(st.st_mode))
 		return 0;
 
@@ -50,8 +52,7 @@ static int derive_one(const struct sov_map_fds *fd, struct pipeline *p, pid_t pi
 			sov_label_stamp(&kl, gen);
 	}
 	if (bpf_map_update_elem(fd->labels, &k, &kl, BPF_ANY)) {
-		pr_warn("mapping of pid %d: failed to label %s: %s", (int)pid, range,
-			strerror(errno));
+		pr_warn("pid %d: failed to label %s: %s", (int)pid, fpath, strerror(errno));
 		return 0;
 	}
 	n = readlink(fpath, target, sizeof(target) - 1);
@@ -60,19 +61,28 @@ static int derive_one(const struct sov_map_fds *fd, struct pipeline *p, pid_t pi
 	return 1;
 }
 
-int mapscan_derive(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
-		   uint64_t classes)
+/* The derivable part of classes under the policy in force, or -errno. */
+static int derivable(const struct sov_map_fds *fd, uint64_t classes, uint64_t *add)
 {
 	struct sov_config cfg = {};
-	char path[64], line[PATH_MAX + 128];
 	__u32 zero = 0;
-	uint64_t add;
-	int grown = 0;
-	FILE *f;
 
 	if (bpf_map_lookup_elem(fd->config, &zero, &cfg))
 		return -errno;
-	add = sov_derivable(classes, &cfg);
+	*add = sov_derivable(classes, &cfg);
+	return 0;
+}
+
+int mapscan_derive(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
+		   uint64_t classes)
+{
+	char path[64], line[PATH_MAX + 128], fpath[128];
+	uint64_t add = 0;
+	int grown = 0, err;
+	FILE *f;
+
+	if ((err = derivable(fd, classes, &add)))
+		return err;
 	if (!add)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -89,8 +99,53 @@ int mapscan_derive(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
 			continue;
 		if (!ino || perms[1] != 'w' || perms[3] != 's')
 			continue;
-		grown += derive_one(fd, p, pid, range, add);
+		snprintf(fpath, sizeof(fpath), "/proc/%d/map_files/%s", (int)pid, range);
+		grown += derive_one(fd, p, pid, fpath, add);
 	}
 	fclose(f);
+	return grown;
+}
+
+int mapscan_derive_fds(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
+		       uint64_t classes)
+{
+	char path[64], fpath[64 + NAME_MAX], line[128];
+	struct dirent *de;
+	uint64_t add = 0;
+	int grown = 0, err;
+	DIR *d;
+
+	if ((err = derivable(fd, classes, &add)))
+		return err;
+	if (!add)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		unsigned int flags = 0;
+		int writes = 0;
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		/* fdinfo's "flags:" (octal) has the access mode */
+		snprintf(fpath, sizeof(fpath), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
+		f = fopen(fpath, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "flags: %o", &flags) == 1) {
+				writes = (flags & O_ACCMODE) != O_RDONLY;
+				break;
+			}
+		fclose(f);
+		if (!writes)
+			continue;
+		snprintf(fpath, sizeof(fpath), "/proc/%d/fd/%s", (int)pid, de->d_name);
+		grown += derive_one(fd, p, pid, fpath, add);
+	}
+	closedir(d);
 	return grown;
 }

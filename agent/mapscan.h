@@ -24,4 +24,11 @@ struct pipeline;
 int mapscan_derive(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
 		   uint64_t classes);
 
+/* The 5.10 build's fd walk is bounded (docs/kernels.md, "Linux 5.10"):
+ * labels every regular file pid holds open for writing with the derivable
+ * part of 'classes', as the kernel's walk does within its bound. Returns
+ * the number of files whose label grew, or -errno. */
+int mapscan_derive_fds(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
+		       uint64_t classes);
+
 #endif

@@ -330,6 +330,9 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	/* shared writable mappings made before the taint (mapscan.h) */
 	if (p->maps && e->type == SOV_EV_TAINT)
 		mapscan_derive(p->maps, p, (pid_t)e->tgid, e->classes);
+	/* fds beyond the 5.10 build's bounded walk (docs/kernels.md) */
+	if (p->maps && p->scan_fds && e->type == SOV_EV_TAINT)
+		mapscan_derive_fds(p->maps, p, (pid_t)e->tgid, e->classes);
 	return 0;
 }
 

@@ -26,6 +26,9 @@ struct pipeline {
 	 * before the taint; a taint event is followed by an audit event per
 	 * such device (issue 10). */
 	int report_held_rdma;
+	/* the 5.10 build: complete its bounded fd walk from /proc on each
+	 * taint event (mapscan_derive_fds()) */
+	int scan_fds;
 	/* Both paths: a taint event is followed by the derivation of the
 	 * files the process maps shared and writable (mapscan.h). */
 	const struct sov_map_fds *maps;

@@ -256,6 +256,9 @@
  *                            stays in the ring only): "uring-reg PATH ok"
  *   uring-write-reg:TEXT     IORING_OP_WRITE of TEXT to that fixed file:
  *                            "uring-write-reg TEXT ok" or the errno
+ * The 5.10 build's bounded fd walk (issue 13, parts/62-fdwalk.sh):
+ *   fill-fds:N               raise RLIMIT_NOFILE, open /dev/null N times and
+ *                            keep the fds: "fill-fds N ok" or the errno
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -312,6 +315,30 @@ static void result(const char *action, const char *target, int err)
 {
 	printf("%s %s %s\n", action, target, err ? errname(err) : "ok");
 	fflush(stdout);
+}
+
+/* fill-fds:N (issue 13): N more open fds, each one step of the fd walk. */
+static void do_fill_fds(const char *arg)
+{
+	long n = strtol(arg, NULL, 10);
+	struct rlimit rl;
+	int err = 0;
+
+	if (n <= 0 || n > 100000) {
+		result("fill-fds", arg, EINVAL);
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = (rlim_t)n + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			err = errno;
+	}
+	for (long i = 0; !err && i < n; i++)
+		if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+			err = errno;
+	result("fill-fds", arg, err);
 }
 
 /*
@@ -3054,6 +3081,8 @@ static int run_actions(int argc, char **argv)
 			do_label_of(arg);
 		} else if (!strncmp(a, "dgram-names:", 12)) {	/* tests/agent/flood.t */
 			do_dgram_names(arg);
+		} else if (!strncmp(a, "fill-fds:", 9)) {	/* 62-fdwalk (issue 13) */
+			do_fill_fds(arg);
 		} else {
 			return die_usage(a);
 		}
