@@ -34,6 +34,31 @@ static __always_inline struct file *file_of_fd(struct task_struct *task, long fd
 	return file;
 }
 
+/* The struct sock of a file when it is an AF_INET/AF_INET6 socket, as a
+ * scalar (probe reads), else 0. A file is a socket when its inode is
+ * S_IFSOCK (sockfs); only then is private_data a struct socket. */
+static __always_inline __u64 inet_sock_of_file(struct file *file)
+{
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (!file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & SOV_S_IFMT) != SOV_S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != SOV_AF_INET && family != SOV_AF_INET6)
+		return 0;
+	return (__u64)(unsigned long)sk;
+}
+
 /*
  * Derivation of one file: it gets 'add' (the taint's derivable classes).
  * One derive event per inode and new class set.

@@ -585,15 +585,11 @@ int BPF_PROG(sov_file_permission, struct file *file, int mask, int ret)
 #ifdef SOV_K510
 	/* 5.10 has no bpf_sock_from_file() (5.11): the socket of a socket
 	 * file is its private_data, read as a plain pointer */
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
+	(void)sock;
+	sk = (struct sock *)(unsigned long)inet_sock_of_file(file);
 	if (!sk)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
 	dst.proto = BPF_CORE_READ(sk, sk_protocol);
 	dst.sotype = BPF_CORE_READ(sk, sk_type);
 #else

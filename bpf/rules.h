@@ -34,6 +34,7 @@
 #define SOV_S_IFDIR		0040000
 #define SOV_S_IFREG		0100000
 #define SOV_S_IFLNK		0120000
+#define SOV_S_IFSOCK		0140000
 #define SOV_AF_INET		2
 #define SOV_AF_INET6		10
 #define SOV_AF_PACKET		17

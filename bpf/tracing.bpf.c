@@ -114,33 +114,12 @@ static __always_inline void socket_exit(struct task_struct *task, long fd)
  * taint and the writers' classes. Which calls and which argument:
  * sov_send_fd_arg() in rules.h (x86-64, x32 and ia32 tables).
  */
-#define S_IFMT			00170000
-#define S_IFSOCK		0140000
 
 /* The struct sock an fd names when it is an AF_INET/AF_INET6 socket, as a
- * scalar (the sov_senders key), else 0. A file is a socket when its inode
- * is S_IFSOCK (sockfs); only then is private_data a struct socket. */
+ * scalar (the sov_senders key), else 0 (derive.bpf.h inet_sock_of_file()). */
 static __always_inline __u64 inet_sock_of_fd(struct task_struct *task, long fd)
 {
-	struct file *file = file_of_fd(task, fd);
-	struct socket *sock;
-	struct sock *sk;
-	__u16 family;
-
-	if (!file)
-		return 0;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	return (__u64)(unsigned long)sk;
+	return inet_sock_of_file(file_of_fd(task, fd));
 }
 
 static __always_inline struct sov_sender_state *sender_state(void)
