@@ -596,6 +596,10 @@ int main(int argc, char **argv)
 	pr_info("kernel: bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s; using the %s kernel path",
 		d.feat.bpf_lsm ? "yes" : "no", d.feat.tp_btf ? "yes" : "no",
 		d.feat.trampolines ? "yes" : "no", d.feat.cgroup2, kpath_name(chosen));
+	if (d.feat.k510 > 0)
+		pr_info("the 5.10 build of the programs (no bpf_loop(): docs/kernels.md, \"Linux 5.10\")");
+	if (d.feat.k510 > 0 && d.feat.bpf_loop)
+		pr_warn("--bpf-build 5.10 on a kernel with bpf_loop(): for tests only; it cannot find SysV shm mappings on 6.1 and later (no VMA rbtree)");
 
 	err = policy_collect(&d.life, img);
 	if (err)
