@@ -38,22 +38,29 @@
  * A walk: cb over the state *w for at most n510 steps. The state is copied
  * into its scratch slot (maps.bpf.h sov_walk_scratch) and back, and each
  * step is a call of cb's global function (SOV_WALK_FN), which 5.10's
- * verifier checks once, not once per step and call site.
+ * verifier checks once, not once per step and call site. An LSM program
+ * can be preempted on 5.10 (migrate_disable only), and another thread's
+ * walk on the same CPU then takes the slot: the slot names its owner, and
+ * a walk that finds another owner there stops and keeps its own state
+ * (the fd walk is completed from /proc by sovd, agent/mapscan.c).
  */
 #define sov_walk(nr, n510, cb, w, slot)					\
 	do {								\
 		__u32 __k = (slot), __i;				\
-		__typeof__(w) __s;					\
-		_Static_assert(sizeof(*(w)) <= sizeof(struct sov_walk_slot), \
+		__u64 __me = bpf_get_current_pid_tgid();		\
+		struct sov_walk_slot *__s;				\
+		_Static_assert(sizeof(*(w)) <= sizeof(__s->b),		\
 			       "walk state too big for its slot");	\
 		__s = bpf_map_lookup_elem(&sov_walk_scratch, &__k);	\
 		if (__s) {						\
-			*__s = *(w);					\
+			__s->owner = __me;				\
+			*(__typeof__(w))__s->b = *(w);			\
 			_Pragma("clang loop unroll(disable)")		\
 			for (__i = 0; __i < (n510); __i++)		\
 				if (cb##_k510(__i))			\
 					break;				\
-			*(w) = *__s;					\
+			if (__s->owner == __me)				\
+				*(w) = *(__typeof__(w))__s->b;		\
 		}							\
 	} while (0)
 
@@ -64,12 +71,14 @@
 __attribute__((noinline)) int cb##_k510(__u32 i)			\
 {									\
 	__u32 k = (slot);						\
-	T *w;								\
+	struct sov_walk_slot *s;					\
 									\
 	if (i >= (1U << 24))						\
 		return 1;						\
-	w = bpf_map_lookup_elem(&sov_walk_scratch, &k);			\
-	return w ? (int)cb(i, w) : 1;					\
+	s = bpf_map_lookup_elem(&sov_walk_scratch, &k);			\
+	if (!s || s->owner != bpf_get_current_pid_tgid())		\
+		return 1;						\
+	return (int)cb(i, (T *)s->b);					\
 }
 
 #else /* the current build */

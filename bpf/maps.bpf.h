@@ -336,7 +336,8 @@ struct {
  * one skeleton serves both.
  */
 struct sov_walk_slot {
-	__u8 b[128];
+	__u8 b[120];		/* the walk's state */
+	__u64 owner;		/* pid_tgid of the thread whose walk it is */
 };
 
 struct {
