@@ -10,6 +10,7 @@
 #                pipeline policy rss (default all); a name not run is not
 #                in the JSON
 #   SOV_BENCH_REPS  rounds of the alternating groups (default 5, quick 3)
+#   BENCH_JOURNAL_RECORDS  records per journal run (default 5e6, quick 1e6)
 #
 # Groups and names (docs/performance.md says what each one means):
 #   enforce   connect_untainted connect_tainted_allowed open_unlabelled
@@ -34,7 +35,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	REPS=${SOV_BENCH_REPS:-3}
 	NC=300 NO=20000 NG=200000
 	SHARDS=2000 LCONN=100
-	JREC=1000000 JRUNS=1
+	JREC=${BENCH_JOURNAL_RECORDS:-1000000} JRUNS=1
 	FLOOD_S=2
 	PC_RUNS=1 APPLY_RUNS=1
 	IDLE_S=3
@@ -42,7 +43,7 @@ else
 	REPS=${SOV_BENCH_REPS:-5}
 	NC=3000 NO=200000 NG=2000000
 	SHARDS=20000 LCONN=1000
-	JREC=5000000 JRUNS=3
+	JREC=${BENCH_JOURNAL_RECORDS:-5000000} JRUNS=3
 	FLOOD_S=10
 	PC_RUNS=3 APPLY_RUNS=3
 	IDLE_S=10
@@ -324,20 +325,35 @@ counters() {
 # cpu_ticks PID: utime + stime
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# settle: waits (up to 10 s) until sovd is idle again (its CPU time still
+# for 0.3 s): the events of the last step are drained and journalled
+settle() {
+	local i=0 a b
+	b=$(cpu_ticks "$SOVD_PID")
+	while [ $i -lt 33 ]; do
+		sleep 0.3
+		a=$b
+		b=$(cpu_ticks "$SOVD_PID")
+		[ $((b - a)) -le 1 ] && return 0
+		i=$((i + 1))
+	done
+}
+
 # flood_step RATE: prints "achieved_rate lost cpu_us_per_event"
 flood_step() {
 	local c0 c1 t0 t1 s0 s1
+	settle
 	c0=$(counters) || return 1
 	t0=$(cpu_ticks "$SOVD_PID")
 	s0=$(date +%s.%N)
 	"$ENFORCE" flood "$1" "$FLOOD_S" 4 "$LABELLED" || return 1
 	s1=$(date +%s.%N)
-	sleep 0.5	# the drain interval is 50 ms: the last events reach sovd
+	settle
 	c1=$(counters) || return 1
 	t1=$(cpu_ticks "$SOVD_PID")
 	echo "$c0 $c1 $t0 $t1 $s0 $s1" | awk -v hz="$(getconf CLK_TCK)" '{
 		n = $3 - $1; lost = $4 - $2; secs = $8 - $7
-		printf "%.0f %d %.2f\n", n / secs, lost, n > 0 ? ($6 - $5) / hz * 1e6 / n : 0 }'
+		printf "%.0f %d %.2f\n", n / secs, lost, (n > 0 ? ($6 - $5) / hz * 1e6 / n : 0) }'
 }
 
 group_pipeline() {
@@ -354,17 +370,19 @@ group_pipeline() {
 		if [ "$lost" = 0 ]; then
 			[ "$ach" -gt "$good" ] && good=$ach good_cpu=$3
 			if [ "$ach" -lt $((rate * 8 / 10)) ]; then
-				note="the load generator peaked at ${ach}/s (2 CPUs): a lower bound"
+				note="the load generator peaked at ${ach}/s: a lower bound"
 				break
 			fi
-			[ -n "$bad" ] && break
-			rate=$((rate * 2))
 		else
 			bad=$rate
+		fi
+		# double until the first loss, then three bisection steps
+		if [ -z "$bad" ]; then
+			rate=$((rate * 2))
+		else
 			step=$((step + 1))
-			[ $step -gt 2 ] && break
+			[ $step -gt 3 ] && break
 			rate=$(( (good + bad) / 2 ))
-			[ $rate -le "$good" ] && break
 		fi
 		[ $rate -gt 4000000 ] && break
 	done
