@@ -96,10 +96,13 @@ setup() {
 	SETUP=1
 }
 
-# start TAG POLICY: sovd with the journal on (the production setting)
+# start TAG POLICY [PIN]: sovd with the journal on (the production setting).
+# A clean stop leaves the labels pinned for the next sovd of the same pin
+# directory; a start with another policy (classes renumbered) or one that
+# must start cold gets its own PIN.
 start() {
 	rm -rf "$SOV_TMP/journal-$1"
-	sovd_start "$1" "$2" "$PIN" --journal "$SOV_TMP/journal-$1" --key "$SOV_TMP/jkey.key" ||
+	sovd_start "$1" "$2" "${3:-$PIN}" --journal "$SOV_TMP/journal-$1" --key "$SOV_TMP/jkey.key" ||
 		die "sovd did not start ($1)"
 }
 
@@ -426,7 +429,7 @@ group_rss() {
 	local locdb=/var/lib/location/database.db
 	want rss || return 0
 	setup
-	start idle "$SOV_TOP/policy/examples/demo.yaml"
+	start idle "$SOV_TOP/policy/examples/demo.yaml" "$BPFFS/sovt-$$-idle"
 	sleep "$IDLE_S"
 	bench_put sovd_rss_idle MiB "$(rss_mib "$SOVD_PID" VmRSS)" "" "" \
 		"policy/examples/demo.yaml, after ${IDLE_S} s; goal < 16"
@@ -436,7 +439,7 @@ group_rss() {
 		return 0
 	fi
 	sed "/^  eu:/a\\    countries: [EU]" "$SOV_TMP/policy.yaml" > "$SOV_TMP/policy-eu.yaml"
-	start countries "$SOV_TMP/policy-eu.yaml"
+	start countries "$SOV_TMP/policy-eu.yaml" "$BPFFS/sovt-$$-countries"
 	sleep 1
 	bench_put sovd_rss_countries MiB "$(rss_mib "$SOVD_PID" VmHWM)" "" "" \
 		"peak (VmHWM) compiling the 27 EU countries; goal < 24"
@@ -445,11 +448,11 @@ group_rss() {
 
 T0=$(date +%s)
 echo "bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_QUICK:+, BENCH_QUICK=$BENCH_QUICK}"
-group_alternating
-group_journal
-group_pipeline
-group_policy
-group_rss
+for g in alternating journal pipeline policy rss; do
+	t=$(date +%s)
+	group_$g
+	[ -n "${BENCH_VERBOSE:-}" ] && echo "bench: group $g: $(($(date +%s) - t)) s"
+done
 bench_table
 bench_json "$BENCH_JSON"
 echo "bench: $(($(date +%s) - T0)) s; JSON in $BENCH_JSON"
