@@ -147,6 +147,12 @@ struct rec_ctx {
 	const char *boot;
 	int64_t cached_sec;
 	char cached_prefix[32];	/* "YYYY-MM-DDTHH:MM:SS" of cached_sec */
+	int cached_prefix_len;
+	/* `,"host":"…","boot":"…"` as every record of this writer encodes it,
+	 * made at the first record (host and boot never change): 0 not yet,
+	 * -1 too long for the cache (encoded per record) */
+	int hb_len;
+	char hb[512];
 };
 /* Encodes r as canonical JSON into buf; returns length, or -ENOSPC. */
 int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
