@@ -46,6 +46,10 @@ int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
 int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
+/* As sovj_read_file, reusing *buf (NULL or malloc'd, *bufcap bytes) when it
+ * is big enough, else replacing it; *buf stays the caller's to free, also
+ * after an error. */
+int sovj_read_file_into(const char *path, uint8_t **buf, size_t *bufcap, size_t *len);
 int sovj_write_all(int fd, const void *buf, size_t len);
 /* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
 int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
@@ -187,6 +191,11 @@ struct seg_seal {
  * NULL. */
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
 		  struct seg_seal *seal, char *err, size_t errlen);
+/* As sovj_seg_read, reading an uncompressed segment into *buf (NULL or
+ * malloc'd, *bufcap bytes; reused when big enough). *buf stays the caller's
+ * to free, also after an error. */
+int sovj_seg_read_into(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *bufcap,
+		       size_t *len, struct seg_seal *seal, char *err, size_t errlen);
 
 struct seghdr {
 	uint32_t no;
