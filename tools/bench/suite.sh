@@ -310,14 +310,19 @@ group_journal() {
 		sync
 		$pin "$SOV_BUILD/journal-bench" "$d/j" "$d/key.key" "$JREC" > "$d/out" ||
 			{ rm -rf "$d"; die "journal-bench failed"; }
-		sed -n 's/^append:.* \([0-9]*\) records\/s wall.*/\1/p' "$d/out" >> "$d/append"
-		sed -n 's/^append:.* \([0-9]*\) records\/s per CPU.*/\1/p' "$d/out" >> "$d/append.cpu"
-		sed -n 's/^verify:.* \([0-9]*\) records\/s wall.*/\1/p' "$d/out" >> "$d/verify"
+		sed -n 's/^append:.* \([0-9]*\) records\/s wall.*/\1/p' "$d/out" >> "$d/append.wall"
+		sed -n 's/^append:.* \([0-9]*\) records\/s per CPU.*/\1/p' "$d/out" >> "$d/append"
+		sed -n 's/^verify:.* \([0-9]*\) records\/s wall.*/\1/p' "$d/out" >> "$d/verify.wall"
+		sed -n 's/^verify:.* \([0-9]*\) records\/s per CPU.*/\1/p' "$d/out" >> "$d/verify"
 		i=$((i + 1))
 	done
+	# Per CPU second: the work of one core, which other load on a shared
+	# machine does not change much; the wall rate (fsync waits and time
+	# the pinned CPU served others included) is in the note.
 	bench_put journal_append records/s "$(bench_median < "$d/append")" "" "" \
-		"$JREC records, one core, checkpoint each second; $(bench_median < "$d/append.cpu")/s per CPU s; goal >= 1e6"
-	bench_put journal_verify records/s "$(bench_median < "$d/verify")" "" "" "goal >= 2e6"
+		"per CPU s, $JREC records, checkpoint each second; wall $(bench_median < "$d/append.wall")/s; goal >= 1e6"
+	bench_put journal_verify records/s "$(bench_median < "$d/verify")" "" "" \
+		"per CPU s; wall $(bench_median < "$d/verify.wall")/s; goal >= 2e6"
 	rm -rf "$d"
 }
 
