@@ -56,6 +56,8 @@ int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len,
 
 /* crc32c.c */
 uint32_t sovj_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table version, for tests of the hardware one against it. */
+uint32_t sovj_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
 /* frame.c */
 size_t sovj_frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len);
