@@ -3,7 +3,8 @@
 #   make test       install missing deps, build, run the whole suite (TAP, prove)
 #   make demo       run the agent on the built-in example policy
 #   make vmtest     the scenario suite on Debian kernels under QEMU
-#   make bench      benchmarks (ratios against the no-agent baseline)
+#   make bench      the benchmark suite: fixed names, ratios against the
+#                   baseline of the same run, JSON in BENCH_JSON (mk/bench.mk)
 #   make fuzz       build the libFuzzer targets
 #   make install    install sovd and sovctl under $(PREFIX)
 #   make ARCH=arm64 cross-build all of it for arm64 into build-arm64/
@@ -107,7 +108,7 @@ demo: deps
 .PHONY: bench
 bench: deps
 	$(Q)$(MAKE) --no-print-directory build-all
-	$(Q)for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
+	$(Q)$(MAKE) --no-print-directory bench-suite
 
 .PHONY: install
 install: build-all

@@ -205,6 +205,72 @@ static uint64_t remap_mask(uint64_t m, const int *to)
 	return out;
 }
 
+static void remap_label(int fd, const void *key, const int *to)
+{
+	struct sov_label v;
+
+	if (bpf_map_lookup_elem(fd, key, &v))
+		return;
+	v.classes = remap_mask(v.classes, to);
+	bpf_map_update_elem(fd, key, &v, BPF_EXIST);
+}
+
+static void remap_taint(int fd, const void *key, const int *to)
+{
+	struct sov_taint t;
+
+	if (bpf_map_lookup_elem(fd, key, &t))
+		return;
+	t.classes = remap_mask(t.classes, to);
+	bpf_map_update_elem(fd, key, &t, BPF_EXIST);
+}
+
+static int key_cmp(const void *a, const void *b, void *ksz)
+{
+	return memcmp(a, b, *(size_t *)ksz);
+}
+
+/*
+ * Every key first, then the rewrites: an update replaces a hash map element
+ * by a new one at the head of its bucket, so a walk with get_next_key that
+ * updates as it goes visits the bucket's earlier elements again, and with
+ * two elements in one bucket never ends (a restart over 2,000 pinned labels
+ * hung in here). The programs may change the map during the walk (a policy
+ * apply): a deleted key makes get_next_key start over, so the walk stops at
+ * the map's capacity and the keys are made unique, since a rewrite applied
+ * twice would map the bits twice. Returns how many entries were rewritten.
+ */
+static size_t remap_map(int fd, size_t ksz, const int *to,
+			void (*fn)(int fd, const void *key, const int *to))
+{
+	size_t cap = 1024, cnt = 0, u = 0, max = kpath_map_capacity(fd);
+	unsigned char *keys = malloc(cap * ksz), *nk;
+
+	while (keys && cnt < max &&
+	       !bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * ksz : NULL, keys + cnt * ksz)) {
+		if (++cnt == cap) {
+			nk = realloc(keys, 2 * cap * ksz);
+			if (!nk)
+				break;
+			keys = nk;
+			cap *= 2;
+		}
+	}
+	if (!keys) {
+		pr_err("failed to rewrite pinned class bits: out of memory");
+		return 0;
+	}
+	qsort_r(keys, cnt, ksz, key_cmp, &ksz);
+	for (size_t i = 0; i < cnt; i++) {
+		if (i && !memcmp(keys + i * ksz, keys + (i - 1) * ksz, ksz))
+			continue;
+		fn(fd, keys + i * ksz, to);
+		u++;
+	}
+	free(keys);
+	return u;
+}
+
 /*
  * Labels outlive sovd (derived labels are pinned across a clean restart),
  * but class bits are policy order. sov_classes says what each pinned bit
@@ -214,8 +280,6 @@ static uint64_t remap_mask(uint64_t m, const int *to)
 int policy_maps_remap_classes(struct policy_maps *pm, const struct sov_policy_image *img)
 {
 	int to[SOV_MAX_CLASSES], identity = 1, fd;
-	unsigned char cur[sizeof(struct sov_inode_key)], next[sizeof(struct sov_inode_key)];
-	void *prev = NULL;
 	size_t n = 0;
 
 	fd = pm->fd->classes;
@@ -234,35 +298,15 @@ int policy_maps_remap_classes(struct policy_maps *pm, const struct sov_policy_im
 			pr_warn("class %.63s is no longer in the policy: its labels are dropped", old.name);
 	}
 	if (!identity) {
+		size_t nt = 0;
+
 		pr_info("policy renumbers classes: rewriting pinned labels and taint");
-		while (bpf_map_get_next_key(pm->fd->labels, prev, next) == 0) {
-			struct sov_label v;
-
-			memcpy(cur, next, sizeof(cur));
-			prev = cur;
-			if (bpf_map_lookup_elem(pm->fd->labels, cur, &v))
-				continue;
-			v.classes = remap_mask(v.classes, to);
-			bpf_map_update_elem(pm->fd->labels, cur, &v, BPF_EXIST);
-			n++;
-		}
+		n = remap_map(pm->fd->labels, sizeof(struct sov_inode_key), to, remap_label);
 		/* live and exited processes' taint, and the lost taints' union */
-		int tmaps[2] = { pm->fd->taint, pm->fd->taint_exited };
-
-		for (int m = 0; m < 2; m++) {
-			prev = NULL;
-			while (tmaps[m] >= 0 &&
-			       bpf_map_get_next_key(tmaps[m], prev, next) == 0) {
-				struct sov_taint t;
-
-				memcpy(cur, next, sizeof(__u32));
-				prev = cur;
-				if (bpf_map_lookup_elem(tmaps[m], cur, &t))
-					continue;
-				t.classes = remap_mask(t.classes, to);
-				bpf_map_update_elem(tmaps[m], cur, &t, BPF_EXIST);
-			}
-		}
+		if (pm->fd->taint >= 0)
+			nt += remap_map(pm->fd->taint, sizeof(__u32), to, remap_taint);
+		if (pm->fd->taint_exited >= 0)
+			nt += remap_map(pm->fd->taint_exited, sizeof(__u32), to, remap_taint);
 		{
 			struct sov_taint_state st;
 			__u32 zero = 0;
@@ -274,7 +318,7 @@ int policy_maps_remap_classes(struct policy_maps *pm, const struct sov_policy_im
 				bpf_map_update_elem(pm->fd->taint_state, &zero, &st, BPF_ANY);
 			}
 		}
-		pr_info("rewrote %zu labels", n);
+		pr_info("rewrote %zu labels and %zu taint entries", n, nt);
 	}
 	for (__u32 b = 0; b < SOV_MAX_CLASSES; b++) {
 		struct sov_class_name nm = {};

@@ -46,12 +46,18 @@ int sovj_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void sovj_hex_encode(const uint8_t *in, size_t len, char *out);
 int sovj_read_file(const char *path, uint8_t **buf, size_t *len);
+/* As sovj_read_file, reusing *buf (NULL or malloc'd, *bufcap bytes) when it
+ * is big enough, else replacing it; *buf stays the caller's to free, also
+ * after an error. */
+int sovj_read_file_into(const char *path, uint8_t **buf, size_t *bufcap, size_t *len);
 int sovj_write_all(int fd, const void *buf, size_t len);
 /* Writes data to dir/name via a temporary file, fsync, rename, fsync(dir). */
 int sovj_publish_file(int dirfd, const char *name, const void *data, size_t len, int mode);
 
 /* crc32c.c */
 uint32_t sovj_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table version, for tests of the hardware one against it. */
+uint32_t sovj_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
 /* frame.c */
 size_t sovj_frame_put(uint8_t *dst, int kind, const void *payload, uint32_t len);
@@ -147,6 +153,12 @@ struct rec_ctx {
 	const char *boot;
 	int64_t cached_sec;
 	char cached_prefix[32];	/* "YYYY-MM-DDTHH:MM:SS" of cached_sec */
+	int cached_prefix_len;
+	/* `,"host":"…","boot":"…"` as every record of this writer encodes it,
+	 * made at the first record (host and boot never change): 0 not yet,
+	 * -1 too long for the cache (encoded per record) */
+	int hb_len;
+	char hb[512];
 };
 /* Encodes r as canonical JSON into buf; returns length, or -ENOSPC. */
 int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t seq,
@@ -181,6 +193,11 @@ struct seg_seal {
  * NULL. */
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
 		  struct seg_seal *seal, char *err, size_t errlen);
+/* As sovj_seg_read, reading an uncompressed segment into *buf (NULL or
+ * malloc'd, *bufcap bytes; reused when big enough). *buf stays the caller's
+ * to free, also after an error. */
+int sovj_seg_read_into(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *bufcap,
+		       size_t *len, struct seg_seal *seal, char *err, size_t errlen);
 
 struct seghdr {
 	uint32_t no;

@@ -32,15 +32,29 @@ static inline void put(struct out *o, const char *s, size_t n)
 
 #define PUTS(o, lit) put(o, lit, sizeof(lit) - 1)
 
+/* Two digits per division: boot_ns and seq are long numbers in every record. */
 static void put_u64(struct out *o, uint64_t v)
 {
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char tmp[20];
 	int i = sizeof(tmp);
 
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned r = v % 100;
+
+		v /= 100;
+		tmp[--i] = d2[2 * r + 1];
+		tmp[--i] = d2[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--i] = d2[2 * v + 1];
+		tmp[--i] = d2[2 * v];
+	} else {
+		tmp[--i] = '0' + v;
+	}
 	put(o, tmp + i, sizeof(tmp) - i);
 }
 
@@ -129,11 +143,12 @@ static void put_time(struct out *o, struct rec_ctx *x, uint64_t ns)
 		time_t t = sec;
 
 		gmtime_r(&t, &tm);
-		strftime(x->cached_prefix, sizeof(x->cached_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		x->cached_prefix_len = strftime(x->cached_prefix, sizeof(x->cached_prefix),
+						"%Y-%m-%dT%H:%M:%S", &tm);
 		x->cached_sec = sec;
 	}
 	PUTS(o, "\"");
-	put(o, x->cached_prefix, strlen(x->cached_prefix));
+	put(o, x->cached_prefix, x->cached_prefix_len);
 	f[0] = '.';
 	for (int i = 9; i >= 1; i--) {
 		f[i] = '0' + frac % 10;
@@ -159,8 +174,19 @@ int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t s
 	put_time(&o, x, wall_ns);
 	PUTS(&o, ",\"boot_ns\":");
 	put_u64(&o, boot_ns);
-	KEY_STR(&o, ",\"host\":", x->host);
-	KEY_STR(&o, ",\"boot\":", x->boot);
+	if (!x->hb_len) {
+		struct out h = { x->hb, x->hb + sizeof(x->hb) };
+
+		KEY_STR(&h, ",\"host\":", x->host);
+		KEY_STR(&h, ",\"boot\":", x->boot);
+		x->hb_len = h.p > h.end ? -1 : h.p - x->hb;
+	}
+	if (x->hb_len > 0) {
+		put(&o, x->hb, x->hb_len);
+	} else if (x->hb_len < 0) {
+		KEY_STR(&o, ",\"host\":", x->host);
+		KEY_STR(&o, ",\"boot\":", x->boot);
+	}
 	if (r->has & SOV_HAS_ACTOR) {
 		PUTS(&o, ",\"pid\":");
 		put_i64(&o, r->pid);

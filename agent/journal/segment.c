@@ -156,20 +156,40 @@ cleanup:
 int sovj_seg_read(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *len,
 		  struct seg_seal *seal, char *err, size_t errlen)
 {
+	uint8_t *b = NULL;
+	size_t cap = 0;
+	int ret = sovj_seg_read_into(dir, s, &b, &cap, len, seal, err, errlen);
+
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	*buf = b;
+	return 0;
+}
+
+int sovj_seg_read_into(const char *dir, const struct seg_file *s, uint8_t **buf, size_t *bufcap,
+		       size_t *len, struct seg_seal *seal, char *err, size_t errlen)
+{
 	char path[4096];
 	uint8_t *raw;
 	size_t rawlen, used;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+	if (!s->compressed) {
+		ret = sovj_read_file_into(path, buf, bufcap, len);
+		if (ret)
+			return sovj_errf(err, errlen, ret, "failed to read %s: %s", s->name,
+					 strerror(-ret));
+		return 0;
+	}
 	ret = sovj_read_file(path, &raw, &rawlen);
 	if (ret)
 		return sovj_errf(err, errlen, ret, "failed to read %s: %s", s->name, strerror(-ret));
-	if (!s->compressed) {
-		*buf = raw;
-		*len = rawlen;
-		return 0;
-	}
+	free(*buf);
+	*buf = NULL;
+	*bufcap = 0;
 	ret = inflate_all(raw, rawlen, buf, len, &used);
 	if (ret == -EBADMSG) {
 		free(raw);

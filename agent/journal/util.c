@@ -40,9 +40,26 @@ void sovj_hex_encode(const uint8_t *in, size_t len, char *out)
 /* Reads to EOF rather than trusting st_size, which is 0 for /proc files. */
 int sovj_read_file(const char *path, uint8_t **buf, size_t *len)
 {
+	size_t cap = 0;
+	int err;
+
+	*buf = NULL;
+	err = sovj_read_file_into(path, buf, &cap, len);
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
+/* A verifier reads segment after segment: reusing one buffer spares the
+ * kernel zeroing fresh pages for every segment (a sixth of `journal verify`
+ * was clear_page under perf). */
+int sovj_read_file_into(const char *path, uint8_t **buf, size_t *bufcap, size_t *len)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	struct stat st;
-	uint8_t *b = NULL, *nb;
+	uint8_t *b, *nb;
 	size_t got = 0, cap;
 
 	if (fd < 0)
@@ -56,22 +73,29 @@ int sovj_read_file(const char *path, uint8_t **buf, size_t *len)
 		goto cleanup;
 	}
 	cap = st.st_size + 1 > 4096 ? st.st_size + 1 : 4096;
-	b = malloc(cap);
-	if (!b) {
-		err = -ENOMEM;
-		goto cleanup;
+	if (!*buf || *bufcap < cap) {
+		free(*buf);
+		*bufcap = 0;
+		*buf = malloc(cap);
+		if (!*buf) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		*bufcap = cap;
 	}
+	b = *buf;
+	cap = *bufcap;
 	for (;;) {
 		ssize_t n;
 
 		if (got + 1 >= cap) {
-			cap *= 2;
-			nb = realloc(b, cap);
+			nb = realloc(b, cap * 2);
 			if (!nb) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			b = nb;
+			*buf = b = nb;
+			*bufcap = cap = cap * 2;
 		}
 		n = read(fd, b + got, cap - got - 1);
 		if (n < 0 && errno == EINTR)
@@ -85,11 +109,8 @@ int sovj_read_file(const char *path, uint8_t **buf, size_t *len)
 		got += n;
 	}
 	b[got] = 0;
-	*buf = b;
 	*len = got;
-	b = NULL;
 cleanup:
-	free(b);
 	close(fd);
 	return err;
 }

@@ -160,7 +160,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 	char why[512], path[4200];
 	struct seg_file *segs = NULL;
 	uint8_t *buf = NULL, *pubckpt = NULL;
-	size_t len, pubckpt_len = 0;
+	size_t len, bufcap = 0, pubckpt_len = 0;
 	struct checkpoint pubc = { 0 };
 	int nseg = 0, err = 0, pub_matched = 0, stop = 0;
 	struct compact tree;
@@ -292,9 +292,8 @@ static int verify_dir(struct vctx *v, const char *dir)
 
 		struct seg_seal seal = { 0 };
 
-		free(buf);
-		buf = NULL;
-		err = sovj_seg_read(dir, &segs[i], &buf, &len, &seal, why, sizeof(why));
+		err = sovj_seg_read_into(dir, &segs[i], &buf, &bufcap, &len, &seal, why,
+					 sizeof(why));
 		if (err == -EBADMSG) {
 			err = 0;
 			stop = bad(v, fn, -1, tree.size, "%s", why);

@@ -27,6 +27,18 @@
  *   enforce pipe N [TAINT]                 ns per write()+read() of 1 byte
  *                                          through a pipe (issue 11: the IPC
  *                                          programs of bpf/ipc.bpf.h)
+ *   enforce shards DIR N                   creates DIR/shard-NNNNN, N files of
+ *                                          64 KiB (the loader's data set)
+ *   enforce loader DIR N ADDR PORT C       the GPU data-loader workload (issue
+ *                                          14): open and read N shards, then C
+ *                                          connects to ADDR:PORT; prints the
+ *                                          wall time in ns
+ *   enforce flood RATE SECONDS PROCS TAINT denies at RATE/s for SECONDS (issue
+ *                                          14, pipeline_lossless): PROCS
+ *                                          children, each tainted by TAINT,
+ *                                          UDP-connect to distinct addresses of
+ *                                          10.20.0.0/16 (the "us" zone); prints
+ *                                          nothing a tainted process produced
  *
  * TAINT is a file read once before measuring, so the process measures as a
  * tainted one (with a labelled file, once sovd runs). Each command prints
@@ -41,6 +53,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -333,6 +346,135 @@ static int bench_pipe(long n)
 	return 0;
 }
 
+/* issue 14: the loader's data set, written by an untainted process */
+static int make_shards(const char *dir, long n)
+{
+	static char buf[64 << 10];
+	char path[4096];
+	long i;
+
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/shard-%05ld", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+			fprintf(stderr, "enforce: failed to write %s: %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return 2;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* issue 14: open and read N labelled 64 KiB shards, then C connects to an
+ * allowed zone (the process is tainted from the first shard on). */
+static int loader(const char *dir, long n, const char *addr, const char *port, long c)
+{
+	static char buf[64 << 10];
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sa;
+	char path[4096];
+	double t0;
+	long i;
+
+	if (make_addr(addr, port, &sa))
+		return 2;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/shard-%05ld", dir, i);
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "enforce: failed to open %s: %s\n", path, strerror(errno));
+			return 2;
+		}
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	for (i = 0; i < c; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			fprintf(stderr, "enforce: failed to connect to %s:%s: %s\n", addr, port,
+				strerror(errno));
+			return 2;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+		close(fd);
+	}
+	printf("loader %.0f\n", now_ns() - t0);
+	return 0;
+}
+
+/* One flood child: UDP connect()s to distinct 10.20.x.y:port destinations,
+ * paced to `rate` per second. A connect the policy refuses fails at once
+ * (cgroup/connect4 or lsm/socket_connect) and is one deny event; nothing
+ * is sent. */
+static void flood_child(int idx, double rate, double seconds, const char *taint)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	double t0, t, elapsed;
+	unsigned long k = 0;
+	int fd;
+
+	if (taint_with(taint))
+		_exit(2);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		_exit(2);
+	t0 = now_ns();
+	for (;;) {
+		t = now_ns();
+		elapsed = (t - t0) / 1e9;
+		if (elapsed >= seconds)
+			break;
+		if (k >= elapsed * rate) {
+			struct timespec ts = { 0, 50000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		/* A burst of up to 64 between clock reads. */
+		for (int b = 0; b < 64 && k < elapsed * rate + 64; b++, k++) {
+			sa.sin_addr.s_addr = htonl(0x0a140000u | (k & 0xffff));
+			sa.sin_port = htons(1024 + (idx * 977 + (k >> 16)) % 60000);
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		}
+	}
+	_exit(0);
+}
+
+static int flood(double rate, double seconds, int procs, const char *taint)
+{
+	int i, st, ret = 0;
+
+	if (procs < 1 || rate <= 0) {
+		fprintf(stderr, "enforce: flood needs RATE > 0 and PROCS >= 1\n");
+		return 2;
+	}
+	fflush(stdout);
+	for (i = 0; i < procs; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			fprintf(stderr, "enforce: fork: %s\n", strerror(errno));
+			return 2;
+		}
+		if (p == 0)
+			flood_child(i, rate / procs, seconds, taint);
+	}
+	while (wait(&st) > 0)
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			ret = 2;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "serve"))
@@ -375,6 +517,13 @@ int main(int argc, char **argv)
 			return 2;
 		return bench_pipe(atol(argv[2]));
 	}
+	/* issue 14 (make bench) */
+	if (argc >= 4 && !strcmp(argv[1], "shards"))
+		return make_shards(argv[2], atol(argv[3]));
+	if (argc >= 7 && !strcmp(argv[1], "loader"))
+		return loader(argv[2], atol(argv[3]), argv[4], argv[5], atol(argv[6]));
+	if (argc >= 6 && !strcmp(argv[1], "flood"))
+		return flood(atof(argv[2]), atof(argv[3]), atoi(argv[4]), argv[5]);
 	fprintf(stderr,
 		"usage: enforce serve ADDR PORT SECONDS\n"
 		"       enforce connect ADDR PORT N [TAINT_FILE]\n"
@@ -386,6 +535,9 @@ int main(int argc, char **argv)
 		"       enforce udp ADDR PORT N [TAINT_FILE]\n"
 		"       enforce write PATH N [TAINT_FILE]\n"
 		"       enforce recvfd N [FILE]\n"
-		"       enforce pipe N [TAINT_FILE]\n");
+		"       enforce pipe N [TAINT_FILE]\n"
+		"       enforce shards DIR N\n"
+		"       enforce loader DIR N ADDR PORT CONNECTS\n"
+		"       enforce flood RATE SECONDS PROCS TAINT_FILE\n");
 	return 2;
 }

@@ -192,6 +192,44 @@ static void test_all_bytes_round_trip(void)
 		    "all bytes: no raw control byte in the output");
 }
 
+/* The 8-byte path (sov_json_plain8): every byte value at every place of a
+ * 16-byte run of plain bytes escapes as it does alone, so no byte the
+ * word test passes needed a look. */
+static void test_word_path(void)
+{
+	int bad = 0;
+
+	for (int c = 0; c < 256; c++) {
+		char one[8], in[17], want[64], got[SOV_JSON_ESC_MAX(16) + 1];
+		size_t l1 = 0, wl, gl;
+
+		if (c) {
+			one[0] = (char)c;
+			l1 = sov_json_escape(one + 1, one, 1);
+			memmove(one, one + 1, l1);
+		}
+		for (int k = 0; k < 16; k++) {
+			memset(in, 'a', 16);
+			in[16] = 0;
+			in[k] = (char)c;
+			memset(want, 'a', k);
+			memcpy(want + k, one, l1);
+			wl = k + l1;
+			if (c) {
+				memset(want + wl, 'a', 15 - k);
+				wl += 15 - k;
+			}
+			gl = sov_json_escape(got, in, 16);
+			if (gl != wl || memcmp(got, want, wl)) {
+				printf("#   byte 0x%02x at %d: got %.*s, want %.*s\n", c, k, (int)gl,
+				       got, (int)wl, want);
+				bad++;
+			}
+		}
+	}
+	ASSERT_EQ(bad, 0, "every byte at every place of 16 plain bytes escapes as alone");
+}
+
 int main(void)
 {
 	test_ascii();
@@ -200,5 +238,6 @@ int main(void)
 	test_nul_and_n();
 	test_pieces();
 	test_all_bytes_round_trip();
+	test_word_path();
 	return tap_done();
 }
