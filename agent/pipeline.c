@@ -284,9 +284,16 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	const struct sov_event *e = data;
 	struct sovd_event ev = {};
 	char path[PATH_MAX], dst[INET6_ADDRSTRLEN];
+	struct sov_event whole;
 
-	if (len < sizeof(*e))
+	if (len < SOV_EVENT_SMALL)
 		return 0;
+	/* an egress event without its path (abi.h SOV_EVENT_SMALL) */
+	if (len < sizeof(*e)) {
+		memcpy(&whole, data, len);
+		memset((char *)&whole + len, 0, sizeof(whole) - len);
+		e = &whole;
+	}
 	if (e->type == SOV_EV_TAMPER)
 		return tamper_event(p, e);
 	ev.type = e->type == SOV_EV_TAINT ? "taint" : e->type == SOV_EV_DERIVE ? "derive" : "egress";

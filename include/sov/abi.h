@@ -342,11 +342,17 @@ struct sov_event {
 	__s32 dirfd;		/* tracing: openat's dirfd for a relative path (-100 cwd) */
 	__u8  daddr[16];	/* IPv4 in the first 4 bytes */
 	char  comm[SOV_COMM_LEN];
-	char  path[SOV_PATH_MAX];	/* as seen at the hook; may be relative */
 	__u16 sotype;		/* egress: the socket's type (SOCK_STREAM...) */
 	__u16 channel;		/* egress: SOV_CHAN_*, NONE for a judged destination */
 	__u32 _pad;
+	/* Last: an egress event is only the part before it (SOV_EVENT_SMALL
+	 * bytes in the ring buffer, issue 14); sovd reads a shorter record as
+	 * if path were empty. */
+	char  path[SOV_PATH_MAX];	/* as seen at the hook; may be relative */
 };
+
+/* The ring-buffer size of an egress event: everything but path. */
+#define SOV_EVENT_SMALL		128
 
 _Static_assert(sizeof(struct sov_lpm4_key) == 8, "lpm4 key");
 _Static_assert(sizeof(struct sov_lpm6_key) == 20, "lpm6 key");
@@ -361,6 +367,6 @@ _Static_assert(sizeof(struct sov_sender_state) == 16, "sender state");
 _Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
 _Static_assert(sizeof(struct sov_event) == 384, "event");
 _Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");
-_Static_assert(__builtin_offsetof(struct sov_event, path) == 120, "event path");
+_Static_assert(__builtin_offsetof(struct sov_event, path) == SOV_EVENT_SMALL, "event path");
 
 #endif /* SOV_ABI_H */
