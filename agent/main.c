@@ -137,7 +137,9 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 
 	o->socket = "/run/sovd/sovd.sock";
 	o->pin_dir = "/sys/fs/bpf/sovd";
-	o->ringbuf_size = 4 << 20;
+	/* 2 MiB: ~15,400 egress events of 128 bytes (more than the 4 MiB of
+	 * fixed 384-byte events held), at half the RSS (docs/performance.md) */
+	o->ringbuf_size = 2 << 20;
 	o->audit_interval = 5;
 	o->bpf_build = -1;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
