@@ -112,20 +112,23 @@ void jb_str(struct jbuf *b, const char *key, const char *val)
 
 void jb_u64(struct jbuf *b, const char *key, uint64_t v)
 {
-	char num[24];
+	char num[SOV_U64_DEC_MAX];
 
 	jb_key(b, key);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	raw(b, num);
+	jb_raw(b, num, sov_u64_dec(num, v));
 }
 
 void jb_i64(struct jbuf *b, const char *key, int64_t v)
 {
-	char num[24];
+	char num[1 + SOV_U64_DEC_MAX];
 
 	jb_key(b, key);
-	snprintf(num, sizeof(num), "%lld", (long long)v);
-	raw(b, num);
+	if (v < 0) {
+		num[0] = '-';
+		jb_raw(b, num, 1 + sov_u64_dec(num + 1, -(uint64_t)v));
+	} else {
+		jb_raw(b, num, sov_u64_dec(num, (uint64_t)v));
+	}
 }
 
 void jb_array_begin(struct jbuf *b, const char *key)

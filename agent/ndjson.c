@@ -12,16 +12,38 @@
 #include "agent/ndjson.h"
 #include "policy/policy.h"
 
-/* RFC 3339, UTC, nanoseconds. */
+/* RFC 3339, UTC, nanoseconds. The date and time of day are formatted once
+ * per second (events come in bursts within a second: issue 14). */
 static void fmt_time(int64_t wall_ns, char *buf, size_t len)
 {
+	static _Thread_local int64_t last_sec = -1;
+	static _Thread_local char day[32];
+	static _Thread_local size_t dlen;
 	time_t sec = wall_ns / 1000000000;
+	uint32_t ns = (uint32_t)(wall_ns % 1000000000);
 	struct tm tm;
-	size_t n;
 
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09lldZ", (long long)(wall_ns % 1000000000));
+	if (wall_ns < 0 || len < sizeof(day) + 11) {
+		/* not a time an event has; the plain way */
+		gmtime_r(&sec, &tm);
+		dlen = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + dlen, len - dlen, ".%09lldZ", (long long)(wall_ns % 1000000000));
+		last_sec = -1;
+		return;
+	}
+	if (sec != last_sec) {
+		gmtime_r(&sec, &tm);
+		dlen = strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
+	}
+	memcpy(buf, day, dlen);
+	buf[dlen] = '.';
+	for (int i = 9; i >= 1; i--) {
+		buf[dlen + i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	buf[dlen + 10] = 'Z';
+	buf[dlen + 11] = '\0';
 }
 
 static void classes_array(struct jbuf *b, const char *key, uint64_t mask,

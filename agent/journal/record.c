@@ -32,30 +32,12 @@ static inline void put(struct out *o, const char *s, size_t n)
 
 #define PUTS(o, lit) put(o, lit, sizeof(lit) - 1)
 
-/* Two digits per division: boot_ns and seq are long numbers in every record. */
+/* boot_ns and seq are long numbers in every record (sov_u64_dec()). */
 static void put_u64(struct out *o, uint64_t v)
 {
-	static const char d2[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char tmp[20];
-	int i = sizeof(tmp);
+	char tmp[SOV_U64_DEC_MAX];
 
-	while (v >= 100) {
-		unsigned r = v % 100;
-
-		v /= 100;
-		tmp[--i] = d2[2 * r + 1];
-		tmp[--i] = d2[2 * r];
-	}
-	if (v >= 10) {
-		tmp[--i] = d2[2 * v + 1];
-		tmp[--i] = d2[2 * v];
-	} else {
-		tmp[--i] = '0' + v;
-	}
-	put(o, tmp + i, sizeof(tmp) - i);
+	put(o, tmp, sov_u64_dec(tmp, v));
 }
 
 static void put_i64(struct out *o, int64_t v)

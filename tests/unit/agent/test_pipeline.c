@@ -43,10 +43,45 @@ static void keep(void *ctx, struct sovd_event *ev)
 	nseen++;
 }
 
+/* The time field: RFC 3339 with nanoseconds, the same when the second is
+ * formatted once and reused (ndjson.c fmt_time()). */
+static void test_time(void)
+{
+	static const int64_t when[] = {
+		1764665731000000000LL, 1764665731000000001LL, 1764665731999999999LL,
+		1764665732123456789LL, 1764665731500000000LL, 0, 951782400000000007LL,
+	};
+	struct sovd_event ev = { .type = "agent", .exe = "", .cgroup = "/", .host = "h" };
+	char want[64], got[64], day[32];
+	const char *l, *t;
+	size_t len;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		time_t sec = when[i] / 1000000000;
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "%s.%09lldZ", day, (long long)(when[i] % 1000000000));
+		ev.wall_ns = when[i];
+		ev.line = NULL;		/* a new event: not the cached line */
+		l = ndjson_line(&ev, &len);
+		t = l ? strstr(l, "\"time\":\"") : NULL;
+		if (!t || sscanf(t, "\"time\":\"%63[^\"]", got) != 1 || strcmp(got, want)) {
+			printf("# %lld: got %s, want %s\n", (long long)when[i], t ? got : "none", want);
+			bad++;
+		}
+	}
+	ASSERT_EQ(bad, 0, "event times: RFC 3339 nanoseconds, within a second and across seconds");
+}
+
 int main(void)
 {
 	struct pipeline p;
 	struct sovd_policy_view v = { .sha256 = "ab", .jdata = "explicit" };
+
+	test_time();
 	struct sovd_sink s1 = { .name = "journal", .emit = stamp };
 	struct sovd_sink s2 = { .name = "a", .emit = keep }, s3 = { .name = "b", .emit = keep };
 	struct sov_event e = {};

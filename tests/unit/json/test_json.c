@@ -230,8 +230,43 @@ static void test_word_path(void)
 	ASSERT_EQ(bad, 0, "every byte at every place of 16 plain bytes escapes as alone");
 }
 
+/* sov_u64_dec(): the same digits as printf's %llu, at every length. */
+static void test_u64_dec(void)
+{
+	uint64_t v = 0, x = 0x9e3779b97f4a7c15ull;
+	char got[SOV_U64_DEC_MAX + 1], want[32];
+	int bad = 0;
+	size_t n;
+
+	for (int i = 0; i < 200000; i++) {
+		/* 0..99999, then each power of ten and its neighbours, then a
+		 * pseudo-random sweep over the whole range */
+		if (i < 100000)
+			v = (uint64_t)i;
+		else if (i < 100060) {
+			uint64_t p = 1;
+
+			for (int k = 0; k < (i - 100000) / 3; k++)
+				p *= 10;
+			v = p + (uint64_t)((i - 100000) % 3) - 1;
+		} else {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			v = x >> (i % 64);
+		}
+		n = sov_u64_dec(got, v);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		bad += strcmp(got, want) != 0;
+	}
+	n = sov_u64_dec(got, UINT64_MAX);
+	got[n] = '\0';
+	ASSERT_STREQ(got, "18446744073709551615", "sov_u64_dec(UINT64_MAX)");
+	ASSERT_EQ(bad, 0, "sov_u64_dec() writes printf's digits for 200,000 values");
+}
+
 int main(void)
 {
+	test_u64_dec();
 	test_ascii();
 	test_controls();
 	test_utf8();
