@@ -78,7 +78,7 @@ struct kpath {
 	} skel;
 	struct bpf_object *obj;
 	int k510;		/* the 5.10 build of the programs (bpf/compat.bpf.h) */
-	int dev_percpu;		/* tracing: cgroup/dev without the pid helper: sov_dev_switched
+	int dev_switched;	/* tracing: cgroup/dev without the pid helper: sov_dev_switched
 				 * and sov_sched_switch instead of sov_dev */
 	struct kpath_sized_maps sized;
 	struct sov_map_fds fd;

@@ -33,9 +33,9 @@ static int tracing_open(struct kpath *kp, const char *pin_dir)
 	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
 	/* one of the two RDMA device programs: with or without the
 	 * current-task helpers in cgroup/dev (bpf/tracing.bpf.c) */
-	bpf_program__set_autoload(s->progs.sov_dev, !kp->dev_percpu);
-	bpf_program__set_autoload(s->progs.sov_dev_switched, kp->dev_percpu);
-	bpf_program__set_autoload(s->progs.sov_sched_switch, kp->dev_percpu);
+	bpf_program__set_autoload(s->progs.sov_dev, !kp->dev_switched);
+	bpf_program__set_autoload(s->progs.sov_dev_switched, kp->dev_switched);
+	bpf_program__set_autoload(s->progs.sov_sched_switch, kp->dev_switched);
 	kp->pin_dir = pin_dir;
 	kp->skel.tracing = s;
 	kp->obj = s->obj;
@@ -70,13 +70,13 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 		{ s->progs.sov_sock_create, "sock_create" },
 		{ s->progs.sov_sock_release, "sock_release" },
 		/* RDMA devices (issue 10) */
-		{ kp->dev_percpu ? s->progs.sov_dev_switched : s->progs.sov_dev, "dev" },
+		{ kp->dev_switched ? s->progs.sov_dev_switched : s->progs.sov_dev, "dev" },
 	};
 	char name[128];
 	int err;
 
 	/* before the device programs: the process each CPU runs */
-	if (kp->dev_percpu && (err = kpath_attach_prog(kp, s->progs.sov_sched_switch, -1, "sched_switch")))
+	if (kp->dev_switched && (err = kpath_attach_prog(kp, s->progs.sov_sched_switch, -1, "sched_switch")))
 		return err;
 	if ((err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||

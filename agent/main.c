@@ -484,7 +484,7 @@ static int load_kpath(struct sovd *d, enum sovd_kpath k, const struct sov_policy
 
 	d->kp.ops = kpath_ops_of(k);
 	d->kp.k510 = d->feat.k510 > 0;
-	d->kp.dev_percpu = !d->feat.cgdev_pid;
+	d->kp.dev_switched = !d->feat.cgdev_pid;
 	err = kpath_prepare_pin_dir(d->o.pin_dir);
 	if (err)
 		return err;

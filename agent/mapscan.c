@@ -109,8 +109,9 @@ int mapscan_derive(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
 int mapscan_derive_fds(const struct sov_map_fds *fd, struct pipeline *p, pid_t pid,
 		       uint64_t classes)
 {
-	char path[64], fpath[64 + NAME_MAX], line[128];
+	char path[64], fpath[64 + NAME_MAX + 2];
 	struct dirent *de;
+	struct stat lst;
 	uint64_t add = 0;
 	int grown = 0, err;
 	DIR *d;
@@ -124,26 +125,14 @@ int mapscan_derive_fds(const struct sov_map_fds *fd, struct pipeline *p, pid_t p
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		unsigned int flags = 0;
-		int writes = 0;
-		FILE *f;
-
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		/* fdinfo's "flags:" (octal) has the access mode */
-		snprintf(fpath, sizeof(fpath), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
-		f = fopen(fpath, "re");
-		if (!f)
+		/* The link's own mode is the fd's access: S_IWUSR when it was
+		 * opened for writing (procfs), so only those are looked at. */
+		if (fstatat(dirfd(d), de->d_name, &lst, AT_SYMLINK_NOFOLLOW) ||
+		    !(lst.st_mode & S_IWUSR))
 			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "flags: %o", &flags) == 1) {
-				writes = (flags & O_ACCMODE) != O_RDONLY;
-				break;
-			}
-		fclose(f);
-		if (!writes)
-			continue;
-		snprintf(fpath, sizeof(fpath), "/proc/%d/fd/%s", (int)pid, de->d_name);
+		snprintf(fpath, sizeof(fpath), "%s/%s", path, de->d_name);
 		grown += derive_one(fd, p, pid, fpath, add);
 	}
 	closedir(d);
