@@ -8,5 +8,18 @@ $(BUILD)/sovctl: $(SOVCTL_OBJS) $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
 
 ALL_TARGETS += $(BUILD)/sovctl
 
+# The policy language's JSON Schema (policy/schema.json), compiled into
+# sovctl for `sovctl policy schema` and installed under share/sovd.
+$(BUILD)/policy_schema.h: policy/schema.json | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const unsigned char policy_schema_json[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tools/sovctl/cmd_policy.o: $(BUILD)/policy_schema.h
+
+# The schema against a real JSON Schema validator and `policy check`.
+TEST_SCRIPTS	+= tests/policy/schema.t
+
 # sovctl's command line (no daemon: a stand-in answers status and watch).
 TEST_SCRIPTS	+= tests/sovctl/cli.t

@@ -17,7 +17,7 @@ deps=$top/tools/install-deps
 
 "$deps" --list > "$tmp/default" 2>&1
 "$deps" --test --list > "$tmp/test" 2>&1
-vm=$(grep -E '^(qemu|busybox|cpio|libclang-rt|ovmf|seabios|python3-cryptography|ibverbs)' "$tmp/default" | tr '\n' ' ')
+vm=$(grep -E '^(qemu|busybox|cpio|libclang-rt|ovmf|seabios|python3-cryptography|python3-jsonschema|ibverbs)' "$tmp/default" | tr '\n' ' ')
 if [ -s "$tmp/default" ] && [ -z "$vm" ]; then
 	ok "default set: $(wc -l < "$tmp/default") packages, none for QEMU, the VM guests or the fuzzers"
 else
@@ -38,7 +38,7 @@ if [ -z "$extra" ]; then
 else
 	notok "test set contains the default set" "expected nothing missing, got missing: $extra"
 fi
-for p in qemu-system-x86 busybox-static cpio libclang-rt-14-dev python3-cryptography perl ibverbs-utils ibverbs-providers; do
+for p in qemu-system-x86 busybox-static cpio libclang-rt-14-dev python3-cryptography python3-jsonschema python3-yaml perl ibverbs-utils ibverbs-providers; do
 	if grep -qx "$p" "$tmp/test"; then
 		ok "test set has $p"
 	else

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sovctl policy check | compile: offline, from the policy library.
+ * sovctl policy check | compile | schema: offline, from the policy library.
  * (policy apply talks to sovd and lives with the other socket commands.)
  */
 #include <stdio.h>
@@ -11,6 +11,9 @@
 
 static int check_run(int argc, char **argv);
 static int compile_run(int argc, char **argv);
+static int schema_run(int argc, char **argv);
+
+#include "policy_schema.h"	/* policy/schema.json as bytes (mk/sovctl.mk) */
 
 static const struct sovctl_opt check_opts[] = { { NULL, 0, NULL, NULL, 0 } };
 
@@ -38,6 +41,36 @@ const struct sovctl_cmd sovctl_policy_compile_cmd = {
 	.opts = compile_opts,
 	.run = compile_run,
 };
+
+static const struct sovctl_opt schema_opts[] = { { NULL, 0, NULL, NULL, 0 } };
+
+const struct sovctl_cmd sovctl_policy_schema_cmd = {
+	.name = "policy schema",
+	.about = "Print the JSON Schema of the policy language (for editors' YAML language servers).",
+	.notes = "make install installs the same file as PREFIX/share/sovd/policy.schema.json.\n"
+		 "It checks the structure only: 'policy check' also checks prefixes, zone\n"
+		 "files, conflicts between zones and the zone names in allow lists.\n",
+	.opts = schema_opts,
+	.run = schema_run,
+};
+
+static int schema_run(int argc, char **argv)
+{
+	struct sovctl_getopt g;
+	int c;
+
+	sovctl_getopt_init(&g, &sovctl_policy_schema_cmd, argc, argv);
+	if ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END)
+		return sovctl_getopt_exit(&g, c);
+	if (optind < argc)
+		return sovctl_usage_error(&sovctl_policy_schema_cmd, "takes no operand");
+	if (fwrite(policy_schema_json, 1, sizeof(policy_schema_json), stdout) !=
+		    sizeof(policy_schema_json) || fflush(stdout)) {
+		perror("sovctl: stdout");
+		return SOVCTL_USAGE;
+	}
+	return SOVCTL_OK;
+}
 
 static int check_run(int argc, char **argv)
 {
