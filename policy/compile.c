@@ -486,7 +486,7 @@ static void class_paths(struct pctx *c, struct sov_img_class *cl,
 			error(c, p, "path '%s' is not absolute", show(c, p));
 			continue;
 		}
-		if (!(c->flags & SOV_POLICY_F_NO_FS) && stat(p->str, &st)) {
+		if (!(c->flags & (SOV_POLICY_F_NO_FS | SOV_POLICY_F_OFFLINE)) && stat(p->str, &st)) {
 			if (errno == ENOENT)
 				warning(c, p, "path '%s' does not exist (yet)", show(c, p));
 			else
@@ -740,6 +740,164 @@ static int build_masks(struct sov_policy_image *img)
 	return 0;
 }
 
+/*
+ * Lints (issue 16): policies that compile but probably do not say what
+ * their author meant. Warnings; `sovctl policy check --strict` makes them
+ * errors. They run on the tree after the classes are parsed.
+ */
+
+/* Directories of the operating system: labelling one taints nearly every
+ * process of the host. */
+static const char *const system_dirs[] = {
+	"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64",
+	"/libx32", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
+	"/usr", "/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/local",
+	"/usr/sbin", "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
+};
+
+/* p without repeated and trailing slashes ("/" stays "/"), into buf. */
+static const char *lint_norm(const char *p, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *p && o + 1 < len; p++) {
+		if (*p == '/' && o && buf[o - 1] == '/')
+			continue;
+		buf[o++] = *p;
+	}
+	if (o > 1 && buf[o - 1] == '/')
+		o--;
+	buf[o] = 0;
+	return buf;
+}
+
+/* 1 when b is a or lies below it (component-wise), both normalised. */
+static int lint_below(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	if (!strcmp(a, "/"))
+		return 1;
+	return !strncmp(a, b, n) && (b[n] == 0 || b[n] == '/');
+}
+
+struct lint_path {
+	const struct ynode *node;
+	const struct ynode *ck;		/* the class's key */
+	size_t cls;
+	char norm[PATH_MAX];
+};
+
+static void lint_paths(struct pctx *c, const struct ynode *classes)
+{
+	struct lint_path *v = NULL;
+	size_t n = 0, cap = 0, i, j, k, cls = 0;
+
+	for (i = 0; i + 1 < classes->n; i += 2, cls++) {
+		const struct ynode *ck = classes->kids[i], *cv = classes->kids[i + 1];
+		const struct ynode *l = NULL;
+
+		if (ck->dup || cv->kind != YN_MAP)
+			continue;
+		for (j = 0; j + 1 < cv->n; j += 2)
+			if (sovp_ynode_eq(cv->kids[j], "paths") && !cv->kids[j]->dup)
+				l = cv->kids[j + 1];
+		if (!l || l->kind != YN_SEQ)
+			continue;
+		for (j = 0; j < l->n; j++) {
+			const struct ynode *p = l->kids[j];
+
+			if (p->kind != YN_SCALAR || !p->len || p->str[0] != '/' ||
+			    p->len >= PATH_MAX)
+				continue;
+			if (n == cap) {
+				struct lint_path *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+
+				if (!nv) {
+					c->err = -ENOMEM;
+					goto out;
+				}
+				v = nv;
+			}
+			v[n].node = p;
+			v[n].ck = ck;
+			v[n].cls = cls;
+			lint_norm(p->str, v[n].norm, sizeof(v[n].norm));
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(system_dirs) / sizeof(system_dirs[0]); k++)
+			if (!strcmp(v[i].norm, system_dirs[k]))
+				break;
+		if (k < sizeof(system_dirs) / sizeof(system_dirs[0]))
+			warning(c, v[i].node, "class '%s' labels '%s', a system directory: every process that reads a file there becomes tainted",
+				show(c, v[i].ck), show(c, v[i].node));
+		for (j = 0; j < i; j++) {
+			if (v[j].cls == v[i].cls)
+				continue;
+			if (!strcmp(v[i].norm, v[j].norm))
+				warning(c, v[i].node, "path '%s' is labelled by classes '%s' and '%s' (%s:%d:%d): its files get both",
+					show(c, v[i].node), show(c, v[j].ck), show(c, v[i].ck),
+					c->file, v[j].node->line, v[j].node->col);
+			else if (lint_below(v[j].norm, v[i].norm) || lint_below(v[i].norm, v[j].norm)) {
+				const struct lint_path *in = lint_below(v[j].norm, v[i].norm) ? &v[i] : &v[j];
+				const struct lint_path *out = in == &v[i] ? &v[j] : &v[i];
+
+				warning(c, v[i].node, "path '%s' of class '%s' is inside '%s' of class '%s' (%s:%d:%d): files there get both classes",
+					show(c, in->node), show(c, in->ck), show(c, out->node),
+					show(c, out->ck), c->file, out->node->line, out->node->col);
+			}
+		}
+	}
+out:
+	free(v);
+}
+
+/* Zones no class allows (and no class allows 'any'); a class that allows
+ * 'any' but says 'action: block'. */
+static void lint_zones(struct pctx *c, const struct ynode *zones, const struct ynode *classes)
+{
+	const struct sov_policy_image *img = c->img;
+	size_t i, j;
+
+	for (i = 0; classes && i + 1 < classes->n; i += 2) {
+		const struct ynode *ck = classes->kids[i], *cv = classes->kids[i + 1];
+
+		if (ck->dup || cv->kind != YN_MAP)
+			continue;
+		for (j = 0; j < img->n_classes; j++)
+			if (!strcmp(img->classes[j].name, ck->str))
+				break;
+		if (j == img->n_classes || !img->classes[j].allow_any)
+			continue;
+		for (size_t k = 0; k + 1 < cv->n; k += 2)
+			if (sovp_ynode_eq(cv->kids[k], "action") &&
+			    sovp_ynode_eq(cv->kids[k + 1], "block"))
+				warning(c, cv->kids[k + 1], "class '%s' allows any zone: 'action: block' never refuses a destination (only channels the class does not allow)",
+					show(c, ck));
+	}
+	if (!zones || zones->kind != YN_MAP || !img->n_classes)
+		return;
+	for (j = 0; j < img->n_classes; j++)
+		if (img->classes[j].allow_any)
+			return;
+	for (i = 0; i + 1 < zones->n; i += 2) {
+		const struct ynode *zk = zones->kids[i];
+		int id = zk->dup ? -1 : find_zone(img, zk), used = 0;
+
+		if (id <= 0)
+			continue;
+		for (j = 0; j < img->n_classes && !used; j++)
+			for (size_t k = 0; k < img->classes[j].n_allow; k++)
+				if (img->classes[j].allow_zones[k] == (uint32_t)id)
+					used = 1;
+		if (!used)
+			warning(c, zk, "zone '%s' is allowed by no class: it only names destinations in events (tainted processes are refused there as in no zone)",
+				show(c, zk));
+	}
+}
+
 static int compile_tree(struct pctx *c, const struct ynode *root)
 {
 	struct keyspec ks[] = {
@@ -763,6 +921,9 @@ static int compile_tree(struct pctx *c, const struct ynode *root)
 		c->err = -ENOMEM;
 	parse_zones(c, &ks[3]);
 	parse_classes(c, &ks[4]);
+	if (ks[4].val && ks[4].val->kind == YN_MAP)
+		lint_paths(c, ks[4].val);
+	lint_zones(c, ks[3].val, ks[4].val && ks[4].val->kind == YN_MAP ? ks[4].val : NULL);
 	return c->err;
 }
 

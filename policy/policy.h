@@ -154,6 +154,11 @@ struct sov_policy_image {
 struct sov_policy_opts {
 	const char *locdb_path;		/* override of the location database */
 	unsigned int flags;		/* SOV_POLICY_F_* */
+	/* Warn about a location database created, or a range file modified,
+	 * more than this many days before now (0: no such warning; sovctl
+	 * policy check --max-age). now: the time to compare with (0: time()). */
+	unsigned int max_age_days;
+	long long now;
 };
 
 /*
@@ -161,6 +166,12 @@ struct sov_policy_opts {
  * not read and class paths are not checked for existence (fuzzing).
  */
 #define SOV_POLICY_F_NO_FS	(1u << 0)
+/*
+ * Do not check that class paths exist (a policy checked on a machine
+ * without the data: sovctl policy check --offline). Zone files, range files
+ * and the location database are still read.
+ */
+#define SOV_POLICY_F_OFFLINE	(1u << 1)
 
 int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts,
 			    struct sov_policy_image **out, struct sov_diags *d);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "policy/tables.h"
 #include "policy/zsrc_policy.h"
@@ -423,6 +425,30 @@ static int cc_index(const char *cc)
 	return (cc[0] - 'A') * 26 + (cc[1] - 'A');
 }
 
+/* Whole days from t (unix seconds) to opts->now (or now). */
+static long long age_days(const struct sov_policy_opts *opts, long long t)
+{
+	long long now = opts->now ? opts->now : (long long)time(NULL);
+
+	return now > t ? (now - t) / 86400 : 0;
+}
+
+/* A range file last modified (downloaded) more than max_age_days ago. */
+static void range_age(struct zsrc_plan *p, const struct sov_policy_opts *opts,
+		      const struct prange *r)
+{
+	struct stat st;
+	long long age;
+
+	if (!opts || !opts->max_age_days || stat(r->file, &st))
+		return;
+	age = age_days(opts, (long long)st.st_mtime);
+	if (age > (long long)opts->max_age_days)
+		diag(p, SOV_DIAG_WARNING, p->file, r->fline, r->fcol,
+		     "range file %s was last modified %lld days ago (more than %u): fetch the provider's current file",
+		     r->file, age, opts->max_age_days);
+}
+
 static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts,
 			 struct sov_policy_image *img, const char *const *names)
 {
@@ -538,6 +564,16 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 		goto cleanup;
 	}
 	err = add_source(img, "locdb", sov_zsrc_locdb_path(db), info.version);
+	if (!err && opts && opts->max_age_days && info.created_at > 0) {
+		long long age = age_days(opts, info.created_at);
+
+		if (age > (long long)opts->max_age_days)
+			diag(p, SOV_DIAG_WARNING, p->file,
+			     p->locdb ? p->locdb_line : p->n_countries ? p->countries[0].line : p->asns[0].line,
+			     p->locdb ? p->locdb_col : p->n_countries ? p->countries[0].col : p->asns[0].col,
+			     "location database %s is %lld days old (created %s; more than %u): update it (location update, or the 'location' package)",
+			     sov_zsrc_locdb_path(db), age, info.version, opts->max_age_days);
+	}
 cleanup:
 	free(azones);
 	free(asns);
@@ -565,7 +601,8 @@ static void region_hint(const struct zsrc_range_file *rf, char *buf, size_t len)
 	}
 }
 
-static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
+static int resolve_ranges(struct zsrc_plan *p, const struct sov_policy_opts *opts,
+			  struct sov_policy_image *img,
 			  const char *const *names)
 {
 	struct zsrc_range_file **files;
@@ -599,6 +636,7 @@ static int resolve_ranges(struct zsrc_plan *p, struct sov_policy_image *img,
 			err = add_source(img, sov_zsrc_range_format_name(r->format), r->file, rf->version);
 			if (err)
 				goto cleanup;
+			range_age(p, opts, r);
 		}
 		globs = calloc(r->n_globs, sizeof(*globs));
 		if (!globs) {
@@ -647,7 +685,7 @@ int sov_zsrc_plan_resolve(struct zsrc_plan *p, const struct sov_policy_opts *opt
 		names[i] = img->zones[i].name;
 	err = resolve_locdb(p, opts, img, names);
 	if (!err)
-		err = resolve_ranges(p, img, names);
+		err = resolve_ranges(p, opts, img, names);
 	free(names);
 	return err;
 }

@@ -3,7 +3,9 @@
  * sovctl policy check | compile | schema: offline, from the policy library.
  * (policy apply talks to sovd and lives with the other socket commands.)
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy.h"
@@ -15,13 +17,24 @@ static int schema_run(int argc, char **argv);
 
 #include "policy_schema.h"	/* policy/schema.json as bytes (mk/sovctl.mk) */
 
-static const struct sovctl_opt check_opts[] = { { NULL, 0, NULL, NULL, 0 } };
+enum { OPT_STRICT = SOVCTL_LONG_ONLY, OPT_OFFLINE, OPT_MAX_AGE, OPT_CHECK_LOCDB };
+
+static const struct sovctl_opt check_opts[] = {
+	{ "strict", OPT_STRICT, NULL, "warnings (lints included) make a policy invalid", 0 },
+	{ "offline", OPT_OFFLINE, NULL,
+	  "do not check that class paths exist\n(a machine without the data)", 0 },
+	{ "max-age", OPT_MAX_AGE, "DAYS",
+	  "warn about a location database or range file\nolder than DAYS (default 90; 0: never)", 0 },
+	{ "locdb", OPT_CHECK_LOCDB, "PATH", "IP location database (default: the policy's locdb:)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
 
 const struct sovctl_cmd sovctl_policy_check_cmd = {
 	.name = "policy check",
 	.operands = "FILE...",
 	.about = "Check policy files: FILE:LINE:COL diagnostics on stderr, a summary if good.",
-	.notes = "Exits 0 when every FILE is a valid policy, 1 when one is not.\n",
+	.notes = "Exits 0 when every FILE is a valid policy, 1 when one is not (or, with\n"
+		 "--strict, has a warning).\n",
 	.opts = check_opts,
 	.run = check_run,
 };
@@ -46,7 +59,7 @@ static const struct sovctl_opt schema_opts[] = { { NULL, 0, NULL, NULL, 0 } };
 
 const struct sovctl_cmd sovctl_policy_schema_cmd = {
 	.name = "policy schema",
-	.about = "Print the JSON Schema of the policy language (for editors' YAML language servers).",
+	.about = "Print the JSON Schema of the policy language (for editors' YAML servers).",
 	.notes = "make install installs the same file as PREFIX/share/sovd/policy.schema.json.\n"
 		 "It checks the structure only: 'policy check' also checks prefixes, zone\n"
 		 "files, conflicts between zones and the zone names in allow lists.\n",
@@ -74,12 +87,37 @@ static int schema_run(int argc, char **argv)
 
 static int check_run(int argc, char **argv)
 {
+	struct sov_policy_opts opts = { .max_age_days = 90 };
 	struct sovctl_getopt g;
-	int c, i, bad = 0;
+	int c, i, bad = 0, strict = 0;
 
 	sovctl_getopt_init(&g, &sovctl_policy_check_cmd, argc, argv);
-	if ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END)
-		return sovctl_getopt_exit(&g, c);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		char *end;
+		unsigned long v;
+
+		switch (c) {
+		case OPT_STRICT:
+			strict = 1;
+			break;
+		case OPT_OFFLINE:
+			opts.flags |= SOV_POLICY_F_OFFLINE;
+			break;
+		case OPT_MAX_AGE:
+			errno = 0;
+			v = strtoul(g.arg, &end, 10);
+			if (errno || end == g.arg || *end || g.arg[0] == '-' || v > 36500)
+				return sovctl_usage_error(&sovctl_policy_check_cmd,
+							  "--max-age takes a number of days (0 to 36500)");
+			opts.max_age_days = (unsigned int)v;
+			break;
+		case OPT_CHECK_LOCDB:
+			opts.locdb_path = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
+		}
+	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
@@ -89,9 +127,13 @@ static int check_run(int argc, char **argv)
 		struct sov_diags d;
 
 		sov_diags_init(&d);
-		sov_policy_compile_file(argv[i], NULL, &img, &d);
+		sov_policy_compile_file(argv[i], &opts, &img, &d);
 		sov_diags_print(&d, stderr);
-		if (img) {
+		if (img && strict && d.n > d.n_errors) {
+			fprintf(stderr, "%s: invalid policy under --strict (%zu warning%s)\n",
+				argv[i], d.n - d.n_errors, d.n - d.n_errors == 1 ? "" : "s");
+			bad = 1;
+		} else if (img) {
 			printf("%s: ok (%zu classes, %zu zones, %zu IPv4 and %zu IPv6 prefixes)\n",
 			       argv[i], img->n_classes, img->n_zones - 1, img->n_v4,
 			       img->n_v6);
