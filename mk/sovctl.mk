@@ -17,6 +17,8 @@ $(BUILD)/policy_schema.h: policy/schema.json | $(BUILD)
 	  echo '};'; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tools/sovctl/cmd_policy.o: $(BUILD)/policy_schema.h
+# policy test compiles the kernel's decision rules (bpf/rules.h).
+$(BUILD)/tools/sovctl/cmd_ptest.o: $(BUILD)/sov_syscalls.h
 
 # The schema against a real JSON Schema validator and `policy check`.
 TEST_SCRIPTS	+= tests/policy/schema.t
