@@ -42,6 +42,25 @@ for _ in $(seq 100); do "$SOVCTL" --socket "$T/s" status > /dev/null 2>&1 && bre
 l0=$(labels)
 [ "$l0" = 2 ]; ok $? "the first policy labels its directory and file (want 2, got $l0)"
 
+# policy apply --dry-run (issue 16): the running policy against FILE, by
+# policy diff; nothing applied; refused when the running file changed.
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p2.yaml" > "$T/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "^# dry run: nothing applied; running policy $T/p1.yaml" "$T/out" &&
+	grep -qx "+ class c2: labels $T/d2; may reach eu; action block" "$T/out"
+r=$?; ok $r "apply --dry-run: the changes against the running policy (exit $rc)"
+[ $r = 0 ] || sed 's/^/#   /' "$T/out"
+"$SOVCTL" --socket "$T/s" status -o json > "$T/st" 2>&1
+grep -q '"generation":1' "$T/st"; ok $? "apply --dry-run applied nothing (generation 1)"
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p1.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 0 ] && grep -q "make the same decisions" "$T/out"
+ok $? "apply --dry-run of the running policy: same decisions, exit 0 (got $rc)"
+cp "$T/p1.yaml" "$T/p1.saved"; echo "# edited" >> "$T/p1.yaml"
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p2.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 2 ] && grep -q "changed since sovd loaded it" "$T/out"
+ok $? "apply --dry-run when the running file was edited: refused, exit 2 (got $rc)"
+mv "$T/p1.saved" "$T/p1.yaml"
+
 "$SOVCTL" --socket "$T/s" policy apply "$T/p2.yaml" > "$T/out" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -q "do not fit in the label map" "$T/out"

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
+#include "policy/policy.h"
 #include "tools/sovctl/sovctl.h"
 
 static int status_run(int argc, char **argv);
@@ -400,7 +401,65 @@ static int watch_run(int argc, char **argv)
 	return SOVCTL_OK;
 }
 
-static const struct sovctl_opt apply_opts[] = { { NULL, 0, NULL, NULL, 0 } };
+enum { OPT_DRY_RUN = SOVCTL_LONG_ONLY };
+
+static const struct sovctl_opt apply_opts[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL,
+	  "apply nothing: show what FILE changes against the\nrunning policy "
+	  "(policy diff; exit 0 same, 1 differs)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+/*
+ * --dry-run: the running policy's file (sovd's status) against FILE, by
+ * policy diff. The file must still be what sovd loaded (its SHA-256), or
+ * the diff would not be against the policy in force.
+ */
+static int apply_dry_run(const char *sock, const char *file)
+{
+	struct json_object *st = NULL, *pol, *v;
+	const char *path = NULL, *sha = NULL;
+	struct sov_policy_image *img = NULL;
+	struct sov_policy_opts po = { .flags = SOV_POLICY_F_OFFLINE };
+	struct sov_diags d;
+	char *reply;
+	int fd, ret;
+
+	fd = dial(sock, "status\n");
+	if (fd < 0)
+		return SOVCTL_USAGE;
+	reply = slurp(fd);
+	close(fd);
+	st = reply ? json_tokener_parse(reply) : NULL;
+	free(reply);
+	if (st && json_object_object_get_ex(st, "policy", &pol)) {
+		if (json_object_object_get_ex(pol, "path", &v))
+			path = json_object_get_string(v);
+		if (json_object_object_get_ex(pol, "sha256", &v))
+			sha = json_object_get_string(v);
+	}
+	if (!path || !sha) {
+		fprintf(stderr, "sovctl: sovd's status names no running policy\n");
+		json_object_put(st);
+		return SOVCTL_USAGE;
+	}
+	sov_diags_init(&d);
+	sov_policy_compile_file(path, &po, &img, &d);
+	sov_diags_free(&d);
+	if (!img || strcmp(img->sha256_hex, sha)) {
+		fprintf(stderr, "sovctl: the running policy's file %s %s since sovd loaded it (sha256 %s); cannot compare with it\n",
+			path, img ? "changed" : "is gone or no longer compiles", sha);
+		sov_policy_free(img);
+		json_object_put(st);
+		return SOVCTL_USAGE;
+	}
+	sov_policy_free(img);
+	printf("# dry run: nothing applied; running policy %s (sha256 %.16s...)\n", path, sha);
+	fflush(stdout);
+	ret = sovctl_policy_diff_files(path, file, NULL, 20);
+	json_object_put(st);
+	return ret;
+}
 
 const struct sovctl_cmd sovctl_policy_apply_cmd = {
 	.name = "policy apply",
@@ -418,14 +477,19 @@ static int apply_run(int argc, char **argv)
 	char path[PATH_MAX], req[PATH_MAX + 16], *reply;
 	const char *file;
 	struct sovctl_getopt g;
-	int c, fd, ret;
+	int c, fd, ret, dry = 0;
 
 	sovctl_getopt_init(&g, &sovctl_policy_apply_cmd, argc, argv);
-	if ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END)
-		return sovctl_getopt_exit(&g, c);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		if (c != OPT_DRY_RUN)
+			return sovctl_getopt_exit(&g, c);
+		dry = 1;
+	}
 	if (argc - optind != 1)
 		return sovctl_usage_error(&sovctl_policy_apply_cmd, "takes one FILE");
 	file = argv[optind];
+	if (dry)
+		return apply_dry_run(sock, file);
 	/* sovd reads the file itself: give it an absolute path. */
 	if (!realpath(file, path)) {
 		fprintf(stderr, "sovctl: cannot read %s: %s\n", file, strerror(errno));

@@ -53,7 +53,7 @@ struct sovctl_cmd {
 
 /* Every command and family, in the order --help lists them (main.c). */
 extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_policy_check_cmd,
-	sovctl_policy_compile_cmd, sovctl_policy_schema_cmd, sovctl_policy_test_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
+	sovctl_policy_compile_cmd, sovctl_policy_schema_cmd, sovctl_policy_test_cmd, sovctl_policy_diff_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
 	sovctl_zone_lookup_cmd;
 
@@ -85,6 +85,11 @@ int sovctl_getopt_exit(const struct sovctl_getopt *g, int c);
 /* Prints "sovctl CMD: message" and the usage on stderr; returns 2. */
 int sovctl_usage_error(const struct sovctl_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* policy diff OLD NEW (cmd_pdiff.c), also for policy apply --dry-run:
+ * prints the changes; returns 0 (same decisions), 1 (they differ), 2. */
+int sovctl_policy_diff_files(const char *old, const char *new, const char *locdb,
+			     size_t limit);
 
 /* The full --help text of a command. */
 void sovctl_help(const struct sovctl_cmd *cmd, FILE *o);

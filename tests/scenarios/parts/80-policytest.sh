@@ -18,7 +18,7 @@ pt_cases() {	# pt_cases CLASS FILE-READ: act, then one case per destination
 	act "pt-$cls" "read:$f" $args
 	sleep 1	# egress events reach the events file within sovd's 50 ms drain
 	for d in $PT_DSTS; do
-		r=$(sed -n "s/^connect $(printf '%s' "$d" | sed 's/[][.]/\\&/g') //p" "$A_OUT")
+		r=$(awk -v p="connect $d " 'index($0, p) == 1 { print substr($0, length(p) + 1) }' "$A_OUT")
 		case "$r" in
 		EPERM) v=deny ;;
 		"") v=missing ;;
