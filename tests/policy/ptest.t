@@ -142,5 +142,29 @@ else
 	notok "an invalid policy: exit 2" "$out"
 fi
 
+# policy explain: the zone and why, each class's allow list, the verdict.
+out=$("$sovctl" policy explain "$pol" --class pii-eu --dst 10.20.0.7:443 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qx "destination 10.20.0.7:443: zone us ($pol:8:3)" <<<"$out" &&
+	grep -qx "  kernel LPM entry: 10.20.0.0/16 -> zone us (the longest prefix that holds it)" <<<"$out" &&
+	grep -qx "  $pol:9:13 cidrs of zone 'us': 10.20.0.0/16 holds it" <<<"$out" &&
+	grep -qx "class pii-eu: $pol:15:12 allow \[eu, local\], action block: violated" <<<"$out" &&
+	grep -qx "verdict: deny" <<<"$out"; then
+	ok "policy explain: zone, LPM entry, the policy's prefix, the allow list, the verdict"
+else
+	notok "policy explain of a deny" "exit $rc" "$out"
+fi
+ex=$top/policy/examples/eu-gpu-cluster.yaml
+out=$("$sovctl" policy explain "$ex" --path /data/customers/x --dst 64:ff9b::10.42.1.1 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qx "path /data/customers/x: pii-eu" <<<"$out" &&
+	grep -q "^  $ex:[0-9]*:[0-9]* cidrs of zone 'onprem-fra': 10.0.0.0/8 holds it" <<<"$out" &&
+	grep -q "^  kernel LPM entry: 10.42.0.0/16 -> zone object-store-fra" <<<"$out" &&
+	grep -qx "verdict: allow" <<<"$out"; then
+	ok "policy explain: a NAT64 address, nested zones (the longest prefix wins), a path's class"
+else
+	notok "policy explain: NAT64 and nested zones" "exit $rc" "$out"
+fi
+"$sovctl" policy explain "$pol" --class nope --dst 10.0.0.1 >/dev/null 2>&1
+rc=$?; if [ $rc -eq 2 ]; then ok "policy explain of an unknown class: exit 2"; else notok "unknown class: exit 2 (got $rc)"; fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

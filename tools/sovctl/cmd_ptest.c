@@ -17,10 +17,12 @@
 
 #include "bpf/rules.h"
 #include "policy/policy.h"
+#include "policy/prefix.h"
 #include "policy/ynode.h"
 #include "tools/sovctl/sovctl.h"
 
 static int ptest_run(int argc, char **argv);
+static int explain_run(int argc, char **argv);
 
 enum { OPT_RESOLVE = SOVCTL_LONG_ONLY, OPT_PT_LOCDB };
 
@@ -41,6 +43,29 @@ const struct sovctl_cmd sovctl_policy_test_cmd = {
 		 "(docs/policy.md, \"Testing a policy\").\n",
 	.opts = ptest_opts,
 	.run = ptest_run,
+};
+
+enum { OPT_EX_CLASS = SOVCTL_LONG_ONLY + 16, OPT_EX_DST, OPT_EX_PATH, OPT_EX_CHANNEL,
+       OPT_EX_LOCDB };
+
+static const struct sovctl_opt explain_opts[] = {
+	{ "class", OPT_EX_CLASS, "C", "the process's taint: a class (repeatable)", SOVCTL_OPT_REPEAT },
+	{ "path", OPT_EX_PATH, "P", "or a file: the classes of every policy path above it", 0 },
+	{ "dst", OPT_EX_DST, "ADDR[:PORT]", "the destination", 0 },
+	{ "channel", OPT_EX_CHANNEL, "C", "or a channel (raw, ping, packet, xdp, other, rdma)", 0 },
+	{ "locdb", OPT_EX_LOCDB, "PATH", "IP location database (default: the policy's locdb:)", 0 },
+	{ NULL, 0, NULL, NULL, 0 }
+};
+
+const struct sovctl_cmd sovctl_policy_explain_cmd = {
+	.name = "policy explain",
+	.operands = "POLICY",
+	.about = "Explain the verdict for a class (or path) and a destination (or channel).",
+	.notes = "Prints the zone the address falls in and why (the LPM entry, the policy's\n"
+		 "prefixes that hold it, the zone's other sources), each class's allow list and\n"
+		 "the verdict, with file:line:column of every line that contributed. Exit 0.\n",
+	.opts = explain_opts,
+	.run = explain_run,
 };
 
 /* The compiled image the decision callbacks read (one policy per run). */
@@ -619,6 +644,257 @@ static int ptest_run(int argc, char **argv)
 	}
 	free(R.cases);
 	sovp_ynode_free(R.pw.root);
+	sov_policy_free(img);
+	return ret;
+}
+
+/* The LPM entry of img that holds addr (longest prefix), or -1. */
+static long lpm_entry(const struct sov_policy_image *img, const struct sov_dst *d, int *fam)
+{
+	uint8_t a[16];
+	size_t n, alen;
+	long best = -1;
+	int bestlen = -1;
+	__u32 v4;
+	int as = SOV_IP6_NATIVE;
+
+	*fam = AF_INET;
+	if (d->family == SOV_AF_INET) {
+		memcpy(a, d->addr, 4);
+	} else {
+		as = sov_ip6_judged_as(d->addr, &v4);
+		if (as == SOV_IP6_UNKNOWN)
+			return -1;
+		if (as == SOV_IP6_V4)
+			memcpy(a, &v4, 4);
+		else {
+			memcpy(a, d->addr, 16);
+			*fam = AF_INET6;
+		}
+	}
+	n = *fam == AF_INET ? img->n_v4 : img->n_v6;
+	alen = *fam == AF_INET ? 32 : 128;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = *fam == AF_INET ? img->v4[i].addr : img->v6[i].addr;
+		int plen = *fam == AF_INET ? img->v4[i].plen : img->v6[i].plen, k, ok = 1;
+
+		for (k = 0; k < plen && (size_t)k < alen && ok; k++)
+			if ((a[k / 8] ^ p[k / 8]) & (0x80 >> (k % 8)))
+				ok = 0;
+		if (ok && plen > bestlen) {
+			best = (long)i;
+			bestlen = plen;
+		}
+	}
+	return best;
+}
+
+/* 1 when prefix p holds the address the kernel judges for d. */
+static int prefix_holds(const struct sov_prefix *p, const struct sov_dst *d)
+{
+	uint8_t a[16];
+	__u32 v4;
+	int fam = 4;
+
+	if (d->family == SOV_AF_INET) {
+		memcpy(a, d->addr, 4);
+	} else {
+		int as = sov_ip6_judged_as(d->addr, &v4);
+
+		if (as == SOV_IP6_UNKNOWN)
+			return 0;
+		if (as == SOV_IP6_V4)
+			memcpy(a, &v4, 4);
+		else {
+			memcpy(a, d->addr, 16);
+			fam = 6;
+		}
+	}
+	if (p->family != fam)
+		return 0;
+	for (int k = 0; k < p->plen; k++)
+		if ((a[k / 8] ^ p->addr[k / 8]) & (0x80 >> (k % 8)))
+			return 0;
+	return 1;
+}
+
+static int explain_run(int argc, char **argv)
+{
+	struct sov_policy_opts po = { .flags = SOV_POLICY_F_OFFLINE };
+	const char *classes[64], *path = NULL, *dst = NULL, *chan = NULL, *why = NULL;
+	struct sov_policy_image *img = NULL;
+	struct policy_where pw = {};
+	struct sovctl_getopt g;
+	struct sov_config cfg;
+	struct sov_diags d;
+	struct sov_dst dd = {};
+	struct result r;
+	uint32_t channel = 0;
+	uint64_t taint = 0;
+	size_t n_classes = 0, len;
+	char host[256], *buf = NULL, cn[1024];
+	int c, ret = SOVCTL_USAGE;
+
+	sovctl_getopt_init(&g, &sovctl_policy_explain_cmd, argc, argv);
+	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
+		switch (c) {
+		case OPT_EX_CLASS:
+			if (n_classes < 64)
+				classes[n_classes++] = g.arg;
+			break;
+		case OPT_EX_PATH:
+			path = g.arg;
+			break;
+		case OPT_EX_DST:
+			dst = g.arg;
+			break;
+		case OPT_EX_CHANNEL:
+			chan = g.arg;
+			break;
+		case OPT_EX_LOCDB:
+			po.locdb_path = g.arg;
+			break;
+		default:
+			return sovctl_getopt_exit(&g, c);
+		}
+	}
+	if (argc - optind != 1)
+		return sovctl_usage_error(&sovctl_policy_explain_cmd, "takes one POLICY");
+	if (!!n_classes + !!path != 1)
+		return sovctl_usage_error(&sovctl_policy_explain_cmd, "give --class C (repeatable) or --path P");
+	if (!!dst + !!chan != 1)
+		return sovctl_usage_error(&sovctl_policy_explain_cmd, "give --dst ADDR[:PORT] or --channel C");
+	if (dst && parse_addr(dst, &dd, host, sizeof(host)))
+		return sovctl_usage_error(&sovctl_policy_explain_cmd,
+					  "--dst must be ADDR, ADDR:PORT or [IPv6]:PORT, not '%s'", dst);
+	if (chan) {
+		for (uint32_t ch = 1; ch < SOV_POLICY_CHAN_MAX; ch++)
+			if (sov_policy_channel_name(ch) && !strcmp(chan, sov_policy_channel_name(ch)))
+				channel = ch;
+		if (!channel)
+			return sovctl_usage_error(&sovctl_policy_explain_cmd,
+						  "unknown channel '%s' (raw, ping, packet, xdp, other, rdma)", chan);
+	}
+	sov_diags_init(&d);
+	sov_policy_compile_file(argv[optind], &po, &img, &d);
+	if (!img) {
+		sov_diags_print(&d, stderr);
+		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", argv[optind], d.n_errors,
+			d.n_errors == 1 ? "" : "s");
+		sov_diags_free(&d);
+		return SOVCTL_USAGE;
+	}
+	sov_diags_free(&d);
+	sov_diags_init(&d);
+	if (sovp_read_file(argv[optind], 64u << 20, &buf, &len, &why) ||
+	    sovp_ynode_parse(argv[optind], buf, len, &pw.root, &d)) {
+		fprintf(stderr, "%s: error: cannot read the policy again\n", argv[optind]);
+		goto out;
+	}
+	pw.zones = map_get(pw.root, "zones");
+	pw.classes = map_get(pw.root, "classes");
+	for (size_t i = 0; i < n_classes; i++) {
+		int b = class_bit(img, classes[i]);
+
+		if (b < 0) {
+			fprintf(stderr, "sovctl: '%s' is not a class of %s\n", classes[i], img->path);
+			goto out;
+		}
+		taint |= 1ull << b;
+	}
+	if (path) {
+		taint = classes_of_path(img, path);
+		printf("path %s: %s\n", path, taint ? sov_policy_class_names(img, taint, cn, sizeof(cn))
+						   : "no class labels it (not judged)");
+	}
+	g_img = img;
+	config_of(img, &cfg);
+	judge(img, &cfg, &pw, taint ? taint : ~0ull & cfg.all_classes, &dd, channel, &r);
+	if (dst) {
+		int fam;
+		long e = lpm_entry(img, &dd, &fam);
+		char ps[PREFIX_STR_MAX];
+		const struct ynode *zk = map_key(pw.zones, sov_policy_zone_name(img, r.zone));
+
+		printf("destination %s: zone %s", dst, sov_policy_zone_name(img, r.zone));
+		if (zk && r.zone != SOV_ZONE_UNKNOWN)
+			printf(" (%s:%d:%d)", img->path, zk->line, zk->col);
+		printf("\n");
+		if (e >= 0) {
+			struct sov_prefix p = { .family = fam == AF_INET ? 4 : 6 };
+
+			if (fam == AF_INET) {
+				memcpy(p.addr, img->v4[e].addr, 4);
+				p.plen = img->v4[e].plen;
+			} else {
+				memcpy(p.addr, img->v6[e].addr, 16);
+				p.plen = img->v6[e].plen;
+			}
+			printf("  kernel LPM entry: %s -> zone %s (the longest prefix that holds it)\n",
+			       sovp_prefix_format(&p, ps, sizeof(ps)),
+			       sov_policy_zone_name(img, fam == AF_INET ? img->v4[e].zone : img->v6[e].zone));
+		} else {
+			printf("  kernel LPM entry: none (%s)\n",
+			       dd.family == SOV_AF_INET6 ? "in no prefix, or an IPv6 address judged as unknown" : "in no prefix");
+		}
+		/* The policy's own prefixes that hold it, in every zone. */
+		for (size_t i = 0; pw.zones && pw.zones->kind == YN_MAP && i + 1 < pw.zones->n; i += 2) {
+			const struct ynode *zv = pw.zones->kids[i + 1], *cidrs = map_get(zv, "cidrs");
+
+			for (size_t k = 0; cidrs && cidrs->kind == YN_SEQ && k < cidrs->n; k++) {
+				const struct ynode *n = cidrs->kids[k];
+				struct sov_prefix p;
+				char whyb[128];
+
+				if (!scalar(n) || sovp_prefix_parse(n->str, n->len, &p, whyb, sizeof(whyb)) ||
+				    !prefix_holds(&p, &dd))
+					continue;
+				printf("  %s:%d:%d cidrs of zone '%s': %s holds it\n", img->path, n->line,
+				       n->col, pw.zones->kids[i]->str, n->str);
+			}
+			if (strcmp(pw.zones->kids[i]->str, sov_policy_zone_name(img, r.zone)))
+				continue;
+			static const char *const other[] = { "files", "ranges", "asns", "countries" };
+			for (size_t k = 0; k < 4; k++) {
+				const struct ynode *key = map_key(zv, other[k]);
+
+				if (key)
+					printf("  %s:%d:%d %s of zone '%s' (the zone's other source)\n",
+					       img->path, key->line, key->col, other[k],
+					       pw.zones->kids[i]->str);
+			}
+		}
+		for (size_t s = 0; s < img->n_sources; s++)
+			printf("  data: %s %s (%s)\n", img->sources[s].kind, img->sources[s].file,
+			       img->sources[s].version ? img->sources[s].version : "no version");
+	} else {
+		printf("channel %s\n", chan);
+	}
+	for (size_t i = 0; i < img->n_classes; i++) {
+		const struct sov_img_class *cl = &img->classes[i];
+		const struct ynode *cv = map_get(pw.classes, cl->name), *al = map_get(cv, "allow");
+		uint64_t bit = 1ull << cl->bit;
+
+		if (!(taint & bit))
+			continue;
+		printf("class %s: ", cl->name);
+		if (al)
+			printf("%s:%d:%d allow [", img->path, al->line, al->col);
+		for (size_t k = 0; al && al->kind == YN_SEQ && k < al->n; k++)
+			printf("%s%s", k ? ", " : "", al->kids[k]->str);
+		printf("]%s, action %s: %s\n", channel ? (cl->channels & (1u << channel) ? ", channel allowed" : ", channel not allowed") : "",
+		       cl->action == SOV_ACTION_BLOCK ? "block" : "audit",
+		       (r.violated & bit) ? "violated" : "allowed");
+	}
+	if (!taint)
+		printf("verdict: allow (an untainted process is not judged)\n");
+	else
+		printf("verdict: %s\n  decided by: %s\n", verdict_names[r.verdict], r.why);
+	ret = SOVCTL_OK;
+out:
+	free(buf);
+	sov_diags_free(&d);
+	sovp_ynode_free(pw.root);
 	sov_policy_free(img);
 	return ret;
 }

@@ -18,6 +18,7 @@ static const struct sovctl_cmd *const cmds[] = {
 	&sovctl_policy_check_cmd,
 	&sovctl_policy_compile_cmd,
 	&sovctl_policy_test_cmd,
+	&sovctl_policy_explain_cmd,
 	&sovctl_policy_diff_cmd,
 	&sovctl_policy_schema_cmd,
 	&sovctl_policy_apply_cmd,
