@@ -118,6 +118,9 @@ install: build-all
 	install -m 0644 policy/examples/minimal.yaml $(DESTDIR)/etc/sovd/policy.yaml.example
 	install -d $(DESTDIR)$(PREFIX)/share/sovd
 	install -m 0644 policy/schema.json $(DESTDIR)$(PREFIX)/share/sovd/policy.schema.json
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	$(BUILD)/sovctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sovctl
+	$(BUILD)/sovctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sovctl
 	install -d $(DESTDIR)$(PREFIX)/share/doc/sovd $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/sovd/
 	install -m 0644 tools/sovd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/sovd.service

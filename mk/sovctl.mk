@@ -26,4 +26,4 @@ TEST_SCRIPTS	+= tests/policy/schema.t
 TEST_SCRIPTS	+= tests/policy/lint.t tests/policy/ptest.t tests/policy/pdiff.t
 
 # sovctl's command line (no daemon: a stand-in answers status and watch).
-TEST_SCRIPTS	+= tests/sovctl/cli.t
+TEST_SCRIPTS	+= tests/sovctl/cli.t tests/sovctl/completion.t

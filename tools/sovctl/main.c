@@ -27,6 +27,7 @@ static const struct sovctl_cmd *const cmds[] = {
 	&sovctl_journal_export_cmd,
 	&sovctl_journal_show_cmd,
 	&sovctl_zone_lookup_cmd,
+	&sovctl_completion_cmd,
 	&help_cmd,
 	&version_cmd,
 };
@@ -60,6 +61,17 @@ static const struct sovctl_cmd top_cmd = {
 	.opts = top_opts,
 	.flags = SOVCTL_CMD_STOP,
 };
+
+const struct sovctl_cmd *const *sovctl_commands(size_t *n)
+{
+	*n = NCMDS;
+	return cmds;
+}
+
+const struct sovctl_cmd *sovctl_top_command(void)
+{
+	return &top_cmd;
+}
 
 static void top_help(FILE *o)
 {

@@ -55,7 +55,7 @@ struct sovctl_cmd {
 extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_policy_check_cmd,
 	sovctl_policy_compile_cmd, sovctl_policy_schema_cmd, sovctl_policy_test_cmd, sovctl_policy_explain_cmd, sovctl_policy_diff_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
-	sovctl_zone_lookup_cmd;
+	sovctl_zone_lookup_cmd, sovctl_completion_cmd;
 
 #define SOVCTL_MAX_OPTS	15
 
@@ -90,6 +90,11 @@ int sovctl_usage_error(const struct sovctl_cmd *cmd, const char *fmt, ...)
  * prints the changes; returns 0 (same decisions), 1 (they differ), 2. */
 int sovctl_policy_diff_files(const char *old, const char *new, const char *locdb,
 			     size_t limit);
+
+/* Every command, in --help's order, and the top level (main.c): for
+ * sovctl completion. */
+const struct sovctl_cmd *const *sovctl_commands(size_t *n);
+const struct sovctl_cmd *sovctl_top_command(void);
 
 /* The full --help text of a command. */
 void sovctl_help(const struct sovctl_cmd *cmd, FILE *o);
