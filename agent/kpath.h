@@ -30,6 +30,7 @@ struct sov_map_fds {
 	int taint_exited, taint_state;	/* issue 12: exited processes, lost taints */
 	int self, self_ids;		/* issue 12: self-protection (LSM path) */
 	int ipc, ipc_names, ipc_state;	/* issue 12: IPC labels that may be evicted */
+	int flows, flows_seen;		/* issue 14: aggregated allowed flows */
 };
 
 /* The maps whose size sovd chooses before load. */
@@ -153,6 +154,8 @@ static struct T *T##_open(const struct bpf_object_open_opts *oo, int k510) \
 	(kp)->fd.ipc = bpf_map__fd((s)->maps.sov_ipc);			\
 	(kp)->fd.ipc_names = bpf_map__fd((s)->maps.sov_ipc_names);	\
 	(kp)->fd.ipc_state = bpf_map__fd((s)->maps.sov_ipc_state);	\
+	(kp)->fd.flows = bpf_map__fd((s)->maps.sov_flows);		\
+	(kp)->fd.flows_seen = bpf_map__fd((s)->maps.sov_flows_seen);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */

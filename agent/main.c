@@ -28,6 +28,7 @@
 #include "agent/events_file.h"
 #include "agent/devices.h"
 #include "agent/features.h"
+#include "agent/flows.h"
 #include "agent/host.h"
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
@@ -252,6 +253,7 @@ struct sovd {
 	struct label_watch lwatch;
 	struct label_gc lgc;		/* issue 12: labels of deleted inodes */
 	struct selfaudit audit;
+	struct flows flows;		/* issue 14: aggregated allowed flows */
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
 	uint64_t lost_labels_reported;	/* lost label classes already reported */
 	uint64_t lost_ipc_reported;	/* IPC label classes already reported */
@@ -342,6 +344,22 @@ static void drain(void *ctx)
 	pipeline_flush(&d->pipe);
 }
 
+/* The aggregates of allowed flows (flows.h): every key's count since its
+ * last record. any_generation 0: only the policy the view names (at a
+ * policy switch, lifecycle.c). */
+static void report_flows(struct sovd *d, int any_generation)
+{
+	flows_flush(&d->flows, &d->pipe, any_generation);
+	d->counts.egress_aggregated = d->flows.aggregated;
+	d->counts.egress_aggregates = d->flows.records;
+	d->counts.flow_keys = d->flows.keys;
+}
+
+static void report_flows_switch(void *ctx)
+{
+	report_flows(ctx, 0);
+}
+
 /* The label collector (label_gc.h), once a second: a slice of the label
  * map in chunks, the ring buffer drained between them. */
 static void collect_labels(struct sovd *d)
@@ -374,7 +392,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 	struct epoll_event evs[64];
 	int err = 0;
 	int64_t last_tick = 0, last_gc = 0, last_devs = 0, last_audit = conn_now_ms();
-	int64_t last_drain = 0;
+	int64_t last_drain = 0, last_flows = conn_now_ms();
 
 	while (!stop) {
 		/* 50 ms: egress events do not wake sovd (bpf/events.bpf.h
@@ -437,6 +455,12 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 			ring_buffer__consume(d->rb);
 			pipeline_flush(&d->pipe);
 		}
+		/* after the drain: a key's first flow is in the events
+		 * before its aggregates */
+		if (now - last_flows >= FLOWS_INTERVAL_MS) {
+			last_flows = now;
+			report_flows(d, 1);
+		}
 		if (now - last_tick >= 100) {
 			last_tick = now;
 			check_loss(d);
@@ -464,6 +488,9 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 	}
 	ring_buffer__consume(d->rb);
 	pipeline_flush(&d->pipe);
+	/* what the kernel counted until now; a flow after this is lost with
+	 * the maps at a clean stop, as an event left in the ring is */
+	report_flows(d, 1);
 	return err;
 }
 
@@ -713,6 +740,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	d.life.drain = drain;
 	d.life.drain_ctx = &d;
+	d.flows = (struct flows){ .map_fd = d.kp.fd.flows, .seen_fd = d.kp.fd.flows_seen,
+				  .taint_fd = d.kp.fd.taint };
+	d.life.flows_flush = report_flows_switch;
 	if ((err = watch_fd(ep, ring_buffer__epoll_fd(d.rb), TAG_RB, "event ring buffer")) ||
 	    (err = watch_fd(ep, sfd, TAG_SIGNAL, "signals")))
 		goto cleanup;
@@ -782,6 +812,7 @@ cleanup:
 		ring_buffer__free(d.rb);
 	unload_kpath(&d);
 	selfaudit_free(&d.audit);
+	flows_free(&d.flows);
 	journal_glue_close(&d.journal);
 	events_file_close(&d.events);
 	if (sfd >= 0)

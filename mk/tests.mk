@@ -27,7 +27,7 @@ TEST_SCRIPTS	+= tests/agent/sockets.t
 
 # Taint map counting vs collecting (needs root: it creates a BPF map).
 $(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
-		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
+		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
