@@ -52,7 +52,8 @@ struct sovd_event {
 	uint32_t device;
 	/* egress, aggregate of allowed flows (issue 14, agent/flows.c): the
 	 * flows counted after the key's previous record, in the window from
-	 * agg_first_ns (boot clock: that record's time) to agg_last_ns */
+	 * agg_first_wall_ns (that record's time) to agg_last_wall_ns (the
+	 * latest flow); also rendered into body (count, first, last) */
 	int has_agg;
 	uint64_t agg_count;
 	int64_t agg_first_wall_ns, agg_last_wall_ns;
