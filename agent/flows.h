@@ -15,6 +15,9 @@
 
 /* docs/architecture.md, "Aggregated allowed flows": why one second */
 #define FLOWS_INTERVAL_MS	1000
+/* Keys of gone processes are removed at every such flush (a syscall per
+ * key: sov_taint's entry); their counts are reported at every flush. */
+#define FLOWS_GONE_EVERY	10
 
 struct pipeline;
 
@@ -24,9 +27,14 @@ struct flows {
 	int taint_fd;		/* sov_taint: is a key's process still alive */
 	uint64_t aggregated;	/* flows reported in aggregate records */
 	uint64_t records;	/* aggregate records */
-	uint64_t keys;		/* keys in the map at the last flush */
-	struct sov_flow_key *buf;	/* the keys of one flush */
-	uint32_t cap;
+	uint64_t keys_seen;	/* keys in the map at the last flush */
+	uint32_t gone_every;	/* 0: FLOWS_GONE_EVERY */
+	uint32_t flushes;
+	/* one flush's copy of both maps */
+	struct sov_flow_key *keys, *skeys;
+	struct sov_flow *vals;
+	struct sov_flow_seen *svals;
+	uint32_t cap, scap;
 };
 
 /*
@@ -41,7 +49,8 @@ uint64_t flows_window(const struct sov_flow *v, const struct sov_flow_seen *s,
 /*
  * Reports every key whose count grew as one aggregate record; keys of a
  * policy generation other than p's view are reported only with
- * any_generation. Removes the keys whose process is gone, once reported.
+ * any_generation. Every FLOWS_GONE_EVERY flushes (the first included),
+ * removes the keys whose process is gone, once reported.
  * 0, or a negative errno when the map could not be read.
  */
 int flows_flush(struct flows *f, struct pipeline *p, int any_generation);

@@ -352,7 +352,7 @@ static void report_flows(struct sovd *d, int any_generation)
 	flows_flush(&d->flows, &d->pipe, any_generation);
 	d->counts.egress_aggregated = d->flows.aggregated;
 	d->counts.egress_aggregates = d->flows.records;
-	d->counts.flow_keys = d->flows.keys;
+	d->counts.flow_keys = d->flows.keys_seen;
 }
 
 static void report_flows_switch(void *ctx)

@@ -76,7 +76,7 @@ int main(void)
 	struct sov_taint t = { .classes = 1, .since_ns = 777 };
 	struct sov_flow_seen s;
 	struct pipeline p;
-	struct flows f = {};
+	struct flows f = { .gone_every = 1 };
 	uint64_t total = 0;
 
 	test_window();
