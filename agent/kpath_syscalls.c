@@ -58,7 +58,7 @@ int kpath_prepare_tracefs(void)
 	return 0;
 }
 
-static const char *const *hooks_of(enum sovd_kpath k)
+static const struct sov_sc_hook *hooks_of(enum sovd_kpath k)
 {
 	return k == SOVD_KPATH_LSM ? sov_sc_hooks_lsm : sov_sc_hooks_tracing;
 }
@@ -89,9 +89,9 @@ int kpath_sc_missing(enum sovd_kpath k, char *missing, size_t len)
 {
 	char tp[64];
 
-	for (const char *const *n = hooks_of(k); *n; n++) {
-		if (tp_name(*n, tp, sizeof(tp))) {
-			snprintf(missing, len, "%s", *n);
+	for (const struct sov_sc_hook *h = hooks_of(k); h->name; h++) {
+		if (tp_name(h->name, tp, sizeof(tp))) {
+			snprintf(missing, len, "%s", h->name);
 			return -ENOENT;
 		}
 	}
@@ -123,10 +123,11 @@ int kpath_attach_syscalls(struct kpath *kp, struct bpf_program *raw_enter,
 		       kpath_attach_prog(kp, raw_enter, -1, "sys_enter");
 	/* A tracepoint that cannot be attached fails the start (the caller
 	 * chose these after kpath_sc_missing()): a part would miss it. */
-	for (const char *const *n = hooks_of(kp->ops->id); *n; n++) {
-		err = tp_name(*n, tp, sizeof(tp));
+	for (const struct sov_sc_hook *h = hooks_of(kp->ops->id); h->name; h++) {
+		err = tp_name(h->name, tp, sizeof(tp));
 		if (err) {
-			pr_err("failed to attach the syscall programs: no tracepoint syscalls/sys_enter_%s", *n);
+			pr_err("failed to attach the syscall programs: no tracepoint syscalls/sys_enter_%s",
+			       h->name);
 			return err;
 		}
 		snprintf(ev, sizeof(ev), "sys_exit_%s", tp);

@@ -67,5 +67,8 @@ $(BPF_UNIT_TESTS): $(BUILD)/%: $(BUILD)/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
+# the generated list of per-syscall tracepoints it checks
+$(BUILD)/tests/unit/bpf/test_sc_hooks.o: | $(BUILD)/sov_sc_hooks.h
+
 ALL_TARGETS	+= $(BPF_UNIT_TESTS)
 TEST_PROGS	+= $(BPF_UNIT_TESTS)
