@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -94,8 +95,11 @@ static int probe_abi_runs(enum probe_abi abi)
 	if (pid < 0)
 		return 1;	/* unknown: as if it ran (fail closed) */
 	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
 		long want = syscall(SYS_getpid), got;
 
+		/* no core file where the int $0x80 faults */
+		setrlimit(RLIMIT_CORE, &none);
 		if (abi == PROBE_IA32) {
 			got = 20;	/* getpid in the ia32 table */
 			__asm__ volatile("int $0x80" : "+a"(got) : : "r8", "r9", "r10", "r11", "memory");
@@ -119,10 +123,9 @@ static int probe_abi_runs(enum probe_abi abi)
 
 int probe_features(struct sovd_features *f)
 {
+	int sc_hooks = f->sc_hooks;	/* the caller's choice survives the probe */
 	const char *cg;
 	int fd;
-
-	int sc_hooks = f->sc_hooks;
 
 	memset(f, 0, sizeof(*f));
 	f->sc_hooks = sc_hooks;
