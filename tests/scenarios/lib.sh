@@ -14,7 +14,9 @@ SOVTEST=${SOVTEST:-$SOV_BUILD/tests/sovtest}
 SOV_MODE=${SOV_MODE:-auto}
 # which build of the kernel programs (sovd --bpf-build: auto|current|5.10)
 SOV_BPF_BUILD=${SOV_BPF_BUILD:-auto}
-# where the syscall programs attach (sovd --syscall-hooks: auto|raw|tracepoints)
+# where the syscall programs attach (sovd --syscall-hooks: auto|raw|tracepoints).
+# sovd's default is raw; the suite runs auto, so the per-syscall tracepoints
+# are tested wherever they would be chosen (the CI host) and raw elsewhere.
 SOV_SC_HOOKS=${SOV_SC_HOOKS:-auto}
 # seconds sovd_start waits for the agent start event (the verifier's time)
 SOV_START_WAIT=${SOV_START_WAIT:-120}
