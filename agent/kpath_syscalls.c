@@ -48,7 +48,9 @@ int kpath_prepare_tracefs(void)
 		return 0;
 	if (statfs("/sys/kernel/tracing", &st) == 0 && st.f_type == TRACEFS_MAGIC)
 		return 0;
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, "mode=0700")) {
+	/* root only where tracefs takes a mode (older ones refuse the option) */
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, "mode=0700") &&
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		int err = -errno;
 
 		pr_debug("failed to mount tracefs at /sys/kernel/tracing: %s", strerror(-err));
