@@ -158,6 +158,13 @@ static void status_json(struct api *a, struct jbuf *b)
 	jb_u64(b, "taint_overflow_classes", v->counts->overflow);
 	jb_u64(b, "labels_lost_classes", v->counts->labels_lost);
 	jb_u64(b, "ipc_lost_classes", v->counts->ipc_lost);
+	/* issue 14: allowed flows counted in the kernel, reported by sovd */
+	jb_key(b, "flows");
+	jb_open(b);
+	jb_u64(b, "egress_aggregated", v->counts->egress_aggregated);
+	jb_u64(b, "aggregate_records", v->counts->egress_aggregates);
+	jb_u64(b, "keys", v->counts->flow_keys);
+	jb_close(b);
 	if (v->gc) {
 		/* labels of deleted inodes: the kernel's are counters.labels_reclaimed */
 		jb_key(b, "label_gc");

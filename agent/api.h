@@ -30,6 +30,9 @@ struct api_counts {
 	uint32_t max_procs;	/* taint map size (live processes) */
 	uint32_t max_exited;	/* the exited processes' LRU */
 	uint32_t max_labels;	/* label map size */
+	uint64_t egress_aggregated;	/* issue 14: allowed flows reported in aggregates */
+	uint64_t egress_aggregates;	/* the aggregate records */
+	uint64_t flow_keys;		/* keys in the aggregation map at the last flush */
 };
 
 /* What status reports, owned by others. */

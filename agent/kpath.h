@@ -30,6 +30,7 @@ struct sov_map_fds {
 	int taint_exited, taint_state;	/* issue 12: exited processes, lost taints */
 	int self, self_ids;		/* issue 12: self-protection (LSM path) */
 	int ipc, ipc_names, ipc_state;	/* issue 12: IPC labels that may be evicted */
+	int flows, flows_seen;		/* issue 14: aggregated allowed flows */
 };
 
 /* The maps whose size sovd chooses before load. */
@@ -80,6 +81,8 @@ struct kpath {
 	int k510;		/* the 5.10 build of the programs (bpf/compat.bpf.h) */
 	int dev_switched;	/* tracing: cgroup/dev without the pid helper: sov_dev_switched
 				 * and sov_sched_switch instead of sov_dev */
+	int sc_tp;		/* the syscall programs on the per-syscall tracepoints
+				 * (sov_sc_enter/exit) instead of the raw ones (issue 14) */
 	struct kpath_sized_maps sized;
 	struct sov_map_fds fd;
 	struct bpf_link **links;
@@ -153,6 +156,8 @@ static struct T *T##_open(const struct bpf_object_open_opts *oo, int k510) \
 	(kp)->fd.ipc = bpf_map__fd((s)->maps.sov_ipc);			\
 	(kp)->fd.ipc_names = bpf_map__fd((s)->maps.sov_ipc_names);	\
 	(kp)->fd.ipc_state = bpf_map__fd((s)->maps.sov_ipc_state);	\
+	(kp)->fd.flows = bpf_map__fd((s)->maps.sov_flows);		\
+	(kp)->fd.flows_seen = bpf_map__fd((s)->maps.sov_flows_seen);	\
 } while (0)
 
 /* kpath_load.c: below both paths. */
@@ -165,7 +170,34 @@ int kpath_size_maps(struct kpath *kp, const struct kpath_sizes *sz);
 int kpath_ipc_arm(struct kpath *kp);
 void kpath_load_failed(const struct kpath *kp, int err);
 int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, const char *name);
+/* Tracks an attached link under name (pinned by kpath_pin_links()); on
+ * failure destroys it. */
+int kpath_add_link(struct kpath *kp, struct bpf_link *link, const char *name);
 int kpath_open_scope_cgroup(const char *rel);
+
+/*
+ * The syscall programs (kpath_syscalls.c, issue 14). Which hooks carry
+ * them: the raw tracepoints sys_enter/sys_exit (every syscall of the host
+ * runs them), or the per-syscall tracepoints of the native syscalls the
+ * path's parts name (build sov_sc_hooks.h; an unrelated syscall runs no
+ * BPF).
+ */
+enum sovd_sc_hooks { SOVD_SC_AUTO = -1, SOVD_SC_RAW = 0, SOVD_SC_TRACEPOINTS = 1 };
+
+static inline const char *kpath_sc_hooks_name(int h)
+{
+	return h == SOVD_SC_TRACEPOINTS ? "tracepoints" : h == SOVD_SC_RAW ? "raw" : "auto";
+}
+
+/* Mounts tracefs at /sys/kernel/tracing where no tracefs is mounted. */
+int kpath_prepare_tracefs(void);
+/* 0 when every syscall the path's programs name has both per-syscall
+ * tracepoints; else -ENOENT and the first one missing in missing. */
+int kpath_sc_missing(enum sovd_kpath k, char *missing, size_t len);
+/* Attaches the raw pair or, with kp->sc_tp, enter/exit to each tracepoint. */
+int kpath_attach_syscalls(struct kpath *kp, struct bpf_program *raw_enter,
+			  struct bpf_program *raw_exit, struct bpf_program *tp_enter,
+			  struct bpf_program *tp_exit);
 int kpath_pin_links(struct kpath *kp);
 /* Clean stop: unpins links (detach) and state, keeping labels pinned. */
 int kpath_unpin_all(const char *pin_dir);

@@ -202,7 +202,7 @@ void kpath_load_failed(const struct kpath *kp, int err)
 
 /* Tracks link; on failure destroys it (an untracked link would never be
  * destroyed nor pinned). */
-static int add_link(struct kpath *kp, struct bpf_link *link, const char *name)
+int kpath_add_link(struct kpath *kp, struct bpf_link *link, const char *name)
 {
 	struct bpf_link **nl;
 	char **nn, *dup;
@@ -240,7 +240,7 @@ int kpath_attach_prog(struct kpath *kp, struct bpf_program *prog, int cg_fd, con
 		pr_err("failed to attach %s: %s", name, strerror(-err));
 		return err;
 	}
-	return add_link(kp, link, name);
+	return kpath_add_link(kp, link, name);
 }
 
 int kpath_open_scope_cgroup(const char *rel)

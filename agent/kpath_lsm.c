@@ -9,10 +9,11 @@
  * (labels of deleted inodes reclaimed)
  * plus the fork/exit programs and tp_btf/sys_exit for process and shared
  * memory (issue 11, bpf/procmem.bpf.h), the IPC programs of bpf/ipc.bpf.h
- * (tp_btf sys_enter, sys_exit, inet_sock_set_state; issue 11); the hooks
+ * (tp_btf sys_enter, sys_exit, inet_sock_set_state; issue 11; the syscall
+ * programs raw or per syscall: issue 14, kpath_syscalls.c); the hooks
  * check the scope cgroups themselves (sov_scope).
  *
- * Calls: kpath_load.c, the generated lsm.skel.h. Called through
+ * Calls: kpath_load.c, kpath_syscalls.c, the generated lsm.skel.h. Called through
  * kpath_lsm_ops by main.c.
  */
 #include <errno.h>
@@ -32,6 +33,11 @@ static int lsm_open(struct kpath *kp, const char *pin_dir)
 		return -errno;
 	/* before load: how overlayfs files lead to their real file */
 	s->rodata->sov_ovl_file_struct = kpath_ovl_file_struct();
+	/* one pair of syscall programs: raw or per-syscall tracepoints */
+	bpf_program__set_autoload(s->progs.sov_sys_enter, !kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sys_exit, !kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sc_enter, kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sc_exit, kp->sc_tp);
 	kp->pin_dir = pin_dir;
 	kp->skel.lsm = s;
 	kp->obj = s->obj;
@@ -75,11 +81,11 @@ static int lsm_attach(struct kpath *kp, const char *const *scope, size_t n_scope
 	    (err = kpath_attach_prog(kp, s->progs.sov_inode_free, -1, "inode_free")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
-	    /* one program on each raw syscall tracepoint: process and
-	     * shared memory (bpf/procmem.bpf.h), taint over pipes, Unix
-	     * sockets, loopback TCP (bpf/ipc.bpf.h) */
-	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
+	    /* the syscall programs, raw or per syscall (kpath_syscalls.c):
+	     * process and shared memory (bpf/procmem.bpf.h), taint over
+	     * pipes, Unix sockets, loopback TCP (bpf/ipc.bpf.h) */
+	    (err = kpath_attach_syscalls(kp, s->progs.sov_sys_enter, s->progs.sov_sys_exit,
+					 s->progs.sov_sc_enter, s->progs.sov_sc_exit)) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_ipc_tcp_state, -1, "ipc_tcp_state")) ||
 	    /* io_uring's reads and writes of fixed files (bpf/views.bpf.h) */
 	    (err = kpath_attach_prog(kp, s->progs.sov_uring_complete, -1, "io_uring_complete")) ||

@@ -9,7 +9,10 @@
  * attached to each scope cgroup (so the scope is where they are attached,
  * not a map).
  *
- * Calls: kpath_load.c, the generated tracing.skel.h. Called through
+ * The syscall programs attach raw or per syscall (issue 14,
+ * kpath_syscalls.c).
+ *
+ * Calls: kpath_load.c, kpath_syscalls.c, the generated tracing.skel.h. Called through
  * kpath_tracing_ops by main.c.
  */
 #include <errno.h>
@@ -36,6 +39,11 @@ static int tracing_open(struct kpath *kp, const char *pin_dir)
 	bpf_program__set_autoload(s->progs.sov_dev, !kp->dev_switched);
 	bpf_program__set_autoload(s->progs.sov_dev_switched, kp->dev_switched);
 	bpf_program__set_autoload(s->progs.sov_sched_switch, kp->dev_switched);
+	/* one pair of syscall programs: raw or per-syscall tracepoints */
+	bpf_program__set_autoload(s->progs.sov_sys_enter, !kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sys_exit, !kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sc_enter, kp->sc_tp);
+	bpf_program__set_autoload(s->progs.sov_sc_exit, kp->sc_tp);
 	kp->pin_dir = pin_dir;
 	kp->skel.tracing = s;
 	kp->obj = s->obj;
@@ -78,10 +86,11 @@ static int tracing_attach(struct kpath *kp, const char *const *scope, size_t n_s
 	/* before the device programs: the process each CPU runs */
 	if (kp->dev_switched && (err = kpath_attach_prog(kp, s->progs.sov_sched_switch, -1, "sched_switch")))
 		return err;
-	if ((err = kpath_attach_prog(kp, s->progs.sov_sys_exit, -1, "sys_exit")) ||
+	/* the syscall programs, raw or per syscall (kpath_syscalls.c) */
+	if ((err = kpath_attach_syscalls(kp, s->progs.sov_sys_enter, s->progs.sov_sys_exit,
+					 s->progs.sov_sc_enter, s->progs.sov_sc_exit)) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_fork, -1, "fork")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_exit, -1, "exit")) ||
-	    (err = kpath_attach_prog(kp, s->progs.sov_sys_enter, -1, "sys_enter")) ||
 	    (err = kpath_attach_prog(kp, s->progs.sov_inet_state, -1, "inet_sock_set_state")) ||
 	    /* sys_enter and sys_exit also run the process and shared
 	     * memory (bpf/procmem.bpf.h) and IPC (bpf/ipc.bpf.h) parts */

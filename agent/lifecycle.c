@@ -67,6 +67,7 @@ static void resolve_view(struct policy_life *pl)
 	v->sha256 = img->sha256_hex;
 	v->jdata = pl->jdata;
 	v->img = img;
+	v->generation = pl->generation;
 	pipeline_set_policy(pl->pipe, v);
 }
 
@@ -118,6 +119,10 @@ static int install(struct policy_life *pl, struct sov_policy_image *img,
 		return err;
 	}
 	labels_undo_free(&undo);
+	/* The aggregates of the policy that was in force, named by it
+	 * (the view is still the old one): issue 14, agent/flows.c. */
+	if (pl->flows_flush)
+		pl->flows_flush(pl->drain_ctx);
 	if (!first && policy_maps_remap_classes(pl->maps, img))
 		pr_warn("failed to record the class names of generation %u", generation);
 	return 0;

@@ -24,6 +24,9 @@ struct policy_life {
 	/* Called between the steps of an apply: drains the ring buffer. */
 	void (*drain)(void *ctx);
 	void *drain_ctx;
+	/* Called right after the kernel switched to a new policy, before
+	 * the view does: reports the old policy's aggregates (may be NULL). */
+	void (*flows_flush)(void *ctx);
 	/* the policy in force */
 	struct sov_policy_image *img;
 	uint32_t generation;

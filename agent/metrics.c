@@ -210,6 +210,11 @@ static void serve(struct metrics *m, struct conn *c)
 			      "# TYPE sovd_audit_ok gauge\nsovd_audit_ok %d\n",
 			      (unsigned long long)m->audit->tamper_total,
 			      !strcmp(selfaudit_state(m->audit), "enforcing"));
+	if (n > 0 && n < (int)sizeof(body))
+		n += snprintf(body + n, sizeof(body) - n,
+			      "# HELP sovd_egress_aggregated_total Allowed flows reported in aggregate egress records (issue 14), not one record each.\n"
+			      "# TYPE sovd_egress_aggregated_total counter\nsovd_egress_aggregated_total %llu\n",
+			      (unsigned long long)m->egress_aggregated);
 	n = pools(m, body, sizeof(body), n);
 	if (n < 0 || n >= (int)sizeof(body)) {
 		conn_reply(&m->pool, c, "HTTP/1.0 500 Internal Server Error\r\n\r\n", 38);
@@ -247,6 +252,8 @@ static void count(void *ctx, struct sovd_event *ev)
 	for (size_t i = 0; i < sizeof(rec_types) / sizeof(rec_types[0]); i++)
 		if (!strcmp(ev->type, rec_types[i]))
 			m->records[i]++;
+	if (ev->has_agg)
+		m->egress_aggregated += ev->agg_count;
 }
 
 struct sovd_sink metrics_sink(struct metrics *m)

@@ -29,6 +29,7 @@ struct metrics {
 	const struct label_gc *gc;	/* sovd_labels_reclaimed_total{by="sovd"} */
 	/* records seen by the pipeline, by type */
 	uint64_t records[7];	/* per type, metrics.c rec_types */
+	uint64_t egress_aggregated;	/* flows in aggregate records (issue 14) */
 };
 
 /*

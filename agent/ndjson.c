@@ -14,7 +14,7 @@
 
 /* RFC 3339, UTC, nanoseconds. The date and time of day are formatted once
  * per second (events come in bursts within a second: issue 14). */
-static void fmt_time(int64_t wall_ns, char *buf, size_t len)
+void ndjson_time(int64_t wall_ns, char *buf, size_t len)
 {
 	static _Thread_local int64_t last_sec = -1;
 	static _Thread_local char day[32];
@@ -65,7 +65,7 @@ void ndjson_render(struct jbuf *b, const struct sovd_event *ev)
 {
 	char ts[64];
 
-	fmt_time(ev->wall_ns, ts, sizeof(ts));
+	ndjson_time(ev->wall_ns, ts, sizeof(ts));
 	jb_reset(b);
 	jb_open(b);
 	jb_str(b, "time", ts);

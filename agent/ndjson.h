@@ -7,6 +7,9 @@
 #include "agent/jbuf.h"
 #include "agent/record.h"
 
+/* RFC 3339, UTC, nanoseconds (len >= 64): the events' "time". */
+void ndjson_time(int64_t wall_ns, char *buf, size_t len);
+
 /* Renders ev into b (reset first). */
 void ndjson_render(struct jbuf *b, const struct sovd_event *ev);
 

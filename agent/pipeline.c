@@ -21,6 +21,7 @@
 #include "agent/host.h"
 #include "agent/log.h"
 #include "agent/mapscan.h"
+#include "agent/ndjson.h"
 #include "agent/pipeline.h"
 #include "policy/policy.h"
 
@@ -341,6 +342,48 @@ int pipeline_kernel_event(void *ctx, void *data, size_t len)
 	if (p->maps && p->scan_fds && e->type == SOV_EV_TAINT)
 		mapscan_derive_fds(p->maps, p, (pid_t)e->tgid, e->classes);
 	return 0;
+}
+
+void pipeline_emit_flow(struct pipeline *p, const struct sov_flow_key *k,
+			const struct sov_flow *v, uint64_t count, uint64_t first_ns,
+			uint64_t last_ns, int named)
+{
+	struct sov_event e = {};
+	struct sovd_event ev = {};
+	char body[192], t0[64], t1[64];
+
+	/* the actor as the key's first flow recorded it, at the window's end */
+	e.ts_boot_ns = last_ns;
+	e.tgid = e.pid = k->tgid;
+	e.uid = v->uid;
+	e.cgroup_id = v->cgroup_id;
+	memcpy(e.comm, v->comm, sizeof(e.comm));
+	e.proto = k->proto;
+	ev.type = "egress";
+	kernel_actor(p, &e, &ev);
+	ev.classes = k->classes;
+	ev.has_dst = 1;
+	ev.verdict = "allow";
+	ev.proto = proto_name(&e);
+	ev.dst = "";
+	ev.dport = 0;
+	/* a key of a policy no longer in force (only after a crash of an
+	 * earlier sovd): its zone ids are not this policy's */
+	ev.zone = named && p->policy && p->policy->img ?
+		  sov_policy_zone_name(p->policy->img, k->zone) : "unknown";
+	ev.hook = hook_name(k->hook);
+	ev.has_agg = 1;
+	ev.agg_count = count;
+	ev.agg_first_wall_ns = (int64_t)first_ns + p->boot_to_real_ns;
+	ev.agg_last_wall_ns = (int64_t)last_ns + p->boot_to_real_ns;
+	/* rendered once, as an own event's fields: after the egress fields
+	 * in the line, the record's detail in the journal */
+	ndjson_time(ev.agg_first_wall_ns, t0, sizeof(t0));
+	ndjson_time(ev.agg_last_wall_ns, t1, sizeof(t1));
+	snprintf(body, sizeof(body), "\"count\":%llu,\"first\":\"%s\",\"last\":\"%s\"",
+		 (unsigned long long)count, t0, t1);
+	ev.body = body;
+	dispatch(p, &ev);
 }
 
 void pipeline_emit_own(struct pipeline *p, const char *type, const char *body)

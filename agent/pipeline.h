@@ -50,6 +50,16 @@ void pipeline_emit_file_user(struct pipeline *p, const char *type, pid_t pid,
 /* A process found holding a labelled file at start-up. */
 void pipeline_emit_taint_user(struct pipeline *p, pid_t pid, uint64_t classes,
 			      const char *path, uint64_t dev, uint64_t ino);
+/*
+ * An aggregate of allowed flows (agent/flows.c): count flows of key k after
+ * its previous record, from first_ns to last_ns (boot clock). named: k's
+ * generation is the view's, whose zone names apply.
+ */
+struct sov_flow_key;
+struct sov_flow;
+void pipeline_emit_flow(struct pipeline *p, const struct sov_flow_key *k,
+			const struct sov_flow *v, uint64_t count, uint64_t first_ns,
+			uint64_t last_ns, int named);
 /* Kernel events dropped because the ring buffer was full are never silent:
  * each increase of the kernel's lost counter becomes a loss event. */
 void pipeline_check_loss(struct pipeline *p, uint64_t lost_total);

@@ -5,14 +5,18 @@
  * Firecracker CI kernels) refuse to load it with EPERM although BPF LSM is
  * listed in /sys/kernel/security/lsm. Only a program that ran is proof.
  *
- * Calls: host.c, log.c, the generated probe.skel.h. Called by main.c.
+ * Calls: host.c, log.c, kpath_syscalls.c, the generated probe.skel.h.
+ * Called by main.c.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "agent/features.h"
@@ -20,7 +24,7 @@
 #include "agent/log.h"
 #include "probe.skel.h"
 
-enum probe_prog { PROBE_LSM, PROBE_TP_BTF, PROBE_FENTRY };
+enum probe_prog { PROBE_LSM, PROBE_TP_BTF, PROBE_FENTRY, PROBE_SC_TP };
 
 static void trigger(enum probe_prog which)
 {
@@ -34,6 +38,7 @@ static void trigger(enum probe_prog which)
 			close(fd);
 		break;
 	case PROBE_TP_BTF:
+	case PROBE_SC_TP:
 		syscall(SYS_getppid);
 		break;
 	}
@@ -53,8 +58,10 @@ static int probe_one(enum probe_prog which)
 	bpf_program__set_autoload(skel->progs.probe_lsm, which == PROBE_LSM);
 	bpf_program__set_autoload(skel->progs.probe_tp_btf, which == PROBE_TP_BTF);
 	bpf_program__set_autoload(skel->progs.probe_fentry, which == PROBE_FENTRY);
+	bpf_program__set_autoload(skel->progs.probe_sc_tp, which == PROBE_SC_TP);
 	prog = which == PROBE_LSM ? skel->progs.probe_lsm :
-	       which == PROBE_TP_BTF ? skel->progs.probe_tp_btf : skel->progs.probe_fentry;
+	       which == PROBE_TP_BTF ? skel->progs.probe_tp_btf :
+	       which == PROBE_SC_TP ? skel->progs.probe_sc_tp : skel->progs.probe_fentry;
 	skel->rodata->target_tgid = getpid();
 	if (sov_probe__load(skel))
 		goto cleanup;
@@ -69,12 +76,59 @@ cleanup:
 	return ran;
 }
 
+/*
+ * Whether a child can enter the kernel through the ia32 or the x32 syscall
+ * table (x86): the per-syscall tracepoints never see those syscalls, so
+ * they are safe only where neither runs. Triggered, not read from the
+ * config: IA32_EMULATION can be built in and switched off at boot
+ * (ia32_emulation=0), x32 likewise (syscall.x32). A child: where ia32 is
+ * off, int $0x80 kills it with SIGSEGV. 1: the syscall ran.
+ */
+enum probe_abi { PROBE_IA32, PROBE_X32 };
+
+static int probe_abi_runs(enum probe_abi abi)
+{
+#if defined(__x86_64__)
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 1;	/* unknown: as if it ran (fail closed) */
+	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
+		long want = syscall(SYS_getpid), got;
+
+		/* no core file where the int $0x80 faults */
+		setrlimit(RLIMIT_CORE, &none);
+		if (abi == PROBE_IA32) {
+			got = 20;	/* getpid in the ia32 table */
+			__asm__ volatile("int $0x80" : "+a"(got) : : "r8", "r9", "r10", "r11", "memory");
+		} else {
+			got = syscall(0x40000000L | SYS_getpid);	/* __X32_SYSCALL_BIT */
+		}
+		_exit(got == want ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return 1;
+	}
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+#else
+	/* arm64: AArch32 tasks are not decoded by either attachment
+	 * (bpf/sysarch.bpf.h), so nothing is lost */
+	(void)abi;
+	return 0;
+#endif
+}
+
 int probe_features(struct sovd_features *f)
 {
+	int sc_hooks = f->sc_hooks;	/* the caller's choice survives the probe */
 	const char *cg;
 	int fd;
 
 	memset(f, 0, sizeof(*f));
+	f->sc_hooks = sc_hooks;
 	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	cg = cgroup2_mount();
 	if (cg)
@@ -99,7 +153,11 @@ int probe_features(struct sovd_features *f)
 	f->bpf_lsm = probe_one(PROBE_LSM);
 	f->tp_btf = probe_one(PROBE_TP_BTF);
 	f->trampolines = probe_one(PROBE_FENTRY);
+	/* issue 14: the syscall programs' cheaper attach point */
+	f->sc_tp = !kpath_prepare_tracefs() && probe_one(PROBE_SC_TP);
 	log_libbpf_quiet(0);
+	f->ia32 = probe_abi_runs(PROBE_IA32);
+	f->x32 = probe_abi_runs(PROBE_X32);
 	return 0;
 }
 
@@ -150,15 +208,67 @@ int probe_choose(struct sovd_features *f, enum sovd_kpath want, enum sovd_kpath 
 	return 0;
 }
 
+/*
+ * Where the syscall programs attach (kpath_syscalls.c): the per-syscall
+ * tracepoints where they run and no syscall can bypass them (no ia32, no
+ * x32 table), else the raw ones. --syscall-hooks tracepoints insists
+ * (for measurement and tests: the ia32 and x32 syscalls then go unseen).
+ */
+int probe_choose_sc_hooks(struct sovd_features *f, enum sovd_kpath k)
+{
+	char missing[64] = "";
+	int want = f->sc_hooks;
+	const char *why = NULL;
+
+	if (want == SOVD_SC_RAW) {
+		snprintf(f->sc_why, sizeof(f->sc_why), "--syscall-hooks raw");
+		return 0;
+	}
+	if (!f->sc_tp)
+		why = "no per-syscall tracepoint program runs (tracefs, CONFIG_FTRACE_SYSCALLS, Linux 5.15)";
+	else if (kpath_sc_missing(k, missing, sizeof(missing)))
+		why = "a syscall has no tracepoint";
+	if (why) {
+		if (want == SOVD_SC_TRACEPOINTS) {
+			pr_err("--syscall-hooks tracepoints: %s%s%s; use --syscall-hooks auto", why,
+			       missing[0] ? ": " : "", missing);
+			return -ENOTSUP;
+		}
+		snprintf(f->sc_why, sizeof(f->sc_why), "%s%s%s", why, missing[0] ? ": " : "", missing);
+		f->sc_hooks = SOVD_SC_RAW;
+		return 0;
+	}
+	if (want == SOVD_SC_AUTO) {
+		if (f->ia32 || f->x32) {
+			snprintf(f->sc_why, sizeof(f->sc_why),
+				 "%s syscalls run and skip the per-syscall tracepoints",
+				 f->ia32 ? "ia32" : "x32");
+			f->sc_hooks = SOVD_SC_RAW;
+		} else {
+			snprintf(f->sc_why, sizeof(f->sc_why), "no ia32 or x32 syscalls");
+			f->sc_hooks = SOVD_SC_TRACEPOINTS;
+		}
+		return 0;
+	}
+	snprintf(f->sc_why, sizeof(f->sc_why), "--syscall-hooks %s", kpath_sc_hooks_name(want));
+	if (want == SOVD_SC_TRACEPOINTS && (f->ia32 || f->x32))
+		pr_warn("--syscall-hooks tracepoints while %s syscalls run: the programs do not see them; for measurement and tests only",
+			f->ia32 && f->x32 ? "ia32 and x32" : f->ia32 ? "ia32" : "x32");
+	f->sc_hooks = want;
+	return 0;
+}
+
 /* The line `sovd --probe` prints; "mode=" is kept for scripts that parse
  * it, beside the clearer "kernel_path=". */
 int probe_print(const struct sovd_features *f, enum sovd_kpath chosen, FILE *out)
 {
 	const char *kp = chosen == SOVD_KPATH_AUTO ? "none" : kpath_name(chosen);
 
-	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s cgroup2=%s ringbuf=%s bpf_loop=%s bpf_build=%s kernel_path=%s mode=%s\n",
+	return fprintf(out, "btf=%s bpf_lsm=%s tp_btf=%s trampolines=%s sc_tracepoints=%s ia32=%s x32=%s syscall_hooks=%s cgroup2=%s ringbuf=%s bpf_loop=%s bpf_build=%s kernel_path=%s mode=%s\n",
 		       f->btf ? "yes" : "no", f->bpf_lsm ? "yes" : "no",
 		       f->tp_btf ? "yes" : "no", f->trampolines ? "yes" : "no",
+		       f->sc_tp ? "yes" : "no", f->ia32 ? "yes" : "no", f->x32 ? "yes" : "no",
+		       chosen == SOVD_KPATH_AUTO ? "none" : kpath_sc_hooks_name(f->sc_hooks),
 		       f->cgroup2[0] ? f->cgroup2 : "none", f->ringbuf ? "yes" : "no",
 		       f->bpf_loop ? "yes" : "no", f->k510 > 0 ? "5.10" : "current", kp, kp);
 }

@@ -22,6 +22,7 @@ struct sovd_policy_view {
 	const char *jdata;			/* the jurisdiction data behind the zones */
 	const char *class_name[SOV_MAX_CLASSES];	/* by bit; NULL: none */
 	const struct sov_policy_image *img;	/* zone names */
+	uint32_t generation;			/* the policy generation it names */
 };
 
 struct sovd_event {
@@ -49,6 +50,13 @@ struct sovd_event {
 	/* egress of an RDMA device (issue 10): its number, major << 20 | minor */
 	int has_device;
 	uint32_t device;
+	/* egress, aggregate of allowed flows (issue 14, agent/flows.c): the
+	 * flows counted after the key's previous record, in the window from
+	 * agg_first_wall_ns (that record's time) to agg_last_wall_ns (the
+	 * latest flow); also rendered into body (count, first, last) */
+	int has_agg;
+	uint64_t agg_count;
+	int64_t agg_first_wall_ns, agg_last_wall_ns;
 	/* agent, policy, loss: the event's own fields, a JSON object body
 	 * without braces (may be "") */
 	const char *body;

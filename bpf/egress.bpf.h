@@ -4,7 +4,9 @@
  * from the LPM tries of the half in force, the rule from sov_zone_rules,
  * the verdict from sov_egress_rule() (bpf/rules.h): violated = taint &
  * ~allowed, deny only for a block class in enforce mode. Every reported
- * verdict is one counter and one egress event.
+ * verdict is one counter and one egress event, but for repeated allowed
+ * flows of one process, zone and class set, which are counted in
+ * sov_flows and reported by sovd as one aggregate (egress_aggregate()).
  */
 #ifndef SOV_EGRESS_BPF_H
 #define SOV_EGRESS_BPF_H
@@ -93,6 +95,65 @@ static __always_inline void egress_emit(const struct sov_taint *t,
 	event_submit(e);
 }
 
+/*
+ * Aggregation of allowed flows (issue 14; abi.h struct sov_flow_key). An
+ * allowed flow judged by destination at a syscall-time hook, of a process
+ * with a taint entry of its own (since_ns 0: the overflow's taint, which
+ * names no process instance), is aggregated per key: the key's first flow
+ * is its own event, every later one one atomic add in sov_flows, no
+ * ring-buffer reservation. A deny or an audit never comes here.
+ * Returns 1 when the flow was taken care of (counted or reported).
+ * Map operations added per flow: one lookup of sov_flows; the first flow
+ * of a key adds one update (BPF_NOEXIST), made only once its event is
+ * reserved, so a key is in the map only when its first flow is in the
+ * ring. A full map (or a race lost to another thread's first flow) leaves
+ * the flow its own event, as without aggregation.
+ */
+static __always_inline int egress_aggregate(const struct sov_taint *t,
+					    const struct sov_config *cfg,
+					    const struct sov_dst *dst, __u32 zone)
+{
+	struct sov_flow_key k = {};
+	struct sov_flow nf = {};
+	struct sov_event *e;
+	struct sov_flow *f;
+
+	if (dst->channel != SOV_CHAN_NONE || !t->since_ns ||
+	    (dst->hook != SOV_HOOK_CONNECT && dst->hook != SOV_HOOK_SENDMSG &&
+	     dst->hook != SOV_HOOK_SEND))
+		return 0;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.zone = zone;
+	k.classes = t->classes;
+	k.since_ns = t->since_ns;
+	k.generation = cfg->generation;
+	k.hook = dst->hook;
+	k.proto = dst->proto;
+	count_verdict(SOV_VERDICT_ALLOW);
+	f = bpf_map_lookup_elem(&sov_flows, &k);
+	if (f) {
+		/* The count only grows, by atomic add (5.10 has it): sovd
+		 * reports differences and never writes this entry. last_ns
+		 * is a plain 8-byte store: the window's end, to within the
+		 * flows racing on other CPUs. */
+		__sync_fetch_and_add(&f->count, 1);
+		f->last_ns = bpf_ktime_get_boot_ns();
+		return 1;
+	}
+	e = event_new(SOV_EV_EGRESS);
+	if (!e)
+		return 1;
+	egress_fill(e, t, dst, SOV_VERDICT_ALLOW, zone, 0);
+	nf.first_ns = e->ts_boot_ns;
+	nf.last_ns = e->ts_boot_ns;
+	nf.cgroup_id = e->cgroup_id;
+	nf.uid = e->uid;
+	__builtin_memcpy(nf.comm, e->comm, sizeof(nf.comm));
+	bpf_map_update_elem(&sov_flows, &k, &nf, BPF_NOEXIST);
+	event_submit(e);
+	return 1;
+}
+
 /* Decide and report: the syscall-time hooks (connect, sendmsg with an address). */
 static __always_inline int egress_decide(const struct sov_taint *t,
 					 const struct sov_config *cfg,
@@ -103,6 +164,8 @@ static __always_inline int egress_decide(const struct sov_taint *t,
 	int verdict;
 
 	verdict = egress_verdict(t, cfg, dst, &zone, &violated);
+	if (verdict == SOV_VERDICT_ALLOW && egress_aggregate(t, cfg, dst, zone))
+		return verdict;
 	egress_emit(t, dst, verdict, zone, violated);
 	return verdict;
 }

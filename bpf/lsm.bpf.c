@@ -683,3 +683,24 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	ipc_on_exit(regs, ret);
 	return 0;
 }
+
+/* The same parts from the per-syscall tracepoints, where sovd attaches
+ * there (issue 14, as on the tracing path: bpf/tracing.bpf.c). */
+SEC("tracepoint")
+int sov_sc_enter(void *ctx)
+{
+	struct pt_regs *regs = sov_sc_task_regs();
+
+	ipc_on_enter(regs, SOV_SC_ID(regs));
+	return 0;
+}
+
+SEC("tracepoint")
+int sov_sc_exit(void *ctx)
+{
+	struct pt_regs *regs = sov_sc_task_regs();
+
+	procmem_on_exit(regs, SOV_SC_RET(regs));
+	ipc_on_exit(regs, SOV_SC_RET(regs));
+	return 0;
+}

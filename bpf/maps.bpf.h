@@ -202,6 +202,28 @@ struct {
 } sov_counters SEC(".maps");
 
 /*
+ * Allowed flows aggregated per (process, zone, class set, policy, hook,
+ * proto) (abi.h struct sov_flow_key, issue 14; bpf/egress.bpf.h
+ * egress_aggregate()), and what sovd has reported of each (written by
+ * sovd only). Full: a flow is its own event, as without aggregation.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sov_flow_key);
+	__type(value, struct sov_flow);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sov_flow_key);
+	__type(value, struct sov_flow_seen);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sov_flows_seen SEC(".maps");
+
+/*
  * RDMA character devices beyond the fixed major (abi.h SOV_RDMA_*): device
  * number -> SOV_RDMA_VERBS/MAD/CM, written by sovd at start and kept
  * current while it runs (a module loaded later adds its dynamic major or

@@ -7,6 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "sysarch.bpf.h"	/* SOV_SC_ID, SOV_NR_getppid */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -32,6 +33,20 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(probe_tp_btf, struct pt_regs *regs, long id)
 {
 	hit();
+	return 0;
+}
+
+/* Per-syscall tracepoints (issue 14): the syscall programs' second attach
+ * point. Needs tracefs, CONFIG_FTRACE_SYSCALLS and bpf_task_pt_regs()
+ * (5.15); ran only when the registers it reads are getppid's. */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int probe_sc_tp(void *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	/* the programs read the registers, not the context (sysarch.bpf.h) */
+	if (SOV_SC_ID(regs) == SOV_NR_getppid)
+		hit();
 	return 0;
 }
 

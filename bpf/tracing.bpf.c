@@ -959,3 +959,33 @@ int BPF_PROG(sov_sys_exit, struct pt_regs *regs, long ret)
 	ipc_on_exit(regs, ret);
 	return 0;
 }
+
+/*
+ * The same parts from the per-syscall tracepoints (issue 14): sovd
+ * attaches sov_sc_enter to syscalls/sys_enter_NAME and sov_sc_exit to
+ * sys_exit_NAME for every native syscall the parts name (build
+ * sov_sc_hooks.h), instead of the two programs above, where no ia32 or
+ * x32 syscall can be entered (agent/kpath_syscalls.c). An unrelated
+ * syscall then runs no BPF: the kernel's syscall tracing tests its number
+ * in a bitmap. One of the two pairs is loaded.
+ */
+SEC("tracepoint")
+int sov_sc_enter(void *ctx)
+{
+	struct pt_regs *regs = sov_sc_task_regs();
+
+	tracing_on_enter(regs, SOV_SC_ID(regs));
+	ipc_on_enter(regs, SOV_SC_ID(regs));
+	return 0;
+}
+
+SEC("tracepoint")
+int sov_sc_exit(void *ctx)
+{
+	struct pt_regs *regs = sov_sc_task_regs();
+
+	tracing_on_exit(regs, SOV_SC_RET(regs));
+	procmem_on_exit(regs, SOV_SC_RET(regs));
+	ipc_on_exit(regs, SOV_SC_RET(regs));
+	return 0;
+}

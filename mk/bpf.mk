@@ -16,6 +16,14 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 ALL_TARGETS += $(BPF_SKELS)
 
+# The native syscalls each path's programs name, for their per-syscall
+# tracepoints (issue 14, agent/kpath_syscalls.c): from the sources each
+# object was built from (its .d file), rewritten only when it changed.
+$(BUILD)/sov_sc_hooks.h: tools/gen-sc-hooks $(BUILD)/bpf/tracing.bpf.o $(BUILD)/bpf/lsm.bpf.o $(BUILD)/sov_syscalls.h
+	$(Q)tools/gen-sc-hooks $(BUILD)/sov_syscalls.h tracing $(BUILD)/bpf/tracing.bpf.d \
+		lsm $(BUILD)/bpf/lsm.bpf.d > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "  GEN      $@"; fi
+
 # The 5.10 build of both kernel paths (bpf/compat.bpf.h): the same source
 # with -DSOV_K510, loaded when the kernel lacks bpf_loop(). sovd opens it
 # through the current build's skeleton (agent/kpath_*.c), so the two must
@@ -58,6 +66,9 @@ BPF_UNIT_TESTS	:= $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard tests/unit/bpf/tes
 $(BPF_UNIT_TESTS): $(BUILD)/%: $(BUILD)/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+# the generated list of per-syscall tracepoints it checks
+$(BUILD)/tests/unit/bpf/test_sc_hooks.o: | $(BUILD)/sov_sc_hooks.h
 
 ALL_TARGETS	+= $(BPF_UNIT_TESTS)
 TEST_PROGS	+= $(BPF_UNIT_TESTS)

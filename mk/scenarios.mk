@@ -37,6 +37,13 @@ bench-sender: $(BUILD)/sovd $(BUILD)/tools/bench/enforce
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/sender-stats.sh
 BENCH_TARGETS	+= bench-sender
 
+# make bench-flows: BPF run time of cgroup/connect4 per allowed connect,
+# tainted and not (issue 14, aggregated allowed flows; tracing path).
+.PHONY: bench-flows
+bench-flows: $(BUILD)/sovd $(BUILD)/tools/bench/enforce $(BUILD)/tests/sovtest
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) SOV_TOP=$(CURDIR) sh tools/bench/flows-stats.sh
+BENCH_TARGETS	+= bench-flows
+
 # make bench-recv: BPF run time of sys_exit for recvmsg with and without
 # SCM_RIGHTS fds (issue 11), from kernel.bpf_stats (tracing path).
 .PHONY: bench-recv

@@ -27,7 +27,7 @@ TEST_SCRIPTS	+= tests/agent/sockets.t
 
 # Taint map counting vs collecting (needs root: it creates a BPF map).
 $(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
-		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
+		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -95,3 +95,15 @@ $(BUILD)/tests/agent/allow.bpf.o: tests/agent/allow.bpf.c $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror -I$(BUILD) -c $< -o $@
 ALL_TARGETS	+= $(BUILD)/tests/agent/allow.bpf.o
 TEST_SCRIPTS	+= tests/agent/tamper.t
+
+# Aggregates of allowed flows (issue 14; needs root: it creates BPF maps).
+$(BUILD)/tests/unit/agent/test_flows: $(BUILD)/tests/unit/agent/test_flows.o \
+		$(BUILD)/agent/flows.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
+		$(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/host.o $(BUILD)/agent/log.o \
+		$(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_flows
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_flows
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_flows

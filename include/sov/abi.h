@@ -228,6 +228,48 @@ struct sov_sender_state {
 				 * (map full): judged on every socket, fail closed */
 };
 
+/*
+ * sov_flows: HASH, aggregation of allowed egress flows (issue 14). A
+ * tainted process's allowed connect or send (judged by destination, at
+ * connect, sendmsg or send) whose key is in the map costs no ring-buffer
+ * event: the kernel adds one to count. The first flow of a key is its own
+ * event, and puts the key in the map with count 0 (only after that event
+ * was reserved); a deny, an audit, a channel, a flow whose key cannot be
+ * stored (the map full) is its own event as before. The kernel only ever
+ * adds to count (atomic add, which 5.10 has); sovd never writes an entry
+ * a program may still add to (a user-space update of a hash value
+ * replaces the element, and an add in flight would land in the old one):
+ * what it has reported of each key is its own map, sov_flows_seen, and an
+ * aggregate is the difference. An entry is removed by sovd only once its
+ * process instance is gone (no thread left that could add to it).
+ */
+struct sov_flow_key {
+	__u32 tgid;
+	__u32 zone;
+	__u64 classes;		/* the taint judged */
+	__u64 since_ns;		/* the taint's since_ns: a reused tgid is another key */
+	__u32 generation;	/* sov_config.generation: zone ids belong to a policy */
+	__u16 hook;		/* SOV_HOOK_CONNECT, _SENDMSG, _SEND */
+	__u16 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+};
+
+struct sov_flow {
+	__u64 count;		/* allowed flows after the first (atomic add) */
+	__u64 first_ns;		/* the first flow's time (its own event); set once */
+	__u64 last_ns;		/* the latest flow counted (a plain store) */
+	__u64 cgroup_id;	/* the first flow's process, set once */
+	__u32 uid;
+	__u32 _pad;
+	char  comm[SOV_COMM_LEN];
+};
+
+/* sov_flows_seen: HASH with sov_flows' keys, written by sovd only: what it
+ * has reported of each key (it survives a crash of sovd with the pins). */
+struct sov_flow_seen {
+	__u64 count;		/* sov_flow.count already in an aggregate record */
+	__u64 last_ns;		/* the end of the last aggregate's window */
+};
+
 /* sov_classes: ARRAY[SOV_MAX_CLASSES], the name of each class bit. Pinned
  * with the labels so a later sovd can renumber bits by name. */
 struct sov_class_name {
@@ -364,6 +406,9 @@ _Static_assert(sizeof(struct sov_taint) == 40, "taint");
 _Static_assert(sizeof(struct sov_sock_owner) == 40, "sock owner");
 _Static_assert(sizeof(struct sov_sender) == 48, "sender");
 _Static_assert(sizeof(struct sov_sender_state) == 16, "sender state");
+_Static_assert(sizeof(struct sov_flow_key) == 32, "flow key");
+_Static_assert(sizeof(struct sov_flow) == 56, "flow");
+_Static_assert(sizeof(struct sov_flow_seen) == 16, "flow seen");
 _Static_assert(sizeof(struct sov_counters) == 8 * SOV_CNT_MAX, "counters");
 _Static_assert(sizeof(struct sov_event) == 384, "event");
 _Static_assert(__builtin_offsetof(struct sov_event, daddr) == 88, "event daddr");

@@ -70,6 +70,22 @@ if grep -q "bpf_loop=yes" "$T/out"; then
 	check "--bpf-build auto takes the current build where bpf_loop() exists" 0 $? "$T/out" "bpf_build=current"
 fi
 
+# where the syscall programs attach (issue 14, docs/kernels.md)
+"$SOVD" --policy "$T/ok.yaml" --syscall-hooks sometimes > "$T/out" 2>&1
+check "--syscall-hooks sometimes: exit 2" 2 $? "$T/out" "--syscall-hooks must be auto, raw or tracepoints"
+"$SOVD" --probe > "$T/out" 2>&1
+check "--syscall-hooks: raw by default" 0 $? "$T/out" " syscall_hooks=raw "
+"$SOVD" --probe --syscall-hooks auto > "$T/out" 2>&1
+if grep -q "sc_tracepoints=yes ia32=no x32=no" "$T/out"; then
+	check "--syscall-hooks auto: tracepoints where they run and no ia32 or x32 syscall does" 0 $? "$T/out" " syscall_hooks=tracepoints "
+else
+	check "--syscall-hooks auto: raw where the tracepoints cannot run or ia32/x32 syscalls do" 0 $? "$T/out" " syscall_hooks=raw "
+fi
+if grep -q "sc_tracepoints=no" "$T/out"; then
+	"$SOVD" --probe --syscall-hooks tracepoints > "$T/out" 2>&1
+	check "--syscall-hooks tracepoints where they do not run: exit 2, cause" 2 $? "$T/out" "--syscall-hooks tracepoints: no per-syscall tracepoint program runs"
+fi
+
 if grep -q "bpf_lsm=no" "$T/out"; then
 	"$SOVD" --policy "$T/ok.yaml" --kernel-path lsm --pin-dir "$PIN" --journal none --socket "$T/s" > "$T/out2" 2>&1
 	check "--kernel-path lsm without BPF LSM: exit 2, cause and fix" 2 $? "$T/out2" "BPF LSM programs do not run on this kernel.*lsm="

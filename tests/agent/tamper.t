@@ -105,9 +105,14 @@ else
 fi
 
 # --- a tracing link: the kernel has no detach for it -----------------------
-tid=$(bpftool link show pinned "$PIN/links/sys_exit" | sed -n 's/^\([0-9]*\):.*/\1/p')
+# the syscall exit program's link: raw (sys_exit, a tracing link) or per
+# syscall (sc_exit_openat, a perf_event link; sovd --syscall-hooks)
+SCX=sys_exit
+[ -e "$PIN/links/$SCX" ] || SCX=sc_exit_openat
+tid=$(bpftool link show pinned "$PIN/links/$SCX" | sed -n 's/^\([0-9]*\):.*/\1/p')
+[ -n "$tid" ]; ok $? "the syscall exit link is pinned ($SCX: id $tid)"
 ! bpftool link detach id "$tid" 2> /dev/null
-ok $? "bpftool link detach of the tracing link sys_exit ($tid): refused by the kernel"
+ok $? "bpftool link detach of the tracing link $SCX ($tid): refused by the kernel"
 
 # --- a zone table rewritten: rewritten back -------------------------------
 before=$(bpftool map dump pinned "$PIN/sov_zone4_1" 2>&1)
@@ -132,10 +137,10 @@ cfg_after=$(bpftool map dump pinned "$PIN/sov_config" 2>&1)
 [ $? = 0 ] || { echo "$cfg_before" > "$T/c0"; echo "$cfg_after" > "$T/c1"; diff "$T/c0" "$T/c1" | diag; }
 
 # --- a link pin removed: re-pinned ----------------------------------------
-rm "$PIN/links/sys_exit"; ok $? "rm of the link pin sys_exit"
-wait_ev '"what":"pin".*"name":"sys_exit".*"change":"removed".*"repaired":true' $((IVL + 1))
-ok $? "tamper event within the interval: pin sys_exit removed, repaired"
-[ -e "$PIN/links/sys_exit" ]; ok $? "the pin is back"
+rm "$PIN/links/$SCX"; ok $? "rm of the link pin $SCX"
+wait_ev '"what":"pin".*"name":"'"$SCX"'".*"change":"removed".*"repaired":true' $((IVL + 1))
+ok $? "tamper event within the interval: pin $SCX removed, repaired"
+[ -e "$PIN/links/$SCX" ]; ok $? "the pin is back"
 
 # --- a foreign program on sovd's cgroup hook: reported --------------------
 if [ "$KP" = tracing ]; then

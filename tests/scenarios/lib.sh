@@ -14,6 +14,10 @@ SOVTEST=${SOVTEST:-$SOV_BUILD/tests/sovtest}
 SOV_MODE=${SOV_MODE:-auto}
 # which build of the kernel programs (sovd --bpf-build: auto|current|5.10)
 SOV_BPF_BUILD=${SOV_BPF_BUILD:-auto}
+# where the syscall programs attach (sovd --syscall-hooks: auto|raw|tracepoints).
+# sovd's default is raw; the suite runs auto, so the per-syscall tracepoints
+# are tested wherever they would be chosen (the CI host) and raw elsewhere.
+SOV_SC_HOOKS=${SOV_SC_HOOKS:-auto}
 # seconds sovd_start waits for the agent start event (the verifier's time)
 SOV_START_WAIT=${SOV_START_WAIT:-120}
 
@@ -223,7 +227,8 @@ sovd_start() {
 	SOVD_LOG=$SOV_TMP/sovd-$tag.log
 	: > "$EVENTS"
 	"$SOVD" --policy "$policy" --events "$EVENTS" --pin-dir "$pin" \
-		--socket "$SOV_TMP/sovd.sock" --kernel-path "$SOV_MODE" --bpf-build "$SOV_BPF_BUILD" "$@" > "$SOVD_LOG" 2>&1 &
+		--socket "$SOV_TMP/sovd.sock" --kernel-path "$SOV_MODE" --bpf-build "$SOV_BPF_BUILD" \
+		--syscall-hooks "$SOV_SC_HOOKS" "$@" > "$SOVD_LOG" 2>&1 &
 	SOVD_PID=$!
 	while ! grep -q '"type":"agent".*"action":"start"' "$EVENTS" 2>/dev/null; do
 		if ! kill -0 "$SOVD_PID" 2>/dev/null; then

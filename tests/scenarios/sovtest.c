@@ -37,6 +37,8 @@
  *   close                    close the current socket
  *   udp:ADDR:PORT[:TEXT]     sendto on a fresh unconnected UDP socket
  *   udp-flood:ADDR:PORT:N    N sendto calls on one socket, errors counted
+ *   connects:ADDR:PORT:N     N TCP connects, a new socket each, closed at
+ *                            once: "connects ADDR ok|ERR ok=N errors=N"
  *   fork                     the remaining actions run in a child; the parent
  *                            waits and exits with the child's status
  *   exec:PROG                exec PROG with the remaining actions as its
@@ -828,6 +830,37 @@ static int do_udp_flood(const char *spec)
 	close(fd);
 	printf("udp-flood %s %s sent=%lu errors=%lu\n", d.text,
 	       errors ? errname(first_err) : "ok", count, errors);
+	fflush(stdout);
+	return 0;
+}
+
+/* N connects in a row (issue 14: aggregated allowed flows). */
+static int do_connects(const char *spec)
+{
+	unsigned long i, count, ok = 0, errors = 0;
+	const char *count_s;
+	int fd, err, first_err = 0;
+	struct dst d;
+	char *ep;
+
+	if (parse_dst(spec, 1, &d, &count_s) || !count_s)
+		return die_usage(spec);
+	count = strtoul(count_s, &ep, 10);
+	if (*ep || ep == count_s)
+		return die_usage(spec);
+	for (i = 0; i < count; i++) {
+		fd = socket(sock_family(&d), SOCK_STREAM, 0);
+		err = fd < 0 ? errno : connect_bounded(fd, &d);
+		if (fd >= 0)
+			close(fd);
+		if (!err) {
+			ok++;
+		} else if (!errors++) {
+			first_err = err;
+		}
+	}
+	printf("connects %s %s ok=%lu errors=%lu\n", d.text,
+	       errors ? errname(first_err) : "ok", ok, errors);
 	fflush(stdout);
 	return 0;
 }
@@ -2844,6 +2877,9 @@ static int run_actions(int argc, char **argv)
 				return r;
 		} else if (!strncmp(a, "udp-flood:", 10)) {
 			if ((r = do_udp_flood(arg)))
+				return r;
+		} else if (!strncmp(a, "connects:", 9)) {
+			if ((r = do_connects(arg)))
 				return r;
 		} else if (!strncmp(a, "sock:", 5)) {
 			if ((r = do_sock(arg)))

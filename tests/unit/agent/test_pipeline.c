@@ -44,7 +44,7 @@ static void keep(void *ctx, struct sovd_event *ev)
 }
 
 /* The time field: RFC 3339 with nanoseconds, the same when the second is
- * formatted once and reused (ndjson.c fmt_time()). */
+ * formatted once and reused (ndjson.c ndjson_time()). */
 static void test_time(void)
 {
 	static const int64_t when[] = {
