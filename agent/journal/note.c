@@ -10,6 +10,7 @@
  * Witness cosignatures (cosignature/v1) are read and written here too.
  * Called by the writer, the verifier, the exporter and sovctl.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -582,6 +583,15 @@ int sovj_checkpoint_open_cosigned(const struct sov_pubkey *k, const struct sov_p
 		if (memchr(b64, ' ', b64len) || b64len < 8)
 			return sovj_errf(err, errlen, -EINVAL,
 					 "checkpoint signature line %d is malformed", lines);
+		/* Every line is base64 (RFC 4648, padded), known key or not. */
+		for (size_t i = 0; i < b64len; i++) {
+			char ch = b64[i];
+			int pad = i >= b64len - 2 && ch == '=' && (i == b64len - 1 || b64[i + 1] == '=');
+
+			if (b64len % 4 || !(isalnum((unsigned char)ch) || ch == '+' || ch == '/' || pad))
+				return sovj_errf(err, errlen, -EINVAL,
+						 "checkpoint signature line %d is not base64", lines);
+		}
 		/* The key id is in the first 6 bytes that 8 base64 digits give. */
 		if (EVP_DecodeBlock(id, (const unsigned char *)b64, 8) != 6)
 			return sovj_errf(err, errlen, -EINVAL,

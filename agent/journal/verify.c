@@ -141,6 +141,10 @@ static int load_inputs(struct vctx *v, const struct sov_verify_opts *o)
 		if (err)
 			return env_err(v, err, "%s", why);
 		v->have_key = 1;
+		if (v->key.alg == KEY_ALG_COSIG)
+			return env_err(v, -EINVAL,
+				       "%s is a witness key (cosignature/v1); --pubkey wants the log's key (give witness keys with --witness)",
+				       o->pubkey_path);
 	}
 	v->next = o ? o->ncheckpoints : 0;
 	if (v->next) {

@@ -30,9 +30,10 @@ enum { OPT_PUBKEY = SOVCTL_LONG_ONLY, OPT_CHECKPOINT, OPT_JOURNAL, OPT_OUT, OPT_
        OPT_WITNESS, OPT_WITNESSES, OPT_INSECURE, OPT_NO_VERIFY, OPT_TYPE, OPT_VERDICT, OPT_CLASS,
        OPT_PID, OPT_DIR, OPT_OLD, OPT_KEY, OPT_STATE };
 
-#define NO_KEY_MSG "no --pubkey: %s cannot be authenticated (whoever can write it can re-sign it\n" \
-	"with a key of their own); give the public key you hold with --pubkey, or\n" \
-	"--insecure-no-key to check its internal consistency only\n"
+/* One line, for scripts that grep stderr. */
+#define NO_KEY_MSG "no --pubkey: %s cannot be authenticated (whoever can write it can re-sign " \
+	"it with a key of their own); give the public key you hold with --pubkey, or " \
+	"--insecure-no-key to check its internal consistency only"
 
 static const struct sovctl_opt verify_opts[] = {
 	{ "pubkey", OPT_PUBKEY, "FILE", "the public key you hold (PREFIX.pub from keygen);\n"
@@ -271,7 +272,7 @@ static int verify_run(int argc, char **argv)
 	if (!o.pubkey_path && !insecure) {
 		free(ck);
 		free(wit);
-		fprintf(stderr, "sovctl journal verify: " NO_KEY_MSG, path);
+		fprintf(stderr, "sovctl journal verify: " NO_KEY_MSG "\n", path);
 		return SOVCTL_USAGE;
 	}
 	o.checkpoint_paths = ck;
@@ -732,7 +733,7 @@ static int show_run(int argc, char **argv)
 	} else {
 		if (!pubkey && !insecure) {
 			fprintf(stderr, "sovctl journal show: " NO_KEY_MSG
-				"(or --no-verify to read the records unverified)\n", path);
+				" (or --no-verify to read the records unverified)\n", path);
 			goto out;
 		}
 		vo.pubkey_path = pubkey;
@@ -1086,6 +1087,15 @@ static int cosign_run(int argc, char **argv)
 
 	/* The last checkpoint this witness cosigned for the log. */
 	if (sovj_read_file(statepath, (uint8_t **)&st, &stlen) == 0) {
+		const char *nlp = memchr(st, '\n', stlen);
+		size_t ol = nlp ? (size_t)(nlp - st) : stlen;
+
+		/* The origin line first: a state of another log says so. */
+		if (ol >= stlen || ol != strlen(c.origin) || memcmp(st, c.origin, ol)) {
+			fprintf(stderr, "sovctl journal cosign: state %s is for the log \"%.*s\", the checkpoint is for \"%s\" (one state file per log: --state)\n",
+				statepath, (int)(ol > 200 ? 200 : ol), st, c.origin);
+			goto out;
+		}
 		if (sovj_checkpoint_open(&k, st, stlen, &prev, why, sizeof(why))) {
 			fprintf(stderr, "sovctl journal cosign: state %s is not a checkpoint signed by %s: %s\n",
 				statepath, pubpath, why);
