@@ -236,6 +236,37 @@ static void test_cosign(void)
 	sovj_signer_free(&w2);
 }
 
+/* The worked example of docs/journal-format.md §7.1, computed there with
+ * Python's cryptography package: the same bytes from this code. */
+static void test_cosign_example(void)
+{
+	static const char key[] =
+		"PRIVATE+KEY+witness.example/w1+20324abe+BCAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/\n";
+	static const char note[] = "sovd.example/0123456789abcdef0123456789abcdef\n2\n"
+		"pZa+AzIDB2h6TRX9Sosre7JsAqNwAsHPXdQ/pXXCWHA=\n\n";
+	static const char want[] = "\xe2\x80\x94 witness.example/w1 "
+		"IDJKvgAAAABpVbkAOQWHXT+Z5NF8cfxd2kVhDsXnbqh+ceNxLhmB91/CUJd05zbOhZPezj0+toP32nQQK4OXLCHNZWG32ZO5GgaCCw==\n";
+	char path[300], err[512], line[256], pub[256];
+	struct sov_signer w;
+	int fd, l;
+
+	snprintf(path, sizeof(path), "%s/w1.key", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (!ASSERT_TRUE(fd >= 0 && write(fd, key, sizeof(key) - 1) == sizeof(key) - 1, "write key"))
+		return;
+	close(fd);
+	if (!ASSERT_OK(sovj_signer_load(&w, path, err, sizeof(err)), "load the example witness key"))
+		return;
+	ASSERT_EQ(w.pub.alg, KEY_ALG_COSIG, "a witness key (type 0x04)");
+	sovj_pubkey_format(&w.pub, pub, sizeof(pub));
+	ASSERT_STREQ(pub, "witness.example/w1+20324abe+BCmsuuFBvMrwsi4alNNNC8c2HlJtC/4SyJeUvJMilm3X",
+		     "its public key (vkey) as in the document");
+	l = sovj_cosign_line(&w, note, sizeof(note) - 1, 1767225600, line, sizeof(line));
+	ASSERT_TRUE(l == (int)sizeof(want) - 1 && !memcmp(line, want, l),
+		    "the cosignature line of the worked example, byte for byte");
+	sovj_signer_free(&w);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -248,6 +279,7 @@ int main(void)
 	test_checkpoint();
 	test_key_names();
 	test_cosign();
+	test_cosign_example();
 	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx %s; rm -rf %s", tmpdir, tmpdir);
 	if (system(cmd))
 		printf("# failed to remove %s\n", tmpdir);
