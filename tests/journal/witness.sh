@@ -87,6 +87,21 @@ expect "refverify.py checks the cosignature independently" 0 "cosigned by witnes
 expect "refverify.py without the witness key ignores the line" 0 "^VALID" \
 	python3 "$top/tests/journal/refverify.py" "$tmp/j" "$tmp/log.pub" "$tmp/c50.w1"
 
+# An independent signed-note implementation: Go's golang.org/x/mod/sumdb/note
+# opens the cosigned checkpoint with the log's key alone, the witness line
+# ignored as by an unknown key (tools/install-deps --test installs Go).
+gomod=/usr/share/gocode/src/golang.org/x/mod/sumdb/note
+if ! command -v go >/dev/null || [ ! -d "$gomod" ]; then
+	notok "Go's sumdb/note accepts the cosigned checkpoint" \
+		"go or $gomod missing: run tools/install-deps --test (golang-go golang-golang-x-mod-dev)"
+elif ! (cd "$tmp" && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE="$tmp/gocache" \
+	go build -o "$tmp/gonote" "$top/tests/journal/gonote.go") > "$tmp/gobuild" 2>&1; then
+	notok "Go's sumdb/note accepts the cosigned checkpoint" "go build failed: $(cat "$tmp/gobuild")"
+else
+	expect "Go's sumdb/note accepts the cosigned checkpoint with the log's key, ignores the witness" 0 \
+		"^VALID verified=1 ignored=1$" "$tmp/gonote" "$tmp/c50.w1" "$tmp/log.pub"
+fi
+
 # ---- what must fail ----
 python3 - "$tmp/c50.w1" "$tmp/bad" <<'PY'
 import base64, sys
