@@ -133,5 +133,12 @@ else
 	notok "unauthenticated tail" "exit $rc" "$(tail -2 <<<"$out")" "$(cat "$tmp/err")"
 fi
 
+# A journal being written: an incomplete frame at the end of the last
+# segment (sovd mid-write) is tolerated; what the checkpoints sign is shown.
+cp -a "$tmp/j" "$tmp/live"
+printf '\x40\x00\x00\x00R\x00\x00\x00{"seq":60,' >> "$tmp/live/seg-000000.log"
+count "a journal with a frame being written at its end: what is signed is shown" 60 \
+	"$tmp/live" "${K[@]}"
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -631,10 +631,9 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 	struct json_tokener *tok;
 	struct json_object *o;
 
-	if (x->verified && e->index >= x->limit) {
-		x->hidden++;
-		return 0;
-	}
+	/* Past what verified: stop, before a frame sovd may be writing. */
+	if (x->verified && e->index >= x->limit)
+		return 1;
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
@@ -761,9 +760,10 @@ static int show_run(int argc, char **argv)
 			fprintf(stderr, "sovctl journal show: WARNING: --insecure-no-key: %s was checked with its own key (internal consistency only)\n",
 				path);
 		x.limit = r.is_export ? UINT64_MAX : r.checkpointed;
+		x.hidden = r.is_export ? 0 : r.unauthenticated;
 	}
 	ret = sov_journal_read(path, show_one, &x, err, sizeof(err));
-	if (ret) {
+	if (ret < 0) {
 		fprintf(stderr, "sovctl journal show: %s\n", err);
 		ret = ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
 		goto out;
