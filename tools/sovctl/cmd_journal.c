@@ -642,7 +642,7 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 	if (!o) {
 		printf("%llu <unparsable record at %s offset %llu>\n", (unsigned long long)e->index,
 		       e->file, (unsigned long long)e->offset);
-		return 0;
+		return x->verified && e->index + 1 >= x->limit;
 	}
 	if (show_match(x, o, e->data, e->len)) {
 		if (x->json)
@@ -652,7 +652,7 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 		x->shown++;
 	}
 	json_object_put(o);
-	return 0;
+	return x->verified && e->index + 1 >= x->limit;	/* the last that verified */
 }
 
 static int show_run(int argc, char **argv)
