@@ -20,6 +20,7 @@
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
 #include "agent/journal/journal.h"
+#include "sov_version.h"
 
 #define DEFAULT_JOURNAL	"/var/lib/sovd/journal"
 #define DEFAULT_KEY	"/etc/sovd/journal"	/* .key / .pub */
@@ -33,7 +34,8 @@ static void jlog(int level, const char *msg, void *ctx)
 
 int journal_glue_open(struct journal_glue *g, const char *dir, const char *key)
 {
-	struct sov_journal_opts o = { .log = jlog };
+	/* Every record names the sovd that wrote it (issue 15). */
+	struct sov_journal_opts o = { .log = jlog, .agent_version = SOV_VERSION };
 	char keybuf[PATH_MAX], err[256];
 	int ret;
 

@@ -212,10 +212,30 @@ static int add_external(const struct sov_export_opts *o, const char *keytext,
 				  strerror(-ret));
 			break;
 		}
-		ret = sovj_checkpoint_open(&k, (char *)b, len, &c, err, errlen);
-		if (ret || c.size == 0) {
+		/* A witness-cosigned note joins the export as sovd signed it,
+		 * with the log's signature line alone (issue 15). */
+		{
+			char one[CHECKPOINT_MAX], why[256];
+			size_t onelen;
+			int ncs, nign;
+
+			ret = sovj_checkpoint_open_cosigned(&k, NULL, 0, (char *)b, len, &c, NULL, 0,
+							    &ncs, &nign, one, &onelen, why, sizeof(why));
+			if (!ret && c.size == 0)
+				ret = sovj_errf(err, errlen, -EINVAL,
+						"checkpoint %s is of the empty tree (size 0): every tree is consistent with it, so there is nothing to prove; leave it out",
+						o->checkpoint_paths[i]);
+			else if (ret)
+				sovj_errf(err, errlen, ret, "checkpoint %s is not valid: %s",
+					  o->checkpoint_paths[i], why);
+			if (!ret && (onelen != len || memcmp(one, b, len))) {
+				memcpy(b, one, onelen);
+				len = onelen;
+			}
+		}
+		if (ret) {
 			free(b);
-			continue;
+			break;
 		}
 		if (*n == *cap) {
 			*cap = *cap ? 2 * *cap : 64;

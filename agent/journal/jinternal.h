@@ -113,10 +113,13 @@ int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				   const uint8_t proof[][SOV_HASH_LEN], int nproof);
 
 /* note.c: Ed25519 keys in the signed-note key formats and checkpoints. */
+#define KEY_ALG_ED25519		0x01	/* signed-note Ed25519: the log's key */
+#define KEY_ALG_COSIG		0x04	/* tlog-cosignature/v1 Ed25519: a witness's key */
 struct sov_pubkey {
 	char name[SOV_KEYNAME_MAX];
 	uint8_t pub[32];
 	uint8_t hash[4];	/* C2SP key id */
+	int alg;		/* KEY_ALG_*: the signature type byte */
 	EVP_PKEY *pkey;
 };
 struct sov_signer {
@@ -130,7 +133,13 @@ int sovj_pubkey_load(struct sov_pubkey *k, const char *path, char *err, size_t e
 void sovj_pubkey_free(struct sov_pubkey *k);
 int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t errlen);
 int sovj_signer_generate(struct sov_signer *s, const char *name);
-/* "PRIVATE+KEY+<name>+<hash hex>+<base64(0x01 || seed)>" */
+/* As sovj_signer_generate, of type alg (KEY_ALG_*). */
+int sovj_signer_generate_alg(struct sov_signer *s, const char *name, int alg);
+/* NULL when name is a valid signed-note key name (non-empty, at most
+ * SOV_KEYNAME_MAX - 1 bytes, valid UTF-8, no Unicode space, no '+', no
+ * control character), else what is wrong with it. */
+const char *sovj_key_name_problem(const char *name);
+/* "PRIVATE+KEY+<name>+<hash hex>+<base64(alg || seed)>" */
 int sovj_signer_format(const struct sov_signer *s, char *out, size_t outlen);
 void sovj_signer_free(struct sov_signer *s);
 
@@ -146,15 +155,46 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 			 struct checkpoint *c, char *err, size_t errlen);
 #define CHECKPOINT_MAX	1024
 
+/*
+ * Checkpoints held off the host may carry more signature lines: witness
+ * cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) and signatures by
+ * keys this verifier does not know, which signed-note says to ignore.
+ * sovj_checkpoint_open_cosigned checks the signature by the log key k, and
+ * each cosignature by one of the nw witness keys w (a known witness's bad
+ * cosignature is an error, -EKEYREJECTED); valid cosignatures, one per
+ * witness, go to cs (at most maxcs), their count to *ncs; *nignored counts
+ * the lines by unknown keys. logonly (CHECKPOINT_MAX bytes, or NULL) gets
+ * the note with the log's signature line alone, as sovd wrote it, and
+ * *logonly_len its length. sovj_checkpoint_open stays strict: sovd's own
+ * notes (segments, exports, the checkpoint file) hold exactly one line.
+ */
+struct cosig {
+	int witness;			/* index into w */
+	uint64_t time;			/* POSIX seconds, as signed */
+};
+#define COSIG_MAX_LINES	64	/* signature lines accepted in one note */
+int sovj_checkpoint_open_cosigned(const struct sov_pubkey *k, const struct sov_pubkey *w, int nw,
+				  const char *note, size_t len, struct checkpoint *c,
+				  struct cosig *cs, int maxcs, int *ncs, int *nignored,
+				  char *logonly, size_t *logonly_len, char *err, size_t errlen);
+/* Length of the note's signed text (the body up to and including the
+ * newline before the blank line), or -EINVAL. */
+int sovj_note_body_len(const char *note, size_t len);
+/* The cosignature line "— <name> <base64(key id || u64be t || sig)>\n"
+ * by witness key s over the note's body at time t. Returns its length. */
+int sovj_cosign_line(const struct sov_signer *s, const char *note, size_t len, uint64_t t,
+		     char *out, size_t outlen);
+
 /* record.c */
 struct sov_record;
 struct rec_ctx {
 	const char *host;
 	const char *boot;
+	const char *version;	/* the agent's version, or NULL */
 	int64_t cached_sec;
 	char cached_prefix[32];	/* "YYYY-MM-DDTHH:MM:SS" of cached_sec */
 	int cached_prefix_len;
-	/* `,"host":"…","boot":"…"` as every record of this writer encodes it,
+	/* `,"host":"…","boot":"…","version":"…"` as every record of this writer encodes it,
 	 * made at the first record (host and boot never change): 0 not yet,
 	 * -1 too long for the cache (encoded per record) */
 	int hb_len;

@@ -58,6 +58,7 @@ struct sov_journal_opts {
 	const char *origin;		/* checkpoint origin; NULL: "sovd.<hostname>/<host id>" */
 	const char *host_id;		/* NULL: /etc/machine-id */
 	const char *boot_id;		/* NULL: /proc/sys/kernel/random/boot_id */
+	const char *agent_version;	/* "version" of every record; NULL: left out */
 	uint64_t segment_max_bytes;	/* 0: 64 MiB */
 	uint32_t checkpoint_every_records; /* 0: 10000; UINT32_MAX: only by time */
 	uint32_t checkpoint_interval_ms; /* 0: 1000 */
@@ -141,9 +142,15 @@ void sov_journal_stats(const struct sov_journal *j, struct sov_journal_stats *st
 /* ---- keys ---- */
 
 /* Writes PREFIX.key (0600, PRIVATE+KEY+name+hash+base64) and PREFIX.pub
- * (name+hash+base64). name NULL: "sovd.<hostname>". Refuses to overwrite
+ * (name+hash+base64). name NULL: "sovd.<hostname>/<host id>". Refuses to overwrite
  * existing files (-EEXIST). */
 int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t errlen);
+/* As sov_journal_keygen; flags SOV_KEYGEN_WITNESS makes a witness's key
+ * (cosignature/v1, type 0x04; default name "witness.<hostname>"). The
+ * default name of a log key is the default origin, "sovd.<hostname>/<host id>". */
+#define SOV_KEYGEN_WITNESS	0x1
+int sov_journal_keygen_ex(const char *prefix, const char *name, unsigned int flags, char *err,
+			  size_t errlen);
 
 /* ---- reading, verification, export (sovctl, auditors) ---- */
 
@@ -151,7 +158,24 @@ struct sov_verify_opts {
 	const char *pubkey_path;	/* NULL: the key stored with the journal/export */
 	const char *const *checkpoint_paths; /* checkpoints held elsewhere */
 	int ncheckpoints;
+	/* Witnesses (c2sp.org/tlog-cosignature): public keys of type 0x04
+	 * (sovctl keygen --witness). Each checkpoint_paths note must carry
+	 * valid cosignatures by at least witnesses_required distinct ones of
+	 * them; cosignature lines by other keys are ignored, a bad one by a
+	 * listed witness makes the verdict invalid. */
+	const char *const *witness_paths;
+	int nwitnesses;
+	int witnesses_required;
 };
+
+/* One valid witness cosignature on a checkpoint_paths note. */
+struct sov_verify_cosig {
+	char witness[128];		/* the witness key's name */
+	char checkpoint[256];		/* the note's path */
+	uint64_t size;			/* the tree size it cosigned */
+	uint64_t time;			/* when, POSIX seconds (as signed) */
+};
+#define SOV_VERIFY_COSIGS	32
 
 struct sov_verify_report {
 	int valid;			/* 1: every check passed */
@@ -165,6 +189,9 @@ struct sov_verify_report {
 	uint64_t checkpointed;		/* tree size of the last good checkpoint */
 	uint64_t unauthenticated;	/* records after the last checkpoint */
 	uint64_t external_ok;		/* --checkpoint files found consistent */
+	uint64_t ignored_sigs;		/* signature lines on them by unknown keys */
+	int ncosigs;			/* valid witness cosignatures (first SOV_VERIFY_COSIGS) */
+	struct sov_verify_cosig cosigs[SOV_VERIFY_COSIGS];
 	uint64_t segments;
 	/* First problem: where and why. */
 	char file[256];

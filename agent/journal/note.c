@@ -5,7 +5,12 @@
  * golang.org/x/mod/sumdb/note so that standard tooling reads them:
  *	public:  <name>+<8 hex key hash>+<base64(0x01 || 32-byte public key)>
  *	private: PRIVATE+KEY+<name>+<8 hex key hash>+<base64(0x01 || 32-byte seed)>
+ * A witness's key has the type byte 0x04 in place of 0x01 (its vkey form in
+ * c2sp.org/tlog-cosignature; the private form is ours, the same shape).
+ * Witness cosignatures (cosignature/v1) are read and written here too.
+ * Called by the writer, the verifier, the exporter and sovctl.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -18,7 +23,8 @@
 #include <openssl/sha.h>
 #include "agent/journal/jinternal.h"
 
-#define ALG_ED25519	0x01
+#define ALG_ED25519	KEY_ALG_ED25519
+#define COSIG_HDR	"cosignature/v1\ntime "
 #define SIG_DASH	"\xe2\x80\x94 "		/* U+2014 EM DASH, space */
 #define KEYFILE_MAX	1024
 
@@ -52,26 +58,89 @@ static int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 	return 0;
 }
 
-static int key_name_valid(const char *name)
+/* The next UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF): its code point, or -1 if invalid. */
+static int32_t utf8_next(const unsigned char *p, const unsigned char *end, size_t *n)
 {
-	size_t n = strlen(name);
+	uint32_t c = p[0], min;
+	size_t k;
 
-	if (n == 0 || n >= SOV_KEYNAME_MAX)
-		return 0;
-	for (const char *p = name; *p; p++)
-		if (*p <= ' ' || *p == '+' || *p == 0x7f)
-			return 0;
-	return 1;
+	if (c < 0x80) {
+		*n = 1;
+		return c;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 1, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 2, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 3, c &= 0x07, min = 0x10000;
+	else
+		return -1;
+	if ((size_t)(end - p) <= k)
+		return -1;
+	for (size_t i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*n = k + 1;
+	return c;
 }
 
-static void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
+/* Unicode White_Space: what Go's unicode.IsSpace, which golang.org/x/mod's
+ * note package applies to key names, counts as space. */
+static int unicode_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+const char *sovj_key_name_problem(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name, *end;
+	size_t n = strlen(name), k;
+	int32_t c;
+
+	if (n == 0)
+		return "the key name is empty";
+	if (n >= SOV_KEYNAME_MAX)
+		return "the key name is longer than 127 bytes";
+	for (end = p + n; p < end; p += k) {
+		c = utf8_next(p, end, &k);
+		if (c < 0)
+			return "the key name is not valid UTF-8";
+		if (unicode_space(c))
+			return "the key name holds a space (signed-note key names may not)";
+		if (c == '+')
+			return "the key name holds '+' (it separates the fields of a key)";
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+			return "the key name holds a control character";
+	}
+	return NULL;
+}
+
+static int key_name_valid(const char *name)
+{
+	return !sovj_key_name_problem(name);
+}
+
+static int alg_known(int alg)
+{
+	return alg == KEY_ALG_ED25519 || alg == KEY_ALG_COSIG;
+}
+
+static void key_hash(const char *name, int alg, const uint8_t pub[32], uint8_t out[4])
 {
 	uint8_t buf[SOV_KEYNAME_MAX + 2 + 32], md[SOV_HASH_LEN];
 	size_t n = strnlen(name, SOV_KEYNAME_MAX - 1);
 
 	memcpy(buf, name, n);
 	buf[n] = '\n';
-	buf[n + 1] = ALG_ED25519;
+	buf[n + 1] = alg;
 	memcpy(buf + n + 2, pub, 32);
 	SHA256(buf, n + 2 + 32, md);
 	memcpy(out, md, 4);
@@ -83,7 +152,7 @@ int sovj_pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen)
 	char b64[64], hh[9];
 	int n;
 
-	raw[0] = ALG_ED25519;
+	raw[0] = k->alg ? k->alg : ALG_ED25519;
 	memcpy(raw + 1, k->pub, 32);
 	b64_encode(raw, sizeof(raw), b64, sizeof(b64));
 	sovj_hex_encode(k->hash, 4, hh);
@@ -93,7 +162,7 @@ int sovj_pubkey_format(const struct sov_pubkey *k, char *out, size_t outlen)
 
 /* Splits "<name>+<hash>+<b64>" and decodes the key bytes. */
 static int parse_key_text(const char *text, size_t len, char *name, uint8_t hash[4],
-			  uint8_t key[32])
+			  uint8_t key[32], int *alg)
 {
 	const char *p1, *p2, *end = text + len;
 	uint8_t raw[33];
@@ -119,8 +188,9 @@ static int parse_key_text(const char *text, size_t len, char *name, uint8_t hash
 			return -EINVAL;
 		hash[i] = v;
 	}
-	if (b64_decode(p2 + 1, end - p2 - 1, raw, sizeof(raw)) || raw[0] != ALG_ED25519)
+	if (b64_decode(p2 + 1, end - p2 - 1, raw, sizeof(raw)) || !alg_known(raw[0]))
 		return -EINVAL;
+	*alg = raw[0];
 	memcpy(key, raw + 1, 32);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return 0;
@@ -139,10 +209,10 @@ int sovj_pubkey_parse(struct sov_pubkey *k, const char *text, size_t len, char *
 
 	memset(k, 0, sizeof(*k));
 	len = trim_newline(text, len);
-	if (parse_key_text(text, len, k->name, k->hash, k->pub))
+	if (parse_key_text(text, len, k->name, k->hash, k->pub, &k->alg))
 		return sovj_errf(err, errlen, -EINVAL,
 				 "not a public key in signed-note format (name+hash+base64)");
-	key_hash(k->name, k->pub, h);
+	key_hash(k->name, k->alg, k->pub, h);
 	if (memcmp(h, k->hash, 4))
 		return sovj_errf(err, errlen, -EINVAL, "key hash does not match name and key");
 	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, k->pub, 32);
@@ -175,7 +245,8 @@ void sovj_pubkey_free(struct sov_pubkey *k)
 	k->pkey = NULL;
 }
 
-static int signer_from_seed(struct sov_signer *s, const char *name, const uint8_t seed[32])
+static int signer_from_seed(struct sov_signer *s, const char *name, int alg,
+			    const uint8_t seed[32])
 {
 	size_t publen = 32;
 
@@ -184,7 +255,8 @@ static int signer_from_seed(struct sov_signer *s, const char *name, const uint8_
 	if (!s->pkey || !EVP_PKEY_get_raw_public_key(s->pkey, s->pub.pub, &publen))
 		goto fail;
 	snprintf(s->pub.name, sizeof(s->pub.name), "%s", name);
-	key_hash(name, s->pub.pub, s->pub.hash);
+	s->pub.alg = alg;
+	key_hash(name, alg, s->pub.pub, s->pub.hash);
 	s->pub.pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, s->pub.pub, 32);
 	if (!s->pub.pkey)
 		goto fail;
@@ -202,7 +274,7 @@ int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t e
 	struct stat st;
 	ssize_t n;
 	size_t len;
-	int fd, ret = 0;
+	int fd, alg = 0, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -229,17 +301,18 @@ int sovj_signer_load(struct sov_signer *s, const char *path, char *err, size_t e
 	buf[n] = 0;
 	len = trim_newline(buf, n);
 	if (len < sizeof(pfx) - 1 || memcmp(buf, pfx, sizeof(pfx) - 1) ||
-	    parse_key_text(buf + sizeof(pfx) - 1, len - (sizeof(pfx) - 1), name, hash, seed)) {
+	    parse_key_text(buf + sizeof(pfx) - 1, len - (sizeof(pfx) - 1), name, hash, seed,
+			   &alg)) {
 		ret = sovj_errf(err, errlen, -EINVAL,
 				"failed to parse key %s: not a PRIVATE+KEY+name+hash+base64 signed-note key",
 				path);
 		goto cleanup;
 	}
-	if (signer_from_seed(s, name, seed)) {
+	if (signer_from_seed(s, name, alg, seed)) {
 		ret = sovj_errf(err, errlen, -EINVAL, "failed to load key %s: OpenSSL rejected it", path);
 		goto cleanup;
 	}
-	key_hash(name, s->pub.pub, want);
+	key_hash(name, alg, s->pub.pub, want);
 	if (memcmp(want, hash, 4)) {
 		sovj_signer_free(s);
 		ret = sovj_errf(err, errlen, -EINVAL, "failed to load key %s: key hash does not match", path);
@@ -253,12 +326,17 @@ cleanup:
 
 int sovj_signer_generate(struct sov_signer *s, const char *name)
 {
+	return sovj_signer_generate_alg(s, name, ALG_ED25519);
+}
+
+int sovj_signer_generate_alg(struct sov_signer *s, const char *name, int alg)
+{
 	uint8_t seed[32];
 	EVP_PKEY *p;
 	size_t len = sizeof(seed);
 	int ret;
 
-	if (!key_name_valid(name))
+	if (!key_name_valid(name) || !alg_known(alg))
 		return -EINVAL;
 	p = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!p)
@@ -268,7 +346,7 @@ int sovj_signer_generate(struct sov_signer *s, const char *name)
 		return -EIO;
 	}
 	EVP_PKEY_free(p);
-	ret = signer_from_seed(s, name, seed);
+	ret = signer_from_seed(s, name, alg, seed);
 	OPENSSL_cleanse(seed, sizeof(seed));
 	return ret;
 }
@@ -280,7 +358,7 @@ int sovj_signer_format(const struct sov_signer *s, char *out, size_t outlen)
 	char b64[64], hh[9];
 	int n = -EIO;
 
-	raw[0] = ALG_ED25519;
+	raw[0] = s->pub.alg;
 	if (!EVP_PKEY_get_raw_private_key(s->pkey, raw + 1, &len))
 		goto cleanup;
 	b64_encode(raw, sizeof(raw), b64, sizeof(b64));
@@ -319,6 +397,8 @@ int sovj_checkpoint_sign(struct sov_signer *s, const struct checkpoint *c, char 
 	EVP_MD_CTX *ctx;
 	int n, m;
 
+	if (s->pub.alg != ALG_ED25519)
+		return -EINVAL;		/* a witness key signs cosignatures only */
 	n = body_format(c, out, outlen);
 	if (n < 0)
 		return n;
@@ -367,6 +447,10 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 	int ok;
 
 	memset(c, 0, sizeof(*c));
+	if (k->alg == KEY_ALG_COSIG)
+		return sovj_errf(err, errlen, -EKEYREJECTED,
+				 "key \"%s\" is a witness key (cosignature/v1), not the log's key",
+				 k->name);
 	if (memchr(note, 0, len))
 		return sovj_errf(err, errlen, -EINVAL, "checkpoint contains a NUL byte");
 	l1 = memchr(note, '\n', len);
@@ -411,4 +495,206 @@ int sovj_checkpoint_open(const struct sov_pubkey *k, const char *note, size_t le
 	if (!ok)
 		return sovj_errf(err, errlen, -EKEYREJECTED, "checkpoint signature is invalid");
 	return 0;
+}
+
+static int ed25519_verify(EVP_PKEY *pkey, const uint8_t sig[SOV_SIG_LEN], const void *msg,
+			  size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) &&
+	     EVP_DigestVerify(ctx, sig, SOV_SIG_LEN, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* The cosigned message: "cosignature/v1\ntime <t>\n" || note body. */
+static uint8_t *cosig_message(const char *body, size_t bodylen, uint64_t t, size_t *len)
+{
+	uint8_t *m = malloc(sizeof(COSIG_HDR) + 24 + bodylen);
+	int n;
+
+	if (!m)
+		return NULL;
+	n = sprintf((char *)m, COSIG_HDR "%llu\n", (unsigned long long)t);
+	memcpy(m + n, body, bodylen);
+	*len = n + bodylen;
+	return m;
+}
+
+int sovj_note_body_len(const char *note, size_t len)
+{
+	const char *b = memmem(note, len, "\n\n", 2);
+
+	return b && b - note + 1 <= 0x7fffffff ? (int)(b - note + 1) : -EINVAL;
+}
+
+int sovj_checkpoint_open_cosigned(const struct sov_pubkey *k, const struct sov_pubkey *w, int nw,
+				  const char *note, size_t len, struct checkpoint *c,
+				  struct cosig *cs, int maxcs, int *ncs, int *nignored,
+				  char *logonly, size_t *logonly_len, char *err, size_t errlen)
+{
+	const char *end = note + len, *p, *nl, *sp, *logline = NULL;
+	int bodylen, lines = 0, ret;
+	char why[256];
+
+	*ncs = 0;
+	*nignored = 0;
+	memset(c, 0, sizeof(*c));
+	if (k->alg == KEY_ALG_COSIG)
+		return sovj_errf(err, errlen, -EKEYREJECTED,
+				 "key \"%s\" is a witness key (cosignature/v1), not the log's key",
+				 k->name);
+	/* signed-note: valid UTF-8, no control characters but newline. */
+	for (p = note; p < end;) {
+		size_t n;
+		int32_t ch = utf8_next((const unsigned char *)p, (const unsigned char *)end, &n);
+
+		if (ch < 0 || (ch < 0x20 && ch != '\n') || ch == 0x7f)
+			return sovj_errf(err, errlen, -EINVAL,
+					 "checkpoint is not valid UTF-8 text or holds a control character at byte %zu",
+					 (size_t)(p - note));
+		p += n;
+	}
+	bodylen = sovj_note_body_len(note, len);
+	if (bodylen < 0)
+		return sovj_errf(err, errlen, -EINVAL,
+				 "checkpoint is not origin, size, root hash and a blank line");
+	if (len == 0 || end[-1] != '\n')
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint signature line is malformed");
+	for (p = note + bodylen + 1; p < end; p = nl + 1) {
+		uint8_t blob[4 + 8 + SOV_SIG_LEN], id[6];
+		size_t namelen, b64len;
+		const char *b64;
+		int known = -1, islog;
+
+		nl = memchr(p, '\n', end - p);
+		if (++lines > COSIG_MAX_LINES)
+			return sovj_errf(err, errlen, -EINVAL,
+					 "checkpoint has more than %d signature lines", COSIG_MAX_LINES);
+		if (nl - p < 4 || memcmp(p, SIG_DASH, 4) || !(sp = memchr(p + 4, ' ', nl - p - 4)) ||
+		    sp == p + 4 || sp + 1 >= nl)
+			return sovj_errf(err, errlen, -EINVAL,
+					 "checkpoint signature line %d is malformed", lines);
+		namelen = sp - (p + 4);
+		b64 = sp + 1;
+		b64len = nl - b64;
+		if (memchr(b64, ' ', b64len) || b64len < 8)
+			return sovj_errf(err, errlen, -EINVAL,
+					 "checkpoint signature line %d is malformed", lines);
+		/* Every line is base64 (RFC 4648, padded), known key or not. */
+		for (size_t i = 0; i < b64len; i++) {
+			char ch = b64[i];
+			int pad = i >= b64len - 2 && ch == '=' && (i == b64len - 1 || b64[i + 1] == '=');
+
+			if (b64len % 4 || !(isalnum((unsigned char)ch) || ch == '+' || ch == '/' || pad))
+				return sovj_errf(err, errlen, -EINVAL,
+						 "checkpoint signature line %d is not base64", lines);
+		}
+		/* The key id is in the first 6 bytes that 8 base64 digits give. */
+		if (EVP_DecodeBlock(id, (const unsigned char *)b64, 8) != 6)
+			return sovj_errf(err, errlen, -EINVAL,
+					 "checkpoint signature line %d is not base64", lines);
+		islog = namelen == strlen(k->name) && !memcmp(p + 4, k->name, namelen) &&
+			!memcmp(id, k->hash, 4);
+		for (int i = 0; !islog && i < nw; i++)
+			if (namelen == strlen(w[i].name) && !memcmp(p + 4, w[i].name, namelen) &&
+			    !memcmp(id, w[i].hash, 4) && w[i].alg == KEY_ALG_COSIG)
+				known = i;
+		if (islog) {
+			if (b64_decode(b64, b64len, blob, 4 + SOV_SIG_LEN))
+				return sovj_errf(err, errlen, -EINVAL,
+						 "checkpoint signature is not base64 of 68 bytes");
+			if (!ed25519_verify(k->pkey, blob + 4, note, bodylen))
+				return sovj_errf(err, errlen, -EKEYREJECTED,
+						 "checkpoint signature is invalid");
+			logline = p;
+		} else if (known >= 0) {
+			uint64_t t = 0;
+			uint8_t *m;
+			size_t mlen;
+			int ok, dup = 0;
+
+			if (b64_decode(b64, b64len, blob, sizeof(blob)))
+				return sovj_errf(err, errlen, -EINVAL,
+						 "cosignature by witness \"%s\" is not base64 of 76 bytes (key id, time, signature)",
+						 w[known].name);
+			for (int i = 0; i < 8; i++)
+				t = t << 8 | blob[4 + i];
+			if (t > INT64_MAX)
+				return sovj_errf(err, errlen, -EINVAL,
+						 "cosignature by witness \"%s\" has a time above 2^63-1",
+						 w[known].name);
+			m = cosig_message(note, bodylen, t, &mlen);
+			if (!m)
+				return -ENOMEM;
+			ok = ed25519_verify(w[known].pkey, blob + 12, m, mlen);
+			free(m);
+			if (!ok)
+				return sovj_errf(err, errlen, -EKEYREJECTED,
+						 "cosignature by witness \"%s\" (time %llu) is invalid: the checkpoint or the cosignature was altered",
+						 w[known].name, (unsigned long long)t);
+			for (int i = 0; i < *ncs; i++)
+				dup |= cs[i].witness == known;
+			if (!dup && *ncs < maxcs)
+				cs[(*ncs)++] = (struct cosig){ .witness = known, .time = t };
+		} else {
+			(*nignored)++;
+		}
+	}
+	if (!lines)
+		return sovj_errf(err, errlen, -EINVAL, "checkpoint has no signature line");
+	if (!logline)
+		return sovj_errf(err, errlen, -EKEYREJECTED,
+				 "checkpoint carries no signature by key \"%s\" (%d signature line(s) by other keys ignored)",
+				 k->name, *nignored);
+	/* The body: exactly what sovd writes, parsed by the strict reader
+	 * against a note holding only the log's line. */
+	{
+		char one[CHECKPOINT_MAX];
+		size_t ll = (const char *)memchr(logline, '\n', end - logline) + 1 - logline;
+
+		if (bodylen + 1 + ll > sizeof(one))
+			return sovj_errf(err, errlen, -EINVAL, "checkpoint is too long");
+		memcpy(one, note, bodylen + 1);
+		memcpy(one + bodylen + 1, logline, ll);
+		ret = sovj_checkpoint_open(k, one, bodylen + 1 + ll, c, why, sizeof(why));
+		if (ret)
+			return sovj_errf(err, errlen, ret, "%s", why);
+		if (logonly) {
+			memcpy(logonly, one, bodylen + 1 + ll);
+			*logonly_len = bodylen + 1 + ll;
+		}
+	}
+	return 0;
+}
+
+int sovj_cosign_line(const struct sov_signer *s, const char *note, size_t len, uint64_t t,
+		     char *out, size_t outlen)
+{
+	uint8_t blob[4 + 8 + SOV_SIG_LEN], *m;
+	size_t siglen = SOV_SIG_LEN, mlen;
+	char b64[128];
+	EVP_MD_CTX *ctx;
+	int bodylen = sovj_note_body_len(note, len), n, ok;
+
+	if (s->pub.alg != KEY_ALG_COSIG || bodylen < 0 || t > INT64_MAX)
+		return -EINVAL;
+	m = cosig_message(note, bodylen, t, &mlen);
+	if (!m)
+		return -ENOMEM;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->pkey) &&
+	     EVP_DigestSign(ctx, blob + 12, &siglen, m, mlen) && siglen == SOV_SIG_LEN;
+	EVP_MD_CTX_free(ctx);
+	free(m);
+	if (!ok)
+		return -EIO;
+	memcpy(blob, s->pub.hash, 4);
+	for (int i = 0; i < 8; i++)
+		blob[4 + i] = t >> (56 - 8 * i);
+	b64_encode(blob, sizeof(blob), b64, sizeof(b64));
+	n = snprintf(out, outlen, SIG_DASH "%s %s\n", s->pub.name, b64);
+	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
 }

@@ -161,6 +161,7 @@ int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t s
 
 		KEY_STR(&h, ",\"host\":", x->host);
 		KEY_STR(&h, ",\"boot\":", x->boot);
+		KEY_STR(&h, ",\"version\":", x->version);
 		x->hb_len = h.p > h.end ? -1 : h.p - x->hb;
 	}
 	if (x->hb_len > 0) {
@@ -168,6 +169,7 @@ int sovj_record_encode(struct rec_ctx *x, const struct sov_record *r, uint64_t s
 	} else if (x->hb_len < 0) {
 		KEY_STR(&o, ",\"host\":", x->host);
 		KEY_STR(&o, ",\"boot\":", x->boot);
+		KEY_STR(&o, ",\"version\":", x->version);
 	}
 	if (r->has & SOV_HAS_ACTOR) {
 		PUTS(&o, ",\"pid\":");

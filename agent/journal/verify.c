@@ -29,6 +29,8 @@ struct vctx {
 	int have_key;
 	struct ext_ckpt *ext;
 	int next;
+	struct sov_pubkey *wit;	/* witness keys (issue 15) */
+	int nwit, wit_required;
 	int live;	/* a torn tail ends the walk (sovj_verify_live) */
 };
 
@@ -57,6 +59,76 @@ static int env_err(struct vctx *v, int err, const char *fmt, ...)
 	return err;
 }
 
+/* ---- witnesses: cosigned --checkpoint notes (docs/journal-format.md 7.1) ---- */
+
+/* The --witness keys, which must be witness keys (type 0x04). */
+static int load_witnesses(struct vctx *v, const struct sov_verify_opts *o)
+{
+	char why[256];
+	int err;
+
+	if (!o || (!o->nwitnesses && !o->witnesses_required))
+		return 0;
+	if (o->witnesses_required < 0 || o->witnesses_required > o->nwitnesses)
+		return env_err(v, -EINVAL, "%d witness cosignature(s) required but %d witness key(s) given",
+			       o->witnesses_required, o->nwitnesses);
+	v->wit = calloc(o->nwitnesses, sizeof(*v->wit));
+	if (!v->wit)
+		return -ENOMEM;
+	for (int i = 0; i < o->nwitnesses; i++) {
+		err = sovj_pubkey_load(&v->wit[i], o->witness_paths[i], why, sizeof(why));
+		if (err)
+			return env_err(v, err, "%s", why);
+		v->nwit++;
+		if (v->wit[i].alg != KEY_ALG_COSIG)
+			return env_err(v, -EINVAL,
+				       "%s is a log key, not a witness key (cosignature/v1, type 0x04: sovctl keygen --witness)",
+				       o->witness_paths[i]);
+	}
+	v->wit_required = o->witnesses_required;
+	return 0;
+}
+
+/* A --checkpoint note: the log's signature, the witnesses' cosignatures
+ * (each listed witness's must be valid; others are ignored), and at least
+ * wit_required distinct witnesses. */
+static int open_ext(struct vctx *v, struct ext_ckpt *e, const char *note, size_t n)
+{
+	struct sov_verify_report *r = v->rep;
+	struct cosig cs[COSIG_MAX_LINES];
+	char why[256];
+	int ncs, nign;
+
+	if (sovj_checkpoint_open_cosigned(&v->key, v->wit, v->nwit, note, n, &e->c, cs,
+					  COSIG_MAX_LINES, &ncs, &nign, NULL, NULL, why, sizeof(why)))
+		return bad(v, e->path, -1, -1, "given checkpoint is not valid: %s", why);
+	r->ignored_sigs += nign;
+	for (int i = 0; i < ncs && r->ncosigs < SOV_VERIFY_COSIGS; i++) {
+		struct sov_verify_cosig *rc = &r->cosigs[r->ncosigs++];
+
+		snprintf(rc->witness, sizeof(rc->witness), "%s", v->wit[cs[i].witness].name);
+		snprintf(rc->checkpoint, sizeof(rc->checkpoint), "%s", e->path);
+		rc->size = e->c.size;
+		rc->time = cs[i].time;
+	}
+	if (ncs < v->wit_required)
+		return bad(v, e->path, -1, -1,
+			   "given checkpoint has %d valid cosignature(s) by the given witnesses, %d required (%d signature line(s) by other keys ignored: a witness key you did not give, or another key of the same name)",
+			   ncs, v->wit_required, nign);
+	/* The empty tree: every tree is consistent with it, no proof needed. */
+	if (e->c.size == 0) {
+		uint8_t empty[SOV_HASH_LEN];
+
+		sovj_hash_plain("", 0, empty);
+		if (memcmp(e->c.root, empty, SOV_HASH_LEN))
+			return bad(v, e->path, -1, -1,
+				   "given checkpoint of tree size 0 does not have the empty tree's root");
+		e->seen = 1;
+		r->external_ok++;
+	}
+	return 0;
+}
+
 /* Loads --pubkey (environment error if unusable) and the --checkpoint files
  * (which are evidence: a bad one makes the verdict invalid). */
 static int load_inputs(struct vctx *v, const struct sov_verify_opts *o)
@@ -69,6 +141,10 @@ static int load_inputs(struct vctx *v, const struct sov_verify_opts *o)
 		if (err)
 			return env_err(v, err, "%s", why);
 		v->have_key = 1;
+		if (v->key.alg == KEY_ALG_COSIG)
+			return env_err(v, -EINVAL,
+				       "%s is a witness key (cosignature/v1); --pubkey wants the log's key (give witness keys with --witness)",
+				       o->pubkey_path);
 	}
 	v->next = o ? o->ncheckpoints : 0;
 	if (v->next) {
@@ -79,14 +155,13 @@ static int load_inputs(struct vctx *v, const struct sov_verify_opts *o)
 	for (int i = 0; i < v->next; i++) {
 		v->ext[i].path = o->checkpoint_paths[i];
 	}
-	return 0;
+	return load_witnesses(v, o);
 }
 
 /* Opens the --checkpoint notes once the key is known. */
 static int check_ext_sigs(struct vctx *v)
 {
 	for (int i = 0; i < v->next; i++) {
-		char why[256];
 		uint8_t *b;
 		size_t n;
 		int err = sovj_read_file(v->ext[i].path, &b, &n);
@@ -94,10 +169,10 @@ static int check_ext_sigs(struct vctx *v)
 		if (err)
 			return env_err(v, err, "failed to read checkpoint %s: %s", v->ext[i].path,
 				       strerror(-err));
-		err = sovj_checkpoint_open(&v->key, (char *)b, n, &v->ext[i].c, why, sizeof(why));
+		err = open_ext(v, &v->ext[i], (char *)b, n);
 		free(b);
 		if (err)
-			return bad(v, v->ext[i].path, -1, -1, "given checkpoint is not valid: %s", why);
+			return err;
 		if (v->rep->origin[0] && strcmp(v->ext[i].c.origin, v->rep->origin))
 			return bad(v, v->ext[i].path, -1, -1,
 				   "given checkpoint is for origin \"%s\", the journal is \"%s\"",
@@ -733,6 +808,9 @@ cleanup:
 	free(buf);
 	if (v.have_key)
 		sovj_pubkey_free(&v.key);
+	for (int i = 0; i < v.nwit; i++)
+		sovj_pubkey_free(&v.wit[i]);
+	free(v.wit);
 	free(v.ext);
 	return err;
 }

@@ -40,7 +40,7 @@ struct sov_journal {
 	struct sov_signer key;
 	struct compact tree;
 	struct rec_ctx rx;
-	char origin[256], host[128], boot[128];
+	char origin[256], host[128], boot[128], version[64];
 
 	uint32_t segno;
 	uint64_t seg_bytes;	/* bytes of the current segment on disk */
@@ -834,6 +834,10 @@ int sov_journal_open(struct sov_journal **out, const struct sov_journal_opts *o)
 	read_id("/proc/sys/kernel/random/boot_id", o->boot_id, j->boot, sizeof(j->boot));
 	j->rx.host = j->host;
 	j->rx.boot = j->boot;
+	if (o->agent_version) {
+		snprintf(j->version, sizeof(j->version), "%s", o->agent_version);
+		j->rx.version = j->version;
+	}
 	gethostname(hostname, sizeof(hostname) - 1);
 	if (o->origin)
 		snprintf(j->origin, sizeof(j->origin), "%s", o->origin);
@@ -901,8 +905,16 @@ cleanup:
 
 int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t errlen)
 {
-	char path[4096], text[512], host[64] = "localhost", defname[80];
+	return sov_journal_keygen_ex(prefix, name, 0, err, errlen);
+}
+
+int sov_journal_keygen_ex(const char *prefix, const char *name, unsigned int flags, char *err,
+			  size_t errlen)
+{
+	char path[4096], text[512], host[65] = "localhost", id[64], defname[SOV_KEYNAME_MAX];
+	int witness = flags & SOV_KEYGEN_WITNESS;
 	struct sov_signer s;
+	const char *why;
 	int fd, n, ret;
 
 	if (!name) {
@@ -911,13 +923,23 @@ int sov_journal_keygen(const char *prefix, const char *name, char *err, size_t e
 		for (char *p = host; *p; p++)
 			if (*p <= ' ' || *p == '+' || *p == 0x7f)
 				*p = '-';
-		snprintf(defname, sizeof(defname), "sovd.%s", host);
+		/* A log key is named like the origin it signs (tlog-checkpoint:
+		 * they SHOULD match): "sovd.<hostname>/<host id>". */
+		read_id("/etc/machine-id", NULL, id, sizeof(id));
+		if (witness)
+			snprintf(defname, sizeof(defname), "witness.%s", host);
+		else
+			snprintf(defname, sizeof(defname), "sovd.%s/%s", host, id);
 		name = defname;
 	}
-	ret = sovj_signer_generate(&s, name);
+	why = sovj_key_name_problem(name);
+	if (why) {
+		snprintf(err, errlen, "failed to generate key: %s", why);
+		return -EINVAL;
+	}
+	ret = sovj_signer_generate_alg(&s, name, witness ? KEY_ALG_COSIG : KEY_ALG_ED25519);
 	if (ret) {
-		snprintf(err, errlen, "failed to generate key: %s", ret == -EINVAL ?
-			 "invalid key name (no spaces or '+')" : "OpenSSL error");
+		snprintf(err, errlen, "failed to generate key: OpenSSL error");
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s.key", prefix);

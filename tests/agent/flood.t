@@ -93,7 +93,7 @@ bg=()
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 [ $rc = 0 ]; ok $? "SIGTERM: exit 0"
-"$SOVCTL" journal show "$T/journal" > "$T/show" 2>&1
+"$SOVCTL" journal show "$T/journal" --pubkey "$T/jkey.pub" > "$T/show" 2>&1
 grep -q 'classes_mask' "$T/show"; ok $? "the overflow is in the journal"
 
 # ---- 3: IPC labels left behind until the LRU map could evict (issue 12)
@@ -119,7 +119,7 @@ st | grep -q '"ipc_lost_classes":1'; ok $? "status reports them (ipc_lost_classe
 grep -q "connect 127.0.0.1:9 EPERM" "$T/b2"
 ok $? "from then on every process is judged with them (fail closed): refused"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; sovd_pid=
-"$SOVCTL" journal show "$T/journal3" > "$T/show3" 2>&1
+"$SOVCTL" journal show "$T/journal3" --pubkey "$T/jkey.pub" > "$T/show3" 2>&1
 grep -qF 'map\":\"ipc' "$T/show3"; ok $? "the IPC loss is in the journal"
 [ $failed -eq 0 ] || sed 's/^/# /' "$T/log" | tail -20
 echo "1..$n"

@@ -160,7 +160,7 @@ ok $? "the reader of a derivative whose label was not stored is still refused"
 grep -q "connect 127.0.0.1:9 EPERM" "$T/a5"
 ok $? "and so is any process (fail closed: who read it is unknown; documented)"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; sovd_pid=
-"$SOVCTL" journal show "$T/journal" > "$T/show" 2>&1
+"$SOVCTL" journal show "$T/journal" --pubkey "$T/jkey.pub" > "$T/show" 2>&1
 grep -qF 'loss' "$T/show" && grep -qF 'map\":\"labels' "$T/show"
 ok $? "the label loss is in the journal"
 [ $failed -eq 0 ] || sed 's/^/# /' "$T/log" | tail -20

@@ -149,7 +149,7 @@ seq=$(sed -n 's/.*"seq":\([0-9]*\)}$/\1/p' "$T/fev" | tail -n 1)
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 [ $rc = 0 ]; ok $? "SIGTERM: exit 0"
-"$SOVCTL" journal show "$T/j" -o json > "$T/jshow" 2> "$T/jshow.err"
+"$SOVCTL" journal show "$T/j" --pubkey "$T/k.pub" -o json > "$T/jshow" 2> "$T/jshow.err"
 ok $? "the journal reads back"
 grep "\"pid\":$fpid," "$T/jshow" | grep '"type":"egress"' > "$T/jev"
 jn=$(wc -l < "$T/jev")

@@ -170,7 +170,7 @@ else
 fi
 
 # --- the journal, the metric ----------------------------------------------
-"$SOVCTL" journal show "$T/j" > "$T/jshow" 2>&1
+"$SOVCTL" journal show "$T/j" --pubkey "$T/k.pub" > "$T/jshow" 2>&1
 nj=$(awk '$3 == "tamper"' "$T/jshow" | wc -l); ne=$(nev .)
 [ "$nj" -ge 3 ] && [ "$nj" = "$ne" ]; ok $? "every tamper event is in the journal ($nj journaled, $ne events)"
 [ $? = 0 ] || diag "$T/jshow"

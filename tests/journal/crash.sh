@@ -73,7 +73,7 @@ for ((r = 1; r <= rounds; r++)); do
 	fi
 	size=$(sed -n 2p "$tmp/published")
 	records=$(sed -n 's/^  records: *\([0-9]*\).*/\1/p' <<<"$out")
-	lastrec=$("$sovctl" journal show "$j" -o json | tail -1)
+	lastrec=$("$sovctl" journal show "$j" --pubkey "$tmp/k.pub" -o json | tail -1)
 	if [ "$records" -lt "$size" ] || [ "$records" -lt "$prev" ]; then
 		notok "round $r: records kept" "published checkpoint size $size, previous $prev, now $records"
 	elif [ $torn -gt 0 ] && ! cut_at_least "$torn" "$lastrec"; then
@@ -85,7 +85,7 @@ for ((r = 1; r <= rounds; r++)); do
 	fi
 	prev=$records
 done
-recoveries=$("$sovctl" journal show "$j" -o json | grep -c '"type":"recovery"')
+recoveries=$("$sovctl" journal show "$j" --pubkey "$tmp/k.pub" -o json | grep -c '"type":"recovery"')
 [ "$recoveries" -ge $((rounds / 3)) ] && ok "$recoveries recovery records in the journal" ||
 	notok "recovery records in the journal" "got $recoveries for $rounds rounds"
 echo "1..$n"

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--host-id")) o.host_id = v;
 		else if (!strcmp(a, "--boot-id")) o.boot_id = v;
 		else if (!strcmp(a, "--origin")) o.origin = v;
+		else if (!strcmp(a, "--agent-version")) o.agent_version = v;
 		else if (!strcmp(a, "--segment-max")) o.segment_max_bytes = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--ckpt-records")) o.checkpoint_every_records = strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--ckpt-ms")) o.checkpoint_interval_ms = strtoul(v, NULL, 0);

@@ -4,7 +4,12 @@
 standard library + the `cryptography` package for Ed25519). It shares no code
 with libsovjournal; tests/journal/reference.sh checks that both agree.
 
-  refverify.py PATH PUBKEY-FILE [CHECKPOINT-FILE...]
+  refverify.py PATH PUBKEY-FILE [--witness=W.pub...] [--witnesses=N] [CHECKPOINT-FILE...]
+
+A CHECKPOINT-FILE may carry more signature lines than the log's: those by
+unknown keys are ignored (signed-note), those by a --witness key are checked
+as C2SP tlog-cosignature cosignature/v1 lines, and each file needs N of them
+(default: as many as --witness keys).
 
 Exit 0: valid. 1: invalid (reason printed). 3: `cryptography` missing.
 """
@@ -90,15 +95,16 @@ class Compact:
 
 
 class Key:
-    def __init__(self, text):
+    def __init__(self, text, alg=1):
         m = re.fullmatch(r"([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)\n?", text)
         if not m:
             raise Invalid("public key is not name+hash+base64")
         raw = base64.b64decode(m.group(3), validate=True)
-        if len(raw) != 33 or raw[0] != 1:
-            raise Invalid("public key is not an Ed25519 key")
+        if len(raw) != 33 or raw[0] != alg:
+            raise Invalid("public key is not an Ed25519 key of type %d" % alg)
         self.name, self.pub = m.group(1), raw[1:]
-        self.hash = hashlib.sha256(self.name.encode() + b"\n\x01" + self.pub).digest()[:4]
+        self.hash = hashlib.sha256(self.name.encode() + b"\n" + bytes([alg]) +
+                                   self.pub).digest()[:4]
         if self.hash.hex() != m.group(2):
             raise Invalid("public key hash mismatch")
         self.text = "%s+%s+%s\n" % (self.name, self.hash.hex(),
@@ -126,6 +132,38 @@ def open_note(key, note):
     except InvalidSignature:
         raise Invalid("note signature invalid")
     return m.group(1).decode(), int(m.group(2)), root
+
+
+def open_cosigned(key, witnesses, note):
+    """A checkpoint held off the host: the log's signature line, witness
+    cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) and lines by
+    unknown keys, ignored. -> (origin, size, root, [(witness, time)])."""
+    i = note.find(b"\n\n")
+    if i < 0 or not note.endswith(b"\n"):
+        raise Invalid("note has no blank line or does not end in a newline")
+    body, logline, cos = note[:i + 1], None, []
+    for line in note[i + 2:-1].split(b"\n"):
+        m = re.fullmatch(rb"\xe2\x80\x94 ([^ \n]+) ([A-Za-z0-9+/=]+)", line)
+        if not m:
+            raise Invalid("malformed signature line")
+        name, sig = m.group(1).decode(), base64.b64decode(m.group(2), validate=True)
+        if name == key.name and sig[:4] == key.hash:
+            logline = line
+        for w in witnesses:
+            if name != w.name or sig[:4] != w.hash:
+                continue
+            if len(sig) != 76:
+                raise Invalid("cosignature by %s is not 76 bytes" % name)
+            t = struct.unpack(">Q", sig[4:12])[0]
+            try:
+                w.key.verify(sig[12:], b"cosignature/v1\ntime %d\n" % t + body)
+            except InvalidSignature:
+                raise Invalid("cosignature by %s invalid" % name)
+            if name not in [c[0] for c in cos]:
+                cos.append((name, t))
+    if logline is None:
+        raise Invalid("note not signed by the log key")
+    return open_note(key, body + b"\n" + logline + b"\n") + (cos,)
 
 
 def seq_of(rec):
@@ -318,10 +356,17 @@ def verify_export(path, key, ext):
 
 def main():
     path, key = sys.argv[1], Key(open(sys.argv[2]).read())
+    wit = [Key(open(a[10:]).read(), 4) for a in sys.argv[3:] if a.startswith("--witness=")]
+    need = [int(a[12:]) for a in sys.argv[3:] if a.startswith("--witnesses=")]
+    need = need[-1] if need else len(wit)
     try:
         ext = {}
-        for f in sys.argv[3:]:
-            _, s, r = open_note(key, open(f, "rb").read())
+        for f in [a for a in sys.argv[3:] if not a.startswith("--")]:
+            _, s, r, cos = open_cosigned(key, wit, open(f, "rb").read())
+            for name, t in cos:
+                print("cosigned by %s at %d: %s" % (name, t, f))
+            if len(cos) < need:
+                raise Invalid("%s: %d witness cosignature(s), %d required" % (f, len(cos), need))
             ext[s] = r
         what = verify_dir(path, key, ext) if os.path.isdir(path) else \
             verify_export(path, key, ext)

@@ -750,7 +750,7 @@ else
 	diag "exit $rc"
 	diag_file "$SOV_TMP/verify.out"
 fi
-"$SOVCTL" journal show "$SOV_TMP/journal" > "$SOV_TMP/show.out" 2>&1
+"$SOVCTL" journal show "$SOV_TMP/journal" --pubkey "$SOV_TMP/jkey.pub" > "$SOV_TMP/show.out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && grep -q deny "$SOV_TMP/show.out"; then
 	pass "journal show lists a deny record"
@@ -759,7 +759,7 @@ else
 	diag "exit $rc; output (first 20 lines):"
 	head -n 20 "$SOV_TMP/show.out" | sed 's/^/#   /'
 fi
-"$SOVCTL" journal show -o json "$SOV_TMP/journal" > "$SOV_TMP/show.json" 2>&1
+"$SOVCTL" journal show -o json --pubkey "$SOV_TMP/jkey.pub" "$SOV_TMP/journal" > "$SOV_TMP/show.json" 2>&1
 if grep '"type":"egress"' "$SOV_TMP/show.json" | grep '"verdict":"deny"' |
 	grep -q '"proto":"icmp".*"hook":"socket"'; then
 	pass "journal: a channel's deny record names its proto and hook (socket)"

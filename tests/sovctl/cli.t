@@ -175,9 +175,20 @@ expect "journal verify of the export with --output=json: its window" 0 \
 	"$S" journal verify --output=json --pubkey="$T/k.pub" "$T/e.sovj"
 for o in --output=json "--output json"; do
 	# shellcheck disable=SC2086
-	expect "journal show $o: records as JSON" 0 '^\{.*"seq":0' EMPTY "$S" journal show "$T/j" $o
+	expect "journal show $o: records as JSON" 0 '^\{.*"seq":0' EMPTY \
+		"$S" journal show "$T/j" --pubkey "$T/k.pub" $o
 done
-expect "journal show: text by default" 0 '^0 +2026-01-01T00:00:00' EMPTY "$S" journal show "$T/j"
+expect "journal show: text by default" 0 '^0 +2026-01-01T00:00:00' EMPTY \
+	"$S" journal show "$T/j" --pubkey="$T/k.pub"
+# Exit codes a script can trust (issue 15): nothing authenticated, exit 2.
+expect "journal verify without --pubkey: exit 2, says why" 2 EMPTY "no --pubkey.*--insecure-no-key" \
+	"$S" journal verify "$T/j"
+expect "journal verify --insecure-no-key: exit 0, warns on both streams" 0 "WARNING" "WARNING.*insecure" \
+	"$S" journal verify "$T/j" --insecure-no-key
+expect "journal show without --pubkey: exit 2, says why" 2 EMPTY "no --pubkey.*--no-verify" \
+	"$S" journal show "$T/j"
+expect "journal show --no-verify: shown, and said on stderr" 0 '^0 +2026' "NOT VERIFIED" \
+	"$S" journal show "$T/j" --no-verify
 for o in --output=json "--output json"; do
 	# shellcheck disable=SC2086
 	expect "policy compile $o: JSON" 0 '^\{' "" "$S" policy compile $o "$TOP/policy/examples/demo.yaml"

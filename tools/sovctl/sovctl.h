@@ -55,6 +55,7 @@ struct sovctl_cmd {
 extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_policy_check_cmd,
 	sovctl_policy_compile_cmd, sovctl_policy_schema_cmd, sovctl_policy_test_cmd, sovctl_policy_explain_cmd, sovctl_policy_diff_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
+	sovctl_journal_checkpoint_cmd, sovctl_journal_cosign_cmd,
 	sovctl_zone_lookup_cmd, sovctl_completion_cmd;
 
 #define SOVCTL_MAX_OPTS	15

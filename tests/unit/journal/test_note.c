@@ -169,6 +169,104 @@ static void test_checkpoint(void)
 	sovj_signer_free(&s);
 }
 
+/* Signed-note key names: UTF-8 yes; no Unicode space, '+', control bytes. */
+static void test_key_names(void)
+{
+	ASSERT_TRUE(!sovj_key_name_problem("sovd.example/0123abcd"), "ASCII name with '/' valid");
+	ASSERT_TRUE(!sovj_key_name_problem("s\xc3\xb6vd.h\xc3\xb4st/\xe6\x97\xa5"),
+		    "UTF-8 name valid (signed-note allows it)");
+	ASSERT_STRSTR(sovj_key_name_problem("a b"), "space", "ASCII space refused");
+	ASSERT_STRSTR(sovj_key_name_problem("a\xc2\xa0" "b"), "space", "U+00A0 refused as a space");
+	ASSERT_STRSTR(sovj_key_name_problem("a\xe3\x80\x80" "b"), "space", "U+3000 refused as a space");
+	ASSERT_STRSTR(sovj_key_name_problem("a+b"), "'+'", "'+' refused");
+	ASSERT_STRSTR(sovj_key_name_problem(""), "empty", "empty name refused");
+	ASSERT_STRSTR(sovj_key_name_problem("a\xff"), "UTF-8", "invalid UTF-8 refused");
+	ASSERT_STRSTR(sovj_key_name_problem("a\xc0\xaf"), "UTF-8", "overlong UTF-8 refused");
+	ASSERT_STRSTR(sovj_key_name_problem("a\xed\xa0\x80"), "UTF-8", "UTF-8 surrogate refused");
+	ASSERT_STRSTR(sovj_key_name_problem("a\x01"), "control", "control byte refused");
+}
+
+/* cosignature/v1: a witness line verifies, unknown lines are ignored, a
+ * flipped bit in a known witness's line is refused. */
+static void test_cosign(void)
+{
+	char note[CHECKPOINT_MAX], line[256], err[512], one[CHECKPOINT_MAX];
+	struct sov_signer log, w, w2;
+	struct checkpoint c = { .origin = "sovd.example/abc", .size = 7 }, got;
+	struct cosig cs[4];
+	int n, l, l2, ncs, nign;
+	size_t onelen;
+
+	if (!ASSERT_OK(sovj_signer_generate(&log, "sovd.example/abc"), "log key") ||
+	    !ASSERT_OK(sovj_signer_generate_alg(&w, "witness.example/w1", KEY_ALG_COSIG), "witness key") ||
+	    !ASSERT_OK(sovj_signer_generate_alg(&w2, "witness.example/w2", KEY_ALG_COSIG), "witness 2"))
+		return;
+	ASSERT_TRUE(sovj_checkpoint_sign(&w, &c, note, sizeof(note)) < 0,
+		    "a witness key does not sign checkpoints");
+	n = sovj_checkpoint_sign(&log, &c, note, sizeof(note));
+	l = sovj_cosign_line(&w, note, n, 1679315147, line, sizeof(line));
+	ASSERT_TRUE(l > 0 && line[l - 1] == '\n' && !strncmp(line, "\xe2\x80\x94 witness.example/w1 ", 23),
+		    "cosignature line: em dash, name, base64");
+	ASSERT_EQ(l, 4 + 18 + 1 + 104 + 1, "76-byte blob: 104 base64 digits");
+	memcpy(note + n, line, l);
+	l2 = sovj_cosign_line(&w2, note, n, 1679315148, note + n + l, sizeof(note) - n - l);
+	ASSERT_TRUE(l2 > 0, "second witness");
+	ASSERT_OK(sovj_checkpoint_open_cosigned(&log.pub, &w.pub, 1, note, n + l + l2, &got, cs, 4,
+						&ncs, &nign, one, &onelen, err, sizeof(err)),
+		  "cosigned note opens with the log key and one witness");
+	ASSERT_EQ(ncs, 1, "one valid cosignature");
+	ASSERT_EQ(cs[0].time, 1679315147, "its time");
+	ASSERT_EQ(nign, 1, "the other witness's line ignored (unknown key)");
+	ASSERT_TRUE(onelen == (size_t)n && !memcmp(one, note, n), "log-only note is sovd's note");
+	ASSERT_TRUE(sovj_checkpoint_open(&log.pub, note, n + l, &got, err, sizeof(err)) != 0,
+		    "the strict reader still refuses the extra line (sovd's own notes)");
+	for (int i = n + 23; i < n + l - 1; i += 7) {
+		char bad[CHECKPOINT_MAX];
+
+		memcpy(bad, note, n + l);
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		if (!ASSERT_TRUE(sovj_checkpoint_open_cosigned(&log.pub, &w.pub, 1, bad, n + l, &got,
+							       cs, 4, &ncs, &nign, NULL, NULL, err,
+							       sizeof(err)) != 0 || ncs == 0,
+				 "a changed cosignature is refused (or, key id changed, not counted)"))
+			break;
+	}
+	sovj_signer_free(&log);
+	sovj_signer_free(&w);
+	sovj_signer_free(&w2);
+}
+
+/* The worked example of docs/journal-format.md §7.1, computed there with
+ * Python's cryptography package: the same bytes from this code. */
+static void test_cosign_example(void)
+{
+	static const char key[] =
+		"PRIVATE+KEY+witness.example/w1+20324abe+BCAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/\n";
+	static const char note[] = "sovd.example/0123456789abcdef0123456789abcdef\n2\n"
+		"pZa+AzIDB2h6TRX9Sosre7JsAqNwAsHPXdQ/pXXCWHA=\n\n";
+	static const char want[] = "\xe2\x80\x94 witness.example/w1 "
+		"IDJKvgAAAABpVbkAOQWHXT+Z5NF8cfxd2kVhDsXnbqh+ceNxLhmB91/CUJd05zbOhZPezj0+toP32nQQK4OXLCHNZWG32ZO5GgaCCw==\n";
+	char path[300], err[512], line[256], pub[256];
+	struct sov_signer w;
+	int fd, l;
+
+	snprintf(path, sizeof(path), "%s/w1.key", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (!ASSERT_TRUE(fd >= 0 && write(fd, key, sizeof(key) - 1) == sizeof(key) - 1, "write key"))
+		return;
+	close(fd);
+	if (!ASSERT_OK(sovj_signer_load(&w, path, err, sizeof(err)), "load the example witness key"))
+		return;
+	ASSERT_EQ(w.pub.alg, KEY_ALG_COSIG, "a witness key (type 0x04)");
+	sovj_pubkey_format(&w.pub, pub, sizeof(pub));
+	ASSERT_STREQ(pub, "witness.example/w1+20324abe+BCmsuuFBvMrwsi4alNNNC8c2HlJtC/4SyJeUvJMilm3X",
+		     "its public key (vkey) as in the document");
+	l = sovj_cosign_line(&w, note, sizeof(note) - 1, 1767225600, line, sizeof(line));
+	ASSERT_TRUE(l == (int)sizeof(want) - 1 && !memcmp(line, want, l),
+		    "the cosignature line of the worked example, byte for byte");
+	sovj_signer_free(&w);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -179,6 +277,9 @@ int main(void)
 	test_crc();
 	test_keys();
 	test_checkpoint();
+	test_key_names();
+	test_cosign();
+	test_cosign_example();
 	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx %s; rm -rf %s", tmpdir, tmpdir);
 	if (system(cmd))
 		printf("# failed to remove %s\n", tmpdir);
