@@ -118,16 +118,35 @@ cleanup:
 	return ret;
 }
 
+/* Reads only the first frame: an export can be half a gigabyte. */
 int sovj_export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen)
 {
+	size_t cap = FRAME_OVERHEAD + FRAME_MAX_PAYLOAD, len = 0;
+	uint8_t *buf = malloc(cap);
 	struct frame f;
-	uint8_t *buf;
-	size_t len;
-	int ret;
+	ssize_t r;
+	int ret, fd;
 
-	ret = sovj_read_file(path, &buf, &len);
-	if (ret)
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
 		return sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+	}
+	while (len < cap && (r = read(fd, buf + len, cap - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			close(fd);
+			free(buf);
+			return sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+		}
+		len += r;
+	}
+	close(fd);
 	if (sovj_frame_get(buf, len, 0, &f) != FRAME_OK || f.kind != FRAME_MANIFEST)
 		ret = sovj_errf(err, errlen, -EBADMSG, "%s does not start with a manifest", path);
 	else

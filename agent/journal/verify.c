@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent/journal/jinternal.h"
@@ -864,13 +866,30 @@ static int verify_path(const char *path, const struct sov_verify_opts *o,
 		err = verify_dir(&v, path);
 	} else {
 		const char *base = strrchr(path, '/');
+		void *map = MAP_FAILED;
+		int fd;
 
-		err = sovj_read_file(path, &buf, &len);
-		if (err) {
-			err = env_err(&v, err, "failed to read %s: %s", path, strerror(-err));
-			goto cleanup;
+		/* An export is mapped, not read: a million records are half a
+		 * gigabyte, and read()'s copy into fresh pages cost more than
+		 * hashing them. (A file truncated while it is verified ends the
+		 * process with SIGBUS: never a VALID verdict.) */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+			map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (fd >= 0)
+			close(fd);
+		if (map != MAP_FAILED) {
+			madvise(map, st.st_size, MADV_SEQUENTIAL);
+			err = verify_export(&v, map, st.st_size, base ? base + 1 : path);
+			munmap(map, st.st_size);
+		} else {
+			err = sovj_read_file(path, &buf, &len);
+			if (err) {
+				err = env_err(&v, err, "failed to read %s: %s", path, strerror(-err));
+				goto cleanup;
+			}
+			err = verify_export(&v, buf, len, base ? base + 1 : path);
 		}
-		err = verify_export(&v, buf, len, base ? base + 1 : path);
 	}
 	if (err > 0)
 		err = 0;
