@@ -6,7 +6,7 @@
 # the witness's key (`journal verify --witness --witnesses`); a tampered
 # cosignature, the wrong witness key, and a checkpoint older than or
 # inconsistent with the witness's last one all fail with clear messages. The
-# independent Python verifier (refverify.py) checks the same cosignatures.
+# independent Python verifier (tools/sovd-verify) checks the same cosignatures.
 set -uo pipefail
 top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${SOV_BUILD:-$top/build}
@@ -82,10 +82,10 @@ expect "journal verify -o json: the cosignatures with their time" 0 \
 expect "journal verify without --witness: the cosignature line is ignored (signed-note)" 0 \
 	"1 given checkpoint\(s\) consistent" \
 	"$sovctl" journal verify "$tmp/j" "${log[@]}" --checkpoint "$tmp/c50.w1"
-expect "refverify.py checks the cosignature independently" 0 "cosigned by witness.example/w1 at [0-9]+" \
-	python3 "$top/tests/journal/refverify.py" "$tmp/j" "$tmp/log.pub" --witness="$tmp/w1.pub" "$tmp/c50.w1"
-expect "refverify.py without the witness key ignores the line" 0 "^VALID" \
-	python3 "$top/tests/journal/refverify.py" "$tmp/j" "$tmp/log.pub" "$tmp/c50.w1"
+expect "sovd-verify checks the cosignature independently" 0 "cosigned: .* by witness.example/w1 at [0-9]+" \
+	python3 "$top/tools/sovd-verify" --pubkey "$tmp/log.pub" --witness "$tmp/w1.pub" --checkpoint "$tmp/c50.w1" "$tmp/j"
+expect "sovd-verify without the witness key ignores the line" 0 ": VALID" \
+	python3 "$top/tools/sovd-verify" --pubkey "$tmp/log.pub" --checkpoint "$tmp/c50.w1" "$tmp/j"
 
 # An independent signed-note implementation: Go's golang.org/x/mod/sumdb/note
 # opens the cosigned checkpoint with the log's key alone, the witness line
@@ -126,8 +126,8 @@ open(sys.argv[2], "wb").write(b"\n".join(lines))
 PY
 expect "a cosignature with its timestamp moved an hour: exit 1" 1 'witness.example/w1.*is invalid' \
 	"$sovctl" journal verify "$tmp/j" "${log[@]}" --checkpoint "$tmp/bad" --witness "$tmp/w1.pub"
-expect "refverify.py also refuses the tampered cosignature" 1 "cosignature by witness.example/w1 invalid" \
-	python3 "$top/tests/journal/refverify.py" "$tmp/j" "$tmp/log.pub" --witness="$tmp/w1.pub" "$tmp/bad"
+expect "sovd-verify also refuses the tampered cosignature" 1 "cosignature by witness witness.example/w1 is invalid" \
+	python3 "$top/tools/sovd-verify" --pubkey "$tmp/log.pub" --witness "$tmp/w1.pub" --checkpoint "$tmp/bad" "$tmp/j"
 expect "the wrong witness key: exit 1, 0 of 1 cosignatures, the line ignored" 1 \
 	"has 0 valid cosignature\(s\) by the given witnesses, 1 required \(1 signature line" \
 	"$sovctl" journal verify "$tmp/j" "${log[@]}" --checkpoint "$tmp/c50.w1" --witness "$tmp/w2.pub"
