@@ -95,3 +95,14 @@ $(BUILD)/tests/agent/allow.bpf.o: tests/agent/allow.bpf.c $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror -I$(BUILD) -c $< -o $@
 ALL_TARGETS	+= $(BUILD)/tests/agent/allow.bpf.o
 TEST_SCRIPTS	+= tests/agent/tamper.t
+
+# The policy compile in a child process against the in-process compile
+# (agent/compile_child.c; the EU countries where a location database is).
+$(BUILD)/tests/unit/agent/test_compile_child: $(BUILD)/tests/unit/agent/test_compile_child.o \
+		$(BUILD)/agent/compile_child.o $(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_compile_child
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_compile_child
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_compile_child
