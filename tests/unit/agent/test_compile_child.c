@@ -146,6 +146,9 @@ static void compare(const char *name, const char *path, int want_rc, int measure
 		if (ASSERT_OK(sov_policy_pack(ra, a, &da, &pa, &na) ||
 			      sov_policy_pack(rb, b, &db, &pb, &nb), "pack both"))
 			ASSERT_TRUE(na == nb && !memcmp(pa, pb, na), what);
+		if (measure)
+			printf("# packed image: %zu bytes (%zu IPv4 and %zu IPv6 entries)\n", na,
+			       a->n_v4, a->n_v6);
 		ta = json(a);
 		tb = json(b);
 		snprintf(what, sizeof(what), "%s: the same JSON image", name);
