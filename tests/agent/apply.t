@@ -13,7 +13,7 @@ PIN=/sys/fs/bpf/sovd-apply-$$
 n=0 failed=0
 cleanup() {
 	[ -n "${sovd_pid:-}" ] && kill -9 "$sovd_pid" 2>/dev/null
-	rm -rf "$T" "$PIN"
+	rm -rf "$T" "$PIN" "$PIN-start"
 }
 trap cleanup EXIT
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
@@ -91,6 +91,27 @@ fi
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 [ $rc = 0 ]; ok $? "SIGTERM: exit 0"
+
+# At start-up a compiler child that dies is exit 2 with its reason, and
+# nothing is attached or pinned.
+if [ -r /var/lib/location/database.db ]; then
+	"$SOVD" --policy "$T/p4.yaml" --pin-dir "$PIN-start" --journal none --socket "$T/s2" \
+		--events /dev/null --kernel-path tracing 2> "$T/log2" &
+	sovd_pid=$!
+	kpid=
+	for _ in $(seq 250); do kpid=$(pgrep -P "$sovd_pid" -x sovd-compile) && break; sleep 0.02; done
+	[ -n "$kpid" ] && kill -KILL "$kpid"
+	wait "$sovd_pid"; rc=$?
+	sovd_pid=
+	[ -n "$kpid" ] && [ $rc = 2 ] && grep -q "the policy compiler (pid $kpid) was killed by signal 9" "$T/log2" &&
+		grep -q "failed to compile policy .*; nothing was attached" "$T/log2"
+	r=$?; ok $r "start-up with the compiler child killed: exit 2 with its reason (child ${kpid:-not found}, exit $rc)"
+	[ $r = 0 ] || sed 's/^/#   /' "$T/log2"
+	[ ! -e "$PIN-start" ]; ok $? "nothing pinned"
+	rm -rf "$PIN-start"
+else
+	n=$((n + 1)); echo "ok $n - # SKIP start-up with the compiler child killed: no location database"
+fi
 [ $failed -eq 0 ] || sed 's/^/# /' "$T/log" | tail -20
 echo "1..$n"
 [ $failed -eq 0 ]
