@@ -41,8 +41,8 @@ int policy_compile(const struct policy_life *pl, const char *path,
 		fclose(mf);
 	}
 	sov_diags_free(&diags);
-	if (why[0])
-		return err;
+	if (why[0])	/* the compiler failed, not the policy */
+		return err == -EINVAL ? -ECHILD : err;
 	return err ? -EINVAL : 0;
 }
 
