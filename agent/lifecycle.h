@@ -34,7 +34,11 @@ struct policy_life {
 	char jdata[1024];
 };
 
-/* Compiles path; all diagnostics go to msg. 0 or -EINVAL (errors). */
+/*
+ * Compiles path in a short-lived child (compile_child.h), draining events
+ * meanwhile; all diagnostics go to msg. 0, -EINVAL (errors in the policy)
+ * or another -errno when the compiler itself failed (its reason in msg).
+ */
 int policy_compile(const struct policy_life *pl, const char *path,
 		   struct sov_policy_image **img, char *msg, size_t len);
 /* Walks img's paths into the label table (before the maps exist: it

@@ -630,9 +630,13 @@ int main(int argc, char **argv)
 	if (!d.o.probe_only) {
 		err = policy_compile(&d.life, d.o.policy, &img, msg, sizeof(msg));
 		fputs(msg, stderr);
-		if (err) {
+		if (err == -EINVAL) {
 			pr_err("policy %s is invalid; nothing was attached", d.o.policy);
 			ret = 1;
+			goto cleanup;
+		}
+		if (err) {	/* the compiler child failed (compile_child.h) */
+			pr_err("failed to compile policy %s; nothing was attached", d.o.policy);
 			goto cleanup;
 		}
 	}

@@ -107,3 +107,13 @@ $(BUILD)/tests/unit/agent/test_flows: $(BUILD)/tests/unit/agent/test_flows.o \
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_flows
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_flows
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_flows
+# The policy compile in a child process against the in-process compile
+# (agent/compile_child.c; the EU countries where a location database is).
+$(BUILD)/tests/unit/agent/test_compile_child: $(BUILD)/tests/unit/agent/test_compile_child.o \
+		$(BUILD)/agent/compile_child.o $(BUILD)/libsovpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_compile_child
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_compile_child
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_compile_child

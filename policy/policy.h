@@ -184,6 +184,23 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 			      struct sov_policy_image **out, struct sov_diags *d);
 void sov_policy_free(struct sov_policy_image *img);
 
+/*
+ * The result of a compile (its return code, every diagnostic of d and the
+ * image, NULL after a failed compile) as one flat buffer, for a compile
+ * that runs in another process of the same binary (sovd's compile child,
+ * agent/compile_child.c). *buf is malloc'd. 0 or -ENOMEM.
+ */
+int sov_policy_pack(int rc, const struct sov_policy_image *img, const struct sov_diags *d,
+		    void **buf, size_t *len);
+/*
+ * Back: *rc, the diagnostics appended to d and *out (NULL when none was
+ * packed), equal field by field to what was packed, lookup index included.
+ * -EBADMSG for a buffer that is short, garbled or from another build
+ * (*out NULL; diagnostics read before the damage stay in d), -ENOMEM.
+ */
+int sov_policy_unpack(const void *buf, size_t len, int *rc,
+		      struct sov_policy_image **out, struct sov_diags *d);
+
 /* The compiled tables as one JSON document (sovctl policy compile -o json). */
 int sov_policy_write_json(const struct sov_policy_image *img, FILE *out);
 /* Human-readable summary of the same tables. */
