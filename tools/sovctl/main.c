@@ -35,7 +35,7 @@ static const struct {
 	const char *name, *about;
 } families[] = {
 	{ "policy", "Check, compile and apply sovd policy files." },
-	{ "journal", "Verify, export and read sovd's signed journal; ship and witness its checkpoints." },
+	{ "journal", "Verify, export, read and witness sovd's signed journal." },
 	{ "zone", "Answer which zone of a policy an address falls in." },
 };
 
