@@ -748,11 +748,12 @@ static int show_run(int argc, char **argv)
 			goto out;
 		}
 		if (!r.valid) {
-			fprintf(stderr, "sovctl journal show: %s is INVALID, nothing shown: %s%s%s: %s\n"
+			err[0] = 0;
+			if (r.offset >= 0)
+				snprintf(err, sizeof(err), " offset %lld", (long long)r.offset);
+			fprintf(stderr, "sovctl journal show: %s is INVALID, nothing shown: %s%s: %s\n"
 				"  (--no-verify shows the records as stored)\n", path,
-				r.file[0] ? r.file : path, r.offset >= 0 ? " offset " : "",
-				r.offset >= 0 ? (snprintf(err, sizeof(err), "%lld", (long long)r.offset), err) : "",
-				r.error);
+				r.file[0] ? r.file : path, err, r.error);
 			ret = SOVCTL_BAD;
 			goto out;
 		}
@@ -1190,9 +1191,12 @@ static int cosign_run(int argc, char **argv)
 	ret = (out ? fclose(o) : fflush(o)) ? SOVCTL_USAGE : SOVCTL_OK;
 	if (ret)
 		fprintf(stderr, "sovctl journal cosign: failed to write the cosigned checkpoint\n");
-	fprintf(stderr, "cosigned %s (tree size %llu%s%s)\n", c.origin, (unsigned long long)c.size,
-		have_prev ? ", consistent with tree size " : ", first checkpoint of this log: trusted on first use",
-		have_prev ? (snprintf(why, sizeof(why), "%llu", (unsigned long long)prev.size), why) : "");
+	else if (have_prev)
+		fprintf(stderr, "cosigned %s (tree size %llu, consistent with tree size %llu)\n",
+			c.origin, (unsigned long long)c.size, (unsigned long long)prev.size);
+	else
+		fprintf(stderr, "cosigned %s (tree size %llu, first checkpoint of this log: trusted on first use)\n",
+			c.origin, (unsigned long long)c.size);
 out:
 	free(req);
 	free(st);

@@ -55,6 +55,17 @@ int main(void)
 		     "\"boot_ns\":5000000001,\"host\":\"0123456789abcdef0123456789abcdef\","
 		     "\"boot\":\"c3e5ad4b-9cbe-4fd1-8b3b-1b0cf2a3d9e4\"}",
 		     "minimal record: fields that do not apply are omitted");
+	{
+		struct rec_ctx x = { .host = "h", .boot = "b", .version = "v1.2-3-g\"x", .cached_sec = -1 };
+
+		n = sovj_record_encode(&x, &(struct sov_record){ .type = SOV_REC_HEARTBEAT }, 0,
+				       1764140933123456789ull, 1, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		ASSERT_STREQ(buf,
+			     "{\"seq\":0,\"type\":\"heartbeat\",\"time\":\"2025-11-26T07:08:53.123456789Z\","
+			     "\"boot_ns\":1,\"host\":\"h\",\"boot\":\"b\",\"version\":\"v1.2-3-g\\\"x\"}",
+			     "the agent version follows boot (issue 15), escaped as any string");
+	}
 
 	n = enc(&(struct sov_record){ .type = SOV_REC_AGENT,
 				      .detail = "q\"b\\s\n\x01\x7f é \xff\xc3" }, 1, buf, sizeof(buf));
