@@ -435,49 +435,6 @@ static void read_id(const char *path, const char *given, char *out, size_t len)
 	free(b);
 }
 
-static int parse_seghdr(const struct frame *f, struct seghdr *sh)
-{
-	char buf[64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 1) + 64], re[sizeof(buf)];
-	unsigned int no;
-	unsigned long long first;
-	char *p;
-	int n;
-
-	if (f->kind != FRAME_SEGHDR || f->len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, f->payload, f->len);
-	buf[f->len] = 0;
-	if (sscanf(buf, SEGHDR_MAGIC "\nsegment %u\nfirst %llu\n", &no, &first) != 2)
-		return -EINVAL;
-	p = strstr(buf, "\nfrontier");
-	if (!p)
-		return -EINVAL;
-	p += 9;
-	memset(sh, 0, sizeof(*sh));
-	sh->no = no;
-	sh->first = first;
-	sh->frontier.size = first;
-	while (*p == ' ' && sh->frontier.n < COMPACT_MAX) {
-		uint8_t *h = sh->frontier.h[sh->frontier.n++];
-
-		for (int i = 0; i < SOV_HASH_LEN; i++) {
-			unsigned int v;
-
-			if (sscanf(p + 1 + 2 * i, "%2x", &v) != 1)
-				return -EINVAL;
-			h[i] = v;
-		}
-		p += 1 + 2 * SOV_HASH_LEN;
-	}
-	if (sh->frontier.n != __builtin_popcountll(first))
-		return -EINVAL;
-	/* Canonical form only: what we would write for this state. */
-	n = sovj_seghdr_encode(sh, re, sizeof(re));
-	if (n != (int)f->len || memcmp(re, f->payload, n))
-		return -EINVAL;
-	return 0;
-}
-
 static int clean_dir(struct sov_journal *j)
 {
 	DIR *d = opendir(j->dir);
@@ -605,7 +562,7 @@ again:
 		goto cleanup;
 	}
 	fs = sovj_frame_get(buf, len, 0, &f);
-	if (fs != FRAME_OK || parse_seghdr(&f, &sh) || sh.no != last->no) {
+	if (fs != FRAME_OK || sovj_seghdr_parse(f.kind == FRAME_SEGHDR ? f.payload : NULL, f.len, &sh) || sh.no != last->no) {
 		/* A crash while creating the segment leaves it without a
 		 * complete header and so without records: drop it and go on
 		 * writing the previous one, which ends with a checkpoint (or,
