@@ -43,6 +43,28 @@ static int walk_begin(struct walker *w, const char *dir, char *err, size_t errle
 	return sovj_dir_list(dir, &w->segs, &w->nseg, err, errlen);
 }
 
+/* Where the journal starts: 0, or after a prune (section 12) the first
+ * segment header's first record and frontier. */
+static int walk_base(struct walker *w, uint64_t *base, struct compact *front, char *err,
+		     size_t errlen)
+{
+	struct seghdr sh;
+	int ret;
+
+	*base = 0;
+	if (front)
+		sovj_compact_reset(front);
+	if (!w->nseg || !w->segs[0].no)
+		return 0;
+	ret = sovj_seg_read_header(w->dir, &w->segs[0], &sh, err, errlen);
+	if (ret)
+		return ret;
+	*base = sh.first;
+	if (front)
+		*front = sh.frontier;
+	return 0;
+}
+
 /* 1: a frame (segment headers skipped), 0: end, <0: error. */
 static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen)
 {
@@ -137,8 +159,12 @@ int sov_journal_read(const char *path, sov_journal_entry_fn fn, void *ctx, char 
 	if (!S_ISDIR(st.st_mode))
 		return read_export(path, fn, ctx, err, errlen);
 	ret = walk_begin(&w, path, err, errlen);
-	if (ret)
+	if (!ret)
+		ret = walk_base(&w, &index, NULL, err, errlen);
+	if (ret) {
+		walk_end(&w);
 		return ret;
+	}
 	while ((ret = walk_next(&w, &f, err, errlen)) == 1) {
 		struct sov_journal_entry e = {
 			.index = index, .file = w.segs[w.cur].name,
@@ -294,6 +320,27 @@ static int out_proven(int fd, int kind, const struct frame *f, const struct mtre
 	return ret;
 }
 
+/* Keeps the prune record with the largest "before" (the journal verified,
+ * so it is well-formed): 0, or -errno. */
+static int export_note_prune(const struct frame *f, struct prune_info *best, uint8_t **rec,
+			     size_t *len)
+{
+	struct prune_info pi;
+	uint8_t *c;
+
+	if (sovj_prune_parse(f->payload, f->len, &pi) != 1 || (*rec && pi.before < best->before))
+		return 0;
+	c = malloc(f->len);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, f->payload, f->len);
+	free(*rec);
+	*rec = c;
+	*len = f->len;
+	*best = pi;
+	return 0;
+}
+
 int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report *rep,
 		       char *err, size_t errlen)
 {
@@ -312,6 +359,12 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	struct frame f;
 	int ret, fd = -1, ml, writing = 0, msg = 0;
 	int open_since = o->since_ns == INT64_MIN, open_until = o->until_ns == INT64_MAX;
+	struct compact front;
+	uint64_t base = 0;
+	struct prune_info prune = { 0 };
+	uint8_t *prune_rec = NULL;
+	size_t prune_len = 0;
+	int pruned_head = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
@@ -340,7 +393,9 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	first = open_since ? 0 : UINT64_MAX;
 	end = open_until ? n : 0;
 	ret = walk_begin(&w, o->dir, err, errlen);
-	while (!ret && nleaves < n && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+	if (!ret)
+		ret = walk_base(&w, &base, &front, err, errlen);
+	while (!ret && base + nleaves < n && (ret = walk_next(&w, &f, err, errlen)) == 1) {
 		int64_t ts;
 
 		ret = 0;
@@ -382,10 +437,14 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		sovj_hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
 		if (sovj_record_time(f.payload, f.len, &ts) == 0) {
 			if (first == UINT64_MAX && ts >= o->since_ns)
-				first = nleaves;
+				first = base + nleaves;
 			if (!open_until && ts < o->until_ns)
-				end = nleaves + 1;
+				end = base + nleaves + 1;
 		}
+		ret = export_note_prune(&f, &prune, &prune_rec, &prune_len);
+		if (ret < 0)
+			break;
+		ret = 0;
 		nleaves++;
 	}
 	walk_end(&w);
@@ -394,12 +453,19 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ret = 0;
 	if (first == UINT64_MAX)
 		first = n;
+	/* The window reaches into pruned records: the range starts where
+	 * the last prune left the journal, and the prune record proves why
+	 * (frame X instead of the boundary record B, section 12.4). */
+	if (prune_rec && first <= prune.before) {
+		first = prune.before;
+		pruned_head = 1;
+	}
 	if (end < first)
 		end = first;
-	ret = sovj_mtree_build(&t, leaves, nleaves);
-	if (!ret && nleaves == n)
-		sovj_mtree_root(&t, n, root);
-	if (!ret && (nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
+	ret = sovj_mtree_build_pruned(&t, &front, leaves, base + nleaves);
+	if (!ret && base + nleaves == n)
+		ret = sovj_mtree_root(&t, n, root);
+	if (!ret && (base + nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
 		ret = sovj_errf(err, errlen, -EIO, "journal changed while exporting");
 	if (ret)
 		goto cleanup;
@@ -462,6 +528,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				continue;
 			last = ck[i].size;
 			np = sovj_mtree_consistency(&t, ck[i].size, n, proof);
+			if (np == -ENODATA) {
+				ret = sovj_errf(err, errlen, np,
+						"checkpoint of tree size %llu predates the prune at seq %llu: its consistency proof needs pruned records",
+						(unsigned long long)ck[i].size, (unsigned long long)base);
+				msg = 1;
+				break;
+			}
 			ret = np < 0 ? np : out_frame(fd, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
 			if (!ret)
 				ret = out_frame(fd, FRAME_CONSISTENCY, pbuf,
@@ -471,9 +544,17 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 
+	if (pruned_head) {
+		struct frame pf = { .kind = FRAME_PRUNED, .payload = prune_rec, .len = prune_len };
+
+		ret = out_proven(fd, FRAME_PRUNED, &pf, &t, prune.seq, n);
+		if (ret)
+			goto cleanup;
+	}
+
 	/* Pass 2: the boundary record before the range, the records in it,
 	 * and the boundary record after it, each with its inclusion proof. */
-	idx = 0;
+	idx = base;
 	ret = walk_begin(&w, o->dir, err, errlen);
 	msg = ret != 0;
 	while (!ret && idx <= end && idx < n) {
@@ -512,6 +593,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	rep->first = first;
 	rep->count = end - first;
 	rep->checkpoints = m.checkpoints;
+	if (pruned_head) {
+		rep->pruned_before = prune.before;
+		rep->prune_seq = prune.seq;
+		rep->prune_time_ns = prune.time_ns;
+	}
+	rep->marker_err = sovj_exported_advance(o->dir, prune_rec ? prune.before : base,
+						 first, end, &rep->exported_upto);
 cleanup:
 	if (fd >= 0)
 		close(fd);
@@ -527,5 +615,6 @@ cleanup:
 	free(ck);
 	free(leaves);
 	free(pubnote);
+	free(prune_rec);
 	return ret;
 }

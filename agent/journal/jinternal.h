@@ -30,6 +30,7 @@
 #define FRAME_INCLUSION		'I'	/* export: inclusion proof */
 #define FRAME_BEFORE		'B'	/* export: the record just before the range */
 #define FRAME_AFTER		'A'	/* export: the record just after the range */
+#define FRAME_PRUNED		'X'	/* export: the prune record that removed the records before the range */
 
 #define SEG_PREFIX		"seg-"
 #define SEG_LOG_SUFFIX		".log"

@@ -929,3 +929,134 @@ cleanup:
 	sovj_signer_free(&s);
 	return ret;
 }
+
+/* ---- retention ---- */
+
+/* Every record of segment s has a time before ns (the segment is read). */
+static int seg_all_before(struct sov_journal *j, const struct seg_file *s, int64_t ns)
+{
+	uint8_t *buf = NULL;
+	size_t len, off = 0;
+	struct frame f;
+	int ret = 1;
+
+	if (sovj_seg_read(j->dir, s, &buf, &len, NULL, NULL, 0))
+		return 0;
+	while (sovj_frame_get(buf, len, off, &f) == FRAME_OK) {
+		int64_t t;
+
+		if (f.kind == FRAME_RECORD && (sovj_record_time(f.payload, f.len, &t) || t >= ns)) {
+			ret = 0;
+			break;
+		}
+		off = f.next;
+	}
+	free(buf);
+	return ret;
+}
+
+int sov_journal_prune(struct sov_journal *j, const struct sov_prune_opts *o,
+		      struct sov_prune_report *r, char *err, size_t errlen)
+{
+	struct seg_file *segs = NULL;
+	struct seghdr first_hdr, next_hdr, cut;
+	struct prune_info pi = { 0 };
+	char detail[64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 3) + 160];
+	uint64_t total = 0, removed = 0;
+	int nseg = 0, k = 0, ret, n;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->record_seq = UINT64_MAX;
+	if (j->failed)
+		return sovj_errf(err, errlen, -EIO, "the journal has failed");
+	ret = sovj_dir_list(j->dir, &segs, &nseg, err, errlen);
+	if (ret)
+		return ret;
+	sovj_exported_read(j->dir, &r->exported);
+	for (int i = 0; i < nseg; i++) {
+		if (i && segs[i].no != segs[i - 1].no + 1) {
+			ret = sovj_errf(err, errlen, -EUCLEAN,
+					"segment %u is missing (next is %s): run sovctl journal verify; not pruning",
+					segs[i - 1].no + 1, segs[i].name);
+			goto out;
+		}
+		if (!fstatat(j->dirfd, segs[i].name, &st, 0))
+			total += st.st_size;
+	}
+	if (nseg < 2 || segs[0].no >= j->segno)
+		goto out;
+	ret = sovj_seg_read_header(j->dir, &segs[0], &first_hdr, err, errlen);
+	if (ret)
+		goto out;
+	cut = first_hdr;
+	/* The longest run of sealed segments from the oldest that meets a
+	 * criterion; segs[k] is the first one kept. */
+	for (int i = 0; i + 1 < nseg && segs[i].no < j->segno; i++) {
+		int chosen;
+
+		ret = sovj_seg_read_header(j->dir, &segs[i + 1], &next_hdr, err, errlen);
+		if (ret)
+			goto out;
+		if (fstatat(j->dirfd, segs[i].name, &st, 0))
+			memset(&st, 0, sizeof(st));
+		chosen = (o->before_seq && next_hdr.first <= o->before_seq) ||
+			 (o->sealed_before_ns && st.st_mtim.tv_sec * 1000000000ll +
+			  st.st_mtim.tv_nsec < o->sealed_before_ns) ||
+			 (o->max_bytes && total - removed > o->max_bytes) ||
+			 (o->before_ns && seg_all_before(j, &segs[i], o->before_ns));
+		if (!chosen)
+			break;
+		if (!o->force && next_hdr.first > r->exported) {
+			r->held_back = 1;
+			break;
+		}
+		removed += st.st_size;
+		k = i + 1;
+		cut = next_hdr;
+	}
+	if (!k)
+		goto out;
+
+	/* The record first, durable and signed; then the unlinks. */
+	pi.from = first_hdr.first;
+	pi.before = cut.first;
+	pi.segment = cut.no;
+	pi.frontier = cut.frontier;
+	pi.exported = r->exported;
+	pi.forced = o->force && cut.first > r->exported;
+	n = sovj_prune_detail(&pi, detail, sizeof(detail));
+	if (n < 0) {
+		ret = sovj_errf(err, errlen, n, "prune record too large");
+		goto out;
+	}
+	r->record_seq = j->tree.size;
+	ret = append_locked(j, &(struct sov_record){ .type = SOV_REC_PRUNE, .detail = detail });
+	if (!ret)
+		ret = do_checkpoint(j, 1);
+	if (ret) {
+		sovj_errf(err, errlen, ret, "failed to write the prune record: %s", strerror(-ret));
+		goto out;
+	}
+	r->seg_from = segs[0].no;
+	r->seg_to = cut.no;
+	r->from = pi.from;
+	r->before = pi.before;
+	for (int i = 0; i < k; i++) {
+		if (unlinkat(j->dirfd, segs[i].name, 0) && errno != ENOENT) {
+			ret = sovj_errf(err, errlen, -errno,
+					"prune record seq %llu written, but removing %s failed: %s (the journal verifies; prune again to finish)",
+					(unsigned long long)r->record_seq, segs[i].name, strerror(errno));
+			goto out;
+		}
+	}
+	if (fsync(j->dirfd))
+		ret = sovj_errf(err, errlen, -errno, "fsync journal directory: %s", strerror(errno));
+	jlog(j, SOV_JLOG_INFO, "pruned %s: segments %u..%u, records %llu..%llu (prune record seq %llu%s)",
+	     j->dir, r->seg_from, r->seg_to - 1, (unsigned long long)r->from,
+	     (unsigned long long)r->before - 1, (unsigned long long)r->record_seq,
+	     pi.forced ? ", forced beyond the export marker" : "");
+out:
+	free(segs);
+	return ret;
+}
