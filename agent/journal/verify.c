@@ -653,6 +653,28 @@ static int check_boundary(struct vctx *v, const char *fn, size_t off, const stru
 	return 0;
 }
 
+/* Frame X (section 12.4): the prune record that removed the records before
+ * the range, proven in the final tree like a record; the range starts at
+ * its "before". */
+static int export_pruned_head(struct vctx *v, const uint8_t *buf, size_t len, const char *fn,
+			      size_t off, const struct frame *xf, const struct checkpoint *fin,
+			      uint64_t *first, struct frame *pf)
+{
+	struct prune_info pi;
+	int stop;
+
+	if (sovj_prune_parse(xf->payload, xf->len, &pi) != 1)
+		return bad(v, fn, off, -1, "frame X does not hold a well-formed prune record");
+	stop = export_proven(v, buf, len, fn, off, xf, fin, pi.seq, "prune record", pf);
+	if (stop)
+		return stop;
+	*first = pi.before;
+	v->rep->pruned_before = pi.before;
+	v->rep->prune_seq = pi.seq;
+	v->rep->prune_time_ns = pi.time_ns;
+	return 0;
+}
+
 static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const char *fn)
 {
 	struct sov_verify_report *r = v->rep;
@@ -748,9 +770,16 @@ static int verify_export(struct vctx *v, const uint8_t *buf, size_t len, const c
 	}
 
 	/* The boundary record before the range, if the range does not start
-	 * at seq 0: its seq fixes where the range starts. */
+	 * at seq 0: its seq fixes where the range starts. Or, where the
+	 * records before the range were pruned, the prune record (X). */
 	fs = sovj_frame_get(buf, len, off, &f);
-	if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
+	if (fs == FRAME_OK && f.kind == FRAME_PRUNED) {
+		stop = export_pruned_head(v, buf, len, fn, off, &f, &fin, &first, &bf);
+		if (stop)
+			return stop;
+		have_before = 1;
+		off = bf.next;
+	} else if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
 		uint64_t seq;
 
 		if (sovj_record_seq(f.payload, f.len, &seq))

@@ -22,6 +22,7 @@ static const struct sovctl_cmd *const cmds[] = {
 	&sovctl_journal_verify_cmd,
 	&sovctl_journal_export_cmd,
 	&sovctl_journal_show_cmd,
+	&sovctl_journal_prune_cmd,
 	&sovctl_zone_lookup_cmd,
 	&help_cmd,
 	&version_cmd,

@@ -56,6 +56,12 @@ extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_polic
 	sovctl_policy_compile_cmd, sovctl_policy_apply_cmd, sovctl_keygen_cmd,
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
 	sovctl_zone_lookup_cmd;
+/* cmd_prune.c */
+extern const struct sovctl_cmd sovctl_journal_prune_cmd;
+struct sov_verify_report;
+struct sov_export_report;
+void sovctl_prune_verify_note(const struct sov_verify_report *r);
+void sovctl_prune_export_note(const struct sov_export_report *r);
 
 #define SOVCTL_MAX_OPTS	15
 
