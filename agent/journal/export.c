@@ -453,6 +453,12 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ret = 0;
 	if (first == UINT64_MAX)
 		first = n;
+	if (base && !prune_rec && first <= base) {
+		ret = sovj_errf(err, errlen, -EBADMSG,
+				"records before seq %llu were pruned, and the published checkpoint (tree size %llu) does not cover the prune record that says so: export against a later checkpoint",
+				(unsigned long long)base, (unsigned long long)n);
+		goto cleanup;
+	}
 	/* The window reaches into pruned records: the range starts where
 	 * the last prune left the journal, and the prune record proves why
 	 * (frame X instead of the boundary record B, section 12.4). */

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Retention (docs/journal-format.md section 12): a multi-segment journal
+# written through libsovjournal (jwriter) is pruned with `sovctl journal
+# prune`; the rest must verify, proofs of kept records must hold against
+# checkpoints signed before and after the prune, exports of pruned ranges
+# must say so, pruning must wait for an export unless --force, an
+# interrupted prune must leave a journal that verifies, and segments
+# removed by hand (no prune record) must fail verification.
+set -uo pipefail
+top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${SOV_BUILD:-$top/build}
+sovctl=$build/sovctl
+jwriter=$build/tests/journal/jwriter
+tmp=$(mktemp -d /tmp/sov-prune-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# check NAME WANT_RC PATTERN CMD...: exit status and a line of its output
+check() {
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1); rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qE -- "$pat" <<<"$out"; then
+		ok "$name"
+	else
+		notok "$name" "expected exit $want and /$pat/, got exit $rc:" "$(head -c 1500 <<<"$out")"
+	fi
+}
+segs() { ls "$1" | grep -c '^seg-'; }
+
+# 600 records, one a second from 2026-01-01T00:00:00Z, in ~36 sealed
+# segments of 8 KiB (compressed), a checkpoint every 50 records.
+base=1767225600000000000
+"$sovctl" keygen --out "$tmp/k" --name sovd.prune >/dev/null
+wopts=(--dir "$tmp/j" --key "$tmp/k.key" --host-id host-p --origin sovd.prune/host-p
+       --segment-max 8192 --ckpt-records 50 --step-ns 1000000000 --compress)
+"$jwriter" "${wopts[@]}" --time-base $base --count 100 || { echo "Bail out! jwriter failed"; exit 1; }
+cp "$tmp/j/checkpoint" "$tmp/small.ckpt"	# tree size 100
+"$jwriter" "${wopts[@]}" --time-base $((base + 100000000000)) --count 500 ||
+	{ echo "Bail out! jwriter failed"; exit 1; }
+cp "$tmp/j/checkpoint" "$tmp/old.ckpt"		# signed before the prune
+cp -a "$tmp/j" "$tmp/unpruned"
+before=$(segs "$tmp/j")
+
+check "verify before pruning" 0 "records: +600 in $before segment" \
+	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub"
+check "prune without an export is refused" 1 "refused: .*export it first" \
+	"$sovctl" journal prune --dir "$tmp/j" --key "$tmp/k.key" --before 200
+check "prune by time without an export is refused" 1 "refused" \
+	"$sovctl" journal prune --dir "$tmp/j" --key "$tmp/k.key" --before 2026-01-01T00:03:20Z
+[ -e "$tmp/j/seg-000000.log.z" ] && ok "refusal removed nothing" ||
+	notok "refusal removed nothing" "seg-000000.log.z is gone"
+check "prune with a bad --before is a usage error" 2 "--before takes" \
+	"$sovctl" journal prune --dir "$tmp/j" --key "$tmp/k.key" --before 12abc
+
+# An export of the first 150 records moves the marker to seq 150.
+check "export seq 0..149" 0 "exported 150 record" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/e0" --until 2026-01-01T00:02:30Z
+check "the export marker says 150" 0 "^upto 150$" cat "$tmp/j/exported"
+cp -a "$tmp/j" "$tmp/pre"
+check "prune --before 200 stops at the export marker" 0 "pruned segments 0\.\.[0-9]+ .*prune record seq 6[0-9][0-9]" \
+	"$sovctl" journal prune --dir "$tmp/j" --key "$tmp/k.key" --before 200
+first=$("$sovctl" journal verify "$tmp/j" 2>&1 | sed -n 's/.*pruned: *records 0\.\.\([0-9]*\) removed.*/\1/p')
+first=${first:--1}
+kept=$((first + 1))
+if [ -n "$first" ] && [ "$kept" -gt 0 ] && [ "$kept" -le 150 ] && [ ! -e "$tmp/j/seg-000000.log.z" ]; then
+	ok "records 0..$first pruned, none beyond the marker (150)"
+else
+	notok "records pruned up to the marker" "expected a first kept seq in 1..150, got '${kept}'" "$(ls "$tmp/j")"
+fi
+
+check "the pruned journal verifies, with the old checkpoint" 0 "pruned: +records 0\.\.$first removed by prune record seq" \
+	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub" --checkpoint "$tmp/old.ckpt"
+cp "$tmp/j/checkpoint" "$tmp/new.ckpt"
+# Whole journal: starts at the first kept record and carries the prune record.
+check "an export of a pruned range says so" 0 "records 0\.\.$first of the window were pruned by prune record seq 6[0-9][0-9]" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/e1" --checkpoint "$tmp/old.ckpt"
+check "that export verifies against the new and the old checkpoint" 0 "PRUNED: +records 0\.\.$first were removed" \
+	"$sovctl" journal verify "$tmp/e1" --pubkey "$tmp/k.pub" --checkpoint "$tmp/new.ckpt" "$tmp/old.ckpt"
+check "an export of only pruned records holds none, and says so" 0 "exported 0 record.*|pruned by prune record" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/e2" --until 2026-01-01T00:00:50Z
+check "... and verifies" 0 "PRUNED" "$sovctl" journal verify "$tmp/e2" --pubkey "$tmp/k.pub"
+# Proofs of kept records against the checkpoint signed before the prune:
+# the same pruned journal, exported as of that checkpoint.
+cp -a "$tmp/j" "$tmp/asold"
+cp "$tmp/old.ckpt" "$tmp/asold/checkpoint"
+check "export of kept records proven against the old checkpoint (size 600)" 0 "proven against tree size 600" \
+	"$sovctl" journal export --journal "$tmp/asold" --out "$tmp/e3" --since 2026-01-01T00:05:00Z
+check "... verifies" 0 "latest covers tree size 600" \
+	"$sovctl" journal verify "$tmp/e3" --pubkey "$tmp/k.pub" --checkpoint "$tmp/old.ckpt"
+check "an old-checkpoint export that needs the prune record is refused" 1 "does not cover the prune record" \
+	"$sovctl" journal export --journal "$tmp/asold" --out "$tmp/e4"
+
+# Tampering: segments removed by hand, without a prune record.
+cp -a "$tmp/unpruned" "$tmp/t1"
+rm "$tmp/t1/seg-000000.log.z" "$tmp/t1/seg-000001.log.z"
+check "segments 0..1 removed by hand fail verification" 1 "segments 0\.\.1 \(records 0\.\.[0-9]+\) are missing and no prune record removed them" \
+	"$sovctl" journal verify "$tmp/t1" --pubkey "$tmp/k.pub"
+cp -a "$tmp/j" "$tmp/t2"
+firstseg=$(ls "$tmp/t2" | grep '^seg-' | head -1)
+rm "$tmp/t2/$firstseg"
+check "the first kept segment removed by hand fails verification" 1 "are missing and no prune record removed them" \
+	"$sovctl" journal verify "$tmp/t2" --pubkey "$tmp/k.pub"
+check "an export of a tampered journal is refused" 1 "does not verify" \
+	"$sovctl" journal export --journal "$tmp/t2" --out "$tmp/e5"
+
+# Interrupted prunes: the record is durable before the first unlink, and
+# segments go oldest first, so a crash leaves the record with a suffix of
+# the segments it removed. Rebuilt here from the copy taken before.
+gone=$(cd "$tmp/pre" && for s in seg-*; do [ -e "$tmp/j/$s" ] || echo "$s"; done)
+cp -a "$tmp/j" "$tmp/c1"
+for s in $gone; do cp "$tmp/pre/$s" "$tmp/c1/"; done
+check "crash before any unlink: verifies, says the prune is unfinished" 0 "still present" \
+	"$sovctl" journal verify "$tmp/c1" --pubkey "$tmp/k.pub"
+cp -a "$tmp/j" "$tmp/c2"
+for s in $(tail -n +2 <<<"$gone"); do cp "$tmp/pre/$s" "$tmp/c2/"; done
+check "crash after the first unlink: verifies" 0 "VALID" \
+	"$sovctl" journal verify "$tmp/c2" --pubkey "$tmp/k.pub"
+check "the next prune finishes an interrupted one" 0 "pruned segments 0\.\.|pruned segments 1\." \
+	"$sovctl" journal prune --dir "$tmp/c1" --key "$tmp/k.key" --before 1
+if [ "$(ls "$tmp/c1" | grep '^seg-' | head -1)" = "$(ls "$tmp/j" | grep '^seg-' | head -1)" ]; then
+	ok "... down to the same first segment"
+else
+	notok "... down to the same first segment" "expected $(ls "$tmp/j" | grep '^seg-' | head -1), got $(ls "$tmp/c1" | grep '^seg-' | head -1)"
+fi
+check "... and the journal verifies" 0 "VALID" "$sovctl" journal verify "$tmp/c1" --pubkey "$tmp/k.pub"
+
+# --force goes beyond the marker (none at all here) and says so in the
+# record.
+cp -a "$tmp/unpruned" "$tmp/f"
+check "prune --force without any export" 0 "pruned segments 0\.\." \
+	"$sovctl" journal prune --dir "$tmp/f" --key "$tmp/k.key" --before 100 --force
+check "the prune record says forced" 0 '"type":"prune".*\\"forced\\":true' \
+	"$sovctl" journal show "$tmp/f" -o json
+check "the forced prune verifies" 0 "pruned: +records 0\.\." \
+	"$sovctl" journal verify "$tmp/f" --pubkey "$tmp/k.pub"
+# A second prune (the whole-journal export above moved the marker) removes
+# more; the journal still verifies from there.
+check "a second prune" 0 "pruned segments [0-9]+\.\." \
+	"$sovctl" journal prune --dir "$tmp/j" --key "$tmp/k.key" --before 400
+check "the second prune record is not forced" 0 '"type":"prune".*\\"forced\\":false' \
+	"$sovctl" journal show "$tmp/j" -o json
+check "the twice-pruned journal verifies with both checkpoints" 0 "pruned: +records 0\.\.3[0-9][0-9] removed" \
+	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub" --checkpoint "$tmp/old.ckpt" "$tmp/new.ckpt"
+check "a checkpoint from before the first kept record cannot be checked, and says why" 1 "predates the prune" \
+	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub" --checkpoint "$tmp/small.ckpt"
+"$jwriter" "${wopts[@]}" --time-base $((base + 700000000000)) --count 100 >/dev/null 2>&1
+check "the writer goes on after pruning; the journal verifies" 0 "VALID" \
+	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub" --checkpoint "$tmp/new.ckpt"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
