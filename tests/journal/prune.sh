@@ -152,5 +152,29 @@ check "a checkpoint from before the first kept record cannot be checked, and say
 check "the writer goes on after pruning; the journal verifies" 0 "VALID" \
 	"$sovctl" journal verify "$tmp/j" --pubkey "$tmp/k.pub" --checkpoint "$tmp/new.ckpt"
 
+# What sovd --retain does (sov_journal_prune by size and by segment age),
+# through jwriter, on a fresh journal of 400 records.
+ropts=(--dir "$tmp/r" --key "$tmp/k.key" --host-id host-p --origin sovd.prune/host-p
+       --segment-max 8192 --ckpt-records 50 --compress)
+"$jwriter" "${ropts[@]}" --count 400 >/dev/null || { echo "Bail out! jwriter failed"; exit 1; }
+check "retention by size waits for an export" 0 "held back: exported up to 0" \
+	"$jwriter" "${ropts[@]}" --count 0 --retain-bytes 20000
+check "retention by age keeps segments younger than the age" 0 "^$" \
+	"$jwriter" "${ropts[@]}" --count 0 --retain-age-ns 3600000000000 --retain-force
+check "retention by size (unexported allowed) prunes the oldest" 0 "pruned segments 0\.\." \
+	"$jwriter" "${ropts[@]}" --count 0 --retain-bytes 20000 --retain-force
+total=$(cd "$tmp/r" && cat seg-* | wc -c)
+# (plus the prune record and the checkpoint after it, written once the
+# cut was chosen)
+[ "$total" -le 21024 ] && ok "the segments take at most 20000 bytes + the prune record ($total)" ||
+	notok "the segments take at most 20000 bytes + the prune record" "got $total"
+check "... and the journal verifies" 0 "pruned: +records 0\.\." \
+	"$sovctl" journal verify "$tmp/r" --pubkey "$tmp/k.pub"
+sleep 0.1
+check "retention by age (0 s) prunes every sealed segment" 0 "pruned segments [0-9]+\.\." \
+	"$jwriter" "${ropts[@]}" --count 0 --retain-age-ns 1 --retain-force
+check "... leaving one segment that verifies" 0 "in 1 segment" \
+	"$sovctl" journal verify "$tmp/r" --pubkey "$tmp/k.pub"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
