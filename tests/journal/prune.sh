@@ -95,6 +95,11 @@ check "... verifies" 0 "latest covers tree size 600" \
 check "an old-checkpoint export that needs the prune record is refused" 1 "does not cover the prune record" \
 	"$sovctl" journal export --journal "$tmp/asold" --out "$tmp/e4"
 
+cp -a "$tmp/j" "$tmp/t0"
+printf 'sovd-journal-exported/1\nupto 12x\n' > "$tmp/t0/exported"
+check "a damaged export marker fails verification" 1 "export marker is damaged" \
+	"$sovctl" journal verify "$tmp/t0" --pubkey "$tmp/k.pub"
+
 # Tampering: segments removed by hand, without a prune record.
 cp -a "$tmp/unpruned" "$tmp/t1"
 rm "$tmp/t1/seg-000000.log.z" "$tmp/t1/seg-000001.log.z"
