@@ -173,6 +173,7 @@ static int verify_run(int argc, char **argv)
 				 (long long)m.until_ns);
 			printf(",\"window\":{\"since\":%s,\"until\":%s}", since, until);
 		}
+		sovctl_prune_verify_json(&r);
 		if (!r.valid) {
 			printf(",\"problem\":{");
 			print_json_str("file", r.file, 0);

@@ -74,6 +74,18 @@ void sovctl_prune_verify_note(const struct sov_verify_report *r)
 		       (unsigned long long)r->prune_pending);
 }
 
+void sovctl_prune_verify_json(const struct sov_verify_report *r)
+{
+	char t[48];
+
+	if (!r->valid || r->prune_seq < 0)
+		return;
+	fmt_ns(r->prune_time_ns, t, sizeof(t));
+	printf(",\"pruned\":{\"before\":%llu,\"record_seq\":%lld,\"time\":\"%s\",\"pending_segments\":%llu}",
+	       (unsigned long long)r->pruned_before, (long long)r->prune_seq, t,
+	       (unsigned long long)r->prune_pending);
+}
+
 void sovctl_prune_export_note(const struct sov_export_report *r)
 {
 	char t[48];

@@ -61,6 +61,7 @@ extern const struct sovctl_cmd sovctl_journal_prune_cmd;
 struct sov_verify_report;
 struct sov_export_report;
 void sovctl_prune_verify_note(const struct sov_verify_report *r);
+void sovctl_prune_verify_json(const struct sov_verify_report *r);
 void sovctl_prune_export_note(const struct sov_export_report *r);
 
 #define SOVCTL_MAX_OPTS	15
