@@ -96,9 +96,21 @@ void sovctl_prune_export_note(const struct sov_export_report *r)
 		       (unsigned long long)r->pruned_before - 1, (long long)r->prune_seq, t,
 		       (unsigned long long)r->pruned_before);
 	}
+	if (!r->marker_err && r->exported_upto < r->first)
+		printf("note: exports cover the journal only up to seq %llu, this one starts at %llu: pruning waits for an export of the records between\n",
+		       (unsigned long long)r->exported_upto, (unsigned long long)r->first);
 	if (r->marker_err)
 		printf("note: could not update the journal's export marker: %s (pruning will not count this export)\n",
 		       strerror(-r->marker_err));
+}
+
+/* The library's own messages: warnings and errors (a torn tail cut, say);
+ * what was pruned is printed from the report. */
+static void prune_log(int level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level != SOV_JLOG_INFO)
+		fprintf(stderr, "sovctl journal prune: %s\n", msg);
 }
 
 static int parse_before(const char *s, struct sov_prune_opts *o)
@@ -162,15 +174,16 @@ static int prune_run(int argc, char **argv)
 		/* sovd stopped uncleanly: opening the journal cuts the tail
 		 * (and records it); the prune then verifies what is left. */
 	} else if (!vr.valid) {
-		fprintf(stderr, "sovctl journal prune: %s does not verify, not pruning: %s%s%s: %s\n",
-			dir, vr.file, vr.file[0] ? " " : "", vr.seq >= 0 ? "" : "", vr.error);
+		fprintf(stderr, "sovctl journal prune: %s does not verify, not pruning: %s%s%s\n",
+			dir, vr.file, vr.file[0] ? ": " : "", vr.error);
 		return SOVCTL_BAD;
 	}
 	/* An interrupted prune is finished by any later one. */
 	if (vr.prune_pending && vr.pruned_before > po.before_seq && !po.before_ns)
 		po.before_seq = vr.pruned_before;
 	ret = sov_journal_open(&j, &(struct sov_journal_opts){
-		.dir = dir, .key_path = key, .origin = vr.origin[0] ? vr.origin : NULL });
+		.dir = dir, .key_path = key, .origin = vr.origin[0] ? vr.origin : NULL,
+		.log = prune_log });
 	if (ret == -EBUSY) {
 		fprintf(stderr, "sovctl journal prune: sovd (or another writer) holds %s: stop it first, or let sovd prune with --retain\n",
 			dir);
@@ -203,6 +216,6 @@ static int prune_run(int argc, char **argv)
 		return pr.record_seq == UINT64_MAX ? SOVCTL_BAD : SOVCTL_OK;
 	}
 	if (pr.record_seq == UINT64_MAX)
-		printf("nothing to prune: no sealed segment before %s\n", "that point");
+		printf("nothing to prune: no sealed segment is entirely before that point\n");
 	return SOVCTL_OK;
 }
