@@ -209,7 +209,7 @@ static int prune_run(int argc, char **argv)
 		       pr.seg_from, pr.seg_to - 1, (unsigned long long)pr.from,
 		       (unsigned long long)pr.before - 1, (unsigned long long)pr.record_seq);
 	if (pr.held_back) {
-		printf("%s: the next segment due holds records from seq %llu on, and exports cover the journal only up to seq %llu: export it first (sovctl journal export), or --force\n",
+		printf("%s: the next segment due (records from seq %llu on) is not wholly covered by exports, which reach seq %llu: export it first (sovctl journal export), or --force\n",
 		       pr.record_seq == UINT64_MAX ? "refused" : "stopped",
 		       (unsigned long long)(pr.record_seq == UINT64_MAX ? pr.exported : pr.before),
 		       (unsigned long long)pr.exported);
