@@ -37,7 +37,7 @@
 #define SEG_Z_SUFFIX		".log.z"
 #define CHECKPOINT_FILE		"checkpoint"
 #define PUBKEY_FILE		"pubkey"
-#define EXPORTED_FILE		"exported"	/* export marker (prune.c) */
+#define EXPORTED_SUFFIX		".exported"	/* export marker DIR.exported (prune.c) */
 #define EXPORT_MAGIC		"sovd-journal-export/2"
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
 
@@ -240,7 +240,8 @@ int sovj_prune_detail(const struct prune_info *p, char *out, size_t outlen);
 /* 0: not a prune record; 1: parsed into p; -EBADMSG: a prune record that
  * is not in canonical form or not self-consistent. */
 int sovj_prune_parse(const uint8_t *rec, size_t len, struct prune_info *p);
-/* The marker: records [.., upto) are held by exports. -ENOENT: none yet. */
+/* The marker, DIR.exported beside the journal directory DIR: records
+ * [.., upto) are held by exports. -ENOENT: none yet. */
 int sovj_exported_read(const char *dir, uint64_t *upto);
 /* After an export of [first, end) from a journal whose first record is
  * base: moves the marker to end when the export continues the covered

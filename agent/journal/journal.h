@@ -131,7 +131,7 @@ int sov_journal_close(struct sov_journal *j);
  * Retention (docs/journal-format.md section 12). Removes whole sealed
  * segments from the oldest on, as long as each meets one of the criteria
  * given, and only those an export has covered (the "exported" marker that
- * sov_journal_export advances) unless force. Before removing anything it
+ * sov_journal_export advances, DIR.exported beside the directory) unless force. Before removing anything it
  * appends a "prune" record (range removed, frontier of the tree at the
  * first record kept) and publishes a checkpoint covering it, then unlinks
  * the segments oldest first: a crash at any point leaves a journal that
@@ -144,6 +144,10 @@ struct sov_prune_opts {
 	int64_t before_ns;		/* all records' time < before_ns; 0: not by time */
 	int64_t sealed_before_ns;	/* sealed (file mtime) before, CLOCK_REALTIME; 0: no */
 	uint64_t max_bytes;		/* oldest first while the segments take more; 0: no */
+	uint64_t finish_before;		/* an earlier prune record removed the records
+					 * before this (an interrupted prune, see
+					 * sov_verify_report.prune_pending): those
+					 * segments go, without the export check */
 	int force;			/* also what no export covers */
 };
 struct sov_prune_report {

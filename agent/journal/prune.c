@@ -124,19 +124,47 @@ out:
 	return ret;
 }
 
-/* "sovd-journal-exported/1\nupto <seq>\n": unsigned (anyone who can write
- * the directory can delete segments anyway); a guard against pruning what
- * no export holds, not evidence. */
+/* "sovd-journal-exported/1\nupto <seq>\n" in DIR.exported, beside the
+ * journal directory: sovd's self-protection (LSM path) refuses writes into
+ * the directory to everyone but sovd while it runs, and the export runs
+ * beside it. Unsigned (anyone who can write there can delete segments
+ * anyway): a guard against pruning what no export holds, not evidence. */
+static int marker_place(const char *dir, char *parent, size_t plen, char *name, size_t nlen)
+{
+	char d[4096];
+	size_t l;
+	char *slash;
+
+	snprintf(d, sizeof(d), "%s", dir);
+	l = strlen(d);
+	while (l > 1 && d[l - 1] == '/')
+		d[--l] = 0;
+	slash = strrchr(d, '/');
+	if (slash && slash[1] == 0)
+		return -EINVAL;	/* "/" */
+	snprintf(name, nlen, "%s" EXPORTED_SUFFIX, slash ? slash + 1 : d);
+	if (!slash)
+		snprintf(parent, plen, ".");
+	else if (slash == d)
+		snprintf(parent, plen, "/");
+	else
+		snprintf(parent, plen, "%.*s", (int)(slash - d), d);
+	return 0;
+}
+
 int sovj_exported_read(const char *dir, uint64_t *upto)
 {
-	char path[4200], text[128];
+	char parent[4096], name[512], path[4700], text[128];
 	unsigned long long v;
 	uint8_t *b;
 	size_t n;
 	int ret, l;
 
 	*upto = 0;
-	snprintf(path, sizeof(path), "%s/" EXPORTED_FILE, dir);
+	ret = marker_place(dir, parent, sizeof(parent), name, sizeof(name));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", parent, name);
 	ret = sovj_read_file(path, &b, &n);
 	if (ret)
 		return ret;
@@ -161,7 +189,7 @@ int sovj_exported_read(const char *dir, uint64_t *upto)
 int sovj_exported_advance(const char *dir, uint64_t base, uint64_t first, uint64_t end,
 			  uint64_t *upto)
 {
-	char text[128];
+	char text[128], parent[4096], name[512];
 	uint64_t cur = 0;
 	int fd, ret, n;
 
@@ -176,10 +204,13 @@ int sovj_exported_advance(const char *dir, uint64_t base, uint64_t first, uint64
 	if (first > cur || end <= cur)
 		return 0;
 	n = snprintf(text, sizeof(text), EXPORTED_MAGIC "\nupto %llu\n", (unsigned long long)end);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = marker_place(dir, parent, sizeof(parent), name, sizeof(name));
+	if (ret)
+		return ret;
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = sovj_publish_file(fd, EXPORTED_FILE, text, n, 0644);
+	ret = sovj_publish_file(fd, name, text, n, 0644);
 	close(fd);
 	if (!ret)
 		*upto = end;

@@ -65,8 +65,7 @@ int sovj_dir_list(const char *dir, struct seg_file **segs, int *nseg, char *err,
 		struct seg_file s = { 0 };
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcmp(de->d_name, CHECKPOINT_FILE) || !strcmp(de->d_name, PUBKEY_FILE) ||
-		    !strcmp(de->d_name, EXPORTED_FILE))
+		    !strcmp(de->d_name, CHECKPOINT_FILE) || !strcmp(de->d_name, PUBKEY_FILE))
 			continue;
 		if (parse_seg_name(de->d_name, &s.no, &s.compressed)) {
 			ret = sovj_errf(err, errlen, -EBADMSG,

@@ -569,15 +569,6 @@ static int verify_dir(struct vctx *v, const char *dir)
 	stop = prune_check_end(v, &pw, segs[0].name, last_ckpt);
 	if (stop)
 		goto cleanup;
-	{
-		uint64_t upto;
-
-		if (sovj_exported_read(dir, &upto) == -EBADMSG) {
-			stop = bad(v, EXPORTED_FILE, 0, -1,
-				   "the export marker is damaged (not \"sovd-journal-exported/1\\nupto N\\n\")");
-			goto cleanup;
-		}
-	}
 	stop = check_ext_missing(v, tree.size, "the journal");
 	if (stop)
 		goto cleanup;

@@ -1006,14 +1006,16 @@ int sov_journal_prune(struct sov_journal *j, const struct sov_prune_opts *o,
 			goto out;
 		if (fstatat(j->dirfd, segs[i].name, &st, 0))
 			memset(&st, 0, sizeof(st));
-		chosen = (o->before_seq && next_hdr.first <= o->before_seq) ||
+		chosen = next_hdr.first <= o->finish_before ||
+			 (o->before_seq && next_hdr.first <= o->before_seq) ||
 			 (o->sealed_before_ns && st.st_mtim.tv_sec * 1000000000ll +
 			  st.st_mtim.tv_nsec < o->sealed_before_ns) ||
 			 (o->max_bytes && total - removed > o->max_bytes) ||
 			 (o->before_ns && seg_all_before(j, &segs[i], o->before_ns));
 		if (!chosen)
 			break;
-		if (!o->force && next_hdr.first > r->exported) {
+		if (!o->force && next_hdr.first > r->exported &&
+		    next_hdr.first > o->finish_before) {
 			r->held_back = 1;
 			break;
 		}

@@ -70,7 +70,6 @@ stop_sovd; ok $? "sovd stops cleanly"
 
 "$SOVCTL" journal export --journal "$T/j" --out "$T/e2" --until "$(date -u -d '+1 hour' +%FT%TZ)" > "$T/exp" 2>&1
 ok $? "an export of the whole journal (moves the export marker)"
-upto=$(sed -n 's/^upto //p' "$T/j/exported")
 start_sovd "$T/log2" --retain 1s; ok $? "sovd starts again with --retain 1s"
 wait_log "$T/log2" "journal retention: pruned segments 0\.\."; ok $? "it prunes from its loop: $(grep -o 'pruned segments.*' "$T/log2" | head -1)"
 stop_sovd; ok $? "sovd stops cleanly"

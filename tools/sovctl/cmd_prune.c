@@ -179,8 +179,8 @@ static int prune_run(int argc, char **argv)
 		return SOVCTL_BAD;
 	}
 	/* An interrupted prune is finished by any later one. */
-	if (vr.prune_pending && vr.pruned_before > po.before_seq && !po.before_ns)
-		po.before_seq = vr.pruned_before;
+	if (vr.prune_pending)
+		po.finish_before = vr.pruned_before;
 	ret = sov_journal_open(&j, &(struct sov_journal_opts){
 		.dir = dir, .key_path = key, .origin = vr.origin[0] ? vr.origin : NULL,
 		.log = prune_log });
