@@ -6,7 +6,7 @@
 #   make bench      the benchmark suite: fixed names, ratios against the
 #                   baseline of the same run, JSON in BENCH_JSON (mk/bench.mk)
 #   make fuzz       build the libFuzzer targets
-#   make install    install sovd and sovctl under $(PREFIX)
+#   make install    install sovd, sovctl and sovd-verify under $(PREFIX)
 #   make ARCH=arm64 cross-build all of it for arm64 into build-arm64/
 # V=1 shows the commands.
 
@@ -115,6 +115,7 @@ install: build-all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/sovd
 	install -m 0755 $(BUILD)/sovd $(DESTDIR)$(PREFIX)/sbin/sovd
 	install -m 0755 $(BUILD)/sovctl $(DESTDIR)$(PREFIX)/bin/sovctl
+	install -m 0755 tools/sovd-verify $(DESTDIR)$(PREFIX)/bin/sovd-verify
 	install -m 0644 policy/examples/minimal.yaml $(DESTDIR)/etc/sovd/policy.yaml.example
 	install -d $(DESTDIR)$(PREFIX)/share/doc/sovd $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/sovd/

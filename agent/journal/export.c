@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Export: one self-contained file an auditor verifies offline. It holds a
- * manifest, the journal's latest checkpoint, the earlier checkpoints that
- * fall in the exported range with consistency proofs to the latest, and the
- * records in range, each with an RFC 6962 inclusion proof to the latest.
- * Also the plain record reader used by "sovctl journal show".
+ * Export: one self-contained file an auditor verifies offline
+ * (docs/journal-format.md section 10). It holds a manifest, the journal's
+ * published checkpoint, the earlier checkpoints that fall in the exported
+ * range with consistency proofs to it, one range proof (merkle.c) and the
+ * records of the range with the boundary record on each side. Also the
+ * plain record reader used by "sovctl journal show". Called by sovctl
+ * (tools/sovctl/cmd_journal.c); calls verify.c, merkle.c, exportfmt.c and
+ * the segment reader.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -192,18 +195,42 @@ struct ckpt_note {
 	char *note;
 };
 
-static int out_frame(int fd, int kind, const void *p, uint32_t len)
+/* Frames go through one buffer: a million records are a million frames. */
+#define OUTBUF_SIZE	(1u << 20)
+struct outbuf {
+	int fd;
+	size_t len;
+	uint8_t *b;
+};
+
+static int out_flush(struct outbuf *o)
 {
-	uint8_t *b = malloc(FRAME_OVERHEAD + len);
-	size_t n;
+	int ret = sovj_write_all(o->fd, o->b, o->len);
+
+	o->len = 0;
+	return ret;
+}
+
+static int out_frame(struct outbuf *o, int kind, const void *p, uint32_t len)
+{
 	int ret;
 
-	if (!b)
-		return -ENOMEM;
-	n = sovj_frame_put(b, kind, p, len);
-	ret = sovj_write_all(fd, b, n);
-	free(b);
-	return ret;
+	if (o->len + FRAME_OVERHEAD + len > OUTBUF_SIZE) {
+		ret = out_flush(o);
+		if (ret)
+			return ret;
+	}
+	if (FRAME_OVERHEAD + len > OUTBUF_SIZE) {
+		uint8_t *b = malloc(FRAME_OVERHEAD + len);
+
+		if (!b)
+			return -ENOMEM;
+		ret = sovj_write_all(o->fd, b, sovj_frame_put(b, kind, p, len));
+		free(b);
+		return ret;
+	}
+	o->len += sovj_frame_put(o->b + o->len, kind, p, len);
+	return 0;
 }
 
 static int ckpt_cmp(const void *x, const void *y)
@@ -305,7 +332,9 @@ static int ckpt_wanted(const struct ckpt_note *c, uint64_t first, uint64_t n, ui
 	return (c->size > first || c->external) && c->size < n && c->size > last;
 }
 
-static int out_proven(int fd, int kind, const struct frame *f, const struct mtree *t,
+/* A frame and its inclusion proof (I): the prune record of a pruned
+ * export (X), which the range proof does not cover. */
+static int out_proven(struct outbuf *o, int kind, const struct frame *f, const struct mtree *t,
 		      uint64_t idx, uint64_t n)
 {
 	uint8_t proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
@@ -314,9 +343,9 @@ static int out_proven(int fd, int kind, const struct frame *f, const struct mtre
 	np = sovj_mtree_inclusion(t, idx, n, proof);
 	if (np < 0)
 		return np;
-	ret = out_frame(fd, kind, f->payload, f->len);
+	ret = out_frame(o, kind, f->payload, f->len);
 	if (!ret)
-		ret = out_frame(fd, FRAME_INCLUSION, pbuf, sovj_export_proof_put(pbuf, idx, n, proof, np));
+		ret = out_frame(o, FRAME_INCLUSION, pbuf, sovj_export_proof_put(pbuf, idx, n, proof, np));
 	return ret;
 }
 
@@ -350,14 +379,16 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	struct ckpt_note *ck = NULL, *nck;
 	struct checkpoint pubc;
 	size_t nckpt = 0, capckpt = 0;
-	uint8_t *leaves = NULL, *nl, proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
+	uint8_t *leaves = NULL, *nl, proof[RANGE_PROOF_MAX][SOV_HASH_LEN];
+	uint8_t pbuf[24 + RANGE_PROOF_MAX * SOV_HASH_LEN];
+	struct outbuf ob = { .fd = -1 };
 	uint8_t root[SOV_HASH_LEN] = { 0 };
-	uint64_t nleaves = 0, capleaves = 0, n, first, end, idx;
+	uint64_t nleaves = 0, capleaves = 0, n, first, end, idx, lo, hi;
 	char tmp[4200], man[2048], *pubnote = NULL;
 	uint32_t pubnote_len = 0;
 	struct export_manifest m = { 0 };
 	struct frame f;
-	int ret, fd = -1, ml, writing = 0, msg = 0;
+	int ret, fd = -1, ml, writing = 0, msg = 0, np;
 	int open_since = o->since_ns == INT64_MIN, open_until = o->until_ns == INT64_MAX;
 	struct compact front;
 	uint64_t base = 0;
@@ -453,7 +484,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ret = 0;
 	if (first == UINT64_MAX)
 		first = n;
-	if (base && !prune_rec && first <= base) {
+	if (base && first <= base && (!prune_rec || prune.before != base)) {
 		ret = sovj_errf(err, errlen, -EBADMSG,
 				"records before seq %llu were pruned, and the published checkpoint (tree size %llu) does not cover the prune record that says so: export against a later checkpoint",
 				(unsigned long long)base, (unsigned long long)n);
@@ -498,6 +529,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		goto cleanup;
 	}
 	writing = 1;
+	ob.fd = fd;
+	ob.b = malloc(OUTBUF_SIZE);
+	if (!ob.b) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	m.version = 3;
 	m.first = first;
 	m.count = end - first;
 	m.tree_size = n;
@@ -521,15 +559,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		msg = 1;
 		goto cleanup;
 	}
-	ret = out_frame(fd, FRAME_MANIFEST, man, ml);
+	ret = out_frame(&ob, FRAME_MANIFEST, man, ml);
 	if (!ret)
-		ret = out_frame(fd, FRAME_CHECKPOINT, pubnote, pubnote_len);
+		ret = out_frame(&ob, FRAME_CHECKPOINT, pubnote, pubnote_len);
 	{
 		uint64_t last = 0;
 
 		for (size_t i = 0; !ret && i < nckpt; i++) {
-			int np;
-
 			if (!ckpt_wanted(&ck[i], first, n, last))
 				continue;
 			last = ck[i].size;
@@ -541,29 +577,44 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				msg = 1;
 				break;
 			}
-			ret = np < 0 ? np : out_frame(fd, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
+			ret = np < 0 ? np : out_frame(&ob, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
 			if (!ret)
-				ret = out_frame(fd, FRAME_CONSISTENCY, pbuf,
+				ret = out_frame(&ob, FRAME_CONSISTENCY, pbuf,
 						sovj_export_proof_put(pbuf, ck[i].size, n, proof, np));
 		}
 	}
 	if (ret)
 		goto cleanup;
 
+	/* A pruned head: the prune record with its inclusion proof stands
+	 * where the boundary record B would (section 12.4); the range proof
+	 * then starts at the first kept record, and its left part is the
+	 * prune record's frontier. */
 	if (pruned_head) {
 		struct frame pf = { .kind = FRAME_PRUNED, .payload = prune_rec, .len = prune_len };
 
-		ret = out_proven(fd, FRAME_PRUNED, &pf, &t, prune.seq, n);
+		ret = out_proven(&ob, FRAME_PRUNED, &pf, &t, prune.seq, n);
 		if (ret)
 			goto cleanup;
 	}
 
-	/* Pass 2: the boundary record before the range, the records in it,
-	 * and the boundary record after it, each with its inclusion proof. */
+	/* The range proof: the leaves lo..hi-1 are the boundary record
+	 * before the range (if first > 0 and it was not pruned), the range,
+	 * and the boundary record after it (if end < n). */
+	lo = first - (first > 0 && !pruned_head);
+	hi = end + (end < n);
+	np = sovj_mtree_range_proof(&t, lo, hi, n, proof);
+	ret = np < 0 ? np : out_frame(&ob, FRAME_RANGE, pbuf,
+				     sovj_export_range_put(pbuf, lo, hi, n, proof, np));
+	if (ret)
+		goto cleanup;
+
+	/* Pass 2: the records lo..hi-1 themselves (the journal starts at
+	 * base). */
 	idx = base;
 	ret = walk_begin(&w, o->dir, err, errlen);
 	msg = ret != 0;
-	while (!ret && idx <= end && idx < n) {
+	while (!ret && idx < hi) {
 		ret = walk_next(&w, &f, err, errlen);
 		if (ret <= 0) {
 			msg = 1;
@@ -575,14 +626,16 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		if (f.kind != FRAME_RECORD)
 			continue;
 		if (idx + 1 == first)
-			ret = out_proven(fd, FRAME_BEFORE, &f, &t, idx, n);
+			ret = out_frame(&ob, FRAME_BEFORE, f.payload, f.len);
 		else if (idx == end)
-			ret = out_proven(fd, FRAME_AFTER, &f, &t, idx, n);
+			ret = out_frame(&ob, FRAME_AFTER, f.payload, f.len);
 		else if (idx >= first)
-			ret = out_proven(fd, FRAME_RECORD, &f, &t, idx, n);
+			ret = out_frame(&ob, FRAME_RECORD, f.payload, f.len);
 		idx++;
 	}
 	walk_end(&w);
+	if (!ret)
+		ret = out_flush(&ob);
 	if (ret)
 		goto cleanup;
 	if (fsync(fd)) {
@@ -615,6 +668,7 @@ cleanup:
 			sovj_errf(err, errlen, ret, "failed to write export %s: %s", o->out, strerror(-ret));
 		unlink(tmp);
 	}
+	free(ob.b);
 	sovj_mtree_free(&t);
 	for (size_t i = 0; i < nckpt; i++)
 		free(ck[i].note);

@@ -8,6 +8,7 @@
 #include "agent/journal/jinternal.h"
 
 struct export_manifest {
+	int version;	/* 2 or 3 (the format's number); 0 formats as 3 */
 	char origin[256];
 	char key[256];
 	uint64_t tree_size, first, count, checkpoints;
@@ -29,5 +30,11 @@ size_t sovj_export_proof_put(uint8_t *out, uint64_t a, uint64_t b,
 			     const uint8_t proof[][SOV_HASH_LEN], int n);
 int sovj_export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t *b,
 			    uint8_t proof[][SOV_HASH_LEN], int max);
+/* Range proof payload (G): u64le lo, u64le hi, u64le n, then 32-byte
+ * hashes; parse returns a pointer to the hashes in p and their count. */
+size_t sovj_export_range_put(uint8_t *out, uint64_t lo, uint64_t hi, uint64_t n,
+			     const uint8_t proof[][SOV_HASH_LEN], int k);
+int sovj_export_range_parse(const uint8_t *p, size_t len, uint64_t *lo, uint64_t *hi,
+			    uint64_t *n, const uint8_t **hashes);
 
 #endif

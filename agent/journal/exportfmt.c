@@ -32,9 +32,10 @@ int sovj_export_manifest_format(const struct export_manifest *m, const char *ori
 	end_json(m->has_since, m->since_ns, js, sizeof(js));
 	end_json(m->has_until, m->until_ns, ju, sizeof(ju));
 	n = snprintf(out, outlen,
-		     "{\"format\":\"" EXPORT_MAGIC "\",\"origin\":%s,\"key\":%s,\"tree_size\":%llu,"
+		     "{\"format\":\"%s\",\"origin\":%s,\"key\":%s,\"tree_size\":%llu,"
 		     "\"since\":%s,\"until\":%s,\"first\":%llu,\"count\":%llu,\"checkpoints\":%llu}",
-		     jo, jk, (unsigned long long)m->tree_size, js, ju, (unsigned long long)m->first,
+		     m->version == 2 ? EXPORT_MAGIC_V2 : EXPORT_MAGIC, jo, jk,
+		     (unsigned long long)m->tree_size, js, ju, (unsigned long long)m->first,
 		     (unsigned long long)m->count, (unsigned long long)m->checkpoints);
 	return n < 0 || (size_t)n >= outlen ? -ENOSPC : n;
 }
@@ -97,10 +98,13 @@ int sovj_export_manifest_parse(const uint8_t *p, size_t len, struct export_manif
 		ret = sovj_errf(err, errlen, -EINVAL, "not a JSON object");
 		goto cleanup;
 	}
-	if (get_str(o, "format", fmt, sizeof(fmt)) || strcmp(fmt, EXPORT_MAGIC)) {
-		ret = sovj_errf(err, errlen, -EINVAL, "format is not \"" EXPORT_MAGIC "\"");
+	if (get_str(o, "format", fmt, sizeof(fmt)) ||
+	    (strcmp(fmt, EXPORT_MAGIC) && strcmp(fmt, EXPORT_MAGIC_V2))) {
+		ret = sovj_errf(err, errlen, -EINVAL,
+				"format is neither \"" EXPORT_MAGIC "\" nor \"" EXPORT_MAGIC_V2 "\"");
 		goto cleanup;
 	}
+	m->version = strcmp(fmt, EXPORT_MAGIC_V2) ? 3 : 2;
 	if (get_str(o, "origin", m->origin, sizeof(m->origin)) ||
 	    get_str(o, "key", m->key, sizeof(m->key)) ||
 	    get_u64(o, "tree_size", &m->tree_size) || get_u64(o, "first", &m->first) ||
@@ -114,16 +118,35 @@ cleanup:
 	return ret;
 }
 
+/* Reads only the first frame: an export can be half a gigabyte. */
 int sovj_export_manifest_read(const char *path, struct export_manifest *m, char *err, size_t errlen)
 {
+	size_t cap = FRAME_OVERHEAD + FRAME_MAX_PAYLOAD, len = 0;
+	uint8_t *buf = malloc(cap);
 	struct frame f;
-	uint8_t *buf;
-	size_t len;
-	int ret;
+	ssize_t r;
+	int ret, fd;
 
-	ret = sovj_read_file(path, &buf, &len);
-	if (ret)
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		free(buf);
 		return sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+	}
+	while (len < cap && (r = read(fd, buf + len, cap - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			close(fd);
+			free(buf);
+			return sovj_errf(err, errlen, ret, "failed to read %s: %s", path, strerror(-ret));
+		}
+		len += r;
+	}
+	close(fd);
 	if (sovj_frame_get(buf, len, 0, &f) != FRAME_OK || f.kind != FRAME_MANIFEST)
 		ret = sovj_errf(err, errlen, -EBADMSG, "%s does not start with a manifest", path);
 	else
@@ -170,4 +193,26 @@ int sovj_export_proof_parse(const uint8_t *p, size_t len, uint64_t *a, uint64_t 
 	*b = get_le64(p + 8);
 	memcpy(proof, p + 16, n * SOV_HASH_LEN);
 	return n;
+}
+
+size_t sovj_export_range_put(uint8_t *out, uint64_t lo, uint64_t hi, uint64_t n,
+			     const uint8_t proof[][SOV_HASH_LEN], int k)
+{
+	le64(out, lo);
+	le64(out + 8, hi);
+	le64(out + 16, n);
+	memcpy(out + 24, proof, (size_t)k * SOV_HASH_LEN);
+	return 24 + (size_t)k * SOV_HASH_LEN;
+}
+
+int sovj_export_range_parse(const uint8_t *p, size_t len, uint64_t *lo, uint64_t *hi,
+			    uint64_t *n, const uint8_t **hashes)
+{
+	if (len < 24 || (len - 24) % SOV_HASH_LEN || (len - 24) / SOV_HASH_LEN > RANGE_PROOF_MAX)
+		return -EINVAL;
+	*lo = get_le64(p);
+	*hi = get_le64(p + 8);
+	*n = get_le64(p + 16);
+	*hashes = p + 24;
+	return (len - 24) / SOV_HASH_LEN;
 }

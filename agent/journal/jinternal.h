@@ -31,6 +31,7 @@
 #define FRAME_BEFORE		'B'	/* export: the record just before the range */
 #define FRAME_AFTER		'A'	/* export: the record just after the range */
 #define FRAME_PRUNED		'X'	/* export: the prune record that removed the records before the range */
+#define FRAME_RANGE		'G'	/* export/3: the range proof of B, R..., A */
 
 #define SEG_PREFIX		"seg-"
 #define SEG_LOG_SUFFIX		".log"
@@ -38,7 +39,8 @@
 #define CHECKPOINT_FILE		"checkpoint"
 #define PUBKEY_FILE		"pubkey"
 #define EXPORTED_SUFFIX		".exported"	/* export marker DIR.exported (prune.c) */
-#define EXPORT_MAGIC		"sovd-journal-export/2"
+#define EXPORT_MAGIC		"sovd-journal-export/3"	/* one range proof */
+#define EXPORT_MAGIC_V2		"sovd-journal-export/2"	/* a proof per record: still verified */
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
 
 /* util.c: at the bottom, calls no other file. */
@@ -116,6 +118,16 @@ int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
 			 uint64_t size, uint8_t out[][SOV_HASH_LEN]);
 int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
 			   uint64_t size2, uint8_t out[][SOV_HASH_LEN]);
+/* Range proofs (exports): the frontier of [0, lo), then the maximal
+ * aligned perfect subtrees of [hi, n) left to right; at most 128 hashes.
+ * sovj_compact_append_subtree appends the root of a perfect subtree of
+ * 2^height leaves starting at c->size (a multiple of 2^height). */
+#define RANGE_PROOF_MAX	128
+int sovj_mtree_range_proof(const struct mtree *t, uint64_t lo, uint64_t hi, uint64_t n,
+			   uint8_t out[][SOV_HASH_LEN]);
+int sovj_range_proof_len(uint64_t lo, uint64_t hi, uint64_t n);
+int sovj_range_right_height(uint64_t at, uint64_t n);
+void sovj_compact_append_subtree(struct compact *c, const uint8_t h[SOV_HASH_LEN], int height);
 /* 0 when the proof holds, -EINVAL otherwise. */
 int sovj_merkle_verify_inclusion(uint64_t index, uint64_t size,
 				 const uint8_t leaf[SOV_HASH_LEN], const uint8_t proof[][SOV_HASH_LEN],

@@ -349,3 +349,73 @@ int sovj_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 		return -EINVAL;
 	return 0;
 }
+
+/* ---- range proofs (exports, docs/journal-format.md section 10.5) ----
+ * The leaves [lo, hi) of a tree of size n plus the frontier of [0, lo)
+ * and the maximal aligned perfect subtrees of [hi, n) give the root of
+ * size n: appended in order to a compact range they make the frontier of
+ * [0, n), whose right fold is the root. */
+
+/* Appends the root of the perfect subtree of 2^height leaves that starts
+ * at c->size (which must be a multiple of 2^height). */
+void sovj_compact_append_subtree(struct compact *c, const uint8_t h[SOV_HASH_LEN], int height)
+{
+	uint64_t s = c->size >> height;
+
+	memcpy(c->h[c->n++], h, SOV_HASH_LEN);
+	while (s & 1) {
+		sovj_hash_node(c->h[c->n - 2], c->h[c->n - 1], c->h[c->n - 2]);
+		c->n--;
+		s >>= 1;
+	}
+	c->size += 1ull << height;
+}
+
+/* The next maximal aligned perfect subtree of [at, n), at < n: its
+ * height. */
+int sovj_range_right_height(uint64_t at, uint64_t n)
+{
+	int k = at ? __builtin_ctzll(at) : 63;
+
+	while ((1ull << k) > n - at)
+		k--;
+	return k;
+}
+
+/* How many hashes a range proof for [lo, hi) in a tree of size n holds. */
+int sovj_range_proof_len(uint64_t lo, uint64_t hi, uint64_t n)
+{
+	int cnt = __builtin_popcountll(lo);
+
+	while (hi < n) {
+		hi += 1ull << sovj_range_right_height(hi, n);
+		cnt++;
+	}
+	return cnt;
+}
+
+int sovj_mtree_range_proof(const struct mtree *t, uint64_t lo, uint64_t hi, uint64_t n,
+			   uint8_t out[][SOV_HASH_LEN])
+{
+	uint64_t at = 0;
+	int cnt = 0;
+
+	if (lo > hi || hi > n || n > t->n)
+		return -EINVAL;
+	for (int k = 63; k >= 0; k--) {
+		if (lo >> k & 1) {
+			/* -ENODATA: inside a pruned prefix, lo < pruned */
+			if (mth(t, at, at + (1ull << k), out[cnt++]))
+				return -ENODATA;
+			at += 1ull << k;
+		}
+	}
+	while (hi < n) {
+		int k = sovj_range_right_height(hi, n);
+
+		if (mth(t, hi, hi + (1ull << k), out[cnt++]))
+			return -ENODATA;
+		hi += 1ull << k;
+	}
+	return cnt;
+}

@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tamper suite: a journal written through libsovjournal (tests/journal/jwriter)
 # is changed in every way an attacker or a broken disk could; each change must
-# make `sovctl journal verify` exit 1 and name what is wrong.
+# make `sovctl journal verify` exit 1 and name what is wrong. Every verdict on
+# an export (and on a journal, bit flips aside) is also asked of the
+# standalone verifier tools/sovd-verify, which must agree (same exit status).
 set -uo pipefail
 top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${SOV_BUILD:-$top/build}
 sovctl=$build/sovctl
 jwriter=$build/tests/journal/jwriter
 jframes="python3 $top/tests/journal/jframes.py"
+sv=$top/tools/sovd-verify
+python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (tools/install-deps --test)"; exit 1; }
 tmp=$(mktemp -d /tmp/sov-tamper-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -35,17 +39,29 @@ cp "$tmp/host-a/checkpoint" "$tmp/ext-final"
 "$jwriter" --dir "$tmp/other-key" --key "$tmp/b.key" --host-id host-a --origin sovd.test/host-a \
 	"${wopts[@]}" --count 1000 >/dev/null
 
+# Each case is kept (a copy of PATH) for sovd-verify, which runs them all in
+# one process at the end (svbatch.py) and must give the same exit status.
+ncase=0
+svcase() {	# svcase WANT NAME PATH [ARGS]
+	local want=$1 name=$2 path=$3 c
+	shift 3
+	ncase=$((ncase + 1)); c=$tmp/cases/$ncase
+	mkdir -p "$c"; cp -a "$path" "$c/"
+	(IFS=$'\t'; echo "$want	$name	$c/$(basename "$path")	--pubkey	$tmp/a.pub${1:+	$*}") >>"$tmp/cases.list"
+}
 # expect_valid NAME PATH [ARGS]; expect_invalid NAME PATH PATTERN [ARGS]
 expect_valid() {
 	local name=$1 path=$2 out rc
 	shift 2
 	out=$("$sovctl" journal verify "$path" --pubkey "$tmp/a.pub" "$@" 2>&1); rc=$?
+	svcase 0 "$name" "$path" "$@"
 	if [ $rc -eq 0 ]; then ok "$name"; else notok "$name" "expected exit 0, got $rc" "$out"; fi
 }
 expect_invalid() {
 	local name=$1 path=$2 pat=$3 out rc
 	shift 3
 	out=$("$sovctl" journal verify "$path" --pubkey "$tmp/a.pub" "$@" 2>&1); rc=$?
+	svcase 1 "$name" "$path" "$@"
 	if [ $rc -ne 1 ]; then
 		notok "$name" "expected exit 1, got $rc" "$out"
 	elif ! grep -qiE -- "$pat" <<<"$out"; then
@@ -160,6 +176,12 @@ expect_invalid "export of a later range cannot prove an older checkpoint" "$tmp/
 expect_valid "export made with --checkpoint proves it consistent" "$tmp/late.sovj" --checkpoint "$tmp/ext-early"
 cp "$tmp/e.sovj" "$tmp/e2"
 FLIPS=150 flips "export" "$tmp/e2" "$tmp/e2"
+# The same bit flips through sovd-verify: it must find each one too.
+cp "$tmp/e.sovj" "$tmp/e2"
+r=$(python3 "$top/tests/journal/svbatch.py" "$top" flipall "$tmp/e2" 60 "$tmp/e2" --pubkey "$tmp/a.pub")
+read -r tried nbad ex <<<"$r"
+[ "$nbad" = 0 ] && ok "export: $tried bit flips all detected by sovd-verify" ||
+	notok "export: bit flips detected by sovd-verify" "$nbad of $tried passed" "$ex"
 cp "$tmp/e.sovj" "$tmp/e2"; $jframes delete "$tmp/e2" 3
 expect_invalid "export: record deleted" "$tmp/e2" "deleted"
 cp "$tmp/e.sovj" "$tmp/e2"; $jframes modify "$tmp/e2" 3
@@ -172,12 +194,21 @@ expect_invalid "export: last record and proof cut" "$tmp/e2" "tail of the range"
 # rewritten to match: the boundary records (the one just before and just
 # after the range) give it away.
 trim() {	# trim SRC DST HEAD TAIL drop|promote [since=NS] [until=NS] [dropck]
-	python3 - "$@" <<'PY'
-import json, sys
-sys.path.insert(0, sys.argv[1])
+	python3 - "$top" "$@" <<'PY'
+# An attacker's rewrite of a format 3 export: records dropped from either end
+# (or the last dropped one made the boundary record), the manifest rewritten
+# to match and a new, correct range proof computed from what the export holds
+# (the frontier grows by the dropped head leaves; subtrees of the right side
+# are rebuilt from the dropped tail leaves and the old right-side hashes).
+import importlib.machinery, importlib.util, json, struct, sys
+top = sys.argv[1]
+sys.path.insert(0, top + "/tests/journal")
 from jframes import frame
-import struct
+ld = importlib.machinery.SourceFileLoader("sv", top + "/tools/sovd-verify")
+sv = importlib.util.module_from_spec(importlib.util.spec_from_loader("sv", ld))
+ld.exec_module(sv)
 src, dst, head, tail, mode = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+extra = sys.argv[7:]
 buf, off, fr = open(src, "rb").read(), 0, []
 while off < len(buf):
     (n,) = struct.unpack_from("<I", buf, off)
@@ -187,51 +218,75 @@ man = json.loads(fr[0][1])
 ck = [fr[1]]
 i = 2
 while fr[i][0] == "C":
-    if "dropck" not in sys.argv[7:]:
+    if "dropck" not in extra:
         ck += fr[i:i + 2]
-    man["checkpoints"] -= "dropck" in sys.argv[7:]
+    man["checkpoints"] -= "dropck" in extra
     i += 2
-items = [(fr[j][0], fr[j][1], fr[j + 1][1]) for j in range(i, len(fr), 2)]
+assert fr[i][0] == "G"
+lo, hi, n = struct.unpack_from("<QQQ", fr[i][1])
+hs = [fr[i][1][24 + 32 * j:56 + 32 * j] for j in range((len(fr[i][1]) - 24) // 32)]
+nleft = bin(lo).count("1")
+items = fr[i + 1:]
+known = {(lo + j, 0): sv.leaf_hash(p) for j, (k, p) in enumerate(items)}
+at = hi
+for h, k in zip(hs[nleft:], sv.right_heights(hi, n)):
+    known[(at, k)] = h
+    at += 1 << k
+def perfect(a, k):
+    if (a, k) not in known:
+        known[(a, k)] = sv.node_hash(perfect(a, k - 1), perfect(a + (1 << (k - 1)), k - 1))
+    return known[(a, k)]
 before = items.pop(0) if items and items[0][0] == "B" else None
 after = items.pop() if items and items[-1][0] == "A" else None
 recs = items
 if head:
-    before = ("B",) + recs[head - 1][1:] if mode == "promote" else None
+    before = ("B", recs[head - 1][1]) if mode == "promote" else None
     recs = recs[head:]
 if tail:
-    after = ("A",) + recs[-tail][1:] if mode == "promote" else None
+    after = ("A", recs[-tail][1]) if mode == "promote" else None
     recs = recs[:-tail]
+out_items = ([before] if before else []) + recs + ([after] if after else [])
+lo2 = sv.seq_of(out_items[0][1])
+hi2 = sv.seq_of(out_items[-1][1]) + 1
+c = sv.Compact(lo, hs[:nleft])
+for s in range(lo, lo2):
+    c.append(known[(s, 0)])
+right, at = [], hi2
+for k in sv.right_heights(hi2, n):
+    right.append(perfect(at, k))
+    at += 1 << k
 man["first"] += head
 man["count"] = len(recs)
-for a in sys.argv[7:]:
+for a in extra:
     if "=" in a:
         k, v = a.split("=")
         man[k] = None if v == "null" else int(v)
 out = frame("M", json.dumps(man, separators=(",", ":")).encode())
 for k, p in ck:
     out += frame(k, p)
-for it in ([before] if before else []) + recs + ([after] if after else []):
-    out += frame(it[0], it[1]) + frame("I", it[2])
+out += frame("G", struct.pack("<QQQ", lo2, hi2, n) + b"".join(c.hashes + right))
+for k, p in out_items:
+    out += frame(k, p)
 open(dst, "wb").write(out)
 PY
 }
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 0 drop
+trim "$tmp/e.sovj" "$tmp/e2" 0 0 drop
 expect_valid "export rewritten unchanged by the trimming tool still verifies" "$tmp/e2"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 drop
+trim "$tmp/e.sovj" "$tmp/e2" 3 0 drop
 expect_invalid "export: records and boundary dropped from the head, manifest rewritten" "$tmp/e2" "removed from the head"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 4 drop
+trim "$tmp/e.sovj" "$tmp/e2" 0 4 drop
 expect_invalid "export: records and boundary dropped from the tail, manifest rewritten" "$tmp/e2" "removed from the tail"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote
+trim "$tmp/e.sovj" "$tmp/e2" 3 0 promote
 expect_invalid "export: head records dropped, the last dropped one made the boundary" "$tmp/e2" "not before since.*head"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 4 promote
+trim "$tmp/e.sovj" "$tmp/e2" 0 4 promote
 expect_invalid "export: tail records dropped, the last dropped one made the boundary" "$tmp/e2" "before until.*tail"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 4 drop dropck
+trim "$tmp/e.sovj" "$tmp/e2" 3 4 drop dropck
 expect_invalid "export: head, tail and earlier checkpoints dropped (the reviewer's attack)" "$tmp/e2" "removed from the head"
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=null
+trim "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=null
 expect_invalid "export: head trimmed and since made open" "$tmp/e2" "since is open"
 # Narrowing the window too makes a consistent export of a smaller window:
 # the verifier shows the window it proves, for the auditor to compare.
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=1767225600203000000
+trim "$tmp/e.sovj" "$tmp/e2" 3 0 promote since=1767225600203000000
 out=$("$sovctl" journal verify "$tmp/e2" --pubkey "$tmp/a.pub" 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "window: *since 2026-01-01T00:00:00.203000000Z until 2026-01-01T00:00:00.500000000Z" <<<"$out"; then
 	ok "export with head and since narrowed together shows the narrowed window"
@@ -244,7 +299,7 @@ grep -q "window: *since 2026-01-01T00:00:00.200000000Z until 2026-01-01T00:00:00
 	notok "verify shows the window" "$out"
 # Earlier checkpoints removed with the manifest rewritten: every record is
 # still proven by the final checkpoint; an auditor holding one catches it.
-trim "$top/tests/journal" "$tmp/e.sovj" "$tmp/e2" 0 0 drop dropck
+trim "$tmp/e.sovj" "$tmp/e2" 0 0 drop dropck
 expect_valid "export without its earlier checkpoints still proves its records" "$tmp/e2"
 expect_invalid "export without its earlier checkpoints vs one kept elsewhere" "$tmp/e2" "no proof linking" --checkpoint "$tmp/ext-early"
 # Empty window and open ends.
@@ -255,9 +310,9 @@ out=$("$sovctl" journal verify "$tmp/e3" --pubkey "$tmp/a.pub" 2>&1); rc=$?
 	ok "empty window: verifies, both boundaries prove nothing was in it" || notok "empty window export" "exit $rc" "$out"
 "$sovctl" journal export --journal "$tmp/host-a" --out "$tmp/e3" >/dev/null
 expect_valid "export of everything (open ends, no boundary records)" "$tmp/e3"
-trim "$top/tests/journal" "$tmp/e3" "$tmp/e2" 1 0 drop
+trim "$tmp/e3" "$tmp/e2" 1 0 drop
 expect_invalid "export of everything: first record dropped" "$tmp/e2" "removed from the head"
-trim "$top/tests/journal" "$tmp/e3" "$tmp/e2" 0 1 drop
+trim "$tmp/e3" "$tmp/e2" 0 1 drop
 expect_invalid "export of everything: last record dropped" "$tmp/e2" "removed from the tail"
 
 # A live journal: a count-triggered checkpoint in the segment that is not
@@ -298,6 +353,12 @@ expect_invalid "export vs a checkpoint of another journal" "$tmp/e.sovj" "contra
 [ $rc -eq 1 ] && ok "export verified with another key fails" || notok "export verified with another key fails" "exit $rc"
 "$sovctl" journal verify "$tmp/nonexistent" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && ok "missing path is a usage error (exit 2)" || notok "missing path exit 2" "exit $rc"
+
+# sovd-verify on every case above: it must agree with sovctl.
+while IFS=$'\t' read -r verdict name why; do
+	if [ "$verdict" = ok ]; then ok "sovd-verify agrees: $name"; else notok "sovd-verify agrees: $name" "$why"; fi
+done < <(python3 "$top/tests/journal/svbatch.py" "$top" cases "$tmp/cases.list" 2>&1)
+[ "$ncase" -ge 40 ] && ok "sovd-verify was asked $ncase cases" || notok "sovd-verify cases" "only $ncase"
 
 echo "1..$n"
 [ $failed -eq 0 ]
