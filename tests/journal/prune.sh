@@ -6,23 +6,45 @@
 # checkpoints signed before and after the prune, exports of pruned ranges
 # must say so, pruning must wait for an export unless --force, an
 # interrupted prune must leave a journal that verifies, and segments
-# removed by hand (no prune record) must fail verification.
+# removed by hand (no prune record) must fail verification. Every
+# `sovctl journal verify` here is asked of tools/sovd-verify too (a copy of
+# its path, in one process at the end: svbatch.py): same exit status.
 set -uo pipefail
 top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${SOV_BUILD:-$top/build}
 sovctl=$build/sovctl
 jwriter=$build/tests/journal/jwriter
 tmp=$(mktemp -d /tmp/sov-prune-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# A `sovctl journal verify PATH ARGS` kept for sovd-verify (--checkpoint
+# takes one file per flag there).
+ncase=0
+svcase() {	# svcase WANT NAME PATH [ARGS]
+	local want=$1 name=$2 path=$3 c a ck=0 args=()
+	shift 3
+	ncase=$((ncase + 1)); c=$tmp/cases/$ncase
+	mkdir -p "$c"; cp -a "$path" "$c/"
+	for a in "$@"; do
+		case $a in
+		--checkpoint) ck=1 ;;
+		--*) ck=0; args+=("$a") ;;
+		*) if [ $ck = 1 ]; then args+=(--checkpoint "$a"); else args+=("$a"); fi ;;
+		esac
+	done
+	(IFS=$'\t'; echo "$want	$name	$c/$(basename "$path")${args[*]:+	${args[*]}}") >>"$tmp/cases.list"
+}
 # check NAME WANT_RC PATTERN CMD...: exit status and a line of its output
 check() {
 	local name=$1 want=$2 pat=$3 out rc
 	shift 3
+	if [ "$1" = "$sovctl" ] && [ "$2 $3" = "journal verify" ] && [ "$want" -le 1 ]; then
+		svcase "$want" "$name" "${@:4}"
+	fi
 	out=$("$@" 2>&1); rc=$?
 	if [ "$rc" -eq "$want" ] && grep -qE -- "$pat" <<<"$out"; then
 		ok "$name"
@@ -180,6 +202,12 @@ check "retention by age (0 s) prunes every sealed segment" 0 "pruned segments [0
 	"$jwriter" "${ropts[@]}" --count 0 --retain-age-ns 1 --retain-force
 check "... leaving one segment that verifies" 0 "in 1 segment" \
 	"$sovctl" journal verify "$tmp/r" --pubkey "$tmp/k.pub"
+
+# sovd-verify on every verify above: it must agree with sovctl.
+while IFS=$'\t' read -r verdict name why; do
+	if [ "$verdict" = ok ]; then ok "sovd-verify agrees: $name"; else notok "sovd-verify agrees: $name" "$why"; fi
+done < <(python3 "$top/tests/journal/svbatch.py" "$top" cases "$tmp/cases.list" 2>&1)
+[ "$ncase" -ge 15 ] && ok "sovd-verify was asked $ncase cases" || notok "sovd-verify cases" "only $ncase"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
