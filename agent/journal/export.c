@@ -484,7 +484,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ret = 0;
 	if (first == UINT64_MAX)
 		first = n;
-	if (base && first <= base && (!prune_rec || prune.before != base)) {
+	if (base && first <= base && (!prune_rec || prune.before < base)) {
 		ret = sovj_errf(err, errlen, -EBADMSG,
 				"records before seq %llu were pruned, and the published checkpoint (tree size %llu) does not cover the prune record that says so: export against a later checkpoint",
 				(unsigned long long)base, (unsigned long long)n);
@@ -625,7 +625,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		ret = 0;
 		if (f.kind != FRAME_RECORD)
 			continue;
-		if (idx + 1 == first)
+		if (idx + 1 == first && !pruned_head)
 			ret = out_frame(&ob, FRAME_BEFORE, f.payload, f.len);
 		else if (idx == end)
 			ret = out_frame(&ob, FRAME_AFTER, f.payload, f.len);

@@ -194,6 +194,11 @@ cp -a "$tmp/j" "$tmp/c2"
 for s in $(tail -n +2 <<<"$gone"); do cp "$tmp/pre/$s" "$tmp/c2/"; done
 check "crash after the first unlink: verifies" 0 "VALID" \
 	"$sovctl" journal verify "$tmp/c2" --pubkey "$tmp/k.pub"
+# Segments the signed prune record removed are still there: the export
+# starts at its "before" all the same (X, no B), and verifies.
+check "an export of a half-pruned journal starts at the prune point" 0 "were pruned by prune record" \
+	"$sovctl" journal export --journal "$tmp/c2" --out "$tmp/c2.sovj"
+check "... and verifies" 0 "PRUNED" "$sovctl" journal verify "$tmp/c2.sovj" --pubkey "$tmp/k.pub"
 check "the next prune finishes an interrupted one" 0 "pruned segments 0\.\.|pruned segments 1\." \
 	"$sovctl" journal prune --dir "$tmp/c1" --key "$tmp/k.key" --before 1
 if [ "$(ls "$tmp/c1" | grep '^seg-' | head -1)" = "$(ls "$tmp/j" | grep '^seg-' | head -1)" ]; then
