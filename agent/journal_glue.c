@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "agent/log.h"
 #include "agent/jbuf.h"
 #include "agent/journal_glue.h"
@@ -91,6 +92,74 @@ void journal_glue_tick(struct journal_glue *g)
 	err = sov_journal_tick(g->j);
 	if (err)
 		fail(g, err);
+}
+
+int journal_glue_parse_retain(const char *s, struct journal_retain *r)
+{
+	static const struct {
+		const char *suf;
+		uint64_t mul;
+		int size;
+	} u[] = {
+		{ "s", 1000000000ull, 0 }, { "m", 60000000000ull, 0 },
+		{ "h", 3600000000000ull, 0 }, { "d", 86400000000000ull, 0 },
+		{ "w", 604800000000000ull, 0 }, { "", 1, 1 }, { "K", 1ull << 10, 1 },
+		{ "M", 1ull << 20, 1 }, { "G", 1ull << 30, 1 }, { "T", 1ull << 40, 1 },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !v)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		if (strcmp(end, u[i].suf))
+			continue;
+		if (v > UINT64_MAX / u[i].mul || (!u[i].size && v * u[i].mul > INT64_MAX))
+			return -EINVAL;
+		if (u[i].size)
+			r->max_bytes = v * u[i].mul;
+		else
+			r->age_ns = v * u[i].mul;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void journal_glue_retain(struct journal_glue *g, int64_t now_ms)
+{
+	struct sov_prune_opts o = { .max_bytes = g->retain.max_bytes, .force = g->retain.force };
+	struct sov_prune_report r;
+	struct timespec ts;
+	char err[512];
+	int ret;
+
+	if (!g->j || g->failed || (!g->retain.age_ns && !g->retain.max_bytes))
+		return;
+	if (g->retain.age_ns) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.sealed_before_ns = ts.tv_sec * 1000000000ll + ts.tv_nsec - g->retain.age_ns;
+	}
+	ret = sov_journal_prune(g->j, &o, &r, err, sizeof(err));
+	if (ret == -EIO) {
+		fail(g, ret);
+		return;
+	}
+	if (ret)
+		pr_warn("journal retention: %s", err);
+	if (r.record_seq != UINT64_MAX)
+		pr_info("journal retention: pruned segments %u..%u (records %llu..%llu), prune record seq %llu",
+			r.seg_from, r.seg_to - 1, (unsigned long long)r.from,
+			(unsigned long long)r.before - 1, (unsigned long long)r.record_seq);
+	if (r.held_back && (!g->retain_warned_ms || now_ms - g->retain_warned_ms >= 3600000)) {
+		g->retain_warned_ms = now_ms;
+		pr_warn("journal retention: segments are due but not exported (exports cover records before seq %llu): "
+			"export them (sovctl journal export), or run sovd with --retain-unexported; the journal keeps growing",
+			(unsigned long long)r.exported);
+	}
 }
 
 int journal_glue_close(struct journal_glue *g)

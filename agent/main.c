@@ -65,6 +65,7 @@ struct sovd_opts {
 	int probe_only;
 	int bpf_build;		/* --bpf-build: -1 auto, 0 current, 1 the 5.10 build */
 	int sc_hooks;		/* --syscall-hooks: SOVD_SC_AUTO, _RAW, _TRACEPOINTS */
+	struct journal_retain retain;	/* --retain, --retain-unexported */
 };
 
 static void usage(FILE *o)
@@ -75,7 +76,7 @@ static void usage(FILE *o)
 "            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
 "            [--max-labels N] [--locdb FILE] [--audit-interval SECONDS]\n"
 "            [--bpf-build auto|current|5.10] [--syscall-hooks auto|raw|tracepoints]\n"
-"            [--verbose]\n"
+"            [--retain AGE|SIZE] [--retain-unexported] [--verbose]\n"
 "       sovd --probe [--kernel-path auto|lsm|tracing] [--bpf-build B] [--syscall-hooks H]\n"
 "       sovd --help | --version\n"
 "\n"
@@ -91,13 +92,18 @@ static void usage(FILE *o)
 "  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
 "  --audit-interval S  check sovd's links, programs and policy maps every S\n"
 "                   seconds (1..3600, default 5)\n"
+"  --retain R       prune sealed journal segments older than R (30d, 12h, 90m)\n"
+"                   or the oldest while the journal takes more than R (10G,\n"
+"                   512M), once `sovctl journal export` has covered them\n"
+"  --retain-unexported  prune them even if no export covers them\n"
 "  --unlock         leave sovd's maps, links, pins and journal unprotected\n"
 "                   (LSM path; for an upgrade or maintenance)\n");
 }
 
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
-	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK, OPT_BPF_BUILD, OPT_SC_HOOKS,
+	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK, OPT_BPF_BUILD, OPT_SC_HOOKS, OPT_RETAIN,
+	OPT_RETAIN_UNEXPORTED,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -137,6 +143,8 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "unlock", no_argument, NULL, OPT_UNLOCK },
 		{ "bpf-build", required_argument, NULL, OPT_BPF_BUILD },
 		{ "syscall-hooks", required_argument, NULL, OPT_SC_HOOKS },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
+		{ "retain-unexported", no_argument, NULL, OPT_RETAIN_UNEXPORTED },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -245,6 +253,13 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			o->audit_interval = v;
 			break;
 		}
+		case OPT_RETAIN:
+			if (journal_glue_parse_retain(optarg, &o->retain)) {
+				fprintf(stderr, "sovd: --retain takes an age (30d, 12h, 90m, 3600s, 2w) or a size (10G, 512M, 64K, bytes)\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_RETAIN_UNEXPORTED: o->retain.force = 1; break;
 		case 'h': usage(stdout); return 1;
 		case OPT_VERSION: printf("sovd %s\n", SOV_VERSION); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -416,6 +431,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 	int err = 0;
 	int64_t last_tick = 0, last_gc = 0, last_devs = 0, last_audit = conn_now_ms();
 	int64_t last_drain = 0, last_flows = conn_now_ms();
+	int64_t last_retain = 0;
 
 	while (!stop) {
 		/* 50 ms: egress events do not wake sovd (bpf/events.bpf.h
@@ -507,6 +523,11 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 		if (now - last_gc >= 10000) {
 			last_gc = now;
 			walk_maps(d);
+		}
+		/* Journal retention (issue 15), once a minute. */
+		if (now - last_retain >= 60000) {
+			last_retain = now;
+			journal_glue_retain(&d->journal, now);
 		}
 	}
 	ring_buffer__consume(d->rb);
@@ -691,6 +712,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	err = journal_glue_open(&d.journal, d.o.journal, d.o.key);
+	d.journal.retain = d.o.retain;
 	if (err)
 		goto cleanup;
 	err = load_kpath(&d, chosen, img);

@@ -2,6 +2,7 @@
 TEST_SCRIPTS	+= tests/agent/cli.t
 TEST_SCRIPTS	+= tests/agent/journal-full.t
 TEST_SCRIPTS	+= tests/agent/journal-stop.t
+TEST_SCRIPTS	+= tests/agent/retain.t
 TEST_SCRIPTS	+= tests/agent/apply.t
 TEST_SCRIPTS	+= tests/agent/flood.t
 TEST_SCRIPTS	+= tests/agent/labelgc.t

@@ -46,6 +46,28 @@ static int walk_begin(struct walker *w, const char *dir, char *err, size_t errle
 	return sovj_dir_list(dir, &w->segs, &w->nseg, err, errlen);
 }
 
+/* Where the journal starts: 0, or after a prune (section 12) the first
+ * segment header's first record and frontier. */
+static int walk_base(struct walker *w, uint64_t *base, struct compact *front, char *err,
+		     size_t errlen)
+{
+	struct seghdr sh;
+	int ret;
+
+	*base = 0;
+	if (front)
+		sovj_compact_reset(front);
+	if (!w->nseg || !w->segs[0].no)
+		return 0;
+	ret = sovj_seg_read_header(w->dir, &w->segs[0], &sh, err, errlen);
+	if (ret)
+		return ret;
+	*base = sh.first;
+	if (front)
+		*front = sh.frontier;
+	return 0;
+}
+
 /* 1: a frame (segment headers skipped), 0: end, <0: error. */
 static int walk_next(struct walker *w, struct frame *f, char *err, size_t errlen)
 {
@@ -140,8 +162,12 @@ int sov_journal_read(const char *path, sov_journal_entry_fn fn, void *ctx, char 
 	if (!S_ISDIR(st.st_mode))
 		return read_export(path, fn, ctx, err, errlen);
 	ret = walk_begin(&w, path, err, errlen);
-	if (ret)
+	if (!ret)
+		ret = walk_base(&w, &index, NULL, err, errlen);
+	if (ret) {
+		walk_end(&w);
 		return ret;
+	}
 	while ((ret = walk_next(&w, &f, err, errlen)) == 1) {
 		struct sov_journal_entry e = {
 			.index = index, .file = w.segs[w.cur].name,
@@ -326,6 +352,44 @@ static int ckpt_wanted(const struct ckpt_note *c, uint64_t first, uint64_t n, ui
 	return (c->size > first || c->external) && c->size < n && c->size > last;
 }
 
+/* A frame and its inclusion proof (I): the prune record of a pruned
+ * export (X), which the range proof does not cover. */
+static int out_proven(struct outbuf *o, int kind, const struct frame *f, const struct mtree *t,
+		      uint64_t idx, uint64_t n)
+{
+	uint8_t proof[64][SOV_HASH_LEN], pbuf[16 + 64 * SOV_HASH_LEN];
+	int np, ret;
+
+	np = sovj_mtree_inclusion(t, idx, n, proof);
+	if (np < 0)
+		return np;
+	ret = out_frame(o, kind, f->payload, f->len);
+	if (!ret)
+		ret = out_frame(o, FRAME_INCLUSION, pbuf, sovj_export_proof_put(pbuf, idx, n, proof, np));
+	return ret;
+}
+
+/* Keeps the prune record with the largest "before" (the journal verified,
+ * so it is well-formed): 0, or -errno. */
+static int export_note_prune(const struct frame *f, struct prune_info *best, uint8_t **rec,
+			     size_t *len)
+{
+	struct prune_info pi;
+	uint8_t *c;
+
+	if (sovj_prune_parse(f->payload, f->len, &pi) != 1 || (*rec && pi.before < best->before))
+		return 0;
+	c = malloc(f->len);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, f->payload, f->len);
+	free(*rec);
+	*rec = c;
+	*len = f->len;
+	*best = pi;
+	return 0;
+}
+
 int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report *rep,
 		       char *err, size_t errlen)
 {
@@ -346,6 +410,12 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	struct frame f;
 	int ret, fd = -1, ml, writing = 0, msg = 0, np;
 	int open_since = o->since_ns == INT64_MIN, open_until = o->until_ns == INT64_MAX;
+	struct compact front;
+	uint64_t base = 0;
+	struct prune_info prune = { 0 };
+	uint8_t *prune_rec = NULL;
+	size_t prune_len = 0;
+	int pruned_head = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
@@ -374,7 +444,9 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	first = open_since ? 0 : UINT64_MAX;
 	end = open_until ? n : 0;
 	ret = walk_begin(&w, o->dir, err, errlen);
-	while (!ret && nleaves < n && (ret = walk_next(&w, &f, err, errlen)) == 1) {
+	if (!ret)
+		ret = walk_base(&w, &base, &front, err, errlen);
+	while (!ret && base + nleaves < n && (ret = walk_next(&w, &f, err, errlen)) == 1) {
 		int64_t ts;
 
 		ret = 0;
@@ -416,10 +488,14 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		sovj_hash_leaf(f.payload, f.len, leaves + nleaves * SOV_HASH_LEN);
 		if (sovj_record_time(f.payload, f.len, &ts) == 0) {
 			if (first == UINT64_MAX && ts >= o->since_ns)
-				first = nleaves;
+				first = base + nleaves;
 			if (!open_until && ts < o->until_ns)
-				end = nleaves + 1;
+				end = base + nleaves + 1;
 		}
+		ret = export_note_prune(&f, &prune, &prune_rec, &prune_len);
+		if (ret < 0)
+			break;
+		ret = 0;
 		nleaves++;
 	}
 	walk_end(&w);
@@ -428,12 +504,25 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	ret = 0;
 	if (first == UINT64_MAX)
 		first = n;
+	if (base && first <= base && (!prune_rec || prune.before < base)) {
+		ret = sovj_errf(err, errlen, -EBADMSG,
+				"records before seq %llu were pruned, and the published checkpoint (tree size %llu) does not cover the prune record that says so: export against a later checkpoint",
+				(unsigned long long)base, (unsigned long long)n);
+		goto cleanup;
+	}
+	/* The window reaches into pruned records: the range starts where
+	 * the last prune left the journal, and the prune record proves why
+	 * (frame X instead of the boundary record B, section 12.4). */
+	if (prune_rec && first <= prune.before) {
+		first = prune.before;
+		pruned_head = 1;
+	}
 	if (end < first)
 		end = first;
-	ret = sovj_mtree_build(&t, leaves, nleaves);
-	if (!ret && nleaves == n)
-		sovj_mtree_root(&t, n, root);
-	if (!ret && (nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
+	ret = sovj_mtree_build_pruned(&t, &front, leaves, base + nleaves);
+	if (!ret && base + nleaves == n)
+		ret = sovj_mtree_root(&t, n, root);
+	if (!ret && (base + nleaves != n || memcmp(root, pubc.root, SOV_HASH_LEN)))
 		ret = sovj_errf(err, errlen, -EIO, "journal changed while exporting");
 	if (ret)
 		goto cleanup;
@@ -501,6 +590,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 				continue;
 			last = ck[i].size;
 			np = sovj_mtree_consistency(&t, ck[i].size, n, proof);
+			if (np == -ENODATA) {
+				ret = sovj_errf(err, errlen, np,
+						"checkpoint of tree size %llu predates the prune at seq %llu: its consistency proof needs pruned records",
+						(unsigned long long)ck[i].size, (unsigned long long)base);
+				msg = 1;
+				break;
+			}
 			ret = np < 0 ? np : out_frame(&ob, FRAME_CHECKPOINT, ck[i].note, ck[i].len);
 			if (!ret)
 				ret = out_frame(&ob, FRAME_CONSISTENCY, pbuf,
@@ -510,10 +606,22 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 
+	/* A pruned head: the prune record with its inclusion proof stands
+	 * where the boundary record B would (section 12.4); the range proof
+	 * then starts at the first kept record, and its left part is the
+	 * prune record's frontier. */
+	if (pruned_head) {
+		struct frame pf = { .kind = FRAME_PRUNED, .payload = prune_rec, .len = prune_len };
+
+		ret = out_proven(&ob, FRAME_PRUNED, &pf, &t, prune.seq, n);
+		if (ret)
+			goto cleanup;
+	}
+
 	/* The range proof: the leaves lo..hi-1 are the boundary record
-	 * before the range (if first > 0), the range, and the boundary
-	 * record after it (if end < n). */
-	lo = first - (first > 0);
+	 * before the range (if first > 0 and it was not pruned), the range,
+	 * and the boundary record after it (if end < n). */
+	lo = first - (first > 0 && !pruned_head);
 	hi = end + (end < n);
 	np = sovj_mtree_range_proof(&t, lo, hi, n, proof);
 	ret = np < 0 ? np : out_frame(&ob, FRAME_RANGE, pbuf,
@@ -521,8 +629,9 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (ret)
 		goto cleanup;
 
-	/* Pass 2: the records lo..hi-1 themselves. */
-	idx = 0;
+	/* Pass 2: the records lo..hi-1 themselves (the journal starts at
+	 * base). */
+	idx = base;
 	ret = walk_begin(&w, o->dir, err, errlen);
 	msg = ret != 0;
 	while (!ret && idx < hi) {
@@ -536,7 +645,7 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 		ret = 0;
 		if (f.kind != FRAME_RECORD)
 			continue;
-		if (idx + 1 == first)
+		if (idx + 1 == first && !pruned_head)
 			ret = out_frame(&ob, FRAME_BEFORE, f.payload, f.len);
 		else if (idx == end)
 			ret = out_frame(&ob, FRAME_AFTER, f.payload, f.len);
@@ -563,6 +672,13 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	rep->first = first;
 	rep->count = end - first;
 	rep->checkpoints = m.checkpoints;
+	if (pruned_head) {
+		rep->pruned_before = prune.before;
+		rep->prune_seq = prune.seq;
+		rep->prune_time_ns = prune.time_ns;
+	}
+	rep->marker_err = sovj_exported_advance(o->dir, prune_rec ? prune.before : base,
+						 first, end, &rep->exported_upto);
 cleanup:
 	if (fd >= 0)
 		close(fd);
@@ -579,5 +695,6 @@ cleanup:
 	free(ck);
 	free(leaves);
 	free(pubnote);
+	free(prune_rec);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #define FRAME_INCLUSION		'I'	/* export: inclusion proof */
 #define FRAME_BEFORE		'B'	/* export: the record just before the range */
 #define FRAME_AFTER		'A'	/* export: the record just after the range */
+#define FRAME_PRUNED		'X'	/* export: the prune record that removed the records before the range */
 #define FRAME_RANGE		'G'	/* export/3: the range proof of B, R..., A */
 
 #define SEG_PREFIX		"seg-"
@@ -37,6 +38,7 @@
 #define SEG_Z_SUFFIX		".log.z"
 #define CHECKPOINT_FILE		"checkpoint"
 #define PUBKEY_FILE		"pubkey"
+#define EXPORTED_SUFFIX		".exported"	/* export marker DIR.exported (prune.c) */
 #define EXPORT_MAGIC		"sovd-journal-export/3"	/* one range proof */
 #define EXPORT_MAGIC_V2		"sovd-journal-export/2"	/* a proof per record: still verified */
 #define SEGHDR_MAGIC		"sovd-journal-segment/1"
@@ -95,13 +97,23 @@ void sovj_compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN]);
 struct mtree {
 	uint64_t n;
 	int nlevels;
-	uint8_t **lvl;		/* lvl[k] holds n >> k perfect subtree hashes */
+	uint8_t **lvl;		/* lvl[k] holds the perfect subtree hashes of
+				 * level k from index pruned >> k to n >> k */
+	uint64_t pruned;	/* leaves [0, pruned) are gone (a pruned journal) */
+	struct compact front;	/* their frontier: the compact range of [0, pruned) */
 };
 int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n);
+/* The tree of n leaves of which the first front->size were pruned: kept
+ * holds the n - front->size others. Every node that ends after the prefix
+ * is known, so are the proofs of kept leaves; a node inside the prefix
+ * that is not a frontier node is not (-ENODATA from what needs it). */
+int sovj_mtree_build_pruned(struct mtree *t, const struct compact *front,
+			    const uint8_t *kept, uint64_t n);
 void sovj_mtree_free(struct mtree *t);
-/* Root of the first size leaves (size <= t->n). */
-void sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
-/* Proofs: write at most 64 hashes to out, return the count or -errno. */
+/* Root of the first size leaves (size <= t->n); -ENODATA if pruned. */
+int sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN]);
+/* Proofs: write at most 64 hashes to out, return the count or -errno
+ * (-ENODATA: a hash it needs was pruned). */
 int sovj_mtree_inclusion(const struct mtree *t, uint64_t index,
 			 uint64_t size, uint8_t out[][SOV_HASH_LEN]);
 int sovj_mtree_consistency(const struct mtree *t, uint64_t size1,
@@ -256,7 +268,38 @@ struct seghdr {
 	uint64_t first;		/* index of its first record */
 	struct compact frontier; /* tree over [0, first) */
 };
+#define SEGHDR_MAX	(64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 1) + 64)
 int sovj_seghdr_encode(const struct seghdr *s, char *out, size_t outlen);
+/* Parses a header payload (canonical form only); p NULL fails. */
+int sovj_seghdr_parse(const uint8_t *p, size_t len, struct seghdr *sh);
+/* Reads and parses only the header of segment s (cheap, also sealed). */
+int sovj_seg_read_header(const char *dir, const struct seg_file *s, struct seghdr *sh,
+			 char *err, size_t errlen);
+
+/* prune.c: the prune record (type "prune") and the export marker. */
+struct prune_info {
+	uint64_t seq;		/* of the prune record */
+	int64_t time_ns;
+	uint64_t from;		/* first record of the journal before this prune */
+	uint64_t before;	/* first record kept: records [0, before) are gone */
+	uint32_t segment;	/* first segment kept; its header starts at before */
+	struct compact frontier; /* compact range of [0, before) */
+	uint64_t exported;	/* the export marker when it pruned */
+	int forced;		/* pruned beyond the export marker (--force) */
+};
+/* The detail text (canonical JSON object); length or -ENOSPC. */
+int sovj_prune_detail(const struct prune_info *p, char *out, size_t outlen);
+/* 0: not a prune record; 1: parsed into p; -EBADMSG: a prune record that
+ * is not in canonical form or not self-consistent. */
+int sovj_prune_parse(const uint8_t *rec, size_t len, struct prune_info *p);
+/* The marker, DIR.exported beside the journal directory DIR: records
+ * [.., upto) are held by exports. -ENOENT: none yet. */
+int sovj_exported_read(const char *dir, uint64_t *upto);
+/* After an export of [first, end) from a journal whose first record is
+ * base: moves the marker to end when the export continues the covered
+ * range; *upto gets the marker as it stands. */
+int sovj_exported_advance(const char *dir, uint64_t base, uint64_t first, uint64_t end,
+			  uint64_t *upto);
 
 /* verify.c: sov_journal_verify for a journal directory that may be in use:
  * an incomplete frame at the end of the last segment (a write in progress)

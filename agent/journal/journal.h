@@ -79,6 +79,7 @@ struct sov_journal_opts {
 #define SOV_REC_HEARTBEAT	"heartbeat"
 #define SOV_REC_RECOVERY	"recovery"
 #define SOV_REC_TAMPER		"tamper"	/* issue 12: sovd's self-audit, or an attempt on sovd refused */
+#define SOV_REC_PRUNE		"prune"		/* issue 15: sealed segments removed (sov_journal_prune) */
 
 /* Field groups present in a record (sov_record.has). */
 #define SOV_HAS_ACTOR	(1u << 0)	/* pid, uid (+ comm, exe, cgroup if non-NULL) */
@@ -126,6 +127,42 @@ int sov_journal_tick(struct sov_journal *j);
 int sov_journal_checkpoint(struct sov_journal *j);
 /* Final checkpoint and fsync; frees j. Returns the first error seen. */
 int sov_journal_close(struct sov_journal *j);
+
+/*
+ * Retention (docs/journal-format.md section 12). Removes whole sealed
+ * segments from the oldest on, as long as each meets one of the criteria
+ * given, and only those an export has covered (the "exported" marker that
+ * sov_journal_export advances, DIR.exported beside the directory) unless force. Before removing anything it
+ * appends a "prune" record (range removed, frontier of the tree at the
+ * first record kept) and publishes a checkpoint covering it, then unlinks
+ * the segments oldest first: a crash at any point leaves a journal that
+ * verifies. Cheap enough for sovd's loop when only sealed_before_ns and
+ * max_bytes are used (stat and one segment header per segment); before_ns
+ * reads the segments.
+ */
+struct sov_prune_opts {
+	uint64_t before_seq;		/* all records seq < before_seq; 0: not by seq */
+	int64_t before_ns;		/* all records' time < before_ns; 0: not by time */
+	int64_t sealed_before_ns;	/* sealed (file mtime) before, CLOCK_REALTIME; 0: no */
+	uint64_t max_bytes;		/* oldest first while the segments take more; 0: no */
+	uint64_t finish_before;		/* an earlier prune record removed the records
+					 * before this (an interrupted prune, see
+					 * sov_verify_report.prune_pending): those
+					 * segments go, without the export check */
+	int force;			/* also what no export covers */
+};
+struct sov_prune_report {
+	uint32_t seg_from, seg_to;	/* segments removed: [seg_from, seg_to) */
+	uint64_t from, before;		/* records removed: [from, before) */
+	uint64_t record_seq;		/* the prune record; UINT64_MAX: nothing pruned */
+	uint64_t exported;		/* the export marker: records before it are exported */
+	int held_back;			/* stopped at a segment no export covers */
+};
+/* 0 (r says what was done, possibly nothing); -EIO: the journal failed
+ * (fail closed, as for an append); other -errno: nothing or only part of
+ * the unlinks was done, the journal verifies, err says why. */
+int sov_journal_prune(struct sov_journal *j, const struct sov_prune_opts *o,
+		      struct sov_prune_report *r, char *err, size_t errlen);
 
 struct sov_journal_stats {
 	uint64_t records;		/* tree size: records in the journal */
@@ -198,6 +235,13 @@ struct sov_verify_report {
 	int64_t offset;			/* -1: not applicable */
 	int64_t seq;			/* -1: not applicable */
 	char error[512];
+	/* Retention (directories): the journal starts at seq first, records
+	 * before it removed by the prune record prune_seq. */
+	uint64_t pruned_before;		/* the last prune record's "before"; 0: none */
+	int64_t prune_seq;		/* -1: no prune record */
+	int64_t prune_time_ns;
+	uint64_t prune_pending;		/* segments the last prune removed still present
+					 * (an interrupted prune): their count */
 };
 
 /* 0 when verification ran (report->valid says the verdict); negative errno
@@ -236,6 +280,14 @@ struct sov_export_report {
 	uint64_t tree_size;		/* size of the checkpoint they are proven against */
 	uint64_t checkpoints;
 	uint64_t skipped_unauthenticated;
+	/* Retention: the window reached into records a prune removed; the
+	 * export starts at pruned_before and carries that prune record. */
+	uint64_t pruned_before;		/* 0: nothing asked for was pruned */
+	int64_t prune_seq, prune_time_ns;
+	/* The directory's export marker after this export (section 12);
+	 * marker_err: it could not be written (a read-only copy). */
+	uint64_t exported_upto;
+	int marker_err;
 };
 /* The journal is verified first; an invalid journal is not exported
  * (-EBADMSG, reason in err). */

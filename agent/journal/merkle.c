@@ -86,10 +86,39 @@ void sovj_compact_root(const struct compact *c, uint8_t out[SOV_HASH_LEN])
 
 int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 {
+	struct compact none = { 0 };
+
+	return sovj_mtree_build_pruned(t, &none, leaves, n);
+}
+
+/* Level l holds the nodes from index pruned >> l on: those end after the
+ * pruned prefix. A node that ends inside it is known only when it is one
+ * of the frontier's (the maximal perfect subtrees of the prefix). */
+static const uint8_t *node_at(const struct mtree *t, int l, uint64_t i)
+{
+	uint64_t base = t->pruned >> l;
+
+	if (i >= base)
+		return t->lvl[l] + (i - base) * SOV_HASH_LEN;
+	/* Frontier entry for bit l of pruned, if set: the node just before
+	 * base at this level; entries are largest first. */
+	if (!((t->pruned >> l) & 1) || i != base - 1)
+		return NULL;
+	return t->front.h[__builtin_popcountll(t->pruned >> (l + 1))];
+}
+
+int sovj_mtree_build_pruned(struct mtree *t, const struct compact *front,
+			    const uint8_t *kept, uint64_t n)
+{
+	uint64_t p = front->size;
 	int k;
 
 	memset(t, 0, sizeof(*t));
+	if (p > n || front->n != __builtin_popcountll(p))
+		return -EINVAL;
 	t->n = n;
+	t->pruned = p;
+	t->front = *front;
 	for (k = 0; (n >> k) > 0; k++)
 		;
 	t->nlevels = k;
@@ -97,20 +126,22 @@ int sovj_mtree_build(struct mtree *t, const uint8_t *leaves, uint64_t n)
 	if (!t->lvl)
 		return -ENOMEM;
 	for (int l = 0; l < k; l++) {
-		uint64_t cnt = n >> l;
+		uint64_t base = p >> l, cnt = (n >> l) - base;
 
-		t->lvl[l] = malloc(cnt * SOV_HASH_LEN);
+		t->lvl[l] = malloc(cnt ? cnt * SOV_HASH_LEN : 1);
 		if (!t->lvl[l]) {
 			sovj_mtree_free(t);
 			return -ENOMEM;
 		}
 		if (l == 0) {
-			memcpy(t->lvl[0], leaves, cnt * SOV_HASH_LEN);
+			memcpy(t->lvl[0], kept, cnt * SOV_HASH_LEN);
 			continue;
 		}
+		/* Both children of a node that ends after the prefix are known:
+		 * the left one either ends after it too or is a frontier node. */
 		for (uint64_t i = 0; i < cnt; i++)
-			sovj_hash_node(t->lvl[l - 1] + 2 * i * SOV_HASH_LEN,
-				       t->lvl[l - 1] + (2 * i + 1) * SOV_HASH_LEN,
+			sovj_hash_node(node_at(t, l - 1, 2 * (base + i)),
+				       node_at(t, l - 1, 2 * (base + i) + 1),
 				       t->lvl[l] + i * SOV_HASH_LEN);
 	}
 	return 0;
@@ -136,31 +167,36 @@ static uint64_t split_point(uint64_t n)
 
 /* MTH(D[lo:hi]). In RFC 6962 recursion every left part is a perfect subtree
  * aligned on its size, so only the right edge needs recursion. */
-static void mth(const struct mtree *t, uint64_t lo, uint64_t hi,
-		uint8_t out[SOV_HASH_LEN])
+static int mth(const struct mtree *t, uint64_t lo, uint64_t hi,
+	       uint8_t out[SOV_HASH_LEN])
 {
 	uint64_t n = hi - lo, k;
 	uint8_t l[SOV_HASH_LEN], r[SOV_HASH_LEN];
 
 	if (n == 0) {
 		sovj_hash_plain("", 0, out);
-		return;
+		return 0;
 	}
 	if ((n & (n - 1)) == 0 && (lo & (n - 1)) == 0) {
 		int lv = __builtin_ctzll(n);
+		const uint8_t *h = node_at(t, lv, lo >> lv);
 
-		memcpy(out, t->lvl[lv] + (lo >> lv) * SOV_HASH_LEN, SOV_HASH_LEN);
-		return;
+		/* Inside the pruned prefix and not a frontier node. */
+		if (!h)
+			return -ENODATA;
+		memcpy(out, h, SOV_HASH_LEN);
+		return 0;
 	}
 	k = split_point(n);
-	mth(t, lo, lo + k, l);
-	mth(t, lo + k, hi, r);
+	if (mth(t, lo, lo + k, l) || mth(t, lo + k, hi, r))
+		return -ENODATA;
 	sovj_hash_node(l, r, out);
+	return 0;
 }
 
-void sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
+int sovj_mtree_root(const struct mtree *t, uint64_t size, uint8_t out[SOV_HASH_LEN])
 {
-	mth(t, 0, size, out);
+	return mth(t, 0, size, out);
 }
 
 /* PATH(m, D[lo:hi]) of RFC 6962 2.1.1, appending bottom-up. */
@@ -174,10 +210,12 @@ static int path(const struct mtree *t, uint64_t m, uint64_t lo,
 	k = split_point(hi - lo);
 	if (m < k) {
 		n = path(t, m, lo, lo + k, out, n);
-		mth(t, lo + k, hi, out[n]);
+		if (n < 0 || mth(t, lo + k, hi, out[n]))
+			return -ENODATA;
 	} else {
 		n = path(t, m - k, lo + k, hi, out, n);
-		mth(t, lo, lo + k, out[n]);
+		if (n < 0 || mth(t, lo, lo + k, out[n]))
+			return -ENODATA;
 	}
 	return n + 1;
 }
@@ -199,16 +237,17 @@ static int subproof(const struct mtree *t, uint64_t m, uint64_t lo,
 	if (m == hi - lo) {
 		if (b)
 			return n;
-		mth(t, lo, hi, out[n]);
-		return n + 1;
+		return mth(t, lo, hi, out[n]) ? -ENODATA : n + 1;
 	}
 	k = split_point(hi - lo);
 	if (m <= k) {
 		n = subproof(t, m, lo, lo + k, b, out, n);
-		mth(t, lo + k, hi, out[n]);
+		if (n < 0 || mth(t, lo + k, hi, out[n]))
+			return -ENODATA;
 	} else {
 		n = subproof(t, m - k, lo + k, hi, 0, out, n);
-		mth(t, lo, lo + k, out[n]);
+		if (n < 0 || mth(t, lo, lo + k, out[n]))
+			return -ENODATA;
 	}
 	return n + 1;
 }
@@ -365,14 +404,17 @@ int sovj_mtree_range_proof(const struct mtree *t, uint64_t lo, uint64_t hi, uint
 		return -EINVAL;
 	for (int k = 63; k >= 0; k--) {
 		if (lo >> k & 1) {
-			mth(t, at, at + (1ull << k), out[cnt++]);
+			/* -ENODATA: inside a pruned prefix, lo < pruned */
+			if (mth(t, at, at + (1ull << k), out[cnt++]))
+				return -ENODATA;
 			at += 1ull << k;
 		}
 	}
 	while (hi < n) {
 		int k = sovj_range_right_height(hi, n);
 
-		mth(t, hi, hi + (1ull << k), out[cnt++]);
+		if (mth(t, hi, hi + (1ull << k), out[cnt++]))
+			return -ENODATA;
 		hi += 1ull << k;
 	}
 	return cnt;

@@ -102,6 +102,7 @@ static void put_list(struct out *o, const char *key, size_t keylen,
 static const char *const rec_types[] = {
 	SOV_REC_AGENT, SOV_REC_POLICY, SOV_REC_TAINT, SOV_REC_DERIVE, SOV_REC_EGRESS,
 	SOV_REC_LOSS, SOV_REC_HEARTBEAT, SOV_REC_RECOVERY, SOV_REC_TAMPER,
+	SOV_REC_PRUNE,
 };
 
 static int type_valid(const char *t)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Journal directory layout: naming, listing, reading (with zlib for sealed
- * segments) and the crash-safe file publication the writer relies on. */
+ * segments), segment headers (the frontier a pruned journal starts from)
+ * and the crash-safe file publication the writer relies on. Called by the
+ * writer, the verifier, the exporter and prune.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -227,4 +229,93 @@ int sovj_seghdr_encode(const struct seghdr *s, char *out, size_t outlen)
 	out[n++] = '\n';
 	out[n] = 0;
 	return n;
+}
+
+/* The header payload of section 5, in canonical form only (what the writer
+ * would write for the state it describes). p NULL: not a header frame. */
+int sovj_seghdr_parse(const uint8_t *p, size_t len, struct seghdr *sh)
+{
+	char buf[SEGHDR_MAX], re[SEGHDR_MAX];
+	unsigned int no;
+	unsigned long long first;
+	char *q;
+	int n;
+
+	if (!p || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	if (sscanf(buf, SEGHDR_MAGIC "\nsegment %u\nfirst %llu\n", &no, &first) != 2)
+		return -EINVAL;
+	q = strstr(buf, "\nfrontier");
+	if (!q)
+		return -EINVAL;
+	q += 9;
+	memset(sh, 0, sizeof(*sh));
+	sh->no = no;
+	sh->first = first;
+	sh->frontier.size = first;
+	while (*q == ' ' && sh->frontier.n < COMPACT_MAX) {
+		uint8_t *h = sh->frontier.h[sh->frontier.n++];
+
+		for (int i = 0; i < SOV_HASH_LEN; i++) {
+			unsigned int v;
+
+			if (sscanf(q + 1 + 2 * i, "%2x", &v) != 1)
+				return -EINVAL;
+			h[i] = v;
+		}
+		q += 1 + 2 * SOV_HASH_LEN;
+	}
+	if (sh->frontier.n != __builtin_popcountll(first))
+		return -EINVAL;
+	n = sovj_seghdr_encode(sh, re, sizeof(re));
+	if (n != (int)len || memcmp(re, p, n))
+		return -EINVAL;
+	return 0;
+}
+
+/* Only the first frame: at most SEGHDR_MAX + a frame's overhead bytes,
+ * inflated from the start of the zlib stream for a sealed segment. */
+int sovj_seg_read_header(const char *dir, const struct seg_file *s, struct seghdr *sh,
+			 char *err, size_t errlen)
+{
+	uint8_t raw[2 * SEGHDR_MAX], out[SEGHDR_MAX + FRAME_OVERHEAD];
+	char path[4096];
+	size_t got = 0;
+	struct frame f;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sovj_errf(err, errlen, -errno, "failed to open %s: %s", s->name, strerror(errno));
+	r = read(fd, raw, sizeof(raw));
+	close(fd);
+	if (r < 0)
+		return sovj_errf(err, errlen, -errno, "failed to read %s: %s", s->name, strerror(errno));
+	if (!s->compressed) {
+		got = (size_t)r < sizeof(out) ? (size_t)r : sizeof(out);
+		memcpy(out, raw, got);
+	} else {
+		z_stream zs = { 0 };
+		int zr;
+
+		if (inflateInit(&zs) != Z_OK)
+			return -ENOMEM;
+		zs.next_in = raw;
+		zs.avail_in = r;
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = inflate(&zs, Z_SYNC_FLUSH);
+		got = sizeof(out) - zs.avail_out;
+		inflateEnd(&zs);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+			return sovj_errf(err, errlen, -EBADMSG, "%s: zlib stream is damaged", s->name);
+	}
+	if (sovj_frame_get(out, got, 0, &f) != FRAME_OK || f.kind != FRAME_SEGHDR ||
+	    sovj_seghdr_parse(f.payload, f.len, sh) || sh->no != s->no)
+		return sovj_errf(err, errlen, -EBADMSG, "%s: damaged segment header", s->name);
+	return 0;
 }

@@ -231,6 +231,114 @@ static void set_key_text(struct vctx *v)
 
 /* ---- journal directory ---- */
 
+/* Retention state of a directory walk (section 12): where the journal
+ * starts, the header hash of each segment walked (a prune record names a
+ * segment start and the frontier there), and the last prune record. */
+struct seg_mark {
+	uint32_t no;
+	uint64_t first;
+	uint8_t hdr[SOV_HASH_LEN];
+};
+struct prune_walk {
+	uint64_t base;		/* seq of the first record present */
+	uint32_t base_no;	/* its segment */
+	struct seg_mark *marks;
+	int nmarks;
+	struct prune_info last;	/* the prune record with the largest before */
+	int have;
+};
+
+static int prune_check_record(struct vctx *v, struct prune_walk *pw, const char *fn, size_t off,
+			      const struct frame *f)
+{
+	struct prune_info pi;
+	int ret = sovj_prune_parse(f->payload, f->len, &pi);
+
+	if (ret == 0)
+		return 0;
+	if (ret < 0)
+		return bad(v, fn, off, -1, "prune record is malformed (its detail is not the canonical prune detail, or names records after itself)");
+	/* A frontier at a point still present must be that segment's header:
+	 * the hashes of the tree there. Older prunes are history. */
+	if (pi.before >= pw->base) {
+		struct seghdr sh = { .no = pi.segment, .first = pi.before, .frontier = pi.frontier };
+		char hdr[SEGHDR_MAX];
+		uint8_t h[SOV_HASH_LEN];
+		int hl = sovj_seghdr_encode(&sh, hdr, sizeof(hdr)), found = 0;
+
+		if (hl > 0)
+			sovj_hash_plain(hdr, hl, h);
+		for (int i = 0; i < pw->nmarks && hl > 0; i++)
+			if (pw->marks[i].no == pi.segment && pw->marks[i].first == pi.before &&
+			    !memcmp(pw->marks[i].hdr, h, SOV_HASH_LEN))
+				found = 1;
+		if (!found)
+			return bad(v, fn, off, pi.seq,
+				   "prune record seq %llu names segment %u starting at seq %llu with a frontier that is not that segment's header",
+				   (unsigned long long)pi.seq, pi.segment, (unsigned long long)pi.before);
+	}
+	if (!pw->have || pi.before >= pw->last.before) {
+		pw->last = pi;
+		pw->have = 1;
+	}
+	return 0;
+}
+
+static int prune_mark_segment(struct prune_walk *pw, uint32_t no, uint64_t first,
+			      const char *hdr, int hl)
+{
+	struct seg_mark *nm = realloc(pw->marks, (pw->nmarks + 1) * sizeof(*nm));
+
+	if (!nm)
+		return -ENOMEM;
+	pw->marks = nm;
+	nm[pw->nmarks].no = no;
+	nm[pw->nmarks].first = first;
+	sovj_hash_plain(hdr, hl, nm[pw->nmarks++].hdr);
+	return 0;
+}
+
+/* After the walk: records before base need a signed prune record. */
+static int prune_check_end(struct vctx *v, struct prune_walk *pw, const char *first_seg,
+			   uint64_t signed_size)
+{
+	struct sov_verify_report *r = v->rep;
+	char tb[48] = "";
+
+	r->first = pw->base;
+	r->prune_seq = -1;
+	if (pw->have) {
+		r->pruned_before = pw->last.before;
+		r->prune_seq = pw->last.seq;
+		r->prune_time_ns = pw->last.time_ns;
+		if (pw->last.before > pw->base)
+			r->prune_pending = pw->last.segment - pw->base_no;
+		sovj_format_rfc3339(pw->last.time_ns, tb, sizeof(tb));
+	}
+	if (!pw->base)
+		return 0;
+	if (!pw->have || pw->last.before < pw->base) {
+		uint64_t from = pw->have ? pw->last.before : 0;
+		uint32_t sfrom = pw->have ? pw->last.segment : 0;
+
+		return bad(v, first_seg, -1, from,
+			   "segments %u..%u (records %llu..%llu) are missing and no prune record removed them: records were deleted",
+			   sfrom, pw->base_no - 1, (unsigned long long)from,
+			   (unsigned long long)pw->base - 1);
+	}
+	if (pw->last.seq >= signed_size)
+		return bad(v, first_seg, -1, pw->last.seq,
+			   "records 0..%llu were removed by prune record seq %llu, which no checkpoint covers (not authenticated)",
+			   (unsigned long long)pw->base - 1, (unsigned long long)pw->last.seq);
+	for (int i = 0; i < v->next; i++)
+		if (!v->ext[i].seen && v->ext[i].c.size < pw->base)
+			return bad(v, v->ext[i].path, -1, -1,
+				   "checkpoint %s (tree size %llu) predates the prune: records before seq %llu were removed by prune record seq %llu (%s); it cannot be checked against this journal",
+				   v->ext[i].path, (unsigned long long)v->ext[i].c.size,
+				   (unsigned long long)pw->base, (unsigned long long)pw->last.seq, tb);
+	return 0;
+}
+
 static int verify_dir(struct vctx *v, const char *dir)
 {
 	struct sov_verify_report *r = v->rep;
@@ -242,6 +350,7 @@ static int verify_dir(struct vctx *v, const char *dir)
 	int nseg = 0, err = 0, pub_matched = 0, stop = 0;
 	struct compact tree;
 	uint64_t last_ckpt = 0, ckpts = 0;
+	struct prune_walk pw = { 0 };
 
 	/* The key stored with the journal must be canonical and, when the
 	 * caller brings its own, the same key. */
@@ -342,25 +451,40 @@ static int verify_dir(struct vctx *v, const char *dir)
 				   segs[i].no);
 			goto cleanup;
 		}
-		if (segs[i].no != (uint32_t)i) {
+		if (segs[i].no != segs[0].no + (uint32_t)i) {
 			stop = bad(v, segs[i].name, -1, -1,
-				   "segment %d is missing (next present is %s): records were deleted",
-				   i, segs[i].name);
+				   "segment %u is missing (next present is %s): records were deleted",
+				   segs[0].no + i, segs[i].name);
 			goto cleanup;
 		}
 	}
 	r->segments = nseg;
 
+	/* A pruned journal starts at its first segment's header: the
+	 * frontier there, authenticated by every checkpoint after it (their
+	 * roots are computed from it) and by the prune record (section 12). */
 	sovj_compact_reset(&tree);
+	if (segs[0].no > 0) {
+		struct seghdr sh0;
+
+		if (sovj_seg_read_header(dir, &segs[0], &sh0, why, sizeof(why))) {
+			stop = bad(v, segs[0].name, 0, -1,
+				   "segment 0 is missing and the first segment's header is damaged: %s", why);
+			goto cleanup;
+		}
+		tree = sh0.frontier;
+		pw.base = sh0.first;
+		pw.base_no = sh0.no;
+	}
 	{
 		uint8_t empty[SOV_HASH_LEN];
 
 		sovj_compact_root(&tree, empty);
-		stop = check_ext_at(v, 0, empty, "", -1);
+		stop = check_ext_at(v, tree.size, empty, "", -1);
 	}
 	for (int i = 0; i < nseg && !stop; i++) {
 		const char *fn = segs[i].name;
-		struct seghdr sh = { .no = i, .first = tree.size, .frontier = tree };
+		struct seghdr sh = { .no = segs[i].no, .first = tree.size, .frontier = tree };
 		char hdr[64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 1) + 64];
 		enum frame_status fs;
 		struct frame f;
@@ -410,6 +534,10 @@ static int verify_dir(struct vctx *v, const char *dir)
 				   fs != FRAME_OK ? sovj_frame_status_str(fs) : "reordered");
 			break;
 		}
+		if (prune_mark_segment(&pw, segs[i].no, tree.size, hdr, hl)) {
+			err = -ENOMEM;
+			break;
+		}
 		off = f.next;
 		for (;;) {
 			uint8_t leaf[SOV_HASH_LEN], root[SOV_HASH_LEN];
@@ -444,6 +572,9 @@ static int verify_dir(struct vctx *v, const char *dir)
 				sovj_hash_leaf(f.payload, f.len, leaf);
 				sovj_compact_append(&tree, leaf);
 				r->records++;
+				stop = prune_check_record(v, &pw, fn, off, &f);
+				if (stop)
+					break;
 				if (v->next) {
 					sovj_compact_root(&tree, root);
 					stop = check_ext_at(v, tree.size, root, fn, off);
@@ -512,11 +643,15 @@ static int verify_dir(struct vctx *v, const char *dir)
 			   (unsigned long long)pubc.size);
 		goto cleanup;
 	}
+	stop = prune_check_end(v, &pw, segs[0].name, last_ckpt);
+	if (stop)
+		goto cleanup;
 	stop = check_ext_missing(v, tree.size, "the journal");
 	if (stop)
 		goto cleanup;
 	r->valid = 1;
 cleanup:
+	free(pw.marks);
 	free(pubckpt);
 	free(buf);
 	free(segs);
@@ -595,6 +730,30 @@ static int check_boundary(struct vctx *v, const char *fn, size_t off, const stru
 	return 0;
 }
 
+/* Frame X (section 12.4): the prune record that removed the records before
+ * the range, proven in the final tree like a record; the range starts at
+ * its "before". */
+static int export_pruned_head(struct vctx *v, const uint8_t *buf, size_t len, const char *fn,
+			      size_t off, const struct frame *xf, const struct checkpoint *fin,
+			      uint64_t *first, struct frame *pf, struct prune_info *pip)
+{
+	struct prune_info pi;
+	int stop;
+
+	if (sovj_prune_parse(xf->payload, xf->len, &pi) != 1)
+		return bad(v, fn, off, -1, "frame X does not hold a well-formed prune record");
+	stop = export_proven(v, buf, len, fn, off, xf, fin, pi.seq, "prune record", pf);
+	if (stop)
+		return stop;
+	*first = pi.before;
+	v->rep->pruned_before = pi.before;
+	v->rep->prune_seq = pi.seq;
+	v->rep->prune_time_ns = pi.time_ns;
+	if (pip)
+		*pip = pi;
+	return 0;
+}
+
 static int export_v2_records(struct vctx *v, const uint8_t *buf, size_t len, const char *fn,
 			     size_t off, const struct export_manifest *mp,
 			     const struct checkpoint *finp, uint64_t *firstp, uint64_t *nrecp);
@@ -614,10 +773,24 @@ static int export_range(struct vctx *v, const uint8_t *buf, size_t len, const ch
 	struct compact c;
 	enum frame_status fs;
 	struct frame f;
-	int k, nleft, stop, have_before = 0, have_after = 0;
+	int k, nleft, stop, have_before = 0, have_after = 0, pruned_head = 0;
 	size_t first_off = 0, last_off = 0;
+	struct prune_info pi;
 
+	/* A pruned head (section 12.4): the prune record with its inclusion
+	 * proof; the range proof then starts at its "before", and its left
+	 * part is the prune record's frontier. */
 	fs = sovj_frame_get(buf, len, off, &f);
+	if (fs == FRAME_OK && f.kind == FRAME_PRUNED) {
+		struct frame pf;
+
+		stop = export_pruned_head(v, buf, len, fn, off, &f, fin, &first, &pf, &pi);
+		if (stop)
+			return stop;
+		pruned_head = 1;
+		off = pf.next;
+		fs = sovj_frame_get(buf, len, off, &f);
+	}
 	if (fs != FRAME_OK || f.kind != FRAME_RANGE)
 		return bad(v, fn, off, -1, "expected the range proof frame%s%s",
 			   fs != FRAME_OK ? ": " : "", fs != FRAME_OK ? sovj_frame_status_str(fs) :
@@ -629,6 +802,11 @@ static int export_range(struct vctx *v, const uint8_t *buf, size_t len, const ch
 		return bad(v, fn, off, -1,
 			   "range proof is malformed or for another tree size than the checkpoint's");
 	nleft = __builtin_popcountll(lo);
+	if (pruned_head && (lo != pi.before || pi.frontier.size != lo || pi.frontier.n != nleft ||
+			    memcmp(pi.frontier.h, hashes, (size_t)nleft * SOV_HASH_LEN)))
+		return bad(v, fn, off, lo,
+			   "the range proof does not start at the prune record's first kept record (seq %llu) with its frontier",
+			   (unsigned long long)pi.before);
 	c.size = lo;
 	c.n = nleft;
 	memcpy(c.h, hashes, (size_t)nleft * SOV_HASH_LEN);
@@ -645,7 +823,7 @@ static int export_range(struct vctx *v, const uint8_t *buf, size_t len, const ch
 		if (have_after)
 			return bad(v, fn, off, -1,
 				   "frames after the boundary record that closes the range");
-		if (f.kind == FRAME_BEFORE ? want != lo :
+		if (f.kind == FRAME_BEFORE ? want != lo || pruned_head :
 		    f.kind != FRAME_RECORD && f.kind != FRAME_AFTER)
 			return bad(v, fn, off, want, f.kind == FRAME_BEFORE ?
 				   "boundary record before the range is not the range proof's first leaf" :
@@ -693,7 +871,7 @@ static int export_range(struct vctx *v, const uint8_t *buf, size_t len, const ch
 		stop = check_boundary(v, fn, first_off, &f, 0, m->has_since, m->since_ns);
 		if (stop)
 			return stop;
-	} else if (lo > 0) {
+	} else if (lo > 0 && !pruned_head) {
 		return bad(v, fn, first_off, lo,
 			   "the range starts at seq %llu but the boundary record seq %llu before it is missing: records were removed from the head of the range (or that record's frame deleted)",
 			   (unsigned long long)lo, (unsigned long long)(lo - 1));
@@ -853,9 +1031,16 @@ static int export_v2_records(struct vctx *v, const uint8_t *buf, size_t len, con
 	uint64_t nrec = 0, first = 0;
 
 	/* The boundary record before the range, if the range does not start
-	 * at seq 0: its seq fixes where the range starts. */
+	 * at seq 0: its seq fixes where the range starts. Or, where the
+	 * records before the range were pruned, the prune record (X). */
 	fs = sovj_frame_get(buf, len, off, &f);
-	if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
+	if (fs == FRAME_OK && f.kind == FRAME_PRUNED) {
+		stop = export_pruned_head(v, buf, len, fn, off, &f, &fin, &first, &bf, NULL);
+		if (stop)
+			return stop;
+		have_before = 1;
+		off = bf.next;
+	} else if (fs == FRAME_OK && f.kind == FRAME_BEFORE) {
 		uint64_t seq;
 
 		if (sovj_record_seq(f.payload, f.len, &seq))
@@ -930,6 +1115,7 @@ static int verify_path(const char *path, const struct sov_verify_opts *o,
 	memset(report, 0, sizeof(*report));
 	report->offset = -1;
 	report->seq = -1;
+	report->prune_seq = -1;
 	err = load_inputs(&v, o);
 	if (err)
 		goto cleanup;

@@ -339,7 +339,13 @@ static int append_locked(struct sov_journal *j, const struct sov_record *r)
 
 int sov_journal_append(struct sov_journal *j, const struct sov_record *r)
 {
-	int err = append_locked(j, r);
+	int err;
+
+	/* Only sov_journal_prune writes prune records: the verifier trusts
+	 * a signed one to justify missing segments. */
+	if (r->type && !strcmp(r->type, SOV_REC_PRUNE))
+		return -EINVAL;
+	err = append_locked(j, r);
 
 	if (err)
 		return err;
@@ -433,49 +439,6 @@ static void read_id(const char *path, const char *given, char *out, size_t len)
 		n--;
 	snprintf(out, len, "%.*s", (int)n, (char *)b);
 	free(b);
-}
-
-static int parse_seghdr(const struct frame *f, struct seghdr *sh)
-{
-	char buf[64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 1) + 64], re[sizeof(buf)];
-	unsigned int no;
-	unsigned long long first;
-	char *p;
-	int n;
-
-	if (f->kind != FRAME_SEGHDR || f->len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, f->payload, f->len);
-	buf[f->len] = 0;
-	if (sscanf(buf, SEGHDR_MAGIC "\nsegment %u\nfirst %llu\n", &no, &first) != 2)
-		return -EINVAL;
-	p = strstr(buf, "\nfrontier");
-	if (!p)
-		return -EINVAL;
-	p += 9;
-	memset(sh, 0, sizeof(*sh));
-	sh->no = no;
-	sh->first = first;
-	sh->frontier.size = first;
-	while (*p == ' ' && sh->frontier.n < COMPACT_MAX) {
-		uint8_t *h = sh->frontier.h[sh->frontier.n++];
-
-		for (int i = 0; i < SOV_HASH_LEN; i++) {
-			unsigned int v;
-
-			if (sscanf(p + 1 + 2 * i, "%2x", &v) != 1)
-				return -EINVAL;
-			h[i] = v;
-		}
-		p += 1 + 2 * SOV_HASH_LEN;
-	}
-	if (sh->frontier.n != __builtin_popcountll(first))
-		return -EINVAL;
-	/* Canonical form only: what we would write for this state. */
-	n = sovj_seghdr_encode(sh, re, sizeof(re));
-	if (n != (int)f->len || memcmp(re, f->payload, n))
-		return -EINVAL;
-	return 0;
 }
 
 static int clean_dir(struct sov_journal *j)
@@ -605,7 +568,7 @@ again:
 		goto cleanup;
 	}
 	fs = sovj_frame_get(buf, len, 0, &f);
-	if (fs != FRAME_OK || parse_seghdr(&f, &sh) || sh.no != last->no) {
+	if (fs != FRAME_OK || sovj_seghdr_parse(f.kind == FRAME_SEGHDR ? f.payload : NULL, f.len, &sh) || sh.no != last->no) {
 		/* A crash while creating the segment leaves it without a
 		 * complete header and so without records: drop it and go on
 		 * writing the previous one, which ends with a checkpoint (or,
@@ -992,5 +955,138 @@ int sov_journal_keygen_ex(const char *prefix, const char *name, unsigned int fla
 	}
 cleanup:
 	sovj_signer_free(&s);
+	return ret;
+}
+
+/* ---- retention ---- */
+
+/* Every record of segment s has a time before ns (the segment is read). */
+static int seg_all_before(struct sov_journal *j, const struct seg_file *s, int64_t ns)
+{
+	uint8_t *buf = NULL;
+	size_t len, off = 0;
+	struct frame f;
+	int ret = 1;
+
+	if (sovj_seg_read(j->dir, s, &buf, &len, NULL, NULL, 0))
+		return 0;
+	while (sovj_frame_get(buf, len, off, &f) == FRAME_OK) {
+		int64_t t;
+
+		if (f.kind == FRAME_RECORD && (sovj_record_time(f.payload, f.len, &t) || t >= ns)) {
+			ret = 0;
+			break;
+		}
+		off = f.next;
+	}
+	free(buf);
+	return ret;
+}
+
+int sov_journal_prune(struct sov_journal *j, const struct sov_prune_opts *o,
+		      struct sov_prune_report *r, char *err, size_t errlen)
+{
+	struct seg_file *segs = NULL;
+	struct seghdr first_hdr, next_hdr, cut;
+	struct prune_info pi = { 0 };
+	char detail[64 + COMPACT_MAX * (2 * SOV_HASH_LEN + 3) + 160];
+	uint64_t total = 0, removed = 0;
+	int nseg = 0, k = 0, ret, n;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->record_seq = UINT64_MAX;
+	if (j->failed)
+		return sovj_errf(err, errlen, -EIO, "the journal has failed");
+	ret = sovj_dir_list(j->dir, &segs, &nseg, err, errlen);
+	if (ret)
+		return ret;
+	sovj_exported_read(j->dir, &r->exported);
+	for (int i = 0; i < nseg; i++) {
+		if (i && segs[i].no != segs[i - 1].no + 1) {
+			ret = sovj_errf(err, errlen, -EUCLEAN,
+					"segment %u is missing (next is %s): run sovctl journal verify; not pruning",
+					segs[i - 1].no + 1, segs[i].name);
+			goto out;
+		}
+		if (!fstatat(j->dirfd, segs[i].name, &st, 0))
+			total += st.st_size;
+	}
+	if (nseg < 2 || segs[0].no >= j->segno)
+		goto out;
+	ret = sovj_seg_read_header(j->dir, &segs[0], &first_hdr, err, errlen);
+	if (ret)
+		goto out;
+	cut = first_hdr;
+	/* The longest run of sealed segments from the oldest that meets a
+	 * criterion; segs[k] is the first one kept. */
+	for (int i = 0; i + 1 < nseg && segs[i].no < j->segno; i++) {
+		int chosen;
+
+		ret = sovj_seg_read_header(j->dir, &segs[i + 1], &next_hdr, err, errlen);
+		if (ret)
+			goto out;
+		if (fstatat(j->dirfd, segs[i].name, &st, 0))
+			memset(&st, 0, sizeof(st));
+		chosen = next_hdr.first <= o->finish_before ||
+			 (o->before_seq && next_hdr.first <= o->before_seq) ||
+			 (o->sealed_before_ns && st.st_mtim.tv_sec * 1000000000ll +
+			  st.st_mtim.tv_nsec < o->sealed_before_ns) ||
+			 (o->max_bytes && total - removed > o->max_bytes) ||
+			 (o->before_ns && seg_all_before(j, &segs[i], o->before_ns));
+		if (!chosen)
+			break;
+		if (!o->force && next_hdr.first > r->exported &&
+		    next_hdr.first > o->finish_before) {
+			r->held_back = 1;
+			break;
+		}
+		removed += st.st_size;
+		k = i + 1;
+		cut = next_hdr;
+	}
+	if (!k)
+		goto out;
+
+	/* The record first, durable and signed; then the unlinks. */
+	pi.from = first_hdr.first;
+	pi.before = cut.first;
+	pi.segment = cut.no;
+	pi.frontier = cut.frontier;
+	pi.exported = r->exported;
+	pi.forced = o->force && cut.first > r->exported;
+	n = sovj_prune_detail(&pi, detail, sizeof(detail));
+	if (n < 0) {
+		ret = sovj_errf(err, errlen, n, "prune record too large");
+		goto out;
+	}
+	r->record_seq = j->tree.size;
+	ret = append_locked(j, &(struct sov_record){ .type = SOV_REC_PRUNE, .detail = detail });
+	if (!ret)
+		ret = do_checkpoint(j, 1);
+	if (ret) {
+		sovj_errf(err, errlen, ret, "failed to write the prune record: %s", strerror(-ret));
+		goto out;
+	}
+	r->seg_from = segs[0].no;
+	r->seg_to = cut.no;
+	r->from = pi.from;
+	r->before = pi.before;
+	for (int i = 0; i < k; i++) {
+		if (unlinkat(j->dirfd, segs[i].name, 0) && errno != ENOENT) {
+			ret = sovj_errf(err, errlen, -errno,
+					"prune record seq %llu written, but removing %s failed: %s (the journal verifies; prune again to finish)",
+					(unsigned long long)r->record_seq, segs[i].name, strerror(errno));
+			goto out;
+		}
+	}
+	if (fsync(j->dirfd))
+		ret = sovj_errf(err, errlen, -errno, "fsync journal directory: %s", strerror(errno));
+	jlog(j, SOV_JLOG_INFO, "pruned %s: segments %u..%u, records %llu..%llu (prune record seq %llu%s)",
+	     j->dir, r->seg_from, r->seg_to - 1, (unsigned long long)r->from,
+	     (unsigned long long)r->before - 1, (unsigned long long)r->record_seq,
+	     pi.forced ? ", forced beyond the export marker" : "");
+out:
+	free(segs);
 	return ret;
 }

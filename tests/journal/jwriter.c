@@ -6,8 +6,11 @@
  *           [--origin O] [--segment-max BYTES] [--compress] [--ckpt-records N]
  *           [--ckpt-ms MS] [--heartbeat-ms MS] [--time-base NS] [--step-ns NS]
  *           [--tick-every N] [--sleep-us US] [--detail TEXT]
+ *           [--retain-bytes N] [--retain-age-ns NS] [--retain-force]
  * --detail writes minimal "agent" records carrying TEXT (the worked example
  * in docs/journal-format.md); otherwise records look like taint/egress events.
+ * --retain-*: after writing, prune as sovd --retain does (sov_journal_prune
+ * by size or by segment age), and print what was pruned.
  * Exit: 0 done, 1 the journal failed (fail closed), 2 usage or open error.
  */
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "agent/journal/journal.h"
 
@@ -31,6 +35,7 @@ int main(int argc, char **argv)
 	const char *detail = NULL;
 	uint64_t count = 100, time_base = 0, step = 1000, tick_every = 1000, sleep_us = 0;
 	int forever = 0, ret;
+	struct sov_prune_opts po = { 0 };
 	struct sov_journal *j;
 	const char *classes[] = { "pii-eu", "health-de" };
 	const char *violated[] = { "pii-eu" };
@@ -40,6 +45,7 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--forever")) { forever = 1; continue; }
 		if (!strcmp(a, "--compress")) { o.compress_sealed = 1; continue; }
+		if (!strcmp(a, "--retain-force")) { po.force = 1; continue; }
 		if (!v) {
 			fprintf(stderr, "jwriter: %s needs a value\n", a);
 			return 2;
@@ -61,6 +67,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--tick-every")) tick_every = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--sleep-us")) sleep_us = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--detail")) detail = v;
+		else if (!strcmp(a, "--retain-bytes")) po.max_bytes = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--retain-age-ns")) po.sealed_before_ns = strtoll(v, NULL, 0);
 		else {
 			fprintf(stderr, "jwriter: unknown option %s\n", a);
 			return 2;
@@ -115,6 +123,29 @@ int main(int argc, char **argv)
 		}
 		if (sleep_us)
 			usleep(sleep_us);
+	}
+	if (po.max_bytes || po.sealed_before_ns) {
+		struct sov_prune_report pr;
+		char err[512];
+
+		if (po.sealed_before_ns) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			po.sealed_before_ns = ts.tv_sec * 1000000000ll + ts.tv_nsec - po.sealed_before_ns;
+		}
+		ret = sov_journal_prune(j, &po, &pr, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "jwriter: prune failed: %s\n", err);
+			sov_journal_close(j);
+			return 1;
+		}
+		if (pr.record_seq != UINT64_MAX)
+			printf("pruned segments %u..%u records %llu..%llu record %llu\n", pr.seg_from,
+			       pr.seg_to - 1, (unsigned long long)pr.from,
+			       (unsigned long long)pr.before - 1, (unsigned long long)pr.record_seq);
+		if (pr.held_back)
+			printf("held back: exported up to %llu\n", (unsigned long long)pr.exported);
 	}
 	ret = sov_journal_close(j);
 	if (ret) {

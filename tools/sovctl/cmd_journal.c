@@ -328,6 +328,7 @@ static int verify_run(int argc, char **argv)
 			}
 			printf("]");
 		}
+		sovctl_prune_verify_json(&r);
 		if (!r.valid) {
 			printf(",\"problem\":{");
 			print_json_str("file", r.file, 0);
@@ -369,13 +370,16 @@ static int verify_run(int argc, char **argv)
 		else
 			printf("  records:     none in the window (it falls before seq %llu);\n",
 			       (unsigned long long)r.first);
+		sovctl_prune_verify_note(&r);
 		printf("               complete: %s, %s\n",
+		       r.prune_seq >= 0 ? "the records before it were pruned" :
 		       r.first ? "the record before is older than since" : "it starts at seq 0",
 		       r.first + r.records < r.checkpointed ? "the record after is not before until" :
 		       "it ends at the checkpoint's last record");
 	} else {
 		printf("  records:     %llu in %llu segment(s)\n", (unsigned long long)r.records,
 		       (unsigned long long)r.segments);
+		sovctl_prune_verify_note(&r);
 	}
 	printf("  checkpoints: %llu verified; latest covers tree size %llu\n",
 	       (unsigned long long)r.checkpoints, (unsigned long long)r.checkpointed);
@@ -457,6 +461,7 @@ static int export_run(int argc, char **argv)
 	       (unsigned long long)r.count, (unsigned long long)r.first,
 	       (unsigned long long)(r.first + r.count - (r.count ? 1 : 0)),
 	       (unsigned long long)r.checkpoints, (unsigned long long)r.tree_size, o.out);
+	sovctl_prune_export_note(&r);
 	if (r.skipped_unauthenticated)
 		printf("note: %llu record(s) after the last checkpoint are not authenticated and were left out\n",
 		       (unsigned long long)r.skipped_unauthenticated);

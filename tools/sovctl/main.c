@@ -28,6 +28,7 @@ static const struct sovctl_cmd *const cmds[] = {
 	&sovctl_journal_show_cmd,
 	&sovctl_journal_checkpoint_cmd,
 	&sovctl_journal_cosign_cmd,
+	&sovctl_journal_prune_cmd,
 	&sovctl_zone_lookup_cmd,
 	&sovctl_completion_cmd,
 	&help_cmd,

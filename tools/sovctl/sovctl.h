@@ -57,6 +57,13 @@ extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_polic
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
 	sovctl_journal_checkpoint_cmd, sovctl_journal_cosign_cmd,
 	sovctl_zone_lookup_cmd, sovctl_completion_cmd;
+/* cmd_prune.c */
+extern const struct sovctl_cmd sovctl_journal_prune_cmd;
+struct sov_verify_report;
+struct sov_export_report;
+void sovctl_prune_verify_note(const struct sov_verify_report *r);
+void sovctl_prune_verify_json(const struct sov_verify_report *r);
+void sovctl_prune_export_note(const struct sov_export_report *r);
 
 #define SOVCTL_MAX_OPTS	15
 

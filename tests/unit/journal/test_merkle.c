@@ -4,8 +4,13 @@
  * published in transparency-dev/merkle testonly/constants.go and
  * proof/verify_test.go), then sizes 0, 1, 2^k and 2^k +- 1 up to 1025 where
  * compact range, full tree and a direct recursive MTH must agree and every
- * generated proof must verify while tampered ones must not.
+ * generated proof must verify while tampered ones must not. Then trees
+ * with a pruned prefix (retention): built from the frontier of the first P
+ * leaves and the others, they must give the same roots and proofs for
+ * every kept leaf and every tree size >= P, and -ENODATA where a proof
+ * needs a pruned node.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tests/lib/tap.h"
@@ -227,6 +232,66 @@ static void test_size(uint64_t n, const uint8_t *leaves, const struct mtree *t)
 	snprintf(name, sizeof(name), "size %llu: tampered consistency proofs are rejected", (unsigned long long)n);
 	ASSERT_EQ(cons_bad, 0, name);
 }
+/* Every n <= 40, every prefix P <= n. One result per (n, P), counted. */
+static void test_pruned(const uint8_t *leaves)
+{
+	uint64_t cases = 0, bad = 0, nodata = 0, wrong_nodata = 0;
+
+	for (uint64_t n = 1; n <= 40; n++) {
+		struct mtree full;
+
+		if (sovj_mtree_build(&full, leaves, n))
+			bad++;
+		for (uint64_t p = 0; p <= n; p++) {
+			struct compact c;
+			struct mtree t;
+			uint8_t a[SOV_HASH_LEN], b[SOV_HASH_LEN];
+			uint8_t pa[64][SOV_HASH_LEN], pb[64][SOV_HASH_LEN];
+
+			sovj_compact_reset(&c);
+			for (uint64_t i = 0; i < p; i++)
+				sovj_compact_append(&c, leaves + i * SOV_HASH_LEN);
+			if (sovj_mtree_build_pruned(&t, &c, leaves + p * SOV_HASH_LEN, n)) {
+				bad++;
+				continue;
+			}
+			cases++;
+			for (uint64_t m = p ? p : 1; m <= n; m++) {
+				int na, nb;
+
+				if (sovj_mtree_root(&full, m, a) || sovj_mtree_root(&t, m, b) ||
+				    memcmp(a, b, SOV_HASH_LEN))
+					bad++;
+				for (uint64_t i = p; i < m; i++) {
+					na = sovj_mtree_inclusion(&full, i, m, pa);
+					nb = sovj_mtree_inclusion(&t, i, m, pb);
+					if (na != nb || na < 0 || memcmp(pa, pb, na * SOV_HASH_LEN))
+						bad++;
+				}
+				na = sovj_mtree_consistency(&full, m, n, pa);
+				nb = sovj_mtree_consistency(&t, m, n, pb);
+				if (na != nb || na < 0 || memcmp(pa, pb, na * SOV_HASH_LEN))
+					bad++;
+			}
+			/* Older sizes: either the same proof or -ENODATA. */
+			for (uint64_t m = 1; m < p; m++) {
+				int na = sovj_mtree_consistency(&full, m, n, pa);
+				int nb = sovj_mtree_consistency(&t, m, n, pb);
+
+				if (nb == -ENODATA)
+					nodata++;
+				else if (nb != na || memcmp(pa, pb, na * SOV_HASH_LEN))
+					wrong_nodata++;
+			}
+			sovj_mtree_free(&t);
+		}
+		sovj_mtree_free(&full);
+	}
+	ASSERT_EQ(cases, 860, "pruned trees: every (n <= 40, P <= n) built");
+	ASSERT_EQ(bad, 0, "pruned trees: roots, inclusion and consistency proofs from P on equal the full tree's");
+	ASSERT_EQ(wrong_nodata, 0, "pruned trees: proofs from before P are the full tree's or -ENODATA");
+	ASSERT_TRUE(nodata > 0, "pruned trees: some proofs from before P need pruned nodes (-ENODATA)");
+}
 
 int main(void)
 {
@@ -246,6 +311,7 @@ int main(void)
 		snprintf(d, sizeof(d), "leaf %llu", (unsigned long long)i);
 		sovj_hash_leaf(d, strlen(d), leaves + i * SOV_HASH_LEN);
 	}
+	test_pruned(leaves);
 	if (ASSERT_OK(sovj_mtree_build(&t, leaves, max), "build tree of 1025")) {
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			test_size(sizes[i], leaves, &t);

@@ -78,6 +78,51 @@ static void test_size(uint64_t n, const uint8_t *leaves, const struct mtree *t, 
 	ASSERT_EQ(bad_proof + bad_leaf, 0, name);
 }
 
+/* A pruned tree (leaves [0, P) gone, their frontier kept): every range
+ * proof from lo >= P is the full tree's, hash for hash (the exporter of a
+ * pruned journal, section 12.4); and a proof that needs a pruned node says
+ * so (-ENODATA) rather than inventing it. */
+static void test_pruned(const uint8_t *leaves, const struct mtree *full, uint64_t maxn)
+{
+	uint8_t a[RANGE_PROOF_MAX][SOV_HASH_LEN], b[RANGE_PROOF_MAX][SOV_HASH_LEN];
+	int same = 1, refused = 1;
+	long tried = 0;
+	char name[128];
+
+	for (uint64_t n = 1; n <= maxn; n++) {
+		for (uint64_t p = 1; p <= n; p++) {
+			struct compact front;
+			struct mtree t = { 0 };
+
+			sovj_compact_reset(&front);
+			for (uint64_t i = 0; i < p; i++)
+				sovj_compact_append(&front, leaves + i * SOV_HASH_LEN);
+			if (sovj_mtree_build_pruned(&t, &front, leaves + p * SOV_HASH_LEN, n)) {
+				same = 0;
+				continue;
+			}
+			for (uint64_t lo = 0; lo <= n; lo++) {
+				for (uint64_t hi = lo; hi <= n; hi++) {
+					int k = sovj_mtree_range_proof(&t, lo, hi, n, a);
+					int kf = sovj_mtree_range_proof(full, lo, hi, n, b);
+
+					tried++;
+					if (lo >= p && (k != kf || memcmp(a, b, (size_t)k * SOV_HASH_LEN)))
+						same = 0;
+					if (lo < p && k >= 0 && (k != kf || memcmp(a, b, (size_t)k * SOV_HASH_LEN)))
+						refused = 0;
+				}
+			}
+			sovj_mtree_free(&t);
+		}
+	}
+	snprintf(name, sizeof(name),
+		 "pruned trees up to %llu leaves: %ld ranges from the prune point on are the full tree's",
+		 (unsigned long long)maxn, tried);
+	ASSERT_TRUE(same, name);
+	ASSERT_TRUE(refused, "ranges into the pruned prefix: -ENODATA, or the full tree's proof");
+}
+
 int main(void)
 {
 	static const uint64_t big[] = { 127, 128, 129, 255, 256, 257, 1023, 1024, 1025 };
@@ -103,6 +148,7 @@ int main(void)
 		ASSERT_EQ(sovj_mtree_range_proof(&t, 0, 6, 5, proof), -EINVAL, "hi > n is refused");
 		ASSERT_EQ(sovj_range_proof_len(1, 5, 6), 2, "the worked example (lo 1, hi 5, n 6): 2 hashes");
 		ASSERT_EQ(sovj_range_proof_len(0, 5, 12), 3, "[5, 12): [5,6) [6,8) [8,12)");
+		test_pruned(leaves, &t, 40);
 		sovj_mtree_free(&t);
 	}
 	free(leaves);
