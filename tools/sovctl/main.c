@@ -34,7 +34,7 @@ static const struct {
 	const char *name, *about;
 } families[] = {
 	{ "policy", "Check, compile and apply sovd policy files." },
-	{ "journal", "Verify, export and read sovd's signed journal." },
+	{ "journal", "Verify, export, read and prune sovd's signed journal." },
 	{ "zone", "Answer which zone of a policy an address falls in." },
 };
 
