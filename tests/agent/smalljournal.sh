@@ -23,6 +23,7 @@ cat > "$T/p.yaml" <<Y
 version: 1
 zones:
   local: {cidrs: [127.0.0.0/8]}
+  nowhere: {cidrs: [127.0.0.2/32]}
 classes:
   c1: {paths: [$T/data], allow: [local]}
 Y

@@ -41,7 +41,7 @@ static const struct {
 	const char *name, *about;
 } families[] = {
 	{ "policy", "Check, compile and apply sovd policy files." },
-	{ "journal", "Verify, export, read and witness sovd's signed journal." },
+	{ "journal", "Verify, export, read, witness and prune sovd's signed journal." },
 	{ "zone", "Answer which zone of a policy an address falls in." },
 };
 
