@@ -239,6 +239,46 @@ static int parse_addr(const char *s, struct sov_dst *d, char *host, size_t hlen)
 	return 1;	/* a host name */
 }
 
+/*
+ * POLICY compiled (offline: class paths are not looked up) and its YAML
+ * tree again, for the positions of what decided. 0, or SOVCTL_USAGE after
+ * printing why (the policy's diagnostics when it is invalid).
+ */
+static int load_policy(const char *path, const struct sov_policy_opts *po,
+		       struct sov_policy_image **img, struct policy_where *pw)
+{
+	const char *why = NULL;
+	struct sov_diags d;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	sov_diags_init(&d);
+	sov_policy_compile_file(path, po, img, &d);
+	if (!*img) {
+		sov_diags_print(&d, stderr);
+		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", path, d.n_errors,
+			d.n_errors == 1 ? "" : "s");
+		sov_diags_free(&d);
+		return SOVCTL_USAGE;
+	}
+	sov_diags_free(&d);
+	sov_diags_init(&d);
+	err = sovp_read_file(path, 64u << 20, &buf, &len, &why) ||
+	      sovp_ynode_parse(path, buf, len, &pw->root, &d);
+	sov_diags_free(&d);
+	free(buf);
+	if (err) {
+		fprintf(stderr, "%s: error: cannot read the policy again\n", path);
+		sov_policy_free(*img);
+		*img = NULL;
+		return SOVCTL_USAGE;
+	}
+	pw->zones = map_get(pw->root, "zones");
+	pw->classes = map_get(pw->root, "classes");
+	return 0;
+}
+
 static int judge(const struct sov_policy_image *img, const struct sov_config *cfg,
 		 struct policy_where *pw, uint64_t taint, const struct sov_dst *d,
 		 uint32_t channel, struct result *r)
@@ -571,12 +611,9 @@ static int ptest_run(int argc, char **argv)
 {
 	struct sov_policy_opts po = { .flags = SOV_POLICY_F_OFFLINE };
 	struct sov_policy_image *img = NULL;
-	const char *fmt = "text", *why = NULL;
+	const char *fmt = "text";
 	struct run R = {};
 	struct sovctl_getopt g;
-	struct sov_diags d;
-	char *buf = NULL;
-	size_t len;
 	int c, err = 0, ret;
 
 	sovctl_getopt_init(&g, &sovctl_policy_test_cmd, argc, argv);
@@ -601,27 +638,8 @@ static int ptest_run(int argc, char **argv)
 		return sovctl_usage_error(&sovctl_policy_test_cmd,
 					  "unknown output format '%s' (text or junit)", fmt);
 	R.junit = !strcmp(fmt, "junit");
-	sov_diags_init(&d);
-	sov_policy_compile_file(argv[optind], &po, &img, &d);
-	if (!img) {
-		sov_diags_print(&d, stderr);
-		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", argv[optind], d.n_errors,
-			d.n_errors == 1 ? "" : "s");
-		sov_diags_free(&d);
+	if (load_policy(argv[optind], &po, &img, &R.pw))
 		return SOVCTL_USAGE;
-	}
-	sov_diags_free(&d);
-	/* The policy's tree again, for the positions of what decided. */
-	sov_diags_init(&d);
-	if (sovp_read_file(argv[optind], 64u << 20, &buf, &len, &why) ||
-	    sovp_ynode_parse(argv[optind], buf, len, &R.pw.root, &d)) {
-		fprintf(stderr, "%s: error: cannot read the policy again\n", argv[optind]);
-		err = -EIO;
-	}
-	sov_diags_free(&d);
-	free(buf);
-	R.pw.zones = map_get(R.pw.root, "zones");
-	R.pw.classes = map_get(R.pw.root, "classes");
 	g_img = img;
 	R.img = img;
 	config_of(img, &R.cfg);
@@ -721,18 +739,17 @@ static int prefix_holds(const struct sov_prefix *p, const struct sov_dst *d)
 static int explain_run(int argc, char **argv)
 {
 	struct sov_policy_opts po = { .flags = SOV_POLICY_F_OFFLINE };
-	const char *classes[64], *path = NULL, *dst = NULL, *chan = NULL, *why = NULL;
+	const char *classes[64], *path = NULL, *dst = NULL, *chan = NULL;
 	struct sov_policy_image *img = NULL;
 	struct policy_where pw = {};
 	struct sovctl_getopt g;
 	struct sov_config cfg;
-	struct sov_diags d;
 	struct sov_dst dd = {};
 	struct result r;
 	uint32_t channel = 0;
 	uint64_t taint = 0;
-	size_t n_classes = 0, len;
-	char host[256], *buf = NULL, cn[1024];
+	size_t n_classes = 0;
+	char host[256], cn[1024];
 	int c, ret = SOVCTL_USAGE;
 
 	sovctl_getopt_init(&g, &sovctl_policy_explain_cmd, argc, argv);
@@ -775,24 +792,8 @@ static int explain_run(int argc, char **argv)
 			return sovctl_usage_error(&sovctl_policy_explain_cmd,
 						  "unknown channel '%s' (raw, ping, packet, xdp, other, rdma)", chan);
 	}
-	sov_diags_init(&d);
-	sov_policy_compile_file(argv[optind], &po, &img, &d);
-	if (!img) {
-		sov_diags_print(&d, stderr);
-		fprintf(stderr, "%s: invalid policy (%zu error%s)\n", argv[optind], d.n_errors,
-			d.n_errors == 1 ? "" : "s");
-		sov_diags_free(&d);
+	if (load_policy(argv[optind], &po, &img, &pw))
 		return SOVCTL_USAGE;
-	}
-	sov_diags_free(&d);
-	sov_diags_init(&d);
-	if (sovp_read_file(argv[optind], 64u << 20, &buf, &len, &why) ||
-	    sovp_ynode_parse(argv[optind], buf, len, &pw.root, &d)) {
-		fprintf(stderr, "%s: error: cannot read the policy again\n", argv[optind]);
-		goto out;
-	}
-	pw.zones = map_get(pw.root, "zones");
-	pw.classes = map_get(pw.root, "classes");
 	for (size_t i = 0; i < n_classes; i++) {
 		int b = class_bit(img, classes[i]);
 
@@ -892,8 +893,6 @@ static int explain_run(int argc, char **argv)
 		printf("verdict: %s\n  decided by: %s\n", verdict_names[r.verdict], r.why);
 	ret = SOVCTL_OK;
 out:
-	free(buf);
-	sov_diags_free(&d);
 	sovp_ynode_free(pw.root);
 	sov_policy_free(img);
 	return ret;
