@@ -88,7 +88,7 @@ static void usage(FILE *o)
 "                   sys_exit: every syscall runs them), tracepoints (one per\n"
 "                   syscall they decode; blind to ia32 and x32 syscalls), or\n"
 "                   auto (tracepoints where no ia32 or x32 syscall runs);\n"
-"                   default raw\n"
+"                   default auto\n"
 "  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
 "  --audit-interval S  check sovd's links, programs and policy maps every S\n"
 "                   seconds (1..3600, default 5)\n"
@@ -159,9 +159,10 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	o->ringbuf_size = 2 << 20;
 	o->audit_interval = 5;
 	o->bpf_build = -1;
-	/* raw until the per-syscall tracepoints pass the VM matrix (issue
-	 * 14: docs/kernels.md); auto chooses them where nothing bypasses them */
-	o->sc_hooks = SOVD_SC_RAW;
+	/* auto: the per-syscall tracepoints where nothing bypasses them (no
+	 * ia32 or x32 syscall runs), raw sys_enter/sys_exit elsewhere
+	 * (docs/kernels.md, "Where the syscall programs attach") */
+	o->sc_hooks = SOVD_SC_AUTO;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;

@@ -73,9 +73,11 @@ fi
 # where the syscall programs attach (issue 14, docs/kernels.md)
 "$SOVD" --policy "$T/ok.yaml" --syscall-hooks sometimes > "$T/out" 2>&1
 check "--syscall-hooks sometimes: exit 2" 2 $? "$T/out" "--syscall-hooks must be auto, raw or tracepoints"
-"$SOVD" --probe > "$T/out" 2>&1
-check "--syscall-hooks: raw by default" 0 $? "$T/out" " syscall_hooks=raw "
+"$SOVD" --probe > "$T/out.default" 2>&1
 "$SOVD" --probe --syscall-hooks auto > "$T/out" 2>&1
+dflt=$(sed -n 's/.* \(syscall_hooks=[a-z]*\) .*/\1/p' "$T/out.default")
+[ -n "$dflt" ] || dflt=syscall_hooks=MISSING
+check "--syscall-hooks: auto by default (the default chooses as auto does)" 0 $? "$T/out" " $dflt "
 if grep -q "sc_tracepoints=yes ia32=no x32=no" "$T/out"; then
 	check "--syscall-hooks auto: tracepoints where they run and no ia32 or x32 syscall does" 0 $? "$T/out" " syscall_hooks=tracepoints "
 else
