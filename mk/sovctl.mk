@@ -23,7 +23,7 @@ $(BUILD)/tools/sovctl/cmd_ptest.o: $(BUILD)/sov_syscalls.h
 # The schema against a real JSON Schema validator and `policy check`.
 TEST_SCRIPTS	+= tests/policy/schema.t
 # policy check lints and options; policy test without a kernel.
-TEST_SCRIPTS	+= tests/policy/lint.t tests/policy/ptest.t tests/policy/pdiff.t
+TEST_SCRIPTS	+= tests/policy/lint.t tests/policy/ptest.t tests/policy/pdiff.t tests/policy/explain.t
 
 # sovctl's command line (no daemon: a stand-in answers status and watch).
 TEST_SCRIPTS	+= tests/sovctl/cli.t tests/sovctl/completion.t

@@ -123,6 +123,16 @@ int sov_zsrc_parse_asn(const char *s, uint32_t *asn);
 /* 0 if the database has a record of AS asn, else -ENOENT. */
 int sov_zsrc_locdb_check_asn(struct zsrc_locdb *db, uint32_t asn);
 
+/*
+ * The database's own answer for one address (family AF_INET or AF_INET6,
+ * network order): the most specific network holding it (written to net as
+ * "a.b.c.d/n" or "x::/n"), its country code ("" when it has none) and its
+ * AS number (0 when none). For `sovctl policy explain`. Returns 0,
+ * -ENOENT when no network holds the address, or a negative errno.
+ */
+int sov_zsrc_locdb_lookup(struct zsrc_locdb *db, int family, const uint8_t *addr,
+			  char *net, size_t netlen, char cc[3], uint32_t *asn);
+
 /* Countries and ASNs, each mapped to the zone that lists it. */
 struct zsrc_locdb_query {
 	const char (*countries)[3];	/* upper-case codes, groups expanded */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "policy/zsrc.h"
 
@@ -118,6 +119,37 @@ void sov_zsrc_locdb_close(struct zsrc_locdb *db)
 		fclose(db->f);
 	free(db->path);
 	free(db);
+}
+
+int sov_zsrc_locdb_lookup(struct zsrc_locdb *db, int family, const uint8_t *addr,
+			  char *net, size_t netlen, char cc[3], uint32_t *asn)
+{
+	struct loc_network *n = NULL;
+	struct in6_addr a = {};
+	const char *s;
+	int r;
+
+	if (family == AF_INET) {
+		/* libloc keeps IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d) */
+		a.s6_addr[10] = 0xff;
+		a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12], addr, 4);
+	} else if (family == AF_INET6) {
+		memcpy(a.s6_addr, addr, 16);
+	} else {
+		return -EINVAL;
+	}
+	errno = 0;
+	r = loc_database_lookup(db->db, &a, &n);
+	if (r || !n)
+		return r && errno && errno != ENOENT ? -errno : -ENOENT;
+	s = loc_network_str(n);
+	snprintf(net, netlen, "%s", s ? s : "?");
+	s = loc_network_get_country_code(n);
+	snprintf(cc, 3, "%s", s ? s : "");
+	*asn = loc_network_get_asn(n);
+	loc_network_unref(n);
+	return 0;
 }
 
 const char *sov_zsrc_locdb_path(const struct zsrc_locdb *db)

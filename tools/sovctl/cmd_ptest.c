@@ -19,6 +19,7 @@
 #include "policy/policy.h"
 #include "policy/prefix.h"
 #include "policy/ynode.h"
+#include "tools/sovctl/explain_src.h"
 #include "tools/sovctl/sovctl.h"
 
 static int ptest_run(int argc, char **argv);
@@ -62,7 +63,8 @@ const struct sovctl_cmd sovctl_policy_explain_cmd = {
 	.operands = "POLICY",
 	.about = "Explain the verdict for a class (or path) and a destination (or channel).",
 	.notes = "Prints the zone the address falls in and why (the LPM entry, the policy's\n"
-		 "prefixes that hold it, the zone's other sources), each class's allow list and\n"
+		 "prefixes, zone file lines, range entries and location database network that\n"
+		 "hold it, with the data's versions), each class's allow list and\n"
 		 "the verdict, with file:line:column of every line that contributed. Exit 0.\n",
 	.opts = explain_opts,
 	.run = explain_run,
@@ -736,6 +738,34 @@ static int prefix_holds(const struct sov_prefix *p, const struct sov_dst *d)
 	return 1;
 }
 
+/* The address the kernel judges for d as a full-length prefix; 0 when
+ * it judges none (an IPv6 address judged as unknown). */
+static int judged_prefix(const struct sov_dst *d, struct sov_prefix *p)
+{
+	__u32 v4;
+
+	memset(p, 0, sizeof(*p));
+	if (d->family == SOV_AF_INET) {
+		memcpy(p->addr, d->addr, 4);
+	} else {
+		int as = sov_ip6_judged_as(d->addr, &v4);
+
+		if (as == SOV_IP6_UNKNOWN)
+			return 0;
+		if (as == SOV_IP6_V4) {
+			memcpy(p->addr, &v4, 4);
+		} else {
+			memcpy(p->addr, d->addr, 16);
+			p->family = 6;
+			p->plen = 128;
+			return 1;
+		}
+	}
+	p->family = 4;
+	p->plen = 32;
+	return 1;
+}
+
 static int explain_run(int argc, char **argv)
 {
 	struct sov_policy_opts po = { .flags = SOV_POLICY_F_OFFLINE };
@@ -745,6 +775,7 @@ static int explain_run(int argc, char **argv)
 	struct sovctl_getopt g;
 	struct sov_config cfg;
 	struct sov_dst dd = {};
+	struct sov_prefix ap;
 	struct result r;
 	uint32_t channel = 0;
 	uint64_t taint = 0;
@@ -855,16 +886,9 @@ static int explain_run(int argc, char **argv)
 			}
 			if (strcmp(pw.zones->kids[i]->str, sov_policy_zone_name(img, r.zone)))
 				continue;
-			static const char *const other[] = { "files", "ranges", "asns", "countries" };
-			for (size_t k = 0; k < 4; k++) {
-				const struct ynode *key = map_key(zv, other[k]);
-
-				if (key)
-					printf("  %s:%d:%d %s of zone '%s' (the zone's other source)\n",
-					       img->path, key->line, key->col, other[k],
-					       pw.zones->kids[i]->str);
-			}
 		}
+		if (judged_prefix(&dd, &ap))
+			explain_zone_sources(img, img->path, pw.zones, po.locdb_path, &ap);
 		for (size_t s = 0; s < img->n_sources; s++)
 			printf("  data: %s %s (%s)\n", img->sources[s].kind, img->sources[s].file,
 			       img->sources[s].version ? img->sources[s].version : "no version");
