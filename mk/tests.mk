@@ -7,6 +7,7 @@ TEST_SCRIPTS	+= tests/agent/apply.t
 TEST_SCRIPTS	+= tests/agent/flood.t
 TEST_SCRIPTS	+= tests/agent/labelgc.t
 TEST_SCRIPTS	+= tests/agent/renumber.t
+TEST_SCRIPTS	+= tests/agent/metrics.t
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf
