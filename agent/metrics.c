@@ -316,10 +316,13 @@ static void build_info(const struct metrics *m, struct jbuf *b)
 
 /*
  * The response is rendered on the event loop, at once, into a buffer kept
- * between scrapes, and sent from there without blocking (conn.c): the
- * number of series is capped (METRICS_MAX_SERIES), so a scrape costs the
- * loop a bounded time, measured in docs/performance.md ("Metrics") and
- * exported as sovd_metrics_render_seconds_total.
+ * between scrapes, and sent from a copy without blocking (conn.c). The
+ * number of series is capped (METRICS_MAX_SERIES), so a rendering costs the
+ * loop a bounded time (about 1 ms at 6,000 series, docs/performance.md
+ * "Metrics"; exported as sovd_metrics_render_seconds_total), and serve()
+ * renders at most every METRICS_RENDER_MIN_MS. A snapshot written by a
+ * thread would cost a lock or a copy of the series on the record path to
+ * save that millisecond: the ring buffer holds seconds of events.
  */
 const char *metrics_render(struct metrics *m, size_t *len)
 {
@@ -382,11 +385,13 @@ const char *metrics_render(struct metrics *m, size_t *len)
 	pools(m, b);
 	prog_stats(m, b);
 	family(b, "sovd_metrics_render_seconds_total", "counter",
-	       "Time the event loop spent rendering the scrapes before this one.");
+	       "Time the event loop spent rendering the responses before this one.");
 	mp(b, "sovd_metrics_render_seconds_total %llu.%09llu\n",
 	   (unsigned long long)(m->render_ns / 1000000000ull),
 	   (unsigned long long)(m->render_ns % 1000000000ull));
-	counter1(b, "sovd_metrics_scrapes_total", "Scrapes answered before this one.", m->scrapes);
+	counter1(b, "sovd_metrics_scrapes_total",
+		 "Responses rendered before this one (a scrape within 100 ms of the last one gets it again).",
+		 m->scrapes);
 	if (b->oom)
 		return NULL;
 	h = snprintf(hdr, sizeof(hdr),
@@ -404,13 +409,22 @@ const char *metrics_render(struct metrics *m, size_t *len)
 static void serve(struct metrics *m, struct conn *c)
 {
 	static const char err500[] = "HTTP/1.0 500 Internal Server Error\r\n\r\n";
-	size_t len = 0;
-	const char *r = metrics_render(m, &len);
+	int64_t now = conn_now_ms();
+	const char *r;
 
-	if (!r)
+	if (m->resp_len && now - m->rendered_ms >= 0 && now - m->rendered_ms < METRICS_RENDER_MIN_MS) {
+		conn_reply(&m->pool, c, m->out.s + m->resp_off, m->resp_len);
+		return;
+	}
+	r = metrics_render(m, &m->resp_len);
+	if (!r) {
+		m->resp_len = 0;
 		conn_reply(&m->pool, c, err500, sizeof(err500) - 1);
-	else
-		conn_reply(&m->pool, c, r, len);
+		return;
+	}
+	m->resp_off = (size_t)(r - m->out.s);
+	m->rendered_ms = now;
+	conn_reply(&m->pool, c, r, m->resp_len);
 }
 
 void metrics_on_listen(struct metrics *m)

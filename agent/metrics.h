@@ -26,6 +26,12 @@ struct kpath;
  * decision without room is counted in sovd_decision_series_full_total.
  */
 #define METRICS_MAX_SERIES	12288
+/*
+ * A scrape within this long of the last rendering gets that response
+ * again: however many clients scrape back to back, rendering takes at most
+ * render time / this of the event loop (about 1 % at the series cap).
+ */
+#define METRICS_RENDER_MIN_MS	100
 
 /* One series of sovd_decisions_total: names copied (a policy switch frees
  * the view's), verdict one of the three static strings. */
@@ -56,6 +62,8 @@ struct metrics {
 	uint64_t series_full;		/* decisions without room for their series */
 	/* the response, kept between scrapes (its size is the last one's) */
 	struct jbuf out;
+	size_t resp_off, resp_len;	/* the last response in out.s; 0: none */
+	int64_t rendered_ms;		/* when it was rendered (conn_now_ms) */
 	uint64_t scrapes, render_ns;	/* sovd_metrics_render_seconds_total */
 };
 

@@ -142,15 +142,17 @@ check_value "allow{c1,local} is 4" "$A1" 4
 
 # per-program statistics, only while the kernel keeps them
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -q -w kernel.bpf_stats_enabled=0
+# a scrape within 100 ms of the last rendering gets that response again
+sysctl -q -w kernel.bpf_stats_enabled=0 && sleep 0.2
 scrape "$T/m1"
 [ "$(value "$T/m1" sovd_bpf_stats_enabled)" = 0 ] && ! grep -q '^sovd_bpf_prog_' "$T/m1"
 ok $? "kernel.bpf_stats_enabled=0: sovd_bpf_stats_enabled 0, no sovd_bpf_prog_* series"
 if [ "$kpath" = lsm ]; then PROG=sov_socket_connect; else PROG=sov_connect4; fi
-sysctl -q -w kernel.bpf_stats_enabled=1
+sysctl -q -w kernel.bpf_stats_enabled=1 && sleep 0.2
 scrape "$T/m1"
 r0=$(value "$T/m1" "sovd_bpf_prog_runs_total{program=\"$PROG\"}")
 "$SOVTEST" "read:$T/d1/a.csv" connects:127.0.0.2:9:3 > /dev/null 2>&1
+sleep 0.2
 scrape "$T/m2"
 sysctl -q -w kernel.bpf_stats_enabled="$stats_was"; stats_was=
 r1=$(value "$T/m2" "sovd_bpf_prog_runs_total{program=\"$PROG\"}")
@@ -158,6 +160,22 @@ r1=$(value "$T/m2" "sovd_bpf_prog_runs_total{program=\"$PROG\"}")
 ok $? "kernel.bpf_stats_enabled=1: $PROG ran 3 times or more ($r0 -> $r1)" || grep bpf_ "$T/m2" | diag
 awk -v p="sovd_bpf_prog_run_seconds_total{program=\"$PROG\"}" '$1 == p && $2 > 0 { f = 1 } END { exit !f }' "$T/m2"
 ok $? "... and its run time is there, in seconds"
+# 5 scrapes at once (sent within a millisecond): one rendering, two if
+# they straddle the 100 ms of one
+sleep 0.2
+scrape "$T/m3"; s0=$(value "$T/m3" sovd_metrics_scrapes_total)
+sleep 0.2
+exec 4<>"/dev/tcp/127.0.0.1/$PORT" 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT" \
+	7<>"/dev/tcp/127.0.0.1/$PORT" 8<>"/dev/tcp/127.0.0.1/$PORT"
+for fd in 4 5 6 7 8; do printf 'GET /metrics HTTP/1.0\r\n\r\n' >&$fd; done
+for fd in 4 5 6 7 8; do cat <&$fd > "$T/c$fd"; done
+exec 4<&- 5<&- 6<&- 7<&- 8<&-
+sleep 0.2
+scrape "$T/m4"; s1=$(value "$T/m4" sovd_metrics_scrapes_total)
+[ "$(cat "$T"/c[45678] | grep -c '^sovd_build_info')" = 5 ]
+ok $? "5 scrapes at once: 5 whole responses"
+[ $((s1 - s0)) -ge 2 ] && [ $((s1 - s0)) -le 3 ]
+ok $? "... from 1 or 2 renderings ($((s1 - s0 - 1)); METRICS_RENDER_MIN_MS)"
 promtool check metrics < "$T/m2" > "$T/lint" 2>&1; ok $? "promtool: the scrape with program statistics lints clean" || diag "$T/lint"
 
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?; sovd_pid=

@@ -6,10 +6,13 @@
 #   1. the render time per scrape, from sovd's own counters
 #      (sovd_metrics_render_seconds_total / sovd_metrics_scrapes_total), and
 #      the body's size, over SCRAPES back-to-back scrapes;
-#   2. a flood of FLOOD refused connects (an egress event each), alternately
-#      without and with a scraper hammering the port back to back, ROUNDS
-#      times each: how long until the events file holds every record (the
-#      loop's drain), and events lost (sovd_events_lost_total).
+#   2. a flood of FLOOD refused connects (an egress event each), ROUNDS
+#      times each way, alternating: without a scraper; with a scraper
+#      fetching the same body back to back from another server (python3's
+#      http.server: the client's own cost on this machine, the baseline);
+#      with that scraper on sovd's port. Each: how long until the events
+#      file holds every record (the loop's drain), events lost
+#      (sovd_events_lost_total), scrapes sovd answered meanwhile.
 # Run as root from the repository (SOV_BUILD, default build):
 #   bash tools/bench/metrics-scrape.sh
 set -uo pipefail
@@ -19,9 +22,10 @@ NC=${NC:-60} NZ=${NZ:-100} SCRAPES=${SCRAPES:-200} FLOOD=${FLOOD:-20000} ROUNDS=
 T=$(mktemp -d /tmp/sovd-mbench.XXXXXX)
 PIN=/sys/fs/bpf/sovd-mbench-$$
 PORT=$((20000 + $$ % 12000))
-sovd_pid= scraper=
+sovd_pid= scraper= web=
 cleanup() {
 	[ -n "$scraper" ] && kill "$scraper" 2>/dev/null
+	[ -n "$web" ] && kill "$web" 2>/dev/null
 	[ -n "$sovd_pid" ] && kill -9 "$sovd_pid" 2>/dev/null && wait "$sovd_pid" 2>/dev/null
 	rm -rf "$T" "$PIN"
 }
@@ -32,6 +36,7 @@ value() { scrape | awk -v s="$1" '$1 == s { print $2 }'; }
 now() { date +%s.%N; }
 
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mkdir -p "$T/www"
 {
 	echo "version: 1"
 	echo "zones:"
@@ -67,15 +72,28 @@ t1=$(now)
 s1=$(value sovd_metrics_scrapes_total) r1=$(value sovd_metrics_render_seconds_total)
 bytes=$(scrape | wc -c)
 awk -v s0="$s0" -v s1="$s1" -v r0="$r0" -v r1="$r1" -v t0="$t0" -v t1="$t1" -v b="$bytes" \
-	'BEGIN { printf "render: %.0f us per scrape in the loop (%d scrapes), body %d bytes, %.2f ms per scrape at the client\n",
+	'BEGIN { printf "render: %.0f us per scrape in the loop (%d scrapes), body %d bytes, %.2f ms per scrape with starting curl\n",
 		 (r1 - r0) / (s1 - s0) * 1e6, s1 - s0, b, (t1 - t0) / (s1 - s0 - 1) * 1e3 }'
 
+# one scrape as the client sees it: connected, first byte, last byte
+for _ in 1 2 3; do
+	curl -s -o /dev/null --max-time 10 -w 'client: connect %{time_connect} s, first byte %{time_starttransfer} s, whole body %{time_total} s\n' \
+		"http://127.0.0.1:$PORT/metrics"
+done
+
 # flood: refused connects of a process holding c1 to zone z1, an event each
-flood() { # flood WITH_SCRAPER: prints "seconds_to_drain lost scrapes"
+scrape > "$T/www/metrics"
+WPORT=$((PORT + 1))
+(cd "$T/www" && exec python3 -m http.server --bind 127.0.0.1 "$WPORT" > /dev/null 2>&1) &
+web=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$WPORT/metrics" && break; sleep 0.1; done
+flood() { # flood none|other|sovd: prints "seconds_to_drain lost scrapes missing"
 	local lines0 lost0 sc0 t0 t1 want lines
 	lines0=$(wc -l < "$T/ev") lost0=$(value sovd_events_lost_total) sc0=$(value sovd_metrics_scrapes_total)
-	if [ "$1" = 1 ]; then
-		( while :; do curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$PORT/metrics"; done ) &
+	if [ "$1" != none ]; then
+		local p=$PORT
+		[ "$1" = other ] && p=$WPORT
+		( while :; do curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$p/metrics"; done ) &
 		scraper=$!
 	fi
 	t0=$(now)
@@ -94,7 +112,8 @@ flood() { # flood WITH_SCRAPER: prints "seconds_to_drain lost scrapes"
 }
 echo "flood of $FLOOD refused connects: seconds until every record is written, events lost, scrapes meanwhile, records missing"
 for r in $(seq "$ROUNDS"); do
-	echo "round $r without scraper: $(flood 0)"
-	echo "round $r with scraper:    $(flood 1)"
+	echo "round $r no scraper:             $(flood none)"
+	echo "round $r scraper on python3:     $(flood other)"
+	echo "round $r scraper on sovd:        $(flood sovd)"
 done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
