@@ -13,8 +13,9 @@
 #      with that scraper on sovd's port. Each: how long until the events
 #      file holds every record (the loop's drain), events lost
 #      (sovd_events_lost_total), scrapes sovd answered meanwhile.
-# Run as root from the repository (SOV_BUILD, default build):
-#   bash tools/bench/metrics-scrape.sh
+# Run as root from the repository, with curl and python3 (SOV_BUILD, default
+# build; NC, NZ, SCRAPES, FLOOD, ROUNDS as above):
+#   make bench-metrics   or   bash tools/bench/metrics-scrape.sh
 set -uo pipefail
 B=${SOV_BUILD:-build}
 SOVD=$B/sovd SOVCTL=$B/sovctl SOVTEST=$B/tests/sovtest
