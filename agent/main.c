@@ -780,6 +780,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	d.metrics.kernel_path = kpath_name(chosen);
 	d.metrics.fd = &d.kp.fd;
+	d.metrics.kp = &d.kp;
 	d.metrics.life = &d.life;
 	d.metrics.journal = &d.journal;
 	d.metrics.gc = &d.lgc;

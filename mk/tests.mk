@@ -7,6 +7,13 @@ TEST_SCRIPTS	+= tests/agent/apply.t
 TEST_SCRIPTS	+= tests/agent/flood.t
 TEST_SCRIPTS	+= tests/agent/labelgc.t
 TEST_SCRIPTS	+= tests/agent/renumber.t
+TEST_SCRIPTS	+= tests/agent/metrics.t
+# make bench-metrics: a scrape's cost on sovd's event loop (issue 16,
+# docs/performance.md "Metrics: a scrape on the event loop"); needs curl.
+.PHONY: bench-metrics
+bench-metrics: $(BUILD)/sovd $(BUILD)/sovctl $(BUILD)/tests/sovtest
+	$(Q)SOV_BUILD=$(abspath $(BUILD)) bash tools/bench/metrics-scrape.sh
+BENCH_TARGETS	+= bench-metrics
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf

@@ -134,7 +134,7 @@ check "sovctl status with sovd enforcing: exit 0" 0 $? "$T/out" "state: +enforci
 "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
 check "sovctl status -o json" 0 $? "$T/out" '"state":"enforcing".*"kernel_path":"(lsm|tracing)"'
 { exec 3<>/dev/tcp/127.0.0.1/$mport && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 > "$T/out"; exec 3<&-; } 2>/dev/null
-check "--metrics serves Prometheus counters" 0 $? "$T/out" '^sovd_decisions_total\{verdict="deny"\} [0-9]+$'
+check "--metrics serves Prometheus counters" 0 $? "$T/out" '^sovd_kernel_decisions_total\{verdict="deny"\} [0-9]+$'
 grep -qE '^sovd_kernel_path_info\{kernel_path="(lsm|tracing)"\} 1' "$T/out"; ok $? "metrics: sovd_kernel_path_info"
 grep -qE '^sovd_mode_info\{mode="(lsm|tracing)"\} 1' "$T/out" && grep -q '^# HELP sovd_mode_info .*[Dd]eprecated' "$T/out"
 ok $? "metrics: the old sovd_mode_info is still there, marked deprecated"
