@@ -38,7 +38,7 @@ if [ -z "$extra" ]; then
 else
 	notok "test set contains the default set" "expected nothing missing, got missing: $extra"
 fi
-for p in qemu-system-x86 busybox-static cpio libclang-rt-14-dev python3-cryptography python3-jsonschema python3-yaml perl ibverbs-utils ibverbs-providers prometheus; do
+for p in qemu-system-x86 busybox-static cpio libclang-rt-14-dev python3-cryptography python3-jsonschema python3-yaml perl ibverbs-utils ibverbs-providers python3-prometheus-client; do
 	if grep -qx "$p" "$tmp/test"; then
 		ok "test set has $p"
 	else
