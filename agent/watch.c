@@ -399,8 +399,8 @@ static int same_uid(const char *a, size_t alen, const char *b)
 	if (strlen(b) != alen)
 		return 0;
 	for (size_t i = 0; i < alen; i++) {
-		char x = a[i] == '_' ? '-' : (char)tolower((unsigned char)a[i]);
-		char y = b[i] == '_' ? '-' : (char)tolower((unsigned char)b[i]);
+		char x = a[i] == '_' ? '-' : a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i];
+		char y = b[i] == '_' ? '-' : b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i];
 
 		if (x != y)
 			return 0;
@@ -416,33 +416,30 @@ static int id_match(const char *id, const char *value)
 	return l >= 12 && l <= 64 && !strncasecmp(id, value, l);
 }
 
+/* One component of a cgroup path against a --pod value; O(1) in the
+ * component's length but for the final comparisons (every event of a
+ * --pod watcher goes through here). */
 static int component_match(const char *c, size_t len, const char *value)
 {
-	const char *pod;
+	size_t vlen = strlen(value);
 
 	/* systemd's unit suffixes */
 	if (len > 6 && (!memcmp(c + len - 6, ".scope", 6) || !memcmp(c + len - 6, ".slice", 6)))
 		len -= 6;
-	/* a Kubernetes pod: pod<uid> (cgroupfs driver), ...-pod<uid> (systemd) */
-	for (pod = c; (pod = memmem(pod, c + len - pod, "pod", 3)); pod += 3) {
-		const char *uid = pod + 3;
-
-		if ((pod == c || pod[-1] == '-') && c + len - uid == 36 &&
-		    same_uid(uid, 36, value))
-			return 1;
-	}
+	/* a Kubernetes pod: pod<uid> (cgroupfs driver), ...-pod<uid>
+	 * (systemd driver): the uid is the component's last 36 characters */
+	if (vlen == 36 && len >= 39 && !memcmp(c + len - 39, "pod", 3) &&
+	    (len == 39 || c[len - 40] == '-') && same_uid(c + len - 36, 36, value))
+		return 1;
 	/* a container or podman pod id: the last 64 characters, hex, after
 	 * a '-' or '_' (docker-, cri-containerd-, crio-, libpod-,
 	 * machine-libpod_pod_) or the whole component */
-	if (len >= 64 && all_hex(c + len - 64, 64) &&
-	    (len == 64 || c[len - 65] == '-' || c[len - 65] == '_') &&
-	    id_match(c + len - 64, value))
+	if (len >= 64 && (len == 64 || c[len - 65] == '-' || c[len - 65] == '_') &&
+	    id_match(c + len - 64, value) && all_hex(c + len - 64, 64))
 		return 1;
 	/* systemd-machined: machine-NAME.scope (nspawn, some VM managers) */
-	if (len > 8 && !memcmp(c, "machine-", 8) && strlen(value) == len - 8 &&
-	    !memcmp(c + 8, value, len - 8))
-		return 1;
-	return 0;
+	return len > 8 && !memcmp(c, "machine-", 8) && vlen == len - 8 &&
+	       !memcmp(c + 8, value, vlen);
 }
 
 int watch_pod_match(const char *cgroup, const char *value)
