@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "agent/conn.h"
 #include "agent/record.h"
+#include "agent/watch.h"
 
 struct sovd_features;
 struct sov_map_fds;
@@ -51,12 +52,28 @@ struct api_view {
 #define API_MAX_WATCHERS	128
 #define API_IDLE_MS		5000
 
+/* A `watch` client: its filter, and what waits to be written to it (a
+ * replay, and the lines that came while it drained). */
+struct watcher {
+	int fd;
+	int close_when_sent;	/* follow=0: close once out is written */
+	struct watch_filter f;
+	char *out;
+	size_t out_len, out_off;
+};
+
+/* All watchers together queue at most this much. */
+#define API_WATCH_QUEUED_MAX	(16u << 20)
+
 struct api {
 	const char *path;
 	int listen_fd;
 	struct conn_pool pool;
-	int *watchers;
+	struct watcher *watchers;
 	size_t n_watchers;
+	size_t queued;			/* bytes in every watcher's out */
+	size_t ring_size;		/* --watch-ring, set before api_start */
+	struct watch_ring ring;		/* the recent events for --since */
 	struct api_view view;
 	struct policy_life *life;	/* apply */
 	struct selfaudit *audit;	/* status runs one; NULL before attach */

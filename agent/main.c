@@ -66,6 +66,7 @@ struct sovd_opts {
 	int bpf_build;		/* --bpf-build: -1 auto, 0 current, 1 the 5.10 build */
 	int sc_hooks;		/* --syscall-hooks: SOVD_SC_AUTO, _RAW, _TRACEPOINTS */
 	struct journal_retain retain;	/* --retain, --retain-unexported */
+	uint32_t watch_ring;	/* --watch-ring: events kept for watch --since */
 };
 
 static void usage(FILE *o)
@@ -76,7 +77,7 @@ static void usage(FILE *o)
 "            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
 "            [--max-labels N] [--locdb FILE] [--audit-interval SECONDS]\n"
 "            [--bpf-build auto|current|5.10] [--syscall-hooks auto|raw|tracepoints]\n"
-"            [--retain AGE|SIZE] [--retain-unexported] [--verbose]\n"
+"            [--retain AGE|SIZE] [--retain-unexported] [--watch-ring N] [--verbose]\n"
 "       sovd --probe [--kernel-path auto|lsm|tracing] [--bpf-build B] [--syscall-hooks H]\n"
 "       sovd --help | --version\n"
 "\n"
@@ -96,6 +97,8 @@ static void usage(FILE *o)
 "                   or the oldest while the journal takes more than R (10G,\n"
 "                   512M), once `sovctl journal export` has covered them\n"
 "  --retain-unexported  prune them even if no export covers them\n"
+"  --watch-ring N   keep the last N events for `sovctl watch --since`\n"
+"                   (0..1048576, default 1024; 0: no replay)\n"
 "  --unlock         leave sovd's maps, links, pins and journal unprotected\n"
 "                   (LSM path; for an upgrade or maintenance)\n");
 }
@@ -103,7 +106,7 @@ static void usage(FILE *o)
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
 	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK, OPT_BPF_BUILD, OPT_SC_HOOKS, OPT_RETAIN,
-	OPT_RETAIN_UNEXPORTED,
+	OPT_RETAIN_UNEXPORTED, OPT_WATCH_RING,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -145,6 +148,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "syscall-hooks", required_argument, NULL, OPT_SC_HOOKS },
 		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "retain-unexported", no_argument, NULL, OPT_RETAIN_UNEXPORTED },
+		{ "watch-ring", required_argument, NULL, OPT_WATCH_RING },
 		{}
 	};
 	struct sockaddr_storage ss;
@@ -163,6 +167,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	 * ia32 or x32 syscall runs), raw sys_enter/sys_exit elsewhere
 	 * (docs/kernels.md, "Where the syscall programs attach") */
 	o->sc_hooks = SOVD_SC_AUTO;
+	o->watch_ring = WATCH_RING_DEFAULT;
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -261,6 +266,16 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			}
 			break;
 		case OPT_RETAIN_UNEXPORTED: o->retain.force = 1; break;
+		case OPT_WATCH_RING: {
+			unsigned long long v;
+
+			if (parse_num(optarg, &v) || v > WATCH_RING_MAX) {
+				fprintf(stderr, "sovd: --watch-ring takes 0..%u events\n", WATCH_RING_MAX);
+				return -EINVAL;
+			}
+			o->watch_ring = v;
+			break;
+		}
 		case 'h': usage(stdout); return 1;
 		case OPT_VERSION: printf("sovd %s\n", SOV_VERSION); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -775,6 +790,7 @@ int main(int argc, char **argv)
 	err = api_listen(&d.api, d.o.socket);
 	if (err)
 		goto cleanup;
+	d.api.ring_size = d.o.watch_ring;
 	err = api_start(&d.api, ep, TAG_API, TAG_API_CONN);
 	if (err)
 		goto cleanup;

@@ -2,7 +2,8 @@
 SOVCTL_SRCS	:= $(sort $(wildcard tools/sovctl/*.c))
 SOVCTL_OBJS	:= $(SOVCTL_SRCS:%.c=$(BUILD)/%.o)
 
-$(BUILD)/sovctl: $(SOVCTL_OBJS) $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
+# watch's filter is checked by the parser sovd uses (agent/watch.c).
+$(BUILD)/sovctl: $(SOVCTL_OBJS) $(BUILD)/agent/watch.o $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

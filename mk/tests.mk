@@ -125,3 +125,13 @@ $(BUILD)/tests/unit/agent/test_compile_child: $(BUILD)/tests/unit/agent/test_com
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_compile_child
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_compile_child
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_compile_child
+
+# sovctl watch's filters and sovd's ring of recent events (issue 16,
+# agent/watch.c; no root).
+$(BUILD)/tests/unit/agent/test_watch: $(BUILD)/tests/unit/agent/test_watch.o $(BUILD)/agent/watch.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_watch
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_watch
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_watch

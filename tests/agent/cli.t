@@ -98,6 +98,8 @@ else
 	ok 0 "# SKIP BPF LSM runs here: the refusal case needs a kernel without it"
 fi
 
+"$SOVD" --policy "$T/ok.yaml" --watch-ring 2000000 > "$T/out" 2>&1
+check "--watch-ring 2000000: exit 2" 2 $? "$T/out" "--watch-ring takes 0..1048576 events"
 "$SOVD" --policy "$T/ok.yaml" --ringbuf-size 1000 > "$T/out" 2>&1
 check "--ringbuf-size not a power of two: exit 2" 2 $? "$T/out" "power of two"
 # Numbers are whole numbers: trailing garbage is not ignored.
@@ -175,6 +177,27 @@ kill "$wpid"; wait "$wpid" 2>/dev/null
 for _ in $(seq 30); do "$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1; grep -q '"watchers":0' "$T/out" && break; sleep 0.1; done
 check "it hangs up, no event follows: watchers 0" 0 $? "$T/out" '"watchers":0,'
 grep -q '"connections":{"api":{"open":1,' "$T/out"; ok $? "status reports the API's open connections (itself)"
+# issue 16: watch requests sovd refuses, with the reason, and stays up
+req() { "$B/tests/agent/clients" request "unix:$T/s" "$1" > "$T/req.out" 2> /dev/null; }
+req $'watch type=bogus\n'
+check "watch type=bogus: error, the reason" 0 $? "$T/req.out" "^unknown event type 'bogus'"
+req "watch class=$(printf 'x%.0s' $(seq 5000))"$'\n'
+check "watch with a 5000-byte filter: refused (request too long)" 0 $? "$T/req.out" "^request too long$"
+req "watch pid=$(seq -s, 1 65)"$'\n'
+check "watch with 65 values: refused" 0 $? "$T/req.out" "^more than 64 filter values$"
+req $'watch cgroup=999999999999\n'
+check "watch cgroup=ID of no cgroup: refused" 0 $? "$T/req.out" "^no cgroup with id 999999999999 below the cgroup2 mount$"
+req $'watch type=policy since=100 follow=0\n'
+check "watch type=policy since=100 follow=0: answered, closed" 0 $? "$T/req.out" ""
+grep '"type":"policy"' "$T/ev" > "$T/policies"
+cmp -s "$T/req.out" "$T/policies" && [ "$(wc -l < "$T/policies")" = 3 ]
+r=$?; ok $r "the replay: the three policy events, the events file's lines byte for byte"
+[ $r = 0 ] || { echo "# got:"; sed 's/^/#   /' "$T/req.out"; }
+req $'watch since=2 follow=0\n'
+[ "$(wc -l < "$T/req.out")" = 2 ] && cmp -s "$T/req.out" <(grep -v '^$' "$T/ev" | tail -n 2)
+ok $? "watch since=2 follow=0: the last two events"
+"$SOVCTL" --socket "$T/s" status -o json > "$T/out" 2>&1
+check "sovd still answers; status has the ring (1024, some held)" 0 $? "$T/out" '"watch_ring":\{"size":1024,"held":[1-9]'
 grep -q '"counts_as_of_ns":[1-9]' "$T/out"; ok $? "status says when its map counts were taken"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=

@@ -212,8 +212,8 @@ fake_sovd() {
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.recv(4096); c.sendall(open(sys.argv[2], "rb").read()); c.close()
-' "$T/s" "$1" &
+c, _ = s.accept(); open(sys.argv[3], "wb").write(c.recv(8192)); c.sendall(open(sys.argv[2], "rb").read()); c.close()
+' "$T/s" "$1" "$T/req" &
 	fake_pid=$!
 	for _ in $(seq 100); do [ -S "$T/s" ] && return 0; sleep 0.05; done
 	bail "the stand-in for sovd did not listen on $T/s"
@@ -248,16 +248,77 @@ ev='"time":"2026-01-01T00:00:00.000000000Z","type":"agent","pid":7,"comm":"sovd"
 } > "$T/ev"
 fake_sovd "$T/ev"
 expect "watch: the kernel path of agent events from kernel_path, else mode" 0 \
-	"start kernel_path=lsm$" "closed the event stream" "$S" --socket "$T/s" watch
+	"start kernel_path=lsm$" "closed the event stream" "$S" --socket "$T/s" watch -o compact
 match stdout "start kernel_path=tracing$" "$T/out"
 report "watch: an older sovd's mode shows as the kernel path"
 settle
+[ "$(cat "$T/req")" = "watch" ] || why+=("a plain watch sends 'watch', got: $(cat "$T/req")")
+report "watch without filters sends the plain request (older sovds take it)"
+
+# issue 16: the filter travels to sovd, which applies it; sovctl prints
+# what comes (here the stand-in sends everything).
 fake_sovd "$T/ev"
-expect "watch --type=egress --verdict deny: one line" 0 "deny tcp 10\.20\.0\.1:443 zone=us" "" \
-	"$S" --socket "$T/s" watch --type=egress --verdict deny
-[ "$(wc -l < "$T/out")" = 1 ] || why+=("expected 1 line, got $(wc -l < "$T/out"): $(cat "$T/out")")
-report "watch --type --verdict keep the one matching event"
+expect "watch (stdout not a terminal): sovd's lines as they came (ndjson)" 0 "" \
+	"closed the event stream" "$S" --socket "$T/s" watch --type=egress --verdict deny,audit \
+	--class 'pii eu' --zone us --pid 8 --comm curl --dst 10.20.0.0/16 --dst fd00::1 --port 443 \
+	--cgroup /kubepods.slice --cgroup 1234 --pod 0f2a6c1e-3b7d --since 5
+cmp -s "$T/out" "$T/ev" || why+=("expected the stand-in's lines, got: $(head -c 300 "$T/out")")
 settle
+want='watch type=egress verdict=deny,audit class=pii%20eu zone=us pid=8 comm=curl dst=10.20.0.0/16,fd00::1 port=443 cgroup=/kubepods.slice,1234 pod=0f2a6c1e-3b7d since=5'
+[ "$(cat "$T/req")" = "$want" ] || why+=("expected the request: $want" "got: $(cat "$T/req")")
+report "watch sends every filter in one request line (repeated options and lists alike)"
+
+fake_sovd "$T/ev"
+expect "watch -o json: each event as an indented object" 0 '^  "type": "egress",$' "" \
+	"$S" --socket "$T/s" watch -o json
+settle
+python3 -c '
+import json, sys
+s = open(sys.argv[1]).read(); d = json.JSONDecoder(); i = n = 0
+while s[i:].strip():
+	o, j = d.raw_decode(s, i); n += 1; i = j
+	while i < len(s) and s[i].isspace(): i += 1
+assert n == 3, n
+' "$T/out" 2> "$T/py" || why+=("python3 cannot read 3 JSON objects: $(cat "$T/py")")
+report "watch -o json: python3 reads the three objects back"
+
+fake_sovd "$T/ev"
+expect "watch --since 2 --no-follow: the replay, then exit 0 without a note" 0 "" EMPTY \
+	"$S" --socket "$T/s" watch --since 2 --no-follow -o ndjson
+settle
+[ "$(cat "$T/req")" = "watch since=2 follow=0" ] || why+=("got the request: $(cat "$T/req")")
+report "watch --no-follow sends follow=0"
+
+printf 'error\nunknown request\n' > "$T/refused"
+fake_sovd "$T/refused"
+expect "watch --pod at a sovd without filters: exit 2, says so" 2 EMPTY \
+	"sovd refused the watch request: unknown request \(this sovd predates watch filters" \
+	"$S" --socket "$T/s" watch --pod abc
+settle
+printf 'error\nno cgroup with id 99 below the cgroup2 mount\n' > "$T/refused"
+fake_sovd "$T/refused"
+expect "watch: sovd's refusal is printed, exit 2" 2 EMPTY \
+	"sovd refused the watch request: no cgroup with id 99" "$S" --socket "$T/s" watch --cgroup 99
+settle
+
+# Bad values: refused before connecting (no sovd at $T/none), exit 2.
+for c in "--type egres|unknown event type 'egres'" "--verdict refused|unknown verdict" \
+	"--pid 12x|pid '12x' is not a process id" "--port 70000|not a port number" \
+	"--dst 10.0.0.0/40|not an address or CIDR" "--dst host.example|not an address or CIDR" \
+	"--comm abcdefghijklmnopq|longer than the kernel's 15 bytes" \
+	"--cgroup kubepods|neither a path" "--since x|not a number of events" \
+	"--class a,,b|an empty value" "--no-follow|--no-follow needs --since" \
+	"-o yaml|-o must be compact, json or ndjson"; do
+	# shellcheck disable=SC2086 # the option and its value are two words
+	expect "watch ${c%%|*}: exit 2 before connecting" 2 EMPTY "${c#*|}" \
+		"$S" --socket "$T/none" watch ${c%%|*}
+done
+long=$(printf 'c%.0s' $(seq 200))
+args=()
+for _ in $(seq 30); do args+=(--class "$long"); done
+expect "watch with a filter longer than sovd takes: exit 2, says so" 2 EMPTY \
+	"the filter is too long: sovd takes a request of at most 4224 bytes" \
+	"$S" --socket "$T/none" watch "${args[@]}"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -54,6 +54,8 @@ check "sovctl --socket /tmp/s policy apply --" --dry-run
 check "sovctl journal verify --" --pubkey --checkpoint
 check "sovctl status -o " text json
 check "sovctl policy test -o j" junit
+check "sovctl watch --" --type --verdict --class --zone --pid --comm --dst --port --cgroup --pod --since --no-follow
+check "sovctl watch -o " compact json ndjson
 got=$(complete_line "sovctl policy check --max-age ")
 if [[ " $got " != *" --strict "* ]]; then ok "after an option that takes a value, no options are offered"; else notok "after --max-age: no options" "$got"; fi
 

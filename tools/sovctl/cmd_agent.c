@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sovctl status | watch | policy apply: clients of sovd's local socket
- * (one request line per connection; see agent/api.c).
+ * (one request line per connection; see agent/api.c). watch checks and
+ * encodes its filter with agent/watch.c, the code sovd parses it with.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +15,8 @@
 #include <dirent.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
+#include "agent/conn.h"
+#include "agent/watch.h"
 #include "policy/policy.h"
 #include "tools/sovctl/sovctl.h"
 
@@ -283,19 +286,6 @@ out:
 	return ret;
 }
 
-static int has_class(json_object *ev, const char *cls)
-{
-	json_object *arr;
-
-	if (!json_object_object_get_ex(ev, "classes", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), cls))
-			return 1;
-	return 0;
-}
-
 static void print_compact(json_object *ev)
 {
 	const char *type = jstr(ev, "type");
@@ -319,85 +309,187 @@ static void print_compact(json_object *ev)
 	printf("\n");
 }
 
-enum { OPT_TYPE = SOVCTL_LONG_ONLY, OPT_VERDICT, OPT_CLASS };
+/* Long-only options of watch; the filters are in watch.h's key order. */
+enum {
+	OPT_TYPE = SOVCTL_LONG_ONLY, OPT_VERDICT, OPT_CLASS, OPT_ZONE, OPT_PID, OPT_COMM,
+	OPT_DST, OPT_PORT, OPT_CGROUP, OPT_POD, OPT_SINCE, OPT_NO_FOLLOW,
+};
 
 static const struct sovctl_opt watch_opts[] = {
-	{ "output", 'o', "compact|json", "one line per event (default), or sovd's NDJSON", 0 },
-	{ "type", OPT_TYPE, "T", "only events of this type (egress, taint, derive, ...)", 0 },
-	{ "verdict", OPT_VERDICT, "V", "only events with this verdict (allow, deny, audit)", 0 },
-	{ "class", OPT_CLASS, "C", "only events that carry this data class", 0 },
+	{ "output", 'o', "compact|json|ndjson", "compact: one line per event (default on a terminal);\n"
+	  "json: each event as an indented JSON object; ndjson:\n"
+	  "sovd's lines as they come (default otherwise)", 0 },
+	{ "type", OPT_TYPE, "T[,T...]", "events of these types (taint, derive, egress, tamper,\n"
+	  "agent, policy, loss)", SOVCTL_OPT_REPEAT },
+	{ "verdict", OPT_VERDICT, "V[,V...]", "egress events with these verdicts (allow, deny,\naudit)",
+	  SOVCTL_OPT_REPEAT },
+	{ "class", OPT_CLASS, "C[,C...]", "events whose process carries one of these data\nclasses",
+	  SOVCTL_OPT_REPEAT },
+	{ "zone", OPT_ZONE, "Z[,Z...]", "egress events to these zones (unknown: no zone)",
+	  SOVCTL_OPT_REPEAT },
+	{ "pid", OPT_PID, "PID[,PID...]", "events of these processes", SOVCTL_OPT_REPEAT },
+	{ "comm", OPT_COMM, "NAME[,NAME...]", "events of threads with these names (comm, at most\n15 bytes)",
+	  SOVCTL_OPT_REPEAT },
+	{ "dst", OPT_DST, "ADDR[/BITS][,...]", "egress events to these addresses or CIDRs",
+	  SOVCTL_OPT_REPEAT },
+	{ "port", OPT_PORT, "PORT[,PORT...]", "egress events to these destination ports",
+	  SOVCTL_OPT_REPEAT },
+	{ "cgroup", OPT_CGROUP, "PATH|ID[,...]", "events in these cgroups or below them (a path\n"
+	  "below the cgroup2 mount as events name it, or an id)", SOVCTL_OPT_REPEAT },
+	{ "pod", OPT_POD, "ID[,ID...]", "events in these pods or containers: a Kubernetes pod\n"
+	  "uid, a container or podman pod id (or its first 12+\n"
+	  "digits), a machined name, as the cgroup path shows it", SOVCTL_OPT_REPEAT },
+	{ "since", OPT_SINCE, "N", "first the last N such events sovd still holds (its\n"
+	  "--watch-ring), then the live ones", 0 },
+	{ "no-follow", OPT_NO_FOLLOW, NULL, "with --since: print the past events and exit", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
 const struct sovctl_cmd sovctl_watch_cmd = {
 	.name = "watch",
-	.about = "Follow sovd's live event stream until sovd closes it.",
+	.about = "Follow sovd's event stream, filtered by sovd, until sovd closes it.",
+	.notes = "Different filters must all match; the values of one filter (a list, or the\n"
+		 "option repeated) are alternatives. sovd applies the filter before it writes\n"
+		 "to this client. A bad filter is refused before connecting (exit 2); exits 0\n"
+		 "when sovd closes the stream (or after the replay with --no-follow), 2 when\n"
+		 "sovd cannot be reached or refuses the request.\n",
 	.opts = watch_opts,
 	.flags = SOVCTL_CMD_SOCKET,
 	.run = watch_run,
 };
 
-static int watch_run(int argc, char **argv)
+/* The request line for the options given: "watch" and the filter (watch.h). */
+static int watch_request(int argc, char **argv, char *req, size_t len, const char **out,
+			 int *follow)
 {
-	const char *sock = sovctl_socket;
-	const char *out = "compact", *type = NULL, *verdict = NULL, *cls = NULL;
+	static const int key_of[] = {
+		[OPT_TYPE - OPT_TYPE] = WK_TYPE, [OPT_VERDICT - OPT_TYPE] = WK_VERDICT,
+		[OPT_CLASS - OPT_TYPE] = WK_CLASS, [OPT_ZONE - OPT_TYPE] = WK_ZONE,
+		[OPT_PID - OPT_TYPE] = WK_PID, [OPT_COMM - OPT_TYPE] = WK_COMM,
+		[OPT_DST - OPT_TYPE] = WK_DST, [OPT_PORT - OPT_TYPE] = WK_PORT,
+		[OPT_CGROUP - OPT_TYPE] = WK_CGROUP, [OPT_POD - OPT_TYPE] = WK_POD,
+		[OPT_SINCE - OPT_TYPE] = WK_SINCE,
+	};
+	const char *since = NULL;
 	struct sovctl_getopt g;
-	char line[65536];
-	FILE *f;
-	int c, fd;
+	uint32_t given = 0;
+	int c, err = 0;
 
+	snprintf(req, len, "watch");
+	*follow = 1;
 	sovctl_getopt_init(&g, &sovctl_watch_cmd, argc, argv);
 	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
-		switch (c) {
-		case 'o':
-			out = g.arg;
-			break;
-		case OPT_TYPE:
-			type = g.arg;
-			break;
-		case OPT_VERDICT:
-			verdict = g.arg;
-			break;
-		case OPT_CLASS:
-			cls = g.arg;
-			break;
-		default:
-			return sovctl_getopt_exit(&g, c);
+		char *dup, *save = NULL;
+		int k;
+
+		if (c == 'o') {
+			*out = g.arg;
+			continue;
 		}
+		if (c == OPT_NO_FOLLOW) {
+			*follow = 0;
+			continue;
+		}
+		if (c == OPT_SINCE) {
+			since = g.arg;
+			continue;
+		}
+		if (c < OPT_TYPE || c > OPT_POD)
+			return sovctl_getopt_exit(&g, c);
+		k = key_of[c - OPT_TYPE];
+		dup = strdup(g.arg);
+		if (!dup)
+			return SOVCTL_USAGE;
+		if (!*dup || strstr(dup, ",,") || dup[0] == ',' || dup[strlen(dup) - 1] == ',') {
+			free(dup);
+			return sovctl_usage_error(&sovctl_watch_cmd, "--%s: an empty value in '%s'",
+						  watch_key_name(k), g.arg);
+		}
+		for (char *t = strtok_r(dup, ",", &save); t && !err; t = strtok_r(NULL, ",", &save)) {
+			err = watch_request_add(req, len, k, t, !(given & 1u << k));
+			given |= 1u << k;
+		}
+		free(dup);
 	}
 	if (optind < argc)
 		return sovctl_usage_error(&sovctl_watch_cmd, "unexpected argument '%s'",
 					  argv[optind]);
-	if (strcmp(out, "compact") && strcmp(out, "json")) {
-		fprintf(stderr, "sovctl: -o must be compact or json\n");
-		return SOVCTL_USAGE;
-	}
-	fd = dial(sock, "watch\n");
+	if (!*follow && !since)
+		return sovctl_usage_error(&sovctl_watch_cmd, "--no-follow needs --since N");
+	if (since && !err)
+		err = watch_request_add(req, len, WK_SINCE, since, 1);
+	if (!*follow && !err)
+		err = watch_request_add(req, len, WK_FOLLOW, "0", 1);
+	if (err || strlen(req) + 1 > CONN_IN_MAX)
+		return sovctl_usage_error(&sovctl_watch_cmd,
+					  "the filter is too long: sovd takes a request of at most %d bytes",
+					  CONN_IN_MAX);
+	return -1;
+}
+
+static int watch_run(int argc, char **argv)
+{
+	const char *sock = sovctl_socket;
+	const char *out = isatty(STDOUT_FILENO) ? "compact" : "ndjson";
+	char req[CONN_IN_MAX + 64], why[400], line[65536];
+	struct watch_filter f;
+	int fd, ret, follow, first = 1;
+	FILE *in;
+
+	ret = watch_request(argc, argv, req, sizeof(req), &out, &follow);
+	if (ret >= 0)
+		return ret;
+	if (strcmp(out, "compact") && strcmp(out, "json") && strcmp(out, "ndjson"))
+		return sovctl_usage_error(&sovctl_watch_cmd, "-o must be compact, json or ndjson");
+	/* sovd's own parser: what it would refuse is refused here, before
+	 * connecting */
+	if (watch_filter_parse(&f, req + 5, why, sizeof(why)))
+		return sovctl_usage_error(&sovctl_watch_cmd, "%s", why);
+	watch_filter_free(&f);
+	strcat(req, "\n");
+	fd = dial(sock, req);
 	if (fd < 0)
 		return SOVCTL_USAGE;
-	f = fdopen(fd, "r");
-	if (!f) {
+	in = fdopen(fd, "r");
+	if (!in) {
 		close(fd);
 		return SOVCTL_USAGE;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while (fgets(line, sizeof(line), f)) {
-		json_object *ev = json_tokener_parse(line);
+	while (fgets(line, sizeof(line), in)) {
+		json_object *ev;
 
+		/* An event line is a JSON object; "error" is sovd's refusal. */
+		if (first && !strcmp(line, "error\n")) {
+			size_t n = fread(line, 1, sizeof(line) - 1, in);
+
+			line[n] = '\0';
+			line[strcspn(line, "\n")] = '\0';
+			fprintf(stderr, "sovctl: sovd refused the watch request: %s%s\n", line,
+				strcmp(line, "unknown request") ? "" :
+				" (this sovd predates watch filters: watch without them)");
+			fclose(in);
+			return SOVCTL_USAGE;
+		}
+		first = 0;
+		if (!strcmp(out, "ndjson")) {
+			fputs(line, stdout);
+			continue;
+		}
+		ev = json_tokener_parse(line);
 		if (!ev)
 			continue;
-		if ((!type || !strcmp(jstr(ev, "type"), type)) &&
-		    (!verdict || !strcmp(jstr(ev, "verdict"), verdict)) &&
-		    (!cls || has_class(ev, cls))) {
-			if (!strcmp(out, "json"))
-				fputs(line, stdout);
-			else
-				print_compact(ev);
-		}
+		if (!strcmp(out, "json"))
+			printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PRETTY |
+									  JSON_C_TO_STRING_SPACED |
+									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			print_compact(ev);
 		json_object_put(ev);
 	}
-	fclose(f);
-	fprintf(stderr, "sovctl: sovd closed the event stream\n");
+	fclose(in);
+	if (follow)
+		fprintf(stderr, "sovctl: sovd closed the event stream\n");
 	return SOVCTL_OK;
 }
 
