@@ -84,10 +84,19 @@ const char *sovj_frame_status_str(enum frame_status s)
 int sovj_freader_init(struct freader *r, int fd, size_t size)
 {
 	memset(r, 0, sizeof(*r));
+	return sovj_freader_reopen(r, fd, size);
+}
+
+int sovj_freader_reopen(struct freader *r, int fd, size_t size)
+{
 	r->fd = fd;
 	r->size = size;
-	r->cap = FREADER_WINDOW;
-	r->buf = malloc(r->cap);
+	r->wstart = r->wlen = 0;
+	r->err = 0;
+	if (!r->buf) {
+		r->cap = FREADER_WINDOW;
+		r->buf = malloc(r->cap);
+	}
 	return r->buf ? 0 : -ENOMEM;
 }
 

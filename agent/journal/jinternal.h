@@ -88,6 +88,8 @@ struct freader {
 	int err;
 };
 int sovj_freader_init(struct freader *r, int fd, size_t size);
+/* The next file, through the same window (r initialised before). */
+int sovj_freader_reopen(struct freader *r, int fd, size_t size);
 /* The whole file already in buf (malloc'd; the reader frees it). */
 void sovj_freader_init_mem(struct freader *r, uint8_t *buf, size_t len);
 void sovj_freader_free(struct freader *r);
