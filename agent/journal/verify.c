@@ -518,7 +518,9 @@ static int verify_dir(struct vctx *v, const char *dir)
 			err = sovj_seg_read_into(dir, &segs[i], &buf, &bufcap, &len, &seal, why,
 						 sizeof(why));
 			/* the whole segment, decompressed, is the window */
-			mem = (struct freader){ .fd = -1, .size = len, .buf = buf, .cap = len, .wlen = len };
+			if (!err)
+				mem = (struct freader){ .fd = -1, .size = len, .buf = buf, .cap = len,
+							.wlen = len };
 			fr = &mem;
 		}
 		if (err == -EBADMSG) {
