@@ -421,7 +421,9 @@ int sov_journal_export(const struct sov_export_opts *o, struct sov_export_report
 	if (err && errlen)
 		err[0] = 0;
 	ret = sovj_verify_live(o->dir, &(struct sov_verify_opts){
-		.checkpoint_paths = o->checkpoint_paths, .ncheckpoints = o->ncheckpoints }, &vr);
+		.checkpoint_paths = o->checkpoint_paths, .ncheckpoints = o->ncheckpoints,
+		.witness_paths = o->witness_paths, .nwitnesses = o->nwitnesses,
+		.witnesses_required = o->witnesses_required }, &vr);
 	if (ret)
 		return sovj_errf(err, errlen, ret, "%s", vr.error);
 	if (!vr.valid)

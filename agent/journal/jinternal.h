@@ -74,6 +74,26 @@ struct frame {
 };
 enum frame_status sovj_frame_get(const uint8_t *buf, size_t size, size_t off, struct frame *f);
 const char *sovj_frame_status_str(enum frame_status s);
+/* Frames of a file of size bytes (an export), read through a window that
+ * is reused: sovj_freader_get is sovj_frame_get over the whole file, with
+ * offsets in the file; the frame's payload stays valid until the next
+ * call. A read error (or a file that shrank) reads as FRAME_TORN and is
+ * kept in err (-errno). */
+struct freader {
+	int fd;
+	size_t size;
+	uint8_t *buf;
+	size_t cap;
+	size_t wstart, wlen;	/* the window holds file bytes [wstart, wstart + wlen) */
+	int err;
+};
+int sovj_freader_init(struct freader *r, int fd, size_t size);
+/* The next file, through the same window (r initialised before). */
+int sovj_freader_reopen(struct freader *r, int fd, size_t size);
+/* The whole file already in buf (malloc'd; the reader frees it). */
+void sovj_freader_init_mem(struct freader *r, uint8_t *buf, size_t len);
+void sovj_freader_free(struct freader *r);
+enum frame_status sovj_freader_get(struct freader *r, size_t off, struct frame *f);
 
 /* merkle.c: RFC 6962 hashing. */
 void sovj_hash_leaf(const void *data, size_t len, uint8_t out[SOV_HASH_LEN]);

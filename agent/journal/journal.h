@@ -274,6 +274,12 @@ struct sov_export_opts {
 	 * consistency proof from it. */
 	const char *const *checkpoint_paths;
 	int ncheckpoints;
+	/* Witness keys and how many must have cosigned each of those
+	 * checkpoints: as struct sov_verify_opts (the journal is verified
+	 * with them before anything is written). */
+	const char *const *witness_paths;
+	int nwitnesses;
+	int witnesses_required;
 };
 struct sov_export_report {
 	uint64_t first, count;		/* records exported: [first, first+count) */

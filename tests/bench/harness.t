@@ -48,4 +48,6 @@ else
 fi
 check "suite JSON has journal_append and journal_verify as numbers" \
 	jq -e '[.[] | select(.name == "journal_append" or .name == "journal_verify") | .value | numbers] | length == 2' "$t/suite.json"
+check "suite JSON has journal_verify_export with its floor as the baseline" \
+	jq -e '[.[] | select(.name == "journal_verify_export") | .value, .baseline | numbers] | length == 2' "$t/suite.json"
 [ $failed = 0 ]

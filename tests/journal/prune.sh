@@ -190,10 +190,26 @@ cp -a "$tmp/j" "$tmp/c1"
 for s in $gone; do cp "$tmp/pre/$s" "$tmp/c1/"; done
 check "crash before any unlink: verifies, says the prune is unfinished" 0 "still present" \
 	"$sovctl" journal verify "$tmp/c1" --pubkey "$tmp/k.pub"
+ngone=$(wc -w <<<"$gone")
+sv=(python3 "$top/tools/sovd-verify")
+check "sovd-verify, crash before any unlink: says so, all $ngone segment(s) still present" 0 \
+	"^ +$ngone segment\(s\) it removed are still present \(an interrupted prune" \
+	"${sv[@]}" "$tmp/c1" --pubkey "$tmp/k.pub"
+check "sovd-verify -o json: pending_segments $ngone" 0 "\"pending_segments\": ?$ngone[,}]" \
+	"${sv[@]}" "$tmp/c1" --pubkey "$tmp/k.pub" -o json
 cp -a "$tmp/j" "$tmp/c2"
 for s in $(tail -n +2 <<<"$gone"); do cp "$tmp/pre/$s" "$tmp/c2/"; done
 check "crash after the first unlink: verifies" 0 "VALID" \
 	"$sovctl" journal verify "$tmp/c2" --pubkey "$tmp/k.pub"
+if [ "$ngone" -gt 1 ]; then
+	check "sovd-verify, crash after the first unlink: $((ngone - 1)) segment(s) still present, as sovctl" 0 \
+		"^ +$((ngone - 1)) segment\(s\) it removed are still present" \
+		"${sv[@]}" "$tmp/c2" --pubkey "$tmp/k.pub"
+	check "sovctl says the same count" 0 "^ +$((ngone - 1)) segment\(s\) it removed are still present" \
+		"$sovctl" journal verify "$tmp/c2" --pubkey "$tmp/k.pub"
+else
+	notok "the prune removed more than one segment (the crash-after-first-unlink case needs it)" "gone: $gone"
+fi
 # Segments the signed prune record removed are still there: the export
 # starts at its "before" all the same (X, no B), and verifies.
 check "an export of a half-pruned journal starts at the prune point" 0 "were pruned by prune record" \

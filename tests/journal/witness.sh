@@ -112,6 +112,7 @@ sig[40] ^= 1                    # a bit of the Ed25519 signature
 lines[-2] = name + b" " + base64.b64encode(bytes(sig))
 open(sys.argv[2], "wb").write(b"\n".join(lines))
 PY
+cp "$tmp/bad" "$tmp/bad1"
 expect "a tampered cosignature: exit 1, says which witness" 1 \
 	'cosignature by witness "witness.example/w1" \(time [0-9]+\) is invalid' \
 	"$sovctl" journal verify "$tmp/j" "${log[@]}" --checkpoint "$tmp/bad" --witness "$tmp/w1.pub"
@@ -217,6 +218,35 @@ expect "export with a cosigned --checkpoint" 0 "^exported" \
 expect "the export verifies against the cosigned checkpoint, witness required" 0 \
 	"witness: +witness.example/w1" \
 	"$sovctl" journal verify "$tmp/e.sovj" "${log[@]}" --checkpoint "$tmp/c50.w1" --witness "$tmp/w1.pub"
+expect "export --witness --witnesses 1: the cosignature is checked before anything is written" 0 \
+	"^exported" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/ew.sovj" --checkpoint "$tmp/c50.w1" \
+	--witness "$tmp/w1.pub" --witnesses 1
+rm -f "$tmp/ew.sovj"
+expect "export --witness with the wrong witness: exit 1, 0 of 1, nothing written" 1 \
+	"not exporting.*0 valid cosignature\(s\) by the given witnesses, 1 required" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/ew.sovj" --checkpoint "$tmp/c50.w1" \
+	--witness "$tmp/w2.pub"
+[ ! -e "$tmp/ew.sovj" ] && ok "no export written when a witness is missing" ||
+	notok "no export file after a missing witness" "$(ls -l "$tmp")"
+expect "export with a tampered cosignature and --witness: exit 1" 1 "witness.example/w1.*is invalid" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/ew.sovj" --checkpoint "$tmp/bad1" \
+	--witness "$tmp/w1.pub"
+expect "export --witness without --checkpoint: usage error, exit 2" 2 "applies to the checkpoints" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/ew.sovj" --witness "$tmp/w1.pub"
+expect "export --witnesses 2 with one --witness: usage error, exit 2" 2 "more than the --witness keys" \
+	"$sovctl" journal export --journal "$tmp/j" --out "$tmp/ew.sovj" --checkpoint "$tmp/c50.w1" \
+	--witness "$tmp/w1.pub" --witnesses 2
+expect "show --checkpoint --witness: shows the records once the cosignature verified" 0 '"seq":49' \
+	"$sovctl" journal show "$tmp/e.sovj" "${log[@]}" --checkpoint "$tmp/c50.w1" \
+	--witness "$tmp/w1.pub" -o json
+expect "show --witness with the wrong witness: exit 1, nothing shown" 1 \
+	"INVALID, nothing shown.*0 valid cosignature" \
+	"$sovctl" journal show "$tmp/e.sovj" "${log[@]}" --checkpoint "$tmp/c50.w1" --witness "$tmp/w2.pub"
+expect "show --checkpoint of a fork: exit 1" 1 "INVALID, nothing shown" \
+	"$sovctl" journal show "$tmp/j" "${log[@]}" --checkpoint "$tmp/f80"
+expect "show --no-verify --witness: usage error, exit 2" 2 "does not go with" \
+	"$sovctl" journal show "$tmp/j" --no-verify --checkpoint "$tmp/c50.w1" --witness "$tmp/w1.pub"
 "$jwriter" --dir "$tmp/empty" "${wopts[@]}" --count 0 || bail "jwriter"
 cp "$tmp/empty/checkpoint" "$tmp/c0"
 expect "export --checkpoint of the empty tree: refused, says why (no loop)" 2 \

@@ -75,6 +75,10 @@ static const struct sovctl_opt export_opts[] = {
 	{ "until", OPT_UNTIL, "TIME", "only records before TIME", 0 },
 	{ "checkpoint", OPT_CHECKPOINT, "FILE", "an older checkpoint to prove consistent inside\n"
 	  "the export", SOVCTL_OPT_REPEAT },
+	{ "witness", OPT_WITNESS, "KEY.pub", "a witness's public key: its cosignatures on the\n"
+	  "--checkpoint files are checked (as journal verify)", SOVCTL_OPT_REPEAT },
+	{ "witnesses", OPT_WITNESSES, "N", "each --checkpoint needs valid cosignatures by N\n"
+	  "of the --witness keys (default: all of them)", 0 },
 	{ NULL, 0, NULL, NULL, 0 }
 };
 
@@ -102,6 +106,12 @@ static const struct sovctl_opt show_opts[] = {
 	{ "class", OPT_CLASS, "C[,C...]", "records carrying one of these data classes",
 	  SOVCTL_OPT_REPEAT },
 	{ "pid", OPT_PID, "PID[,PID...]", "records of these processes", SOVCTL_OPT_REPEAT },
+	{ "checkpoint", OPT_CHECKPOINT, "FILE", "a checkpoint kept off the host, to be consistent\n"
+	  "with PATH (as journal verify)", SOVCTL_OPT_REPEAT },
+	{ "witness", OPT_WITNESS, "KEY.pub", "a witness's public key: its cosignatures on the\n"
+	  "--checkpoint files are checked", SOVCTL_OPT_REPEAT },
+	{ "witnesses", OPT_WITNESSES, "N", "each --checkpoint needs valid cosignatures by N\n"
+	  "of the --witness keys (default: all of them)", 0 },
 	{ "output", 'o', "text|json", "one line per record (default), or each record's JSON\n"
 	  "(one object per line, \"detail\" as an object when it\n"
 	  "holds one)", 0 },
@@ -407,24 +417,66 @@ static int verify_run(int argc, char **argv)
 	return SOVCTL_OK;
 }
 
+/* --witnesses N: 0..1000, or -1 (and a usage message) */
+static int parse_witnesses(const struct sovctl_cmd *cmd, const char *arg)
+{
+	char *e;
+	long v = strtol(arg, &e, 10);
+
+	if (*e || e == arg || v < 0 || v > 1000) {
+		sovctl_usage_error(cmd, "--witnesses wants a count, not '%s'", arg);
+		return -1;
+	}
+	return v;
+}
+
+/* The checks journal verify makes on --witness/--witnesses; 0 or the
+ * usage error's exit status. */
+static int check_witness_args(const struct sovctl_cmd *cmd, int nck, int nwit, int *need)
+{
+	if (*need < 0)
+		*need = nwit;
+	if (*need > nwit)
+		return sovctl_usage_error(cmd, "--witnesses is more than the --witness keys given");
+	if ((nwit || *need) && !nck)
+		return sovctl_usage_error(cmd,
+					  "--witness applies to the checkpoints given with --checkpoint");
+	return 0;
+}
+
 static int export_run(int argc, char **argv)
 {
 	struct sov_export_opts o = { .since_ns = INT64_MIN, .until_ns = INT64_MAX };
-	const char **ck = calloc(argc, sizeof(*ck));
+	const char **ck = calloc(argc, sizeof(*ck)), **wit = calloc(argc, sizeof(*wit));
 	struct sov_export_report r;
 	struct sovctl_getopt g;
 	char err[1024];
-	int c, ret, nck = 0;
+	int c, ret, nck = 0, nwit = 0, need = -1;
 
-	if (!ck)
+	if (!ck || !wit) {
+		free(ck);
+		free(wit);
 		return SOVCTL_USAGE;
+	}
 	o.checkpoint_paths = ck;
+	o.witness_paths = wit;
 	sovctl_getopt_init(&g, &sovctl_journal_export_cmd, argc, argv);
 	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
 		switch (c) {
 		case OPT_CHECKPOINT:
 			ck[nck++] = g.arg;
 			o.ncheckpoints = nck;
+			break;
+		case OPT_WITNESS:
+			wit[nwit++] = g.arg;
+			break;
+		case OPT_WITNESSES:
+			need = parse_witnesses(&sovctl_journal_export_cmd, g.arg);
+			if (need < 0) {
+				free(ck);
+				free(wit);
+				return SOVCTL_USAGE;
+			}
 			break;
 		case OPT_JOURNAL:
 			o.dir = g.arg;
@@ -438,21 +490,29 @@ static int export_run(int argc, char **argv)
 				fprintf(stderr, "sovctl journal export: bad time %s (want RFC 3339 or YYYY-MM-DD)\n",
 					g.arg);
 				free(ck);
+				free(wit);
 				return SOVCTL_USAGE;
 			}
 			break;
 		default:
 			free(ck);
+			free(wit);
 			return sovctl_getopt_exit(&g, c);
 		}
 	}
-	if (optind < argc) {
+	ret = optind < argc ? sovctl_usage_error(&sovctl_journal_export_cmd, "unexpected argument %s",
+						 argv[optind]) :
+	      check_witness_args(&sovctl_journal_export_cmd, nck, nwit, &need);
+	if (ret) {
 		free(ck);
-		return sovctl_usage_error(&sovctl_journal_export_cmd, "unexpected argument %s",
-					  argv[optind]);
+		free(wit);
+		return ret;
 	}
+	o.nwitnesses = nwit;
+	o.witnesses_required = need;
 	ret = sov_journal_export(&o, &r, err, sizeof(err));
 	free(ck);
+	free(wit);
 	if (ret) {
 		fprintf(stderr, "sovctl journal export: %s\n", err);
 		return ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
@@ -666,16 +726,30 @@ static int show_run(int argc, char **argv)
 	const char *path, *fmt = "text", *pubkey = NULL;
 	struct sov_verify_opts vo = { 0 };
 	struct sov_verify_report r;
-	int c, ret = SOVCTL_USAGE, insecure = 0, noverify = 0;
+	int c, ret = SOVCTL_USAGE, insecure = 0, noverify = 0, nck = 0, nwit = 0, need = -1;
+	const char **ck = calloc(argc, sizeof(*ck)), **wit = calloc(argc, sizeof(*wit));
 	struct sovctl_getopt g;
 	struct stat st;
 	char err[1024];
 
+	if (!ck || !wit)
+		goto out;
 	sovctl_getopt_init(&g, &sovctl_journal_show_cmd, argc, argv);
 	while ((c = sovctl_getopt_next(&g)) != SOVCTL_OPT_END) {
 		switch (c) {
 		case 'o':
 			fmt = g.arg;
+			break;
+		case OPT_CHECKPOINT:
+			ck[nck++] = g.arg;
+			break;
+		case OPT_WITNESS:
+			wit[nwit++] = g.arg;
+			break;
+		case OPT_WITNESSES:
+			need = parse_witnesses(&sovctl_journal_show_cmd, g.arg);
+			if (need < 0)
+				goto out;
 			break;
 		case OPT_PUBKEY:
 			pubkey = g.arg;
@@ -724,11 +798,15 @@ static int show_run(int argc, char **argv)
 		ret = sovctl_usage_error(&sovctl_journal_show_cmd, "-o must be text or json");
 		goto out;
 	}
-	if (noverify && (pubkey || insecure)) {
+	if (noverify && (pubkey || insecure || nck || nwit)) {
 		ret = sovctl_usage_error(&sovctl_journal_show_cmd,
-					 "--no-verify does not go with --pubkey or --insecure-no-key");
+					 "--no-verify does not go with --pubkey, --insecure-no-key, --checkpoint or --witness");
 		goto out;
 	}
+	ret = check_witness_args(&sovctl_journal_show_cmd, nck, nwit, &need);
+	if (ret)
+		goto out;
+	ret = SOVCTL_USAGE;
 	x.json = !strcmp(fmt, "json");
 	if (noverify) {
 		x.verified = 0;
@@ -741,6 +819,11 @@ static int show_run(int argc, char **argv)
 			goto out;
 		}
 		vo.pubkey_path = pubkey;
+		vo.checkpoint_paths = ck;
+		vo.ncheckpoints = nck;
+		vo.witness_paths = wit;
+		vo.nwitnesses = nwit;
+		vo.witnesses_required = need;
 		/* A directory sovd is writing: the walk ends at a frame being
 		 * written; only what the last checkpoint signs is shown. */
 		if (!stat(path, &st) && S_ISDIR(st.st_mode))
@@ -779,6 +862,8 @@ static int show_run(int argc, char **argv)
 			(unsigned long long)x.hidden);
 	ret = SOVCTL_OK;
 out:
+	free(ck);
+	free(wit);
 	strlist_free(&x.types);
 	strlist_free(&x.verdicts);
 	strlist_free(&x.classes);
