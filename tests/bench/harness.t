@@ -9,7 +9,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { d=$1; shift; if "$@" > /dev/null 2>&1; then ok "$d"; else not_ok "$d" "failed: $*"; fi; }
 
-echo "1..6"
+echo "1..7"
 t=$(mktemp -d /tmp/sovbench-t.XXXXXX) || exit 1
 trap 'rm -rf "$t"' EXIT
 command -v jq > /dev/null || { echo "Bail out! jq is not installed"; exit 1; }
