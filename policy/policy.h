@@ -103,7 +103,11 @@ struct sov_img_source {
 
 struct sov_policy_image {
 	char *path;			/* the policy file */
-	uint8_t sha256[32];		/* of the policy file's bytes */
+	char **includes;		/* the files it includes, in load order */
+	size_t n_includes;
+	uint8_t sha256[32];		/* of the policy file's bytes (with
+					 * includes: of its files' SHA-256s in
+					 * load order, the root first) */
 	char sha256_hex[65];
 	enum sov_mode mode;
 
