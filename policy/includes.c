@@ -302,6 +302,19 @@ static void load_file(struct loader *L, const char *path, const struct ynode *at
 	sovp_ynode_free(t);	/* what was merged has left it */
 }
 
+/* Why glob() gave up on a directory (not for one that does not exist). */
+static __thread int glob_errno;
+static __thread char glob_dir[256];
+
+static int glob_err(const char *path, int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	glob_errno = err;
+	snprintf(glob_dir, sizeof(glob_dir), "%s", path);
+	return 1;
+}
+
 static int has_glob(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
@@ -341,8 +354,8 @@ static void load_entry(struct loader *L, size_t file, const struct ynode *e)
 	if (e->kind != YN_SCALAR || sovp_ynode_is_null(e) || !e->len ||
 	    strlen(e->str) != e->len) {
 		lerr(L, e, "an include must be a file name or a glob, not %s",
-		     e->kind == YN_SCALAR && !sovp_ynode_is_null(e) ? "a name with a NUL byte" :
-		     sovp_ynode_what(e));
+		     e->kind != YN_SCALAR || sovp_ynode_is_null(e) ? sovp_ynode_what(e) :
+		     e->len ? "a name with a NUL byte" : "an empty name");
 		L->failed = 1;
 		return;
 	}
@@ -366,7 +379,8 @@ static void load_entry(struct loader *L, size_t file, const struct ynode *e)
 		L->err = -ENOMEM;
 		return;
 	}
-	rc = glob(p, GLOB_NOSORT | GLOB_ERR, NULL, &g);
+	glob_errno = 0;
+	rc = glob(p, GLOB_NOSORT, glob_err, &g);
 	free(p);
 	if (rc == GLOB_NOSPACE) {
 		L->err = -ENOMEM;
@@ -374,7 +388,8 @@ static void load_entry(struct loader *L, size_t file, const struct ynode *e)
 		lerr(L, e, "include '%s' matches no file", show(L, e, 0));
 		L->failed = 1;
 	} else if (rc) {
-		lerr(L, e, "include '%s': cannot read a directory on its way", show(L, e, 0));
+		lerr(L, e, "include '%s': cannot read directory %s: %s", show(L, e, 0),
+		     glob_errno ? glob_dir : "?", strerror(glob_errno ? glob_errno : EIO));
 		L->failed = 1;
 	} else {
 		/* Byte order, whatever the locale. */
