@@ -453,7 +453,8 @@ int sovp_doc_load(struct sovp_doc *doc, const char *name, const void *buf, size_
 
 	memset(doc, 0, sizeof(*doc));
 	/* The root's identity, when it is a file, closes cycles through it. */
-	idx = add_file(&L, name, buf, len, stat(name, &st) ? NULL : &st);
+	idx = add_file(&L, name, buf, len,
+		       (flags & SOV_POLICY_F_NO_FS) || stat(name, &st) ? NULL : &st);
 	if (idx < 0) {
 		err = (int)idx;
 		goto out;

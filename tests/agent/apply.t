@@ -130,6 +130,15 @@ r=$?; ok $r "apply of a policy that includes its zone 'lo' (relative path): gene
 grep -q "connect 127.0.0.1:9 ECONNREFUSED" "$T/c1"
 r=$?; ok $r "the included zone decides: c1 may reach 127.0.0.1 (no listener: ECONNREFUSED)"
 [ $r = 0 ] || sed 's/^/#   /' "$T/c1"
+# The running policy's hash covers its included files: dry runs see an edit.
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p5.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 0 ] && grep -q "make the same decisions" "$T/out"
+ok $? "apply --dry-run of the running included policy: same decisions, exit 0 (got $rc)"
+cp "$T/inc/zones/lo.yaml" "$T/lo.saved"; echo "# edited" >> "$T/inc/zones/lo.yaml"
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p5.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 2 ] && grep -q "changed since sovd loaded it" "$T/out"
+ok $? "apply --dry-run when an included file was edited: refused, exit 2 (got $rc)"
+mv "$T/lo.saved" "$T/inc/zones/lo.yaml"
 "$SOVCTL" --socket "$T/s" policy apply "$T/p6.yaml" > "$T/out" 2>&1
 rc=$?; [ $rc = 1 ] && grep -q "$T/inc/bad/lab.yaml:3:13: error: invalid prefix '10.50.0.1/16': host bits are set" "$T/out"
 r=$?; ok $r "apply with a bad included file: refused, naming its file:line:column (exit $rc)"
