@@ -181,7 +181,8 @@ int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts
 			    struct sov_policy_image **out, struct sov_diags *d);
 /*
  * The same, for a policy already in memory; name is used in diagnostics
- * and as the image's path. Zone files are still read from disk.
+ * and as the image's path. Zone files and the files it includes (relative
+ * to name's directory) are still read from disk.
  */
 int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 			      const struct sov_policy_opts *opts,
