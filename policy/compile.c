@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "policy/includes.h"
 #include "policy/policy.h"
 #include "policy/tables.h"
 #include "policy/ynode.h"
@@ -24,7 +25,7 @@
 #define POLICY_FILE_MAX	(64u << 20)
 
 struct pctx {
-	const char *file;
+	const char *file;		/* the root policy */
 	struct sov_diags *d;
 	unsigned int flags;
 	struct sov_policy_image *img;
@@ -55,7 +56,8 @@ static void verr(struct pctx *c, enum sov_diag_level lvl, const struct ynode *n,
 			c->d->n_errors++;
 		return;
 	}
-	sov_diags_add(c->d, lvl, c->file, n ? n->line : 1, n ? n->col : 1, "%s", msg);
+	sov_diags_add(c->d, lvl, n && n->file ? n->file : c->file, n ? n->line : 1,
+		      n ? n->col : 1, "%s", msg);
 	free(msg);
 }
 
@@ -79,48 +81,14 @@ void warning(struct pctx *c, const struct ynode *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Edit distance, for "did you mean" on short keys and names. */
 static size_t distance(const char *a, size_t la, const char *b)
 {
-	size_t lb = strlen(b), i, j, row[SOV_POLICY_NAME_MAX + 1];
-
-	if (la > SOV_POLICY_NAME_MAX || lb > SOV_POLICY_NAME_MAX)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
+	return sovp_ynode_distance(a, la, b);
 }
 
-/* The closest candidate within 2 edits (and closer than a rewrite), or NULL. */
 static const char *closest(const struct ynode *n, const char *const *cands, size_t nc)
 {
-	const char *best = NULL;
-	size_t bd = 3, i;
-
-	for (i = 0; i < nc; i++) {
-		size_t dd = distance(n->str, n->len, cands[i]);
-
-		if (dd < bd && dd < strlen(cands[i])) {
-			bd = dd;
-			best = cands[i];
-		}
-	}
-	return best;
+	return sovp_ynode_closest(n, cands, nc);
 }
 
 struct keyspec {
@@ -290,6 +258,21 @@ static void parse_scope(struct pctx *c, const struct keyspec *k)
 	}
 }
 
+/* The zone builder's source id of the file a node was read from. */
+static uint32_t node_src(struct pctx *c, const struct ynode *n)
+{
+	int src;
+
+	if (!n->file || !strcmp(n->file, c->file))
+		return c->policy_src;
+	src = sovp_zb_source(&c->zb, n->file);
+	if (src < 0) {
+		c->err = src;
+		return c->policy_src;
+	}
+	return (uint32_t)src;
+}
+
 static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 		       const struct ynode *l)
 {
@@ -318,7 +301,7 @@ static void zone_cidrs(struct pctx *c, uint32_t id, int registered,
 			warning(c, p, "prefix '%s' never decides: 6to4 addresses (2002::/16) are judged by their IPv4 address (docs/policy.md)",
 				show(c, p));
 		if (registered && sovp_zb_add(&c->zb, &pfx, id, ZB_PRIO_EXPLICIT,
-					      c->policy_src, p->line, p->col))
+					      node_src(c, p), p->line, p->col))
 			c->err = -ENOMEM;
 	}
 }
@@ -347,7 +330,7 @@ static void zone_files(struct pctx *c, uint32_t id, int registered,
 		if (!registered)
 			continue;
 		err = sovp_zb_read_zone_file(&c->zb, p->str, id, ZB_PRIO_EXPLICIT, c->d,
-					     c->file, p->line, p->col);
+					     p->file ? p->file : c->file, p->line, p->col);
 		if (err)
 			c->err = err;
 	}
@@ -839,14 +822,16 @@ static void lint_paths(struct pctx *c, const struct ynode *classes)
 			if (!strcmp(v[i].norm, v[j].norm))
 				warning(c, v[i].node, "path '%s' is labelled by classes '%s' and '%s' (%s:%d:%d): its files get both",
 					show(c, v[i].node), show(c, v[j].ck), show(c, v[i].ck),
-					c->file, v[j].node->line, v[j].node->col);
+					v[j].node->file ? v[j].node->file : c->file,
+					v[j].node->line, v[j].node->col);
 			else if (lint_below(v[j].norm, v[i].norm) || lint_below(v[i].norm, v[j].norm)) {
 				const struct lint_path *in = lint_below(v[j].norm, v[i].norm) ? &v[i] : &v[j];
 				const struct lint_path *out = in == &v[i] ? &v[j] : &v[i];
 
 				warning(c, v[i].node, "path '%s' of class '%s' is inside '%s' of class '%s' (%s:%d:%d): files there get both classes",
 					show(c, in->node), show(c, in->ck), show(c, out->node),
-					show(c, out->ck), c->file, out->node->line, out->node->col);
+					show(c, out->ck), out->node->file ? out->node->file : c->file,
+					out->node->line, out->node->col);
 			}
 		}
 	}
@@ -903,6 +888,7 @@ static int compile_tree(struct pctx *c, const struct ynode *root)
 	struct keyspec ks[] = {
 		{ .name = "version" }, { .name = "mode" }, { .name = "scope" },
 		{ .name = "zones" }, { .name = "classes" }, { .name = "locdb" },
+		{ .name = "include" },	/* read by sovp_doc_load() */
 	};
 
 	if (!root || sovp_ynode_is_null(root)) {
@@ -934,6 +920,9 @@ void sov_policy_free(struct sov_policy_image *img)
 	if (!img)
 		return;
 	free(img->path);
+	for (i = 0; i < img->n_includes; i++)
+		free(img->includes[i]);
+	free(img->includes);
 	for (i = 0; i < img->n_scope; i++)
 		free(img->scope_cgroups[i]);
 	free(img->scope_cgroups);
@@ -963,15 +952,35 @@ void sov_policy_free(struct sov_policy_image *img)
 	free(img);
 }
 
-static int hash_policy(struct sov_policy_image *img, const void *buf, size_t len)
+/*
+ * The policy's SHA-256: of the file's bytes, or for a policy that includes
+ * others, of the SHA-256 digests of its files one after the other in load
+ * order (the root first). Also the names of the included files.
+ */
+static int hash_policy(struct sov_policy_image *img, const struct sovp_doc *doc)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned int mdlen = 0;
+	size_t k;
 	int i;
 
-	if (!EVP_Digest(buf, len, img->sha256, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != sizeof(img->sha256))
+	if (doc->n_files == 1) {
+		memcpy(img->sha256, doc->digest[0], 32);
+	} else if (!EVP_Digest(doc->digest, doc->n_files * 32, img->sha256, &mdlen,
+			       EVP_sha256(), NULL) || mdlen != sizeof(img->sha256)) {
 		return -EIO;
+	}
+	if (doc->n_files > 1) {
+		img->includes = calloc(doc->n_files - 1, sizeof(*img->includes));
+		if (!img->includes)
+			return -ENOMEM;
+		for (k = 1; k < doc->n_files; k++) {
+			img->includes[k - 1] = strdup(doc->files[k]);
+			if (!img->includes[k - 1])
+				return -ENOMEM;
+			img->n_includes = k;
+		}
+	}
 	for (i = 0; i < 32; i++) {
 		img->sha256_hex[2 * i] = hex[img->sha256[i] >> 4];
 		img->sha256_hex[2 * i + 1] = hex[img->sha256[i] & 15];
@@ -1000,9 +1009,11 @@ static int diag_cmp(const void *a, const void *b)
 
 /*
  * Diagnostics are found section by section; they are shown in file order
- * (the policy first, then other files in the order they were named).
+ * (the policy first, then the files it includes in load order, then other
+ * files in the order they were named).
  */
-static void sort_diags(struct sov_diags *d, size_t from, const char *policy)
+static void sort_diags(struct sov_diags *d, size_t from, const char *policy,
+		       const struct sovp_doc *doc)
 {
 	size_t n = d->n - from, i, j;
 	struct diag_key *k;
@@ -1021,7 +1032,14 @@ static void sort_diags(struct sov_diags *d, size_t from, const char *policy)
 			k[i].file_rank = 0;
 			continue;
 		}
-		k[i].file_rank = i + 1;
+		for (j = 1; j < doc->n_files; j++)
+			if (!strcmp(f, doc->files[j]))
+				break;
+		if (j < doc->n_files) {
+			k[i].file_rank = j;
+			continue;
+		}
+		k[i].file_rank = doc->n_files + i + 1;
 		for (j = 0; j < i; j++) {
 			if (k[j].g.file && !strcmp(k[j].g.file, f)) {
 				k[i].file_rank = k[j].file_rank;
@@ -1040,7 +1058,7 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 			      struct sov_policy_image **out, struct sov_diags *d)
 {
 	struct pctx c = { .file = name, .d = d };
-	struct ynode *root = NULL;
+	struct sovp_doc doc = { 0 };
 	size_t errors = d->n_errors, first_diag = d->n;
 	int err, src;
 
@@ -1059,19 +1077,19 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = hash_policy(c.img, buf, len);
-	if (err)
-		goto cleanup;
 	src = sovp_zb_source(&c.zb, name);
 	if (src < 0) {
 		err = src;
 		goto cleanup;
 	}
 	c.policy_src = (uint32_t)src;
-	err = sovp_ynode_parse(name, buf, len, &root, d);
+	err = sovp_doc_load(&doc, name, buf, len, c.flags, d);
 	if (err)
 		goto cleanup;
-	err = compile_tree(&c, root);
+	err = hash_policy(c.img, &doc);
+	if (err)
+		goto cleanup;
+	err = compile_tree(&c, doc.root);
 	if (err)
 		goto cleanup;
 	/* The data behind countries, asns and ranges: read even when the
@@ -1092,11 +1110,12 @@ int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 	*out = c.img;
 	c.img = NULL;
 cleanup:
-	sort_diags(d, first_diag, name);
-	sovp_ynode_free(root);
+	sort_diags(d, first_diag, name, &doc);
+	/* The plan and the builder hold positions in doc's files: doc last. */
 	sovp_zb_free(&c.zb);
 	sov_zsrc_plan_free(c.zp);
 	sov_policy_free(c.img);
+	sovp_doc_free(&doc);
 	return err;
 }
 

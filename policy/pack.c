@@ -27,7 +27,7 @@
 #include "policy/tables.h"
 
 #define PACK_MAGIC	"SOVPACK1"
-#define PACK_VERSION	1u
+#define PACK_VERSION	2u	/* 2: the included files */
 #define PACK_NULL	UINT32_MAX
 
 /*
@@ -35,7 +35,7 @@
  * the struct changes size, as a reminder to extend pack_image/unpack_image
  * (and PACK_VERSION).
  */
-_Static_assert(sizeof(struct sov_policy_image) == 368,
+_Static_assert(sizeof(struct sov_policy_image) == 384,
 	       "struct sov_policy_image changed: update policy/pack.c");
 
 /* ---- writer ---- */
@@ -90,6 +90,9 @@ static void pack_image(struct pk *w, const struct sov_policy_image *img)
 	size_t i, j;
 
 	put_str(w, img->path);
+	put_u64(w, img->n_includes);
+	for (i = 0; i < img->n_includes; i++)
+		put_str(w, img->includes[i]);
 	put(w, img->sha256, sizeof(img->sha256));
 	put(w, img->sha256_hex, sizeof(img->sha256_hex));
 	put_u32(w, img->mode);
@@ -328,6 +331,15 @@ static void unpack_image(struct rd *r, struct sov_policy_image *img)
 	size_t i, j;
 
 	get_str(r, &img->path);
+	j = get_count(r, 4, SIZE_MAX);
+	img->includes = calloc(j + 1, sizeof(*img->includes));
+	if (!img->includes) {
+		r->bad = -ENOMEM;
+		return;
+	}
+	img->n_includes = j;
+	for (i = 0; i < img->n_includes && !r->bad; i++)
+		get_str(r, &img->includes[i]);
 	get(r, img->sha256, sizeof(img->sha256));
 	get(r, img->sha256_hex, sizeof(img->sha256_hex));
 	if (!r->bad && img->sha256_hex[sizeof(img->sha256_hex) - 1])

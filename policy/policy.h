@@ -103,7 +103,11 @@ struct sov_img_source {
 
 struct sov_policy_image {
 	char *path;			/* the policy file */
-	uint8_t sha256[32];		/* of the policy file's bytes */
+	char **includes;		/* the files it includes, in load order */
+	size_t n_includes;
+	uint8_t sha256[32];		/* of the policy file's bytes (with
+					 * includes: of its files' SHA-256s in
+					 * load order, the root first) */
 	char sha256_hex[65];
 	enum sov_mode mode;
 
@@ -177,7 +181,8 @@ int sov_policy_compile_file(const char *path, const struct sov_policy_opts *opts
 			    struct sov_policy_image **out, struct sov_diags *d);
 /*
  * The same, for a policy already in memory; name is used in diagnostics
- * and as the image's path. Zone files are still read from disk.
+ * and as the image's path. Zone files and the files it includes (relative
+ * to name's directory) are still read from disk.
  */
 int sov_policy_compile_buffer(const char *name, const void *buf, size_t len,
 			      const struct sov_policy_opts *opts,

@@ -108,7 +108,12 @@ int sov_policy_write_json(const struct sov_policy_image *img, FILE *o)
 
 	fputs("{\n  \"format\": 1,\n  \"path\": ", o);
 	json_str(o, img->path ? img->path : "");
-	fprintf(o, ",\n  \"sha256\": \"%s\",\n  \"mode\": \"%s\",\n  \"scope\": {\"cgroups\": [",
+	fputs(",\n  \"includes\": [", o);
+	for (i = 0; i < img->n_includes; i++) {
+		fputs(i ? ", " : "", o);
+		json_str(o, img->includes[i]);
+	}
+	fprintf(o, "],\n  \"sha256\": \"%s\",\n  \"mode\": \"%s\",\n  \"scope\": {\"cgroups\": [",
 		img->sha256_hex, img->mode == SOV_POLICY_AUDIT ? "audit" : "enforce");
 	for (i = 0; i < img->n_scope; i++) {
 		fputs(i ? ", " : "", o);
@@ -228,8 +233,10 @@ int sov_policy_write_text(const struct sov_policy_image *img, FILE *o)
 	int first;
 	size_t i, j, total = map_bytes(img, 0) + map_bytes(img, 1) + img->n_zones * 8;
 
-	fprintf(o, "policy   %s\nsha256   %s\nmode     %s\nscope   ",
-		img->path ? img->path : "", img->sha256_hex,
+	fprintf(o, "policy   %s\n", img->path ? img->path : "");
+	for (i = 0; i < img->n_includes; i++)
+		fprintf(o, "include  %s\n", img->includes[i]);
+	fprintf(o, "sha256   %s\nmode     %s\nscope   ", img->sha256_hex,
 		img->mode == SOV_POLICY_AUDIT ? "audit" : "enforce");
 	for (i = 0; i < img->n_scope; i++)
 		fprintf(o, " %s", img->scope_cgroups[i]);

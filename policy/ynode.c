@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,50 @@
 #include <yaml.h>
 
 #include "policy/ynode.h"
+
+/* Edit distance, for "did you mean" on short keys and names. */
+size_t sovp_ynode_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), i, j, row[SOV_POLICY_NAME_MAX + 1];
+
+	if (la > SOV_POLICY_NAME_MAX || lb > SOV_POLICY_NAME_MAX)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest candidate within 2 edits (and closer than a rewrite), or NULL. */
+const char *sovp_ynode_closest(const struct ynode *n, const char *const *cands, size_t nc)
+{
+	const char *best = NULL;
+	size_t bd = 3, i;
+
+	for (i = 0; i < nc; i++) {
+		size_t dd = sovp_ynode_distance(n->str, n->len, cands[i]);
+
+		if (dd < bd && dd < strlen(cands[i])) {
+			bd = dd;
+			best = cands[i];
+		}
+	}
+	return best;
+}
 
 void sovp_ynode_free(struct ynode *n)
 {
@@ -190,12 +235,14 @@ static void syntax_error(const char *file, const yaml_parser_t *p,
 			      "YAML syntax error: %s", problem);
 }
 
-static struct ynode *new_node(enum ynode_kind kind, const yaml_mark_t *m)
+static struct ynode *new_node(const char *file, enum ynode_kind kind,
+			      const yaml_mark_t *m)
 {
 	struct ynode *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
+	n->file = file;
 	n->kind = kind;
 	n->line = (int)m->line + 1;
 	n->col = (int)m->column + 1;
@@ -247,7 +294,7 @@ int sovp_ynode_parse(const char *file, const void *buf, size_t len,
 			err = -EINVAL;
 			break;
 		case YAML_SCALAR_EVENT:
-			n = new_node(YN_SCALAR, &ev.start_mark);
+			n = new_node(file, YN_SCALAR, &ev.start_mark);
 			if (!n) {
 				err = -ENOMEM;
 				break;
@@ -276,7 +323,7 @@ int sovp_ynode_parse(const char *file, const void *buf, size_t len,
 				err = -EINVAL;
 				break;
 			}
-			n = new_node(ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ,
+			n = new_node(file, ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ,
 				     &ev.start_mark);
 			if (!n)
 				err = -ENOMEM;

@@ -17,6 +17,9 @@ enum ynode_kind { YN_SCALAR, YN_SEQ, YN_MAP };
 
 struct ynode {
 	enum ynode_kind kind;
+	const char *file;	/* the file it was read from (diagnostics); the
+				 * string passed to sovp_ynode_parse, which
+				 * must outlive the tree */
 	int line, col;
 	int quoted;		/* scalar was quoted or tagged: never null */
 	int dup;		/* a mapping key seen before in the same mapping */
@@ -27,7 +30,8 @@ struct ynode {
 };
 
 /*
- * Parses buf (named file in diagnostics). Returns 0 and *root (NULL for an
+ * Parses buf (named file in diagnostics and in every node's file: the
+ * string must outlive the tree). Returns 0 and *root (NULL for an
  * empty stream), -EINVAL after reporting a syntax error in d, or -ENOMEM.
  */
 int sovp_ynode_parse(const char *file, const void *buf, size_t len,
@@ -60,5 +64,13 @@ int sovp_read_file(const char *path, size_t max, char **buf, size_t *len,
 int sovp_ynode_is_null(const struct ynode *n);
 /* A scalar whose bytes are exactly s. */
 int sovp_ynode_eq(const struct ynode *n, const char *s);
+
+/*
+ * Edit distance between a (la bytes) and b, SIZE_MAX past
+ * SOV_POLICY_NAME_MAX; the closest of cands to n within 2 edits (and closer
+ * than a rewrite), or NULL: for "did you mean".
+ */
+size_t sovp_ynode_distance(const char *a, size_t la, const char *b);
+const char *sovp_ynode_closest(const struct ynode *n, const char *const *cands, size_t nc);
 
 #endif

@@ -22,16 +22,19 @@ struct pcountry {
 	char cc[3];
 	const char *group;	/* the group it came from, or NULL */
 	uint32_t zone;
+	const char *pf;		/* the policy file it is written in */
 	int line, col;
 };
 
 struct pasn {
 	uint32_t asn, zone;
+	const char *pf;
 	int line, col;
 };
 
 struct pglob {
 	char *glob;
+	const char *pf;
 	int line, col;
 };
 
@@ -41,6 +44,7 @@ struct prange {
 	struct pglob *globs;
 	size_t n_globs;
 	uint32_t zone;
+	const char *pf;		/* the policy file it is written in */
 	int line, col;		/* the range's mapping */
 	int fline, fcol;	/* its 'file' value */
 };
@@ -55,6 +59,7 @@ struct zsrc_plan {
 	struct prange *ranges;
 	size_t n_ranges, cap_ranges;
 	char *locdb;		/* 'locdb:' of the policy */
+	const char *locdb_pf;
 	int locdb_line, locdb_col;
 	size_t n_items;		/* sources named, for "zone has no prefixes" */
 	struct zsrc_lpm *v4, *v6;
@@ -82,7 +87,12 @@ static void diag(struct zsrc_plan *p, enum sov_diag_level lvl, const char *file,
 	sov_diags_add(p->d, lvl, file, line, col, "%s", msg);
 }
 
-#define perr(p, n, ...) diag(p, SOV_DIAG_ERROR, (p)->file, (n)->line, (n)->col, __VA_ARGS__)
+/*
+ * The policy file a node was read from (a policy may include others): the
+ * nodes keep their file's name, which lives as long as the compile.
+ */
+#define nfile(p, n) ((n)->file ? (n)->file : (p)->file)
+#define perr(p, n, ...) diag(p, SOV_DIAG_ERROR, nfile(p, n), (n)->line, (n)->col, __VA_ARGS__)
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
@@ -167,6 +177,7 @@ static int add_country(struct zsrc_plan *p, const char *cc, const char *group,
 	memcpy(c->cc, cc, 3);
 	c->group = group;
 	c->zone = zone;
+	c->pf = nfile(p, n);
 	c->line = n->line;
 	c->col = n->col;
 	return 0;
@@ -231,6 +242,7 @@ int sov_zsrc_plan_asns(struct zsrc_plan *p, uint32_t zone, const struct ynode *l
 		a = &p->asns[p->n_asns++];
 		a->asn = asn;
 		a->zone = zone;
+		a->pf = nfile(p, n);
 		a->line = n->line;
 		a->col = n->col;
 	}
@@ -320,10 +332,12 @@ static int parse_range(struct zsrc_plan *p, const struct ynode *m, struct prange
 		r->globs[i].glob = strdup(g->str);
 		if (!r->globs[i].glob)
 			return -ENOMEM;
+		r->globs[i].pf = nfile(p, g);
 		r->globs[i].line = g->line;
 		r->globs[i].col = g->col;
 		r->n_globs++;
 	}
+	r->pf = nfile(p, m);
 	r->line = m->line;
 	r->col = m->col;
 	r->fline = file->line;
@@ -371,6 +385,7 @@ int sov_zsrc_plan_locdb(struct zsrc_plan *p, const struct ynode *v)
 	p->locdb = strdup(v->str);
 	if (!p->locdb)
 		return -ENOMEM;
+	p->locdb_pf = nfile(p, v);
 	p->locdb_line = v->line;
 	p->locdb_col = v->col;
 	return 0;
@@ -444,7 +459,7 @@ static void range_age(struct zsrc_plan *p, const struct sov_policy_opts *opts,
 		return;
 	age = age_days(opts, (long long)st.st_mtime);
 	if (age > (long long)opts->max_age_days)
-		diag(p, SOV_DIAG_WARNING, p->file, r->fline, r->fcol,
+		diag(p, SOV_DIAG_WARNING, r->pf, r->fline, r->fcol,
 		     "range file %s was last modified %lld days ago (more than %u): fetch the provider's current file",
 		     r->file, age, opts->max_age_days);
 }
@@ -466,7 +481,7 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 	if (!p->n_countries && !p->n_asns)
 		return 0;
 	if (opts && (opts->flags & SOV_POLICY_F_NO_FS)) {
-		diag(p, SOV_DIAG_ERROR, p->file,
+		diag(p, SOV_DIAG_ERROR, p->n_countries ? p->countries[0].pf : p->asns[0].pf,
 		     p->n_countries ? p->countries[0].line : p->asns[0].line,
 		     p->n_countries ? p->countries[0].col : p->asns[0].col,
 		     "countries and ASNs not resolved (no file access)");
@@ -475,8 +490,9 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 	if (!path)
 		path = ZSRC_LOCDB_DEFAULT;
 	/* Positions: the policy's 'locdb' if that named it, else the first use. */
-	at.file = p->file;
+	at.file = p->n_countries ? p->countries[0].pf : p->asns[0].pf;
 	if (!(opts && opts->locdb_path) && p->locdb) {
+		at.file = p->locdb_pf;
 		at.line = p->locdb_line;
 		at.col = p->locdb_col;
 	} else {
@@ -492,20 +508,21 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 
 		if (sov_zsrc_locdb_check_country(db, c->cc)) {
 			if (c->group)
-				diag(p, SOV_DIAG_ERROR, p->file, c->line, c->col,
+				diag(p, SOV_DIAG_ERROR, c->pf, c->line, c->col,
 				     "country %s of group %s is not in the location database %s",
 				     c->cc, c->group, path);
 			else
-				diag(p, SOV_DIAG_ERROR, p->file, c->line, c->col,
+				diag(p, SOV_DIAG_ERROR, c->pf, c->line, c->col,
 				     "unknown country code '%s': not in the location database %s",
 				     c->cc, path);
 			continue;
 		}
 		if (*f && (*f)->zone != c->zone) {
-			diag(p, SOV_DIAG_ERROR, p->file, c->line, c->col,
-			     "country %s%s%s is already in zone '%s' (line %d); a country belongs to one zone",
+			diag(p, SOV_DIAG_ERROR, c->pf, c->line, c->col,
+			     "country %s%s%s is already in zone '%s' (%s%sline %d); a country belongs to one zone",
 			     c->cc, c->group ? " of group " : "", c->group ? c->group : "",
-			     names[(*f)->zone], (*f)->line);
+			     names[(*f)->zone], strcmp((*f)->pf, c->pf) ? (*f)->pf : "",
+			     strcmp((*f)->pf, c->pf) ? " " : "", (*f)->line);
 			continue;
 		}
 		if (!*f)
@@ -515,14 +532,16 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 		struct pasn *a = &p->asns[i];
 
 		if (sov_zsrc_locdb_check_asn(db, a->asn))
-			diag(p, SOV_DIAG_WARNING, p->file, a->line, a->col,
+			diag(p, SOV_DIAG_WARNING, a->pf, a->line, a->col,
 			     "AS%u is not in the location database %s: it matches no address",
 			     a->asn, path);
 		for (size_t j = 0; j < i; j++)
 			if (p->asns[j].asn == a->asn && p->asns[j].zone != a->zone) {
-				diag(p, SOV_DIAG_ERROR, p->file, a->line, a->col,
-				     "AS%u is already in zone '%s' (line %d); an AS belongs to one zone",
-				     a->asn, names[p->asns[j].zone], p->asns[j].line);
+				diag(p, SOV_DIAG_ERROR, a->pf, a->line, a->col,
+				     "AS%u is already in zone '%s' (%s%sline %d); an AS belongs to one zone",
+				     a->asn, names[p->asns[j].zone],
+				     strcmp(p->asns[j].pf, a->pf) ? p->asns[j].pf : "",
+				     strcmp(p->asns[j].pf, a->pf) ? " " : "", p->asns[j].line);
 				break;
 			}
 	}
@@ -568,7 +587,8 @@ static int resolve_locdb(struct zsrc_plan *p, const struct sov_policy_opts *opts
 		long long age = age_days(opts, info.created_at);
 
 		if (age > (long long)opts->max_age_days)
-			diag(p, SOV_DIAG_WARNING, p->file,
+			diag(p, SOV_DIAG_WARNING,
+			     p->locdb ? p->locdb_pf : p->n_countries ? p->countries[0].pf : p->asns[0].pf,
 			     p->locdb ? p->locdb_line : p->n_countries ? p->countries[0].line : p->asns[0].line,
 			     p->locdb ? p->locdb_col : p->n_countries ? p->countries[0].col : p->asns[0].col,
 			     "location database %s is %lld days old (created %s; more than %u): update it (location update, or the 'location' package)",
@@ -615,7 +635,7 @@ static int resolve_ranges(struct zsrc_plan *p, const struct sov_policy_opts *opt
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_ranges; i++) {
 		struct prange *r = &p->ranges[i];
-		struct at at = { .p = p, .file = p->file, .line = r->fline, .col = r->fcol };
+		struct at at = { .p = p, .file = r->pf, .line = r->fline, .col = r->fcol };
 		struct zsrc_range_file *rf = NULL;
 		const char **globs;
 		long added;
@@ -649,14 +669,14 @@ static int resolve_ranges(struct zsrc_plan *p, const struct sov_policy_opts *opt
 				char hint[256];
 
 				region_hint(rf, hint, sizeof(hint));
-				diag(p, SOV_DIAG_WARNING, p->file, r->globs[g].line, r->globs[g].col,
+				diag(p, SOV_DIAG_WARNING, r->globs[g].pf, r->globs[g].line, r->globs[g].col,
 				     "region glob '%s' matches no region of %s (%s format; regions: %s)",
 				     globs[g], r->file, sov_zsrc_range_format_name(r->format), hint);
 			}
 		}
 		at.line = r->line;
 		at.col = r->col;
-		at.file = p->file;
+		at.file = r->pf;
 		added = sov_zsrc_range_add(rf, globs, r->n_globs, r->zone, names, p->v4, p->v6,
 					   at_err, &at);
 		free(globs);

@@ -4,10 +4,12 @@
 # labels) stays; one that fits goes in. An apply whose compiler child
 # (agent/compile_child.c) is killed is refused with the reason and changes
 # nothing (with the location database: the EU countries take seconds).
+# A policy that includes others is applied, enforced and, with a bad
+# included file, refused.
 # Needs root + BPF (and bpftool to count the label map).
 set -uo pipefail
 B=${SOV_BUILD:-build}
-SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl
+SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl SOVTEST=$B/tests/sovtest
 T=$(mktemp -d /tmp/sovd-apply.XXXXXX)
 PIN=/sys/fs/bpf/sovd-apply-$$
 n=0 failed=0
@@ -78,6 +80,7 @@ ok $? "apply of a policy with one new label: accepted"
 grep -q "generation=2" "$T/out"; ok $? "generation 2"
 l2=$(labels)
 [ "$l2" = $((l0 + 1)) ]; ok $? "its label is live (want $((l0 + 1)) entries, got $l2)"
+
 # The compile runs in a child (agent/compile_child.c): killed while it
 # walks the location database, the apply is refused with the reason and
 # the policy in force stays; the same apply then goes in.
@@ -107,6 +110,43 @@ if [ -r /var/lib/location/database.db ]; then
 else
 	n=$((n + 1)); echo "ok $n - # SKIP the compiler child killed: no location database at /var/lib/location/database.db"
 fi
+# A policy in several files (include:, docs/policy.md): applied by a
+# relative path, its included zone decides in the kernel; an apply whose
+# included file is bad is refused naming that file's line, and the policy
+# in force stays.
+mkdir -p "$T/inc/zones" "$T/inc/bad"
+printf 'zones:\n  lo: {cidrs: [127.0.0.0/8]}\n' > "$T/inc/zones/lo.yaml"
+printf 'version: 1\ninclude: [inc/zones/*.yaml]\nzones:\n  eu: {cidrs: [10.10.0.0/16]}\nclasses:\n  c1: {paths: [%s], allow: [eu, lo]}\n  c2: {paths: [%s], allow: [eu]}\n' \
+	"$T/d1" "$T/d2/f1" > "$T/p5.yaml"
+sed 's|include: \[inc/zones/\*.yaml\]|include: [inc/zones/*.yaml, inc/bad/*.yaml]|' "$T/p5.yaml" > "$T/p6.yaml"
+printf 'zones:\n  lab:\n    cidrs: [10.50.0.1/16]\n' > "$T/inc/bad/lab.yaml"
+"$SOVTEST" "read:$T/d1/a" "connect:127.0.0.1:9" > "$T/c0" 2>&1
+grep -q "connect 127.0.0.1:9 EPERM" "$T/c0"; ok $? "before: a process tainted by c1 is refused 127.0.0.1 (in no zone)"
+sc=$(realpath "$SOVCTL"); (cd "$T" && "$sc" --socket "$T/s" policy apply p5.yaml) > "$T/out" 2>&1
+r=$?; [ $r = 0 ] && grep -q "generation=3" "$T/out"
+r=$?; ok $r "apply of a policy that includes its zone 'lo' (relative path): generation 3"
+[ $r = 0 ] || sed 's/^/#   /' "$T/out"
+"$SOVTEST" "read:$T/d1/a" "connect:127.0.0.1:9" > "$T/c1" 2>&1
+grep -q "connect 127.0.0.1:9 ECONNREFUSED" "$T/c1"
+r=$?; ok $r "the included zone decides: c1 may reach 127.0.0.1 (no listener: ECONNREFUSED)"
+[ $r = 0 ] || sed 's/^/#   /' "$T/c1"
+# The running policy's hash covers its included files: dry runs see an edit.
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p5.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 0 ] && grep -q "make the same decisions" "$T/out"
+ok $? "apply --dry-run of the running included policy: same decisions, exit 0 (got $rc)"
+cp "$T/inc/zones/lo.yaml" "$T/lo.saved"; echo "# edited" >> "$T/inc/zones/lo.yaml"
+"$SOVCTL" --socket "$T/s" policy apply --dry-run "$T/p5.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 2 ] && grep -q "changed since sovd loaded it" "$T/out"
+ok $? "apply --dry-run when an included file was edited: refused, exit 2 (got $rc)"
+mv "$T/lo.saved" "$T/inc/zones/lo.yaml"
+"$SOVCTL" --socket "$T/s" policy apply "$T/p6.yaml" > "$T/out" 2>&1
+rc=$?; [ $rc = 1 ] && grep -q "$T/inc/bad/lab.yaml:3:13: error: invalid prefix '10.50.0.1/16': host bits are set" "$T/out"
+r=$?; ok $r "apply with a bad included file: refused, naming its file:line:column (exit $rc)"
+[ $r = 0 ] || sed 's/^/#   /' "$T/out"
+"$SOVCTL" --socket "$T/s" status -o json > "$T/st" 2>&1
+grep -q '"generation":3' "$T/st"; ok $? "still generation 3"
+"$SOVTEST" "read:$T/d1/a" "connect:127.0.0.1:9" > "$T/c2" 2>&1
+grep -q "connect 127.0.0.1:9 ECONNREFUSED" "$T/c2"; ok $? "the policy in force still allows c1 its included zone"
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?
 sovd_pid=
 [ $rc = 0 ]; ok $? "SIGTERM: exit 0"

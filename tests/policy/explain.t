@@ -121,5 +121,29 @@ else
 	notok "explain: only the holding sources" "$out"
 fi
 
+# a zone file named in an included file: the included file's line
+mkdir -p "$tmp/inc"
+cat > "$tmp/inc/lab.yaml" <<Y
+zones:
+  lab:
+    files: [$tmp/lab.txt]
+Y
+printf '203.0.113.0/25\n' > "$tmp/lab.txt"
+cat > "$tmp/root.yaml" <<Y
+version: 1
+include: [inc/*.yaml]
+classes:
+  c:
+    paths: [$tmp/data]
+    allow: [lab]
+Y
+out=$("$sovctl" policy explain "$tmp/root.yaml" --class c --dst 203.0.113.9 2>&1); rc=$?
+if [ $rc -eq 0 ] && has "  $tmp/lab.txt:1:1 zone file of zone 'lab' ($tmp/inc/lab.yaml:3:13): 203.0.113.0/25 holds it" &&
+   has "verdict: allow"; then
+	ok "explain: a source named in an included file is reported with that file's line"
+else
+	notok "explain: a source from an included file" "exit $rc" "$out"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -100,5 +100,18 @@ else
 	notok "a location database older than --max-age 1 warns" "$out"
 fi
 
+# A policy in several files (docs/policy.md, "Includes"): checked whole,
+# its warnings and errors printed at their own files' positions.
+d=$top/tests/data/policy
+expect "an included policy: ok, with its included files counted" 0 \
+	"^$d/good/include.yaml: ok \(2 classes, 3 zones, 3 IPv4 and 1 IPv6 prefixes; 4 included files\)$" \
+	"warning" -- --offline "$d/good/include.yaml"
+expect "an included policy under --strict: the included file's path warning fails it" 1 \
+	"^$d/good/../include/classes.yaml:5:13: warning: path '/srv/sovd-test/include/customers' does not exist" \
+	'' -- --strict "$d/good/include.yaml"
+expect "errors in an included file: named by that file" 1 \
+	"^$d/bad/../include/bad/errors.yaml:10:13: error: prefix 10.10.0.0/16 of zone 'eu2' is already in zone 'eu' \($d/bad/include-errors.yaml:5:13\)" \
+	'' -- "$d/bad/include-errors.yaml"
+
 echo "1..$n"
 [ $failed -eq 0 ]

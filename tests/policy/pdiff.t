@@ -109,5 +109,18 @@ fi
 out=$("$sovctl" policy diff "$old" "$top/tests/data/policy/bad/class-alow.yaml" 2>&1); rc=$?
 if [ $rc -eq 2 ] && grep -q "invalid policy" <<<"$out"; then ok "an invalid NEW: exit 2"; else notok "an invalid NEW: exit 2" "$out"; fi
 
+# A policy that includes others: a change in an included file is a change
+# of the policy (docs/policy.md, "Includes").
+cp -r "$top/tests/data/policy/include" "$top/tests/data/policy/good/include.yaml" "$tmp/"
+sed -i 's|\.\./include/|include/|g' "$tmp/include.yaml"
+sed -i 's|10.20.0.0/16|10.20.0.0/16, 10.22.0.0/16|' "$tmp/include/zones/us.yaml"
+out=$("$sovctl" policy diff "$top/tests/data/policy/good/include.yaml" "$tmp/include.yaml" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -qx "+ prefix 10.22.0.0/16 (zone us)" <<<"$out" &&
+	grep -qx "# IPv4 LPM entries: 3 -> 4 (1 added, 0 removed, 0 moved between zones)" <<<"$out"; then
+	ok "a prefix added in an included file: exit 1, the prefix"
+else
+	notok "a prefix added in an included file" "exit $rc" "$out"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

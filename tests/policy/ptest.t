@@ -166,5 +166,39 @@ fi
 "$sovctl" policy explain "$pol" --class nope --dst 10.0.0.1 >/dev/null 2>&1
 rc=$?; if [ $rc -eq 2 ]; then ok "policy explain of an unknown class: exit 2"; else notok "unknown class: exit 2 (got $rc)"; fi
 
+# A policy in several files (docs/policy.md, "Includes"): the lines that
+# decided are in the included files, and each is named by its own file.
+inc=$top/tests/data/policy/good/include.yaml
+idir=$top/tests/data/policy/good/../include
+out=$("$sovctl" policy explain "$inc" --class pii-eu --dst 10.20.1.1:443 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -qx "destination 10.20.1.1:443: zone us ($idir/zones/us.yaml:2:3)" <<<"$out" &&
+	grep -qx "  $idir/zones/us.yaml:3:13 cidrs of zone 'us': 10.20.0.0/16 holds it" <<<"$out" &&
+	grep -q "^class pii-eu: $idir/classes.yaml:6:12 allow \[eu, local\]" <<<"$out" &&
+	grep -qx "  decided by: $idir/zones/us.yaml:2:3 zone 'us'; $idir/classes.yaml:6:12 allow of class 'pii-eu' (violated); $inc:5:7 mode" <<<"$out"; then
+	ok "policy explain of an included policy: each contributing line named by its file"
+else
+	notok "policy explain of an included policy" "exit $rc" "$out"
+fi
+cat >"$tmp/inc.yaml" <<'Y'
+tests:
+  - name: weights (an included file's class) may reach the US (an included zone)
+    classes: [weights]
+    dst: 10.20.0.9
+    expect: allow
+    zone: us
+  - name: wrong on purpose
+    classes: [pii-eu]
+    dst: 10.20.0.9
+    expect: allow
+Y
+run "$inc" "$tmp/inc.yaml"
+if [ $rc -eq 1 ] && grep -qx "$tmp/inc.yaml:7: wrong on purpose: expected allow, got deny (zone us)" <<<"$out" &&
+	grep -q "decided by: $idir/zones/us.yaml:2:3 zone 'us'; $idir/classes.yaml:6:12 allow of class 'pii-eu' (violated)" <<<"$out" &&
+	grep -qx "2 cases, 1 passed, 1 failed" <<<"$out"; then
+	ok "policy test of an included policy: verdicts, and the included lines that decided"
+else
+	notok "policy test of an included policy" "exit $rc" "$out"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -563,6 +563,35 @@ const struct sovctl_cmd sovctl_policy_apply_cmd = {
 	.run = apply_run,
 };
 
+/* dirname(file) resolved, then its last component as it is; errno on failure. */
+static int absolute_policy(const char *file, char *out, size_t len)
+{
+	const char *slash = strrchr(file, '/'), *base = slash ? slash + 1 : file;
+	char dir[PATH_MAX], real[PATH_MAX];
+
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		errno = EISDIR;
+		return -1;
+	}
+	if (slash && (size_t)(slash - file) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == file)
+		strcpy(dir, "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	if (!realpath(dir, real))
+		return -1;
+	if (snprintf(out, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) >= (int)len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return access(out, R_OK);
+}
+
 static int apply_run(int argc, char **argv)
 {
 	const char *sock = sovctl_socket;
@@ -582,8 +611,12 @@ static int apply_run(int argc, char **argv)
 	file = argv[optind];
 	if (dry)
 		return apply_dry_run(sock, file);
-	/* sovd reads the file itself: give it an absolute path. */
-	if (!realpath(file, path)) {
+	/*
+	 * sovd reads the file itself: give it an absolute path. Its directory
+	 * is resolved, not the file's own name: a policy that is a symlink
+	 * keeps resolving its includes next to the link, as policy check does.
+	 */
+	if (absolute_policy(file, path, sizeof(path))) {
 		fprintf(stderr, "sovctl: cannot read %s: %s\n", file, strerror(errno));
 		return SOVCTL_BAD;
 	}

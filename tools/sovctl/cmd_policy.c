@@ -134,9 +134,13 @@ static int check_run(int argc, char **argv)
 				argv[i], d.n - d.n_errors, d.n - d.n_errors == 1 ? "" : "s");
 			bad = 1;
 		} else if (img) {
-			printf("%s: ok (%zu classes, %zu zones, %zu IPv4 and %zu IPv6 prefixes)\n",
+			printf("%s: ok (%zu classes, %zu zones, %zu IPv4 and %zu IPv6 prefixes",
 			       argv[i], img->n_classes, img->n_zones - 1, img->n_v4,
 			       img->n_v6);
+			if (img->n_includes)
+				printf("; %zu included file%s", img->n_includes,
+				       img->n_includes == 1 ? "" : "s");
+			printf(")\n");
 		} else {
 			fprintf(stderr, "%s: invalid policy (%zu error%s)\n", argv[i],
 				d.n_errors, d.n_errors == 1 ? "" : "s");

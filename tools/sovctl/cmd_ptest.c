@@ -18,6 +18,7 @@
 #include "bpf/rules.h"
 #include "policy/policy.h"
 #include "policy/prefix.h"
+#include "policy/includes.h"
 #include "policy/ynode.h"
 #include "tools/sovctl/explain_src.h"
 #include "tools/sovctl/sovctl.h"
@@ -113,8 +114,10 @@ struct pos {
 };
 
 /* Where the policy says what decided: zone keys and classes' allow lists
- * (and channels), found in the policy's own tree. */
+ * (and channels), found in the policy's own tree (with the files it
+ * includes merged in: every node names its file). */
 struct policy_where {
+	struct sovp_doc doc;
 	struct ynode *root;
 	const struct ynode *zones, *classes;
 };
@@ -267,11 +270,13 @@ static int load_policy(const char *path, const struct sov_policy_opts *po,
 	sov_diags_free(&d);
 	sov_diags_init(&d);
 	err = sovp_read_file(path, 64u << 20, &buf, &len, &why) ||
-	      sovp_ynode_parse(path, buf, len, &pw->root, &d);
+	      sovp_doc_load(&pw->doc, path, buf, len, 0, &d);
+	pw->root = pw->doc.root;
 	sov_diags_free(&d);
 	free(buf);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read the policy again\n", path);
+		sovp_doc_free(&pw->doc);
 		sov_policy_free(*img);
 		*img = NULL;
 		return SOVCTL_USAGE;
@@ -303,7 +308,7 @@ static int judge(const struct sov_policy_image *img, const struct sov_config *cf
 		const struct ynode *zk = map_key(pw->zones, sov_policy_zone_name(img, r->zone));
 
 		if (zk && r->zone != SOV_ZONE_UNKNOWN)
-			why_add(r, "%s:%d:%d zone '%s'", img->path, zk->line, zk->col,
+			why_add(r, "%s:%d:%d zone '%s'", zk->file, zk->line, zk->col,
 				sov_policy_zone_name(img, r->zone));
 		else
 			why_add(r, "in no zone (unknown)");
@@ -320,14 +325,14 @@ static int judge(const struct sov_policy_image *img, const struct sov_config *cf
 		if (!k && channel)
 			k = map_key(cv, "channels") ? map_key(cv, "channels") : map_key(pw->classes, cl->name);
 		if (k)
-			why_add(r, "%s:%d:%d %s of class '%s'%s", img->path, k->line, k->col,
+			why_add(r, "%s:%d:%d %s of class '%s'%s", k->file, k->line, k->col,
 				channel ? "channels" : "allow", cl->name,
 				(r->violated & (1ull << b)) ? " (violated)" : "");
 		if ((r->violated & (1ull << b)) && r->verdict != SOV_VERDICT_ALLOW) {
 			const struct ynode *a = map_get(cv, "action");
 
 			if (a)
-				why_add(r, "%s:%d:%d action of class '%s'", img->path, a->line,
+				why_add(r, "%s:%d:%d action of class '%s'", a->file, a->line,
 					a->col, cl->name);
 		}
 	}
@@ -335,7 +340,7 @@ static int judge(const struct sov_policy_image *img, const struct sov_config *cf
 		const struct ynode *m = map_get(pw->root, "mode");
 
 		if (m)
-			why_add(r, "%s:%d:%d mode", img->path, m->line, m->col);
+			why_add(r, "%s:%d:%d mode", m->file, m->line, m->col);
 	}
 	return 0;
 }
@@ -663,7 +668,7 @@ static int ptest_run(int argc, char **argv)
 		free(R.cases[i].failure);
 	}
 	free(R.cases);
-	sovp_ynode_free(R.pw.root);
+	sovp_doc_free(&R.pw.doc);
 	sov_policy_free(img);
 	return ret;
 }
@@ -850,7 +855,7 @@ static int explain_run(int argc, char **argv)
 
 		printf("destination %s: zone %s", dst, sov_policy_zone_name(img, r.zone));
 		if (zk && r.zone != SOV_ZONE_UNKNOWN)
-			printf(" (%s:%d:%d)", img->path, zk->line, zk->col);
+			printf(" (%s:%d:%d)", zk->file, zk->line, zk->col);
 		printf("\n");
 		if (e >= 0) {
 			struct sov_prefix p = { .family = fam == AF_INET ? 4 : 6 };
@@ -881,14 +886,14 @@ static int explain_run(int argc, char **argv)
 				if (!scalar(n) || sovp_prefix_parse(n->str, n->len, &p, whyb, sizeof(whyb)) ||
 				    !prefix_holds(&p, &dd))
 					continue;
-				printf("  %s:%d:%d cidrs of zone '%s': %s holds it\n", img->path, n->line,
+				printf("  %s:%d:%d cidrs of zone '%s': %s holds it\n", n->file, n->line,
 				       n->col, pw.zones->kids[i]->str, n->str);
 			}
 			if (strcmp(pw.zones->kids[i]->str, sov_policy_zone_name(img, r.zone)))
 				continue;
 		}
 		if (judged_prefix(&dd, &ap))
-			explain_zone_sources(img, img->path, pw.zones, po.locdb_path, &ap);
+			explain_zone_sources(img, pw.zones, po.locdb_path, &ap);
 		for (size_t s = 0; s < img->n_sources; s++)
 			printf("  data: %s %s (%s)\n", img->sources[s].kind, img->sources[s].file,
 			       img->sources[s].version ? img->sources[s].version : "no version");
@@ -904,7 +909,7 @@ static int explain_run(int argc, char **argv)
 			continue;
 		printf("class %s: ", cl->name);
 		if (al)
-			printf("%s:%d:%d allow [", img->path, al->line, al->col);
+			printf("%s:%d:%d allow [", al->file, al->line, al->col);
 		for (size_t k = 0; al && al->kind == YN_SEQ && k < al->n; k++)
 			printf("%s%s", k ? ", " : "", al->kids[k]->str);
 		printf("]%s, action %s: %s\n", channel ? (cl->channels & (1u << channel) ? ", channel allowed" : ", channel not allowed") : "",
@@ -917,7 +922,7 @@ static int explain_run(int argc, char **argv)
 		printf("verdict: %s\n  decided by: %s\n", verdict_names[r.verdict], r.why);
 	ret = SOVCTL_OK;
 out:
-	sovp_ynode_free(pw.root);
+	sovp_doc_free(&pw.doc);
 	sov_policy_free(img);
 	return ret;
 }

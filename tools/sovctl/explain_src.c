@@ -57,7 +57,7 @@ static const char *pfx(int family, const uint8_t *addr, unsigned plen, char *buf
 	return sovp_prefix_format(&p, buf, len);
 }
 
-static int zone_files(const char *policy, const char *zone, const struct ynode *files,
+static int zone_files(const char *zone, const struct ynode *files,
 		      const struct sov_prefix *a)
 {
 	int found = 0;
@@ -72,7 +72,7 @@ static int zone_files(const char *policy, const char *zone, const struct ynode *
 			continue;
 		sovp_zb_init(&zb);
 		sov_diags_init(&d);
-		if (!sovp_zb_read_zone_file(&zb, f->str, 1, ZB_PRIO_EXPLICIT, &d, policy, f->line,
+		if (!sovp_zb_read_zone_file(&zb, f->str, 1, ZB_PRIO_EXPLICIT, &d, f->file, f->line,
 					    f->col)) {
 			const struct zb_entry *v = a->family == 4 ? zb.v4 : zb.v6;
 			size_t n = a->family == 4 ? zb.n4 : zb.n6;
@@ -81,7 +81,7 @@ static int zone_files(const char *policy, const char *zone, const struct ynode *
 				if (!holds(a->family, v[i].addr, v[i].plen, a))
 					continue;
 				printf("  %s:%u:%u zone file of zone '%s' (%s:%d:%d): %s holds it\n",
-				       f->str, v[i].line, v[i].col, zone, policy, f->line, f->col,
+				       f->str, v[i].line, v[i].col, zone, f->file, f->line, f->col,
 				       pfx(a->family, v[i].addr, v[i].plen, ps, sizeof(ps)));
 				found = 1;
 			}
@@ -92,7 +92,7 @@ static int zone_files(const char *policy, const char *zone, const struct ynode *
 	return found;
 }
 
-static int range_files(const char *policy, const char *zone, const struct ynode *ranges,
+static int range_files(const char *zone, const struct ynode *ranges,
 		       const struct sov_prefix *a)
 {
 	int found = 0;
@@ -139,10 +139,10 @@ static int range_files(const char *policy, const char *zone, const struct ynode 
 				       rf->path, sov_zsrc_range_format_name(fmt),
 				       rf->version ? rf->version : "no version", zone,
 				       pfx(fam, p->addr, p->plen, ps, sizeof(ps)), region, glob->str,
-				       policy, glob->line, glob->col);
+				       glob->file, glob->line, glob->col);
 			else
 				printf("  %s (%s) range file of zone '%s' (%s:%d:%d): %s, region '%s', holds it but no region glob of the zone selects it\n",
-				       rf->path, sov_zsrc_range_format_name(fmt), zone, policy, r->line,
+				       rf->path, sov_zsrc_range_format_name(fmt), zone, r->file, r->line,
 				       r->col, pfx(fam, p->addr, p->plen, ps, sizeof(ps)), region);
 			found = 1;
 		}
@@ -181,7 +181,7 @@ static const struct ynode *lists_asn(const struct ynode *l, uint32_t asn)
 	return NULL;
 }
 
-static int locdb(const struct sov_policy_image *img, const char *policy, const struct ynode *zones,
+static int locdb(const struct sov_policy_image *img, const struct ynode *zones,
 		 const char *locdb_path, const struct sov_prefix *a)
 {
 	struct zsrc_locdb_info info;
@@ -217,12 +217,12 @@ static int locdb(const struct sov_policy_image *img, const char *policy, const s
 		const struct ynode *zv = zones->kids[i + 1], *n;
 
 		if ((n = lists_asn(get(zv, "asns"), asn))) {
-			printf("  %s:%d:%d asns of zone '%s': %s holds it (AS%u)\n", policy, n->line,
+			printf("  %s:%d:%d asns of zone '%s': %s holds it (AS%u)\n", n->file, n->line,
 			       n->col, zones->kids[i]->str, n->str, asn);
 			found = 1;
 		}
 		if (cc[0] && (n = lists_country(get(zv, "countries"), cc))) {
-			printf("  %s:%d:%d countries of zone '%s': %s holds it (%s)\n", policy,
+			printf("  %s:%d:%d countries of zone '%s': %s holds it (%s)\n", n->file,
 			       n->line, n->col, zones->kids[i]->str, n->str, cc);
 			found = 1;
 		}
@@ -231,8 +231,7 @@ static int locdb(const struct sov_policy_image *img, const char *policy, const s
 	return found;
 }
 
-void explain_zone_sources(const struct sov_policy_image *img, const char *policy,
-			  const struct ynode *zones, const char *locdb_path,
+void explain_zone_sources(const struct sov_policy_image *img, const struct ynode *zones, const char *locdb_path,
 			  const struct sov_prefix *a)
 {
 	int geo = 0, found = 0;
@@ -241,13 +240,13 @@ void explain_zone_sources(const struct sov_policy_image *img, const char *policy
 		const struct ynode *zv = zones->kids[i + 1];
 		const char *zone = zones->kids[i]->str;
 
-		found |= zone_files(policy, zone, get(zv, "files"), a);
-		found |= range_files(policy, zone, get(zv, "ranges"), a);
+		found |= zone_files(zone, get(zv, "files"), a);
+		found |= range_files(zone, get(zv, "ranges"), a);
 		if (get(zv, "countries") || get(zv, "asns"))
 			geo = 1;
 	}
 	if (geo)
-		found |= locdb(img, policy, zones, locdb_path, a);
+		found |= locdb(img, zones, locdb_path, a);
 	if (found)
 		printf("  precedence: cidrs and files, then ranges, then asns, then countries; the longest prefix within each (docs/zones.md)\n");
 }

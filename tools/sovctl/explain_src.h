@@ -12,13 +12,12 @@
 
 /*
  * Prints a line per zone file line, range file entry and location database
- * listing (countries, asns) of any zone in zones (the policy's `zones:`
- * mapping, from policy) that holds the address a (a full-length prefix:
+ * listing (countries, asns) of any zone in zones (the policy's merged
+ * `zones:` mapping; each node names its own file) that holds the address a (a full-length prefix:
  * plen 32 or 128, family 4 or 6, as the kernel judges it). locdb_path
  * overrides the policy's location database.
  */
-void explain_zone_sources(const struct sov_policy_image *img, const char *policy,
-			  const struct ynode *zones, const char *locdb_path,
+void explain_zone_sources(const struct sov_policy_image *img, const struct ynode *zones, const char *locdb_path,
 			  const struct sov_prefix *a);
 
 #endif

@@ -67,7 +67,7 @@ static json_object *jidx(json_object *a, size_t i)
 static void check_library_json(const struct sov_policy_image *img, const char *text)
 {
 	static const char *const order[] = {
-		"format", "path", "sha256", "mode", "scope", "classes", "zones",
+		"format", "path", "includes", "sha256", "mode", "scope", "classes", "zones",
 		"block_classes", "derive_classes", "channels", "v4", "v6", "sources", "locdb",
 		"counts", "kernel_memory_bytes",
 	};
