@@ -446,9 +446,12 @@ void syslog_out_close(struct syslog_out *s, int timeout_ms)
 		pump(s);
 		if (s->head == s->tail)
 			break;
-		/* the stop event is worth a short wait, a dead collector not */
-		if (s->state == ST_DOWN)
+		/* a collector that is down gets its next try within the
+		 * time given, no more */
+		if (s->state == ST_DOWN && s->next_try_ms >= end)
 			break;
+		if (s->state == ST_DOWN)
+			p.fd = -1;
 		poll(&p, 1, 20);
 	}
 	if (s->buf && s->head < s->tail) {

@@ -117,8 +117,16 @@ sovd_stop() {
 }
 # a taint (reads the labelled file) and a deny (then connects to 127.0.0.2)
 act() {
-	bash -c "cat '$T/data/$1' > /dev/null; exec 3<> /dev/tcp/127.0.0.2/9" 2>/dev/null
+	bash -c "read -r x < '$T/data/$1'; exec 3<> /dev/tcp/127.0.0.2/9" 2>/dev/null
 	sleep 0.3
+}
+# arrived INPUT: waits (10 s) for the last act's deny through INPUT
+arrived() {
+	for _ in $(seq 100); do
+		grep '"verdict":"deny"' "$T/out.log" 2>/dev/null | grep -q "	$1\$" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 # check TAG INPUT: every line of the events file reached rsyslog through
 # INPUT as an RFC 5424 message carrying it
@@ -162,6 +170,7 @@ PY
 sovd_run unix --syslog "unix:$T/log.sock"; ok $? "sovd starts with --syslog unix:PATH"
 p=$sovd_pid
 act a.csv
+arrived imuxsock
 sovd_stop; ok $? "sovd stops cleanly"
 sleep 0.5
 check unix imuxsock "$p"; ok $? "unix: every event arrived, RFC 5424 fields parse, MSGID = type, MSG = the line"
@@ -170,7 +179,7 @@ check unix imuxsock "$p"; ok $? "unix: every event arrived, RFC 5424 fields pars
 sovd_run tcp --syslog "tcp://127.0.0.1:$PTCP" --syslog-buffer 4096; ok $? "sovd starts with --syslog tcp://"
 p=$sovd_pid
 act a.csv
-sleep 0.3
+arrived imptcp
 check tcp imptcp "$p"; ok $? "tcp: every event so far arrived as RFC 5424 with the line"
 kill -9 "$rs_pid"; wait "$rs_pid" 2>/dev/null; rs_pid=
 pids=
@@ -199,6 +208,7 @@ grep -q 'sink.*syslog' "$T/jl"; ok $? "the loss event is in the journal"
 sovd_run tls --syslog "tls://127.0.0.1:$PTLS" --syslog-ca "$T/ca.pem"; ok $? "sovd starts with --syslog tls://"
 p=$sovd_pid
 act a.csv
+arrived imtcp
 sovd_stop; ok $? "sovd stops cleanly"
 sleep 0.5
 check tls imtcp "$p"; ok $? "tls: every event arrived (octet-counted over TLS), fields and line as sent"
