@@ -7,6 +7,9 @@ TEST_SCRIPTS	+= tests/agent/apply.t
 TEST_SCRIPTS	+= tests/agent/flood.t
 TEST_SCRIPTS	+= tests/agent/labelgc.t
 TEST_SCRIPTS	+= tests/agent/renumber.t
+TEST_SCRIPTS	+= tests/agent/events-file.t
+TEST_SCRIPTS	+= tests/agent/events-schema.t
+TEST_SCRIPTS	+= tests/agent/syslog.t
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf
