@@ -721,15 +721,16 @@ static int add_sinks(struct sovd *d)
 		events_file_sink(&d->events),
 		api_watch_sink(&d->api),
 		metrics_sink(&d->metrics),
+		syslog_out_sink(&d->o.syslog),	/* with --syslog only */
 		taint_shm_sink(&d->shm),	/* last: it may emit taint events */
 	};
-	struct sovd_sink sl = syslog_out_sink(&d->o.syslog);
 
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (s[i].ctx == &d->o.syslog && d->o.syslog.kind == SYSLOG_OFF)
+			continue;
 		if (pipeline_add_sink(&d->pipe, &s[i]))
 			return -E2BIG;
-	if (d->o.syslog.kind != SYSLOG_OFF && pipeline_add_sink(&d->pipe, &sl))
-		return -E2BIG;
+	}
 	return 0;
 }
 
