@@ -121,3 +121,15 @@ $(BUILD)/tests/unit/agent/test_compile_child: $(BUILD)/tests/unit/agent/test_com
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_compile_child
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_compile_child
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_compile_child
+
+# The events file and syslog sinks (issue 16): rotation, the RFC 5424
+# message, --syslog forms, real Unix and TCP sockets (no root).
+$(BUILD)/tests/unit/agent/test_event_outputs: $(BUILD)/tests/unit/agent/test_event_outputs.o \
+		$(BUILD)/agent/events_file.o $(BUILD)/agent/syslog_out.o $(BUILD)/agent/ndjson.o \
+		$(BUILD)/agent/jbuf.o $(BUILD)/agent/conn.o $(BUILD)/agent/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_event_outputs
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_event_outputs
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_event_outputs
