@@ -48,6 +48,9 @@ enum { ST_DOWN, ST_CONNECTING, ST_HANDSHAKE, ST_UP };
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 #define HEADER_MAX 400
+/* a collector that takes the connection and never finishes the handshake
+ * (or a SYN that goes nowhere) must not hold the sink forever */
+#define SETUP_TIMEOUT_MS 10000
 
 int syslog_out_facility(const char *name)
 {
@@ -240,6 +243,8 @@ static void start_tls(struct syslog_out *s)
 		SSL_set_tlsext_host_name(s->ssl, s->host);
 		SSL_set1_host(s->ssl, s->host);
 	}
+	if (s->state != ST_CONNECTING)
+		s->setup_ms = conn_now_ms();
 	s->state = ST_HANDSHAKE;
 }
 
@@ -255,6 +260,7 @@ static void try_connect(struct syslog_out *s)
 	if (connect(s->fd, (struct sockaddr *)&s->addr, s->addr_len)) {
 		if (errno == EINPROGRESS && type == SOCK_STREAM) {
 			s->state = ST_CONNECTING;
+			s->setup_ms = conn_now_ms();
 			return;
 		}
 		drop_conn(s, "failed to connect", strerror(errno));
@@ -416,6 +422,10 @@ static void pump(struct syslog_out *s)
 		check_connecting(s);
 	if (s->state == ST_HANDSHAKE)
 		handshake(s);
+	if ((s->state == ST_CONNECTING || s->state == ST_HANDSHAKE) &&
+	    conn_now_ms() - s->setup_ms > SETUP_TIMEOUT_MS)
+		drop_conn(s, s->state == ST_CONNECTING ? "failed to connect" : "TLS handshake failed",
+			  "timed out after 10 s");
 	if (s->state == ST_UP && peer_closed(s))
 		drop_conn(s, "the collector closed the connection", "end of stream");
 	if (s->state == ST_UP)

@@ -42,6 +42,7 @@ struct syslog_out {
 	size_t head, tail;		/* the first unsent message; the end */
 	size_t off;			/* bytes of the head message already sent */
 	int64_t next_try_ms;
+	int64_t setup_ms;		/* when connecting began */
 	unsigned backoff_ms;
 	int down_logged;
 	/* counters */
