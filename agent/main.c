@@ -339,7 +339,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		return -EINVAL;
 	}
 	if ((o->syslog.ca_file && o->syslog.kind != SYSLOG_TLS) ||
-	    ((o->syslog.cap) && o->syslog.kind == SYSLOG_OFF)) {
+	    (o->syslog.cap && o->syslog.kind == SYSLOG_OFF)) {
 		fprintf(stderr, "sovd: --syslog-ca needs --syslog tls://..., --syslog-buffer needs --syslog\n");
 		return -EINVAL;
 	}
