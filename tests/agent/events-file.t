@@ -10,7 +10,7 @@ B=${SOV_BUILD:-build}
 SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl
 T=$(mktemp -d /tmp/sovd-evfile.XXXXXX)
 PIN=/sys/fs/bpf/sovd-evfile-$$
-n=0 failed=0 sovd_pid=
+n=0 failed=0 sovd_pid=''
 cleanup() {
 	[ -n "$sovd_pid" ] && kill -9 "$sovd_pid" 2>/dev/null
 	wait 2>/dev/null

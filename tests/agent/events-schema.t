@@ -13,7 +13,7 @@ B=${SOV_BUILD:-build}
 SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl
 T=$(mktemp -d /tmp/sovd-schema.XXXXXX)
 PIN=/sys/fs/bpf/sovd-schema-$$
-n=0 failed=0 sovd_pid=
+n=0 failed=0 sovd_pid=''
 cleanup() {
 	[ -n "$sovd_pid" ] && kill -9 "$sovd_pid" 2>/dev/null
 	wait 2>/dev/null
@@ -60,7 +60,7 @@ try: socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)  # a 
 except OSError: pass
 time.sleep(1.5)                                    # the aggregate's second
 PY
-for i in $(seq 20); do cat "$T/data/a.csv" > /dev/null; done
+for _ in $(seq 20); do cat "$T/data/a.csv" > /dev/null; done
 for _ in $(seq 30); do grep -q '"sink":"syslog"' "$T/ev" && break; sleep 0.1; done
 kill -TERM "$sovd_pid"; wait "$sovd_pid"; rc=$?; sovd_pid=
 ok $rc "sovd stops cleanly"

@@ -17,7 +17,7 @@ B=${SOV_BUILD:-build}
 SOVD=${SOVD:-$B/sovd} SOVCTL=$B/sovctl
 T=$(mktemp -d /tmp/sovd-syslog.XXXXXX)
 PIN=/sys/fs/bpf/sovd-syslog-$$
-n=0 failed=0 sovd_pid= rs_pid=
+n=0 failed=0 sovd_pid='' rs_pid=''
 cleanup() {
 	[ -n "$sovd_pid" ] && kill -9 "$sovd_pid" 2>/dev/null
 	[ -n "$rs_pid" ] && kill -9 "$rs_pid" 2>/dev/null
