@@ -65,6 +65,11 @@ static int open_path(struct events_file *f)
 		return -errno;
 	f->size = fstat(fd, &st) ? 0 : (uint64_t)st.st_size;
 	f->fd = fd;
+	/* /dev/null, a FIFO, a terminal: never renamed away */
+	if (f->max_size && !fstat(fd, &st) && !S_ISREG(st.st_mode)) {
+		pr_warn("events file %s is not a regular file: not rotated", f->path);
+		f->max_size = 0;
+	}
 	return 0;
 }
 

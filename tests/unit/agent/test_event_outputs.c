@@ -83,6 +83,25 @@ static void test_rotation(const char *dir)
 	ASSERT_EQ(f.dropped, 0, "none dropped");
 }
 
+/* /dev/null with a size limit: never renamed away. */
+static void test_not_regular(void)
+{
+	struct events_file f = { .max_size = 10, .keep = 1 };
+	struct sovd_sink s = events_file_sink(&f);
+	struct stat st;
+
+	if (!ASSERT_OK(events_file_open(&f, "/dev/null"), "open /dev/null"))
+		return;
+	for (int i = 0; i < 3; i++) {
+		struct sovd_event e = event("agent", NULL, 1);
+
+		s.emit(s.ctx, &e);
+	}
+	events_file_close(&f);
+	ASSERT_TRUE(!stat("/dev/null", &st) && S_ISCHR(st.st_mode) && !f.rotations &&
+		    f.lines == 3, "/dev/null is not rotated");
+}
+
 static void test_sizes(void)
 {
 	uint64_t v = 0;
@@ -279,6 +298,7 @@ int main(void)
 		return 1;
 	test_sizes();
 	test_rotation(dir);
+	test_not_regular();
 	test_parse();
 	test_format();
 	test_unix(dir);
