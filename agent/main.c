@@ -57,7 +57,11 @@ struct sovd_opts {
 	const char *events;	/* NULL: stdout */
 	uint64_t events_max_size;	/* --events-max-size; 0: no rotation */
 	unsigned events_keep;		/* --events-keep */
-	struct syslog_out syslog;	/* --syslog and its options (issue 16) */
+	struct syslog_out syslog[SYSLOG_MAX_TARGETS];	/* --syslog (issue 16) */
+	unsigned n_syslog;
+	const char *syslog_ca;		/* --syslog-ca, for every tls:// target */
+	int syslog_facility;
+	uint64_t syslog_buffer;
 	const char *locdb;
 	const char *metrics;
 	enum sovd_kpath kpath;
@@ -100,7 +104,7 @@ static void usage(FILE *o)
 "  --events-max-size SIZE  rotate the events file before it passes SIZE (100M)\n"
 "  --events-keep N  rotated events files kept, FILE.1 (newest) .. FILE.N (default 5)\n"
 "  --syslog S       each event also as an RFC 5424 message: local (/dev/log),\n"
-"                   unix:PATH, tcp://HOST:PORT or tls://HOST:PORT\n"
+"                   unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (up to 4)\n"
 "  --syslog-ca FILE  the CA certificates that check a tls:// collector\n"
 "                   (default: the system's)\n"
 "  --syslog-facility F  daemon (default), auth, authpriv, user, local0..local7\n"
@@ -173,7 +177,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char why[256];
-	int c;
+	int c, tls = 0;
 
 	o->socket = "/run/sovd/sovd.sock";
 	o->pin_dir = "/sys/fs/bpf/sovd";
@@ -186,7 +190,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	 * 14: docs/kernels.md); auto chooses them where nothing bypasses them */
 	o->sc_hooks = SOVD_SC_RAW;
 	o->events_keep = 5;
-	o->syslog.facility = 3;	/* daemon */
+	o->syslog_facility = 3;	/* daemon */
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -302,15 +306,19 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			break;
 		}
 		case OPT_SYSLOG:
-			if (syslog_out_parse(&o->syslog, optarg, why, sizeof(why))) {
+			if (o->n_syslog == SYSLOG_MAX_TARGETS) {
+				fprintf(stderr, "sovd: --syslog at most %d times\n", SYSLOG_MAX_TARGETS);
+				return -EINVAL;
+			}
+			if (syslog_out_parse(&o->syslog[o->n_syslog++], optarg, why, sizeof(why))) {
 				fprintf(stderr, "sovd: %s\n", why);
 				return -EINVAL;
 			}
 			break;
-		case OPT_SYSLOG_CA: o->syslog.ca_file = optarg; break;
+		case OPT_SYSLOG_CA: o->syslog_ca = optarg; break;
 		case OPT_SYSLOG_FAC:
-			o->syslog.facility = syslog_out_facility(optarg);
-			if (o->syslog.facility < 0) {
+			o->syslog_facility = syslog_out_facility(optarg);
+			if (o->syslog_facility < 0) {
 				fprintf(stderr, "sovd: --syslog-facility takes daemon, auth, authpriv, user or local0..local7\n");
 				return -EINVAL;
 			}
@@ -322,7 +330,7 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 				fprintf(stderr, "sovd: --syslog-buffer takes %d bytes to 1G\n", SYSLOG_BUFFER_MIN);
 				return -EINVAL;
 			}
-			o->syslog.cap = v;
+			o->syslog_buffer = v;
 			break;
 		}
 		case 'h': usage(stdout); return 1;
@@ -338,8 +346,13 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		fprintf(stderr, "sovd: --events-max-size needs --events FILE (stdout is not rotated)\n");
 		return -EINVAL;
 	}
-	if ((o->syslog.ca_file && o->syslog.kind != SYSLOG_TLS) ||
-	    (o->syslog.cap && o->syslog.kind == SYSLOG_OFF)) {
+	for (unsigned i = 0; i < o->n_syslog; i++) {
+		o->syslog[i].ca_file = o->syslog_ca;
+		o->syslog[i].facility = o->syslog_facility;
+		o->syslog[i].cap = o->syslog_buffer;
+		tls += o->syslog[i].kind == SYSLOG_TLS;
+	}
+	if ((o->syslog_ca && !tls) || (o->syslog_buffer && !o->n_syslog)) {
 		fprintf(stderr, "sovd: --syslog-ca needs --syslog tls://..., --syslog-buffer needs --syslog\n");
 		return -EINVAL;
 	}
@@ -369,7 +382,8 @@ struct sovd {
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
 	uint64_t lost_labels_reported;	/* lost label classes already reported */
 	uint64_t lost_ipc_reported;	/* IPC label classes already reported */
-	struct sink_loss { uint64_t reported; int64_t last_ms; } events_loss, syslog_loss;
+	struct sink_loss { uint64_t reported; int64_t last_ms; } events_loss,
+		syslog_loss[SYSLOG_MAX_TARGETS];
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -416,26 +430,33 @@ static void report_lost(struct sovd *d, const char *map, uint64_t lost, uint64_t
  * that is down): a loss event, journaled, within 100 ms of the first, then
  * at most one each 10 s while the sink keeps losing (its own loss event
  * may be lost too, and is counted in the next). */
-static void report_sink_loss(struct sovd *d, const char *sink, uint64_t total,
-			     struct sink_loss *l, int64_t now)
+static void report_sink_loss(struct sovd *d, const char *sink, const char *target,
+			     uint64_t total, struct sink_loss *l, int64_t now)
 {
-	char body[128];
+	struct jbuf b;
 
 	if (total <= l->reported || (l->last_ms && now - l->last_ms < 10000))
 		return;
-	snprintf(body, sizeof(body), "\"sink\":\"%s\",\"lost\":%llu,\"total\":%llu", sink,
-		 (unsigned long long)(total - l->reported), (unsigned long long)total);
-	pr_warn("the %s sink lost events: %s", sink, body);
+	jb_init(&b);
+	jb_str(&b, "sink", sink);
+	if (target)
+		jb_str(&b, "target", target);
+	jb_u64(&b, "lost", total - l->reported);
+	jb_u64(&b, "total", total);
+	pr_warn("the %s sink lost events: %s", sink, b.oom ? "" : b.s);
 	l->reported = total;
 	l->last_ms = now;
-	pipeline_emit_own(&d->pipe, "loss", body);
+	if (!b.oom)
+		pipeline_emit_own(&d->pipe, "loss", b.s);
+	jb_free(&b);
 }
 
 static void check_sink_loss(struct sovd *d, int64_t now)
 {
-	report_sink_loss(d, "events", d->events.dropped, &d->events_loss, now);
-	if (d->o.syslog.kind != SYSLOG_OFF)
-		report_sink_loss(d, "syslog", d->o.syslog.dropped, &d->syslog_loss, now);
+	report_sink_loss(d, "events", NULL, d->events.dropped, &d->events_loss, now);
+	for (unsigned i = 0; i < d->o.n_syslog; i++)
+		report_sink_loss(d, "syslog", d->o.syslog[i].target, d->o.syslog[i].dropped,
+				 &d->syslog_loss[i], now);
 }
 
 /* Fail closed (issue 12): what the kernel could not store is applied at
@@ -563,7 +584,8 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 
 						/* logrotate's postrotate (docs/deployment.md) */
 						events_file_reopen(&d->events);
-						syslog_out_kick(&d->o.syslog);
+						for (unsigned i = 0; i < d->o.n_syslog; i++)
+							syslog_out_kick(&d->o.syslog[i]);
 						rc = policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg));
 
 						/* sovd wrote the maps (a refused policy may
@@ -721,17 +743,19 @@ static int add_sinks(struct sovd *d)
 		events_file_sink(&d->events),
 		api_watch_sink(&d->api),
 		metrics_sink(&d->metrics),
-		syslog_out_sink(&d->o.syslog),	/* with --syslog only */
-		taint_shm_sink(&d->shm),	/* last: it may emit taint events */
 	};
+	struct sovd_sink shm = taint_shm_sink(&d->shm);	/* last: it may emit taint events */
 
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		if (s[i].ctx == &d->o.syslog && d->o.syslog.kind == SYSLOG_OFF)
-			continue;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (pipeline_add_sink(&d->pipe, &s[i]))
 			return -E2BIG;
+	for (unsigned i = 0; i < d->o.n_syslog; i++) {
+		struct sovd_sink sl = syslog_out_sink(&d->o.syslog[i]);
+
+		if (pipeline_add_sink(&d->pipe, &sl))
+			return -E2BIG;
 	}
-	return 0;
+	return pipeline_add_sink(&d->pipe, &shm) ? -E2BIG : 0;
 }
 
 int main(int argc, char **argv)
@@ -823,8 +847,8 @@ int main(int argc, char **argv)
 	err = events_file_open(&d.events, d.o.events);
 	if (err)
 		goto cleanup;
-	if (d.o.syslog.kind != SYSLOG_OFF) {
-		err = syslog_out_open(&d.o.syslog);
+	for (unsigned i = 0; i < d.o.n_syslog; i++) {
+		err = syslog_out_open(&d.o.syslog[i]);
 		if (err)
 			goto cleanup;
 	}
@@ -962,7 +986,9 @@ int main(int argc, char **argv)
 
 	err = event_loop(&d, ep, sfd);
 	check_loss(&d);
-	d.events_loss.last_ms = d.syslog_loss.last_ms = 0;
+	d.events_loss.last_ms = 0;
+	for (unsigned i = 0; i < d.o.n_syslog; i++)
+		d.syslog_loss[i].last_ms = 0;
 	check_sink_loss(&d, conn_now_ms());
 	emit_agent(&d, "stop");
 	/* A clean stop detaches: without pins, closing the links does. A
@@ -992,7 +1018,8 @@ cleanup:
 	journal_glue_close(&d.journal);
 	events_file_close(&d.events);
 	/* the stop event is worth a second's wait for the collector */
-	syslog_out_close(&d.o.syslog, 1000);
+	for (unsigned i = 0; i < d.o.n_syslog; i++)
+		syslog_out_close(&d.o.syslog[i], 1000);
 	if (sfd >= 0)
 		close(sfd);
 	if (ep >= 0)

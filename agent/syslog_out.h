@@ -19,6 +19,7 @@ enum syslog_kind { SYSLOG_OFF = 0, SYSLOG_UNIX, SYSLOG_TCP, SYSLOG_TLS };
 
 #define SYSLOG_BUFFER_DEFAULT (4u << 20)
 #define SYSLOG_BUFFER_MIN 4096
+#define SYSLOG_MAX_TARGETS 4	/* --syslog given more than once: a sink each */
 
 struct ssl_ctx_st;
 struct ssl_st;

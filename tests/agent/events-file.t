@@ -45,7 +45,7 @@ E=$T/ev
 "$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --socket "$T/s" --events "$E" \
 	--events-max-size 2K --events-keep 2 --journal "$T/j" --key "$T/k.key" 2> "$T/log" &
 sovd_pid=$!
-for _ in $(seq 100); do grep -q '"action":"start"' "$E" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '"action":"start"' "$E" 2>/dev/null && break; sleep 0.1; done
 grep -q '"action":"start"' "$E"; ok $? "sovd starts with --events-max-size 2K --events-keep 2"
 taints 40
 [ -s "$E" ] && [ -s "$E.1" ] && [ -s "$E.2" ] && [ ! -e "$E.3" ]
@@ -81,7 +81,7 @@ E=$T/disk/ev
 "$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --socket "$T/s" --events "$E" \
 	--journal "$T/j2" --key "$T/k.key" 2> "$T/log2" &
 sovd_pid=$!
-for _ in $(seq 100); do grep -q '"action":"start"' "$E" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '"action":"start"' "$E" 2>/dev/null && break; sleep 0.1; done
 grep -q '"action":"start"' "$E"; ok $? "sovd starts with its events file on a 64 KiB tmpfs"
 # no page left (the file's last page still takes a few lines)
 dd if=/dev/zero of="$T/disk/filler" bs=1k 2>/dev/null

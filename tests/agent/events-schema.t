@@ -43,7 +43,7 @@ Y
 	--journal "$T/j" --key "$T/k.key" --syslog "unix:$T/nobody.sock" --syslog-buffer 4096 \
 	2> "$T/log" &
 sovd_pid=$!
-for _ in $(seq 100); do grep -q '"action":"start"' "$T/ev" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '"action":"start"' "$T/ev" 2>/dev/null && break; sleep 0.1; done
 grep -q '"action":"start"' "$T/ev"; ok $? "sovd starts"
 
 python3 - "$T" <<'PY'
