@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -348,6 +349,90 @@ static void pop(struct syslog_out *s, uint32_t n)
 		s->head = s->tail = 0;
 }
 
+/* Datagrams: up to 64 queued messages per sendmmsg(2), one each. */
+static void send_dgram(struct syslog_out *s)
+{
+	while (s->state == ST_UP && s->head < s->tail) {
+		struct mmsghdr mm[64];
+		struct iovec iov[64];
+		unsigned k = 0;
+		size_t h = s->head;
+		uint32_t n;
+		int r;
+
+		while (h < s->tail && k < 64) {
+			memcpy(&n, s->buf + h, 4);
+			iov[k] = (struct iovec){ .iov_base = s->buf + h + 4, .iov_len = n };
+			mm[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+			h += 4 + n;
+			k++;
+		}
+		/* an error is the first message's: those before it went */
+		r = sendmmsg(s->fd, mm, k, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
+				return;
+			memcpy(&n, s->buf + s->head, 4);
+			if (errno == EMSGSIZE) {
+				/* larger than the socket takes: it never will */
+				s->dropped++;
+				pop(s, n);
+				continue;
+			}
+			drop_conn(s, "failed to send", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < r; i++) {
+			memcpy(&n, s->buf + s->head, 4);
+			s->sent++;
+			pop(s, n);
+		}
+	}
+}
+
+/* TCP: up to 64 queued messages per sendmsg(2) (a syscall per message
+ * costs more than the rest of the sink), then as many as it took. */
+static void send_tcp(struct syslog_out *s)
+{
+	while (s->state == ST_UP && s->head < s->tail) {
+		struct iovec iov[64];
+		struct msghdr mh = { .msg_iov = iov };
+		size_t h = s->head;
+		ssize_t w;
+
+		while (h < s->tail && mh.msg_iovlen < 64) {
+			size_t skip = h == s->head ? s->off : 0;
+			uint32_t n;
+
+			memcpy(&n, s->buf + h, 4);
+			iov[mh.msg_iovlen].iov_base = s->buf + h + 4 + skip;
+			iov[mh.msg_iovlen++].iov_len = n - skip;
+			h += 4 + n;
+		}
+		w = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			drop_conn(s, "failed to send", strerror(errno));
+			return;
+		}
+		while (w > 0) {
+			uint32_t n;
+			size_t left;
+
+			memcpy(&n, s->buf + s->head, 4);
+			left = n - s->off;
+			if ((size_t)w < left) {
+				s->off += (size_t)w;
+				return;
+			}
+			w -= (ssize_t)left;
+			s->sent++;
+			pop(s, n);
+		}
+	}
+}
+
 static void send_queue(struct syslog_out *s)
 {
 	while (s->state == ST_UP && s->head < s->tail) {
@@ -357,21 +442,7 @@ static void send_queue(struct syslog_out *s)
 
 		memcpy(&n, s->buf + s->head, 4);
 		if (s->kind == SYSLOG_UNIX) {
-			w = send(s->fd, m, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (w >= 0) {
-				s->sent++;
-				pop(s, n);
-				continue;
-			}
-			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
-				return;
-			if (errno == EMSGSIZE) {
-				/* larger than the socket takes: it never will */
-				s->dropped++;
-				pop(s, n);
-				continue;
-			}
-			drop_conn(s, "failed to send", strerror(errno));
+			send_dgram(s);
 			return;
 		}
 		if (s->ssl) {
@@ -394,13 +465,8 @@ static void send_queue(struct syslog_out *s)
 				return;
 			}
 		} else {
-			w = send(s->fd, m + s->off, n - s->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EAGAIN || errno == EINTR)
-					return;
-				drop_conn(s, "failed to send", strerror(errno));
-				return;
-			}
+			send_tcp(s);
+			return;
 		}
 		s->off += (size_t)w;
 		if (s->off == n) {
