@@ -32,9 +32,9 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS		:= libbpf yaml-0.1 libcrypto zlib json-c libloc
+PKGS		:= libbpf yaml-0.1 libssl libcrypto zlib json-c libloc
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lyaml -lcrypto -lz -ljson-c -lloc)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lyaml -lssl -lcrypto -lz -ljson-c -lloc)
 
 CFLAGS		?= -O2 -g
 override CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \

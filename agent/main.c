@@ -43,6 +43,7 @@
 #include "agent/policy_maps.h"
 #include "agent/selfaudit.h"
 #include "agent/selfprot.h"
+#include "agent/syslog_out.h"
 #include "agent/taint.h"
 #include "policy/policy.h"
 #include "sov_version.h"
@@ -54,6 +55,13 @@ struct sovd_opts {
 	const char *socket;
 	const char *pin_dir;
 	const char *events;	/* NULL: stdout */
+	uint64_t events_max_size;	/* --events-max-size; 0: no rotation */
+	unsigned events_keep;		/* --events-keep */
+	struct syslog_out syslog[SYSLOG_MAX_TARGETS];	/* --syslog (issue 16) */
+	unsigned n_syslog;
+	const char *syslog_ca;		/* --syslog-ca, for every tls:// target */
+	int syslog_facility;
+	uint64_t syslog_buffer;
 	const char *locdb;
 	const char *metrics;
 	enum sovd_kpath kpath;
@@ -74,7 +82,10 @@ static void usage(FILE *o)
 	fprintf(o,
 "usage: sovd --policy FILE [--journal DIR|none] [--key FILE] [--socket PATH]\n"
 "            [--metrics ADDR:PORT] [--pin-dir DIR] [--kernel-path auto|lsm|tracing]\n"
-"            [--events FILE] [--ringbuf-size BYTES] [--max-procs N]\n"
+"            [--events FILE] [--events-max-size SIZE] [--events-keep N]\n"
+"            [--syslog local|unix:PATH|tcp://HOST:PORT|tls://HOST:PORT]\n"
+"            [--syslog-ca FILE] [--syslog-facility F] [--syslog-buffer SIZE]\n"
+"            [--ringbuf-size BYTES] [--max-procs N]\n"
 "            [--max-labels N] [--locdb FILE] [--audit-interval SECONDS]\n"
 "            [--bpf-build auto|current|5.10] [--syscall-hooks auto|raw|tracepoints]\n"
 "            [--retain AGE|SIZE] [--retain-unexported] [--watch-ring N] [--verbose]\n"
@@ -91,6 +102,15 @@ static void usage(FILE *o)
 "                   auto (tracepoints where no ia32 or x32 syscall runs);\n"
 "                   default auto\n"
 "  --metrics A:P    serve Prometheus metrics on IP address A, TCP port P\n"
+"  --events-max-size SIZE  rotate the events file before it passes SIZE (100M)\n"
+"  --events-keep N  rotated events files kept, FILE.1 (newest) .. FILE.N (default 5)\n"
+"  --syslog S       each event also as an RFC 5424 message: local (/dev/log),\n"
+"                   unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (up to 4)\n"
+"  --syslog-ca FILE  the CA certificates that check a tls:// collector\n"
+"                   (default: the system's)\n"
+"  --syslog-facility F  daemon (default), auth, authpriv, user, local0..local7\n"
+"  --syslog-buffer SIZE  messages waiting for the collector (default 4M);\n"
+"                   beyond it they are dropped and counted (a loss event)\n"
 "  --audit-interval S  check sovd's links, programs and policy maps every S\n"
 "                   seconds (1..3600, default 5)\n"
 "  --retain R       prune sealed journal segments older than R (30d, 12h, 90m)\n"
@@ -106,7 +126,8 @@ static void usage(FILE *o)
 enum {
 	OPT_RINGBUF = 256, OPT_MAXPROCS, OPT_MAXLABELS, OPT_LOCDB, OPT_PROBE, OPT_METRICS,
 	OPT_VERSION, OPT_AUDIT, OPT_UNLOCK, OPT_BPF_BUILD, OPT_SC_HOOKS, OPT_RETAIN,
-	OPT_RETAIN_UNEXPORTED, OPT_WATCH_RING,
+	OPT_RETAIN_UNEXPORTED, OPT_WATCH_RING, OPT_EV_MAX, OPT_EV_KEEP, OPT_SYSLOG, OPT_SYSLOG_CA,
+	OPT_SYSLOG_FAC, OPT_SYSLOG_BUF,
 };
 
 /* A whole number and nothing else: "8192junk" must not pass as 8192. */
@@ -149,12 +170,18 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 		{ "retain", required_argument, NULL, OPT_RETAIN },
 		{ "retain-unexported", no_argument, NULL, OPT_RETAIN_UNEXPORTED },
 		{ "watch-ring", required_argument, NULL, OPT_WATCH_RING },
+		{ "events-max-size", required_argument, NULL, OPT_EV_MAX },
+		{ "events-keep", required_argument, NULL, OPT_EV_KEEP },
+		{ "syslog", required_argument, NULL, OPT_SYSLOG },
+		{ "syslog-ca", required_argument, NULL, OPT_SYSLOG_CA },
+		{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FAC },
+		{ "syslog-buffer", required_argument, NULL, OPT_SYSLOG_BUF },
 		{}
 	};
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char why[256];
-	int c;
+	int c, tls = 0;
 
 	o->socket = "/run/sovd/sovd.sock";
 	o->pin_dir = "/sys/fs/bpf/sovd";
@@ -168,6 +195,8 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	 * (docs/kernels.md, "Where the syscall programs attach") */
 	o->sc_hooks = SOVD_SC_AUTO;
 	o->watch_ring = WATCH_RING_DEFAULT;
+	o->events_keep = 5;
+	o->syslog_facility = 3;	/* daemon */
 	while ((c = getopt_long(argc, argv, "p:j:k:s:P:m:e:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy = optarg; break;
@@ -276,6 +305,50 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 			o->watch_ring = v;
 			break;
 		}
+		case OPT_EV_MAX:
+			if (events_file_parse_size(optarg, &o->events_max_size)) {
+				fprintf(stderr, "sovd: --events-max-size takes a size (100M, 1G, 64K, bytes)\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_EV_KEEP: {
+			unsigned long long v;
+
+			if (parse_num(optarg, &v) || v > EVENTS_KEEP_MAX) {
+				fprintf(stderr, "sovd: --events-keep takes 0..%d\n", EVENTS_KEEP_MAX);
+				return -EINVAL;
+			}
+			o->events_keep = v;
+			break;
+		}
+		case OPT_SYSLOG:
+			if (o->n_syslog == SYSLOG_MAX_TARGETS) {
+				fprintf(stderr, "sovd: --syslog at most %d times\n", SYSLOG_MAX_TARGETS);
+				return -EINVAL;
+			}
+			if (syslog_out_parse(&o->syslog[o->n_syslog++], optarg, why, sizeof(why))) {
+				fprintf(stderr, "sovd: %s\n", why);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SYSLOG_CA: o->syslog_ca = optarg; break;
+		case OPT_SYSLOG_FAC:
+			o->syslog_facility = syslog_out_facility(optarg);
+			if (o->syslog_facility < 0) {
+				fprintf(stderr, "sovd: --syslog-facility takes daemon, auth, authpriv, user or local0..local7\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_SYSLOG_BUF: {
+			uint64_t v;
+
+			if (events_file_parse_size(optarg, &v) || v < SYSLOG_BUFFER_MIN || v > (1u << 30)) {
+				fprintf(stderr, "sovd: --syslog-buffer takes %d bytes to 1G\n", SYSLOG_BUFFER_MIN);
+				return -EINVAL;
+			}
+			o->syslog_buffer = v;
+			break;
+		}
 		case 'h': usage(stdout); return 1;
 		case OPT_VERSION: printf("sovd %s\n", SOV_VERSION); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -283,6 +356,20 @@ static int parse_opts(struct sovd_opts *o, int argc, char **argv)
 	}
 	if (optind != argc || (!o->policy && !o->probe_only)) {
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->events_max_size && (!o->events || !strcmp(o->events, "-"))) {
+		fprintf(stderr, "sovd: --events-max-size needs --events FILE (stdout is not rotated)\n");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < o->n_syslog; i++) {
+		o->syslog[i].ca_file = o->syslog_ca;
+		o->syslog[i].facility = o->syslog_facility;
+		o->syslog[i].cap = o->syslog_buffer;
+		tls += o->syslog[i].kind == SYSLOG_TLS;
+	}
+	if ((o->syslog_ca && !tls) || (o->syslog_buffer && !o->n_syslog)) {
+		fprintf(stderr, "sovd: --syslog-ca needs --syslog tls://..., --syslog-buffer needs --syslog\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -311,6 +398,8 @@ struct sovd {
 	uint64_t overflow_reported;	/* taint overflow classes already reported */
 	uint64_t lost_labels_reported;	/* lost label classes already reported */
 	uint64_t lost_ipc_reported;	/* IPC label classes already reported */
+	struct sink_loss { uint64_t reported; int64_t last_ms; } events_loss,
+		syslog_loss[SYSLOG_MAX_TARGETS];
 };
 
 /* epoll data tags (conn.h: tag << 32 | fd). */
@@ -351,6 +440,39 @@ static void report_lost(struct sovd *d, const char *map, uint64_t lost, uint64_t
 	pipeline_emit_own(&d->pipe, "loss", body);
 	*reported = lost;
 	d->overflow_reported |= lost;
+}
+
+/* Events a sink could not deliver (issue 16: a write error, a collector
+ * that is down): a loss event, journaled, within 100 ms of the first, then
+ * at most one each 10 s while the sink keeps losing (its own loss event
+ * may be lost too, and is counted in the next). */
+static void report_sink_loss(struct sovd *d, const char *sink, const char *target,
+			     uint64_t total, struct sink_loss *l, int64_t now)
+{
+	struct jbuf b;
+
+	if (total <= l->reported || (l->last_ms && now - l->last_ms < 10000))
+		return;
+	jb_init(&b);
+	jb_str(&b, "sink", sink);
+	if (target)
+		jb_str(&b, "target", target);
+	jb_u64(&b, "lost", total - l->reported);
+	jb_u64(&b, "total", total);
+	pr_warn("the %s sink lost events: %s", sink, b.oom ? "" : b.s);
+	l->reported = total;
+	l->last_ms = now;
+	if (!b.oom)
+		pipeline_emit_own(&d->pipe, "loss", b.s);
+	jb_free(&b);
+}
+
+static void check_sink_loss(struct sovd *d, int64_t now)
+{
+	report_sink_loss(d, "events", NULL, d->events.dropped, &d->events_loss, now);
+	for (unsigned i = 0; i < d->o.n_syslog; i++)
+		report_sink_loss(d, "syslog", d->o.syslog[i].target, d->o.syslog[i].dropped,
+				 &d->syslog_loss[i], now);
 }
 
 /* Fail closed (issue 12): what the kernel could not store is applied at
@@ -474,8 +596,13 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
 						static char msg[65536];
+						int rc;
 
-						int rc = policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg));
+						/* logrotate's postrotate (docs/deployment.md) */
+						events_file_reopen(&d->events);
+						for (unsigned i = 0; i < d->o.n_syslog; i++)
+							syslog_out_kick(&d->o.syslog[i]);
+						rc = policy_apply_file(&d->life, d->o.policy, msg, sizeof(msg));
 
 						/* sovd wrote the maps (a refused policy may
 						 * have staged): the self-audit's reference. */
@@ -519,6 +646,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 		if (now - last_tick >= 100) {
 			last_tick = now;
 			check_loss(d);
+			check_sink_loss(d, now);
 			journal_glue_tick(&d->journal);
 			api_expire(&d->api, now);
 			metrics_expire(&d->metrics, now);
@@ -631,13 +759,19 @@ static int add_sinks(struct sovd *d)
 		events_file_sink(&d->events),
 		api_watch_sink(&d->api),
 		metrics_sink(&d->metrics),
-		taint_shm_sink(&d->shm),	/* last: it may emit taint events */
 	};
+	struct sovd_sink shm = taint_shm_sink(&d->shm);	/* last: it may emit taint events */
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (pipeline_add_sink(&d->pipe, &s[i]))
 			return -E2BIG;
-	return 0;
+	for (unsigned i = 0; i < d->o.n_syslog; i++) {
+		struct sovd_sink sl = syslog_out_sink(&d->o.syslog[i]);
+
+		if (pipeline_add_sink(&d->pipe, &sl))
+			return -E2BIG;
+	}
+	return pipeline_add_sink(&d->pipe, &shm) ? -E2BIG : 0;
 }
 
 int main(int argc, char **argv)
@@ -724,9 +858,16 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto cleanup;
 	}
+	d.events.max_size = d.o.events_max_size;
+	d.events.keep = d.o.events_keep;
 	err = events_file_open(&d.events, d.o.events);
 	if (err)
 		goto cleanup;
+	for (unsigned i = 0; i < d.o.n_syslog; i++) {
+		err = syslog_out_open(&d.o.syslog[i]);
+		if (err)
+			goto cleanup;
+	}
 	err = journal_glue_open(&d.journal, d.o.journal, d.o.key);
 	d.journal.retain = d.o.retain;
 	if (err)
@@ -863,6 +1004,10 @@ int main(int argc, char **argv)
 
 	err = event_loop(&d, ep, sfd);
 	check_loss(&d);
+	d.events_loss.last_ms = 0;
+	for (unsigned i = 0; i < d.o.n_syslog; i++)
+		d.syslog_loss[i].last_ms = 0;
+	check_sink_loss(&d, conn_now_ms());
 	emit_agent(&d, "stop");
 	/* A clean stop detaches: without pins, closing the links does. A
 	 * failed journal is no clean stop: enforcement stays pinned. The
@@ -890,6 +1035,9 @@ cleanup:
 	flows_free(&d.flows);
 	journal_glue_close(&d.journal);
 	events_file_close(&d.events);
+	/* the stop event is worth a second's wait for the collector */
+	for (unsigned i = 0; i < d.o.n_syslog; i++)
+		syslog_out_close(&d.o.syslog[i], 1000);
 	if (sfd >= 0)
 		close(sfd);
 	if (ep >= 0)

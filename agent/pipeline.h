@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include "agent/record.h"
 
-#define PIPELINE_MAX_SINKS 8
+#define PIPELINE_MAX_SINKS 12	/* 5 of sovd's own, up to 4 syslog targets (issue 16) */
 
 struct sov_map_fds;
 

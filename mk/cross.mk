@@ -30,7 +30,7 @@ PKG_CFLAGS	= -I$(SYSROOT_USR)/include -I$(SYSROOT_USR)/include/aarch64-linux-gnu
 		  $(shell $(CROSS_PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	= -L$(SYSROOT_LIB) -Wl,-rpath-link,$(SYSROOT_LIB) \
 		  $(shell $(CROSS_PKG_CONFIG) --libs $(PKGS) 2>/dev/null || \
-			  echo -lbpf -lyaml -lcrypto -lz -ljson-c -lloc)
+			  echo -lbpf -lyaml -lssl -lcrypto -lz -ljson-c -lloc)
 
 .PHONY: deps-arm64
 deps-arm64:

@@ -14,6 +14,9 @@ TEST_SCRIPTS	+= tests/agent/metrics.t
 bench-metrics: $(BUILD)/sovd $(BUILD)/sovctl $(BUILD)/tests/sovtest
 	$(Q)SOV_BUILD=$(abspath $(BUILD)) bash tools/bench/metrics-scrape.sh
 BENCH_TARGETS	+= bench-metrics
+TEST_SCRIPTS	+= tests/agent/events-file.t
+TEST_SCRIPTS	+= tests/agent/events-schema.t
+TEST_SCRIPTS	+= tests/agent/syslog.t
 
 # Unit tests of the agent's own helpers (no root).
 AGENT_UNIT_TESTS := $(BUILD)/tests/unit/agent/test_jbuf
@@ -135,3 +138,15 @@ $(BUILD)/tests/unit/agent/test_watch: $(BUILD)/tests/unit/agent/test_watch.o $(B
 AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_watch
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_watch
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_watch
+
+# The events file and syslog sinks (issue 16): rotation, the RFC 5424
+# message, --syslog forms, real Unix and TCP sockets (no root).
+$(BUILD)/tests/unit/agent/test_event_outputs: $(BUILD)/tests/unit/agent/test_event_outputs.o \
+		$(BUILD)/agent/events_file.o $(BUILD)/agent/syslog_out.o $(BUILD)/agent/ndjson.o \
+		$(BUILD)/agent/jbuf.o $(BUILD)/agent/conn.o $(BUILD)/agent/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_event_outputs
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_event_outputs
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_event_outputs
