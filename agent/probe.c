@@ -9,6 +9,7 @@
  * Called by main.c.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +117,20 @@ static int probe_abi_runs(enum probe_abi abi)
 		} else {
 			got = syscall(0x40000000L | SYS_getpid);	/* __X32_SYSCALL_BIT */
 		}
+		/* EPERM is a seccomp filter on sovd (systemd's
+		 * SystemCallArchitectures=), not the kernel's answer (ENOSYS,
+		 * SIGSEGV): other processes may still make these calls */
+		if (got == -EPERM || (got == -1 && errno == EPERM))
+			_exit(0);
 		_exit(got == want ? 0 : 1);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			return 1;
 	}
+	/* SIGSYS: the same filter, killing instead (fail closed: it runs) */
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		return 1;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 #else
 	/* arm64: AArch32 tasks are not decoded by either attachment
