@@ -111,8 +111,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(MAKE) --no-print-directory bench-suite
 
-.PHONY: install
+# install-files: the copying alone, on a tree already built (what
+# tests/sovctl/install.t runs).
+.PHONY: install install-files
 install: build-all
+	$(Q)$(MAKE) --no-print-directory install-files
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/sovd
 	install -m 0755 $(BUILD)/sovd $(DESTDIR)$(PREFIX)/sbin/sovd
 	install -m 0755 $(BUILD)/sovctl $(DESTDIR)$(PREFIX)/bin/sovctl
