@@ -3,10 +3,10 @@
  * sd_notify(3) without libsystemd: one AF_UNIX datagram of "NAME=VALUE"
  * lines to $NOTIFY_SOCKET (a path, or an abstract name written with a
  * leading '@'). systemd documents this protocol as stable and meant to be
- * reimplemented; linking libsystemd for it would bring its own dependencies
- * (lz4, zstd, lzma, gcrypt, libcap) into a root daemon, and Debian ships no
- * libsystemd.a for the static builds the VM guests run. Called by main.c
- * only; calls log.c.
+ * reimplemented; linking libsystemd for one sendto() would load its
+ * dependencies (lz4, zstd, lzma, gcrypt, libcap) into a root daemon, and the
+ * arm64 sysroot and the VM guests' initramfs would have to carry them all.
+ * Called by main.c only; calls log.c.
  */
 #include <errno.h>
 #include <stddef.h>
