@@ -21,3 +21,12 @@ TEST_SCRIPTS	+= tests/sovctl/man.t tests/sovctl/install.t
 # under its bounding set and NoNewPrivileges says READY=1 only once it
 # enforces (agent/notify.c).
 TEST_SCRIPTS	+= tests/agent/unit.t tests/agent/notify.t
+
+# agent/notify.c against sockets of its own (no root).
+$(BUILD)/tests/unit/agent/test_notify: $(BUILD)/tests/unit/agent/test_notify.o \
+		$(BUILD)/agent/notify.o $(BUILD)/agent/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_notify
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_notify
