@@ -7,8 +7,10 @@
 # the moment READY=1 arrives it runs a process in the policy's scope that
 # reads a labelled file and connects where its class may not go: the
 # connect must already be refused (EPERM; ECONNREFUSED would mean nothing
-# enforced yet). Then SIGHUP gives RELOADING=1 (with MONOTONIC_USEC) and
-# READY=1, SIGTERM gives STOPPING=1; with a NOTIFY_SOCKET it cannot use,
+# enforced yet), and so must be one by a process of another user that held
+# the file open before sovd started (CAP_SYS_PTRACE). Then SIGHUP gives
+# RELOADING=1 (with MONOTONIC_USEC) and READY=1, SIGTERM gives STOPPING=1;
+# with a NOTIFY_SOCKET it cannot use,
 # sovd warns, sends nothing and still starts. Needs root, BPF and a cgroup2
 # mount.
 set -uo pipefail
@@ -26,6 +28,7 @@ n=0 failed=0 sovd_pid= lis_pid=
 cleanup() {
 	[ -n "$sovd_pid" ] && kill -9 "$sovd_pid" 2>/dev/null && wait "$sovd_pid" 2>/dev/null
 	[ -n "$lis_pid" ] && kill "$lis_pid" 2>/dev/null && wait "$lis_pid" 2>/dev/null
+	[ -n "${hold_pid:-}" ] && kill "$hold_pid" 2>/dev/null && wait "$hold_pid" 2>/dev/null
 	rm -rf "$PIN"
 	if [ -d "$CG" ]; then
 		# the probes have exited; anything left goes back to the root
@@ -44,6 +47,7 @@ fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$T/data" "$CG"
 echo secret > "$T/data/a.csv"
+chmod -R a+rX "$T"	# for the holder, who runs as nobody
 
 # The unit's bounding set, as setpriv spells it: -all,+bpf,+perfmon,...
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
@@ -104,8 +108,39 @@ with open(log, "a") as out:
             out.flush()
 L
 
+# The holder: a process of another user (nobody) in the scope that opened
+# the labelled file before sovd started; sovd must find it in /proc (which
+# takes CAP_SYS_PTRACE for another user's process) and taint it. At "go" on
+# a FIFO it connects like the probe.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+cat > "$T/hold.py" <<'H'
+import errno, socket, sys
+held = open(sys.argv[1])
+open(sys.argv[2]).read()
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", int(sys.argv[3])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+H
+chmod a+r "$T/hold.py"
+mkfifo -m 0644 "$T/go"
+setpriv --reuid nobody --regid nogroup --clear-groups "$PY" "$T/hold.py" "$T/data/a.csv" "$T/go" "$PORT" \
+	> "$T/held" 2>&1 &
+hold_pid=$!
+echo "$hold_pid" > "$CG/cgroup.procs"
+# what the listener runs at READY=1: the probe, then the holder's connect
+cat > "$T/at-ready.sh" <<A
+python3 "$T/probe.py" "$CG" "$T/data/a.csv" "$PORT"
+echo go > "$T/go"
+wait_s=0
+while [ ! -s "$T/held" ] && [ \$wait_s -lt 50 ]; do sleep 0.1; wait_s=\$((wait_s + 1)); done
+A
+
 NS=@sovt-notify-$$
-python3 "$T/listen.py" "$NS" "$T/log" python3 "$T/probe.py" "$CG" "$T/data/a.csv" "$PORT" > "$T/lis.out" 2>&1 &
+python3 "$T/listen.py" "$NS" "$T/log" sh "$T/at-ready.sh" > "$T/lis.out" 2>&1 &
 lis_pid=$!
 for _ in $(seq 50); do grep -q bound "$T/lis.out" && break; sleep 0.1; done
 grep -q bound "$T/lis.out"; ok $? "the listener bound $NS"
@@ -131,6 +166,9 @@ head -1 "$T/log" | grep -Eq '^msg: READY=1\|STATUS=enforcing '"$T"'/p.yaml on th
 ok $? "the first message is READY=1 with STATUS=enforcing POLICY on the KERNEL path" || diag "$T/log"
 got=$(sed -n 's/^probe: //p' "$T/log")
 [ "$got" = EPERM ]; ok $? "a connect right after READY=1 by a process that read a labelled file is refused (want EPERM, got ${got:-nothing})"
+wait "$hold_pid"; hold_pid=
+got=$(cat "$T/held")
+[ "$got" = EPERM ]; ok $? "so is one by a process of another user that held the file open before sovd started (found through /proc: CAP_SYS_PTRACE; want EPERM, got ${got:-nothing})"
 grep '^CapBnd' "/proc/$sovd_pid/status" > "$T/capbnd"
 want=$(setpriv --bounding-set "$bset" -- grep '^CapBnd' /proc/self/status)
 [ "$(cat "$T/capbnd")" = "$want" ]; ok $? "sovd runs with the unit's bounding set ($(cat "$T/capbnd"))"
