@@ -108,21 +108,22 @@ static int probe_abi_runs(enum probe_abi abi)
 	if (pid == 0) {
 		struct rlimit none = { 0, 0 };
 		long want = syscall(SYS_getpid), got;
+		int filtered;
 
 		/* no core file where the int $0x80 faults */
 		setrlimit(RLIMIT_CORE, &none);
 		if (abi == PROBE_IA32) {
 			got = 20;	/* getpid in the ia32 table */
 			__asm__ volatile("int $0x80" : "+a"(got) : : "r8", "r9", "r10", "r11", "memory");
+			filtered = got == -EPERM;	/* the raw return: -errno */
 		} else {
 			got = syscall(0x40000000L | SYS_getpid);	/* __X32_SYSCALL_BIT */
+			filtered = got == -1 && errno == EPERM;
 		}
 		/* EPERM is a seccomp filter on sovd (systemd's
 		 * SystemCallArchitectures=), not the kernel's answer (ENOSYS,
 		 * SIGSEGV): other processes may still make these calls */
-		if (got == -EPERM || (got == -1 && errno == EPERM))
-			_exit(0);
-		_exit(got == want ? 0 : 1);
+		_exit(filtered || got == want ? 0 : 1);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)

@@ -30,3 +30,10 @@ $(BUILD)/tests/unit/agent/test_notify: $(BUILD)/tests/unit/agent/test_notify.o \
 
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_notify
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_notify
+
+# A seccomp filter like SystemCallArchitectures=native, for tests/agent/unit.t.
+$(BUILD)/tests/agent/archfilter: $(BUILD)/tests/agent/archfilter.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+ALL_TARGETS	+= $(BUILD)/tests/agent/archfilter

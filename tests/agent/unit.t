@@ -3,9 +3,11 @@
 # tools/sovd.service: `systemd-analyze security --offline=true` rates its
 # sandbox OK or better (PERFECT, SAFE, OK), and every line of it parses (an
 # unknown or misspelt setting is ignored by systemd with only a warning,
-# which would silently drop a protection). Runs without root; the sandbox
-# itself is checked against sovd by tests/agent/notify.t (the bounding set,
-# NoNewPrivileges) and docs/deployment.md, "systemd" (the rest).
+# which would silently drop a protection); sovd's ia32/x32 probe under a
+# filter like SystemCallArchitectures=native fails closed (root, x86-64).
+# The sandbox itself is checked against sovd by tests/agent/notify.t (the
+# bounding set, NoNewPrivileges) and docs/deployment.md, "systemd" (the
+# rest).
 set -uo pipefail
 top=${SOV_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 UNIT=$top/tools/sovd.service
@@ -39,6 +41,27 @@ grep -qx 'Type=notify' "$UNIT"; ok $? "Type=notify (sovd sends READY=1: agent/no
 # 0..100; OK ends below 50).
 systemd-analyze security --offline=true --threshold=49 "$T/sovd.service" > /dev/null 2>&1
 ok $? "systemd-analyze security --threshold=49 passes"
+
+# SystemCallArchitectures=native refuses ia32 and x32 syscalls to sovd
+# alone: its probe of whether the host runs them must take a refusal for
+# "they run" (the raw syscall hooks, which see them), never for "the kernel
+# lacks them" (agent/probe.c). archfilter installs such a filter (EPERM or
+# kill) and runs sovd --probe under it.
+B=${SOV_BUILD:-$top/build}
+if [ "$(uname -m)" = x86_64 ]; then
+	if [ "$(id -u)" -ne 0 ] || [ ! -x "$B/sovd" ] || [ ! -x "$B/tests/agent/archfilter" ]; then
+		ok 1 "the probe under an architecture filter: needs root, $B/sovd and $B/tests/agent/archfilter"
+	else
+		"$B/sovd" --probe --syscall-hooks auto > "$T/plain" 2>&1
+		ia32=$(grep -o ' ia32=[a-z]*' "$T/plain")
+		for how in e k; do
+			"$B/tests/agent/archfilter" $how "$B/sovd" --probe --syscall-hooks auto > "$T/f" 2>&1
+			grep -q ' x32=yes ' "$T/f" && grep -q ' syscall_hooks=raw ' "$T/f" && grep -q -- "$ia32 " "$T/f"
+			ok $? "sovd --probe under a filter that $([ $how = e ] && echo 'refuses (EPERM)' || echo kills) other ABIs: x32=yes,$ia32 as without it, syscall_hooks=raw" ||
+				diag "$T/plain" "$T/f"
+		done
+	fi
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
