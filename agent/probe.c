@@ -93,7 +93,8 @@ cleanup:
  * they are safe only where neither runs. Triggered, not read from the
  * config: IA32_EMULATION can be built in and switched off at boot
  * (ia32_emulation=0), x32 likewise (syscall.x32). A child: where ia32 is
- * off, int $0x80 kills it with SIGSEGV. 1: the syscall ran.
+ * off, int $0x80 kills it with SIGSEGV. 1: the syscall ran, or a seccomp
+ * filter on sovd refused it (only sovd is filtered, not the host).
  */
 enum probe_abi { PROBE_IA32, PROBE_X32 };
 
