@@ -6,7 +6,8 @@
 #   make bench      the benchmark suite: fixed names, ratios against the
 #                   baseline of the same run, JSON in BENCH_JSON (mk/bench.mk)
 #   make fuzz       build the libFuzzer targets
-#   make install    install sovd, sovctl and sovd-verify under $(PREFIX)
+#   make install    install sovd, sovctl, sovd-verify, the man pages, the
+#                   completions and the systemd unit under $(PREFIX)
 #   make ARCH=arm64 cross-build all of it for arm64 into build-arm64/
 # V=1 shows the commands.
 
@@ -110,8 +111,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(MAKE) --no-print-directory bench-suite
 
-.PHONY: install
+# install-files: the copying alone, on a tree already built (what
+# tests/sovctl/install.t runs).
+.PHONY: install install-files
 install: build-all
+	$(Q)$(MAKE) --no-print-directory install-files
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/sovd
 	install -m 0755 $(BUILD)/sovd $(DESTDIR)$(PREFIX)/sbin/sovd
 	install -m 0755 $(BUILD)/sovctl $(DESTDIR)$(PREFIX)/bin/sovctl
@@ -124,7 +129,13 @@ install: build-all
 	$(BUILD)/sovctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sovctl
 	install -d $(DESTDIR)$(PREFIX)/share/doc/sovd $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/sovd/
-	install -m 0644 tools/sovd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/sovd.service
+	sed 's|/usr/local/|$(PREFIX)/|g' tools/sovd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/sovd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/sovd.service
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	for p in $(notdir $(MAN_PAGES)); do \
+		sed 's|/usr/local/|$(PREFIX)/|g' $(BUILD)/man/$$p > $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$$p && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$$p || exit 1; \
+	done
 
 .PHONY: clean
 clean:

@@ -7,7 +7,8 @@
  *  3. walk the labelled paths (sizes the label map);
  *  4. load (reusing pinned maps), write policy and labels, attach, pin;
  *  5. taint processes that already hold labelled files;
- *  6. say "start" and serve events until SIGTERM/SIGINT (SIGHUP reloads).
+ *  6. say "start" (and READY=1 to systemd: notify.h) and serve events until
+ *     SIGTERM/SIGINT (SIGHUP reloads).
  *
  * main owns every module's state and hands each only what it needs. It may
  * call every module; no module calls main.
@@ -39,6 +40,7 @@
 #include "agent/lifecycle.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/notify.h"
 #include "agent/pipeline.h"
 #include "agent/policy_maps.h"
 #include "agent/selfaudit.h"
@@ -598,6 +600,7 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 						static char msg[65536];
 						int rc;
 
+						notify_reloading();
 						/* logrotate's postrotate (docs/deployment.md) */
 						events_file_reopen(&d->events);
 						for (unsigned i = 0; i < d->o.n_syslog; i++)
@@ -609,9 +612,11 @@ static int event_loop(struct sovd *d, int ep, int sfd)
 						selfaudit_record_maps(&d->audit);
 						if (rc) {
 							fprintf(stderr, "%s", msg);
+							notify_ready("reload refused: the policy in force stays");
 						} else {
 							msg[strcspn(msg, "\n")] = '\0';
 							pr_info("SIGHUP: reloaded %s: %s", d->o.policy, msg);
+							notify_ready(msg);
 						}
 					} else {
 						stop = 1;
@@ -790,6 +795,9 @@ int main(int argc, char **argv)
 	err = parse_opts(&d.o, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
+	/* before the compiler child forks: it must not inherit NOTIFY_SOCKET */
+	if (!d.o.probe_only)
+		notify_open();
 	log_setup_libbpf();
 	pipeline_init(&d.pipe);
 	d.pmaps.fd = &d.kp.fd;
@@ -1001,8 +1009,13 @@ int main(int argc, char **argv)
 	selfaudit_run(&d.audit);
 	pr_info("enforcing %s (sha256 %s) on the %s kernel path", d.o.policy,
 		d.life.img->sha256_hex, kpath_name(chosen));
+	snprintf(msg, sizeof(msg), "enforcing %s on the %s kernel path", d.o.policy,
+		 kpath_name(chosen));
+	notify_ready(msg);	/* attached, maps written: systemd may go on */
 
 	err = event_loop(&d, ep, sfd);
+	snprintf(msg, sizeof(msg), "stopping%s%s", err ? ": " : "", err ? strerror(-err) : "");
+	notify_stopping(msg);
 	check_loss(&d);
 	d.events_loss.last_ms = 0;
 	for (unsigned i = 0; i < d.o.n_syslog; i++)
@@ -1047,5 +1060,6 @@ cleanup:
 	labels_free(&d.labels);
 	policy_life_free(&d.life);
 	sov_policy_free(img);
+	notify_close();
 	return ret;
 }

@@ -9,6 +9,7 @@
  * Called by main.c.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,8 @@ cleanup:
  * they are safe only where neither runs. Triggered, not read from the
  * config: IA32_EMULATION can be built in and switched off at boot
  * (ia32_emulation=0), x32 likewise (syscall.x32). A child: where ia32 is
- * off, int $0x80 kills it with SIGSEGV. 1: the syscall ran.
+ * off, int $0x80 kills it with SIGSEGV. 1: the syscall ran, or a seccomp
+ * filter on sovd refused it (only sovd is filtered, not the host).
  */
 enum probe_abi { PROBE_IA32, PROBE_X32 };
 
@@ -107,21 +109,30 @@ static int probe_abi_runs(enum probe_abi abi)
 	if (pid == 0) {
 		struct rlimit none = { 0, 0 };
 		long want = syscall(SYS_getpid), got;
+		int filtered;
 
 		/* no core file where the int $0x80 faults */
 		setrlimit(RLIMIT_CORE, &none);
 		if (abi == PROBE_IA32) {
 			got = 20;	/* getpid in the ia32 table */
 			__asm__ volatile("int $0x80" : "+a"(got) : : "r8", "r9", "r10", "r11", "memory");
+			filtered = got == -EPERM;	/* the raw return: -errno */
 		} else {
 			got = syscall(0x40000000L | SYS_getpid);	/* __X32_SYSCALL_BIT */
+			filtered = got == -1 && errno == EPERM;
 		}
-		_exit(got == want ? 0 : 1);
+		/* EPERM is a seccomp filter on sovd (systemd's
+		 * SystemCallArchitectures=), not the kernel's answer (ENOSYS,
+		 * SIGSEGV): other processes may still make these calls */
+		_exit(filtered || got == want ? 0 : 1);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			return 1;
 	}
+	/* SIGSYS: the same filter, killing instead (fail closed: it runs) */
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		return 1;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 #else
 	/* arm64: AArch32 tasks are not decoded by either attachment
