@@ -946,6 +946,9 @@ int main(int argc, char **argv)
 	d.metrics.kernel_path = kpath_name(chosen);
 	d.metrics.fd = &d.kp.fd;
 	d.metrics.kp = &d.kp;
+	d.metrics.events = &d.events;
+	d.metrics.syslog = d.o.syslog;
+	d.metrics.n_syslog = d.o.n_syslog;
 	d.metrics.life = &d.life;
 	d.metrics.journal = &d.journal;
 	d.metrics.gc = &d.lgc;

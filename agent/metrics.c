@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/host.h"
+#include "agent/events_file.h"
 #include "agent/journal_glue.h"
 #include "agent/kpath.h"
 #include "agent/lifecycle.h"
@@ -30,6 +31,7 @@
 #include "agent/metrics.h"
 #include "agent/label_gc.h"
 #include "agent/selfaudit.h"
+#include "agent/syslog_out.h"
 #include "sov_version.h"
 
 /* the record types of docs/events.md; the last one counts any other */
@@ -183,6 +185,58 @@ static void label_value(struct jbuf *b, const char *v)
 		run = v + 1;
 	}
 	jb_raw(b, run, (size_t)(v - run));
+}
+
+/* a string literal onto the response */
+#define LIT(b, s) jb_raw((b), (s), sizeof(s) - 1)
+
+/*
+ * The output sinks (docs/events.md): what each delivered and lost. A loss
+ * is also journaled (a `loss` record with its sink); these counters let an
+ * alert see it without reading the journal.
+ */
+static void sinks(const struct metrics *m, struct jbuf *b)
+{
+	const struct events_file *e = m->events;
+
+	if (!e && !m->n_syslog)
+		return;
+	family(b, "sovd_sink_lines_total", "counter",
+	       "Lines an output sink delivered: written to the events file, handed to a syslog socket.");
+	if (e) {
+		LIT(b, "sovd_sink_lines_total{sink=\"events\",target=\"");
+		label_value(b, e->path ? e->path : "-");
+		mp(b, "\"} %llu\n", (unsigned long long)e->lines);
+	}
+	for (unsigned i = 0; i < m->n_syslog; i++) {
+		LIT(b, "sovd_sink_lines_total{sink=\"syslog\",target=\"");
+		label_value(b, m->syslog[i].target);
+		mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].sent);
+	}
+	family(b, "sovd_sink_lines_dropped_total", "counter",
+	       "Lines an output sink lost (write or open errors, a syslog buffer full or a send failed); each loss is also journaled as a loss record.");
+	if (e) {
+		LIT(b, "sovd_sink_lines_dropped_total{sink=\"events\",target=\"");
+		label_value(b, e->path ? e->path : "-");
+		mp(b, "\"} %llu\n", (unsigned long long)e->dropped);
+	}
+	for (unsigned i = 0; i < m->n_syslog; i++) {
+		LIT(b, "sovd_sink_lines_dropped_total{sink=\"syslog\",target=\"");
+		label_value(b, m->syslog[i].target);
+		mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].dropped);
+	}
+	if (e)
+		counter1(b, "sovd_events_file_rotations_total",
+			 "Times the events file was rotated by size (--events-max-size).", e->rotations);
+	if (m->n_syslog) {
+		family(b, "sovd_syslog_connects_total", "counter",
+		       "Connections a syslog sink made to its collector (the first one included).");
+		for (unsigned i = 0; i < m->n_syslog; i++) {
+			LIT(b, "sovd_syslog_connects_total{target=\"");
+			label_value(b, m->syslog[i].target);
+			mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].connects);
+		}
+	}
 }
 
 static void pools(const struct metrics *m, struct jbuf *b)
@@ -382,6 +436,7 @@ const char *metrics_render(struct metrics *m, size_t *len)
 	counter1(b, "sovd_egress_aggregated_total",
 		 "Allowed flows reported in aggregate egress records (issue 14), not one record each.",
 		 m->egress_aggregated);
+	sinks(m, b);
 	pools(m, b);
 	prog_stats(m, b);
 	family(b, "sovd_metrics_render_seconds_total", "counter",

@@ -41,6 +41,9 @@ struct metrics_series {
 	uint64_t n;
 };
 
+struct events_file;
+struct syslog_out;
+
 struct metrics {
 	int listen_fd;			/* -1: no --metrics */
 	struct conn_pool pool;
@@ -52,6 +55,10 @@ struct metrics {
 	const struct selfaudit *audit;	/* sovd_tamper_total; NULL before attach */
 	const struct label_gc *gc;	/* sovd_labels_reclaimed_total{by="sovd"} */
 	const struct kpath *kp;		/* build info, per-program run time; may be NULL */
+	/* the output sinks' counters (sovd_sink_*); may be NULL / 0 */
+	const struct events_file *events;
+	const struct syslog_out *syslog;
+	unsigned n_syslog;
 	/* records seen by the pipeline, by type */
 	uint64_t records[8];	/* per type, metrics.c rec_types, then "other" */
 	uint64_t egress_aggregated;	/* flows in aggregate records (issue 14) */

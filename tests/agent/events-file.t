@@ -78,8 +78,9 @@ ok $rc "sovd stops cleanly"
 # 3. A full disk: lines are counted as lost and journaled, never cut.
 mount -t tmpfs -o size=64k tmpfs "$T/disk" || { echo "not ok $((n + 1)) - mount a small tmpfs"; echo "1..$((n + 1))"; exit 1; }
 E=$T/disk/ev
+MPORT=$((20000 + RANDOM % 12000))
 "$SOVD" --policy "$T/p.yaml" --pin-dir "$PIN" --socket "$T/s" --events "$E" \
-	--journal "$T/j2" --key "$T/k.key" 2> "$T/log2" &
+	--journal "$T/j2" --key "$T/k.key" --metrics "127.0.0.1:$MPORT" 2> "$T/log2" &
 sovd_pid=$!
 for _ in $(seq 300); do grep -q '"action":"start"' "$E" 2>/dev/null && break; sleep 0.1; done
 grep -q '"action":"start"' "$E"; ok $? "sovd starts with its events file on a 64 KiB tmpfs"
@@ -93,6 +94,17 @@ valid "$E"; ok $? "the events file holds whole lines only"
 # may still succeed in between and end a spell)
 c=$(grep -c "events file $E: failed to write" "$T/log2")
 [ "$c" -ge 1 ] && [ "$c" -lt 10 ]; ok $? "sovd says it cannot write, once per spell ($c times for 30 taints)"
+# the same loss in the metrics (sovd_sink_lines_dropped_total, docs/cli.md)
+scrape() {
+	exec 3<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 > "$T/m"
+	exec 3<&-
+}
+scrape 2> /dev/null
+md=$(awk -v s="sovd_sink_lines_dropped_total{sink=\"events\",target=\"$E\"}" '$1 == s { print $2 }' "$T/m" 2>/dev/null)
+mw=$(awk -v s="sovd_sink_lines_total{sink=\"events\",target=\"$E\"}" '$1 == s { print $2 }' "$T/m" 2>/dev/null)
+[ -n "$md" ] && [ "$md" -gt 0 ] && [ -n "$mw" ] && [ "$mw" -gt 0 ]
+ok $? "metrics: the events sink's lines written ($mw) and dropped ($md) are counted" || grep sink_ "$T/m" | sed 's/^/#   /'
 rm -f "$T/disk/filler"
 taints 1
 grep -q "events file $E: writing again" "$T/log2"; ok $? "with room again, sovd writes again and says so"
