@@ -673,76 +673,6 @@ static int ptest_run(int argc, char **argv)
 	return ret;
 }
 
-/* The LPM entry of img that holds addr (longest prefix), or -1. */
-static long lpm_entry(const struct sov_policy_image *img, const struct sov_dst *d, int *fam)
-{
-	uint8_t a[16];
-	size_t n, alen;
-	long best = -1;
-	int bestlen = -1;
-	__u32 v4;
-	int as = SOV_IP6_NATIVE;
-
-	*fam = AF_INET;
-	if (d->family == SOV_AF_INET) {
-		memcpy(a, d->addr, 4);
-	} else {
-		as = sov_ip6_judged_as(d->addr, &v4);
-		if (as == SOV_IP6_UNKNOWN)
-			return -1;
-		if (as == SOV_IP6_V4)
-			memcpy(a, &v4, 4);
-		else {
-			memcpy(a, d->addr, 16);
-			*fam = AF_INET6;
-		}
-	}
-	n = *fam == AF_INET ? img->n_v4 : img->n_v6;
-	alen = *fam == AF_INET ? 32 : 128;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *p = *fam == AF_INET ? img->v4[i].addr : img->v6[i].addr;
-		int plen = *fam == AF_INET ? img->v4[i].plen : img->v6[i].plen, k, ok = 1;
-
-		for (k = 0; k < plen && (size_t)k < alen && ok; k++)
-			if ((a[k / 8] ^ p[k / 8]) & (0x80 >> (k % 8)))
-				ok = 0;
-		if (ok && plen > bestlen) {
-			best = (long)i;
-			bestlen = plen;
-		}
-	}
-	return best;
-}
-
-/* 1 when prefix p holds the address the kernel judges for d. */
-static int prefix_holds(const struct sov_prefix *p, const struct sov_dst *d)
-{
-	uint8_t a[16];
-	__u32 v4;
-	int fam = 4;
-
-	if (d->family == SOV_AF_INET) {
-		memcpy(a, d->addr, 4);
-	} else {
-		int as = sov_ip6_judged_as(d->addr, &v4);
-
-		if (as == SOV_IP6_UNKNOWN)
-			return 0;
-		if (as == SOV_IP6_V4)
-			memcpy(a, &v4, 4);
-		else {
-			memcpy(a, d->addr, 16);
-			fam = 6;
-		}
-	}
-	if (p->family != fam)
-		return 0;
-	for (int k = 0; k < p->plen; k++)
-		if ((a[k / 8] ^ p->addr[k / 8]) & (0x80 >> (k % 8)))
-			return 0;
-	return 1;
-}
-
 /* The address the kernel judges for d as a full-length prefix; 0 when
  * it judges none (an IPv6 address judged as unknown). */
 static int judged_prefix(const struct sov_dst *d, struct sov_prefix *p)
@@ -769,6 +699,49 @@ static int judged_prefix(const struct sov_dst *d, struct sov_prefix *p)
 	p->family = 4;
 	p->plen = 32;
 	return 1;
+}
+
+/* 1 when the first plen bits of p are those of the full-length prefix a. */
+static int holds(const uint8_t *p, int plen, const struct sov_prefix *a)
+{
+	for (int k = 0; k < plen; k++)
+		if ((a->addr[k / 8] ^ p[k / 8]) & (0x80 >> (k % 8)))
+			return 0;
+	return 1;
+}
+
+/* The LPM entry of img that holds addr (longest prefix), or -1. */
+static long lpm_entry(const struct sov_policy_image *img, const struct sov_dst *d, int *fam)
+{
+	struct sov_prefix a;
+	long best = -1;
+	int bestlen = -1;
+	size_t n;
+
+	*fam = AF_INET;
+	if (!judged_prefix(d, &a))
+		return -1;
+	if (a.family == 6)
+		*fam = AF_INET6;
+	n = *fam == AF_INET ? img->n_v4 : img->n_v6;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = *fam == AF_INET ? img->v4[i].addr : img->v6[i].addr;
+		int plen = *fam == AF_INET ? img->v4[i].plen : img->v6[i].plen;
+
+		if (plen > bestlen && holds(p, plen, &a)) {
+			best = (long)i;
+			bestlen = plen;
+		}
+	}
+	return best;
+}
+
+/* 1 when prefix p holds the address the kernel judges for d. */
+static int prefix_holds(const struct sov_prefix *p, const struct sov_dst *d)
+{
+	struct sov_prefix a;
+
+	return judged_prefix(d, &a) && p->family == a.family && holds(p->addr, p->plen, &a);
 }
 
 static int explain_run(int argc, char **argv)
