@@ -187,8 +187,17 @@ static void label_value(struct jbuf *b, const char *v)
 	jb_raw(b, run, (size_t)(v - run));
 }
 
-/* a string literal onto the response */
-#define LIT(b, s) jb_raw((b), (s), sizeof(s) - 1)
+/* One sample NAME{sink="SINK",target="TARGET"} V (sink NULL: no sink label). */
+static void sink_sample(struct jbuf *b, const char *name, const char *sink, const char *target,
+			uint64_t v)
+{
+	mp(b, "%s{", name);
+	if (sink)
+		mp(b, "sink=\"%s\",", sink);
+	mp(b, "target=\"");
+	label_value(b, target);
+	mp(b, "\"} %llu\n", (unsigned long long)v);
+}
 
 /*
  * The output sinks (docs/events.md): what each delivered and lost. A loss
@@ -198,44 +207,33 @@ static void label_value(struct jbuf *b, const char *v)
 static void sinks(const struct metrics *m, struct jbuf *b)
 {
 	const struct events_file *e = m->events;
+	const char *ep = e && e->path ? e->path : "-";
 
 	if (!e && !m->n_syslog)
 		return;
 	family(b, "sovd_sink_lines_total", "counter",
 	       "Lines an output sink delivered: written to the events file, handed to a syslog socket.");
-	if (e) {
-		LIT(b, "sovd_sink_lines_total{sink=\"events\",target=\"");
-		label_value(b, e->path ? e->path : "-");
-		mp(b, "\"} %llu\n", (unsigned long long)e->lines);
-	}
-	for (unsigned i = 0; i < m->n_syslog; i++) {
-		LIT(b, "sovd_sink_lines_total{sink=\"syslog\",target=\"");
-		label_value(b, m->syslog[i].target);
-		mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].sent);
-	}
+	if (e)
+		sink_sample(b, "sovd_sink_lines_total", "events", ep, e->lines);
+	for (unsigned i = 0; i < m->n_syslog; i++)
+		sink_sample(b, "sovd_sink_lines_total", "syslog", m->syslog[i].target,
+			    m->syslog[i].sent);
 	family(b, "sovd_sink_lines_dropped_total", "counter",
 	       "Lines an output sink lost (write or open errors, a syslog buffer full or a send failed); each loss is also journaled as a loss record.");
-	if (e) {
-		LIT(b, "sovd_sink_lines_dropped_total{sink=\"events\",target=\"");
-		label_value(b, e->path ? e->path : "-");
-		mp(b, "\"} %llu\n", (unsigned long long)e->dropped);
-	}
-	for (unsigned i = 0; i < m->n_syslog; i++) {
-		LIT(b, "sovd_sink_lines_dropped_total{sink=\"syslog\",target=\"");
-		label_value(b, m->syslog[i].target);
-		mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].dropped);
-	}
+	if (e)
+		sink_sample(b, "sovd_sink_lines_dropped_total", "events", ep, e->dropped);
+	for (unsigned i = 0; i < m->n_syslog; i++)
+		sink_sample(b, "sovd_sink_lines_dropped_total", "syslog", m->syslog[i].target,
+			    m->syslog[i].dropped);
 	if (e)
 		counter1(b, "sovd_events_file_rotations_total",
 			 "Times the events file was rotated by size (--events-max-size).", e->rotations);
 	if (m->n_syslog) {
 		family(b, "sovd_syslog_connects_total", "counter",
 		       "Connections a syslog sink made to its collector (the first one included).");
-		for (unsigned i = 0; i < m->n_syslog; i++) {
-			LIT(b, "sovd_syslog_connects_total{target=\"");
-			label_value(b, m->syslog[i].target);
-			mp(b, "\"} %llu\n", (unsigned long long)m->syslog[i].connects);
-		}
+		for (unsigned i = 0; i < m->n_syslog; i++)
+			sink_sample(b, "sovd_syslog_connects_total", NULL, m->syslog[i].target,
+				    m->syslog[i].connects);
 	}
 }
 
