@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Zone of an address, and names of zones and classes. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,4 +141,47 @@ const char *sov_policy_class_names(const struct sov_policy_image *img,
 		off += (size_t)n;
 	}
 	return buf;
+}
+
+int sov_policy_class_mask(const struct sov_policy_image *img, const char *text,
+			  size_t len, uint64_t *known, char *unknown, size_t ulen)
+{
+	size_t i, start = 0, uoff = 0;
+	int n_unknown = 0;
+
+	*known = 0;
+	if (ulen)
+		unknown[0] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)text[i] <= ' ' || (unsigned char)text[i] == 0x7f)
+			return -EINVAL;
+	for (i = 0; i <= len; i++) {
+		size_t n = i - start, c;
+		int found = 0;
+
+		if (i < len && text[i] != ',')
+			continue;
+		if (n && n < SOV_POLICY_NAME_MAX) {
+			for (c = 0; c < img->n_classes; c++) {
+				if (strlen(img->classes[c].name) == n &&
+				    !memcmp(img->classes[c].name, text + start, n)) {
+					*known |= 1ull << img->classes[c].bit;
+					found = 1;
+					break;
+				}
+			}
+		}
+		if (n && !found) {
+			n_unknown++;
+			if (ulen && uoff + n + 2 <= ulen) {
+				if (uoff)
+					unknown[uoff++] = ',';
+				memcpy(unknown + uoff, text + start, n);
+				uoff += n;
+				unknown[uoff] = '\0';
+			}
+		}
+		start = i + 1;
+	}
+	return n_unknown;
 }

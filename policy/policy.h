@@ -225,5 +225,17 @@ const char *sov_policy_channel_name(uint32_t ch);
 /* Class names of a mask, comma-separated into buf; returns buf. */
 const char *sov_policy_class_names(const struct sov_policy_image *img,
 				   uint64_t mask, char *buf, size_t len);
+/*
+ * The classes named by a comma-separated list (the value of a file's
+ * security.sovd attribute, docs/policy.md "Labels on files"): the mask of
+ * the names this policy defines into *known. Names it does not define are
+ * copied, comma-separated, into unknown (ulen bytes, may be 0). Empty
+ * names (",,", a leading or trailing comma) are ignored; a name longer
+ * than a class name may be counts as unknown. Returns the number of
+ * unknown names, or -EINVAL when the text holds a byte that no class name
+ * may hold (a NUL, a control character, a space).
+ */
+int sov_policy_class_mask(const struct sov_policy_image *img, const char *text,
+			  size_t len, uint64_t *known, char *unknown, size_t ulen);
 
 #endif /* SOV_POLICY_H */

@@ -246,6 +246,55 @@ static void check_prefix_text(void)
 		  "prefix with a NUL byte refused");
 }
 
+/* sov_policy_class_mask() against the names of a compiled fixture. */
+static void check_class_mask(void)
+{
+	struct sov_policy_image *img = NULL;
+	struct sov_diags d = { 0 };
+	char path[4096], unknown[64], names[256];
+	uint64_t m, pii = 0, open = 0;
+	size_t c;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/tests/data/policy/good/channels.yaml", top_dir());
+	err = compile_fixture(path, &img, &d);
+	if (!ASSERT_OK(err, "class_mask: fixture compiles")) {
+		dump_diags(&d);
+		return;
+	}
+	for (c = 0; c < img->n_classes; c++) {
+		if (!strcmp(img->classes[c].name, "pii-eu"))
+			pii = 1ull << img->classes[c].bit;
+		if (!strcmp(img->classes[c].name, "open"))
+			open = 1ull << img->classes[c].bit;
+	}
+	ASSERT_TRUE(pii && open && pii != open, "class_mask: fixture classes found");
+	ASSERT_EQ(sov_policy_class_mask(img, "pii-eu", 6, &m, unknown, sizeof(unknown)), 0,
+		  "class_mask: one known name");
+	ASSERT_EQ(m, pii, "class_mask: its bit");
+	ASSERT_EQ(sov_policy_class_mask(img, "open,pii-eu", 11, &m, unknown, sizeof(unknown)), 0,
+		  "class_mask: two names");
+	ASSERT_EQ(m, pii | open, "class_mask: both bits");
+	ASSERT_EQ(sov_policy_class_mask(img, ",pii-eu,,x-y,open,zz,", 21, &m, unknown,
+					sizeof(unknown)), 2, "class_mask: two unknown names");
+	ASSERT_EQ(m, pii | open, "class_mask: known bits beside unknown names");
+	ASSERT_STREQ(unknown, "x-y,zz", "class_mask: the unknown names listed");
+	ASSERT_EQ(sov_policy_class_mask(img, "pii", 3, &m, NULL, 0), 1,
+		  "class_mask: a prefix of a name is not the name");
+	ASSERT_EQ(m, 0, "class_mask: no bit for a prefix");
+	ASSERT_EQ(sov_policy_class_mask(img, "pii-eu\0", 7, &m, NULL, 0), -EINVAL,
+		  "class_mask: a NUL is refused");
+	ASSERT_EQ(sov_policy_class_mask(img, "pii-eu, open", 12, &m, NULL, 0), -EINVAL,
+		  "class_mask: a space is refused");
+	ASSERT_EQ(sov_policy_class_mask(img, "", 0, &m, NULL, 0), 0, "class_mask: empty text");
+	sov_policy_class_names(img, pii | open, names, sizeof(names));
+	ASSERT_EQ(sov_policy_class_mask(img, names, strlen(names), &m, NULL, 0), 0,
+		  "class_mask: reads what class_names writes");
+	ASSERT_EQ(m, pii | open, "class_mask: round trip");
+	sov_policy_free(img);
+	sov_diags_free(&d);
+}
+
 int main(void)
 {
 	int round;
@@ -253,6 +302,7 @@ int main(void)
 	(void)tap__skipped;	/* tap.h declares it for TAP_SKIP users only */
 	check_prefix_text();
 	check_edges();
+	check_class_mask();
 	for (round = 0; round < 20; round++)
 		check_round(round, 40 + round * 20);
 	return tap_done();
