@@ -324,6 +324,11 @@ static const struct host_proc_reader real_reader = {
 };
 static const struct host_proc_reader *rd = &real_reader;
 
+uint64_t proc_start_ns(uint32_t tgid)
+{
+	return rd->start_ns(tgid);
+}
+
 void host_set_proc_reader(const struct host_proc_reader *r)
 {
 	rd = r ? r : &real_reader;

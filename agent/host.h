@@ -80,6 +80,9 @@ struct host_proc_reader {
 	uint64_t (*now_ns)(void);
 };
 void host_set_proc_reader(const struct host_proc_reader *r);
+/* The start of the live process tgid in ns since boot (CLOCK_BOOTTIME,
+ * clock ticks: rounded down to 10 ms), 0 if none: through the reader. */
+uint64_t proc_start_ns(uint32_t tgid);
 /* Forgets every cached executable (tests). */
 void proc_exe_reset(void);
 

@@ -38,6 +38,7 @@
 #include "agent/label_watch.h"
 #include "agent/labels.h"
 #include "agent/lifecycle.h"
+#include "agent/lineage.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
 #include "agent/notify.h"
@@ -557,6 +558,7 @@ static void collect_labels(struct sovd *d)
 static void walk_maps(struct sovd *d)
 {
 	d->counts.tainted = taint_gc(&d->kp.fd, host_now_ns(CLOCK_BOOTTIME));
+	lineage_gc();
 	drain(d);
 	d->counts.labels = kpath_map_count(d->kp.fd.labels);
 	d->counts.as_of_ns = host_now_ns(CLOCK_REALTIME);

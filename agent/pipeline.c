@@ -3,8 +3,8 @@
  * The event pipeline (pipeline.h): struct sov_event and sovd's own events
  * into struct sovd_event, once, then to every registered sink.
  *
- * Calls: host.c, log.c, devices.c (held RDMA devices), policy/ (zone
- * names). Called by main.c (ring buffer, agent events, loss), lifecycle.c
+ * Calls: host.c, log.c, devices.c (held RDMA devices), lineage.c (the
+ * sources of derives), policy/ (zone names). Called by main.c (ring buffer, agent events, loss), lifecycle.c
  * (policy events), taint.c (start-up taint). Sinks are reached only through the table.
  */
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include "agent/devices.h"
 #include "agent/host.h"
+#include "agent/lineage.h"
 #include "agent/log.h"
 #include "agent/mapscan.h"
 #include "agent/ndjson.h"
@@ -46,8 +47,14 @@ void pipeline_set_policy(struct pipeline *p, const struct sovd_policy_view *v)
 
 static void dispatch(struct pipeline *p, struct sovd_event *ev)
 {
+	const char *sources;
+
 	ev->policy = p->policy;
 	ev->host = host_name();
+	/* a taint joins its process's sources; a derive gets them (lineage.h) */
+	sources = ev->has_object ? lineage_event(p->maps, ev) : NULL;
+	if (sources)
+		ev->body = sources;
 	for (size_t i = 0; i < p->n_sinks; i++)
 		p->sinks[i].emit(p->sinks[i].ctx, ev);
 }

@@ -38,7 +38,7 @@ TEST_SCRIPTS	+= tests/agent/sockets.t
 
 # Taint map counting vs collecting (needs root: it creates a BPF map).
 $(BUILD)/tests/unit/agent/test_taint: $(BUILD)/tests/unit/agent/test_taint.o \
-		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
+		$(BUILD)/agent/taint.o $(BUILD)/agent/labels.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/lineage.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -49,7 +49,7 @@ TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_taint
 
 # The pipeline's one record and its NDJSON rendering (no root).
 $(BUILD)/tests/unit/agent/test_pipeline: $(BUILD)/tests/unit/agent/test_pipeline.o \
-		$(BUILD)/agent/pipeline.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
+		$(BUILD)/agent/pipeline.o $(BUILD)/agent/lineage.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o $(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o \
 		$(BUILD)/agent/host.o $(BUILD)/agent/log.o $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -109,7 +109,7 @@ TEST_SCRIPTS	+= tests/agent/tamper.t
 
 # Aggregates of allowed flows (issue 14; needs root: it creates BPF maps).
 $(BUILD)/tests/unit/agent/test_flows: $(BUILD)/tests/unit/agent/test_flows.o \
-		$(BUILD)/agent/flows.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
+		$(BUILD)/agent/flows.o $(BUILD)/agent/pipeline.o $(BUILD)/agent/lineage.o $(BUILD)/agent/mapscan.o $(BUILD)/agent/devices.o \
 		$(BUILD)/agent/ndjson.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/host.o $(BUILD)/agent/log.o \
 		$(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)

@@ -418,7 +418,7 @@ static int verify_run(int argc, char **argv)
 }
 
 /* --witnesses N: 0..1000, or -1 (and a usage message) */
-static int parse_witnesses(const struct sovctl_cmd *cmd, const char *arg)
+int sovctl_parse_witnesses(const struct sovctl_cmd *cmd, const char *arg)
 {
 	char *e;
 	long v = strtol(arg, &e, 10);
@@ -432,7 +432,7 @@ static int parse_witnesses(const struct sovctl_cmd *cmd, const char *arg)
 
 /* The checks journal verify makes on --witness/--witnesses; 0 or the
  * usage error's exit status. */
-static int check_witness_args(const struct sovctl_cmd *cmd, int nck, int nwit, int *need)
+int sovctl_check_witness_args(const struct sovctl_cmd *cmd, int nck, int nwit, int *need)
 {
 	if (*need < 0)
 		*need = nwit;
@@ -471,7 +471,7 @@ static int export_run(int argc, char **argv)
 			wit[nwit++] = g.arg;
 			break;
 		case OPT_WITNESSES:
-			need = parse_witnesses(&sovctl_journal_export_cmd, g.arg);
+			need = sovctl_parse_witnesses(&sovctl_journal_export_cmd, g.arg);
 			if (need < 0) {
 				free(ck);
 				free(wit);
@@ -502,7 +502,7 @@ static int export_run(int argc, char **argv)
 	}
 	ret = optind < argc ? sovctl_usage_error(&sovctl_journal_export_cmd, "unexpected argument %s",
 						 argv[optind]) :
-	      check_witness_args(&sovctl_journal_export_cmd, nck, nwit, &need);
+	      sovctl_check_witness_args(&sovctl_journal_export_cmd, nck, nwit, &need);
 	if (ret) {
 		free(ck);
 		free(wit);
@@ -575,8 +575,7 @@ static int strlist_has(const struct strlist *l, const char *s)
 
 struct show_ctx {
 	int json, verified;
-	uint64_t limit;			/* records with seq < limit verified */
-	uint64_t shown, hidden;
+	uint64_t shown;
 	int64_t since, until;		/* INT64_MIN / INT64_MAX: open */
 	struct strlist types, verdicts, classes, pids;
 };
@@ -696,9 +695,6 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 	struct json_tokener *tok;
 	struct json_object *o;
 
-	/* Past what verified: stop, before a frame sovd may be writing. */
-	if (x->verified && e->index >= x->limit)
-		return 1;
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
@@ -707,7 +703,7 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 	if (!o) {
 		printf("%llu <unparsable record at %s offset %llu>\n", (unsigned long long)e->index,
 		       e->file, (unsigned long long)e->offset);
-		return x->verified && e->index + 1 >= x->limit;
+		return 0;
 	}
 	if (show_match(x, o, e->data, e->len)) {
 		if (x->json)
@@ -717,20 +713,105 @@ static int show_one(const struct sov_journal_entry *e, void *ctx)
 		x->shown++;
 	}
 	json_object_put(o);
-	return x->verified && e->index + 1 >= x->limit;	/* the last that verified */
+	return 0;
+}
+
+/* ---- reading what verified: journal show, lineage (sovctl.h) ---- */
+
+struct verified_walk {
+	sov_journal_entry_fn fn;
+	void *ctx;
+	int verified;
+	uint64_t limit;			/* records with seq < limit verified */
+};
+
+static int verified_one(const struct sov_journal_entry *e, void *ctx)
+{
+	struct verified_walk *w = ctx;
+	int ret;
+
+	/* Past what verified: stop, before a frame sovd may be writing. */
+	if (w->verified && e->index >= w->limit)
+		return 1;
+	ret = w->fn(e, w->ctx);
+	if (ret)
+		return ret;
+	return w->verified && e->index + 1 >= w->limit;	/* the last that verified */
+}
+
+int sovctl_journal_read_verified(const struct sovctl_cmd *cmd, const char *path,
+				 const struct sovctl_jread *o, sov_journal_entry_fn fn, void *ctx,
+				 struct sov_verify_report *r)
+{
+	struct sov_verify_opts vo = { 0 };
+	struct verified_walk w = { .fn = fn, .ctx = ctx, .verified = 1 };
+	uint64_t hidden = 0;
+	char err[1024];
+	struct stat st;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (o->noverify) {
+		w.verified = 0;
+		fprintf(stderr, "sovctl %s: NOT VERIFIED (--no-verify): %s is shown as stored; nothing says it is authentic or complete\n",
+			cmd->name, path);
+	} else {
+		if (!o->pubkey && !o->insecure) {
+			fprintf(stderr, "sovctl %s: " NO_KEY_MSG "%s\n", cmd->name, path,
+				o->noverify_hint ? " (or --no-verify to read the records unverified)" : "");
+			return SOVCTL_USAGE;
+		}
+		vo.pubkey_path = o->pubkey;
+		vo.checkpoint_paths = o->ck;
+		vo.ncheckpoints = o->nck;
+		vo.witness_paths = o->wit;
+		vo.nwitnesses = o->nwit;
+		vo.witnesses_required = o->need;
+		/* A directory sovd is writing: the walk ends at a frame being
+		 * written; only what the last checkpoint signs is read. */
+		if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			ret = sovj_verify_live(path, &vo, r);
+		else
+			ret = sov_journal_verify(path, &vo, r);
+		if (ret) {
+			fprintf(stderr, "sovctl %s: %s\n", cmd->name, r->error);
+			return SOVCTL_USAGE;
+		}
+		if (!r->valid) {
+			err[0] = 0;
+			if (r->offset >= 0)
+				snprintf(err, sizeof(err), " offset %lld", (long long)r->offset);
+			fprintf(stderr, "sovctl %s: %s is INVALID, nothing shown: %s%s: %s\n%s", cmd->name,
+				path, r->file[0] ? r->file : path, err, r->error,
+				o->noverify_hint ? "  (--no-verify shows the records as stored)\n" : "");
+			return SOVCTL_BAD;
+		}
+		if (r->key_from_journal)
+			fprintf(stderr, "sovctl %s: WARNING: --insecure-no-key: %s was checked with its own key (internal consistency only)\n",
+				cmd->name, path);
+		w.limit = r->is_export ? UINT64_MAX : r->checkpointed;
+		hidden = r->is_export ? 0 : r->unauthenticated;
+	}
+	ret = sov_journal_read(path, verified_one, &w, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "sovctl %s: %s\n", cmd->name, err);
+		return ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
+	}
+	if (hidden)
+		fprintf(stderr, "sovctl %s: %llu record(s) after the last checkpoint are not authenticated and were not %s\n",
+			cmd->name, (unsigned long long)hidden, o->noverify_hint ? "shown" : "used");
+	return SOVCTL_OK;
 }
 
 static int show_run(int argc, char **argv)
 {
 	struct show_ctx x = { .since = INT64_MIN, .until = INT64_MAX, .verified = 1 };
 	const char *path, *fmt = "text", *pubkey = NULL;
-	struct sov_verify_opts vo = { 0 };
+	struct sovctl_jread jo = { 0 };
 	struct sov_verify_report r;
 	int c, ret = SOVCTL_USAGE, insecure = 0, noverify = 0, nck = 0, nwit = 0, need = -1;
 	const char **ck = calloc(argc, sizeof(*ck)), **wit = calloc(argc, sizeof(*wit));
 	struct sovctl_getopt g;
-	struct stat st;
-	char err[1024];
 
 	if (!ck || !wit)
 		goto out;
@@ -747,7 +828,7 @@ static int show_run(int argc, char **argv)
 			wit[nwit++] = g.arg;
 			break;
 		case OPT_WITNESSES:
-			need = parse_witnesses(&sovctl_journal_show_cmd, g.arg);
+			need = sovctl_parse_witnesses(&sovctl_journal_show_cmd, g.arg);
 			if (need < 0)
 				goto out;
 			break;
@@ -803,63 +884,24 @@ static int show_run(int argc, char **argv)
 					 "--no-verify does not go with --pubkey, --insecure-no-key, --checkpoint or --witness");
 		goto out;
 	}
-	ret = check_witness_args(&sovctl_journal_show_cmd, nck, nwit, &need);
+	ret = sovctl_check_witness_args(&sovctl_journal_show_cmd, nck, nwit, &need);
 	if (ret)
 		goto out;
 	ret = SOVCTL_USAGE;
 	x.json = !strcmp(fmt, "json");
-	if (noverify) {
-		x.verified = 0;
-		fprintf(stderr, "sovctl journal show: NOT VERIFIED (--no-verify): %s is shown as stored; nothing says it is authentic or complete\n",
-			path);
-	} else {
-		if (!pubkey && !insecure) {
-			fprintf(stderr, "sovctl journal show: " NO_KEY_MSG
-				" (or --no-verify to read the records unverified)\n", path);
-			goto out;
-		}
-		vo.pubkey_path = pubkey;
-		vo.checkpoint_paths = ck;
-		vo.ncheckpoints = nck;
-		vo.witness_paths = wit;
-		vo.nwitnesses = nwit;
-		vo.witnesses_required = need;
-		/* A directory sovd is writing: the walk ends at a frame being
-		 * written; only what the last checkpoint signs is shown. */
-		if (!stat(path, &st) && S_ISDIR(st.st_mode))
-			ret = sovj_verify_live(path, &vo, &r);
-		else
-			ret = sov_journal_verify(path, &vo, &r);
-		if (ret) {
-			fprintf(stderr, "sovctl journal show: %s\n", r.error);
-			ret = SOVCTL_USAGE;
-			goto out;
-		}
-		if (!r.valid) {
-			err[0] = 0;
-			if (r.offset >= 0)
-				snprintf(err, sizeof(err), " offset %lld", (long long)r.offset);
-			fprintf(stderr, "sovctl journal show: %s is INVALID, nothing shown: %s%s: %s\n"
-				"  (--no-verify shows the records as stored)\n", path,
-				r.file[0] ? r.file : path, err, r.error);
-			ret = SOVCTL_BAD;
-			goto out;
-		}
-		if (r.key_from_journal)
-			fprintf(stderr, "sovctl journal show: WARNING: --insecure-no-key: %s was checked with its own key (internal consistency only)\n",
-				path);
-		x.limit = r.is_export ? UINT64_MAX : r.checkpointed;
-		x.hidden = r.is_export ? 0 : r.unauthenticated;
-	}
-	ret = sov_journal_read(path, show_one, &x, err, sizeof(err));
-	if (ret < 0) {
-		fprintf(stderr, "sovctl journal show: %s\n", err);
-		ret = ret == -EBADMSG ? SOVCTL_BAD : SOVCTL_USAGE;
+	x.verified = !noverify;
+	jo.pubkey = pubkey;
+	jo.insecure = insecure;
+	jo.noverify = noverify;
+	jo.noverify_hint = 1;
+	jo.ck = ck;
+	jo.nck = nck;
+	jo.wit = wit;
+	jo.nwit = nwit;
+	jo.need = need;
+	ret = sovctl_journal_read_verified(&sovctl_journal_show_cmd, path, &jo, show_one, &x, &r);
+	if (ret)
 		goto out;
-	}
-	if (x.hidden)
-		fprintf(stderr, "sovctl journal show: %llu record(s) after the last checkpoint are not authenticated and were not shown\n",
-			(unsigned long long)x.hidden);
 	ret = SOVCTL_OK;
 out:
 	free(ck);

@@ -57,6 +57,8 @@ extern const struct sovctl_cmd sovctl_status_cmd, sovctl_watch_cmd, sovctl_polic
 	sovctl_journal_verify_cmd, sovctl_journal_export_cmd, sovctl_journal_show_cmd,
 	sovctl_journal_checkpoint_cmd, sovctl_journal_cosign_cmd,
 	sovctl_zone_lookup_cmd, sovctl_completion_cmd;
+/* cmd_lineage.c */
+extern const struct sovctl_cmd sovctl_lineage_cmd, sovctl_lineage_export_cmd;
 /* cmd_prune.c */
 extern const struct sovctl_cmd sovctl_journal_prune_cmd;
 struct sov_verify_report;
@@ -103,6 +105,31 @@ int sovctl_policy_diff_files(const char *old, const char *new, const char *locdb
  * sovctl completion. */
 const struct sovctl_cmd *const *sovctl_commands(size_t *n);
 const struct sovctl_cmd *sovctl_top_command(void);
+
+/*
+ * Reading a journal directory or export file the way `journal show` does
+ * (cmd_journal.c): verified first (a directory being written tolerated),
+ * then fn is called for each record a checkpoint authenticates (of an
+ * export: all), in order; problems are said on stderr as "sovctl CMD: ...".
+ * noverify: no verification (said on stderr); noverify_hint: the messages
+ * mention --no-verify. Returns SOVCTL_OK, SOVCTL_BAD (invalid: fn was never
+ * called) or SOVCTL_USAGE; *r is the verification's report.
+ */
+struct sov_journal_entry;
+struct sovctl_jread {
+	const char *pubkey;
+	int insecure, noverify, noverify_hint;
+	const char **ck, **wit;		/* --checkpoint, --witness files */
+	int nck, nwit, need;		/* need: --witnesses (checked) */
+};
+int sovctl_journal_read_verified(const struct sovctl_cmd *cmd, const char *path,
+				 const struct sovctl_jread *o,
+				 int (*fn)(const struct sov_journal_entry *e, void *ctx), void *ctx,
+				 struct sov_verify_report *r);
+/* --witnesses N (-1 and a usage message when bad), and the checks journal
+ * verify makes on --checkpoint/--witness/--witnesses (0 or the exit status). */
+int sovctl_parse_witnesses(const struct sovctl_cmd *cmd, const char *arg);
+int sovctl_check_witness_args(const struct sovctl_cmd *cmd, int nck, int nwit, int *need);
 
 /* The full --help text of a command. */
 void sovctl_help(const struct sovctl_cmd *cmd, FILE *o);
