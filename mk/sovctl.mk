@@ -5,7 +5,10 @@ SOVCTL_OBJS	:= $(SOVCTL_SRCS:%.c=$(BUILD)/%.o)
 # watch's filter is checked by the parser sovd uses (agent/watch.c).
 $(BUILD)/sovctl: $(SOVCTL_OBJS) $(BUILD)/agent/watch.o $(BUILD)/libsovjournal.a $(BUILD)/libsovpolicy.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+
+# lineage export --url: libcurl, for sovctl only (not sovd).
+CURL_LIBS	:= $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 ALL_TARGETS += $(BUILD)/sovctl
 

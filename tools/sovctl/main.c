@@ -30,6 +30,8 @@ static const struct sovctl_cmd *const cmds[] = {
 	&sovctl_journal_cosign_cmd,
 	&sovctl_journal_prune_cmd,
 	&sovctl_zone_lookup_cmd,
+	&sovctl_lineage_cmd,
+	&sovctl_lineage_export_cmd,
 	&sovctl_completion_cmd,
 	&help_cmd,
 	&version_cmd,
@@ -164,9 +166,18 @@ static int family(int f, int argc, char **argv)
 
 static int dispatch(int argc, char **argv)
 {
-	const struct sovctl_cmd *c = find(argv[0]);
+	const struct sovctl_cmd *c = NULL;
+	char two[128];
 	int f;
 
+	/* a command with a subcommand of its own ("lineage export") */
+	if (argc >= 2) {
+		snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
+		c = find(two);
+		if (c)
+			return run(c, argc - 1, argv + 1);
+	}
+	c = find(argv[0]);
 	if (c)
 		return run(c, argc, argv);
 	f = family_of(argv[0]);
