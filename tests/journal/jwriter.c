@@ -7,8 +7,15 @@
  *           [--ckpt-ms MS] [--heartbeat-ms MS] [--time-base NS] [--step-ns NS]
  *           [--tick-every N] [--sleep-us US] [--detail TEXT]
  *           [--retain-bytes N] [--retain-age-ns NS] [--retain-force]
+ *   jwriter --dir D --key K --records FILE [--time-base NS] [--step-ns NS]
  * --detail writes minimal "agent" records carrying TEXT (the worked example
  * in docs/journal-format.md); otherwise records look like taint/egress events.
+ * --records writes the records FILE gives, one JSON object a line with the
+ * fields of struct sov_record by their journal names (type, pid, uid, comm,
+ * exe, cgroup, path, dev, ino, classes, dst, dport, proto, zone, verdict,
+ * violated, hook, detail: a string, or an object written as its text), an
+ * actor always, an object with "path", a destination with "verdict"
+ * (tests/sovctl/lineage.t).
  * --retain-*: after writing, prune as sovd --retain does (sov_journal_prune
  * by size or by segment age), and print what was pruned.
  * Exit: 0 done, 1 the journal failed (fail closed), 2 usage or open error.
@@ -20,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include "agent/journal/journal.h"
 
 static void logcb(int level, const char *msg, void *ctx)
@@ -29,10 +37,99 @@ static void logcb(int level, const char *msg, void *ctx)
 		level == SOV_JLOG_ERR ? "error" : level == SOV_JLOG_WARN ? "warning" : "info", msg);
 }
 
+static const char *str_of(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_object))
+		return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_get_string(v);
+}
+
+static uint32_t strs_of(struct json_object *o, const char *k, const char **out, uint32_t max)
+{
+	struct json_object *v;
+	uint32_t n = 0;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(v) && n < max; i++)
+		out[n++] = json_object_get_string(json_object_array_get_idx(v, i));
+	return n;
+}
+
+/* --records FILE: each line one record (above). */
+static int write_records(struct sov_journal *j, const char *file, uint64_t time_base,
+			 uint64_t step)
+{
+	char line[65536];
+	FILE *f = fopen(file, "re");
+	uint64_t i = 0;
+	int ret = 0;
+
+	if (!f) {
+		fprintf(stderr, "jwriter: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	while (!ret && fgets(line, sizeof(line), f)) {
+		struct json_object *o = json_tokener_parse(line);
+		const char *classes[64], *violated[64];
+		struct sov_record r = { .has = SOV_HAS_ACTOR };
+
+		if (!o) {
+			fprintf(stderr, "jwriter: %s: line %llu is not JSON\n", file,
+				(unsigned long long)i + 1);
+			ret = 2;
+			break;
+		}
+		r.type = str_of(o, "type");
+		r.pid = json_object_get_int(json_object_object_get(o, "pid"));
+		r.uid = json_object_get_int(json_object_object_get(o, "uid"));
+		r.comm = str_of(o, "comm");
+		r.exe = str_of(o, "exe");
+		r.cgroup = str_of(o, "cgroup");
+		r.nclasses = strs_of(o, "classes", classes, 64);
+		r.classes = classes;
+		if (json_object_object_get(o, "path")) {
+			r.has |= SOV_HAS_OBJECT;
+			r.path = str_of(o, "path");
+			r.dev = json_object_get_uint64(json_object_object_get(o, "dev"));
+			r.ino = json_object_get_uint64(json_object_object_get(o, "ino"));
+		}
+		if (json_object_object_get(o, "verdict")) {
+			r.has |= SOV_HAS_DEST;
+			r.dst = str_of(o, "dst");
+			r.dport = (uint16_t)json_object_get_int(json_object_object_get(o, "dport"));
+			r.proto = str_of(o, "proto");
+			r.zone = str_of(o, "zone");
+			r.verdict = str_of(o, "verdict");
+			r.hook = str_of(o, "hook");
+			r.nviolated = strs_of(o, "violated", violated, 64);
+			r.violated = violated;
+		}
+		r.detail = str_of(o, "detail");
+		if (time_base) {
+			r.wall_ns = time_base + i * step;
+			r.boot_ns = 1000000000ull + i * step;
+		}
+		ret = sov_journal_append(j, &r) ? 1 : 0;
+		if (ret)
+			fprintf(stderr, "jwriter: line %llu: the journal refused it\n",
+				(unsigned long long)i + 1);
+		json_object_put(o);
+		i++;
+	}
+	fclose(f);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct sov_journal_opts o = { .log = logcb };
-	const char *detail = NULL;
+	const char *detail = NULL, *records = NULL;
 	uint64_t count = 100, time_base = 0, step = 1000, tick_every = 1000, sleep_us = 0;
 	int forever = 0, ret;
 	struct sov_prune_opts po = { 0 };
@@ -67,6 +164,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--tick-every")) tick_every = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--sleep-us")) sleep_us = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--detail")) detail = v;
+		else if (!strcmp(a, "--records")) records = v;
 		else if (!strcmp(a, "--retain-bytes")) po.max_bytes = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--retain-age-ns")) po.sealed_before_ns = strtoll(v, NULL, 0);
 		else {
@@ -82,6 +180,12 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "jwriter: failed to open journal: %s\n", strerror(-ret));
 		return 2;
+	}
+	if (records) {
+		ret = write_records(j, records, time_base, step);
+		if (sov_journal_close(j) && !ret)
+			ret = 1;
+		return ret;
 	}
 	for (uint64_t i = 0; forever || i < count; i++) {
 		char path[64], dst[32];

@@ -380,11 +380,16 @@ static void print_classes(char **v, int n)
 		printf("-");
 }
 
-/* A DOT string: quotes and backslashes escaped, control bytes dropped. */
+/* A DOT string: quotes and backslashes escaped, a newline as DOT's \n (a
+ * line break in a label), other control bytes dropped. */
 static void dot_str(FILE *o, const char *s)
 {
 	fputc('"', o);
 	for (; s && *s; s++) {
+		if (*s == '\n') {
+			fputs("\\n", o);
+			continue;
+		}
 		if (*s == '"' || *s == '\\')
 			fputc('\\', o);
 		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
@@ -907,12 +912,13 @@ static int class_run(const struct lineage *l, const char *class, int out)
 		for (size_t k = 0; k < ng; k++) {
 			const struct lrec *r = g[k].r;
 
-			printf("  %-5s %s %s%s%s%s zone %s by pid %lld %s: %llu flow(s) in %llu record(s), %s .. %s [seq %llu..%llu]\n",
-			       r->verdict, r->proto ? r->proto : "?",
-			       r->dst && r->dst[0] ? r->dst : "(aggregated)",
-			       r->dst && r->dst[0] && r->dport ? ":" : "", "",
-			       r->dst && r->dst[0] && r->dport ? (snprintf(label, sizeof(label), "%llu",
-						(unsigned long long)r->dport), label) : "",
+			if (r->dst && r->dst[0])
+				snprintf(dkey, sizeof(dkey), r->dport ? "%s:%llu" : "%s", r->dst,
+					 (unsigned long long)r->dport);
+			else
+				snprintf(dkey, sizeof(dkey), r->agg ? "(aggregated)" : "(channel)");
+			printf("  %-5s %s %s zone %s by pid %lld %s: %llu flow(s) in %llu record(s), %s .. %s [seq %llu..%llu]\n",
+			       r->verdict ? r->verdict : "?", r->proto ? r->proto : "?", dkey,
 			       r->zone ? r->zone : "?", (long long)r->pid, r->exe ? r->exe : "?",
 			       (unsigned long long)g[k].flows, (unsigned long long)g[k].records,
 			       r->time, g[k].last->time, (unsigned long long)r->seq,
