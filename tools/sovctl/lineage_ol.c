@@ -20,7 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef SOV_HAVE_CURL
 #include <curl/curl.h>
+#else
+typedef void CURL;
+#endif
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include "sov_version.h"
@@ -212,25 +216,28 @@ static void add_seq(struct json_object *f, uint64_t seq)
 	json_object_array_add(json_object_object_get(f, "seq"), json_object_new_uint64(seq));
 }
 
+#ifdef SOV_HAVE_CURL
 static size_t discard(void *p, size_t sz, size_t n, void *ctx)
 {
 	(void)p;
 	(void)ctx;
 	return sz * n;
 }
+#endif
 
 static void emit(struct ol *o, struct json_object *ev)
 {
 	const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
-	long code = 0;
-	CURLcode rc;
-
 	o->events++;
 	if (!o->curl) {
 		fprintf(o->out, "%s\n", s);
 		return;
 	}
+#ifdef SOV_HAVE_CURL
+	long code = 0;
+	CURLcode rc;
+
 	curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, s);
 	curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(s));
 	rc = curl_easy_perform(o->curl);
@@ -246,6 +253,7 @@ static void emit(struct ol *o, struct json_object *ev)
 		return;
 	}
 	o->posted++;
+#endif
 }
 
 /* The two events of one process: records l->r[i] with lrec_same_proc(). */
@@ -351,10 +359,18 @@ int lineage_openlineage(const struct lineage *l, const char *class, FILE *out, c
 {
 	struct ol o = { .l = l, .out = out, .url = url,
 			.facet_url = facet_url ? facet_url : FACET_URL };
-	struct curl_slist *hdr = NULL;
 	char host[256];
+#ifdef SOV_HAVE_CURL
+	struct curl_slist *hdr = NULL;
+#endif
 
 	o.host = lineage_host(l, host, sizeof(host));
+#ifndef SOV_HAVE_CURL
+	if (url) {
+		fprintf(stderr, "sovctl lineage export: --url: this sovctl was built without libcurl\n");
+		return SOVCTL_USAGE;
+	}
+#else
 	if (url) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(o.curl = curl_easy_init())) {
 			fprintf(stderr, "sovctl lineage export: libcurl failed to start\n");
@@ -368,6 +384,7 @@ int lineage_openlineage(const struct lineage *l, const char *class, FILE *out, c
 		curl_easy_setopt(o.curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(o.curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	}
+#endif
 	/* each process once, in the order of its first record */
 	for (size_t i = 0; i < l->n; i++) {
 		size_t k;
@@ -377,6 +394,7 @@ int lineage_openlineage(const struct lineage *l, const char *class, FILE *out, c
 		if (k == i)
 			run_events(&o, &l->r[i], class);
 	}
+#ifdef SOV_HAVE_CURL
 	if (o.curl) {
 		curl_easy_cleanup(o.curl);
 		curl_slist_free_all(hdr);
@@ -384,6 +402,7 @@ int lineage_openlineage(const struct lineage *l, const char *class, FILE *out, c
 		fprintf(stderr, "sovctl lineage export: %llu of %llu event(s) posted to %s\n",
 			(unsigned long long)o.posted, (unsigned long long)o.events, url);
 	}
+#endif
 	if (!o.events)
 		fprintf(stderr, "sovctl lineage export: no process in the verified records%s%s\n",
 			class ? " carries class " : "", class ? class : "");
