@@ -22,6 +22,7 @@ JSON_TYPES = {
     "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, dict),
     "array of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "array of objects": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
 }
 
 

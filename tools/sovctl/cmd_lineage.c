@@ -745,6 +745,29 @@ static int ancestry_run(const struct lineage *l, const char *file, int out)
 
 /* ---- lineage --class C ---- */
 
+/* The text view's process: its executable, else its command name. */
+static const char *who(struct json_object *p)
+{
+	const char *exe = json_object_get_string(json_object_object_get(p, "exe"));
+
+	return exe && exe[0] ? exe : json_object_get_string(json_object_object_get(p, "comm"));
+}
+
+/* The text view's file: its path, else "(dev D ino I)" (a path sovd could
+ * not name). */
+static const char *where(struct json_object *p, const char *key)
+{
+	static char buf[96];
+	const char *path = json_object_get_string(json_object_object_get(p, key));
+
+	if (path && path[0])
+		return path;
+	snprintf(buf, sizeof(buf), "(dev %llu ino %llu)",
+		 (unsigned long long)json_object_get_uint64(json_object_object_get(p, "dev")),
+		 (unsigned long long)json_object_get_uint64(json_object_object_get(p, "ino")));
+	return buf;
+}
+
 struct flowsum {
 	const struct lrec *r;		/* the first record of the group */
 	uint64_t flows, records;
@@ -822,6 +845,7 @@ static int class_run(const struct lineage *l, const char *class, int out)
 			json_object_object_add(o, "dev", json_object_new_uint64(r->dev));
 			json_object_object_add(o, "ino", json_object_new_uint64(r->ino));
 			json_object_object_add(o, "pid", json_object_new_int64(r->pid));
+			json_object_object_add(o, "comm", jstr(r->comm));
 			json_object_object_add(o, "exe", jstr(r->exe));
 			json_object_object_add(o, "cmdline_sha256", jstr(r->cmdline_sha256));
 			json_object_object_add(o, "classes", jstrs(r->classes, r->nclasses));
@@ -893,8 +917,7 @@ static int class_run(const struct lineage *l, const char *class, int out)
 			printf("  %s pid %lld %s read %s [seq %llu]\n",
 			       json_object_get_string(json_object_object_get(p, "time")),
 			       (long long)json_object_get_int64(json_object_object_get(p, "pid")),
-			       json_object_get_string(json_object_object_get(p, "exe")),
-			       json_object_get_string(json_object_object_get(p, "read")),
+			       who(p), where(p, "read"),
 			       (unsigned long long)json_object_get_uint64(json_object_object_get(p, "seq")));
 		}
 		printf("derived files:\n");
@@ -903,9 +926,9 @@ static int class_run(const struct lineage *l, const char *class, int out)
 
 			printf("  %s %s by pid %lld %s [seq %llu]\n",
 			       json_object_get_string(json_object_object_get(p, "time")),
-			       json_object_get_string(json_object_object_get(p, "path")),
+			       where(p, "path"),
 			       (long long)json_object_get_int64(json_object_object_get(p, "pid")),
-			       json_object_get_string(json_object_object_get(p, "exe")),
+			       who(p),
 			       (unsigned long long)json_object_get_uint64(json_object_object_get(p, "seq")));
 		}
 		printf("egress:\n");
