@@ -124,6 +124,7 @@ install-files:
 	install -m 0644 policy/examples/minimal.yaml $(DESTDIR)/etc/sovd/policy.yaml.example
 	install -d $(DESTDIR)$(PREFIX)/share/sovd
 	install -m 0644 policy/schema.json $(DESTDIR)$(PREFIX)/share/sovd/policy.schema.json
+	install -m 0644 docs/openlineage/sovd-facet.schema.json $(DESTDIR)$(PREFIX)/share/sovd/openlineage-sovd-facet.schema.json
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 	$(BUILD)/sovctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sovctl
 	$(BUILD)/sovctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sovctl

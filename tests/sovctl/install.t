@@ -27,6 +27,7 @@ ok $rc "make install DESTDIR=... PREFIX=/usr exits 0 (got $rc)" || diag "$T/out"
 {
 	printf '%s\n' /usr/sbin/sovd /usr/bin/sovctl /usr/bin/sovd-verify \
 		/etc/sovd/policy.yaml.example /usr/share/sovd/policy.schema.json \
+		/usr/share/sovd/openlineage-sovd-facet.schema.json \
 		/usr/share/bash-completion/completions/sovctl /usr/share/zsh/vendor-completions/_sovctl \
 		/usr/lib/systemd/system/sovd.service \
 		/usr/share/man/man8/sovd.8 /usr/share/man/man8/sovctl.8 /usr/share/man/man5/sovd-policy.5

@@ -49,7 +49,8 @@ enum { OPT_JOURNAL = SOVCTL_LONG_ONLY, OPT_EXPORT, OPT_PUBKEY, OPT_INSECURE, OPT
 
 static const struct sovctl_opt lineage_opts[] = {
 	JOURNAL_OPTS,
-	{ "class", OPT_CLASS, "C", "where data of class C went, instead of a FILE's ancestry", 0 },
+	{ "class", OPT_CLASS, "C", "where data of class C went, instead of a FILE's\n"
+	  "ancestry", 0 },
 	{ "since", OPT_SINCE, "TIME", "only records at or after TIME", 0 },
 	{ "until", OPT_UNTIL, "TIME", "only records before TIME", 0 },
 	{ "output", 'o', "text|json|dot", "a report to read (default), one JSON object, or a\n"
