@@ -58,6 +58,16 @@ AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_pipeline
 ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_pipeline
 TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_pipeline
 
+# The sources of derives against the real /proc (no root).
+$(BUILD)/tests/unit/agent/test_lineage: $(BUILD)/tests/unit/agent/test_lineage.o \
+		$(BUILD)/agent/lineage.o $(BUILD)/agent/jbuf.o $(BUILD)/agent/host.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+AGENT_UNIT_TESTS += $(BUILD)/tests/unit/agent/test_lineage
+ALL_TARGETS	+= $(BUILD)/tests/unit/agent/test_lineage
+TEST_PROGS	+= $(BUILD)/tests/unit/agent/test_lineage
+
 # The executable an event names: the exe cache (no root).
 $(BUILD)/tests/unit/agent/test_exe: $(BUILD)/tests/unit/agent/test_exe.o $(BUILD)/agent/host.o
 	$(call msg,LINK,$@)
