@@ -339,10 +339,15 @@ const char *lineage_event(const struct sov_map_fds *maps, struct sovd_event *ev)
 		add(p, ev->dev, ev->ino, ev->path, ev->boot_ns);
 		return NULL;
 	}
-	if (strcmp(ev->type, "derive") || ev->body)
+	if (strcmp(ev->type, "derive"))
 		return NULL;
 	p = list_of(maps, ev);
 	jb_reset(&b);
+	/* fields another part of sovd gave the derive come first */
+	if (ev->body && ev->body[0]) {
+		jb_raw(&b, ev->body, strlen(ev->body));
+		b.first = 0;
+	}
 	jb_key(&b, "sources");
 	jb_raw(&b, "[", 1);
 	for (uint32_t i = 0; i < p->n; i++) {

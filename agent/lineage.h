@@ -20,9 +20,9 @@ struct sov_map_fds;
 
 /*
  * Every record with an object passes here (pipeline.c dispatch()): a taint
- * adds its file to the process's list; a derive without a body of its own
- * gets one, "sources":[...](,"sources_dropped":N),"cmdline_sha256":"..."
- * (members without braces), valid until the next call. maps: the kernel's
+ * adds its file to the process's list; a derive gets its body (members
+ * without braces) followed by "sources":[...](,"sources_dropped":N),
+ * "cmdline_sha256":"...", valid until the next call. maps: the kernel's
  * taint maps (the first source a child inherited), may be NULL.
  */
 const char *lineage_event(const struct sov_map_fds *maps, struct sovd_event *ev);

@@ -646,7 +646,7 @@ static struct json_object *ancestry(struct anc *a, uint64_t dev, uint64_t ino, c
 		}
 		if (a->out == OUT_DOT) {
 			file_key(dev, ino, path, fkey, sizeof(fkey));
-			dot_file(&a->dot, dev, ino, root || !path || !path[0] ? d->path : path, 1);
+			dot_file(&a->dot, dev, ino, path && path[0] ? path : d->path, 1);
 			dot_proc(&a->dot, d);
 			dot_proc_key(d, pkey, sizeof(pkey));
 			snprintf(label, sizeof(label), "wrote %s", d->time);

@@ -70,6 +70,13 @@ int main(void)
 	snprintf(needle, sizeof(needle), "\"cmdline_sha256\":\"%s\"", want);
 	ASSERT_TRUE(body && strstr(body, needle), "cmdline_sha256 is the SHA-256 of /proc/PID/cmdline");
 
+	/* fields another part of sovd put in the derive's body stay first */
+	ev = file_ev("derive", self, 501, "/out/x2", now);
+	ev.body = "\"gen\":7";
+	body = lineage_event(NULL, &ev);
+	ASSERT_TRUE(body && !strncmp(body, "\"gen\":7,\"sources\":[{", 20),
+		    "a body given before: kept, then the sources");
+
 	/* a child forked now: the parent's sources; one the parent gains
 	 * after the fork is not the child's */
 	if (pipe(pfd))
