@@ -285,7 +285,7 @@ int lineage_load(struct lineage *l, const struct sovctl_cmd *cmd, const char *pa
 		return SOVCTL_USAGE;
 	}
 	snprintf(l->origin, sizeof(l->origin), "%s", r.origin);
-	l->tree_size = r.is_export ? r.first + r.records : r.checkpointed;
+	l->tree_size = r.checkpointed;	/* of an export: the checkpoint it is proven against */
 	l->is_export = r.is_export;
 	return SOVCTL_OK;
 }
