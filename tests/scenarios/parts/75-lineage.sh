@@ -21,11 +21,13 @@ ln_sha() {
 }
 
 # ---- one generation: sources and the command line's hash
-"$SOVTEST" pid "read:$F" "write:$LN/b.out:lin-b" > "$SOV_TMP/act/lin-b.out" 2>&1
+# The writer stays 2 s after its write: sovd reads /proc/PID/cmdline when it
+# handles the derive, and a writer gone by then has cmdline_sha256 "".
+"$SOVTEST" pid "read:$F" "write:$LN/b.out:lin-b" sleep:2000 > "$SOV_TMP/act/lin-b.out" 2>&1
 A_OUT=$SOV_TMP/act/lin-b.out
 sovt_val "$A_OUT" 's/^pid \([0-9][0-9]*\)$/\1/p'
 ln_p1=${SOVT_V:-none}
-ln_sha1=$(ln_sha "$SOVTEST" pid "read:$F" "write:$LN/b.out:lin-b")
+ln_sha1=$(ln_sha "$SOVTEST" pid "read:$F" "write:$LN/b.out:lin-b" sleep:2000)
 expect_ev "lineage: the writer's derive event names its source $F" derive "$ln_p1" \
 	"\"path\":\"$LN/b.out\"" "\"sources\":[{\"path\":\"$F\","
 expect_ev "lineage: and cmdline_sha256 is the SHA-256 of its /proc/PID/cmdline" derive "$ln_p1" \
