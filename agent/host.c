@@ -270,31 +270,43 @@ uint32_t proc_uid(pid_t pid)
 	return stat(path, &st) ? (uint32_t)-1 : st.st_uid;
 }
 
+/* The fields of /proc/PID/stat after comm, read into buf (len bytes):
+ * comm may hold spaces and parentheses, so fields count from the last ')'.
+ * Returns a pointer to field 3 (state) in buf, or NULL if the process is
+ * gone. */
+const char *proc_stat_after_comm(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
 /* Field 22 of /proc/PID/stat (clock ticks since boot, CLOCK_BOOTTIME) in
  * ns; 0 if gone. A tick is 10 ms at USER_HZ 100 and the kernel rounds down,
  * so a process can look up to a tick older than it is. */
 static uint64_t real_start_ns(uint32_t tgid)
 {
 	static long hz;
-	char path[64], buf[1024], *p;
+	char buf[1024];
+	const char *p;
 	unsigned long long start = 0;
-	ssize_t n;
-	int fd;
 
 	if (!hz)
 		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
-	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields count from the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	p = proc_stat_after_comm(tgid, buf, sizeof(buf));
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 			 &start) != 1)
 		return 0;
 	/* A process started in the first tick of boot still exists. */

@@ -83,6 +83,7 @@ void host_set_proc_reader(const struct host_proc_reader *r);
 /* The start of the live process tgid in ns since boot (CLOCK_BOOTTIME,
  * clock ticks: rounded down to 10 ms), 0 if none: through the reader. */
 uint64_t proc_start_ns(uint32_t tgid);
+const char *proc_stat_after_comm(uint32_t pid, char *buf, size_t len);
 /* Forgets every cached executable (tests). */
 void proc_exe_reset(void);
 

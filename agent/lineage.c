@@ -179,23 +179,11 @@ static void add(struct lproc *p, uint64_t dev, uint64_t ino, const char *path, u
 /* Field 4 of /proc/PID/stat; 0 if gone. */
 static uint32_t ppid_of(uint32_t pid)
 {
-	char path[64], buf[512], *p;
+	char buf[512];
+	const char *p = proc_stat_after_comm(pid, buf, sizeof(buf));
 	unsigned int ppid = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields count from the last ')' */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %u", &ppid) != 1)
+	if (!p || sscanf(p, "%*c %u", &ppid) != 1)
 		return 0;
 	return ppid;
 }
